@@ -1,0 +1,29 @@
+/*
+ * bindings/mmapkit.i: the C API as every language sees it, whitelisted.
+ *
+ * Each language's module file (python.i, java.i, csharp.i) declares its
+ * %module, its typemaps (out-parameters, buffers, 64-bit integers) and its
+ * one error-translation point, then %includes this file. Language-specific
+ * %ignore/%rename go in the language file, before the %include.
+ */
+%{
+#include "mmapkit.h"
+%}
+
+%include <stdint.i>
+
+/* Not API for bindings: the X-macro table, the export macro and the
+ * struct-returning form of the last error (the accessors are used instead). */
+#define MMK_EXTERN
+%ignore MMK_ERRNO_MAP;
+%ignore mmk_last_error;
+%ignore mmk_error;
+%ignore MMK__STATUS_END_;
+
+/* Opaque handles: SWIG must never try to construct or free them itself. */
+%nodefaultctor mmk_file;
+%nodefaultdtor mmk_file;
+%nodefaultctor mmk_view;
+%nodefaultdtor mmk_view;
+
+%include "mmapkit.h"

@@ -1,0 +1,525 @@
+/*
+ * mmapkit: memory-mapped files and shared memory, one small C core.
+ *
+ * This is the only public header. Everything is prefixed mmk_ (functions,
+ * types) or MMK_ (constants). Internal helpers use mmk__ and are not here.
+ *
+ * Conventions
+ * - Every function that can fail returns an int status: 0 (MMK_OK) on
+ *   success, a negative MMK_E* code on failure. On failure the calling
+ *   thread's last-error detail (mmk_last_error) names the operation, the
+ *   path or shared-memory name, the native errno and a readable message.
+ *   A successful call does not clear that detail.
+ * - Offsets and lengths of files and views are int64_t so that every
+ *   language binding sees a signed 64-bit integer; a negative value is
+ *   MMK_EINVAL. Byte counts of copies into caller memory are size_t.
+ * - Range checks never overflow: "off > size || n > size - off" is
+ *   MMK_ERANGE.
+ * - Any offset works. Page alignment is done inside: the core maps a little
+ *   more than asked and hands back a pointer to exactly the requested byte.
+ * - Thread safety: different objects may be used from different threads
+ *   freely. One view may be read, written, flushed and advised from several
+ *   threads at once; mmk_view_lease / mmk_view_release / mmk_view_close /
+ *   mmk_view_close_inert are safe against each other. Other calls must not
+ *   race with the close of the same object (bindings serialize that).
+ *
+ * Platform notes (POSIX backend, Linux first)
+ * - flush: msync(MS_ASYNC) / msync(MS_SYNC) / msync(MS_SYNC) + fsync
+ *   (F_FULLFSYNC on macOS). On Windows (future backend): FlushViewOfFile,
+ *   plus FlushFileBuffers for SYNC and FULL.
+ * - locks: Linux open-file-description locks (F_OFD_SETLK[W]); they belong
+ *   to the mmk_file handle, so two handles in one process conflict like two
+ *   processes. Elsewhere: classic fcntl locks (per process; documented
+ *   weaker semantics).
+ * - named shared memory: shm_open("/" name), created with mode 0600.
+ * - anonymous memory: memfd_create on Linux (shm_open + shm_unlink
+ *   elsewhere), so every view of it, and a forked child, share the pages.
+ */
+#ifndef MMAPKIT_H
+#define MMAPKIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#  if defined(MMAPKIT_SHARED_BUILD)
+#    define MMK_EXTERN __declspec(dllexport)
+#  elif defined(MMAPKIT_SHARED)
+#    define MMK_EXTERN __declspec(dllimport)
+#  else
+#    define MMK_EXTERN
+#  endif
+#elif defined(__GNUC__) || defined(__clang__)
+#  define MMK_EXTERN __attribute__((visibility("default")))
+#else
+#  define MMK_EXTERN
+#endif
+
+#define MMK_VERSION_MAJOR 0
+#define MMK_VERSION_MINOR 1
+#define MMK_VERSION_PATCH 0
+#define MMK_VERSION_STRING "0.1.0"
+
+/** The library's version string, e.g. "0.1.0". Static storage. */
+MMK_EXTERN const char *mmk_version(void);
+
+/* ------------------------------------------------------------------------
+ * Errors
+ *
+ * One table: name, value, message. The values equal Linux errno numbers
+ * negated where one exists (so -code is the errno a Python OSError wants on
+ * Linux); codes without an errno counterpart live above 3000.
+ * ---------------------------------------------------------------------- */
+#define MMK_ERRNO_MAP(XX)                                                     \
+  XX(EPERM, -1, "operation not permitted")                                    \
+  XX(ENOENT, -2, "no such file or shared memory object")                      \
+  XX(EINTR, -4, "interrupted system call")                                    \
+  XX(EIO, -5, "I/O error (or a fault while touching mapped memory)")          \
+  XX(EBADF, -9, "bad file descriptor")                                        \
+  XX(EAGAIN, -11, "resource temporarily unavailable (lock held)")             \
+  XX(ENOMEM, -12, "not enough memory or address space")                       \
+  XX(EACCES, -13, "permission denied")                                        \
+  XX(EBUSY, -16, "resource busy (zero-copy exports outstanding)")             \
+  XX(EEXIST, -17, "file or shared memory object already exists")             \
+  XX(ENODEV, -19, "not a mappable file (FIFO, socket or device)")             \
+  XX(EISDIR, -21, "is a directory")                                           \
+  XX(EINVAL, -22, "invalid argument")                                         \
+  XX(EMFILE, -24, "too many open files")                                      \
+  XX(EFBIG, -27, "file too large")                                            \
+  XX(ENOSPC, -28, "no space left on device")                                  \
+  XX(EROFS, -30, "read-only file system")                                     \
+  XX(ERANGE, -34, "offset or length out of range")                            \
+  XX(EDEADLK, -35, "lock would deadlock")                                     \
+  XX(ENAMETOOLONG, -36, "name too long")                                      \
+  XX(ENOTSUP, -95, "operation not supported")                                 \
+  XX(ETIMEDOUT, -110, "timed out")                                            \
+  XX(EUNKNOWN, -3000, "unknown system error")                                 \
+  XX(ECLOSED, -3001, "object is closed")
+
+typedef enum mmk_status {
+  MMK_OK = 0,
+#define MMK__ERRNO_ENUM(name, value, msg) MMK_##name = value,
+  MMK_ERRNO_MAP(MMK__ERRNO_ENUM)
+#undef MMK__ERRNO_ENUM
+  MMK__STATUS_END_ = -3999
+} mmk_status;
+
+/** Message for a status code ("invalid argument"). Static storage; an
+ *  unknown code gives "unknown error". */
+MMK_EXTERN const char *mmk_strerror(int code);
+/** Name of a status code ("MMK_EINVAL", "MMK_OK"). Static storage; an
+ *  unknown code gives "MMK_EUNKNOWN". */
+MMK_EXTERN const char *mmk_err_name(int code);
+
+/** Detail of the calling thread's last failure. */
+typedef struct mmk_error {
+  int code;            /**< MMK_E* status of the failure (0 if none yet). */
+  int sys_errno;       /**< native errno (or Win32 error); 0 if the failure
+                            was found by mmapkit itself (bad argument). */
+  const char *op;      /**< operation: "open", "mmap", "msync", "lock"...;
+                            static storage; "" if none. */
+  const char *path;    /**< path or shared-memory name involved, "" if none */
+  const char *message; /**< "open '/x/y': No such file or directory" style
+                            text naming operation, path and reason. */
+} mmk_error;
+
+/** The calling thread's last-failure detail. Never NULL. The strings stay
+ *  valid until the next failing mmapkit call on the same thread. */
+MMK_EXTERN const mmk_error *mmk_last_error(void);
+/* Accessors of the same detail, for bindings that prefer plain functions. */
+MMK_EXTERN int mmk_last_error_code(void);
+MMK_EXTERN int mmk_last_error_errno(void);
+MMK_EXTERN const char *mmk_last_error_op(void);
+MMK_EXTERN const char *mmk_last_error_path(void);
+MMK_EXTERN const char *mmk_last_error_message(void);
+/** Resets the calling thread's detail to "no error". */
+MMK_EXTERN void mmk_clear_error(void);
+
+/* ------------------------------------------------------------------------
+ * Files: regular files, named shared memory, anonymous memory
+ * ---------------------------------------------------------------------- */
+
+typedef struct mmk_file mmk_file;
+typedef struct mmk_view mmk_view;
+
+/** Access modes (mode argument). */
+enum mmk_mode {
+  MMK_READ = 0,  /**< read-only, shared */
+  MMK_WRITE = 1, /**< read-write, shared: writes reach the file */
+  MMK_COPY = 2   /**< copy-on-write, private: writes never reach the file */
+};
+
+/** Open flags (flags argument); only valid with MMK_WRITE. */
+enum mmk_open_flags {
+  MMK_CREATE = 1u << 0,    /**< create the file if missing */
+  MMK_TRUNCATE = 1u << 1,  /**< truncate to 0 before growing to size */
+  MMK_EXCLUSIVE = 1u << 2  /**< with MMK_CREATE: fail with MMK_EEXIST if it
+                                exists */
+};
+
+/** What a mmk_file refers to. */
+enum mmk_file_kind {
+  MMK_KIND_FILE = 0, /**< a regular file */
+  MMK_KIND_SHM = 1,  /**< a named shared-memory object */
+  MMK_KIND_ANON = 2  /**< anonymous memory */
+};
+
+/**
+ * Opens a regular file for mapping.
+ *
+ * @param path  file path (NUL-terminated, not empty).
+ * @param mode  MMK_READ, MMK_WRITE or MMK_COPY.
+ * @param flags 0 or MMK_CREATE | MMK_TRUNCATE | MMK_EXCLUSIVE (MMK_WRITE
+ *              only). New files get mode 0666 & ~umask.
+ * @param size  0, or (MMK_WRITE only) a minimum size: a smaller file is
+ *              grown to exactly `size` and the new blocks are reserved
+ *              (posix_fallocate), so a full disk is MMK_ENOSPC here, never a
+ *              fault later. Never shrinks. Non-zero with MMK_READ/MMK_COPY is
+ *              MMK_EINVAL.
+ * @param out   receives the handle; set to NULL on failure.
+ * @return 0, or MMK_EINVAL (NULL/empty path, NULL out, bad mode, unknown or
+ *         inconsistent flags, negative size), MMK_ENOENT, MMK_EACCES,
+ *         MMK_EEXIST, MMK_EISDIR (a directory), MMK_ENODEV (FIFO, socket,
+ *         device: never blocks on a FIFO), MMK_ENOSPC, MMK_EFBIG, MMK_EROFS,
+ *         MMK_EMFILE, MMK_ENAMETOOLONG, MMK_ENOMEM, MMK_EIO.
+ */
+MMK_EXTERN int mmk_file_open(const char *path, int mode, unsigned flags,
+                             int64_t size, mmk_file **out);
+
+/**
+ * Wraps an open descriptor (for drop-in replacements of APIs that take a
+ * fileno). The descriptor is duplicated: the caller keeps ownership of fd.
+ * It must be a regular file or shared-memory object opened compatibly with
+ * mode (MMK_WRITE needs O_RDWR).
+ * @return 0, MMK_EINVAL, MMK_EBADF, MMK_EACCES, MMK_EISDIR, MMK_ENODEV,
+ *         MMK_EMFILE.
+ */
+MMK_EXTERN int mmk_file_from_fd(int fd, int mode, mmk_file **out);
+
+/**
+ * Opens or creates a named shared-memory object.
+ *
+ * @param name  1-200 characters of [A-Za-z0-9._-], not starting with '.'
+ *              (MMK_EINVAL otherwise). The same name means the same memory
+ *              in every language on this machine ("/name" for shm_open).
+ * @param mode  MMK_READ, MMK_WRITE or MMK_COPY.
+ * @param flags as mmk_file_open; new objects are created with mode 0600.
+ * @param size  as mmk_file_open (MMK_WRITE: grow to at least size).
+ * @return as mmk_file_open; MMK_ENOENT when missing without MMK_CREATE.
+ */
+MMK_EXTERN int mmk_shm_open(const char *name, int mode, unsigned flags,
+                            int64_t size, mmk_file **out);
+
+/** Removes a named shared-memory object. Existing handles and views keep
+ *  the memory. @return 0, MMK_EINVAL (bad name), MMK_ENOENT, MMK_EACCES. */
+MMK_EXTERN int mmk_shm_unlink(const char *name);
+
+/** Checks a shared-memory name without touching the system.
+ *  @return 0 or MMK_EINVAL. */
+MMK_EXTERN int mmk_shm_name_check(const char *name);
+
+/**
+ * Creates anonymous read-write memory of `size` bytes (size > 0). It is a
+ * file-like object: views of it share memory with each other and with a
+ * forked child, and it can be resized.
+ * @return 0, MMK_EINVAL, MMK_ENOMEM, MMK_ENOSPC, MMK_EMFILE.
+ */
+MMK_EXTERN int mmk_anon_create(int64_t size, mmk_file **out);
+
+/** Current size in bytes (fstat). @return 0, MMK_EINVAL, MMK_ECLOSED,
+ *  MMK_EIO. */
+MMK_EXTERN int mmk_file_size(mmk_file *file, int64_t *out);
+
+/**
+ * Sets the size. Growing reserves the new blocks (MMK_ENOSPC on a full
+ * disk); shrinking under live views makes the cut-off part fault: the
+ * guarded copies then return MMK_EIO. Needs MMK_WRITE.
+ * @return 0, MMK_EINVAL (negative size), MMK_EACCES (not writable),
+ *         MMK_ECLOSED, MMK_ENOSPC, MMK_EFBIG, MMK_EIO.
+ */
+MMK_EXTERN int mmk_file_resize(mmk_file *file, int64_t new_size);
+
+/** Lock kinds for mmk_file_lock. */
+enum mmk_lock_kind {
+  MMK_LOCK_SHARED = 1,   /**< many shared holders */
+  MMK_LOCK_EXCLUSIVE = 2 /**< one holder; needs a writable file */
+};
+
+/**
+ * Takes a byte-range lock [offset, offset+length) owned by this handle
+ * (length 0 = from offset to any future end of file).
+ * @param wait  non-zero: block until granted (EINTR is retried); zero:
+ *              return MMK_EAGAIN at once if a conflicting lock is held.
+ * @return 0, MMK_EINVAL, MMK_EAGAIN, MMK_EACCES (exclusive lock on a
+ *         read-only handle), MMK_EDEADLK, MMK_ENOMEM, MMK_ECLOSED.
+ */
+MMK_EXTERN int mmk_file_lock(mmk_file *file, int64_t offset, int64_t length,
+                             int kind, int wait);
+
+/** Releases [offset, offset+length) of this handle's locks (length 0 = to
+ *  any end). Unlocking a range not held is not an error.
+ *  @return 0, MMK_EINVAL, MMK_ECLOSED. */
+MMK_EXTERN int mmk_file_unlock(mmk_file *file, int64_t offset,
+                               int64_t length);
+
+/** The mode the file was opened with (MMK_READ/WRITE/COPY), or MMK_EINVAL
+ *  for NULL. */
+MMK_EXTERN int mmk_file_mode(const mmk_file *file);
+/** MMK_KIND_FILE, MMK_KIND_SHM or MMK_KIND_ANON; MMK_EINVAL for NULL. */
+MMK_EXTERN int mmk_file_kind(const mmk_file *file);
+/** The path, or the shared-memory name without '/', or "" for anonymous
+ *  memory. Valid until mmk_file_close. */
+MMK_EXTERN const char *mmk_file_path(const mmk_file *file);
+/** The underlying descriptor (POSIX), owned by the handle; -1 if closed. */
+MMK_EXTERN int mmk_file_fd(const mmk_file *file);
+
+/**
+ * Closes the handle and frees it. Views made from it stay valid (the
+ * mapping outlives the descriptor). Releases the handle's locks.
+ * NULL is accepted and ignored. @return 0 or MMK_EIO (close reported an
+ * error; the handle is freed anyway).
+ */
+MMK_EXTERN int mmk_file_close(mmk_file *file);
+
+/* ------------------------------------------------------------------------
+ * Views
+ * ---------------------------------------------------------------------- */
+
+/** Options for mmk_map (bit set). */
+enum mmk_map_options {
+  MMK_MAP_POPULATE = 1u << 0, /**< prefault the pages (MAP_POPULATE on
+                                   Linux, touch elsewhere) */
+  MMK_MAP_HUGEPAGE = 1u << 1, /**< ask for transparent huge pages where the
+                                   system has them (advice; never fails) */
+  MMK_MAP_READONLY = 1u << 2  /**< map read-only even if the file is
+                                   writable */
+};
+
+/**
+ * Maps [offset, offset+length) of a file.
+ *
+ * @param offset any byte offset >= 0 (alignment is handled inside).
+ * @param length bytes; 0 = to the end of the file (an empty view when
+ *               offset == size, e.g. an empty file).
+ * @param options MMK_MAP_* bits.
+ * @return 0, or MMK_EINVAL (NULL, negative, unknown option),
+ *         MMK_ECLOSED, MMK_ERANGE (past the end in MMK_READ/MMK_COPY, or
+ *         offset+length overflows), MMK_ENOSPC / MMK_EFBIG (growing a
+ *         writable file failed; nothing is mapped), MMK_EACCES,
+ *         MMK_ENOMEM, MMK_ENODEV.
+ *
+ * In MMK_WRITE mode a range past the end grows the file to exactly
+ * offset+length first and reserves the new blocks.
+ * The returned view stays valid until mmk_view_close, independent of the
+ * file handle.
+ */
+MMK_EXTERN int mmk_map(mmk_file *file, int64_t offset, int64_t length,
+                       unsigned options, mmk_view **out);
+
+/**
+ * As mmk_map, and reserves `reserve` bytes of address space (reserve >=
+ * the mapped length) so that mmk_view_resize can grow the view in place up
+ * to `reserve` bytes without moving it. reserve 0 means no reservation.
+ */
+MMK_EXTERN int mmk_map_reserve(mmk_file *file, int64_t offset, int64_t length,
+                               int64_t reserve, unsigned options,
+                               mmk_view **out);
+
+/** First byte of the view (exactly the requested offset). Valid until the
+ *  view is closed or moved by mmk_view_resize. NULL for a NULL or closed
+ *  view; a non-NULL pointer for an empty view. */
+MMK_EXTERN void *mmk_view_data(const mmk_view *view);
+/** Length in bytes (0 for NULL or closed). */
+MMK_EXTERN int64_t mmk_view_size(const mmk_view *view);
+/** Offset in the file where the view starts. */
+MMK_EXTERN int64_t mmk_view_offset(const mmk_view *view);
+/** Reserved length (>= size), 0 when made without a reservation. */
+MMK_EXTERN int64_t mmk_view_reserved(const mmk_view *view);
+/** 1 if the view may be written, 0 if read-only or closed. */
+MMK_EXTERN int mmk_view_writable(const mmk_view *view);
+/** MMK_READ, MMK_WRITE or MMK_COPY as mapped. */
+MMK_EXTERN int mmk_view_mode(const mmk_view *view);
+/** 1 once closed (including an inert close waiting for its leases). */
+MMK_EXTERN int mmk_view_closed(const mmk_view *view);
+
+/** Flush durability (how argument). */
+enum mmk_flush_mode {
+  MMK_FLUSH_ASYNC = 0, /**< schedule write-back, return at once */
+  MMK_FLUSH_SYNC = 1,  /**< written to the device before return */
+  MMK_FLUSH_FULL = 2   /**< SYNC plus file metadata and the drive cache
+                            (fsync / F_FULLFSYNC / FlushFileBuffers) */
+};
+
+/**
+ * Writes changes in [offset, offset+length) of the view back (length 0 =
+ * to the end of the view). Any range works; it is widened to pages inside.
+ * A no-op returning 0 for read-only, copy-on-write and anonymous views.
+ * @return 0, MMK_EINVAL, MMK_ERANGE, MMK_ECLOSED, MMK_EIO, MMK_ENOSPC.
+ */
+MMK_EXTERN int mmk_view_flush(mmk_view *view, int64_t offset, int64_t length,
+                              int how);
+
+/** Advice values. */
+enum mmk_advice {
+  MMK_ADVICE_NORMAL = 0,
+  MMK_ADVICE_SEQUENTIAL = 1,
+  MMK_ADVICE_RANDOM = 2,
+  MMK_ADVICE_WILLNEED = 3,
+  MMK_ADVICE_DONTNEED = 4,
+  MMK_ADVICE_HUGEPAGE = 5
+};
+
+/**
+ * madvise over [offset, offset+length) of the view (length 0 = to the end).
+ * DONTNEED on a shared mapping drops the pages; their content comes back
+ * from the file. HUGEPAGE is MMK_ENOTSUP where the system lacks it.
+ * @return 0, MMK_EINVAL, MMK_ERANGE, MMK_ECLOSED, MMK_ENOTSUP.
+ */
+MMK_EXTERN int mmk_view_advise(mmk_view *view, int64_t offset, int64_t length,
+                               int advice);
+
+/** mlock / munlock the whole view. @return 0, MMK_ENOMEM (RLIMIT_MEMLOCK),
+ *  MMK_EPERM, MMK_ECLOSED, MMK_EINVAL. */
+MMK_EXTERN int mmk_view_lock_memory(mmk_view *view);
+MMK_EXTERN int mmk_view_unlock_memory(mmk_view *view);
+
+/** Bytes of [offset, offset+length) (length 0 = to the end) that are in
+ *  RAM now (mincore), clamped to the range. @return 0, MMK_EINVAL,
+ *  MMK_ERANGE, MMK_ECLOSED, MMK_ENOMEM. */
+MMK_EXTERN int mmk_view_resident(mmk_view *view, int64_t offset,
+                                 int64_t length, int64_t *resident_bytes);
+
+/**
+ * Fault-safe copies between the view and caller memory. A fault while
+ * touching mapped memory (file truncated by another process, I/O error,
+ * disk full on a sparse page) returns MMK_EIO and the process keeps
+ * running; some bytes may have been copied. n == 0 is valid.
+ * @return 0, MMK_EINVAL (NULL buffer with n > 0), MMK_ERANGE (offset+n
+ *         beyond the view), MMK_EACCES (write to a read-only view),
+ *         MMK_ECLOSED, MMK_EIO.
+ */
+MMK_EXTERN int mmk_view_read(mmk_view *view, int64_t offset, void *dst,
+                             size_t n);
+MMK_EXTERN int mmk_view_write(mmk_view *view, int64_t offset,
+                              const void *src, size_t n);
+
+/**
+ * Changes the view's length (> 0). Within the reservation the address is
+ * kept. Beyond it, or without one, the view may move (mremap) only when no
+ * lease is outstanding (MMK_EBUSY otherwise). Shrinking with leases
+ * outstanding is MMK_EBUSY. Growing a MMK_WRITE view past the end of the
+ * file grows the file as mmk_map does; MMK_READ/MMK_COPY past the end is
+ * MMK_ERANGE.
+ * @return 0, MMK_EINVAL, MMK_ERANGE, MMK_EBUSY, MMK_ENOMEM, MMK_ENOSPC,
+ *         MMK_ECLOSED.
+ */
+MMK_EXTERN int mmk_view_resize(mmk_view *view, int64_t new_length);
+
+/* Leases: zero-copy exports of a view (Python buffers, Java ByteBuffers,
+ * .NET pins). */
+
+/** Counts one more export. @return 0, MMK_EINVAL, MMK_ECLOSED. */
+MMK_EXTERN int mmk_view_lease(mmk_view *view);
+/**
+ * Counts one export fewer. When a view closed by mmk_view_close_inert drops
+ * to zero leases, it is freed here and must not be used again.
+ * @return 0, MMK_EINVAL (NULL or no lease outstanding).
+ */
+MMK_EXTERN int mmk_view_release(mmk_view *view);
+/** Outstanding leases (0 for NULL). */
+MMK_EXTERN int64_t mmk_view_leases(const mmk_view *view);
+
+/**
+ * Unmaps and frees the view. Refused with MMK_EBUSY while leases are
+ * outstanding (the view stays usable). NULL is accepted and ignored.
+ * @return 0, MMK_EBUSY, MMK_ECLOSED (already inert-closed).
+ */
+MMK_EXTERN int mmk_view_close(mmk_view *view);
+
+/**
+ * Closes a view even if exports are outstanding, for languages that cannot
+ * refuse. With no leases it behaves as mmk_view_close. With leases, the
+ * range is replaced in place by inert private zero memory that no longer
+ * touches the file (the file and its disk space are released at once);
+ * the address space and the handle are freed by the last mmk_view_release.
+ * Every other call on an inert-closed view returns MMK_ECLOSED (or 0/NULL
+ * for the getters). @return 0 (NULL is ignored).
+ */
+MMK_EXTERN int mmk_view_close_inert(mmk_view *view);
+
+/* ------------------------------------------------------------------------
+ * Fault guard
+ * ---------------------------------------------------------------------- */
+
+/**
+ * Installs mmapkit's SIGBUS handler, or re-installs it if someone installed
+ * another handler since (the newcomer becomes the handler chained to).
+ * Called by mmk_map; bindings call it after runtimes may have replaced
+ * signal handlers. Cheap when nothing changed.
+ * @return 0, MMK_ENOTSUP (no signals on this platform).
+ */
+MMK_EXTERN int mmk_fault_guard_install(void);
+
+/** System page size in bytes. */
+MMK_EXTERN int64_t mmk_page_size(void);
+
+/* ------------------------------------------------------------------------
+ * Atomics and wait/wake at a view offset
+ *
+ * off is relative to the view and must be naturally aligned in memory
+ * (4 for u32, 8 for u64), else MMK_EINVAL; off+size beyond the view is
+ * MMK_ERANGE. A fault while touching mapped memory is MMK_EIO.
+ * Loads are acquire, stores release, fetch-add and compare-exchange are
+ * sequentially consistent. These are lock-free and interoperate with other
+ * processes' (and languages') atomics on the same memory.
+ * ---------------------------------------------------------------------- */
+
+MMK_EXTERN int mmk_atomic_load_u32(mmk_view *view, int64_t off,
+                                   uint32_t *out);
+MMK_EXTERN int mmk_atomic_load_u64(mmk_view *view, int64_t off,
+                                   uint64_t *out);
+MMK_EXTERN int mmk_atomic_store_u32(mmk_view *view, int64_t off,
+                                    uint32_t value);
+MMK_EXTERN int mmk_atomic_store_u64(mmk_view *view, int64_t off,
+                                    uint64_t value);
+/** *old receives the value before the addition (wrapping arithmetic). */
+MMK_EXTERN int mmk_atomic_fetch_add_u32(mmk_view *view, int64_t off,
+                                        uint32_t delta, uint32_t *old);
+MMK_EXTERN int mmk_atomic_fetch_add_u64(mmk_view *view, int64_t off,
+                                        uint64_t delta, uint64_t *old);
+/** Stores desired if the word equals expected. *current receives the
+ *  value found; the swap happened iff *current == expected. */
+MMK_EXTERN int mmk_atomic_cas_u32(mmk_view *view, int64_t off,
+                                  uint32_t expected, uint32_t desired,
+                                  uint32_t *current);
+MMK_EXTERN int mmk_atomic_cas_u64(mmk_view *view, int64_t off,
+                                  uint64_t expected, uint64_t desired,
+                                  uint64_t *current);
+
+/**
+ * Sleeps while the 32-bit word at off equals expected (a Linux shared
+ * futex: works across processes). Returns 0 as soon as the word differs
+ * (checked after every wake-up, so spurious wake-ups and EINTR are
+ * absorbed inside; a wake without a change does not end the wait).
+ * A short bounded spin precedes sleeping.
+ * @param timeout_ns < 0: no timeout; 0: just check.
+ * @return 0, MMK_ETIMEDOUT, MMK_EINVAL, MMK_ERANGE, MMK_ECLOSED, MMK_EIO,
+ *         MMK_ENOTSUP (no futex: other platforms fall back to a sleeping
+ *         poll, documented in the source).
+ */
+MMK_EXTERN int mmk_wait_u32(mmk_view *view, int64_t off, uint32_t expected,
+                            int64_t timeout_ns);
+
+/** Wakes up to count waiters sleeping on the word at off (count <= 0 or
+ *  INT32_MAX = all). @return the number woken (>= 0) or MMK_EINVAL,
+ *  MMK_ERANGE, MMK_ECLOSED. */
+MMK_EXTERN int mmk_wake(mmk_view *view, int64_t off, int count);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MMAPKIT_H */

@@ -1,0 +1,475 @@
+/*
+ * Platform-independent part of the core: the error table and thread-local
+ * last error, argument and range checks, shared-memory names, leases and
+ * the close state machine of views, view getters and the guarded copies.
+ */
+#include "internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const char *mmk_version(void) { return MMK_VERSION_STRING; }
+
+/* ------------------------------------------------------------------------
+ * Error table
+ * ---------------------------------------------------------------------- */
+
+const char *mmk_strerror(int code) {
+  if (code == 0) return "success";
+  switch (code) {
+#define MMK__STRERROR(name, value, msg)                                       \
+  case value:                                                                 \
+    return msg;
+    MMK_ERRNO_MAP(MMK__STRERROR)
+#undef MMK__STRERROR
+  default:
+    return "unknown error";
+  }
+}
+
+const char *mmk_err_name(int code) {
+  if (code == 0) return "MMK_OK";
+  switch (code) {
+#define MMK__ERRNAME(name, value, msg)                                        \
+  case value:                                                                 \
+    return "MMK_" #name;
+    MMK_ERRNO_MAP(MMK__ERRNAME)
+#undef MMK__ERRNAME
+  default:
+    return "MMK_EUNKNOWN";
+  }
+}
+
+int mmk__status_from_errno(int err) {
+  switch (err) {
+  case 0: return MMK_EUNKNOWN; /* a failure without errno: never "OK" */
+  case EPERM: return MMK_EPERM;
+  case ENOENT: return MMK_ENOENT;
+  case ENOTDIR: return MMK_ENOENT; /* a path component is not a directory */
+  case EINTR: return MMK_EINTR;
+  case EIO: return MMK_EIO;
+  case EFAULT: return MMK_EIO; /* kernel touched unbacked mapped memory */
+  case EBADF: return MMK_EBADF;
+  case EAGAIN: return MMK_EAGAIN;
+#if defined(EWOULDBLOCK) && EWOULDBLOCK != EAGAIN
+  case EWOULDBLOCK: return MMK_EAGAIN;
+#endif
+  case ENOMEM: return MMK_ENOMEM;
+  case ENOLCK: return MMK_ENOMEM;
+  case EACCES: return MMK_EACCES;
+  case EBUSY: return MMK_EBUSY;
+  case ETXTBSY: return MMK_EBUSY;
+  case EEXIST: return MMK_EEXIST;
+  case ENODEV: return MMK_ENODEV;
+  case ENXIO: return MMK_ENODEV; /* FIFO without reader, missing device */
+  case EISDIR: return MMK_EISDIR;
+  case EINVAL: return MMK_EINVAL;
+  case EMFILE: return MMK_EMFILE;
+  case ENFILE: return MMK_EMFILE;
+  case EFBIG: return MMK_EFBIG;
+  case EOVERFLOW: return MMK_EFBIG;
+  case ENOSPC: return MMK_ENOSPC;
+#ifdef EDQUOT
+  case EDQUOT: return MMK_ENOSPC;
+#endif
+  case EROFS: return MMK_EROFS;
+  case ERANGE: return MMK_ERANGE;
+  case EDEADLK: return MMK_EDEADLK;
+  case ENAMETOOLONG: return MMK_ENAMETOOLONG;
+  case ENOTSUP: return MMK_ENOTSUP;
+#if defined(EOPNOTSUPP) && EOPNOTSUPP != ENOTSUP
+  case EOPNOTSUPP: return MMK_ENOTSUP;
+#endif
+  case ENOSYS: return MMK_ENOTSUP;
+  case ETIMEDOUT: return MMK_ETIMEDOUT;
+  default: return MMK_EUNKNOWN;
+  }
+}
+
+/* ------------------------------------------------------------------------
+ * Thread-local last error
+ * ---------------------------------------------------------------------- */
+
+#define MMK__PATH_MAX 1024
+#define MMK__MSG_MAX (MMK__PATH_MAX + 256)
+
+struct mmk__tls_error {
+  mmk_error pub;
+  char path[MMK__PATH_MAX];
+  char message[MMK__MSG_MAX];
+};
+
+/* The record lives on the heap; only a pointer is thread-local. The
+ * library's whole TLS segment must stay tiny: the fault guard's TLS uses
+ * the initial-exec model, which puts ALL of this library's TLS in the
+ * static TLS block, and a dlopen'ed library (Python extension, JNI,
+ * P/Invoke) only gets a few hundred spare bytes there. */
+static _Thread_local struct mmk__tls_error *mmk__err;
+
+/* When nothing was recorded yet, or allocating the record failed. */
+static const mmk_error mmk__no_error = {0, 0, "", "", "no error"};
+static const mmk_error mmk__oom_error = {
+    MMK_ENOMEM, ENOMEM, "", "",
+    "not enough memory to record the error detail"};
+static _Thread_local int mmk__err_oom;
+
+static pthread_key_t mmk__err_key;
+static pthread_once_t mmk__err_once = PTHREAD_ONCE_INIT;
+
+static void mmk__err_free(void *p) {
+  free(p);
+  mmk__err = NULL; /* an error in a later destructor allocates anew */
+}
+
+static void mmk__err_key_init(void) {
+  pthread_key_create(&mmk__err_key, mmk__err_free);
+}
+
+static struct mmk__tls_error *mmk__err_get(void) {
+  struct mmk__tls_error *e = mmk__err;
+  if (MMK__LIKELY(e != NULL)) return e;
+  e = calloc(1, sizeof *e);
+  if (!e) return NULL;
+  pthread_once(&mmk__err_once, mmk__err_key_init);
+  pthread_setspecific(mmk__err_key, e);
+  e->pub.path = e->path;
+  e->pub.message = e->message;
+  e->pub.op = "";
+  mmk__err = e;
+  return e;
+}
+
+static const char *mmk__sys_reason(int err, char *buf, size_t len) {
+#if defined(__GLIBC__) && defined(_GNU_SOURCE)
+  return strerror_r(err, buf, len); /* GNU variant returns the string */
+#else
+  if (strerror_r(err, buf, len) != 0) snprintf(buf, len, "error %d", err);
+  return buf;
+#endif
+}
+
+int mmk__set_error(int code, int sys_errno, const char *op, const char *path,
+                   const char *reason, const char *fmt, ...) {
+  char rbuf[256];
+  char detail[256];
+  size_t plen;
+  int saved = errno;
+  struct mmk__tls_error *e = mmk__err_get();
+
+  if (!e) {
+    mmk__err_oom = 1;
+    errno = saved;
+    return code;
+  }
+  mmk__err_oom = 0;
+  e->pub.code = code;
+  e->pub.sys_errno = sys_errno;
+  e->pub.op = op ? op : "";
+
+  if (!path) path = "";
+  plen = strlen(path);
+  if (plen >= sizeof e->path) {
+    /* Keep the end of a long path: it is the part that tells files apart. */
+    const char *tail = path + plen - (sizeof e->path - 4);
+    snprintf(e->path, sizeof e->path, "...%s", tail);
+  } else {
+    memmove(e->path, path, plen + 1);
+  }
+
+  detail[0] = '\0';
+  if (fmt) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+  }
+  if (sys_errno != 0)
+    reason = mmk__sys_reason(sys_errno, rbuf, sizeof rbuf);
+  else if (!reason)
+    reason = mmk_strerror(code);
+
+  /* Truncation is acceptable (the buffer fits a 1 KiB path and details). */
+  if (snprintf(e->message, sizeof e->message, "%s%s%s%s%s%s%s: %s",
+               e->pub.op, e->path[0] ? " '" : "", e->path,
+               e->path[0] ? "'" : "", detail[0] ? " [" : "", detail,
+               detail[0] ? "]" : "", reason) < 0)
+    e->message[0] = '\0';
+  errno = saved;
+  return code;
+}
+
+const mmk_error *mmk_last_error(void) {
+  if (mmk__err_oom) return &mmk__oom_error;
+  return mmk__err ? &mmk__err->pub : &mmk__no_error;
+}
+int mmk_last_error_code(void) { return mmk_last_error()->code; }
+int mmk_last_error_errno(void) { return mmk_last_error()->sys_errno; }
+const char *mmk_last_error_op(void) { return mmk_last_error()->op; }
+const char *mmk_last_error_path(void) { return mmk_last_error()->path; }
+const char *mmk_last_error_message(void) {
+  return mmk_last_error()->message;
+}
+
+void mmk_clear_error(void) {
+  struct mmk__tls_error *e = mmk__err;
+  mmk__err_oom = 0;
+  if (!e) return;
+  e->pub.code = 0;
+  e->pub.sys_errno = 0;
+  e->pub.op = "";
+  e->path[0] = '\0';
+  snprintf(e->message, sizeof e->message, "no error");
+}
+
+/* ------------------------------------------------------------------------
+ * Small helpers
+ * ---------------------------------------------------------------------- */
+
+atomic_size_t mmk__page_size;
+
+size_t mmk__page_init(void) {
+  long r = sysconf(_SC_PAGESIZE);
+  size_t pg = r > 0 ? (size_t)r : 4096;
+  atomic_store_explicit(&mmk__page_size, pg, memory_order_relaxed);
+  return pg;
+}
+
+int64_t mmk_page_size(void) { return (int64_t)mmk__page(); }
+
+int mmk_shm_name_check(const char *name) {
+  return mmk__shm_name_check(name, "shm_name_check");
+}
+
+int mmk__shm_name_check(const char *name, const char *op) {
+  size_t i;
+  if (!name) return mmk__arg_error(MMK_EINVAL, op, "", "name is NULL");
+  if (name[0] == '\0')
+    return mmk__arg_error(MMK_EINVAL, op, name, "name is empty");
+  if (name[0] == '.')
+    return mmk__arg_error(MMK_EINVAL, op, name,
+                          "name must not start with '.'");
+  for (i = 0; name[i]; i++) {
+    char c = name[i];
+    int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+             (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+    if (i >= 200)
+      return mmk__arg_error(MMK_EINVAL, op, name,
+                            "name longer than 200 characters");
+    if (!ok)
+      return mmk__set_error(MMK_EINVAL, 0, op, name,
+                            "names may only contain [A-Za-z0-9._-]",
+                            "character %zu", i);
+  }
+  return 0;
+}
+
+void mmk__file_ref(mmk_file *f) {
+  atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed);
+}
+
+void mmk__file_unref(mmk_file *f) {
+  if (atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) == 1)
+    mmk__os_file_destroy(f);
+}
+
+int mmk__view_check(const mmk_view *v, const char *op) {
+  if (MMK__UNLIKELY(!v)) return mmk__arg_error(MMK_EINVAL, op, "", "view is NULL");
+  if (MMK__UNLIKELY(atomic_load_explicit(&((mmk_view *)v)->state,
+                                         memory_order_acquire) !=
+                    MMK__VIEW_OPEN))
+    return mmk__arg_error(MMK_ECLOSED, op, "", "view is closed");
+  return 0;
+}
+
+int mmk__view_range(const mmk_view *v, const char *op, int64_t off,
+                    int64_t *len, int zero_is_rest) {
+  int64_t n = *len;
+  if (off < 0 || n < 0)
+    return mmk__set_error(MMK_EINVAL, 0, op, mmk__vpath(v),
+                          "negative offset or length",
+                          "offset %lld, length %lld", (long long)off,
+                          (long long)n);
+  if (off > v->length || n > v->length - off)
+    return mmk__set_error(MMK_ERANGE, 0, op, mmk__vpath(v), NULL,
+                          "offset %lld, length %lld, view size %lld",
+                          (long long)off, (long long)n, (long long)v->length);
+  if (n == 0 && zero_is_rest) *len = v->length - off;
+  return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * View getters
+ * ---------------------------------------------------------------------- */
+
+static int mmk__open(const mmk_view *v) {
+  return v && atomic_load_explicit(&((mmk_view *)v)->state,
+                                   memory_order_acquire) == MMK__VIEW_OPEN;
+}
+
+void *mmk_view_data(const mmk_view *view) {
+  return mmk__open(view) ? view->data : NULL;
+}
+int64_t mmk_view_size(const mmk_view *view) {
+  return mmk__open(view) ? view->length : 0;
+}
+int64_t mmk_view_offset(const mmk_view *view) {
+  return mmk__open(view) ? view->offset : 0;
+}
+int64_t mmk_view_reserved(const mmk_view *view) {
+  return mmk__open(view) ? view->reserve : 0;
+}
+int mmk_view_writable(const mmk_view *view) {
+  return mmk__open(view) ? view->writable : 0;
+}
+int mmk_view_mode(const mmk_view *view) {
+  if (!view) return MMK_EINVAL;
+  return view->mode;
+}
+int mmk_view_closed(const mmk_view *view) {
+  return view ? !mmk__open(view) : 1;
+}
+
+/* ------------------------------------------------------------------------
+ * Leases and close
+ * ---------------------------------------------------------------------- */
+
+static void mmk__view_free(mmk_view *v) {
+  mmk__os_view_unmap(v);
+  if (v->file) mmk__file_unref(v->file);
+  v->file = NULL;
+  pthread_mutex_destroy(&v->mu);
+  free(v);
+}
+
+int mmk_view_lease(mmk_view *view) {
+  int r = 0;
+  if (!view) return mmk__arg_error(MMK_EINVAL, "lease", "", "view is NULL");
+  pthread_mutex_lock(&view->mu);
+  if (atomic_load(&view->state) != MMK__VIEW_OPEN)
+    r = mmk__arg_error(MMK_ECLOSED, "lease", "", "view is closed");
+  else
+    view->leases++;
+  pthread_mutex_unlock(&view->mu);
+  return r;
+}
+
+int mmk_view_release(mmk_view *view) {
+  int last_inert = 0;
+  if (!view) return mmk__arg_error(MMK_EINVAL, "release", "", "view is NULL");
+  pthread_mutex_lock(&view->mu);
+  if (view->leases <= 0) {
+    pthread_mutex_unlock(&view->mu);
+    return mmk__arg_error(MMK_EINVAL, "release", "", "no lease outstanding");
+  }
+  view->leases--;
+  last_inert = view->leases == 0 &&
+               atomic_load(&view->state) == MMK__VIEW_INERT;
+  pthread_mutex_unlock(&view->mu);
+  /* Nobody else may reach an inert view without a lease: free it now. */
+  if (last_inert) mmk__view_free(view);
+  return 0;
+}
+
+int64_t mmk_view_leases(const mmk_view *view) {
+  int64_t n;
+  if (!view) return 0;
+  pthread_mutex_lock(&((mmk_view *)view)->mu);
+  n = view->leases;
+  pthread_mutex_unlock(&((mmk_view *)view)->mu);
+  return n;
+}
+
+int mmk_view_close(mmk_view *view) {
+  if (!view) return 0;
+  pthread_mutex_lock(&view->mu);
+  if (atomic_load(&view->state) != MMK__VIEW_OPEN) {
+    pthread_mutex_unlock(&view->mu);
+    return mmk__arg_error(MMK_ECLOSED, "close", "", "view is closed");
+  }
+  if (view->leases > 0) {
+    int64_t n = view->leases;
+    pthread_mutex_unlock(&view->mu);
+    return mmk__set_error(MMK_EBUSY, 0, "close", mmk__vpath(view), NULL,
+                          "%lld export(s) outstanding", (long long)n);
+  }
+  atomic_store(&view->state, MMK__VIEW_INERT);
+  pthread_mutex_unlock(&view->mu);
+  mmk__view_free(view);
+  return 0;
+}
+
+int mmk_view_close_inert(mmk_view *view) {
+  mmk_file *f;
+  if (!view) return 0;
+  pthread_mutex_lock(&view->mu);
+  if (atomic_load(&view->state) != MMK__VIEW_OPEN) {
+    pthread_mutex_unlock(&view->mu);
+    return 0; /* already inert: idempotent */
+  }
+  atomic_store(&view->state, MMK__VIEW_INERT);
+  if (view->leases == 0) {
+    pthread_mutex_unlock(&view->mu);
+    mmk__view_free(view);
+    return 0;
+  }
+  /* Exports still point into the range: keep the addresses valid but cut
+   * the tie to the file. If the kernel refuses (out of memory), the old
+   * mapping stays until the last release: still no crash. */
+  mmk__os_view_make_inert(view);
+  f = view->file;
+  view->file = NULL;
+  pthread_mutex_unlock(&view->mu);
+  if (f) mmk__file_unref(f);
+  return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Fault-safe copies
+ * ---------------------------------------------------------------------- */
+
+static int mmk__copy_check(mmk_view *v, const char *op, int64_t off,
+                           const void *buf, size_t n) {
+  int r = mmk__view_check(v, op);
+  if (r) return r;
+  if (off < 0)
+    return mmk__set_error(MMK_EINVAL, 0, op, mmk__vpath(v),
+                          "negative offset", "offset %lld", (long long)off);
+  if (n > 0 && !buf)
+    return mmk__arg_error(MMK_EINVAL, op, mmk__vpath(v), "buffer is NULL");
+  if (off > v->length || (uint64_t)n > (uint64_t)(v->length - off))
+    return mmk__set_error(MMK_ERANGE, 0, op, mmk__vpath(v), NULL,
+                          "offset %lld, length %zu, view size %lld",
+                          (long long)off, n, (long long)v->length);
+  return 0;
+}
+
+int mmk_view_read(mmk_view *view, int64_t offset, void *dst, size_t n) {
+  int r = mmk__copy_check(view, "read", offset, dst, n);
+  if (r) return r;
+  if (n == 0) return 0;
+  if (mmk__guarded_copy(dst, view->data + offset, n, view->data + offset))
+    return mmk__set_error(MMK_EIO, 0, "read", mmk__vpath(view),
+                          "fault while reading mapped memory (file truncated "
+                          "or I/O error)",
+                          "offset %lld, length %zu", (long long)offset, n);
+  return 0;
+}
+
+int mmk_view_write(mmk_view *view, int64_t offset, const void *src,
+                   size_t n) {
+  int r = mmk__copy_check(view, "write", offset, src, n);
+  if (r) return r;
+  if (!view->writable)
+    return mmk__arg_error(MMK_EACCES, "write", mmk__vpath(view),
+                          "view is read-only");
+  if (n == 0) return 0;
+  if (mmk__guarded_copy(view->data + offset, src, n, view->data + offset))
+    return mmk__set_error(MMK_EIO, 0, "write", mmk__vpath(view),
+                          "fault while writing mapped memory (file truncated, "
+                          "disk full or I/O error)",
+                          "offset %lld, length %zu", (long long)offset, n);
+  return 0;
+}

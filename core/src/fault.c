@@ -1,0 +1,289 @@
+/*
+ * The SIGBUS fault guard.
+ *
+ * Touching a mapped page that has no backing any more (file truncated by
+ * another process, I/O error, disk full on a sparse page) raises SIGBUS.
+ * The guarded copies must turn that into MMK_EIO, inside processes whose
+ * runtimes (JVM, .NET, CPython's faulthandler) have their own SIGBUS
+ * handlers. So:
+ *
+ * - one process-wide handler (SA_SIGINFO | SA_ONSTACK | SA_NODEFER),
+ *   installed once and re-installed by mmk_fault_guard_install when
+ *   somebody replaced it (the newcomer is then the handler chained to);
+ * - a thread-local pointer (initial-exec TLS: a dlopen'ed library's
+ *   dynamic TLS access may allocate, which a signal handler must not do)
+ *   to a guard record on the stack of the copying thread: jump buffer and
+ *   the armed address range. It is non-NULL only inside a guarded copy;
+ * - sigsetjmp(env, 0) on the fast path (no sigprocmask system call); on
+ *   the fault path the handler restores the interrupted signal mask from
+ *   the ucontext and siglongjmps;
+ * - any other SIGBUS (another thread, another address, sent with kill) is
+ *   passed exactly to the previous disposition. SIGSEGV is never touched.
+ */
+#include "internal.h"
+
+#include <string.h> /* ucontext_t comes with <signal.h> */
+#include <unistd.h>
+
+_Thread_local struct mmk__guard *mmk__guard_cur MMK__TLS_IE = NULL;
+
+/* The dispositions we chain to, newest last. Each (re-)install over a
+ * newcomer (only when a runtime replaced our handler: a handful per
+ * process) takes the next slot of a static ring, so a handler still reading
+ * an older record never sees it half-written; a slot is reused only after
+ * 32 more re-installs. seq numbers the records (1, 2, ...) so the one
+ * before a given record can be found (see mmk__older). */
+#define MMK__PREV_SLOTS 32
+static struct sigaction mmk__prev_slots[MMK__PREV_SLOTS];
+static unsigned long mmk__prev_seq[MMK__PREV_SLOTS];
+static unsigned long mmk__prev_count; /* guarded by mmk__install_mu */
+static _Atomic(struct sigaction *) mmk__prev_action;
+static pthread_mutex_t mmk__install_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void mmk__set_prev(const struct sigaction *sa) {
+  unsigned long seq = ++mmk__prev_count;
+  unsigned i = (unsigned)(seq % MMK__PREV_SLOTS);
+  mmk__prev_slots[i] = *sa;
+  mmk__prev_seq[i] = seq;
+  atomic_store_explicit(&mmk__prev_action, &mmk__prev_slots[i],
+                        memory_order_release);
+}
+
+/* The record that was current before rec, or NULL (then: default). */
+static struct sigaction *mmk__older(const struct sigaction *rec) {
+  unsigned i = (unsigned)(rec - mmk__prev_slots);
+  unsigned j = (i + MMK__PREV_SLOTS - 1) % MMK__PREV_SLOTS;
+  if (mmk__prev_seq[i] > 1 && mmk__prev_seq[j] == mmk__prev_seq[i] - 1)
+    return &mmk__prev_slots[j];
+  return NULL;
+}
+
+static void mmk__sigbus(int sig, siginfo_t *si, void *ucv);
+
+static int mmk__is_ours(const struct sigaction *sa) {
+  return (sa->sa_flags & SA_SIGINFO) && sa->sa_sigaction == mmk__sigbus;
+}
+
+/* Default action for a signal the handler got: restore SIG_DFL and raise
+ * it again, unblocked, so the process dies (or stops) as it would have. */
+static void mmk__die_by_default(int sig) {
+  struct sigaction dfl;
+  sigset_t set;
+  memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  sigaction(sig, &dfl, NULL);
+  sigemptyset(&set);
+  sigaddset(&set, sig);
+  pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+  raise(sig);
+}
+
+/* Relapse detection. A previous handler that returns from a kernel fault
+ * without changing the interrupted context makes the instruction fault
+ * again: a livelock when the handler has given up on it. After
+ * MMK__RELAPSES identical returns at one address we apply the default
+ * action, as the kernel would without us. A handler that repairs (changes
+ * the PC, as the JVM does for mapped buffers) or maps memory over the
+ * address never relapses at the same spot with an unchanged context, so it
+ * is not affected. */
+#if defined(__linux__) && (defined(__x86_64__) || defined(__i386__))
+#  define MMK__CTX(uc) ((const void *)(uc)->uc_mcontext.gregs)
+#  define MMK__CTX_SIZE sizeof(gregset_t)
+#elif defined(__linux__) && defined(__aarch64__)
+/* regs[31], sp, pc: contiguous in the kernel's sigcontext. */
+#  define MMK__CTX(uc) ((const void *)(uc)->uc_mcontext.regs)
+#  define MMK__CTX_SIZE                                                       \
+    (offsetof(mcontext_t, pstate) - offsetof(mcontext_t, regs))
+#endif
+#define MMK__RELAPSES 16
+
+#ifdef MMK__CTX
+struct mmk__relapse {
+  uintptr_t addr;
+  unsigned count;
+};
+static _Thread_local struct mmk__relapse mmk__relapse_tls MMK__TLS_IE;
+#endif
+
+/* Re-raise detection. A handler we chain to may hand the signal back by
+ * restoring "its" previous handler and raising again: CPython's
+ * faulthandler does that, and when it was enabled after us, its previous
+ * handler is us. Calling it again would recurse until the stack overflows.
+ * While we are inside a chained call, its stack position and record are
+ * noted here; a signal sent (not a fault) to this thread by code running
+ * deeper on that stack is such a hand-back, and goes to the disposition that was in
+ * place before that handler, as it would have without our re-install.
+ * A marker left behind by a handler that longjmp'ed out is forgotten at
+ * the next kernel fault and at mmk_fault_guard_install. */
+static _Thread_local uintptr_t mmk__chain_sp MMK__TLS_IE;
+static _Thread_local struct sigaction *mmk__chain_rec MMK__TLS_IE;
+
+static void mmk__call(const struct sigaction *prev, int sig, siginfo_t *si,
+                      void *ucv, int kernel_fault) {
+  sigset_t old, block;
+  /* Call the previous handler the way the kernel would have: with its
+   * sa_mask blocked, plus the signal itself unless it asked SA_NODEFER. */
+  block = prev->sa_mask;
+  if (!(prev->sa_flags & SA_NODEFER)) sigaddset(&block, sig);
+#ifdef MMK__CTX
+  {
+    ucontext_t *uc = ucv;
+    struct mmk__relapse *rl = &mmk__relapse_tls;
+    uintptr_t addr = kernel_fault ? (uintptr_t)si->si_addr : 0;
+    unsigned char before[MMK__CTX_SIZE];
+    if (kernel_fault && uc) memcpy(before, MMK__CTX(uc), sizeof before);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    if (prev->sa_flags & SA_SIGINFO)
+      prev->sa_sigaction(sig, si, ucv);
+    else
+      prev->sa_handler(sig);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (kernel_fault && uc &&
+        memcmp(before, MMK__CTX(uc), sizeof before) == 0) {
+      if (rl->addr == addr) {
+        if (++rl->count >= MMK__RELAPSES) mmk__die_by_default(sig);
+      } else {
+        rl->addr = addr;
+        rl->count = 1;
+      }
+    } else if (kernel_fault) {
+      rl->count = 0;
+    }
+  }
+#else
+  (void)kernel_fault;
+  pthread_sigmask(SIG_BLOCK, &block, &old);
+  if (prev->sa_flags & SA_SIGINFO)
+    prev->sa_sigaction(sig, si, ucv);
+  else
+    prev->sa_handler(sig);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+#endif
+}
+
+/* Where the interrupted code's stack was: for a hand-back, inside the
+ * chained handler, so below our frame that called it. */
+static uintptr_t mmk__interrupted_sp(void *ucv, uintptr_t fallback) {
+  ucontext_t *uc = ucv;
+  if (!uc) return fallback;
+#if defined(__linux__) && defined(__x86_64__)
+  return (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+#elif defined(__linux__) && defined(__i386__)
+  return (uintptr_t)uc->uc_mcontext.gregs[REG_ESP];
+#elif defined(__linux__) && defined(__aarch64__)
+  return (uintptr_t)uc->uc_mcontext.sp;
+#else
+  return fallback;
+#endif
+}
+
+static void mmk__chain(int sig, siginfo_t *si, void *ucv) {
+  struct sigaction *prev =
+      atomic_load_explicit(&mmk__prev_action, memory_order_acquire);
+  int kernel_fault = si && si->si_code > 0;
+  volatile char here = 0;
+  uintptr_t sp = (uintptr_t)&here;
+  uintptr_t isp = mmk__interrupted_sp(ucv, sp);
+  uintptr_t saved_sp = mmk__chain_sp;
+  struct sigaction *saved_rec = mmk__chain_rec;
+
+  if (kernel_fault) {
+    saved_sp = 0; /* a fresh fault: any marker is stale */
+    saved_rec = NULL;
+  } else if (saved_sp && saved_rec && isp < saved_sp &&
+             saved_sp - isp < ((uintptr_t)1 << 20)) {
+    prev = mmk__older(saved_rec); /* a hand-back: see above */
+  }
+
+  if (!prev || (!(prev->sa_flags & SA_SIGINFO) &&
+                prev->sa_handler == SIG_DFL)) {
+    mmk__die_by_default(sig);
+    return;
+  }
+  if (!(prev->sa_flags & SA_SIGINFO) && prev->sa_handler == SIG_IGN) {
+    /* A fault the kernel raised cannot be ignored (returning re-executes
+     * the faulting instruction); the kernel itself kills the process in
+     * that case, so do the same. A SIGBUS sent by kill() is ignored. */
+    if (kernel_fault) mmk__die_by_default(sig);
+    return;
+  }
+  mmk__chain_sp = sp;
+  mmk__chain_rec = prev;
+  mmk__call(prev, sig, si, ucv, kernel_fault);
+  mmk__chain_sp = saved_sp;
+  mmk__chain_rec = saved_rec;
+}
+
+static void mmk__sigbus(int sig, siginfo_t *si, void *ucv) {
+  struct mmk__guard *g = mmk__guard_cur;
+  /* si_code > 0: raised by the kernel for this access (BUS_ADRERR...),
+   * not sent by kill/sigqueue whose si_addr is meaningless. */
+  if (g && si && si->si_code > 0) {
+    uintptr_t a = (uintptr_t)si->si_addr;
+    if (a >= g->lo && a < g->hi) {
+      mmk__guard_cur = g->prev; /* disarm before leaving */
+      if (ucv)
+        pthread_sigmask(SIG_SETMASK, &((ucontext_t *)ucv)->uc_sigmask, NULL);
+      siglongjmp(g->env, 1);
+    }
+  }
+  {
+    int saved = errno;
+    mmk__chain(sig, si, ucv);
+    errno = saved;
+  }
+}
+
+int mmk_fault_guard_install(void) {
+  struct sigaction cur, ours, old;
+
+  /* Outside any handler here: no chained call of this thread is live. */
+  mmk__chain_sp = 0;
+  mmk__chain_rec = NULL;
+  /* Cheap path: one sigaction query. */
+  if (sigaction(SIGBUS, NULL, &cur) == 0 && mmk__is_ours(&cur)) return 0;
+
+  pthread_mutex_lock(&mmk__install_mu);
+  if (sigaction(SIGBUS, NULL, &cur) != 0) {
+    int e = errno;
+    pthread_mutex_unlock(&mmk__install_mu);
+    return mmk__sys_error(e, "sigaction", "SIGBUS", NULL);
+  }
+  if (mmk__is_ours(&cur)) {
+    pthread_mutex_unlock(&mmk__install_mu);
+    return 0;
+  }
+  /* Publish what we chain to before our handler can run. */
+  mmk__set_prev(&cur);
+
+  memset(&ours, 0, sizeof ours);
+  ours.sa_sigaction = mmk__sigbus;
+  sigemptyset(&ours.sa_mask);
+  ours.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER | SA_RESTART;
+  if (sigaction(SIGBUS, &ours, &old) != 0) {
+    int e = errno;
+    pthread_mutex_unlock(&mmk__install_mu);
+    return mmk__sys_error(e, "sigaction", "SIGBUS", NULL);
+  }
+  /* Someone outside this lock changed it between query and install: chain
+   * to what was really there. */
+  if (!mmk__is_ours(&old) &&
+      (old.sa_flags != cur.sa_flags ||
+       ((old.sa_flags & SA_SIGINFO)
+            ? old.sa_sigaction != cur.sa_sigaction
+            : old.sa_handler != cur.sa_handler))) {
+    mmk__set_prev(&old);
+  }
+  pthread_mutex_unlock(&mmk__install_mu);
+  return 0;
+}
+
+/* Kept out of line and small: one guard per call, then a plain memcpy, so
+ * large copies run at memcpy bandwidth. */
+int mmk__guarded_copy(void *dst, const void *src, size_t n,
+                      const void *guard_p) {
+  int faulted;
+  MMK__GUARDED(guard_p, n, faulted, memcpy(dst, src, n));
+  return faulted;
+}

@@ -1,0 +1,233 @@
+/*
+ * Private interface of the mmapkit core: shared by common.c, the platform
+ * backend (unix.c), fault.c and atomic.c. Not installed, not API.
+ *
+ * Include this first in every source file: it selects the feature macros
+ * (the build uses -std=c11 without GNU extensions).
+ */
+#ifndef MMAPKIT_INTERNAL_H
+#define MMAPKIT_INTERNAL_H
+
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#  define _GNU_SOURCE 1
+#endif
+#if defined(__APPLE__) && !defined(_DARWIN_C_SOURCE)
+#  define _DARWIN_C_SOURCE 1
+#endif
+/* The BSDs expose everything (madvise, mincore, MAP_ANON) by default;
+ * defining _POSIX_C_SOURCE there would hide it. */
+#ifndef _FILE_OFFSET_BITS
+#  define _FILE_OFFSET_BITS 64
+#endif
+
+#include "mmapkit.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stddef.h>
+
+#if defined(__GNUC__) || defined(__clang__)
+#  define MMK__LIKELY(x) __builtin_expect(!!(x), 1)
+#  define MMK__UNLIKELY(x) __builtin_expect(!!(x), 0)
+#  define MMK__PRINTF(a, b) __attribute__((format(printf, a, b)))
+#  if defined(__ELF__)
+/* Static TLS: reading it never allocates, even in a dlopen'ed library, so
+ * the signal handler may touch it. */
+#    define MMK__TLS_IE __attribute__((tls_model("initial-exec")))
+#  else
+#    define MMK__TLS_IE
+#  endif
+#  define MMK__HIDDEN __attribute__((visibility("hidden")))
+#else
+#  define MMK__LIKELY(x) (x)
+#  define MMK__UNLIKELY(x) (x)
+#  define MMK__PRINTF(a, b)
+#  define MMK__TLS_IE
+#  define MMK__HIDDEN
+#endif
+
+/* Retries a system call interrupted by a signal (call sites that return -1
+ * and set errno). */
+#define MMK__RETRY(res, expr)                                                 \
+  do {                                                                        \
+    (res) = (expr);                                                           \
+  } while ((res) == -1 && errno == EINTR)
+
+/* ------------------------------------------------------------------------
+ * Objects
+ * ---------------------------------------------------------------------- */
+
+struct mmk_file {
+  /* One reference for the handle and one per live view: the descriptor is
+   * needed by views (flush FULL, growing, resize) after the handle is
+   * closed, so it is closed with the last reference. */
+  atomic_long refs;
+  int fd;
+  int mode;      /* MMK_READ / MMK_WRITE / MMK_COPY */
+  int kind;      /* MMK_KIND_* */
+  int rdwr;      /* descriptor opened O_RDWR */
+  atomic_int closed;    /* the handle was closed (views may live on) */
+  atomic_int locked;    /* a byte-range lock was ever taken */
+  char *path;    /* path, shm name without '/', or "" */
+};
+
+enum mmk__view_state {
+  MMK__VIEW_OPEN = 0,
+  MMK__VIEW_INERT = 1 /* closed in place, waiting for the last lease */
+};
+
+struct mmk_view {
+  pthread_mutex_t mu;   /* orders lease/release/close/close_inert */
+  atomic_int state;     /* enum mmk__view_state */
+  int64_t leases;       /* guarded by mu */
+  mmk_file *file;       /* counted reference; NULL once inert */
+  unsigned char *data;  /* the requested first byte */
+  unsigned char *base;  /* page-aligned start of mapping/reservation or NULL */
+  size_t map_len;       /* bytes of base mapped from the file (page multiple) */
+  size_t res_len;       /* bytes of address space reserved at base (0: none) */
+  size_t delta;         /* offset - aligned offset (< page size) */
+  int64_t offset;       /* requested file offset */
+  int64_t length;       /* requested length */
+  int64_t reserve;      /* requested reservation (0: none) */
+  int64_t aligned_off;  /* offset rounded down to the page */
+  int mode;             /* mode of the file when mapped */
+  int prot;             /* PROT_* of the mapping */
+  int mflags;           /* MAP_SHARED or MAP_PRIVATE (+ nothing else) */
+  int writable;         /* prot has PROT_WRITE */
+  int kind;             /* file kind at map time */
+  unsigned options;
+};
+
+/* ------------------------------------------------------------------------
+ * Errors (common.c)
+ * ---------------------------------------------------------------------- */
+
+/* The one errno -> status translation. */
+MMK__HIDDEN int mmk__status_from_errno(int err);
+
+/* Records the calling thread's last-error detail and returns code.
+ * fmt (optional, may be NULL) adds a bracketed detail after the path,
+ * e.g. "[offset 4097, length 100]". The reason is strerror(sys_errno) when
+ * sys_errno != 0, else reason (or mmk_strerror(code) when reason is NULL). */
+MMK__HIDDEN int mmk__set_error(int code, int sys_errno, const char *op,
+                               const char *path, const char *reason,
+                               const char *fmt, ...) MMK__PRINTF(6, 7);
+
+/* A failed system call: translates err and records the detail. */
+#define mmk__sys_error(err, op, path, ...)                                    \
+  mmk__set_error(mmk__status_from_errno(err), (err), (op), (path), NULL,      \
+                 __VA_ARGS__)
+/* An error found by mmapkit itself (argument checks). */
+#define mmk__arg_error(code, op, path, reason)                                \
+  mmk__set_error((code), 0, (op), (path), (reason), NULL)
+
+/* The page size, cached on first use (never 0 after mmk__page_init). */
+extern atomic_size_t mmk__page_size MMK__HIDDEN;
+MMK__HIDDEN size_t mmk__page_init(void);
+static inline size_t mmk__page(void) {
+  size_t pg = atomic_load_explicit(&mmk__page_size, memory_order_relaxed);
+  return MMK__LIKELY(pg != 0) ? pg : mmk__page_init();
+}
+
+/* Shared-memory name rules (API.md); op names the caller in the error. */
+MMK__HIDDEN int mmk__shm_name_check(const char *name, const char *op);
+
+/* "off > size || n > size - off" style check on a view; fills *len for
+ * length 0 = "to the end" when zero_is_rest. Returns 0 or records an
+ * error. */
+MMK__HIDDEN int mmk__view_range(const mmk_view *v, const char *op,
+                                int64_t off, int64_t *len, int zero_is_rest);
+
+/* Common prologue of view operations: NULL -> EINVAL, inert -> ECLOSED. */
+MMK__HIDDEN int mmk__view_check(const mmk_view *v, const char *op);
+
+static inline const char *mmk__vpath(const mmk_view *v) {
+  return v->file ? v->file->path : "";
+}
+
+static inline size_t mmk__round_up(size_t n, size_t pg) {
+  return (n + pg - 1) & ~(pg - 1);
+}
+
+MMK__HIDDEN void mmk__file_ref(mmk_file *f);
+MMK__HIDDEN void mmk__file_unref(mmk_file *f);
+
+/* ------------------------------------------------------------------------
+ * Backend (unix.c)
+ * ---------------------------------------------------------------------- */
+
+/* Unmaps everything the view holds (mapping and reservation). */
+MMK__HIDDEN void mmk__os_view_unmap(mmk_view *v);
+/* Replaces the mapped range in place by private zero memory. 0 or -1. */
+MMK__HIDDEN int mmk__os_view_make_inert(mmk_view *v);
+/* Closes the descriptor of a file whose last reference went away. */
+MMK__HIDDEN void mmk__os_file_destroy(mmk_file *f);
+
+/* ------------------------------------------------------------------------
+ * Fault guard (fault.c)
+ *
+ * A guard lives on the stack of the guarded function. While armed, the
+ * thread-local pointer mmk__guard_cur points at it; the SIGBUS handler
+ * jumps back to env when a kernel-generated SIGBUS hits [lo, hi).
+ * ---------------------------------------------------------------------- */
+
+struct mmk__guard {
+  sigjmp_buf env;
+  uintptr_t lo, hi;
+  struct mmk__guard *prev;
+};
+
+extern _Thread_local struct mmk__guard *mmk__guard_cur MMK__TLS_IE
+    MMK__HIDDEN;
+
+static inline void mmk__guard_prepare(struct mmk__guard *g, const void *p,
+                                      size_t n) {
+  /* Widened to whole pages: those pages belong to the view's mapping, and
+   * a vectorised copy may touch any byte of them. */
+  uintptr_t pg = (uintptr_t)mmk__page();
+  g->lo = (uintptr_t)p & ~(pg - 1);
+  g->hi = ((uintptr_t)p + n + pg - 1) & ~(pg - 1);
+  g->prev = mmk__guard_cur;
+}
+
+static inline void mmk__guard_arm(struct mmk__guard *g) {
+  atomic_signal_fence(memory_order_seq_cst);
+  mmk__guard_cur = g;
+  atomic_signal_fence(memory_order_seq_cst);
+}
+
+static inline void mmk__guard_disarm(struct mmk__guard *g) {
+  atomic_signal_fence(memory_order_seq_cst);
+  mmk__guard_cur = g->prev;
+  atomic_signal_fence(memory_order_seq_cst);
+}
+
+/* Runs the statement `body` with a guard armed over [p, p+n). On a fault
+ * the body is abandoned and `faulted` becomes 1 (else 0). sigsetjmp does
+ * not save the signal mask (fast path); the handler restores it from the
+ * ucontext before jumping. The statement must not leave the block by
+ * return/goto. */
+#define MMK__GUARDED(p, n, faulted, body)                                     \
+  do {                                                                        \
+    struct mmk__guard mmk__g_;                                                \
+    mmk__guard_prepare(&mmk__g_, (p), (n));                                   \
+    if (sigsetjmp(mmk__g_.env, 0) == 0) {                                     \
+      mmk__guard_arm(&mmk__g_);                                               \
+      body;                                                                   \
+      mmk__guard_disarm(&mmk__g_);                                            \
+      (faulted) = 0;                                                          \
+    } else {                                                                  \
+      (faulted) = 1;                                                          \
+    }                                                                         \
+  } while (0)
+
+/* Guarded memcpy; returns 0 or 1 (faulted). guard_p/guard_n is the
+ * mapped side. */
+MMK__HIDDEN int mmk__guarded_copy(void *dst, const void *src, size_t n,
+                                  const void *guard_p);
+
+#endif /* MMAPKIT_INTERNAL_H */

@@ -1,0 +1,962 @@
+/*
+ * POSIX backend: files, named and anonymous shared memory, mappings,
+ * flush/advise/mlock/mincore, byte-range locks and view resizing.
+ *
+ * Linux-only facilities (MAP_POPULATE, mremap, MADV_HUGEPAGE, memfd_create,
+ * OFD locks, posix_fallocate) sit behind feature checks so that the file
+ * still builds on macOS and the BSDs, with the fallbacks noted in place.
+ */
+#include "internal.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#if !defined(MAP_ANONYMOUS) && defined(MAP_ANON)
+#  define MAP_ANONYMOUS MAP_ANON
+#endif
+#ifndef MAP_NORESERVE
+#  define MAP_NORESERVE 0
+#endif
+#ifndef O_NOCTTY
+#  define O_NOCTTY 0
+#endif
+#if defined(__linux__) || defined(__FreeBSD__) || defined(__NetBSD__)
+#  define MMK__HAVE_POSIX_FALLOCATE 1
+#endif
+#if defined(__linux__) || defined(__GLIBC__)
+typedef unsigned char mmk__mincore_t;
+#else
+typedef char mmk__mincore_t;
+#endif
+
+/* ------------------------------------------------------------------------
+ * File handles
+ * ---------------------------------------------------------------------- */
+
+static int mmk__close_fd(int fd) {
+  /* Never retry close on EINTR: on Linux the descriptor is gone anyway. */
+  return close(fd);
+}
+
+void mmk__os_file_destroy(mmk_file *f) {
+  if (f->fd >= 0) mmk__close_fd(f->fd);
+  free(f->path);
+  free(f);
+}
+
+static int mmk__file_new(int fd, int mode, int kind, int rdwr,
+                         const char *path, const char *op, mmk_file **out) {
+  mmk_file *f = calloc(1, sizeof *f);
+  char *p = f ? strdup(path ? path : "") : NULL;
+  if (!f || !p) {
+    free(f);
+    free(p);
+    mmk__close_fd(fd);
+    return mmk__sys_error(ENOMEM, op, path, NULL);
+  }
+  atomic_init(&f->refs, 1);
+  atomic_init(&f->closed, 0);
+  atomic_init(&f->locked, 0);
+  f->fd = fd;
+  f->mode = mode;
+  f->kind = kind;
+  f->rdwr = rdwr;
+  f->path = p;
+  *out = f;
+  return 0;
+}
+
+static int mmk__check_mode(const char *op, const char *path, int mode,
+                           unsigned flags, int64_t size) {
+  if (mode != MMK_READ && mode != MMK_WRITE && mode != MMK_COPY)
+    return mmk__set_error(MMK_EINVAL, 0, op, path, "unknown mode",
+                          "mode %d", mode);
+  if (flags & ~(unsigned)(MMK_CREATE | MMK_TRUNCATE | MMK_EXCLUSIVE))
+    return mmk__set_error(MMK_EINVAL, 0, op, path, "unknown flags",
+                          "flags 0x%x", flags);
+  if (flags && mode != MMK_WRITE)
+    return mmk__arg_error(MMK_EINVAL, op, path,
+                          "create/truncate/exclusive flags need MMK_WRITE");
+  if ((flags & MMK_EXCLUSIVE) && !(flags & MMK_CREATE))
+    return mmk__arg_error(MMK_EINVAL, op, path,
+                          "MMK_EXCLUSIVE needs MMK_CREATE");
+  if (size < 0)
+    return mmk__set_error(MMK_EINVAL, 0, op, path, "negative size",
+                          "size %lld", (long long)size);
+  if (size > 0 && mode != MMK_WRITE)
+    return mmk__arg_error(MMK_EINVAL, op, path,
+                          "a size is only valid with MMK_WRITE");
+  return 0;
+}
+
+/* Refuses what cannot be mapped as a file. */
+static int mmk__check_stat(const struct stat *st, const char *op,
+                           const char *path) {
+  if (S_ISDIR(st->st_mode))
+    return mmk__set_error(MMK_EISDIR, EISDIR, op, path, NULL, NULL);
+  if (!S_ISREG(st->st_mode))
+    return mmk__arg_error(MMK_ENODEV, op, path,
+                          "not a regular file (FIFO, socket or device)");
+  return 0;
+}
+
+static int mmk__fstat(int fd, struct stat *st, const char *path) {
+  if (fstat(fd, st) != 0) return mmk__sys_error(errno, "fstat", path, NULL);
+  return 0;
+}
+
+static int mmk__ftruncate(int fd, int64_t size, const char *path) {
+  int r;
+  MMK__RETRY(r, ftruncate(fd, (off_t)size));
+  if (r != 0)
+    return mmk__sys_error(errno, "ftruncate", path, "size %lld",
+                          (long long)size);
+  return 0;
+}
+
+/* Grows the file from cur to new_size bytes. Regular files and named
+ * shared memory get their blocks reserved (posix_fallocate), so that a
+ * full disk or a full /dev/shm is an error here and not a SIGBUS later; on
+ * failure the old size is restored. Anonymous memory stays sparse, like
+ * MAP_ANONYMOUS memory (reserving would commit all of it at once).
+ * Without posix_fallocate (macOS) or on file systems that cannot reserve,
+ * the file is extended sparsely with ftruncate. */
+static int mmk__grow(mmk_file *f, int64_t cur, int64_t new_size,
+                     const char *op) {
+  (void)op;
+  if (new_size <= cur) return 0;
+#ifdef MMK__HAVE_POSIX_FALLOCATE
+  if (f->kind != MMK_KIND_ANON) {
+    int err;
+    do {
+      err = posix_fallocate(f->fd, (off_t)cur, (off_t)(new_size - cur));
+    } while (err == EINTR);
+    if (err == 0) return 0;
+    if (err != EINVAL && err != EOPNOTSUPP) {
+      int r;
+      MMK__RETRY(r, ftruncate(f->fd, (off_t)cur)); /* undo a partial grow */
+      (void)r;
+      return mmk__set_error(mmk__status_from_errno(err), err, op, f->path,
+                            NULL, "growing from %lld to %lld bytes",
+                            (long long)cur, (long long)new_size);
+    }
+  }
+#endif
+  return mmk__ftruncate(f->fd, new_size, f->path);
+}
+
+/* Shared tail of the open functions: checks the descriptor, truncates and
+ * grows, wraps it. Closes fd on failure. */
+static int mmk__finish_open(int fd, int mode, unsigned flags, int64_t size,
+                            int kind, const char *op, const char *path,
+                            mmk_file **out) {
+  struct stat st;
+  mmk_file *f;
+  int r = mmk__fstat(fd, &st, path);
+  if (!r) r = mmk__check_stat(&st, op, path);
+  if (r) {
+    mmk__close_fd(fd);
+    return r;
+  }
+  r = mmk__file_new(fd, mode, kind, mode == MMK_WRITE, path, op, &f);
+  if (r) return r;
+  if (flags & MMK_TRUNCATE) {
+    r = mmk__ftruncate(fd, 0, path);
+    st.st_size = 0;
+  }
+  if (!r && size > (int64_t)st.st_size)
+    r = mmk__grow(f, (int64_t)st.st_size, size, op);
+  if (r) {
+    mmk__os_file_destroy(f);
+    return r;
+  }
+  *out = f;
+  return 0;
+}
+
+static int mmk__open_flags(int mode, unsigned flags) {
+  int o = (mode == MMK_WRITE ? O_RDWR : O_RDONLY) | O_CLOEXEC;
+  if (flags & MMK_CREATE) o |= O_CREAT;
+  if (flags & MMK_EXCLUSIVE) o |= O_EXCL;
+  return o;
+}
+
+int mmk_file_open(const char *path, int mode, unsigned flags, int64_t size,
+                  mmk_file **out) {
+  struct stat st;
+  int fd, r, fl;
+  if (out) *out = NULL;
+  if (!out) return mmk__arg_error(MMK_EINVAL, "open", path, "out is NULL");
+  if (!path) return mmk__arg_error(MMK_EINVAL, "open", "", "path is NULL");
+  if (!*path) return mmk__arg_error(MMK_EINVAL, "open", "", "path is empty");
+  r = mmk__check_mode("open", path, mode, flags, size);
+  if (r) return r;
+
+  /* Refuse FIFOs, sockets and devices before opening them (opening a
+   * device can have side effects); the fstat after open is the check that
+   * counts. O_NONBLOCK makes sure a FIFO swapped in between never blocks. */
+  if (stat(path, &st) == 0) {
+    r = mmk__check_stat(&st, "open", path);
+    if (r) return r;
+  }
+  MMK__RETRY(fd, open(path, mmk__open_flags(mode, flags) | O_NONBLOCK |
+                                O_NOCTTY, 0666));
+  if (fd < 0) return mmk__sys_error(errno, "open", path, NULL);
+  /* Regular file now (checked below); plain blocking semantics from here. */
+  fl = fcntl(fd, F_GETFL);
+  if (fl >= 0) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+  return mmk__finish_open(fd, mode, flags, size, MMK_KIND_FILE, "open", path,
+                          out);
+}
+
+int mmk_shm_open(const char *name, int mode, unsigned flags, int64_t size,
+                 mmk_file **out) {
+  char full[256];
+  int fd, r;
+  if (out) *out = NULL;
+  if (!out) return mmk__arg_error(MMK_EINVAL, "shm_open", name, "out is NULL");
+  r = mmk__shm_name_check(name, "shm_open");
+  if (r) return r;
+  r = mmk__check_mode("shm_open", name, mode, flags, size);
+  if (r) return r;
+  snprintf(full, sizeof full, "/%s", name);
+  MMK__RETRY(fd, shm_open(full, mmk__open_flags(mode, flags), 0600));
+  if (fd < 0) return mmk__sys_error(errno, "shm_open", name, NULL);
+  return mmk__finish_open(fd, mode, flags, size, MMK_KIND_SHM, "shm_open",
+                          name, out);
+}
+
+int mmk_shm_unlink(const char *name) {
+  char full[256];
+  int r = mmk__shm_name_check(name, "shm_unlink");
+  if (r) return r;
+  snprintf(full, sizeof full, "/%s", name);
+  if (shm_unlink(full) != 0)
+    return mmk__sys_error(errno, "shm_unlink", name, NULL);
+  return 0;
+}
+
+int mmk_anon_create(int64_t size, mmk_file **out) {
+  int fd = -1, r;
+  mmk_file *f;
+  if (out) *out = NULL;
+  if (!out) return mmk__arg_error(MMK_EINVAL, "anon_create", "", "out is NULL");
+  if (size <= 0)
+    return mmk__set_error(MMK_EINVAL, 0, "anon_create", "",
+                          "size must be positive", "size %lld",
+                          (long long)size);
+#if defined(__linux__) && defined(MFD_CLOEXEC)
+  fd = memfd_create("mmapkit-anon", MFD_CLOEXEC);
+  if (fd < 0 && errno != ENOSYS)
+    return mmk__sys_error(errno, "memfd_create", "", NULL);
+#endif
+  if (fd < 0) {
+    /* No memfd: a uniquely named shm object, unlinked at once. */
+    static atomic_uint counter;
+    char name[64];
+    int tries;
+    for (tries = 0; tries < 64 && fd < 0; tries++) {
+      struct timespec ts;
+      clock_gettime(CLOCK_MONOTONIC, &ts);
+      snprintf(name, sizeof name, "/mmapkit-anon-%ld-%u-%ld", (long)getpid(),
+               atomic_fetch_add(&counter, 1), (long)ts.tv_nsec);
+      MMK__RETRY(fd, shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+                              0600));
+      if (fd >= 0) shm_unlink(name);
+      else if (errno != EEXIST) break;
+    }
+    if (fd < 0) return mmk__sys_error(errno, "shm_open", "", NULL);
+  }
+  r = mmk__file_new(fd, MMK_WRITE, MMK_KIND_ANON, 1, "", "anon_create", &f);
+  if (r) return r;
+  r = mmk__grow(f, 0, size, "anon_create");
+  if (r) {
+    mmk__os_file_destroy(f);
+    return r;
+  }
+  *out = f;
+  return 0;
+}
+
+int mmk_file_from_fd(int fd, int mode, mmk_file **out) {
+  struct stat st;
+  int fl, nfd, r, acc;
+  if (out) *out = NULL;
+  if (!out) return mmk__arg_error(MMK_EINVAL, "from_fd", "", "out is NULL");
+  r = mmk__check_mode("from_fd", "", mode, 0, 0);
+  if (r) return r;
+  if (fd < 0)
+    return mmk__set_error(MMK_EBADF, EBADF, "from_fd", "", NULL, "fd %d", fd);
+  fl = fcntl(fd, F_GETFL);
+  if (fl < 0) return mmk__sys_error(errno, "fcntl", "", "fd %d", fd);
+#ifdef O_PATH
+  if (fl & O_PATH)
+    return mmk__set_error(MMK_EBADF, EBADF, "from_fd", "", NULL,
+                          "fd %d is an O_PATH descriptor", fd);
+#endif
+  if (fstat(fd, &st) != 0) return mmk__sys_error(errno, "fstat", "", "fd %d", fd);
+  r = mmk__check_stat(&st, "from_fd", "");
+  if (r) return r;
+  acc = fl & O_ACCMODE;
+  if (acc == O_WRONLY)
+    return mmk__arg_error(MMK_EACCES, "from_fd", "",
+                          "descriptor is write-only (mapping needs read)");
+  if (mode == MMK_WRITE && acc != O_RDWR)
+    return mmk__arg_error(MMK_EACCES, "from_fd", "",
+                          "MMK_WRITE needs a descriptor opened O_RDWR");
+  nfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (nfd < 0) return mmk__sys_error(errno, "dup", "", "fd %d", fd);
+  return mmk__file_new(nfd, mode, MMK_KIND_FILE, acc == O_RDWR, "", "from_fd",
+                       out);
+}
+
+static int mmk__file_check(const mmk_file *f, const char *op) {
+  if (!f) return mmk__arg_error(MMK_EINVAL, op, "", "file is NULL");
+  if (atomic_load(&((mmk_file *)f)->closed))
+    return mmk__arg_error(MMK_ECLOSED, op, f->path, "file is closed");
+  return 0;
+}
+
+int mmk_file_size(mmk_file *file, int64_t *out) {
+  struct stat st;
+  int r = mmk__file_check(file, "size");
+  if (r) return r;
+  if (!out) return mmk__arg_error(MMK_EINVAL, "size", file->path, "out is NULL");
+  r = mmk__fstat(file->fd, &st, file->path);
+  if (r) return r;
+  *out = (int64_t)st.st_size;
+  return 0;
+}
+
+int mmk_file_resize(mmk_file *file, int64_t new_size) {
+  struct stat st;
+  int r = mmk__file_check(file, "resize");
+  if (r) return r;
+  if (new_size < 0)
+    return mmk__set_error(MMK_EINVAL, 0, "resize", file->path, "negative size",
+                          "size %lld", (long long)new_size);
+  if (file->mode != MMK_WRITE)
+    return mmk__arg_error(MMK_EACCES, "resize", file->path,
+                          "file is not opened for writing");
+  r = mmk__fstat(file->fd, &st, file->path);
+  if (r) return r;
+  if (new_size > (int64_t)st.st_size)
+    return mmk__grow(file, (int64_t)st.st_size, new_size, "resize");
+  if (new_size < (int64_t)st.st_size)
+    return mmk__ftruncate(file->fd, new_size, file->path);
+  return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Byte-range locks
+ * ---------------------------------------------------------------------- */
+
+static int mmk__lock_range(const mmk_file *f, const char *op, int64_t offset,
+                           int64_t length) {
+  if (offset < 0 || length < 0 || offset > INT64_MAX - length)
+    return mmk__set_error(MMK_EINVAL, 0, op, f->path,
+                          "negative or overflowing range",
+                          "offset %lld, length %lld", (long long)offset,
+                          (long long)length);
+  return 0;
+}
+
+static int mmk__fcntl_lock(int fd, int type, int64_t offset, int64_t length,
+                           int wait) {
+  struct flock fl;
+  int r, cmd;
+  memset(&fl, 0, sizeof fl);
+  fl.l_type = (short)type;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = (off_t)offset;
+  fl.l_len = (off_t)length;
+  fl.l_pid = 0; /* required 0 for OFD locks */
+#ifdef F_OFD_SETLK
+  cmd = wait ? F_OFD_SETLKW : F_OFD_SETLK;
+#else
+  /* Classic POSIX locks: per process, dropped when any descriptor of the
+   * file is closed (weaker, documented in the header). */
+  cmd = wait ? F_SETLKW : F_SETLK;
+#endif
+  MMK__RETRY(r, fcntl(fd, cmd, &fl));
+  return r;
+}
+
+int mmk_file_lock(mmk_file *file, int64_t offset, int64_t length, int kind,
+                  int wait) {
+  int r = mmk__file_check(file, "lock");
+  if (r) return r;
+  r = mmk__lock_range(file, "lock", offset, length);
+  if (r) return r;
+  if (kind != MMK_LOCK_SHARED && kind != MMK_LOCK_EXCLUSIVE)
+    return mmk__set_error(MMK_EINVAL, 0, "lock", file->path,
+                          "unknown lock kind", "kind %d", kind);
+  if (kind == MMK_LOCK_EXCLUSIVE && !file->rdwr)
+    return mmk__arg_error(MMK_EACCES, "lock", file->path,
+                          "an exclusive lock needs a writable file");
+  atomic_store(&file->locked, 1);
+  if (mmk__fcntl_lock(file->fd, kind == MMK_LOCK_SHARED ? F_RDLCK : F_WRLCK,
+                      offset, length, wait) != 0) {
+    int e = errno;
+    /* Some systems report a conflicting non-blocking lock as EACCES. */
+    if (!wait && (e == EACCES || e == EAGAIN)) e = EAGAIN;
+    return mmk__sys_error(e, "lock", file->path, "offset %lld, length %lld",
+                          (long long)offset, (long long)length);
+  }
+  return 0;
+}
+
+int mmk_file_unlock(mmk_file *file, int64_t offset, int64_t length) {
+  int r = mmk__file_check(file, "unlock");
+  if (r) return r;
+  r = mmk__lock_range(file, "unlock", offset, length);
+  if (r) return r;
+  if (mmk__fcntl_lock(file->fd, F_UNLCK, offset, length, 0) != 0)
+    return mmk__sys_error(errno, "unlock", file->path,
+                          "offset %lld, length %lld", (long long)offset,
+                          (long long)length);
+  return 0;
+}
+
+int mmk_file_mode(const mmk_file *file) {
+  return file ? file->mode : MMK_EINVAL;
+}
+int mmk_file_kind(const mmk_file *file) {
+  return file ? file->kind : MMK_EINVAL;
+}
+const char *mmk_file_path(const mmk_file *file) {
+  return file ? file->path : "";
+}
+int mmk_file_fd(const mmk_file *file) {
+  if (!file || atomic_load(&((mmk_file *)file)->closed)) return -1;
+  return file->fd;
+}
+
+int mmk_file_close(mmk_file *file) {
+  if (!file) return 0;
+  if (atomic_exchange(&file->closed, 1)) return 0;
+  if (atomic_fetch_sub_explicit(&file->refs, 1, memory_order_acq_rel) != 1) {
+    /* Views keep the descriptor (and with it the open file description)
+     * alive: drop this handle's locks explicitly. */
+    if (atomic_load(&file->locked))
+      mmk__fcntl_lock(file->fd, F_UNLCK, 0, 0, 0);
+    /* The last view's close frees the rest. */
+    return 0;
+  }
+  {
+    int r = mmk__close_fd(file->fd);
+    int e = errno;
+    file->fd = -1;
+    if (r != 0 && e != EINTR) {
+      int code = mmk__set_error(MMK_EIO, e, "close", file->path, NULL, NULL);
+      mmk__os_file_destroy(file);
+      return code;
+    }
+    mmk__os_file_destroy(file);
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Views
+ * ---------------------------------------------------------------------- */
+
+/* The data pointer of an empty view without a reservation: valid, never
+ * dereferenced (every access to an empty view is out of range). */
+static unsigned char mmk__empty_view_byte;
+
+static void *mmk__mmap(void *addr, size_t len, int prot, int flags, int fd,
+                       int64_t off) {
+  return mmap(addr, len, prot, flags, fd, (off_t)off);
+}
+
+static void mmk__after_map(void *p, size_t len, unsigned options) {
+  if (!p || !len) return;
+#if !defined(MAP_POPULATE) && defined(MADV_WILLNEED)
+  if (options & MMK_MAP_POPULATE) madvise(p, len, MADV_WILLNEED);
+#endif
+#ifdef MADV_HUGEPAGE
+  if (options & MMK_MAP_HUGEPAGE) madvise(p, len, MADV_HUGEPAGE);
+#endif
+  (void)options;
+}
+
+static int mmk__populate_flag(unsigned options) {
+#ifdef MAP_POPULATE
+  return (options & MMK_MAP_POPULATE) ? MAP_POPULATE : 0;
+#else
+  (void)options;
+  return 0;
+#endif
+}
+
+#define MMK__MAP_OPTIONS                                                      \
+  ((unsigned)(MMK_MAP_POPULATE | MMK_MAP_HUGEPAGE | MMK_MAP_READONLY))
+
+static int mmk__map(mmk_file *f, int64_t offset, int64_t length,
+                    int64_t reserve, unsigned options, mmk_view **out) {
+  struct stat st;
+  mmk_view *v;
+  size_t pg = mmk__page();
+  int64_t size, end;
+  int r;
+
+  if (out) *out = NULL;
+  r = mmk__file_check(f, "map");
+  if (r) return r;
+  if (!out) return mmk__arg_error(MMK_EINVAL, "map", f->path, "out is NULL");
+  if (offset < 0 || length < 0 || reserve < 0)
+    return mmk__set_error(MMK_EINVAL, 0, "map", f->path,
+                          "negative offset, length or reserve",
+                          "offset %lld, length %lld, reserve %lld",
+                          (long long)offset, (long long)length,
+                          (long long)reserve);
+  if (options & ~MMK__MAP_OPTIONS)
+    return mmk__set_error(MMK_EINVAL, 0, "map", f->path, "unknown options",
+                          "options 0x%x", options);
+  r = mmk_fault_guard_install();
+  if (r) return r;
+  r = mmk__fstat(f->fd, &st, f->path);
+  if (r) return r;
+  size = (int64_t)st.st_size;
+
+  if (length == 0) {
+    if (offset > size)
+      return mmk__set_error(MMK_ERANGE, 0, "map", f->path,
+                            "offset past the end of the file",
+                            "offset %lld, file size %lld", (long long)offset,
+                            (long long)size);
+    length = size - offset;
+  } else {
+    if (offset > INT64_MAX - length)
+      return mmk__set_error(MMK_ERANGE, 0, "map", f->path,
+                            "offset + length overflows",
+                            "offset %lld, length %lld", (long long)offset,
+                            (long long)length);
+    end = offset + length;
+    if (end > size) {
+      /* Only a writable shared view grows the file. */
+      if (f->mode != MMK_WRITE || (options & MMK_MAP_READONLY))
+        return mmk__set_error(MMK_ERANGE, 0, "map", f->path,
+                              "range past the end of the file (read-only "
+                              "and copy-on-write views do not grow it)",
+                              "offset %lld, length %lld, file size %lld",
+                              (long long)offset, (long long)length,
+                              (long long)size);
+      r = mmk__grow(f, size, end, "map");
+      if (r) return r;
+    }
+  }
+  if (reserve && reserve < length)
+    return mmk__set_error(MMK_EINVAL, 0, "map", f->path,
+                          "reserve smaller than the mapped length",
+                          "length %lld, reserve %lld", (long long)length,
+                          (long long)reserve);
+  /* Address-space arithmetic must fit size_t (matters on 32-bit). */
+  if ((uint64_t)(reserve > length ? reserve : length) > SIZE_MAX - 2 * pg)
+    return mmk__set_error(MMK_ENOMEM, 0, "map", f->path,
+                          "range larger than the address space",
+                          "offset %lld, length %lld", (long long)offset,
+                          (long long)length);
+
+  v = calloc(1, sizeof *v);
+  if (!v) return mmk__sys_error(ENOMEM, "map", f->path, NULL);
+  if (pthread_mutex_init(&v->mu, NULL) != 0) {
+    free(v);
+    return mmk__sys_error(ENOMEM, "map", f->path, NULL);
+  }
+  atomic_init(&v->state, MMK__VIEW_OPEN);
+  v->offset = offset;
+  v->length = length;
+  v->reserve = reserve;
+  v->aligned_off = offset & ~(int64_t)(pg - 1);
+  v->delta = (size_t)(offset - v->aligned_off);
+  /* The mode "as mapped": the read-only option makes a MMK_READ view. */
+  v->mode = (options & MMK_MAP_READONLY) ? MMK_READ : f->mode;
+  v->kind = f->kind;
+  v->options = options;
+  v->writable = f->mode != MMK_READ && !(options & MMK_MAP_READONLY);
+  v->prot = PROT_READ | (v->writable ? PROT_WRITE : 0);
+  v->mflags = f->mode == MMK_COPY ? MAP_PRIVATE : MAP_SHARED;
+  v->map_len = length ? mmk__round_up(v->delta + (size_t)length, pg) : 0;
+  v->res_len = reserve ? mmk__round_up(v->delta + (size_t)reserve, pg) : 0;
+
+  if (v->res_len) {
+    void *b = mmk__mmap(NULL, v->res_len, PROT_NONE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (b == MAP_FAILED) {
+      int e = errno;
+      pthread_mutex_destroy(&v->mu);
+      free(v);
+      return mmk__sys_error(e, "mmap", f->path, "reserve %lld bytes",
+                            (long long)reserve);
+    }
+    v->base = b;
+    if (v->map_len) {
+      void *p = mmk__mmap(v->base, v->map_len, v->prot,
+                          v->mflags | MAP_FIXED | mmk__populate_flag(options),
+                          f->fd, v->aligned_off);
+      if (p == MAP_FAILED) {
+        int e = errno;
+        munmap(v->base, v->res_len);
+        pthread_mutex_destroy(&v->mu);
+        free(v);
+        return mmk__sys_error(e, "mmap", f->path, "offset %lld, length %lld",
+                              (long long)offset, (long long)length);
+      }
+    }
+  } else if (v->map_len) {
+    void *p = mmk__mmap(NULL, v->map_len, v->prot,
+                        v->mflags | mmk__populate_flag(options), f->fd,
+                        v->aligned_off);
+    if (p == MAP_FAILED) {
+      int e = errno;
+      pthread_mutex_destroy(&v->mu);
+      free(v);
+      return mmk__sys_error(e, "mmap", f->path, "offset %lld, length %lld",
+                            (long long)offset, (long long)length);
+    }
+    v->base = p;
+  }
+  v->data = v->base ? v->base + v->delta : &mmk__empty_view_byte;
+  mmk__after_map(v->base, v->map_len, options);
+  mmk__file_ref(f);
+  v->file = f;
+  *out = v;
+  return 0;
+}
+
+int mmk_map(mmk_file *file, int64_t offset, int64_t length, unsigned options,
+            mmk_view **out) {
+  return mmk__map(file, offset, length, 0, options, out);
+}
+
+int mmk_map_reserve(mmk_file *file, int64_t offset, int64_t length,
+                    int64_t reserve, unsigned options, mmk_view **out) {
+  return mmk__map(file, offset, length, reserve, options, out);
+}
+
+void mmk__os_view_unmap(mmk_view *v) {
+  size_t n = v->res_len ? v->res_len : v->map_len;
+  if (v->base && n) munmap(v->base, n);
+  v->base = NULL;
+  v->map_len = v->res_len = 0;
+}
+
+int mmk__os_view_make_inert(mmk_view *v) {
+  void *p;
+  if (!v->base || !v->map_len) return 0;
+  p = mmap(v->base, v->map_len, PROT_READ | PROT_WRITE,
+           MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+  return p == MAP_FAILED ? -1 : 0;
+}
+
+/* The page-aligned start and length covering [off, off+len) of the view. */
+static void mmk__page_span(const mmk_view *v, int64_t off, int64_t len,
+                           void **start, size_t *n) {
+  size_t pg = mmk__page();
+  uintptr_t a = (uintptr_t)(v->data + off);
+  uintptr_t s = a & ~(uintptr_t)(pg - 1);
+  *start = (void *)s;
+  *n = (size_t)(a + (size_t)len - s);
+}
+
+int mmk_view_flush(mmk_view *view, int64_t offset, int64_t length, int how) {
+  void *start;
+  size_t n;
+  int r = mmk__view_check(view, "flush");
+  if (r) return r;
+  if (how != MMK_FLUSH_ASYNC && how != MMK_FLUSH_SYNC &&
+      how != MMK_FLUSH_FULL)
+    return mmk__set_error(MMK_EINVAL, 0, "flush", mmk__vpath(view),
+                          "unknown flush mode", "how %d", how);
+  r = mmk__view_range(view, "flush", offset, &length, 1);
+  if (r) return r;
+  /* Nothing of ours can reach the file from these. */
+  if (view->mode != MMK_WRITE || !view->writable ||
+      view->mflags != MAP_SHARED || view->kind == MMK_KIND_ANON ||
+      length == 0)
+    return 0;
+  mmk__page_span(view, offset, length, &start, &n);
+  if (msync(start, n, how == MMK_FLUSH_ASYNC ? MS_ASYNC : MS_SYNC) != 0)
+    return mmk__sys_error(errno, "msync", mmk__vpath(view),
+                          "offset %lld, length %lld", (long long)offset,
+                          (long long)length);
+  if (how == MMK_FLUSH_FULL) {
+    int fd = view->file->fd;
+#ifdef F_FULLFSYNC
+    /* macOS: fsync does not flush the drive cache; F_FULLFSYNC does. */
+    if (fcntl(fd, F_FULLFSYNC) == 0) return 0;
+#endif
+    MMK__RETRY(r, fsync(fd));
+    if (r != 0)
+      return mmk__sys_error(errno, "fsync", mmk__vpath(view), NULL);
+  }
+  return 0;
+}
+
+int mmk_view_advise(mmk_view *view, int64_t offset, int64_t length,
+                    int advice) {
+  void *start;
+  size_t n;
+  int adv;
+  int r = mmk__view_check(view, "advise");
+  if (r) return r;
+  switch (advice) {
+  case MMK_ADVICE_NORMAL: adv = MADV_NORMAL; break;
+  case MMK_ADVICE_SEQUENTIAL: adv = MADV_SEQUENTIAL; break;
+  case MMK_ADVICE_RANDOM: adv = MADV_RANDOM; break;
+  case MMK_ADVICE_WILLNEED: adv = MADV_WILLNEED; break;
+  case MMK_ADVICE_DONTNEED: adv = MADV_DONTNEED; break;
+  case MMK_ADVICE_HUGEPAGE:
+#ifdef MADV_HUGEPAGE
+    adv = MADV_HUGEPAGE;
+    break;
+#else
+    return mmk__arg_error(MMK_ENOTSUP, "madvise", mmk__vpath(view),
+                          "huge pages are not supported on this system");
+#endif
+  default:
+    return mmk__set_error(MMK_EINVAL, 0, "advise", mmk__vpath(view),
+                          "unknown advice", "advice %d", advice);
+  }
+  r = mmk__view_range(view, "advise", offset, &length, 1);
+  if (r) return r;
+  if (length == 0) return 0;
+  mmk__page_span(view, offset, length, &start, &n);
+  /* madvise, not posix_madvise: glibc's POSIX_MADV_DONTNEED does nothing. */
+  if (madvise(start, n, adv) != 0) {
+    int e = errno;
+    if (advice == MMK_ADVICE_HUGEPAGE && e == EINVAL)
+      return mmk__arg_error(MMK_ENOTSUP, "madvise", mmk__vpath(view),
+                            "transparent huge pages are not available");
+    return mmk__sys_error(e, "madvise", mmk__vpath(view),
+                          "offset %lld, length %lld", (long long)offset,
+                          (long long)length);
+  }
+  return 0;
+}
+
+int mmk_view_lock_memory(mmk_view *view) {
+  int r = mmk__view_check(view, "mlock");
+  if (r) return r;
+  if (!view->map_len) return 0;
+  if (mlock(view->base, view->map_len) != 0) {
+    int e = errno == EAGAIN ? ENOMEM : errno;
+    return mmk__sys_error(e, "mlock", mmk__vpath(view), "length %lld",
+                          (long long)view->length);
+  }
+  return 0;
+}
+
+int mmk_view_unlock_memory(mmk_view *view) {
+  int r = mmk__view_check(view, "munlock");
+  if (r) return r;
+  if (!view->map_len) return 0;
+  if (munlock(view->base, view->map_len) != 0)
+    return mmk__sys_error(errno == EAGAIN ? ENOMEM : errno, "munlock",
+                          mmk__vpath(view), NULL);
+  return 0;
+}
+
+int mmk_view_resident(mmk_view *view, int64_t offset, int64_t length,
+                      int64_t *resident_bytes) {
+  enum { CHUNK = 4096 };
+  mmk__mincore_t vec[CHUNK];
+  size_t pg = mmk__page();
+  uintptr_t lo, hi, page;
+  int64_t total = 0;
+  int r = mmk__view_check(view, "mincore");
+  if (r) return r;
+  if (!resident_bytes)
+    return mmk__arg_error(MMK_EINVAL, "mincore", mmk__vpath(view),
+                          "out is NULL");
+  r = mmk__view_range(view, "mincore", offset, &length, 1);
+  if (r) return r;
+  *resident_bytes = 0;
+  if (length == 0) return 0;
+  lo = (uintptr_t)(view->data + offset);
+  hi = lo + (uintptr_t)length;
+  page = lo & ~(uintptr_t)(pg - 1);
+  while (page < hi) {
+    size_t npages = (size_t)((hi - page + pg - 1) / pg);
+    size_t i;
+    if (npages > CHUNK) npages = CHUNK;
+    if (mincore((void *)page, npages * pg, vec) != 0)
+      return mmk__sys_error(errno, "mincore", mmk__vpath(view),
+                            "offset %lld, length %lld", (long long)offset,
+                            (long long)length);
+    for (i = 0; i < npages; i++, page += pg) {
+      if (vec[i] & 1) {
+        uintptr_t s = page < lo ? lo : page;
+        uintptr_t e = page + pg > hi ? hi : page + pg;
+        total += (int64_t)(e - s);
+      }
+    }
+  }
+  *resident_bytes = total;
+  return 0;
+}
+
+/* Maps [from, to) bytes of the view's page range (offsets from base) from
+ * the file, over whatever is there (the reservation). */
+static int mmk__map_more(mmk_view *v, size_t from, size_t to) {
+  void *p = mmk__mmap(v->base + from, to - from, v->prot,
+                      v->mflags | MAP_FIXED, v->file->fd,
+                      v->aligned_off + (int64_t)from);
+  if (p == MAP_FAILED)
+    return mmk__sys_error(errno, "mmap", mmk__vpath(v),
+                          "offset %lld, length %lld",
+                          (long long)(v->aligned_off + (int64_t)from),
+                          (long long)(to - from));
+  return 0;
+}
+
+/* Moves the view to a new, larger mapping (no leases outstanding). */
+static int mmk__view_move(mmk_view *v, size_t new_map_len) {
+  void *p;
+#ifdef MREMAP_MAYMOVE
+  if (v->base && v->map_len) {
+    /* One VMA for mremap: give back the reservation's unused tail. */
+    if (v->res_len > v->map_len)
+      munmap(v->base + v->map_len, v->res_len - v->map_len);
+    v->res_len = 0;
+    v->reserve = 0;
+    p = mremap(v->base, v->map_len, new_map_len, MREMAP_MAYMOVE);
+    if (p == MAP_FAILED)
+      return mmk__sys_error(errno, "mremap", mmk__vpath(v), "length %lld",
+                            (long long)new_map_len);
+    v->base = p;
+    v->map_len = new_map_len;
+    return 0;
+  }
+#endif
+  /* Portable path: a fresh mapping; a private (copy-on-write) view keeps
+   * its changes by copying them over. */
+  p = mmk__mmap(NULL, new_map_len, v->prot, v->mflags, v->file->fd,
+                v->aligned_off);
+  if (p == MAP_FAILED)
+    return mmk__sys_error(errno, "mmap", mmk__vpath(v), "offset %lld, length %lld",
+                          (long long)v->aligned_off, (long long)new_map_len);
+  if (v->mflags == MAP_PRIVATE && v->map_len) {
+    if (mmk__guarded_copy(p, v->base, v->map_len, v->base)) {
+      munmap(p, new_map_len);
+      return mmk__set_error(MMK_EIO, 0, "resize", mmk__vpath(v),
+                            "fault while copying the view", NULL);
+    }
+  }
+  mmk__os_view_unmap(v);
+  v->base = p;
+  v->map_len = new_map_len;
+  v->reserve = 0;
+  return 0;
+}
+
+static int mmk__view_resize_locked(mmk_view *v, int64_t new_length) {
+  struct stat st;
+  size_t pg = mmk__page();
+  size_t new_map_len;
+  int r;
+
+  if (v->offset > INT64_MAX - new_length ||
+      (uint64_t)new_length > SIZE_MAX - 2 * pg)
+    return mmk__set_error(MMK_ERANGE, 0, "resize", mmk__vpath(v),
+                          "offset + length overflows", "length %lld",
+                          (long long)new_length);
+  if (new_length < v->length && v->leases > 0)
+    return mmk__set_error(MMK_EBUSY, 0, "resize", mmk__vpath(v), NULL,
+                          "shrinking with %lld export(s) outstanding",
+                          (long long)v->leases);
+  if (new_length > v->length) {
+    int64_t end = v->offset + new_length;
+    r = mmk__fstat(v->file->fd, &st, mmk__vpath(v));
+    if (r) return r;
+    if (end > (int64_t)st.st_size) {
+      if (v->mode != MMK_WRITE)
+        return mmk__set_error(MMK_ERANGE, 0, "resize", mmk__vpath(v),
+                              "range past the end of the file",
+                              "length %lld, file size %lld",
+                              (long long)new_length, (long long)st.st_size);
+      r = mmk__grow(v->file, (int64_t)st.st_size, end, "resize");
+      if (r) return r;
+    }
+  }
+  new_map_len = mmk__round_up(v->delta + (size_t)new_length, pg);
+
+  if (v->res_len && new_length <= v->reserve) {
+    /* In place, inside the reservation. */
+    if (new_map_len > v->map_len) {
+      r = mmk__map_more(v, v->map_len, new_map_len);
+      if (r) return r;
+    } else if (new_map_len < v->map_len) {
+      void *p = mmap(v->base + new_map_len, v->map_len - new_map_len,
+                     PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
+                     MAP_FIXED, -1, 0);
+      if (p == MAP_FAILED)
+        return mmk__sys_error(errno, "mmap", mmk__vpath(v), "length %lld",
+                              (long long)new_length);
+    }
+    v->map_len = new_map_len;
+  } else if (new_length < v->length) {
+    /* Shrinking without a reservation: drop the tail, keep the address. */
+    if (new_map_len < v->map_len)
+      munmap(v->base + new_map_len, v->map_len - new_map_len);
+    v->map_len = new_map_len;
+  } else if (v->leases > 0) {
+    return mmk__set_error(MMK_EBUSY, 0, "resize", mmk__vpath(v), NULL,
+                          "growing beyond the reservation would move the "
+                          "view; %lld export(s) outstanding",
+                          (long long)v->leases);
+  } else if (!v->base) {
+    void *p = mmk__mmap(NULL, new_map_len, v->prot, v->mflags, v->file->fd,
+                        v->aligned_off);
+    if (p == MAP_FAILED)
+      return mmk__sys_error(errno, "mmap", mmk__vpath(v),
+                            "offset %lld, length %lld", (long long)v->offset,
+                            (long long)new_length);
+    v->base = p;
+    v->map_len = new_map_len;
+  } else if (v->res_len && !v->map_len) {
+    /* Empty view in a too-small reservation: map afresh elsewhere. */
+    void *p = mmk__mmap(NULL, new_map_len, v->prot, v->mflags, v->file->fd,
+                        v->aligned_off);
+    if (p == MAP_FAILED)
+      return mmk__sys_error(errno, "mmap", mmk__vpath(v),
+                            "offset %lld, length %lld", (long long)v->offset,
+                            (long long)new_length);
+    mmk__os_view_unmap(v);
+    v->base = p;
+    v->map_len = new_map_len;
+    v->reserve = 0;
+  } else {
+    r = mmk__view_move(v, new_map_len);
+    if (r) return r;
+  }
+  v->data = v->base ? v->base + v->delta : &mmk__empty_view_byte;
+  v->length = new_length;
+  return 0;
+}
+
+int mmk_view_resize(mmk_view *view, int64_t new_length) {
+  int r = mmk__view_check(view, "resize");
+  if (r) return r;
+  if (new_length <= 0)
+    return mmk__set_error(MMK_EINVAL, 0, "resize", mmk__vpath(view),
+                          "length must be positive", "length %lld",
+                          (long long)new_length);
+  if (new_length == view->length) return 0;
+  pthread_mutex_lock(&view->mu);
+  if (atomic_load(&view->state) != MMK__VIEW_OPEN)
+    r = mmk__arg_error(MMK_ECLOSED, "resize", "", "view is closed");
+  else
+    r = mmk__view_resize_locked(view, new_length);
+  pthread_mutex_unlock(&view->mu);
+  return r;
+}

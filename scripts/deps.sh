@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian packages mmapkit needs to build and test, when missing.
+# Idempotent and quiet when everything is already there. The .NET SDK, the
+# JDK, cmake, gcc and pyenv's CPython are part of the machine image.
+set -euo pipefail
+
+packages=(
+  swig                 # generates the Python, Java and C# wrappers
+  junit5               # junit-platform-console-standalone.jar for tests/java
+  python3-wheel-whl    # offline `wheel` for building the wheel (no PyPI here)
+  python3-setuptools-whl
+  python3-pip-whl
+  python3-venv         # venvs from Debian's python3 (numpy test)
+  python3-numpy        # numpy.frombuffer over a view (tests/python)
+  clang                # libFuzzer harness
+  libclang-rt-14-dev   # sanitizer and fuzzer runtimes for clang
+  pkg-config           # checks the installed mmapkit.pc
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+((${#missing[@]} == 0)) && exit 0
+
+echo "deps: installing ${missing[*]}" >&2
+sudo=()
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || { echo "deps: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+  sudo=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

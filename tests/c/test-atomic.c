@@ -1,0 +1,406 @@
+/* tests/c/test-atomic.c: atomics and wait/wake at a view offset. */
+#include "test.h"
+
+#include <stdatomic.h>
+
+static void anon_view(int64_t size, int64_t offset, mmk_file **f, mmk_view **v) {
+  ASSERT_OK(mmk_anon_create(size, f));
+  ASSERT_OK(mmk_map(*f, offset, 0, 0, v));
+}
+
+/* A start line: each process checks in at offset 256 and spins until all
+ * `n` have, so that the adds really overlap. */
+static void start_together(mmk_view *v, uint32_t n) {
+  uint32_t old, now;
+  ASSERT_OK(mmk_atomic_fetch_add_u32(v, 256, 1, &old));
+  do {
+    ASSERT_OK(mmk_atomic_load_u32(v, 256, &now));
+  } while (now < n);
+}
+
+TEST(test_atomic_load_store_round_trip_in_native_order) {
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  anon_view(4096, 0, &f, &v);
+  uint32_t u32 = 0;
+  uint64_t u64 = 0;
+  ASSERT_OK(mmk_atomic_store_u32(v, 4, 0xA1B2C3D4u));
+  ASSERT_OK(mmk_atomic_load_u32(v, 4, &u32));
+  ASSERT_UEQ(u32, 0xA1B2C3D4u);
+  ASSERT_OK(mmk_atomic_store_u64(v, 8, 0x0102030405060708ull));
+  ASSERT_OK(mmk_atomic_load_u64(v, 8, &u64));
+  ASSERT_UEQ(u64, 0x0102030405060708ull);
+  /* the same bytes as a plain native-order access */
+  uint64_t plain;
+  memcpy(&plain, (char *)mmk_view_data(v) + 8, 8);
+  ASSERT_UEQ(plain, 0x0102030405060708ull);
+  memcpy(&u32, (char *)mmk_view_data(v) + 4, 4);
+  ASSERT_UEQ(u32, 0xA1B2C3D4u);
+  /* the last aligned words of the view */
+  ASSERT_OK(mmk_atomic_store_u64(v, 4088, 7));
+  ASSERT_OK(mmk_atomic_store_u32(v, 4092, 9));
+  ASSERT_OK(mmk_atomic_load_u64(v, 4088, &u64));
+  ASSERT_UEQ(u64 & 0xffffffffu, 7); /* low half on little-endian */
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+}
+
+TEST(test_atomic_misaligned_offsets_are_einval) {
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  anon_view(4096, 0, &f, &v);
+  uint32_t u32;
+  uint64_t u64;
+  for (int64_t off = 1; off < 4; off++) {
+    ASSERT_STATUS(mmk_atomic_load_u32(v, off, &u32), MMK_EINVAL);
+    ASSERT_STATUS(mmk_atomic_store_u32(v, off, 1), MMK_EINVAL);
+    ASSERT_STATUS(mmk_atomic_fetch_add_u32(v, off, 1, &u32), MMK_EINVAL);
+    ASSERT_STATUS(mmk_atomic_cas_u32(v, off, 0, 1, &u32), MMK_EINVAL);
+    ASSERT_STATUS(mmk_wait_u32(v, off, 0, 0), MMK_EINVAL);
+    ASSERT_STATUS(mmk_wake(v, off, 1), MMK_EINVAL);
+  }
+  for (int64_t off = 1; off < 8; off++) {
+    ASSERT_STATUS(mmk_atomic_load_u64(v, off, &u64), MMK_EINVAL);
+    ASSERT_STATUS(mmk_atomic_store_u64(v, off, 1), MMK_EINVAL);
+    ASSERT_STATUS(mmk_atomic_fetch_add_u64(v, off, 1, &u64), MMK_EINVAL);
+    ASSERT_STATUS(mmk_atomic_cas_u64(v, off, 0, 1, &u64), MMK_EINVAL);
+  }
+  ASSERT_STATUS(mmk_atomic_load_u64(v, -8, &u64), MMK_EINVAL);
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+  /* alignment is of the address: in a view starting at file offset 3,
+   * view offset 1 is 4-aligned in memory and view offset 0 is not */
+  anon_view(4096, 3, &f, &v);
+  ASSERT_OK(mmk_atomic_store_u32(v, 1, 5));
+  ASSERT_OK(mmk_atomic_load_u32(v, 1, &u32));
+  ASSERT_UEQ(u32, 5);
+  ASSERT_OK(mmk_atomic_store_u64(v, 5, 6));
+  ASSERT_STATUS(mmk_atomic_load_u32(v, 0, &u32), MMK_EINVAL);
+  ASSERT_STATUS(mmk_atomic_load_u64(v, 1, &u64), MMK_EINVAL);
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+}
+
+TEST(test_atomic_out_of_range_is_erange) {
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  ASSERT_OK(mmk_anon_create(8192, &f));
+  ASSERT_OK(mmk_map(f, 0, 4100, 0, &v));
+  uint32_t u32;
+  uint64_t u64;
+  ASSERT_OK(mmk_atomic_load_u32(v, 4096, &u32));
+  ASSERT_STATUS(mmk_atomic_load_u32(v, 4100, &u32), MMK_ERANGE);
+  ASSERT_STATUS(mmk_atomic_load_u64(v, 4096, &u64), MMK_ERANGE);
+  ASSERT_STATUS(mmk_atomic_store_u64(v, 4096, 1), MMK_ERANGE);
+  ASSERT_STATUS(mmk_atomic_fetch_add_u64(v, 4096, 1, &u64), MMK_ERANGE);
+  ASSERT_STATUS(mmk_atomic_cas_u64(v, 4096, 0, 1, &u64), MMK_ERANGE);
+  ASSERT_STATUS(mmk_atomic_load_u32(v, 1 << 20, &u32), MMK_ERANGE);
+  ASSERT_STATUS(mmk_atomic_load_u64(v, INT64_MAX - 7, &u64), MMK_ERANGE);
+  ASSERT_STATUS(mmk_wait_u32(v, 4100, 0, 0), MMK_ERANGE);
+  ASSERT_STATUS(mmk_wake(v, 4100, 1), MMK_ERANGE);
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+}
+
+TEST(test_atomic_fetch_add_returns_old_value_and_wraps) {
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  anon_view(4096, 0, &f, &v);
+  uint32_t o32;
+  uint64_t o64;
+  ASSERT_OK(mmk_atomic_store_u32(v, 0, 0xFFFFFFFFu));
+  ASSERT_OK(mmk_atomic_fetch_add_u32(v, 0, 2, &o32));
+  ASSERT_UEQ(o32, 0xFFFFFFFFu);
+  ASSERT_OK(mmk_atomic_load_u32(v, 0, &o32));
+  ASSERT_UEQ(o32, 1);
+  ASSERT_OK(mmk_atomic_store_u64(v, 8, UINT64_MAX));
+  ASSERT_OK(mmk_atomic_fetch_add_u64(v, 8, 3, &o64));
+  ASSERT_UEQ(o64, UINT64_MAX);
+  ASSERT_OK(mmk_atomic_load_u64(v, 8, &o64));
+  ASSERT_UEQ(o64, 2);
+  /* subtracting is adding the two's complement */
+  ASSERT_OK(mmk_atomic_fetch_add_u64(v, 8, (uint64_t)-1, &o64));
+  ASSERT_OK(mmk_atomic_load_u64(v, 8, &o64));
+  ASSERT_UEQ(o64, 1);
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+}
+
+TEST(test_atomic_cas_swaps_only_on_match_and_reports_current) {
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  anon_view(4096, 0, &f, &v);
+  uint32_t c32;
+  uint64_t c64;
+  ASSERT_OK(mmk_atomic_store_u32(v, 16, 10));
+  ASSERT_OK(mmk_atomic_cas_u32(v, 16, 11, 20, &c32)); /* no match */
+  ASSERT_UEQ(c32, 10);
+  ASSERT_OK(mmk_atomic_load_u32(v, 16, &c32));
+  ASSERT_UEQ(c32, 10);
+  ASSERT_OK(mmk_atomic_cas_u32(v, 16, 10, 20, &c32)); /* match */
+  ASSERT_UEQ(c32, 10);
+  ASSERT_OK(mmk_atomic_load_u32(v, 16, &c32));
+  ASSERT_UEQ(c32, 20);
+  ASSERT_OK(mmk_atomic_store_u64(v, 24, 1ull << 40));
+  ASSERT_OK(mmk_atomic_cas_u64(v, 24, 1, 2, &c64));
+  ASSERT_UEQ(c64, 1ull << 40);
+  ASSERT_OK(mmk_atomic_cas_u64(v, 24, 1ull << 40, 3ull << 50, &c64));
+  ASSERT_UEQ(c64, 1ull << 40);
+  ASSERT_OK(mmk_atomic_load_u64(v, 24, &c64));
+  ASSERT_UEQ(c64, 3ull << 50);
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+}
+
+/* Exact totals: two forked processes and this one add to the same words of
+ * named shared memory, each through its own handle and view. */
+TEST(test_atomic_fetch_add_across_processes_gives_exact_totals) {
+  const char *name = test_shm_name("atomic");
+  enum { PROCS = 3, ADDS = 20000 };
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  ASSERT_OK(mmk_shm_open(name, MMK_WRITE, MMK_CREATE, 4096, &f));
+  ASSERT_OK(mmk_map(f, 0, 0, 0, &v));
+  pid_t pids[PROCS - 1];
+  for (int p = 0; p < PROCS - 1; p++) {
+    pids[p] = test_fork();
+    if (pids[p] == 0) {
+      mmk_file *cf = NULL;
+      mmk_view *cv = NULL;
+      ASSERT_OK(mmk_shm_open(name, MMK_WRITE, 0, 0, &cf));
+      ASSERT_OK(mmk_map(cf, 0, 0, 0, &cv));
+      start_together(cv, PROCS);
+      for (int i = 0; i < ADDS; i++) {
+        uint32_t o32;
+        uint64_t o64;
+        ASSERT_OK(mmk_atomic_fetch_add_u32(cv, 0, 1, &o32));
+        ASSERT_OK(mmk_atomic_fetch_add_u64(cv, 8, 3, &o64));
+      }
+      test_child_exit(0);
+    }
+  }
+  start_together(v, PROCS);
+  for (int i = 0; i < ADDS; i++) {
+    uint32_t o32;
+    uint64_t o64;
+    ASSERT_OK(mmk_atomic_fetch_add_u32(v, 0, 1, &o32));
+    ASSERT_OK(mmk_atomic_fetch_add_u64(v, 8, 3, &o64));
+  }
+  for (int p = 0; p < PROCS - 1; p++) ASSERT_CHILD_OK(pids[p]);
+  uint32_t t32;
+  uint64_t t64;
+  ASSERT_OK(mmk_atomic_load_u32(v, 0, &t32));
+  ASSERT_OK(mmk_atomic_load_u64(v, 8, &t64));
+  ASSERT_UEQ(t32, PROCS * ADDS);
+  ASSERT_UEQ(t64, 3ull * PROCS * ADDS);
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+  ASSERT_OK(mmk_shm_unlink(name));
+}
+
+/* A CAS loop increment from two processes loses nothing. */
+TEST(test_atomic_cas_loop_across_processes_gives_exact_total) {
+  enum { ADDS = 10000 };
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  anon_view(4096, 0, &f, &v);
+  pid_t pid = test_fork();
+  start_together(v, 2);
+  for (int i = 0; i < ADDS; i++) {
+    uint64_t cur = 0, seen;
+    ASSERT_OK(mmk_atomic_load_u64(v, 64, &cur));
+    for (;;) {
+      ASSERT_OK(mmk_atomic_cas_u64(v, 64, cur, cur + 1, &seen));
+      if (seen == cur) break;
+      cur = seen;
+    }
+  }
+  if (pid == 0) test_child_exit(0);
+  ASSERT_CHILD_OK(pid);
+  uint64_t total;
+  ASSERT_OK(mmk_atomic_load_u64(v, 64, &total));
+  ASSERT_UEQ(total, 2 * ADDS);
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+}
+
+TEST(test_wait_times_out_with_etimedout_while_value_is_equal) {
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  anon_view(4096, 0, &f, &v);
+  ASSERT_OK(mmk_atomic_store_u32(v, 0, 42));
+  uint64_t t0 = test_now_ns();
+  ASSERT_STATUS(mmk_wait_u32(v, 0, 42, 30 * 1000000ll), MMK_ETIMEDOUT);
+  ASSERT_GE(test_now_ns() - t0, 30 * 1000000ull); /* it did wait */
+  ASSERT_STATUS(mmk_wait_u32(v, 0, 42, 0), MMK_ETIMEDOUT); /* just a check */
+  ASSERT_OK(mmk_wait_u32(v, 0, 41, 0));                     /* differs */
+  ASSERT_OK(mmk_wait_u32(v, 0, 41, -1));                    /* at once */
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+}
+
+TEST(test_wait_is_woken_by_another_process_store_and_wake) {
+  const char *name = test_shm_name("wake");
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  ASSERT_OK(mmk_shm_open(name, MMK_WRITE, MMK_CREATE, 4096, &f));
+  ASSERT_OK(mmk_map(f, 0, 0, 0, &v));
+  ASSERT_OK(mmk_atomic_store_u32(v, 128, 0));
+  pid_t pid = test_fork();
+  if (pid == 0) {
+    mmk_file *cf = NULL;
+    mmk_view *cv = NULL;
+    ASSERT_OK(mmk_shm_open(name, MMK_WRITE, 0, 0, &cf));
+    ASSERT_OK(mmk_map(cf, 0, 0, 0, &cv));
+    test_sleep_ms(100); /* let the parent go to sleep */
+    ASSERT_OK(mmk_atomic_store_u32(cv, 128, 1));
+    int woken = mmk_wake(cv, 128, 0);
+    ASSERT_GE(woken, 0);
+    test_child_exit(0);
+  }
+  /* a generous timeout: a missed wake-up would show as MMK_ETIMEDOUT */
+  ASSERT_OK(mmk_wait_u32(v, 128, 0, 10 * 1000000000ll));
+  uint32_t val;
+  ASSERT_OK(mmk_atomic_load_u32(v, 128, &val));
+  ASSERT_UEQ(val, 1);
+  ASSERT_CHILD_OK(pid);
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+  ASSERT_OK(mmk_shm_unlink(name));
+}
+
+struct waiter {
+  mmk_view *view;
+  int result;
+};
+
+static void *wait_thread(void *arg) {
+  struct waiter *w = arg;
+  w->result = mmk_wait_u32(w->view, 0, 7, 200 * 1000000ll);
+  return NULL;
+}
+
+/* A wake without a change of the word does not end the wait. */
+TEST(test_wake_without_change_does_not_end_the_wait) {
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  anon_view(4096, 0, &f, &v);
+  ASSERT_OK(mmk_atomic_store_u32(v, 0, 7));
+  struct waiter w = {v, 1};
+  test_thread t;
+  test_thread_start(&t, wait_thread, &w);
+  for (int i = 0; i < 20; i++) {
+    test_sleep_ms(5);
+    ASSERT_GE(mmk_wake(v, 0, INT32_MAX), 0);
+  }
+  test_thread_join(&t);
+  ASSERT_STATUS(w.result, MMK_ETIMEDOUT);
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+}
+
+
+static volatile sig_atomic_t usr1_count;
+static void on_usr1(int sig) {
+  (void)sig;
+  usr1_count++;
+}
+
+struct interrupter {
+  pthread_t target;
+  _Atomic int stop;
+};
+
+static void *interrupt_loop(void *arg) {
+  struct interrupter *it = arg;
+  while (!atomic_load(&it->stop)) {
+    pthread_kill(it->target, SIGUSR1);
+    test_sleep_ms(5);
+  }
+  return NULL;
+}
+
+/* Signals do not end a wait early: EINTR is absorbed inside, and the word
+ * did not change, so the answer is still MMK_ETIMEDOUT after the timeout. */
+TEST(test_wait_is_not_ended_by_signals) {
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  anon_view(4096, 0, &f, &v);
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_usr1; /* no SA_RESTART */
+  CHECK_SYS(sigaction(SIGUSR1, &sa, NULL));
+  ASSERT_OK(mmk_atomic_store_u32(v, 0, 5));
+  static struct interrupter it;
+  it.target = pthread_self();
+  atomic_store(&it.stop, 0);
+  test_thread t;
+  test_thread_start(&t, interrupt_loop, &it);
+  /* until a signal really arrived during a wait (a loaded machine may not
+   * run the interrupter in time on the first try) */
+  int during = 0;
+  for (int attempt = 0; attempt < 5 && !during; attempt++) {
+    int before = usr1_count;
+    uint64_t t0 = test_now_ns();
+    int r = mmk_wait_u32(v, 0, 5, 150 * 1000000ll);
+    uint64_t waited = test_now_ns() - t0;
+    during = usr1_count > before;
+    ASSERT_STATUS(r, MMK_ETIMEDOUT);
+    ASSERT_GE(waited, 150 * 1000000ull);
+  }
+  atomic_store(&it.stop, 1);
+  test_thread_join(&t);
+  ASSERT_TRUE(during);
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+}
+
+TEST(test_wake_with_nobody_waiting_returns_zero) {
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  anon_view(4096, 0, &f, &v);
+  ASSERT_EQ(mmk_wake(v, 0, 1), 0);
+  ASSERT_EQ(mmk_wake(v, 4092, 0), 0);
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+}
+
+TEST(test_atomic_store_on_read_only_view_is_refused_without_crash) {
+  const char *path = test_path("ro.bin");
+  test_make_pattern_file(path, 4096);
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  ASSERT_OK(mmk_file_open(path, MMK_READ, 0, 0, &f));
+  ASSERT_OK(mmk_map(f, 0, 0, 0, &v));
+  uint64_t u64;
+  uint32_t u32;
+  ASSERT_OK(mmk_atomic_load_u64(v, 0, &u64));
+  /* not in the header's list; a write to read-only memory must be refused,
+   * and MMK_EACCES is what mmk_view_write says for the same thing */
+  ASSERT_STATUS(mmk_atomic_store_u64(v, 0, 1), MMK_EACCES);
+  ASSERT_STATUS(mmk_atomic_fetch_add_u32(v, 0, 1, &u32), MMK_EACCES);
+  ASSERT_STATUS(mmk_atomic_cas_u64(v, 8, 0, 1, &u64), MMK_EACCES);
+  unsigned char b;
+  test_pread(path, 0, &b, 1);
+  ASSERT_EQ(b, test_pattern_byte(0));
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+}
+
+static const test_case tests[] = {
+    TEST_ENTRY(test_atomic_load_store_round_trip_in_native_order),
+    TEST_ENTRY(test_atomic_misaligned_offsets_are_einval),
+    TEST_ENTRY(test_atomic_out_of_range_is_erange),
+    TEST_ENTRY(test_atomic_fetch_add_returns_old_value_and_wraps),
+    TEST_ENTRY(test_atomic_cas_swaps_only_on_match_and_reports_current),
+    TEST_ENTRY(test_atomic_fetch_add_across_processes_gives_exact_totals),
+    TEST_ENTRY(test_atomic_cas_loop_across_processes_gives_exact_total),
+    TEST_ENTRY(test_wait_times_out_with_etimedout_while_value_is_equal),
+    TEST_ENTRY(test_wait_is_woken_by_another_process_store_and_wake),
+    TEST_ENTRY(test_wake_without_change_does_not_end_the_wait),
+    TEST_ENTRY(test_wait_is_not_ended_by_signals),
+    TEST_ENTRY(test_wake_with_nobody_waiting_returns_zero),
+    TEST_ENTRY(test_atomic_store_on_read_only_view_is_refused_without_crash),
+    TEST_END};
+
+int main(int argc, char **argv) { return test_main(argc, argv, tests); }

@@ -1,0 +1,479 @@
+/* tests/c/test-fault.c: faults in mapped memory become MMK_EIO; every
+ * other SIGBUS still reaches whoever handled it before. */
+#include "test.h"
+
+#include <setjmp.h>
+#include <stdatomic.h>
+
+#define PAGES 4
+
+/* A READ view over a PAGES-page pattern file whose tail another process
+ * then cuts off, leaving `keep` pages. */
+static void make_truncated_view(const char *path, int mode, int64_t keep,
+                                mmk_file **f, mmk_view **v) {
+  test_make_pattern_file(path, (size_t)(PAGES * test_page));
+  ASSERT_OK(mmk_file_open(path, mode, 0, 0, f));
+  ASSERT_OK(mmk_map(*f, 0, 0, 0, v));
+  pid_t pid = test_fork();
+  if (pid == 0) {
+    if (truncate(path, (off_t)(keep * test_page)) != 0) test_child_exit(2);
+    test_child_exit(0);
+  }
+  ASSERT_CHILD_OK(pid);
+}
+
+TEST(test_fault_file_truncated_by_child_process_gives_eio) {
+  const char *path = test_path("t.bin");
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  make_truncated_view(path, MMK_WRITE, 1, &f, &v);
+  unsigned char buf[64], expect[64];
+  /* the page that is left still reads fine */
+  ASSERT_OK(mmk_view_read(v, 10, buf, sizeof buf));
+  test_fill_pattern(expect, 10, sizeof expect);
+  ASSERT_MEM_EQ(buf, expect, sizeof buf);
+  /* the cut-off part faults: MMK_EIO, and we are still here */
+  ASSERT_STATUS(mmk_view_read(v, 2 * test_page + 5, buf, sizeof buf), MMK_EIO);
+  ASSERT_EQ(mmk_last_error_code(), MMK_EIO);
+  ASSERT_STR_CONTAINS(mmk_last_error_message(), path);
+  ASSERT_STATUS(mmk_view_write(v, 3 * test_page, "x", 1), MMK_EIO);
+  /* a copy straddling the new end faults too */
+  ASSERT_STATUS(mmk_view_read(v, test_page - 8, buf, 16), MMK_EIO);
+  /* again and again: the guard re-arms after each fault */
+  for (int i = 0; i < 100; i++)
+    ASSERT_STATUS(mmk_view_read(v, 2 * test_page + i, buf, 1), MMK_EIO);
+  ASSERT_OK(mmk_view_read(v, 0, buf, 8));
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+}
+
+TEST(test_fault_read_and_copy_views_of_truncated_file_give_eio) {
+  const int modes[] = {MMK_READ, MMK_COPY};
+  for (size_t i = 0; i < 2; i++) {
+    const char *path = test_path(i ? "c.bin" : "r.bin");
+    mmk_file *f = NULL;
+    mmk_view *v = NULL;
+    make_truncated_view(path, modes[i], 0, &f, &v);
+    char buf[8];
+    ASSERT_STATUS(mmk_view_read(v, 0, buf, 8), MMK_EIO);
+    ASSERT_STATUS(mmk_view_read(v, PAGES * test_page - 8, buf, 8), MMK_EIO);
+    if (modes[i] == MMK_COPY)
+      ASSERT_STATUS(mmk_view_write(v, 0, "x", 1), MMK_EIO);
+    ASSERT_OK(mmk_view_close(v));
+    ASSERT_OK(mmk_file_close(f));
+  }
+}
+
+TEST(test_fault_shrinking_own_file_under_a_view_gives_eio) {
+  const char *path = test_path("s.bin");
+  test_make_pattern_file(path, (size_t)(PAGES * test_page));
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  ASSERT_OK(mmk_file_open(path, MMK_WRITE, 0, 0, &f));
+  ASSERT_OK(mmk_map(f, 3, 0, 0, &v));
+  ASSERT_OK(mmk_file_resize(f, test_page));
+  char buf[8];
+  ASSERT_STATUS(mmk_view_read(v, 2 * test_page, buf, 8), MMK_EIO);
+  ASSERT_OK(mmk_view_read(v, 0, buf, 8));
+  /* growing it back makes the range readable again (as zeros) */
+  ASSERT_OK(mmk_file_resize(f, PAGES * test_page));
+  ASSERT_OK(mmk_view_read(v, 2 * test_page, buf, 8));
+  ASSERT_MEM_EQ(buf, "\0\0\0\0\0\0\0\0", 8);
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+}
+
+TEST(test_fault_atomics_on_truncated_page_give_eio) {
+  const char *path = test_path("a.bin");
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  make_truncated_view(path, MMK_WRITE, 1, &f, &v);
+  const int64_t off = 2 * test_page;
+  uint32_t u32;
+  uint64_t u64;
+  ASSERT_STATUS(mmk_atomic_load_u32(v, off, &u32), MMK_EIO);
+  ASSERT_STATUS(mmk_atomic_load_u64(v, off, &u64), MMK_EIO);
+  ASSERT_STATUS(mmk_atomic_store_u32(v, off, 1), MMK_EIO);
+  ASSERT_STATUS(mmk_atomic_store_u64(v, off, 1), MMK_EIO);
+  ASSERT_STATUS(mmk_atomic_fetch_add_u32(v, off, 1, &u32), MMK_EIO);
+  ASSERT_STATUS(mmk_atomic_fetch_add_u64(v, off, 1, &u64), MMK_EIO);
+  ASSERT_STATUS(mmk_atomic_cas_u32(v, off, 0, 1, &u32), MMK_EIO);
+  ASSERT_STATUS(mmk_atomic_cas_u64(v, off, 0, 1, &u64), MMK_EIO);
+  ASSERT_STATUS(mmk_wait_u32(v, off, 0, 1000000), MMK_EIO);
+  ASSERT_OK(mmk_atomic_load_u64(v, 8, &u64)); /* page 0 is still there */
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+}
+
+/* ---- threads reading while the file is cut and re-extended ------------ */
+
+#define STRESS_PAGES 32
+#define STABLE_PAGES 4 /* never truncated */
+
+struct stress {
+  mmk_view *view;
+  int fd;
+  _Atomic uint64_t gen; /* odd while the tail is cut or being rewritten */
+  _Atomic int stop;
+  _Atomic uint64_t ok, eio, wrong, unexpected, cycles;
+};
+
+static uint64_t xorshift(uint64_t *s) {
+  uint64_t x = *s;
+  x ^= x << 13;
+  x ^= x >> 7;
+  x ^= x << 17;
+  return *s = x;
+}
+
+static void *stress_reader(void *arg) {
+  struct stress *st = arg;
+  uint64_t seed = (uint64_t)(uintptr_t)&seed | 1;
+  const int64_t size = STRESS_PAGES * test_page;
+  unsigned char *buf = malloc((size_t)(3 * test_page));
+  while (!atomic_load(&st->stop)) {
+    int64_t off = (int64_t)(xorshift(&seed) % (uint64_t)size);
+    int64_t n = (int64_t)(xorshift(&seed) % (uint64_t)(3 * test_page)) + 1;
+    if (off + n > size) n = size - off;
+    uint64_t g1 = atomic_load(&st->gen);
+    int r = mmk_view_read(st->view, off, buf, (size_t)n);
+    atomic_thread_fence(memory_order_seq_cst);
+    uint64_t g2 = atomic_load(&st->gen);
+    int stable = (g1 == g2 && !(g1 & 1)) ||
+                 off + n <= STABLE_PAGES * test_page;
+    if (r == MMK_OK) {
+      atomic_fetch_add(&st->ok, 1);
+      for (int64_t i = 0; i < n; i++) {
+        unsigned char want = test_pattern_byte((uint64_t)(off + i));
+        /* while the tail is being rewritten a byte may still be zero */
+        if (buf[i] != want && (stable || buf[i] != 0)) {
+          atomic_fetch_add(&st->wrong, 1);
+          break;
+        }
+      }
+    } else if (r == MMK_EIO) {
+      atomic_fetch_add(&st->eio, 1);
+      if (stable) atomic_fetch_add(&st->unexpected, 1); /* fault on intact data */
+    } else {
+      atomic_fetch_add(&st->unexpected, 1);
+    }
+  }
+  free(buf);
+  return NULL;
+}
+
+static void *stress_truncater(void *arg) {
+  struct stress *st = arg;
+  const size_t tail = (size_t)((STRESS_PAGES - STABLE_PAGES) * test_page);
+  unsigned char *pattern = malloc(tail);
+  test_fill_pattern(pattern, (uint64_t)(STABLE_PAGES * test_page), tail);
+  uint64_t t0 = test_now_ns();
+  while (atomic_load(&st->cycles) < 40 || test_now_ns() - t0 < 300000000ull) {
+    atomic_fetch_add(&st->gen, 1); /* odd */
+    if (ftruncate(st->fd, (off_t)(STABLE_PAGES * test_page)) != 0) break;
+    sched_yield();
+    if (ftruncate(st->fd, (off_t)(STRESS_PAGES * test_page)) != 0) break;
+    if (pwrite(st->fd, pattern, tail, (off_t)(STABLE_PAGES * test_page)) !=
+        (ssize_t)tail)
+      break;
+    atomic_fetch_add(&st->gen, 1); /* even: intact again */
+    atomic_fetch_add(&st->cycles, 1);
+    sched_yield();
+  }
+  atomic_store(&st->stop, 1);
+  free(pattern);
+  return NULL;
+}
+
+TEST(test_fault_threads_read_while_file_is_truncated_and_reextended) {
+  const char *path = test_path("stress.bin");
+  test_make_pattern_file(path, (size_t)(STRESS_PAGES * test_page));
+  static struct stress st;
+  memset(&st, 0, sizeof st);
+  mmk_file *f = NULL;
+  ASSERT_OK(mmk_file_open(path, MMK_READ, 0, 0, &f));
+  ASSERT_OK(mmk_map(f, 0, 0, 0, &st.view));
+  st.fd = open(path, O_RDWR);
+  CHECK_SYS(st.fd);
+  enum { READERS = 3 };
+  test_thread readers[READERS], trunc;
+  for (int i = 0; i < READERS; i++)
+    test_thread_start(&readers[i], stress_reader, &st);
+  test_thread_start(&trunc, stress_truncater, &st);
+  test_thread_join(&trunc);
+  for (int i = 0; i < READERS; i++) test_thread_join(&readers[i]);
+  close(st.fd);
+  printf("  [%s] %" PRIu64 " truncate cycles, %" PRIu64 " reads ok, %" PRIu64
+         " MMK_EIO, %" PRIu64 " wrong, %" PRIu64 " unexpected\n",
+         test__case_name, (uint64_t)st.cycles, (uint64_t)st.ok,
+         (uint64_t)st.eio, (uint64_t)st.wrong, (uint64_t)st.unexpected);
+  ASSERT_GE(st.cycles, 40);
+  ASSERT_EQ(st.wrong, 0);
+  ASSERT_EQ(st.unexpected, 0);
+  ASSERT_GT(st.ok, 0);
+  ASSERT_OK(mmk_view_close(st.view));
+  ASSERT_OK(mmk_file_close(f));
+}
+
+/* ---- chaining to other SIGBUS handlers -------------------------------- */
+
+static sigjmp_buf jump;
+static volatile sig_atomic_t handler_calls;
+static void *volatile handler_addr;
+static volatile int handler_code;
+
+static void user_handler(int sig, siginfo_t *si, void *uc) {
+  (void)sig;
+  (void)uc;
+  handler_calls++;
+  handler_addr = si->si_addr;
+  handler_code = si->si_code;
+  if (si->si_code > 0) siglongjmp(jump, 1); /* a real fault: cannot return */
+}
+
+static void install_user_handler(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = user_handler;
+  sa.sa_flags = SA_SIGINFO;
+  sigemptyset(&sa.sa_mask);
+  CHECK_SYS(sigaction(SIGBUS, &sa, NULL));
+}
+
+static int sigbus_handler_is_user(void) {
+  struct sigaction cur;
+  CHECK_SYS(sigaction(SIGBUS, NULL, &cur));
+  return (cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == user_handler;
+}
+
+/* Touches p directly (not a guarded copy); returns 1 if it faulted. */
+static int touch_faults(const volatile unsigned char *p) {
+  if (sigsetjmp(jump, 1) == 0) {
+    (void)*p;
+    return 0;
+  }
+  return 1;
+}
+
+TEST(test_fault_unguarded_sigbus_reaches_handler_installed_before_first_map) {
+  install_user_handler(); /* before mmapkit ever installs its own */
+  const char *path = test_path("u.bin");
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  make_truncated_view(path, MMK_READ, 1, &f, &v);
+  ASSERT_FALSE(sigbus_handler_is_user()); /* mmk_map installed the guard */
+  const unsigned char *p = mmk_view_data(v);
+  ASSERT_TRUE(touch_faults(p + 2 * test_page + 1));
+  ASSERT_EQ(handler_calls, 1);
+  ASSERT_PTR_EQ(handler_addr, p + 2 * test_page + 1);
+  ASSERT_EQ(handler_code, BUS_ADRERR);
+  /* guarded copies are still ours, and do not bother the user handler */
+  char buf[4];
+  ASSERT_STATUS(mmk_view_read(v, 2 * test_page, buf, 4), MMK_EIO);
+  ASSERT_EQ(handler_calls, 1);
+  /* and the user handler still gets the next unguarded fault */
+  ASSERT_TRUE(touch_faults(p + 3 * test_page));
+  ASSERT_EQ(handler_calls, 2);
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+}
+
+TEST(test_fault_sigbus_sent_by_kill_reaches_previous_handler) {
+  install_user_handler();
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  ASSERT_OK(mmk_anon_create(4096, &f));
+  ASSERT_OK(mmk_map(f, 0, 0, 0, &v));
+  ASSERT_FALSE(sigbus_handler_is_user());
+  CHECK_SYS(kill(getpid(), SIGBUS));
+  ASSERT_EQ(handler_calls, 1);
+  ASSERT_LE(handler_code, 0); /* SI_USER */
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+}
+
+TEST(test_fault_handler_installed_after_ours_then_reinstall_restores_guard) {
+  const char *path = test_path("r.bin");
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  make_truncated_view(path, MMK_READ, 1, &f, &v); /* ours is installed */
+  install_user_handler();                         /* a runtime replaces it */
+  ASSERT_TRUE(sigbus_handler_is_user());
+  ASSERT_OK(mmk_fault_guard_install());
+  ASSERT_FALSE(sigbus_handler_is_user());
+  char buf[4];
+  ASSERT_STATUS(mmk_view_read(v, 2 * test_page, buf, 4), MMK_EIO);
+  ASSERT_EQ(handler_calls, 0);
+  /* the newcomer is what an unguarded fault is chained to now */
+  const unsigned char *p = mmk_view_data(v);
+  ASSERT_TRUE(touch_faults(p + 3 * test_page + 9));
+  ASSERT_EQ(handler_calls, 1);
+  ASSERT_PTR_EQ(handler_addr, p + 3 * test_page + 9);
+  /* installing is cheap and idempotent */
+  ASSERT_OK(mmk_fault_guard_install());
+  ASSERT_OK(mmk_fault_guard_install());
+  ASSERT_FALSE(sigbus_handler_is_user());
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+}
+
+TEST(test_fault_map_rechecks_and_reinstalls_the_guard) {
+  const char *path = test_path("m.bin");
+  mmk_file *f = NULL;
+  mmk_view *v = NULL, *w = NULL;
+  make_truncated_view(path, MMK_READ, 1, &f, &v);
+  install_user_handler();
+  ASSERT_OK(mmk_map(f, 0, 10, 0, &w)); /* a cheap re-check point */
+  ASSERT_FALSE(sigbus_handler_is_user());
+  char buf[4];
+  ASSERT_STATUS(mmk_view_read(v, 2 * test_page, buf, 4), MMK_EIO);
+  ASSERT_EQ(handler_calls, 0);
+  ASSERT_OK(mmk_view_close(w));
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+}
+
+TEST(test_fault_unguarded_sigbus_with_default_disposition_kills_the_process) {
+  const char *path = test_path("d.bin");
+  test_make_pattern_file(path, (size_t)(PAGES * test_page));
+  pid_t pid = test_fork();
+  if (pid == 0) {
+    alarm(5); /* a livelock shows up as SIGALRM instead of SIGBUS */
+    signal(SIGBUS, SIG_DFL);
+    mmk_file *f = NULL;
+    mmk_view *v = NULL;
+    ASSERT_OK(mmk_file_open(path, MMK_READ, 0, 0, &f));
+    ASSERT_OK(mmk_map(f, 0, 0, 0, &v));
+    ASSERT_FALSE(sigbus_handler_is_user());
+    CHECK_SYS(truncate(path, 0));
+    char buf[1];
+    ASSERT_STATUS(mmk_view_read(v, 0, buf, 1), MMK_EIO);
+    (void)*(volatile unsigned char *)mmk_view_data(v);
+    test_child_exit(3); /* not reached */
+  }
+  int st = test_wait(pid);
+  if (!WIFSIGNALED(st))
+    TEST_FAIL("child exited with %d instead of dying by SIGBUS",
+              WEXITSTATUS(st));
+  ASSERT_EQ(WTERMSIG(st), SIGBUS);
+}
+
+
+/* The guard is armed per thread: while another thread sits in guarded
+ * copies of the same view, a direct (unguarded) touch of a truncated page
+ * by this thread must reach the previous handler, in this thread. */
+struct busy_reader {
+  mmk_view *view;
+  _Atomic int stop;
+  _Atomic long reads, failures;
+};
+
+static void *busy_read(void *arg) {
+  struct busy_reader *b = arg;
+  char *buf = malloc(4096);
+  while (!atomic_load(&b->stop)) {
+    if (mmk_view_read(b->view, 0, buf, 4096) != MMK_OK)
+      atomic_fetch_add(&b->failures, 1);
+    atomic_fetch_add(&b->reads, 1);
+  }
+  free(buf);
+  return NULL;
+}
+
+static volatile pid_t handler_tid;
+
+static void tid_handler(int sig, siginfo_t *si, void *uc) {
+  (void)sig;
+  (void)uc;
+  handler_calls++;
+  handler_tid = gettid();
+  if (si->si_code > 0) siglongjmp(jump, 1);
+}
+
+TEST(test_fault_unguarded_fault_beside_another_threads_guarded_copy_is_chained) {
+  const char *path = test_path("t.bin");
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  make_truncated_view(path, MMK_READ, 1, &f, &v);
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = tid_handler;
+  sa.sa_flags = SA_SIGINFO;
+  CHECK_SYS(sigaction(SIGBUS, &sa, NULL));
+  ASSERT_OK(mmk_fault_guard_install()); /* chains to tid_handler */
+  static struct busy_reader b;
+  memset(&b, 0, sizeof b);
+  b.view = v;
+  test_thread t;
+  test_thread_start(&t, busy_read, &b);
+  while (atomic_load(&b.reads) < 10) sched_yield();
+  const unsigned char *p = mmk_view_data(v);
+  for (int i = 0; i < 200; i++) {
+    handler_tid = 0;
+    ASSERT_TRUE(touch_faults(p + 2 * test_page + i));
+    ASSERT_EQ(handler_tid, gettid());
+  }
+  atomic_store(&b.stop, 1);
+  test_thread_join(&t);
+  ASSERT_EQ(handler_calls, 200);
+  ASSERT_EQ(b.failures, 0);
+  ASSERT_GE(b.reads, 10);
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+}
+
+TEST(test_fault_guard_leaves_sigsegv_alone) {
+  struct sigaction before, after;
+  CHECK_SYS(sigaction(SIGSEGV, NULL, &before));
+  const char *path = test_path("s.bin");
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  make_truncated_view(path, MMK_READ, 1, &f, &v);
+  char buf[4];
+  ASSERT_STATUS(mmk_view_read(v, 3 * test_page, buf, 4), MMK_EIO);
+  ASSERT_OK(mmk_fault_guard_install());
+  CHECK_SYS(sigaction(SIGSEGV, NULL, &after));
+  ASSERT_PTR_EQ((void *)after.sa_handler, (void *)before.sa_handler);
+  ASSERT_EQ(after.sa_flags, before.sa_flags);
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+}
+
+TEST(test_fault_guard_works_in_a_forked_child) {
+  const char *path = test_path("k.bin");
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  make_truncated_view(path, MMK_READ, 1, &f, &v);
+  pid_t pid = test_fork();
+  if (pid == 0) {
+    char buf[4];
+    for (int i = 0; i < 10; i++)
+      ASSERT_STATUS(mmk_view_read(v, 2 * test_page + i, buf, 4), MMK_EIO);
+    ASSERT_OK(mmk_view_read(v, 0, buf, 4));
+    test_child_exit(0);
+  }
+  ASSERT_CHILD_OK(pid);
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+}
+
+static const test_case tests[] = {
+    TEST_ENTRY(test_fault_file_truncated_by_child_process_gives_eio),
+    TEST_ENTRY(test_fault_read_and_copy_views_of_truncated_file_give_eio),
+    TEST_ENTRY(test_fault_shrinking_own_file_under_a_view_gives_eio),
+    TEST_ENTRY(test_fault_atomics_on_truncated_page_give_eio),
+    TEST_ENTRY(test_fault_threads_read_while_file_is_truncated_and_reextended),
+    TEST_ENTRY_FLAGS(
+        test_fault_unguarded_sigbus_reaches_handler_installed_before_first_map,
+        TEST_NO_WARMUP),
+    TEST_ENTRY_FLAGS(test_fault_sigbus_sent_by_kill_reaches_previous_handler,
+                     TEST_NO_WARMUP),
+    TEST_ENTRY(test_fault_handler_installed_after_ours_then_reinstall_restores_guard),
+    TEST_ENTRY(test_fault_map_rechecks_and_reinstalls_the_guard),
+    TEST_ENTRY(test_fault_unguarded_sigbus_with_default_disposition_kills_the_process),
+    TEST_ENTRY(test_fault_unguarded_fault_beside_another_threads_guarded_copy_is_chained),
+    TEST_ENTRY(test_fault_guard_leaves_sigsegv_alone),
+    TEST_ENTRY(test_fault_guard_works_in_a_forked_child),
+    TEST_END};
+
+int main(int argc, char **argv) { return test_main(argc, argv, tests); }

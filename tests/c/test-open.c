@@ -1,0 +1,600 @@
+/* tests/c/test-open.c: opening files, their size, the error model. */
+#include "test.h"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+
+TEST(test_open_read_mode_reports_mode_kind_path_and_size) {
+  const char *path = test_path("data.bin");
+  test_make_pattern_file(path, 12345);
+  mmk_file *f = NULL;
+  ASSERT_OK(mmk_file_open(path, MMK_READ, 0, 0, &f));
+  ASSERT_NOT_NULL(f);
+  ASSERT_EQ(mmk_file_mode(f), MMK_READ);
+  ASSERT_EQ(mmk_file_kind(f), MMK_KIND_FILE);
+  ASSERT_STR_EQ(mmk_file_path(f), path);
+  ASSERT_GE(mmk_file_fd(f), 0);
+  int64_t size = -1;
+  ASSERT_OK(mmk_file_size(f, &size));
+  ASSERT_EQ(size, 12345);
+  ASSERT_OK(mmk_file_close(f));
+}
+
+TEST(test_open_every_mode_maps_existing_file) {
+  const char *path = test_path("data.bin");
+  test_make_pattern_file(path, 5000);
+  const int modes[] = {MMK_READ, MMK_WRITE, MMK_COPY};
+  for (size_t i = 0; i < 3; i++) {
+    mmk_file *f = NULL;
+    mmk_view *v = NULL;
+    ASSERT_OK(mmk_file_open(path, modes[i], 0, 0, &f));
+    ASSERT_EQ(mmk_file_mode(f), modes[i]);
+    ASSERT_OK(mmk_map(f, 0, 0, 0, &v));
+    ASSERT_EQ(mmk_view_mode(v), modes[i]);
+    ASSERT_EQ(mmk_view_writable(v), modes[i] != MMK_READ);
+    ASSERT_EQ(mmk_view_size(v), 5000);
+    unsigned char expect[5000];
+    test_fill_pattern(expect, 0, sizeof expect);
+    ASSERT_MEM_EQ(mmk_view_data(v), expect, sizeof expect);
+    ASSERT_OK(mmk_view_close(v));
+    ASSERT_OK(mmk_file_close(f));
+  }
+}
+
+TEST(test_open_missing_file_is_enoent_naming_open_and_path) {
+  const char *path = test_path("missing.bin");
+  const int modes[] = {MMK_READ, MMK_WRITE, MMK_COPY};
+  for (size_t i = 0; i < 3; i++) {
+    mmk_file *f = (mmk_file *)&f; /* must be reset to NULL */
+    ASSERT_STATUS(mmk_file_open(path, modes[i], 0, 0, &f), MMK_ENOENT);
+    ASSERT_NULL(f);
+    ASSERT_EQ(mmk_last_error_code(), MMK_ENOENT);
+    ASSERT_EQ(mmk_last_error_errno(), ENOENT);
+    ASSERT_STR_EQ(mmk_last_error_op(), "open");
+    ASSERT_STR_EQ(mmk_last_error_path(), path);
+    ASSERT_STR_CONTAINS(mmk_last_error_message(), "open");
+    ASSERT_STR_CONTAINS(mmk_last_error_message(), path);
+    const mmk_error *e = mmk_last_error();
+    ASSERT_NOT_NULL(e);
+    ASSERT_EQ(e->code, MMK_ENOENT);
+    ASSERT_STR_EQ(e->path, path);
+  }
+  ASSERT_EQ(access(path, F_OK), -1); /* nothing was created */
+}
+
+TEST(test_open_create_makes_file_of_exact_size_with_reserved_blocks) {
+  const char *path = test_path("new.bin");
+  mmk_file *f = NULL;
+  ASSERT_OK(mmk_file_open(path, MMK_WRITE, MMK_CREATE, 1000000, &f));
+  struct stat st;
+  CHECK_SYS(stat(path, &st));
+  ASSERT_EQ(st.st_size, 1000000);
+  /* posix_fallocate reserved the blocks: not a sparse file */
+  ASSERT_GE((int64_t)st.st_blocks * 512, 1000000);
+  int64_t size = 0;
+  ASSERT_OK(mmk_file_size(f, &size));
+  ASSERT_EQ(size, 1000000);
+  ASSERT_OK(mmk_file_close(f));
+}
+
+TEST(test_open_create_applies_umask_to_0666) {
+  const char *path = test_path("perm.bin");
+  mode_t old = umask(027);
+  mmk_file *f = NULL;
+  int r = mmk_file_open(path, MMK_WRITE, MMK_CREATE, 10, &f);
+  umask(old);
+  ASSERT_OK(r);
+  ASSERT_OK(mmk_file_close(f));
+  struct stat st;
+  CHECK_SYS(stat(path, &st));
+  ASSERT_EQ(st.st_mode & 0777, 0640);
+}
+
+TEST(test_open_create_exclusive_existing_is_eexist) {
+  const char *path = test_path("exists.bin");
+  test_make_pattern_file(path, 100);
+  mmk_file *f = (mmk_file *)&f;
+  ASSERT_STATUS(mmk_file_open(path, MMK_WRITE, MMK_CREATE | MMK_EXCLUSIVE, 0, &f),
+                MMK_EEXIST);
+  ASSERT_NULL(f);
+  ASSERT_STR_EQ(mmk_last_error_path(), path);
+  /* untouched */
+  ASSERT_EQ(test_file_size(path), 100);
+  /* and a new name works exclusively */
+  ASSERT_OK(mmk_file_open(test_path("fresh.bin"), MMK_WRITE,
+                          MMK_CREATE | MMK_EXCLUSIVE, 64, &f));
+  ASSERT_OK(mmk_file_close(f));
+  ASSERT_EQ(test_file_size(test_path("fresh.bin")), 64);
+}
+
+TEST(test_open_truncate_discards_old_content_then_grows_to_size) {
+  const char *path = test_path("t.bin");
+  test_make_pattern_file(path, 8000);
+  mmk_file *f = NULL;
+  ASSERT_OK(mmk_file_open(path, MMK_WRITE, MMK_CREATE | MMK_TRUNCATE, 3000, &f));
+  ASSERT_EQ(test_file_size(path), 3000);
+  unsigned char buf[3000], zero[3000] = {0};
+  test_pread(path, 0, buf, sizeof buf);
+  ASSERT_MEM_EQ(buf, zero, sizeof buf);
+  ASSERT_OK(mmk_file_close(f));
+}
+
+TEST(test_open_truncate_to_empty_file_maps_empty_view) {
+  const char *path = test_path("t.bin");
+  test_make_pattern_file(path, 8000);
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  ASSERT_OK(mmk_file_open(path, MMK_WRITE, MMK_TRUNCATE, 0, &f));
+  ASSERT_EQ(test_file_size(path), 0);
+  ASSERT_OK(mmk_map(f, 0, 0, 0, &v));
+  ASSERT_EQ(mmk_view_size(v), 0);
+  ASSERT_NOT_NULL(mmk_view_data(v));
+  ASSERT_OK(mmk_view_read(v, 0, NULL, 0));
+  char c;
+  ASSERT_STATUS(mmk_view_read(v, 0, &c, 1), MMK_ERANGE);
+  ASSERT_OK(mmk_view_flush(v, 0, 0, MMK_FLUSH_SYNC));
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+}
+
+TEST(test_open_empty_file_read_mode_maps_empty_view) {
+  const char *path = test_path("empty.bin");
+  test_write_file(path, "", 0);
+  const int modes[] = {MMK_READ, MMK_COPY, MMK_WRITE};
+  for (size_t i = 0; i < 3; i++) {
+    mmk_file *f = NULL;
+    mmk_view *v = NULL;
+    ASSERT_OK(mmk_file_open(path, modes[i], 0, 0, &f));
+    ASSERT_OK(mmk_map(f, 0, 0, 0, &v));
+    ASSERT_EQ(mmk_view_size(v), 0);
+    ASSERT_NOT_NULL(mmk_view_data(v));
+    ASSERT_OK(mmk_view_close(v));
+    if (modes[i] != MMK_WRITE)
+      ASSERT_STATUS(mmk_map(f, 0, 1, 0, &v), MMK_ERANGE);
+    ASSERT_OK(mmk_file_close(f));
+  }
+  ASSERT_EQ(test_file_size(path), 0);
+}
+
+TEST(test_open_size_grows_but_never_shrinks) {
+  const char *path = test_path("g.bin");
+  test_make_pattern_file(path, 10000);
+  mmk_file *f = NULL;
+  ASSERT_OK(mmk_file_open(path, MMK_WRITE, 0, 100, &f));
+  ASSERT_EQ(test_file_size(path), 10000);
+  ASSERT_OK(mmk_file_close(f));
+  ASSERT_OK(mmk_file_open(path, MMK_WRITE, 0, 20000, &f));
+  ASSERT_EQ(test_file_size(path), 20000);
+  ASSERT_OK(mmk_file_close(f));
+  /* the old bytes are kept, the new ones are zero */
+  unsigned char buf[10000], expect[10000], zero[10000] = {0};
+  test_pread(path, 0, buf, sizeof buf);
+  test_fill_pattern(expect, 0, sizeof expect);
+  ASSERT_MEM_EQ(buf, expect, sizeof buf);
+  test_pread(path, 10000, buf, sizeof buf);
+  ASSERT_MEM_EQ(buf, zero, sizeof buf);
+}
+
+TEST(test_open_out_is_null_after_every_failure) {
+  const char *dir = test_path("dir");
+  CHECK_SYS(mkdir(dir, 0755));
+  mmk_file *f = (mmk_file *)&f;
+  ASSERT_STATUS(mmk_file_open(dir, MMK_READ, 0, 0, &f), MMK_EISDIR);
+  ASSERT_NULL(f);
+  f = (mmk_file *)&f;
+  ASSERT_STATUS(mmk_file_open("", MMK_READ, 0, 0, &f), MMK_EINVAL);
+  ASSERT_NULL(f);
+  f = (mmk_file *)&f;
+  ASSERT_STATUS(mmk_file_open(dir, 9, 0, 0, &f), MMK_EINVAL);
+  ASSERT_NULL(f);
+}
+
+TEST(test_open_descriptor_is_close_on_exec) {
+  const char *path = test_path("cloexec.bin");
+  test_make_pattern_file(path, 100);
+  mmk_file *f = NULL;
+  ASSERT_OK(mmk_file_open(path, MMK_READ, 0, 0, &f));
+  int flags = fcntl(mmk_file_fd(f), F_GETFD);
+  ASSERT_GE(flags, 0);
+  ASSERT_TRUE(flags & FD_CLOEXEC);
+  ASSERT_OK(mmk_file_close(f));
+}
+
+TEST(test_file_resize_grows_with_reserved_blocks_and_shrinks) {
+  const char *path = test_path("r.bin");
+  mmk_file *f = NULL;
+  ASSERT_OK(mmk_file_open(path, MMK_WRITE, MMK_CREATE, 10, &f));
+  ASSERT_OK(mmk_file_resize(f, 3 * test_page + 5));
+  struct stat st;
+  CHECK_SYS(stat(path, &st));
+  ASSERT_EQ(st.st_size, 3 * test_page + 5);
+  ASSERT_GE((int64_t)st.st_blocks * 512, 3 * test_page + 5);
+  int64_t size = 0;
+  ASSERT_OK(mmk_file_size(f, &size));
+  ASSERT_EQ(size, 3 * test_page + 5);
+  ASSERT_OK(mmk_file_resize(f, 7));
+  ASSERT_EQ(test_file_size(path), 7);
+  ASSERT_OK(mmk_file_resize(f, 0));
+  ASSERT_EQ(test_file_size(path), 0);
+  ASSERT_STATUS(mmk_file_resize(f, -1), MMK_EINVAL);
+  ASSERT_OK(mmk_file_close(f));
+}
+
+TEST(test_file_resize_read_only_handle_is_eacces) {
+  const char *path = test_path("ro.bin");
+  test_make_pattern_file(path, 100);
+  const int modes[] = {MMK_READ, MMK_COPY};
+  for (size_t i = 0; i < 2; i++) {
+    mmk_file *f = NULL;
+    ASSERT_OK(mmk_file_open(path, modes[i], 0, 0, &f));
+    ASSERT_STATUS(mmk_file_resize(f, 200), MMK_EACCES);
+    ASSERT_OK(mmk_file_close(f));
+  }
+  ASSERT_EQ(test_file_size(path), 100);
+}
+
+TEST(test_file_from_fd_duplicates_the_descriptor) {
+  const char *path = test_path("fd.bin");
+  test_make_pattern_file(path, 4096);
+  int fd = open(path, O_RDWR);
+  CHECK_SYS(fd);
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  ASSERT_OK(mmk_file_from_fd(fd, MMK_WRITE, &f));
+  ASSERT_NE(mmk_file_fd(f), fd);
+  ASSERT_EQ(mmk_file_mode(f), MMK_WRITE);
+  ASSERT_OK(mmk_map(f, 10, 10, 0, &v));
+  ASSERT_OK(mmk_view_write(v, 0, "0123456789", 10));
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+  /* the caller's descriptor still works */
+  char buf[10];
+  ASSERT_EQ(pread(fd, buf, 10, 10), 10);
+  ASSERT_MEM_EQ(buf, "0123456789", 10);
+  close(fd);
+}
+
+TEST(test_file_from_fd_write_mode_on_read_only_descriptor_is_eacces) {
+  const char *path = test_path("fd.bin");
+  test_make_pattern_file(path, 4096);
+  int fd = open(path, O_RDONLY);
+  CHECK_SYS(fd);
+  mmk_file *f = (mmk_file *)&f;
+  ASSERT_STATUS(mmk_file_from_fd(fd, MMK_WRITE, &f), MMK_EACCES);
+  ASSERT_NULL(f);
+  /* read and copy-on-write are fine on an O_RDONLY descriptor */
+  ASSERT_OK(mmk_file_from_fd(fd, MMK_READ, &f));
+  ASSERT_OK(mmk_file_close(f));
+  ASSERT_OK(mmk_file_from_fd(fd, MMK_COPY, &f));
+  ASSERT_OK(mmk_file_close(f));
+  close(fd);
+}
+
+TEST(test_file_from_fd_closed_descriptor_is_ebadf) {
+  int fd = open("/dev/null", O_RDONLY);
+  CHECK_SYS(fd);
+  close(fd);
+  mmk_file *f = (mmk_file *)&f;
+  ASSERT_STATUS(mmk_file_from_fd(fd, MMK_READ, &f), MMK_EBADF);
+  ASSERT_NULL(f);
+  ASSERT_STATUS(mmk_file_from_fd(0, MMK_READ, NULL), MMK_EINVAL);
+  ASSERT_STATUS(mmk_file_from_fd(0, 5, &f), MMK_EINVAL);
+}
+
+TEST(test_file_from_fd_directory_fifo_and_device_are_refused) {
+  int fd = open(test_dir(), O_RDONLY | O_DIRECTORY);
+  CHECK_SYS(fd);
+  mmk_file *f = NULL;
+  ASSERT_STATUS(mmk_file_from_fd(fd, MMK_READ, &f), MMK_EISDIR);
+  close(fd);
+  const char *fifo = test_path("fifo");
+  CHECK_SYS(mkfifo(fifo, 0600));
+  fd = open(fifo, O_RDWR | O_NONBLOCK); /* O_RDWR: does not wait for a peer */
+  CHECK_SYS(fd);
+  ASSERT_STATUS(mmk_file_from_fd(fd, MMK_READ, &f), MMK_ENODEV);
+  close(fd);
+  fd = open("/dev/zero", O_RDWR);
+  CHECK_SYS(fd);
+  ASSERT_STATUS(mmk_file_from_fd(fd, MMK_WRITE, &f), MMK_ENODEV);
+  close(fd);
+}
+
+TEST(test_file_close_null_is_ok) { ASSERT_OK(mmk_file_close(NULL)); }
+
+TEST(test_view_outlives_file_close) {
+  const char *path = test_path("v.bin");
+  test_make_pattern_file(path, 3 * 4096);
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  ASSERT_OK(mmk_file_open(path, MMK_WRITE, 0, 0, &f));
+  ASSERT_OK(mmk_map(f, 100, 5000, 0, &v));
+  ASSERT_OK(mmk_file_close(f));
+  unsigned char expect[5000];
+  test_fill_pattern(expect, 100, sizeof expect);
+  ASSERT_MEM_EQ(mmk_view_data(v), expect, sizeof expect);
+  ASSERT_OK(mmk_view_write(v, 4990, "tail!12345", 10));
+  ASSERT_OK(mmk_view_flush(v, 0, 0, MMK_FLUSH_SYNC));
+  ASSERT_OK(mmk_view_close(v));
+  char buf[10];
+  test_pread(path, 5090, buf, 10);
+  ASSERT_MEM_EQ(buf, "tail!12345", 10);
+}
+
+TEST(test_err_name_and_strerror_come_from_one_table) {
+  ASSERT_STR_EQ(mmk_err_name(MMK_OK), "MMK_OK");
+  ASSERT_STR_EQ(mmk_err_name(MMK_EINVAL), "MMK_EINVAL");
+  ASSERT_STR_EQ(mmk_err_name(MMK_ECLOSED), "MMK_ECLOSED");
+  ASSERT_STR_EQ(mmk_err_name(-77777), "MMK_EUNKNOWN");
+  ASSERT_STR_EQ(mmk_err_name(12), "MMK_EUNKNOWN");
+  ASSERT_STR_EQ(mmk_strerror(MMK_EINVAL), "invalid argument");
+  ASSERT_STR_EQ(mmk_strerror(-77777), "unknown error");
+#define CHECK_ROW(name, value, msg)                                            \
+  ASSERT_STR_EQ(mmk_err_name(value), "MMK_" #name);                           \
+  ASSERT_STR_EQ(mmk_strerror(value), msg);
+  MMK_ERRNO_MAP(CHECK_ROW)
+#undef CHECK_ROW
+}
+
+TEST(test_err_codes_equal_negated_linux_errno) {
+  ASSERT_EQ(MMK_EPERM, -EPERM);
+  ASSERT_EQ(MMK_ENOENT, -ENOENT);
+  ASSERT_EQ(MMK_EINTR, -EINTR);
+  ASSERT_EQ(MMK_EIO, -EIO);
+  ASSERT_EQ(MMK_EBADF, -EBADF);
+  ASSERT_EQ(MMK_EAGAIN, -EAGAIN);
+  ASSERT_EQ(MMK_ENOMEM, -ENOMEM);
+  ASSERT_EQ(MMK_EACCES, -EACCES);
+  ASSERT_EQ(MMK_EBUSY, -EBUSY);
+  ASSERT_EQ(MMK_EEXIST, -EEXIST);
+  ASSERT_EQ(MMK_ENODEV, -ENODEV);
+  ASSERT_EQ(MMK_EISDIR, -EISDIR);
+  ASSERT_EQ(MMK_EINVAL, -EINVAL);
+  ASSERT_EQ(MMK_EMFILE, -EMFILE);
+  ASSERT_EQ(MMK_EFBIG, -EFBIG);
+  ASSERT_EQ(MMK_ENOSPC, -ENOSPC);
+  ASSERT_EQ(MMK_EROFS, -EROFS);
+  ASSERT_EQ(MMK_ERANGE, -ERANGE);
+  ASSERT_EQ(MMK_EDEADLK, -EDEADLK);
+  ASSERT_EQ(MMK_ENAMETOOLONG, -ENAMETOOLONG);
+  ASSERT_EQ(MMK_ENOTSUP, -EOPNOTSUPP);
+  ASSERT_EQ(MMK_ETIMEDOUT, -ETIMEDOUT);
+}
+
+static void *fail_in_thread(void *arg) {
+  (void)arg;
+  mmk_file *f = NULL;
+  int r = mmk_file_open(test_path("thread-missing"), MMK_READ, 0, 0, &f);
+  if (r != MMK_ENOENT) return (void *)1;
+  if (mmk_last_error_code() != MMK_ENOENT) return (void *)2;
+  if (!strstr(mmk_last_error_message(), "thread-missing")) return (void *)3;
+  return NULL;
+}
+
+TEST(test_last_error_is_thread_local) {
+  mmk_file *f = NULL;
+  ASSERT_STATUS(mmk_file_open(test_path("dir-missing/x"), MMK_WRITE, MMK_CREATE,
+                              0, &f),
+                MMK_ENOENT);
+  mmk_clear_error();
+  ASSERT_STATUS(mmk_file_open(NULL, MMK_READ, 0, 0, &f), MMK_EINVAL);
+  test_thread t;
+  test_thread_start(&t, fail_in_thread, NULL);
+  ASSERT_PTR_EQ(test_thread_join(&t), NULL);
+  /* the other thread's failure did not replace ours */
+  ASSERT_EQ(mmk_last_error_code(), MMK_EINVAL);
+  ASSERT_TRUE(strstr(mmk_last_error_message(), "thread-missing") == NULL);
+}
+
+TEST(test_last_error_survives_success_and_clear_resets_it) {
+  const char *path = test_path("x.bin");
+  mmk_file *f = NULL;
+  ASSERT_STATUS(mmk_file_open(path, MMK_READ, 0, 0, &f), MMK_ENOENT);
+  test_make_pattern_file(path, 10);
+  ASSERT_OK(mmk_file_open(path, MMK_READ, 0, 0, &f));
+  ASSERT_OK(mmk_file_close(f));
+  ASSERT_EQ(mmk_last_error_code(), MMK_ENOENT);
+  ASSERT_STR_EQ(mmk_last_error_path(), path);
+  mmk_clear_error();
+  ASSERT_EQ(mmk_last_error_code(), 0);
+  ASSERT_EQ(mmk_last_error()->code, 0);
+  ASSERT_NOT_NULL(mmk_last_error_message());
+  ASSERT_NOT_NULL(mmk_last_error_op());
+  ASSERT_NOT_NULL(mmk_last_error_path());
+}
+
+TEST(test_version_matches_header) {
+  ASSERT_STR_EQ(mmk_version(), MMK_VERSION_STRING);
+  ASSERT_GT(mmk_page_size(), 0);
+  ASSERT_EQ(mmk_page_size(), test_page);
+}
+
+TEST(test_open_write_on_read_only_filesystem_is_erofs) {
+  pid_t pid = test_fork();
+  if (pid == 0) {
+    const char *dir = test_path("ro-mount");
+    const char *how;
+    int e = test_mount_tmpfs(dir, "size=1m", &how);
+    if (e) test_skip("cannot mount a tmpfs (%s): %s", how, strerror(e));
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/file.bin", dir);
+    test_make_pattern_file(path, 100);
+    if (mount(NULL, dir, NULL, MS_REMOUNT | MS_RDONLY, NULL) != 0)
+      test_skip("cannot remount read-only: %s", strerror(errno));
+    mmk_file *f = NULL;
+    ASSERT_STATUS(mmk_file_open(path, MMK_WRITE, 0, 0, &f), MMK_EROFS);
+    ASSERT_STR_EQ(mmk_last_error_path(), path);
+    snprintf(path, sizeof path, "%s/new.bin", dir);
+    ASSERT_STATUS(mmk_file_open(path, MMK_WRITE, MMK_CREATE, 10, &f), MMK_EROFS);
+    snprintf(path, sizeof path, "%s/file.bin", dir);
+    ASSERT_OK(mmk_file_open(path, MMK_READ, 0, 0, &f));
+    ASSERT_OK(mmk_file_close(f));
+    test_child_exit(0);
+  }
+  ASSERT_CHILD_OK(pid);
+}
+
+TEST(test_open_without_permission_is_eacces) {
+  const char *secret = test_path("secret.bin");
+  const char *ro = test_path("readonly.bin");
+  test_make_pattern_file(secret, 100);
+  test_make_pattern_file(ro, 100);
+  CHECK_SYS(chmod(secret, 0600));
+  CHECK_SYS(chmod(ro, 0444));
+  CHECK_SYS(chmod(test_dir(), 0755));
+  pid_t pid = test_fork();
+  if (pid == 0) {
+    /* root bypasses permission bits: drop to nobody first */
+    if (geteuid() == 0) {
+      if (setgid(65534) != 0 || setuid(65534) != 0)
+        test_skip("cannot drop privileges: %s", strerror(errno));
+    } else {
+      CHECK_SYS(chmod(secret, 0000));
+    }
+    mmk_file *f = (mmk_file *)&f;
+    ASSERT_STATUS(mmk_file_open(secret, MMK_READ, 0, 0, &f), MMK_EACCES);
+    ASSERT_NULL(f);
+    ASSERT_STR_EQ(mmk_last_error_op(), "open");
+    ASSERT_STR_CONTAINS(mmk_last_error_message(), secret);
+    /* a write map of a read-only file */
+    ASSERT_STATUS(mmk_file_open(ro, MMK_WRITE, 0, 0, &f), MMK_EACCES);
+    ASSERT_STR_CONTAINS(mmk_last_error_message(), ro);
+    /* reading it is fine */
+    ASSERT_OK(mmk_file_open(ro, MMK_READ, 0, 0, &f));
+    ASSERT_OK(mmk_file_close(f));
+    ASSERT_OK(mmk_file_open(ro, MMK_COPY, 0, 0, &f));
+    ASSERT_OK(mmk_file_close(f));
+    test_child_exit(0);
+  }
+  ASSERT_CHILD_OK(pid);
+}
+
+TEST(test_open_size_beyond_filesystem_limit_is_efbig) {
+  const char *path = test_path("huge.bin");
+  mmk_file *f = NULL;
+  ASSERT_STATUS(mmk_file_open(path, MMK_WRITE, MMK_CREATE, INT64_MAX, &f),
+                MMK_EFBIG);
+  ASSERT_NULL(f);
+  ASSERT_STR_CONTAINS(mmk_last_error_message(), path);
+}
+
+TEST(test_open_unix_socket_is_enodev) {
+  const char *path = test_path("sock");
+  int s = socket(AF_UNIX, SOCK_STREAM, 0);
+  CHECK_SYS(s);
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path);
+  if (strlen(path) >= sizeof addr.sun_path) {
+    close(s);
+    TEST_SKIP("temporary path too long for a unix socket");
+  }
+  CHECK_SYS(bind(s, (struct sockaddr *)&addr, sizeof addr));
+  mmk_file *f = NULL;
+  ASSERT_STATUS(mmk_file_open(path, MMK_READ, 0, 0, &f), MMK_ENODEV);
+  ASSERT_STATUS(mmk_file_open(path, MMK_WRITE, 0, 0, &f), MMK_ENODEV);
+  close(s);
+}
+
+TEST(test_open_name_too_long_is_enametoolong) {
+  char name[400];
+  memset(name, 'n', sizeof name - 1);
+  name[sizeof name - 1] = '\0';
+  mmk_file *f = NULL;
+  ASSERT_STATUS(mmk_file_open(test_path(name), MMK_WRITE, MMK_CREATE, 10, &f),
+                MMK_ENAMETOOLONG);
+  ASSERT_STATUS(mmk_file_open(test_path(name), MMK_READ, 0, 0, &f),
+                MMK_ENAMETOOLONG);
+}
+
+
+TEST(test_open_out_of_descriptors_is_emfile_without_leaks) {
+  const char *path = test_path("fd.bin");
+  test_make_pattern_file(path, 100);
+  pid_t pid = test_fork();
+  if (pid == 0) {
+    /* use up every descriptor below a small limit */
+    struct rlimit rl = {64, 64};
+    CHECK_SYS(setrlimit(RLIMIT_NOFILE, &rl));
+    int fds[64], n = 0;
+    int fd;
+    while ((fd = open("/dev/null", O_RDONLY)) >= 0) fds[n++] = fd;
+    mmk_file *f = (mmk_file *)&f;
+    ASSERT_STATUS(mmk_file_open(path, MMK_READ, 0, 0, &f), MMK_EMFILE);
+    ASSERT_NULL(f);
+    ASSERT_STR_CONTAINS(mmk_last_error_message(), path);
+    ASSERT_STATUS(mmk_anon_create(4096, &f), MMK_EMFILE);
+    /* one descriptor free: opening works, mapping needs none more */
+    close(fds[--n]);
+    ASSERT_OK(mmk_file_open(path, MMK_READ, 0, 0, &f));
+    mmk_view *v = NULL;
+    ASSERT_OK(mmk_map(f, 0, 0, 0, &v));
+    ASSERT_OK(mmk_view_close(v));
+    ASSERT_OK(mmk_file_close(f));
+    /* and the descriptor came back */
+    fd = open("/dev/null", O_RDONLY);
+    ASSERT_GE(fd, 0);
+    test_child_exit(0);
+  }
+  ASSERT_CHILD_OK(pid);
+}
+
+TEST(test_map_without_address_space_is_enomem_without_leaks) {
+  if (TEST_ASAN) TEST_SKIP("RLIMIT_AS cannot be lowered under AddressSanitizer");
+  const char *path = test_path("big.bin");
+  int fd = open(path, O_RDWR | O_CREAT, 0644);
+  CHECK_SYS(fd);
+  CHECK_SYS(ftruncate(fd, 1ll << 32));
+  close(fd);
+  pid_t pid = test_fork();
+  if (pid == 0) {
+    mmk_file *f = NULL;
+    mmk_view *v = (mmk_view *)&v;
+    ASSERT_OK(mmk_file_open(path, MMK_READ, 0, 0, &f));
+    struct rlimit rl = {1ull << 30, 1ull << 30}; /* 1 GiB of address space */
+    CHECK_SYS(setrlimit(RLIMIT_AS, &rl));
+    ASSERT_STATUS(mmk_map(f, 0, 0, 0, &v), MMK_ENOMEM);
+    ASSERT_NULL(v);
+    ASSERT_STR_CONTAINS(mmk_last_error_message(), path);
+    ASSERT_OK(mmk_map(f, 1ll << 31, 4096, 0, &v)); /* a small one fits */
+    ASSERT_OK(mmk_view_close(v));
+    ASSERT_OK(mmk_file_close(f));
+    test_child_exit(0);
+  }
+  ASSERT_CHILD_OK(pid);
+}
+
+static const test_case tests[] = {
+    TEST_ENTRY(test_open_read_mode_reports_mode_kind_path_and_size),
+    TEST_ENTRY(test_open_every_mode_maps_existing_file),
+    TEST_ENTRY(test_open_missing_file_is_enoent_naming_open_and_path),
+    TEST_ENTRY(test_open_create_makes_file_of_exact_size_with_reserved_blocks),
+    TEST_ENTRY(test_open_create_applies_umask_to_0666),
+    TEST_ENTRY(test_open_create_exclusive_existing_is_eexist),
+    TEST_ENTRY(test_open_truncate_discards_old_content_then_grows_to_size),
+    TEST_ENTRY(test_open_truncate_to_empty_file_maps_empty_view),
+    TEST_ENTRY(test_open_empty_file_read_mode_maps_empty_view),
+    TEST_ENTRY(test_open_size_grows_but_never_shrinks),
+    TEST_ENTRY(test_open_out_is_null_after_every_failure),
+    TEST_ENTRY(test_open_descriptor_is_close_on_exec),
+    TEST_ENTRY(test_file_resize_grows_with_reserved_blocks_and_shrinks),
+    TEST_ENTRY(test_file_resize_read_only_handle_is_eacces),
+    TEST_ENTRY(test_file_from_fd_duplicates_the_descriptor),
+    TEST_ENTRY(test_file_from_fd_write_mode_on_read_only_descriptor_is_eacces),
+    TEST_ENTRY(test_file_from_fd_closed_descriptor_is_ebadf),
+    TEST_ENTRY(test_file_from_fd_directory_fifo_and_device_are_refused),
+    TEST_ENTRY(test_file_close_null_is_ok),
+    TEST_ENTRY(test_view_outlives_file_close),
+    TEST_ENTRY(test_err_name_and_strerror_come_from_one_table),
+    TEST_ENTRY(test_err_codes_equal_negated_linux_errno),
+    TEST_ENTRY(test_last_error_is_thread_local),
+    TEST_ENTRY(test_last_error_survives_success_and_clear_resets_it),
+    TEST_ENTRY(test_version_matches_header),
+    TEST_ENTRY(test_open_write_on_read_only_filesystem_is_erofs),
+    TEST_ENTRY(test_open_without_permission_is_eacces),
+    TEST_ENTRY(test_open_size_beyond_filesystem_limit_is_efbig),
+    TEST_ENTRY(test_open_unix_socket_is_enodev),
+    TEST_ENTRY(test_open_name_too_long_is_enametoolong),
+    TEST_ENTRY(test_open_out_of_descriptors_is_emfile_without_leaks),
+    TEST_ENTRY(test_map_without_address_space_is_enomem_without_leaks),
+    TEST_END};
+
+int main(int argc, char **argv) { return test_main(argc, argv, tests); }

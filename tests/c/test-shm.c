@@ -1,0 +1,346 @@
+/* tests/c/test-shm.c: named shared memory and anonymous memory. */
+#include "test.h"
+
+static int shm_exists(const char *name) {
+  char p[PATH_MAX];
+  snprintf(p, sizeof p, "/dev/shm/%s", name);
+  return access(p, F_OK) == 0;
+}
+
+TEST(test_shm_create_open_and_unlink) {
+  const char *name = test_shm_name("basic");
+  mmk_file *f = NULL, *g = NULL;
+  mmk_view *v = NULL, *w = NULL;
+  ASSERT_OK(mmk_shm_open(name, MMK_WRITE, MMK_CREATE, 4096, &f));
+  ASSERT_EQ(mmk_file_kind(f), MMK_KIND_SHM);
+  ASSERT_STR_EQ(mmk_file_path(f), name);
+  int64_t size = 0;
+  ASSERT_OK(mmk_file_size(f, &size));
+  ASSERT_EQ(size, 4096);
+  ASSERT_TRUE(shm_exists(name));
+  ASSERT_OK(mmk_map(f, 0, 0, 0, &v));
+  ASSERT_OK(mmk_view_write(v, 100, "hello shm", 9));
+  /* a second handle by name sees the same memory */
+  ASSERT_OK(mmk_shm_open(name, MMK_READ, 0, 0, &g));
+  ASSERT_OK(mmk_map(g, 100, 9, 0, &w));
+  ASSERT_MEM_EQ(mmk_view_data(w), "hello shm", 9);
+  ASSERT_OK(mmk_view_close(w));
+  ASSERT_OK(mmk_file_close(g));
+  ASSERT_OK(mmk_shm_unlink(name));
+  ASSERT_FALSE(shm_exists(name));
+  /* the existing handle and view keep the memory */
+  char buf[9];
+  ASSERT_OK(mmk_view_read(v, 100, buf, 9));
+  ASSERT_MEM_EQ(buf, "hello shm", 9);
+  ASSERT_OK(mmk_map(f, 0, 10, 0, &w));
+  ASSERT_OK(mmk_view_close(w));
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+  /* gone by name */
+  g = (mmk_file *)&g;
+  ASSERT_STATUS(mmk_shm_open(name, MMK_READ, 0, 0, &g), MMK_ENOENT);
+  ASSERT_NULL(g);
+  ASSERT_STR_EQ(mmk_last_error_path(), name);
+  ASSERT_STATUS(mmk_shm_unlink(name), MMK_ENOENT);
+}
+
+TEST(test_shm_is_created_owner_only_whatever_the_umask) {
+  const char *name = test_shm_name("perm");
+  mode_t old = umask(0);
+  mmk_file *f = NULL;
+  int r = mmk_shm_open(name, MMK_WRITE, MMK_CREATE, 100, &f);
+  umask(old);
+  ASSERT_OK(r);
+  char p[PATH_MAX];
+  snprintf(p, sizeof p, "/dev/shm/%s", name);
+  struct stat st;
+  CHECK_SYS(stat(p, &st));
+  ASSERT_EQ(st.st_mode & 0777, 0600);
+  ASSERT_OK(mmk_file_close(f));
+  ASSERT_OK(mmk_shm_unlink(name));
+}
+
+TEST(test_shm_seen_by_a_forked_child_by_name) {
+  const char *name = test_shm_name("child");
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  ASSERT_OK(mmk_shm_open(name, MMK_WRITE, MMK_CREATE | MMK_EXCLUSIVE, 8192, &f));
+  ASSERT_OK(mmk_map(f, 0, 0, 0, &v));
+  ASSERT_OK(mmk_view_write(v, 5000, "from parent", 11));
+  pid_t pid = test_fork();
+  if (pid == 0) {
+    /* a fresh handle by name, not the inherited mapping */
+    mmk_file *cf = NULL;
+    mmk_view *cv = NULL;
+    ASSERT_OK(mmk_shm_open(name, MMK_WRITE, 0, 0, &cf));
+    ASSERT_OK(mmk_map(cf, 4097, 0, 0, &cv));
+    char buf[11];
+    ASSERT_OK(mmk_view_read(cv, 5000 - 4097, buf, 11));
+    ASSERT_MEM_EQ(buf, "from parent", 11);
+    ASSERT_OK(mmk_view_write(cv, 0, "from child", 10));
+    ASSERT_OK(mmk_view_close(cv));
+    ASSERT_OK(mmk_file_close(cf));
+    test_child_exit(0);
+  }
+  ASSERT_CHILD_OK(pid);
+  char buf[10];
+  ASSERT_OK(mmk_view_read(v, 4097, buf, 10));
+  ASSERT_MEM_EQ(buf, "from child", 10);
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+  ASSERT_OK(mmk_shm_unlink(name));
+}
+
+TEST(test_shm_missing_without_create_is_enoent) {
+  mmk_file *f = (mmk_file *)&f;
+  const char *name = test_shm_name("missing");
+  ASSERT_STATUS(mmk_shm_open(name, MMK_WRITE, 0, 0, &f), MMK_ENOENT);
+  ASSERT_NULL(f);
+  ASSERT_STR_CONTAINS(mmk_last_error_message(), name);
+  ASSERT_STATUS(mmk_shm_open(name, MMK_READ, 0, 0, &f), MMK_ENOENT);
+  ASSERT_FALSE(shm_exists(name));
+}
+
+TEST(test_shm_exclusive_on_existing_is_eexist) {
+  const char *name = test_shm_name("excl");
+  mmk_file *f = NULL, *g = (mmk_file *)&g;
+  ASSERT_OK(mmk_shm_open(name, MMK_WRITE, MMK_CREATE | MMK_EXCLUSIVE, 10, &f));
+  ASSERT_STATUS(mmk_shm_open(name, MMK_WRITE, MMK_CREATE | MMK_EXCLUSIVE, 10, &g),
+                MMK_EEXIST);
+  ASSERT_NULL(g);
+  ASSERT_STR_CONTAINS(mmk_last_error_message(), name);
+  ASSERT_OK(mmk_file_close(f));
+  ASSERT_OK(mmk_shm_unlink(name));
+}
+
+TEST(test_shm_size_grows_to_at_least_size_and_never_shrinks) {
+  const char *name = test_shm_name("grow");
+  mmk_file *f = NULL;
+  int64_t size = 0;
+  ASSERT_OK(mmk_shm_open(name, MMK_WRITE, MMK_CREATE, 4096, &f));
+  ASSERT_OK(mmk_file_close(f));
+  ASSERT_OK(mmk_shm_open(name, MMK_WRITE, MMK_CREATE, 10000, &f));
+  ASSERT_OK(mmk_file_size(f, &size));
+  ASSERT_EQ(size, 10000);
+  ASSERT_OK(mmk_file_close(f));
+  ASSERT_OK(mmk_shm_open(name, MMK_WRITE, 0, 100, &f));
+  ASSERT_OK(mmk_file_size(f, &size));
+  ASSERT_EQ(size, 10000);
+  ASSERT_OK(mmk_file_close(f));
+  ASSERT_OK(mmk_shm_open(name, MMK_WRITE, MMK_TRUNCATE, 0, &f));
+  ASSERT_OK(mmk_file_size(f, &size));
+  ASSERT_EQ(size, 0);
+  ASSERT_OK(mmk_file_close(f));
+  ASSERT_OK(mmk_shm_unlink(name));
+}
+
+TEST(test_shm_name_validation_table) {
+  char longest[201], too_long[202];
+  memset(longest, 'a', 200);
+  longest[200] = '\0';
+  memset(too_long, 'b', 201);
+  too_long[201] = '\0';
+  static const struct {
+    const char *name;
+    int ok;
+  } rows[] = {
+      {"a", 1},
+      {"Z", 1},
+      {"0", 1},
+      {"a.b", 1},
+      {"a-b_c.9", 1},
+      {"x.", 1},
+      {"-dash-first", 1},
+      {"_under", 1},
+      {"", 0},
+      {".hidden", 0},
+      {".", 0},
+      {"..", 0},
+      {"/slash", 0},
+      {"a/b", 0},
+      {"a b", 0},
+      {"tab\t", 0},
+      {"new\nline", 0},
+      {"colon:", 0},
+      {"star*", 0},
+      {"percent%s", 0},
+      {"\xc3\xa9t\xc3\xa9", 0}, /* UTF-8 "ete" with accents */
+      {"back\\slash", 0},
+  };
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+    int expect = rows[i].ok ? MMK_OK : MMK_EINVAL;
+    int r = mmk_shm_name_check(rows[i].name);
+    if (r != expect)
+      TEST_FAIL("mmk_shm_name_check(\"%s\") = %s, expected %s", rows[i].name,
+                mmk_err_name(r), mmk_err_name(expect));
+    if (!rows[i].ok) {
+      mmk_file *f = (mmk_file *)&f;
+      r = mmk_shm_open(rows[i].name, MMK_WRITE, MMK_CREATE, 10, &f);
+      if (r != MMK_EINVAL)
+        TEST_FAIL("mmk_shm_open(\"%s\") = %s, expected MMK_EINVAL",
+                  rows[i].name, mmk_err_name(r));
+      ASSERT_NULL(f);
+      r = mmk_shm_unlink(rows[i].name);
+      if (r != MMK_EINVAL)
+        TEST_FAIL("mmk_shm_unlink(\"%s\") = %s, expected MMK_EINVAL",
+                  rows[i].name, mmk_err_name(r));
+    }
+  }
+  ASSERT_OK(mmk_shm_name_check(longest));
+  ASSERT_STATUS(mmk_shm_name_check(too_long), MMK_EINVAL);
+  ASSERT_STATUS(mmk_shm_name_check(NULL), MMK_EINVAL);
+  mmk_file *f = NULL;
+  ASSERT_STATUS(mmk_shm_open(too_long, MMK_WRITE, MMK_CREATE, 10, &f), MMK_EINVAL);
+  ASSERT_STATUS(mmk_shm_open(NULL, MMK_READ, 0, 0, &f), MMK_EINVAL);
+  ASSERT_STATUS(mmk_shm_unlink(NULL), MMK_EINVAL);
+  /* the longest valid name really works end to end */
+  char name[201];
+  snprintf(name, sizeof name, "%s", test_shm_name(""));
+  memset(name + strlen(name), 'L', 200 - strlen(name));
+  name[200] = '\0';
+  ASSERT_OK(mmk_shm_open(name, MMK_WRITE, MMK_CREATE, 10, &f));
+  ASSERT_OK(mmk_file_close(f));
+  ASSERT_OK(mmk_shm_unlink(name));
+}
+
+TEST(test_shm_bad_flags_and_sizes_are_einval) {
+  const char *name = test_shm_name("flags");
+  mmk_file *f = NULL;
+  ASSERT_STATUS(mmk_shm_open(name, MMK_READ, MMK_CREATE, 0, &f), MMK_EINVAL);
+  ASSERT_STATUS(mmk_shm_open(name, MMK_READ, 0, 10, &f), MMK_EINVAL);
+  ASSERT_STATUS(mmk_shm_open(name, MMK_WRITE, MMK_CREATE, -1, &f), MMK_EINVAL);
+  ASSERT_STATUS(mmk_shm_open(name, MMK_WRITE, 1u << 9, 10, &f), MMK_EINVAL);
+  ASSERT_STATUS(mmk_shm_open(name, 7, MMK_CREATE, 10, &f), MMK_EINVAL);
+  ASSERT_STATUS(mmk_shm_open(name, MMK_WRITE, MMK_CREATE, 10, NULL), MMK_EINVAL);
+  ASSERT_FALSE(shm_exists(name));
+}
+
+TEST(test_shm_copy_mode_is_private) {
+  const char *name = test_shm_name("cow");
+  mmk_file *f = NULL, *c = NULL;
+  mmk_view *v = NULL, *cv = NULL;
+  ASSERT_OK(mmk_shm_open(name, MMK_WRITE, MMK_CREATE, 4096, &f));
+  ASSERT_OK(mmk_map(f, 0, 0, 0, &v));
+  ASSERT_OK(mmk_view_write(v, 0, "orig", 4));
+  ASSERT_OK(mmk_shm_open(name, MMK_COPY, 0, 0, &c));
+  ASSERT_OK(mmk_map(c, 0, 0, 0, &cv));
+  ASSERT_OK(mmk_view_write(cv, 0, "mine", 4));
+  char buf[4];
+  ASSERT_OK(mmk_view_read(v, 0, buf, 4));
+  ASSERT_MEM_EQ(buf, "orig", 4);
+  ASSERT_OK(mmk_view_close(cv));
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(c));
+  ASSERT_OK(mmk_file_close(f));
+  ASSERT_OK(mmk_shm_unlink(name));
+}
+
+TEST(test_anon_views_share_memory_with_each_other_and_a_forked_child) {
+  mmk_file *f = NULL;
+  mmk_view *a = NULL, *b = NULL;
+  ASSERT_OK(mmk_anon_create(3 * 4096, &f));
+  ASSERT_EQ(mmk_file_kind(f), MMK_KIND_ANON);
+  ASSERT_EQ(mmk_file_mode(f), MMK_WRITE);
+  ASSERT_STR_EQ(mmk_file_path(f), "");
+  int64_t size = 0;
+  ASSERT_OK(mmk_file_size(f, &size));
+  ASSERT_EQ(size, 3 * 4096);
+  ASSERT_OK(mmk_map(f, 0, 0, 0, &a));
+  ASSERT_OK(mmk_map(f, 4097, 100, 0, &b));
+  ASSERT_OK(mmk_view_write(a, 4099, "anon", 4));
+  char buf[10];
+  ASSERT_OK(mmk_view_read(b, 2, buf, 4));
+  ASSERT_MEM_EQ(buf, "anon", 4);
+  pid_t pid = test_fork();
+  if (pid == 0) {
+    ASSERT_OK(mmk_view_read(a, 4099, buf, 4));
+    ASSERT_MEM_EQ(buf, "anon", 4);
+    ASSERT_OK(mmk_view_write(a, 8000, "child wrote", 11));
+    test_child_exit(0);
+  }
+  ASSERT_CHILD_OK(pid);
+  char big[11];
+  ASSERT_OK(mmk_view_read(a, 8000, big, 11));
+  ASSERT_MEM_EQ(big, "child wrote", 11);
+  ASSERT_OK(mmk_view_close(b));
+  ASSERT_OK(mmk_view_close(a));
+  ASSERT_OK(mmk_file_close(f));
+}
+
+TEST(test_anon_create_bad_sizes_are_einval) {
+  mmk_file *f = (mmk_file *)&f;
+  ASSERT_STATUS(mmk_anon_create(0, &f), MMK_EINVAL);
+  ASSERT_NULL(f);
+  ASSERT_STATUS(mmk_anon_create(-4096, &f), MMK_EINVAL);
+  ASSERT_STATUS(mmk_anon_create(4096, NULL), MMK_EINVAL);
+}
+
+TEST(test_anon_resize_grows_and_keeps_content) {
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  ASSERT_OK(mmk_anon_create(4096, &f));
+  ASSERT_OK(mmk_map(f, 0, 0, 0, &v));
+  ASSERT_OK(mmk_view_write(v, 4000, "keep", 4));
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_resize(f, 1 << 20));
+  int64_t size = 0;
+  ASSERT_OK(mmk_file_size(f, &size));
+  ASSERT_EQ(size, 1 << 20);
+  ASSERT_OK(mmk_map(f, 0, 0, 0, &v));
+  ASSERT_EQ(mmk_view_size(v), 1 << 20);
+  char buf[4];
+  ASSERT_OK(mmk_view_read(v, 4000, buf, 4));
+  ASSERT_MEM_EQ(buf, "keep", 4);
+  ASSERT_OK(mmk_view_write(v, (1 << 20) - 4, "end!", 4));
+  /* a mapping past the end of anonymous memory grows it too */
+  mmk_view *w = NULL;
+  ASSERT_OK(mmk_map(f, 1 << 20, 4096, 0, &w));
+  ASSERT_OK(mmk_file_size(f, &size));
+  ASSERT_EQ(size, (1 << 20) + 4096);
+  ASSERT_OK(mmk_view_close(w));
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+}
+
+
+/* Owner-only for real: another user can neither open nor unlink it. */
+TEST(test_shm_other_user_cannot_open_or_unlink) {
+  if (geteuid() != 0) TEST_SKIP("needs root to act as a second user");
+  const char *name = test_shm_name("owner");
+  mmk_file *f = NULL;
+  ASSERT_OK(mmk_shm_open(name, MMK_WRITE, MMK_CREATE, 4096, &f));
+  pid_t pid = test_fork();
+  if (pid == 0) {
+    if (setgid(65534) != 0 || setuid(65534) != 0)
+      test_skip("cannot drop privileges: %s", strerror(errno));
+    mmk_file *g = (mmk_file *)&g;
+    ASSERT_STATUS(mmk_shm_open(name, MMK_READ, 0, 0, &g), MMK_EACCES);
+    ASSERT_NULL(g);
+    ASSERT_STR_CONTAINS(mmk_last_error_message(), name);
+    ASSERT_STATUS(mmk_shm_open(name, MMK_WRITE, 0, 0, &g), MMK_EACCES);
+    ASSERT_STATUS(mmk_shm_unlink(name), MMK_EACCES);
+    test_child_exit(0);
+  }
+  ASSERT_CHILD_OK(pid);
+  ASSERT_TRUE(shm_exists(name));
+  ASSERT_OK(mmk_file_close(f));
+  ASSERT_OK(mmk_shm_unlink(name));
+}
+
+static const test_case tests[] = {
+    TEST_ENTRY(test_shm_create_open_and_unlink),
+    TEST_ENTRY(test_shm_is_created_owner_only_whatever_the_umask),
+    TEST_ENTRY(test_shm_seen_by_a_forked_child_by_name),
+    TEST_ENTRY(test_shm_missing_without_create_is_enoent),
+    TEST_ENTRY(test_shm_exclusive_on_existing_is_eexist),
+    TEST_ENTRY(test_shm_size_grows_to_at_least_size_and_never_shrinks),
+    TEST_ENTRY(test_shm_name_validation_table),
+    TEST_ENTRY(test_shm_bad_flags_and_sizes_are_einval),
+    TEST_ENTRY(test_shm_copy_mode_is_private),
+    TEST_ENTRY(test_shm_other_user_cannot_open_or_unlink),
+    TEST_ENTRY(test_anon_views_share_memory_with_each_other_and_a_forked_child),
+    TEST_ENTRY(test_anon_create_bad_sizes_are_einval),
+    TEST_ENTRY(test_anon_resize_grows_and_keeps_content),
+    TEST_END};
+
+int main(int argc, char **argv) { return test_main(argc, argv, tests); }

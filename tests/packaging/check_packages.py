@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""Checks what a user downloads: the wheel, the jars and the nupkg in dist/.
+
+Each package must carry its own native code (the core linked in statically,
+no dependency on a libmmapkit.so from the build tree), the metadata its
+ecosystem expects, and nothing that points back into this machine's build.
+"""
+import argparse
+import glob
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+import zipfile
+
+VERSION = "0.1.0"
+ARGS = None
+
+
+def single(pattern):
+    found = sorted(glob.glob(os.path.join(ARGS.dist, pattern)))
+    if len(found) != 1:
+        raise AssertionError(f"expected exactly one {pattern} in {ARGS.dist}, found {found}")
+    return found[0]
+
+
+def dynamic_section(blob):
+    """readelf -d of a shared library held in memory."""
+    with tempfile.NamedTemporaryFile(suffix=".so") as tmp:
+        tmp.write(blob)
+        tmp.flush()
+        out = subprocess.run(["readelf", "-d", "-W", tmp.name], check=True,
+                             capture_output=True, text=True).stdout
+    return out
+
+
+class NativeChecks:
+    def assert_self_contained(self, name, blob):
+        dyn = dynamic_section(blob)
+        needed = [l for l in dyn.splitlines() if "(NEEDED)" in l]
+        self.assertFalse([l for l in needed if "libmmapkit" in l],
+                         f"{name} depends on a separate libmmapkit: {needed}")
+        for tag in ("(RPATH)", "(RUNPATH)"):
+            for line in dyn.splitlines():
+                if tag in line:
+                    self.assertNotIn("/build", line, f"{name} points into the build tree: {line}")
+        self.assertEqual(blob[:4], b"\x7fELF", f"{name} is not an ELF library")
+
+
+@unittest.skipUnless(os.environ.get("MMAPKIT_CHECK_PYTHON") == "1", "Python package not built")
+class WheelTest(unittest.TestCase, NativeChecks):
+    def test_wheel_has_package_types_and_extension(self):
+        path = single(f"mmapkit-{VERSION}-cp311-cp311-linux_x86_64.whl")
+        with zipfile.ZipFile(path) as z:
+            names = z.namelist()
+            self.assertIn("mmapkit/__init__.py", names)
+            self.assertIn("mmapkit/py.typed", names)
+            ext = [n for n in names if n.startswith("mmapkit/") and n.endswith(".so")]
+            self.assertEqual(len(ext), 1, f"one extension module expected: {ext}")
+            self.assert_self_contained(ext[0], z.read(ext[0]))
+            meta = [n for n in names if n.endswith(".dist-info/METADATA")]
+            self.assertEqual(len(meta), 1)
+            text = z.read(meta[0]).decode()
+            self.assertIn("Name: mmapkit", text)
+            self.assertIn(f"Version: {VERSION}", text)
+            self.assertFalse([n for n in names if "/tests/" in n or n.endswith(".c")],
+                             "sources or tests leaked into the wheel")
+
+
+@unittest.skipUnless(os.environ.get("MMAPKIT_CHECK_JAVA") == "1", "Java package not built")
+class JarTest(unittest.TestCase, NativeChecks):
+    def test_jar_carries_native_library_and_module_name(self):
+        path = single(f"mmapkit-{VERSION}.jar")
+        with zipfile.ZipFile(path) as z:
+            names = z.namelist()
+            self.assertIn("org/mmapkit/MappedFile.class", names)
+            self.assertIn("org/mmapkit/MappedView.class", names)
+            native = [n for n in names if n.startswith("org/mmapkit/native/linux-x86_64/") and n.endswith(".so")]
+            self.assertEqual(len(native), 1, f"one native library expected: {native}")
+            self.assert_self_contained(native[0], z.read(native[0]))
+            manifest = z.read("META-INF/MANIFEST.MF").decode()
+            self.assertIn("Automatic-Module-Name: org.mmapkit", manifest)
+            self.assertFalse([n for n in names if "junit" in n.lower()], "test classes in the jar")
+
+    def test_sources_and_javadoc_jars(self):
+        with zipfile.ZipFile(single(f"mmapkit-{VERSION}-sources.jar")) as z:
+            self.assertIn("org/mmapkit/MappedFile.java", z.namelist())
+        with zipfile.ZipFile(single(f"mmapkit-{VERSION}-javadoc.jar")) as z:
+            names = z.namelist()
+            self.assertIn("index.html", names)
+            self.assertTrue([n for n in names if n.endswith("MappedView.html")])
+
+
+@unittest.skipUnless(os.environ.get("MMAPKIT_CHECK_DOTNET") == "1", ".NET package not built")
+class NupkgTest(unittest.TestCase, NativeChecks):
+    def test_nupkg_has_assembly_docs_and_native_library(self):
+        path = single(f"MmapKit.{VERSION}.nupkg")
+        with zipfile.ZipFile(path) as z:
+            names = z.namelist()
+            dlls = [n for n in names if n.startswith("lib/") and n.endswith("/MmapKit.dll")]
+            self.assertEqual(len(dlls), 1, f"one assembly expected: {dlls}")
+            self.assertIn(dlls[0][:-len("dll")] + "xml", names, "XML docs missing")
+            native = [n for n in names if n.startswith("runtimes/linux-x64/native/") and n.endswith(".so")]
+            self.assertEqual(len(native), 1, f"one native library expected: {native}")
+            self.assert_self_contained(native[0], z.read(native[0]))
+            nuspec = z.read("MmapKit.nuspec").decode()
+            self.assertIn("<id>MmapKit</id>", nuspec)
+            self.assertIn(f"<version>{VERSION}</version>", nuspec)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--dist", required=True)
+    ARGS, rest = parser.parse_known_args()
+    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
