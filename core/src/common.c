@@ -276,7 +276,8 @@ void mmk__file_unref(mmk_file *f) {
 }
 
 int mmk__view_check(const mmk_view *v, const char *op) {
-  if (MMK__UNLIKELY(!v)) return mmk__arg_error(MMK_EINVAL, op, "", "view is NULL");
+  if (MMK__UNLIKELY(!v))
+    return mmk__arg_error(MMK_EINVAL, op, "", "view is NULL");
   if (MMK__UNLIKELY(atomic_load_explicit(&((mmk_view *)v)->state,
                                          memory_order_acquire) !=
                     MMK__VIEW_OPEN))

@@ -23,6 +23,7 @@
 #include "internal.h"
 
 #include <string.h> /* ucontext_t comes with <signal.h> */
+#include <time.h>
 #include <unistd.h>
 
 _Thread_local struct mmk__guard *mmk__guard_cur MMK__TLS_IE = NULL;
@@ -82,11 +83,11 @@ static void mmk__die_by_default(int sig) {
 /* Relapse detection. A previous handler that returns from a kernel fault
  * without changing the interrupted context makes the instruction fault
  * again: a livelock when the handler has given up on it. After
- * MMK__RELAPSES identical returns at one address we apply the default
- * action, as the kernel would without us. A handler that repairs (changes
- * the PC, as the JVM does for mapped buffers) or maps memory over the
- * address never relapses at the same spot with an unchanged context, so it
- * is not affected. */
+ * MMK__RELAPSES identical returns at one address in quick succession we
+ * apply the default action, as the kernel would without us. A handler
+ * that repairs (changes the PC, as the JVM does for mapped buffers) or
+ * maps memory over the address never relapses at the same spot with an
+ * unchanged context, so it is not affected. */
 #if defined(__linux__) && (defined(__x86_64__) || defined(__i386__))
 #  define MMK__CTX(uc) ((const void *)(uc)->uc_mcontext.gregs)
 #  define MMK__CTX_SIZE sizeof(gregset_t)
@@ -97,12 +98,20 @@ static void mmk__die_by_default(int sig) {
     (offsetof(mcontext_t, pstate) - offsetof(mcontext_t, regs))
 #endif
 #define MMK__RELAPSES 16
+#define MMK__RELAPSE_NS 1000000 /* 1 ms */
 
 #ifdef MMK__CTX
 struct mmk__relapse {
   uintptr_t addr;
   unsigned count;
+  int64_t when; /* CLOCK_MONOTONIC ns of the last unchanged return */
 };
+
+static int64_t mmk__mono_ns(void) {
+  struct timespec ts; /* clock_gettime is async-signal-safe */
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 static _Thread_local struct mmk__relapse mmk__relapse_tls MMK__TLS_IE;
 #endif
 
@@ -112,8 +121,9 @@ static _Thread_local struct mmk__relapse mmk__relapse_tls MMK__TLS_IE;
  * handler is us. Calling it again would recurse until the stack overflows.
  * While we are inside a chained call, its stack position and record are
  * noted here; a signal sent (not a fault) to this thread by code running
- * deeper on that stack is such a hand-back, and goes to the disposition that was in
- * place before that handler, as it would have without our re-install.
+ * deeper on that stack is such a hand-back, and goes to the disposition
+ * that was in place before that handler, as it would have without our
+ * re-install.
  * A marker left behind by a handler that longjmp'ed out is forgotten at
  * the next kernel fault and at mmk_fault_guard_install. */
 static _Thread_local uintptr_t mmk__chain_sp MMK__TLS_IE;
@@ -141,12 +151,16 @@ static void mmk__call(const struct sigaction *prev, int sig, siginfo_t *si,
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (kernel_fault && uc &&
         memcmp(before, MMK__CTX(uc), sizeof before) == 0) {
-      if (rl->addr == addr) {
+      /* Relapses follow each other within microseconds; a handler that
+       * repairs the same page again much later starts a new count. */
+      int64_t now = mmk__mono_ns();
+      if (rl->addr == addr && now - rl->when < MMK__RELAPSE_NS) {
         if (++rl->count >= MMK__RELAPSES) mmk__die_by_default(sig);
       } else {
         rl->addr = addr;
         rl->count = 1;
       }
+      rl->when = now;
     } else if (kernel_fault) {
       rl->count = 0;
     }
@@ -279,11 +293,13 @@ int mmk_fault_guard_install(void) {
   return 0;
 }
 
-/* Kept out of line and small: one guard per call, then a plain memcpy, so
- * large copies run at memcpy bandwidth. */
+/* Kept out of line and small: one guard per call, then a plain copy, so
+ * large copies run at memcpy bandwidth. memmove (as fast as memcpy in
+ * every libc we target) because the caller's buffer may lie inside the
+ * same view. */
 int mmk__guarded_copy(void *dst, const void *src, size_t n,
                       const void *guard_p) {
   int faulted;
-  MMK__GUARDED(guard_p, n, faulted, memcpy(dst, src, n));
+  MMK__GUARDED(guard_p, n, faulted, memmove(dst, src, n));
   return faulted;
 }

@@ -210,7 +210,9 @@ static inline void mmk__guard_disarm(struct mmk__guard *g) {
  * the body is abandoned and `faulted` becomes 1 (else 0). sigsetjmp does
  * not save the signal mask (fast path); the handler restores it from the
  * ucontext before jumping. The statement must not leave the block by
- * return/goto. */
+ * return/goto. Use it only in small out-of-line functions whose statement
+ * works through pointers (as mmk__guarded_copy and mmk__atomic_run do):
+ * locals live across sigsetjmp could be clobbered by the jump. */
 #define MMK__GUARDED(p, n, faulted, body)                                     \
   do {                                                                        \
     struct mmk__guard mmk__g_;                                                \
@@ -225,8 +227,8 @@ static inline void mmk__guard_disarm(struct mmk__guard *g) {
     }                                                                         \
   } while (0)
 
-/* Guarded memcpy; returns 0 or 1 (faulted). guard_p/guard_n is the
- * mapped side. */
+/* Guarded memcpy of n bytes; returns 0, or 1 if it faulted. guard_p is
+ * the start of the mapped side (dst or src). */
 MMK__HIDDEN int mmk__guarded_copy(void *dst, const void *src, size_t n,
                                   const void *guard_p);
 

@@ -182,10 +182,24 @@ static int mmk__finish_open(int fd, int mode, unsigned flags, int64_t size,
 }
 
 static int mmk__open_flags(int mode, unsigned flags) {
-  int o = (mode == MMK_WRITE ? O_RDWR : O_RDONLY) | O_CLOEXEC;
+  int o = (mode == MMK_WRITE ? O_RDWR : O_RDONLY);
   if (flags & MMK_CREATE) o |= O_CREAT;
   if (flags & MMK_EXCLUSIVE) o |= O_EXCL;
   return o;
+}
+
+/* shm_open: POSIX sets FD_CLOEXEC itself and some systems reject flags
+ * beyond the documented ones, so O_CLOEXEC is passed on Linux only (where
+ * it is accepted) and FD_CLOEXEC is set explicitly elsewhere. */
+static int mmk__shm_open(const char *name, int oflags, mode_t perm) {
+  int fd;
+#if defined(__linux__)
+  MMK__RETRY(fd, shm_open(name, oflags | O_CLOEXEC, perm));
+#else
+  MMK__RETRY(fd, shm_open(name, oflags, perm));
+  if (fd >= 0) fcntl(fd, F_SETFD, FD_CLOEXEC);
+#endif
+  return fd;
 }
 
 int mmk_file_open(const char *path, int mode, unsigned flags, int64_t size,
@@ -201,13 +215,14 @@ int mmk_file_open(const char *path, int mode, unsigned flags, int64_t size,
 
   /* Refuse FIFOs, sockets and devices before opening them (opening a
    * device can have side effects); the fstat after open is the check that
-   * counts. O_NONBLOCK makes sure a FIFO swapped in between never blocks. */
-  if (stat(path, &st) == 0) {
+   * counts. O_NONBLOCK makes sure a FIFO swapped in between never blocks.
+   * (With MMK_EXCLUSIVE any existing path is MMK_EEXIST from open.) */
+  if (!(flags & MMK_EXCLUSIVE) && stat(path, &st) == 0) {
     r = mmk__check_stat(&st, "open", path);
     if (r) return r;
   }
-  MMK__RETRY(fd, open(path, mmk__open_flags(mode, flags) | O_NONBLOCK |
-                                O_NOCTTY, 0666));
+  MMK__RETRY(fd, open(path, mmk__open_flags(mode, flags) | O_CLOEXEC |
+                                O_NONBLOCK | O_NOCTTY, 0666));
   if (fd < 0) return mmk__sys_error(errno, "open", path, NULL);
   /* Regular file now (checked below); plain blocking semantics from here. */
   fl = fcntl(fd, F_GETFL);
@@ -227,7 +242,7 @@ int mmk_shm_open(const char *name, int mode, unsigned flags, int64_t size,
   r = mmk__check_mode("shm_open", name, mode, flags, size);
   if (r) return r;
   snprintf(full, sizeof full, "/%s", name);
-  MMK__RETRY(fd, shm_open(full, mmk__open_flags(mode, flags), 0600));
+  fd = mmk__shm_open(full, mmk__open_flags(mode, flags), 0600);
   if (fd < 0) return mmk__sys_error(errno, "shm_open", name, NULL);
   return mmk__finish_open(fd, mode, flags, size, MMK_KIND_SHM, "shm_open",
                           name, out);
@@ -267,8 +282,7 @@ int mmk_anon_create(int64_t size, mmk_file **out) {
       clock_gettime(CLOCK_MONOTONIC, &ts);
       snprintf(name, sizeof name, "/mmapkit-anon-%ld-%u-%ld", (long)getpid(),
                atomic_fetch_add(&counter, 1), (long)ts.tv_nsec);
-      MMK__RETRY(fd, shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
-                              0600));
+      fd = mmk__shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
       if (fd >= 0) shm_unlink(name);
       else if (errno != EEXIST) break;
     }
@@ -301,7 +315,8 @@ int mmk_file_from_fd(int fd, int mode, mmk_file **out) {
     return mmk__set_error(MMK_EBADF, EBADF, "from_fd", "", NULL,
                           "fd %d is an O_PATH descriptor", fd);
 #endif
-  if (fstat(fd, &st) != 0) return mmk__sys_error(errno, "fstat", "", "fd %d", fd);
+  if (fstat(fd, &st) != 0)
+    return mmk__sys_error(errno, "fstat", "", "fd %d", fd);
   r = mmk__check_stat(&st, "from_fd", "");
   if (r) return r;
   acc = fl & O_ACCMODE;
@@ -328,7 +343,8 @@ int mmk_file_size(mmk_file *file, int64_t *out) {
   struct stat st;
   int r = mmk__file_check(file, "size");
   if (r) return r;
-  if (!out) return mmk__arg_error(MMK_EINVAL, "size", file->path, "out is NULL");
+  if (!out)
+    return mmk__arg_error(MMK_EINVAL, "size", file->path, "out is NULL");
   r = mmk__fstat(file->fd, &st, file->path);
   if (r) return r;
   *out = (int64_t)st.st_size;
@@ -808,14 +824,16 @@ int mmk_view_resident(mmk_view *view, int64_t offset, int64_t length,
 /* Maps [from, to) bytes of the view's page range (offsets from base) from
  * the file, over whatever is there (the reservation). */
 static int mmk__map_more(mmk_view *v, size_t from, size_t to) {
+  /* The view's options (populate, huge pages) apply to the new part too. */
   void *p = mmk__mmap(v->base + from, to - from, v->prot,
-                      v->mflags | MAP_FIXED, v->file->fd,
-                      v->aligned_off + (int64_t)from);
+                      v->mflags | MAP_FIXED | mmk__populate_flag(v->options),
+                      v->file->fd, v->aligned_off + (int64_t)from);
   if (p == MAP_FAILED)
     return mmk__sys_error(errno, "mmap", mmk__vpath(v),
                           "offset %lld, length %lld",
                           (long long)(v->aligned_off + (int64_t)from),
                           (long long)(to - from));
+  mmk__after_map(p, to - from, v->options);
   return 0;
 }
 
@@ -835,15 +853,18 @@ static int mmk__view_move(mmk_view *v, size_t new_map_len) {
                             (long long)new_map_len);
     v->base = p;
     v->map_len = new_map_len;
+    mmk__after_map(p, new_map_len, v->options & MMK_MAP_HUGEPAGE);
     return 0;
   }
 #endif
   /* Portable path: a fresh mapping; a private (copy-on-write) view keeps
    * its changes by copying them over. */
-  p = mmk__mmap(NULL, new_map_len, v->prot, v->mflags, v->file->fd,
+  p = mmk__mmap(NULL, new_map_len, v->prot,
+                v->mflags | mmk__populate_flag(v->options), v->file->fd,
                 v->aligned_off);
   if (p == MAP_FAILED)
-    return mmk__sys_error(errno, "mmap", mmk__vpath(v), "offset %lld, length %lld",
+    return mmk__sys_error(errno, "mmap", mmk__vpath(v),
+                          "offset %lld, length %lld",
                           (long long)v->aligned_off, (long long)new_map_len);
   if (v->mflags == MAP_PRIVATE && v->map_len) {
     if (mmk__guarded_copy(p, v->base, v->map_len, v->base)) {
@@ -856,6 +877,7 @@ static int mmk__view_move(mmk_view *v, size_t new_map_len) {
   v->base = p;
   v->map_len = new_map_len;
   v->reserve = 0;
+  mmk__after_map(p, new_map_len, v->options);
   return 0;
 }
 
@@ -915,18 +937,21 @@ static int mmk__view_resize_locked(mmk_view *v, int64_t new_length) {
                           "view; %lld export(s) outstanding",
                           (long long)v->leases);
   } else if (!v->base) {
-    void *p = mmk__mmap(NULL, new_map_len, v->prot, v->mflags, v->file->fd,
-                        v->aligned_off);
+    void *p = mmk__mmap(NULL, new_map_len, v->prot,
+                        v->mflags | mmk__populate_flag(v->options),
+                        v->file->fd, v->aligned_off);
     if (p == MAP_FAILED)
       return mmk__sys_error(errno, "mmap", mmk__vpath(v),
                             "offset %lld, length %lld", (long long)v->offset,
                             (long long)new_length);
     v->base = p;
     v->map_len = new_map_len;
+    mmk__after_map(p, new_map_len, v->options);
   } else if (v->res_len && !v->map_len) {
     /* Empty view in a too-small reservation: map afresh elsewhere. */
-    void *p = mmk__mmap(NULL, new_map_len, v->prot, v->mflags, v->file->fd,
-                        v->aligned_off);
+    void *p = mmk__mmap(NULL, new_map_len, v->prot,
+                        v->mflags | mmk__populate_flag(v->options),
+                        v->file->fd, v->aligned_off);
     if (p == MAP_FAILED)
       return mmk__sys_error(errno, "mmap", mmk__vpath(v),
                             "offset %lld, length %lld", (long long)v->offset,
@@ -935,6 +960,7 @@ static int mmk__view_resize_locked(mmk_view *v, int64_t new_length) {
     v->base = p;
     v->map_len = new_map_len;
     v->reserve = 0;
+    mmk__after_map(p, new_map_len, v->options);
   } else {
     r = mmk__view_move(v, new_map_len);
     if (r) return r;
