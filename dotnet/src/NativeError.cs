@@ -1,0 +1,76 @@
+using System;
+using System.Diagnostics.CodeAnalysis;
+using System.IO;
+using MmapKit.Interop;
+
+namespace MmapKit;
+
+/// <summary>
+/// The one errno-to-exception table. Every failing native status reaches
+/// <see cref="Throw"/> through the SWIG csout typemap of bindings/csharp.i
+/// (or, for the few calls whose failure is sometimes a value, from the
+/// caller right after the call). The exception is built from the calling
+/// thread's mmk_last_error_* detail: operation, path, OS errno, message.
+/// </summary>
+internal static class NativeError
+{
+    /// <summary>Key of <see cref="Exception.Data"/> entries holding the core's detail.</summary>
+    internal const string StatusKey = "mmapkit.status";
+    internal const string OperationKey = "mmapkit.operation";
+    internal const string PathKey = "mmapkit.path";
+    internal const string ErrnoKey = "mmapkit.errno";
+
+    [DoesNotReturn]
+    internal static void Throw(int status) => throw Create(status);
+
+    internal static Exception Create(int status)
+    {
+        // The detail describes this failure only if it carries the same code:
+        // a call that fails before recording detail must not borrow a stale one.
+        string op = "", path = "", message;
+        int sysErrno = 0;
+        if (Native.mmk_last_error_code() == status)
+        {
+            sysErrno = Native.mmk_last_error_errno();
+            op = Native.mmk_last_error_op();
+            path = Native.mmk_last_error_path();
+            message = Native.mmk_last_error_message();
+        }
+        else
+        {
+            message = Native.mmk_strerror(status);
+        }
+        if (message.Length == 0)
+            message = Native.mmk_strerror(status);
+        return Map(status, sysErrno, op, path, message);
+    }
+
+    private static Exception Map(int status, int sysErrno, string op, string path, string message)
+    {
+        string? pathOrNull = path.Length > 0 ? path : null;
+        Exception e = (mmk_status)status switch
+        {
+            mmk_status.MMK_ENOENT => new FileNotFoundException(message, pathOrNull),
+            mmk_status.MMK_EACCES or mmk_status.MMK_EPERM or mmk_status.MMK_EROFS
+                or mmk_status.MMK_EISDIR => new UnauthorizedAccessException(message),
+            mmk_status.MMK_ENAMETOOLONG => new PathTooLongException(message),
+            // A bad argument found by mmapkit itself; a kernel EINVAL is an I/O failure.
+            mmk_status.MMK_EINVAL when sysErrno == 0 => new ArgumentException(message),
+            mmk_status.MMK_ERANGE => new ArgumentOutOfRangeException(null, message),
+            mmk_status.MMK_ECLOSED => new ObjectDisposedException(null, message),
+            mmk_status.MMK_ENOTSUP => new NotSupportedException(message),
+            // Same HResult as .NET's own FileMode.CreateNew on an existing file.
+            mmk_status.MMK_EEXIST => new IOException(message, unchecked((int)0x80070050)),
+            // Leases outstanding: the object is in a state that forbids the call.
+            mmk_status.MMK_EBUSY => new InvalidOperationException(message),
+            // EAGAIN (lock held), EIO (fault in mapped memory), ENOSPC,
+            // EFBIG, ENODEV, EMFILE, ENOMEM, EDEADLK, ... : the caller's I/O failed.
+            _ => new IOException(message, sysErrno != 0 ? sysErrno : -status),
+        };
+        e.Data[StatusKey] = Native.mmk_err_name(status);
+        e.Data[OperationKey] = op;
+        e.Data[PathKey] = path;
+        e.Data[ErrnoKey] = sysErrno;
+        return e;
+    }
+}

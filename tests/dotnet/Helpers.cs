@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+
+namespace MmapKit.Tests;
+
+/// <summary>A private temporary directory per test class instance, removed afterwards.</summary>
+public sealed class TempDir : IDisposable
+{
+    public TempDir()
+    {
+        Path = Directory.CreateTempSubdirectory("mmapkit-dotnet-").FullName;
+    }
+
+    public string Path { get; }
+
+    public string File(string name) => System.IO.Path.Combine(Path, name);
+
+    /// <summary>A file of <paramref name="length"/> bytes where byte i is (byte)(i * 7 + 3).</summary>
+    public string Patterned(string name, int length)
+    {
+        string p = File(name);
+        System.IO.File.WriteAllBytes(p, Pattern(length));
+        return p;
+    }
+
+    public static byte[] Pattern(int length)
+    {
+        var b = new byte[length];
+        for (int i = 0; i < length; i++) b[i] = (byte)(i * 7 + 3);
+        return b;
+    }
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Path, recursive: true); } catch (IOException) { }
+    }
+}
+
+/// <summary>Unique shared-memory names, unlinked at the end of the test.</summary>
+public sealed class ShmNames : IDisposable
+{
+    private readonly List<string> _names = new();
+
+    public string New([CallerMemberName] string test = "")
+    {
+        string name = $"mmk-net-{Environment.ProcessId}-{_names.Count}-{Guid.NewGuid():N}"[..40];
+        _names.Add(name);
+        return name;
+    }
+
+    public void Dispose()
+    {
+        foreach (string n in _names) MappedFile.DeleteShared(n);
+    }
+}
+
+/// <summary>Runs this test assembly again as a child process (see Program.Main).</summary>
+public static class Child
+{
+    public static string DotnetHost
+    {
+        get
+        {
+            string? host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
+            if (!string.IsNullOrEmpty(host) && System.IO.File.Exists(host)) return host;
+            string? self = Environment.ProcessPath;
+            if (self is not null && System.IO.Path.GetFileNameWithoutExtension(self) == "dotnet") return self;
+            return "dotnet";
+        }
+    }
+
+    public static Process Start(params string[] args)
+    {
+        var psi = new ProcessStartInfo(DotnetHost)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        psi.ArgumentList.Add("exec");
+        psi.ArgumentList.Add(typeof(Child).Assembly.Location);
+        foreach (string a in args) psi.ArgumentList.Add(a);
+        return Process.Start(psi) ?? throw new InvalidOperationException("could not start the child process");
+    }
+
+    /// <summary>Runs the child to completion; returns (exit code, stdout). Fails after 60 s.</summary>
+    public static (int Code, string Output) Run(params string[] args)
+    {
+        using Process p = Start(args);
+        Task<string> stdout = p.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(60_000))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException("child process did not finish: " + string.Join(' ', args));
+        }
+        string err = stderr.Result;
+        if (err.Length > 0) Console.Error.WriteLine("child stderr: " + err);
+        return (p.ExitCode, stdout.Result.Trim());
+    }
+}

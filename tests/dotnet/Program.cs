@@ -1,0 +1,73 @@
+// mmapkit's package carries a linux-x64 native library only.
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
+
+namespace MmapKit.Tests;
+
+/// <summary>
+/// The child-process side of the cross-process tests: the test assembly run as
+/// `dotnet exec MmapKit.Tests.dll COMMAND ARGS...`. Prints its result on stdout;
+/// the exit code is 0 on success.
+/// </summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        try
+        {
+            switch (args[0])
+            {
+                // Reads the long at 0 of a shared object and writes it + 1 at 8.
+                case "shm-increment":
+                {
+                    using var f = MappedFile.OpenShared(args[1]);
+                    using var v = f.CreateView();
+                    long x = v.Read<long>(0);
+                    v.Write(8, x + 1);
+                    Console.WriteLine(x);
+                    return 0;
+                }
+                // Tries an exclusive lock on a range of a file: prints "acquired" or "held".
+                case "try-lock":
+                {
+                    using var f = MappedFile.Open(args[1], MapAccess.ReadWrite);
+                    using IDisposable? l = f.TryLock(long.Parse(args[2]), long.Parse(args[3]), shared: false);
+                    Console.WriteLine(l is null ? "held" : "acquired");
+                    return 0;
+                }
+                // Waits (up to 30 s) until the int at args[2] of a shared object differs
+                // from args[3], then prints the new value.
+                case "wait":
+                {
+                    using var f = MappedFile.OpenShared(args[1]);
+                    using var v = f.CreateView();
+                    long off = long.Parse(args[2]);
+                    int expected = int.Parse(args[3]);
+                    v.VolatileWrite(off + 4, 1); // "I am about to wait"
+                    v.Wake(off + 4, int.MaxValue);
+                    bool changed = v.Wait(off, expected, TimeSpan.FromSeconds(30));
+                    Console.WriteLine(changed ? v.VolatileRead<int>(off).ToString() : "timeout");
+                    return changed ? 0 : 2;
+                }
+                // Adds 1 to the long at args[2], args[3] times, with InterlockedAdd.
+                case "add":
+                {
+                    using var f = MappedFile.OpenShared(args[1]);
+                    using var v = f.CreateView();
+                    long off = long.Parse(args[2]);
+                    int n = int.Parse(args[3]);
+                    for (int i = 0; i < n; i++) v.InterlockedAdd(off, 1L);
+                    Console.WriteLine("done");
+                    return 0;
+                }
+                default:
+                    Console.Error.WriteLine("unknown command " + args[0]);
+                    return 64;
+            }
+        }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine(e);
+            return 1;
+        }
+    }
+}
