@@ -25,19 +25,23 @@ def single(pattern):
     return found[0]
 
 
-def dynamic_section(blob):
-    """readelf -d of a shared library held in memory."""
+def readelf(blob, *flags):
+    """readelf output for a shared library held in memory."""
     with tempfile.NamedTemporaryFile(suffix=".so") as tmp:
         tmp.write(blob)
         tmp.flush()
-        out = subprocess.run(["readelf", "-d", "-W", tmp.name], check=True,
-                             capture_output=True, text=True).stdout
-    return out
+        return subprocess.run(["readelf", "-W", *flags, tmp.name], check=True,
+                              capture_output=True, text=True).stdout
+
+
+# Runtimes that dlopen a library late (.NET leaves ~1 KiB) refuse one whose
+# initial-exec TLS does not fit the static TLS surplus.
+MAX_STATIC_TLS = 256
 
 
 class NativeChecks:
     def assert_self_contained(self, name, blob):
-        dyn = dynamic_section(blob)
+        dyn = readelf(blob, "-d")
         needed = [l for l in dyn.splitlines() if "(NEEDED)" in l]
         self.assertFalse([l for l in needed if "libmmapkit" in l],
                          f"{name} depends on a separate libmmapkit: {needed}")
@@ -46,6 +50,12 @@ class NativeChecks:
                 if tag in line:
                     self.assertNotIn("/build", line, f"{name} points into the build tree: {line}")
         self.assertEqual(blob[:4], b"\x7fELF", f"{name} is not an ELF library")
+        for line in readelf(blob, "-l").splitlines():
+            fields = line.split()
+            if fields and fields[0] == "TLS":
+                memsiz = int(fields[5], 16)
+                self.assertLessEqual(memsiz, MAX_STATIC_TLS,
+                                     f"{name} needs {memsiz} bytes of TLS: dlopen may fail")
 
 
 @unittest.skipUnless(os.environ.get("MMAPKIT_CHECK_PYTHON") == "1", "Python package not built")
