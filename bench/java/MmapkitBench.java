@@ -1,0 +1,357 @@
+package org.mmapkit.bench;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.LongSupplier;
+import org.mmapkit.MapMode;
+import org.mmapkit.MappedFile;
+import org.mmapkit.MappedView;
+
+/**
+ * mmapkit against MappedByteBuffer, in one JVM and one run, on the same page-cached file.
+ *
+ * <pre>
+ * java -cp dist/mmapkit-0.1.0.jar:build/java/mmapkit-bench.jar org.mmapkit.bench.MmapkitBench \
+ *     [--size-mib 256] [--rounds 7] [--churn 20000] [--dir /tmp] [--json out.json]
+ * </pre>
+ *
+ * Each throughput case runs its mmapkit and MappedByteBuffer variants alternately, round after
+ * round, after a warm-up, and reports the median. Prints a markdown table; --json also writes the
+ * numbers as JSON.
+ */
+public final class MmapkitBench {
+  static volatile long sink;
+
+  private MmapkitBench() {}
+
+  public static void main(String[] args) throws Exception {
+    int sizeMib = 256;
+    int rounds = 7;
+    int churn = 20_000;
+    Path dir = Path.of(System.getProperty("java.io.tmpdir"));
+    Path json = null;
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--size-mib": sizeMib = Integer.parseInt(args[++i]); break;
+        case "--rounds": rounds = Integer.parseInt(args[++i]); break;
+        case "--churn": churn = Integer.parseInt(args[++i]); break;
+        case "--dir": dir = Path.of(args[++i]); break;
+        case "--json": json = Path.of(args[++i]); break;
+        default:
+          System.err.println("usage: MmapkitBench [--size-mib N] [--rounds N] [--churn N]"
+              + " [--dir DIR] [--json FILE]");
+          System.exit(2);
+      }
+    }
+    Path file = Files.createTempFile(dir, "mmapkit-bench-", ".bin");
+    try {
+      run(file, (long) sizeMib << 20, rounds, churn, json);
+    } finally {
+      Files.deleteIfExists(file);
+    }
+  }
+
+  static final class Row {
+    final String name;
+    final String unit;
+    final double mmapkit;
+    final double mbb;
+    final boolean higherIsBetter;
+    final String note;
+
+    Row(String name, String unit, double mmapkit, double mbb, boolean higherIsBetter, String note) {
+      this.name = name;
+      this.unit = unit;
+      this.mmapkit = mmapkit;
+      this.mbb = mbb;
+      this.higherIsBetter = higherIsBetter;
+      this.note = note;
+    }
+
+    /** mmapkit speed relative to MappedByteBuffer: above 1 means mmapkit is faster. */
+    double ratio() {
+      return higherIsBetter ? mmapkit / mbb : mbb / mmapkit;
+    }
+  }
+
+  static void run(Path file, long size, int rounds, int churn, Path json) throws Exception {
+    byte[] chunk = new byte[1 << 20];
+    new Random(1).nextBytes(chunk);
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+      for (long off = 0; off < size; off += chunk.length) {
+        ch.write(ByteBuffer.wrap(chunk), off);
+      }
+    }
+    List<Row> rows = new ArrayList<>();
+    int n = (int) size;
+    try (MappedFile mf = MappedFile.open(file, MapMode.READ_ONLY);
+        MappedView view = mf.map();
+        FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      MappedByteBuffer mbb = ch.map(FileChannel.MapMode.READ_ONLY, 0, size);
+      mbb.order(ByteOrder.nativeOrder());
+      ByteBuffer vbb = view.asByteBuffer();
+      mbb.load();
+      view.load();
+
+      double gib = size / (double) (1L << 30);
+      double[] r =
+          pair(rounds, () -> scanView(view, n), () -> scanBuffer(mbb, n));
+      rows.add(new Row("getLong scan, view.getLong(long)", "GiB/s", gib / r[0], gib / r[1], true,
+          "sequential, every 8 bytes"));
+      r = pair(rounds, () -> scanBuffer(vbb, n), () -> scanBuffer(mbb, n));
+      rows.add(new Row("getLong scan, asByteBuffer().getLong(int)", "GiB/s", gib / r[0],
+          gib / r[1], true, "same loop over both buffers"));
+
+      int[] idx = new int[1 << 22];
+      Random rnd = new Random(7);
+      for (int i = 0; i < idx.length; i++) {
+        idx[i] = rnd.nextInt(n / 8) * 8;
+      }
+      r = pair(rounds, () -> randomView(view, idx), () -> randomBuffer(mbb, idx));
+      rows.add(new Row("random getLong", "ns/op", r[0] * 1e9 / idx.length,
+          r[1] * 1e9 / idx.length, false, idx.length + " aligned random reads"));
+
+      byte[] dst = new byte[64 << 10];
+      r = pair(rounds, () -> bulkView(view, n, dst), () -> bulkBuffer(mbb, n, dst));
+      rows.add(new Row("bulk get into byte[64 KiB]", "GiB/s", gib / r[0], gib / r[1], true,
+          "mmapkit: fault-safe copy"));
+
+      byte[] big = new byte[4 << 20];
+      r = pair(rounds, () -> bulkView(view, n, big), () -> bulkBuffer(mbb, n, big));
+      rows.add(new Row("bulk get into byte[4 MiB]", "GiB/s", gib / r[0], gib / r[1], true,
+          "mmapkit: fault-safe copy"));
+    }
+    System.gc();
+
+    // Past 2 GiB: a long index into a 3 GiB view against a MappedByteBuffer mapped at that spot
+    // (the only way MappedByteBuffer reaches it). Sparse file: both read the same zero pages.
+    Path sparse = Files.createTempFile(file.getParent(), "mmapkit-bench-sparse-", ".bin");
+    try {
+      long far = 5L << 29; // 2.5 GiB
+      try (RandomAccessFile raf = new RandomAccessFile(sparse.toFile(), "rw")) {
+        raf.setLength(3L << 30);
+      }
+      try (MappedFile mf = MappedFile.open(sparse, MapMode.READ_ONLY);
+          MappedView view = mf.map();
+          FileChannel ch = FileChannel.open(sparse, StandardOpenOption.READ)) {
+        MappedByteBuffer mbb = ch.map(FileChannel.MapMode.READ_ONLY, far, size);
+        mbb.order(ByteOrder.nativeOrder());
+        double gib = size / (double) (1L << 30);
+        double[] r =
+            pair(rounds, () -> scanViewFrom(view, far, n), () -> scanBuffer(mbb, n));
+        rows.add(new Row("getLong scan at 2.5 GiB of a 3 GiB view", "GiB/s", gib / r[0],
+            gib / r[1], true, "MBB: a second mapping at that offset"));
+      }
+    } finally {
+      Files.deleteIfExists(sparse);
+    }
+    System.gc();
+
+    // Churn: map + close cycles; MappedByteBuffer cannot be unmapped (dropped instead).
+    long[] churnView = churn(file, churn, false);
+    long[] churnViewTouch = churn(file, churn, true);
+    long[] churnMbb = churnMbb(file, churn);
+    rows.add(new Row("map+close churn (" + churn + " cycles)", "us/cycle",
+        churnView[0] / 1e3 / churn, churnMbb[0] / 1e3 / churn, false,
+        "/proc/self/maps lines: mmapkit " + churnView[1] + " -> " + churnView[2]
+            + ", FileChannel.map " + churnMbb[1] + " -> " + churnMbb[2]));
+    rows.add(new Row("map+getLong+close churn (" + churn + " cycles)", "us/cycle",
+        churnViewTouch[0] / 1e3 / churn, churnMbb[0] / 1e3 / churn, false,
+        "/proc/self/maps lines: mmapkit " + churnViewTouch[1] + " -> " + churnViewTouch[2]
+            + " (inert windows until GC)"));
+
+    print(rows, size, rounds);
+    if (json != null) {
+      writeJson(json, rows, size, rounds, churn,
+          new long[][] {churnView, churnViewTouch, churnMbb});
+    }
+  }
+
+  /** Runs a and b alternately; returns the median seconds of each. */
+  static double[] pair(int rounds, LongSupplier a, LongSupplier b) {
+    for (int i = 0; i < 3; i++) { // warm-up: let the JIT compile both
+      sink += a.getAsLong() + b.getAsLong();
+    }
+    double[] ta = new double[rounds];
+    double[] tb = new double[rounds];
+    for (int i = 0; i < rounds; i++) {
+      // Alternate which goes first, so neither always runs right after the other.
+      boolean aFirst = (i & 1) == 0;
+      long t0 = System.nanoTime();
+      sink += aFirst ? a.getAsLong() : b.getAsLong();
+      long t1 = System.nanoTime();
+      sink += aFirst ? b.getAsLong() : a.getAsLong();
+      long t2 = System.nanoTime();
+      ta[i] = (aFirst ? t1 - t0 : t2 - t1) / 1e9;
+      tb[i] = (aFirst ? t2 - t1 : t1 - t0) / 1e9;
+    }
+    Arrays.sort(ta);
+    Arrays.sort(tb);
+    return new double[] {ta[rounds / 2], tb[rounds / 2]};
+  }
+
+  static long scanView(MappedView v, int n) {
+    long s = 0;
+    for (long i = 0; i + 8 <= n; i += 8) {
+      s += v.getLong(i);
+    }
+    return s;
+  }
+
+  static long scanViewFrom(MappedView v, long from, int n) {
+    long s = 0;
+    for (long i = from; i + 8 <= from + n; i += 8) {
+      s += v.getLong(i);
+    }
+    return s;
+  }
+
+  static long scanBuffer(ByteBuffer b, int n) {
+    long s = 0;
+    for (int i = 0; i + 8 <= n; i += 8) {
+      s += b.getLong(i);
+    }
+    return s;
+  }
+
+  static long randomView(MappedView v, int[] idx) {
+    long s = 0;
+    for (int i : idx) {
+      s += v.getLong(i);
+    }
+    return s;
+  }
+
+  static long randomBuffer(ByteBuffer b, int[] idx) {
+    long s = 0;
+    for (int i : idx) {
+      s += b.getLong(i);
+    }
+    return s;
+  }
+
+  static long bulkView(MappedView v, int n, byte[] dst) {
+    long s = 0;
+    for (long off = 0; off + dst.length <= n; off += dst.length) {
+      v.get(off, dst, 0, dst.length);
+      s += dst[7];
+    }
+    return s;
+  }
+
+  static long bulkBuffer(ByteBuffer b, int n, byte[] dst) {
+    long s = 0;
+    for (int off = 0; off + dst.length <= n; off += dst.length) {
+      b.get(off, dst, 0, dst.length);
+      s += dst[7];
+    }
+    return s;
+  }
+
+  /** {nanos, maps lines before, maps lines after}. */
+  static long[] churn(Path file, int cycles, boolean touch) throws IOException {
+    try (MappedFile f = MappedFile.open(file, MapMode.READ_ONLY)) {
+      for (int i = 0; i < 1000; i++) { // warm-up
+        try (MappedView v = f.map(0, 4096)) {
+          sink += touch ? v.getLong(0) : v.size();
+        }
+      }
+      System.gc();
+      long before = mapsLines();
+      long t0 = System.nanoTime();
+      for (int i = 0; i < cycles; i++) {
+        try (MappedView v = f.map((i % 64) * 4096L, 4096)) {
+          sink += touch ? v.getLong(8) : v.size();
+        }
+      }
+      long t = System.nanoTime() - t0;
+      return new long[] {t, before, mapsLines()};
+    }
+  }
+
+  static long[] churnMbb(Path file, int cycles) throws IOException {
+    try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "r");
+        FileChannel ch = raf.getChannel()) {
+      for (int i = 0; i < 1000; i++) {
+        sink += ch.map(FileChannel.MapMode.READ_ONLY, 0, 4096).getLong(0);
+      }
+      System.gc();
+      long before = mapsLines();
+      long t0 = System.nanoTime();
+      for (int i = 0; i < cycles; i++) {
+        MappedByteBuffer b = ch.map(FileChannel.MapMode.READ_ONLY, (i % 64) * 4096L, 4096);
+        sink += b.getLong(8); // no way to unmap: dropped, left to the GC
+      }
+      long t = System.nanoTime() - t0;
+      return new long[] {t, before, mapsLines()};
+    }
+  }
+
+  static long mapsLines() {
+    try {
+      return Files.readAllLines(Path.of("/proc/self/maps")).size();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static void print(List<Row> rows, long size, int rounds) {
+    System.out.printf(Locale.ROOT,
+        "mmapkit vs MappedByteBuffer, same JVM (%s %s), file %d MiB in page cache,"
+            + " median of %d rounds%n%n",
+        System.getProperty("java.vm.name"), System.getProperty("java.version"), size >> 20,
+        rounds);
+    System.out.println("| benchmark | unit | mmapkit | MappedByteBuffer | mmapkit/MBB | notes |");
+    System.out.println("|---|---|---:|---:|---:|---|");
+    for (Row r : rows) {
+      System.out.printf(Locale.ROOT, "| %s | %s | %.3f | %.3f | %.2fx | %s |%n",
+          r.name, r.unit, r.mmapkit, r.mbb, r.ratio(), r.note);
+    }
+    System.out.println();
+    System.out.println("mmapkit/MBB: speed relative to MappedByteBuffer (above 1 = mmapkit faster).");
+  }
+
+  static void writeJson(Path out, List<Row> rows, long size, int rounds, int churn,
+      long[][] churns) throws IOException {
+    StringBuilder sb = new StringBuilder();
+    sb.append("{\n  \"java\": \"").append(System.getProperty("java.version")).append("\",\n");
+    sb.append("  \"file_bytes\": ").append(size).append(",\n");
+    sb.append("  \"rounds\": ").append(rounds).append(",\n");
+    sb.append("  \"churn_cycles\": ").append(churn).append(",\n");
+    Map<String, long[]> c = new LinkedHashMap<>();
+    c.put("mmapkit_map_close", churns[0]);
+    c.put("mmapkit_map_touch_close", churns[1]);
+    c.put("filechannel_map", churns[2]);
+    sb.append("  \"maps_lines\": {");
+    int k = 0;
+    for (Map.Entry<String, long[]> e : c.entrySet()) {
+      sb.append(k++ > 0 ? ", " : "").append('"').append(e.getKey()).append("\": {\"before\": ")
+          .append(e.getValue()[1]).append(", \"after\": ").append(e.getValue()[2]).append('}');
+    }
+    sb.append("},\n  \"results\": [\n");
+    for (int i = 0; i < rows.size(); i++) {
+      Row r = rows.get(i);
+      sb.append(String.format(Locale.ROOT,
+          "    {\"name\": \"%s\", \"unit\": \"%s\", \"mmapkit\": %.6f, \"mapped_byte_buffer\": %.6f,"
+              + " \"ratio\": %.4f}%s%n",
+          r.name, r.unit, r.mmapkit, r.mbb, r.ratio(), i + 1 < rows.size() ? "," : ""));
+    }
+    sb.append("  ]\n}\n");
+    Files.writeString(out, sb.toString());
+  }
+}

@@ -1,0 +1,206 @@
+# cmake/java.cmake: the Java binding (org.mmapkit), included by the top-level
+# CMakeLists.txt when MMAPKIT_JAVA is ON.
+#
+# Default build:  dist/mmapkit-<version>.jar (classes + the JNI library under
+#                 org/mmapkit/native/<os>-<arch>/), -sources.jar, -javadoc.jar.
+# Tests (ctest -L java): JUnit 5 (Debian's junit5 package) with a classpath of
+#                 the packaged jar and the compiled tests only.
+# Benchmark:      cmake --build <dir> --target bench_java
+
+# cmake 3.25's FindJNI does not find Debian's JDK 17 without a JAVA_HOME.
+if(NOT JAVA_HOME AND NOT DEFINED ENV{JAVA_HOME}
+   AND EXISTS "/usr/lib/jvm/java-17-openjdk-amd64/include/jni.h")
+  set(JAVA_HOME "/usr/lib/jvm/java-17-openjdk-amd64")
+endif()
+find_package(Java 17 REQUIRED COMPONENTS Runtime Development)
+if(CMAKE_VERSION VERSION_GREATER_EQUAL 3.24)
+  find_package(JNI REQUIRED COMPONENTS JVM) # headers only needed: no AWT on headless JDKs
+else()
+  find_package(JNI REQUIRED)
+endif()
+find_package(SWIG 4.0 REQUIRED)
+
+set(MMK_JAVA_DIR "${PROJECT_BINARY_DIR}/java")
+file(MAKE_DIRECTORY "${MMAPKIT_DIST_DIR}")
+set(MMK_JAVA_GEN "${MMK_JAVA_DIR}/gen")
+set(MMK_JAVA_GEN_PKG "${MMK_JAVA_GEN}/org/mmapkit/internal")
+set(MMK_JAVA_SRC "${PROJECT_SOURCE_DIR}/java/src/main/java")
+set(MMK_JAR "${MMAPKIT_DIST_DIR}/mmapkit-${PROJECT_VERSION}.jar")
+set(MMK_SOURCES_JAR "${MMAPKIT_DIST_DIR}/mmapkit-${PROJECT_VERSION}-sources.jar")
+set(MMK_JAVADOC_JAR "${MMAPKIT_DIST_DIR}/mmapkit-${PROJECT_VERSION}-javadoc.jar")
+
+# The jar's native folder, named as NativeLoader.platform() names it.
+string(TOLOWER "${CMAKE_SYSTEM_NAME}" _mmk_os)
+string(TOLOWER "${CMAKE_SYSTEM_PROCESSOR}" _mmk_arch)
+if(_mmk_os STREQUAL "darwin")
+  set(_mmk_os "macos")
+endif()
+if(_mmk_arch MATCHES "^(amd64|x86_64|x64)$")
+  set(_mmk_arch "x86_64")
+elseif(_mmk_arch MATCHES "^(arm64|aarch64)$")
+  set(_mmk_arch "aarch64")
+endif()
+set(MMK_JAVA_PLATFORM "${_mmk_os}-${_mmk_arch}")
+
+# ---- SWIG: the internal JNI layer ------------------------------------------
+set(_mmk_gen_java
+    "${MMK_JAVA_GEN_PKG}/NativeCore.java"
+    "${MMK_JAVA_GEN_PKG}/NativeCoreJNI.java"
+    "${MMK_JAVA_GEN_PKG}/NativeCoreConstants.java")
+add_custom_command(
+  OUTPUT "${MMK_JAVA_GEN}/mmapkit_jni_wrap.c" ${_mmk_gen_java}
+  COMMAND "${CMAKE_COMMAND}" -E rm -rf "${MMK_JAVA_GEN_PKG}"
+  COMMAND "${CMAKE_COMMAND}" -E make_directory "${MMK_JAVA_GEN_PKG}"
+  COMMAND "${SWIG_EXECUTABLE}" -java -package org.mmapkit.internal
+          -outdir "${MMK_JAVA_GEN_PKG}" -o "${MMK_JAVA_GEN}/mmapkit_jni_wrap.c"
+          -I${PROJECT_SOURCE_DIR}/core/include -I${PROJECT_SOURCE_DIR}/bindings
+          "${PROJECT_SOURCE_DIR}/bindings/java.i"
+  DEPENDS "${PROJECT_SOURCE_DIR}/bindings/java.i"
+          "${PROJECT_SOURCE_DIR}/bindings/mmapkit.i"
+          "${PROJECT_SOURCE_DIR}/core/include/mmapkit.h"
+  COMMENT "SWIG: Java wrapper (org.mmapkit.internal)"
+  VERBATIM)
+
+add_library(mmapkit_jni SHARED "${MMK_JAVA_GEN}/mmapkit_jni_wrap.c")
+target_include_directories(mmapkit_jni PRIVATE ${JNI_INCLUDE_DIRS})
+target_link_libraries(mmapkit_jni PRIVATE mmapkit::static)
+set_target_properties(mmapkit_jni PROPERTIES
+  OUTPUT_NAME mmapkit_jni
+  C_VISIBILITY_PRESET hidden
+  LIBRARY_OUTPUT_DIRECTORY "${MMK_JAVA_DIR}/native")
+if(CMAKE_C_COMPILER_ID MATCHES "GNU|Clang")
+  # SWIG's generated code passes unused jcls/jenv everywhere.
+  target_compile_options(mmapkit_jni PRIVATE -Wno-unused-parameter)
+endif()
+if(CMAKE_SYSTEM_NAME STREQUAL "Linux")
+  # Export only the JNI entry points, not the statically linked core.
+  target_link_options(mmapkit_jni PRIVATE "LINKER:--exclude-libs,ALL" "LINKER:-z,noexecstack")
+endif()
+
+# ---- the jar -----------------------------------------------------------------
+file(GLOB_RECURSE _mmk_java_sources CONFIGURE_DEPENDS "${MMK_JAVA_SRC}/*.java")
+set(_mmk_manifest "${MMK_JAVA_DIR}/MANIFEST.MF")
+file(WRITE "${_mmk_manifest}"
+  "Automatic-Module-Name: org.mmapkit\n"
+  "Implementation-Title: mmapkit\n"
+  "Implementation-Version: ${PROJECT_VERSION}\n"
+  "Specification-Version: ${PROJECT_VERSION}\n")
+set(_mmk_classes "${MMK_JAVA_DIR}/classes")
+set(_mmk_native_res "${_mmk_classes}/org/mmapkit/native/${MMK_JAVA_PLATFORM}")
+set(_mmk_javac_flags --release 17 -encoding UTF-8 -Xlint:all,-processing -Werror)
+
+add_custom_command(
+  OUTPUT "${MMK_JAR}"
+  COMMAND "${CMAKE_COMMAND}" -E rm -rf "${_mmk_classes}"
+  COMMAND "${CMAKE_COMMAND}" -E make_directory "${_mmk_native_res}"
+  COMMAND "${Java_JAVAC_EXECUTABLE}" ${_mmk_javac_flags} -d "${_mmk_classes}"
+          -sourcepath "${MMK_JAVA_SRC}:${MMK_JAVA_GEN}"
+          ${_mmk_java_sources} ${_mmk_gen_java}
+  COMMAND "${CMAKE_COMMAND}" -E copy "$<TARGET_FILE:mmapkit_jni>"
+          "${_mmk_native_res}/$<TARGET_FILE_NAME:mmapkit_jni>"
+  COMMAND "${Java_JAR_EXECUTABLE}" --create --file "${MMK_JAR}"
+          --manifest "${_mmk_manifest}" -C "${_mmk_classes}" .
+  DEPENDS ${_mmk_java_sources} ${_mmk_gen_java} mmapkit_jni "${_mmk_manifest}"
+  COMMENT "Java: ${MMK_JAR}"
+  VERBATIM)
+
+add_custom_command(
+  OUTPUT "${MMK_SOURCES_JAR}"
+  COMMAND "${Java_JAR_EXECUTABLE}" --create --file "${MMK_SOURCES_JAR}"
+          -C "${MMK_JAVA_SRC}" org -C "${MMK_JAVA_GEN}" org
+  DEPENDS ${_mmk_java_sources} ${_mmk_gen_java}
+  COMMENT "Java: ${MMK_SOURCES_JAR}"
+  VERBATIM)
+
+set(_mmk_docs "${MMK_JAVA_DIR}/javadoc")
+add_custom_command(
+  OUTPUT "${MMK_JAVADOC_JAR}"
+  COMMAND "${CMAKE_COMMAND}" -E rm -rf "${_mmk_docs}"
+  COMMAND "${Java_JAVADOC_EXECUTABLE}" -quiet -encoding UTF-8 --release 17
+          -Xdoclint:all,-missing -d "${_mmk_docs}"
+          -sourcepath "${MMK_JAVA_SRC}:${MMK_JAVA_GEN}"
+          -doctitle "mmapkit ${PROJECT_VERSION}" -windowtitle "mmapkit ${PROJECT_VERSION}"
+          org.mmapkit
+  COMMAND "${Java_JAR_EXECUTABLE}" --create --file "${MMK_JAVADOC_JAR}" -C "${_mmk_docs}" .
+  DEPENDS ${_mmk_java_sources} ${_mmk_gen_java}
+  COMMENT "Java: ${MMK_JAVADOC_JAR}"
+  VERBATIM)
+
+add_custom_target(mmapkit_java ALL
+  DEPENDS "${MMK_JAR}" "${MMK_SOURCES_JAR}" "${MMK_JAVADOC_JAR}")
+
+# ---- tests: against the packaged jar -------------------------------------------
+if(BUILD_TESTING AND MMAPKIT_SANITIZE)
+  # The JNI library then needs the sanitizer runtime loaded before the JVM.
+  message(WARNING "MMAPKIT_SANITIZE is set: the Java tests are not registered, and "
+    "the jar's native library links the sanitizer runtime (do not ship it)")
+elseif(BUILD_TESTING)
+  find_file(MMK_JUNIT_CONSOLE junit-platform-console-standalone.jar
+    HINTS /usr/share/java
+    DOC "JUnit 5 console launcher (Debian package junit5)")
+  if(NOT MMK_JUNIT_CONSOLE)
+    message(FATAL_ERROR "java tests need junit-platform-console-standalone.jar "
+      "(Debian: apt-get install junit5; or set MMK_JUNIT_CONSOLE, or BUILD_TESTING=OFF)")
+  endif()
+  set(_mmk_test_src "${PROJECT_SOURCE_DIR}/tests/java")
+  file(GLOB_RECURSE _mmk_test_sources CONFIGURE_DEPENDS "${_mmk_test_src}/*.java")
+  set(_mmk_test_classes "${MMK_JAVA_DIR}/test-classes")
+  set(MMK_TEST_JAR "${MMK_JAVA_DIR}/mmapkit-tests.jar")
+  add_custom_command(
+    OUTPUT "${MMK_TEST_JAR}"
+    COMMAND "${CMAKE_COMMAND}" -E rm -rf "${_mmk_test_classes}"
+    COMMAND "${CMAKE_COMMAND}" -E make_directory "${_mmk_test_classes}"
+    COMMAND "${Java_JAVAC_EXECUTABLE}" --release 17 -encoding UTF-8 -d "${_mmk_test_classes}"
+            -cp "${MMK_JAR}:${MMK_JUNIT_CONSOLE}" ${_mmk_test_sources}
+    COMMAND "${Java_JAR_EXECUTABLE}" --create --file "${MMK_TEST_JAR}" -C "${_mmk_test_classes}" .
+    # The jar is a target-level dependency: naming the file would attach its
+    # rule to this target too (two makes writing one jar). Its sources stand
+    # in for it at file level.
+    DEPENDS ${_mmk_test_sources} mmapkit_java ${_mmk_java_sources}
+    COMMENT "Java: tests"
+    VERBATIM)
+  add_custom_target(mmapkit_java_tests ALL DEPENDS "${MMK_TEST_JAR}")
+
+  # One CTest entry per test class, so `ctest -j2` spreads them.
+  set(_mmk_test_cp "${MMK_JAR}:${MMK_TEST_JAR}")
+  foreach(_src IN LISTS _mmk_test_sources)
+    get_filename_component(_cls "${_src}" NAME_WE)
+    if(NOT _cls MATCHES "Test$")
+      continue()
+    endif()
+    add_test(NAME java_${_cls}
+      COMMAND "${Java_JAVA_EXECUTABLE}" -Xmx512m
+              "-Dmmapkit.test.classpath=${_mmk_test_cp}"
+              "-Dmmapkit.test.java=${Java_JAVA_EXECUTABLE}"
+              -cp "${_mmk_test_cp}:${MMK_JUNIT_CONSOLE}"
+              org.junit.platform.console.ConsoleLauncher
+              --disable-banner --disable-ansi-colors --details=tree
+              --fail-if-no-tests --select-class "org.mmapkit.tests.${_cls}")
+    set_tests_properties(java_${_cls} PROPERTIES LABELS java TIMEOUT 600)
+  endforeach()
+endif()
+
+# ---- benchmark (run by hand or by scripts/bench.sh) ------------------------
+if(MMAPKIT_BENCH)
+  set(_mmk_bench_classes "${MMK_JAVA_DIR}/bench-classes")
+  set(MMK_BENCH_JAR "${MMK_JAVA_DIR}/mmapkit-bench.jar")
+  file(GLOB _mmk_bench_sources CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/bench/java/*.java")
+  add_custom_command(
+    OUTPUT "${MMK_BENCH_JAR}"
+    COMMAND "${CMAKE_COMMAND}" -E rm -rf "${_mmk_bench_classes}"
+    COMMAND "${CMAKE_COMMAND}" -E make_directory "${_mmk_bench_classes}"
+    COMMAND "${Java_JAVAC_EXECUTABLE}" --release 17 -encoding UTF-8 -d "${_mmk_bench_classes}"
+            -cp "${MMK_JAR}" ${_mmk_bench_sources}
+    COMMAND "${Java_JAR_EXECUTABLE}" --create --file "${MMK_BENCH_JAR}"
+            --main-class org.mmapkit.bench.MmapkitBench -C "${_mmk_bench_classes}" .
+    DEPENDS ${_mmk_bench_sources} mmapkit_java ${_mmk_java_sources}
+    COMMENT "Java: benchmark"
+    VERBATIM)
+  add_custom_target(mmapkit_java_bench ALL DEPENDS "${MMK_BENCH_JAR}")
+  add_custom_target(bench_java
+    COMMAND "${Java_JAVA_EXECUTABLE}" -cp "${MMK_JAR}:${MMK_BENCH_JAR}"
+            org.mmapkit.bench.MmapkitBench
+    DEPENDS mmapkit_java_bench
+    USES_TERMINAL
+    VERBATIM)
+endif()

@@ -1,0 +1,982 @@
+package org.mmapkit;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.lang.ref.Cleaner;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.ReadOnlyBufferException;
+import java.time.Duration;
+import java.util.Objects;
+import org.mmapkit.internal.NativeCore;
+
+/**
+ * One mapped region {@code [offset, offset+size)} of a {@link MappedFile}: the zero-copy object.
+ *
+ * <p>Indexes given to a view's methods are relative to the view and are {@code long}s, so views
+ * may be larger than 2 GiB. Typed accessors use the platform's native byte order (so C, Python,
+ * Java and .NET agree on shared memory) and run as Java code over direct ByteBuffers (no native
+ * call per access). Bulk {@code get}/{@code put} go through the core's fault-safe copy: a fault
+ * in mapped memory (for instance the file was truncated) is a {@link FaultException} from that
+ * call. A single typed access, or an access through a buffer from {@link #asByteBuffer()}, to a
+ * truncated region throws what the JDK throws for a MappedByteBuffer: a catchable {@link
+ * InternalError}.
+ *
+ * <p>{@link #close()} unmaps at once: the file and its address range are released. ByteBuffers
+ * handed out earlier never crash the JVM nor touch the file afterwards: their range is swapped for
+ * inert zero memory, freed when the last of them is garbage collected. After close, the view's
+ * methods throw {@link IllegalStateException}.
+ *
+ * <p>Typed accesses in the first 2 GiB of a view compile to the same code as MappedByteBuffer
+ * accesses. Past 2 GiB each access also picks its 1 GiB window (about half the speed in a tight
+ * loop); for hot loops there, iterate over {@link #asByteBuffer(long, int)} windows instead.
+ *
+ * <p>Views are thread-safe in the sense of the JDK's direct buffers: concurrent accesses are
+ * memory-safe; order them with the atomic methods ({@link #getLongVolatile(long)}, ...) or other
+ * synchronization.
+ */
+public final class MappedView implements AutoCloseable {
+  private static final int SHIFT = 30;
+  private static final long CHUNK = 1L << SHIFT;
+  private static final int MASK = (int) (CHUNK - 1);
+  /** Each internal window runs this far into the next chunk so an 8-byte value never splits. */
+  private static final int SLACK = 7;
+
+  private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
+  private static final VarHandle INT =
+      MethodHandles.byteBufferViewVarHandle(int[].class, ByteOrder.nativeOrder());
+  private static final VarHandle LONG =
+      MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.nativeOrder());
+  /** Longest single native wait, so close() and interrupts are seen promptly. */
+  private static final long WAIT_SLICE_NANOS = 50_000_000L;
+
+  /**
+   * The internal windows, published through final fields (safe publication of the buffers'
+   * state to other threads). {@code b[i]} covers chunk i (1 GiB + SLACK); {@code first} covers
+   * the first 2 GiB - 1 bytes in one buffer: the fast path, so that every access to a view of up
+   * to 2 GiB compiles like a MappedByteBuffer access.
+   */
+  private static final class Windows {
+    static final Windows EMPTY =
+        new Windows(new ByteBuffer[0], ByteBuffer.allocateDirect(0));
+    final ByteBuffer[] b;
+    final ByteBuffer first;
+
+    Windows(ByteBuffer[] b, ByteBuffer first) {
+      this.b = b;
+      this.first = first;
+    }
+  }
+
+  /**
+   * The native view and its leases, shared with the cleaners; it never references the MappedView
+   * or its buffers, so both can be collected.
+   */
+  static final class State {
+    final NativeRef ref;
+    private int buffers;
+    private boolean ownerGone;
+
+    State(long ptr, String what) {
+      this.ref = new NativeRef(ptr, what, NativeCore::mmk_view_close_inert);
+    }
+
+    /** A new direct buffer over [offset, offset+length) holding one core lease. */
+    ByteBuffer lease(long offset, int length) {
+      long p = ref.acquire();
+      try {
+        ByteBuffer b = NativeCore.mmkj_view_window(p, offset, length);
+        synchronized (this) {
+          buffers++;
+        }
+        MappedFile.CLEANER.register(b, this::bufferGone);
+        return b;
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      } finally {
+        ref.release();
+      }
+    }
+
+    /** Cleaner of a buffer: give its lease back (after an inert close the last one frees). */
+    void bufferGone() {
+      boolean closeNow;
+      synchronized (this) {
+        closeNow = --buffers == 0 && ownerGone;
+      }
+      NativeCore.mmk_view_release(ref.ptr);
+      if (closeNow) {
+        ref.closeQuietly();
+      }
+    }
+
+    /** The MappedView is closed or unreachable: unmap now if no buffer is left, else later. */
+    void ownerGone() {
+      synchronized (this) {
+        ownerGone = true;
+        if (buffers > 0) {
+          return;
+        }
+      }
+      ref.closeQuietly();
+    }
+  }
+
+  private final State st;
+  private final Cleaner.Cleanable cleanable;
+  private final long offset;
+  private final boolean writable;
+  private final String name;
+  private volatile long size;
+  private Windows win = Windows.EMPTY;
+
+  MappedView(long ptr, String name) {
+    this.st = new State(ptr, "view of " + (name.isEmpty() ? "anonymous memory" : name));
+    this.offset = NativeCore.mmk_view_offset(ptr);
+    this.size = NativeCore.mmk_view_size(ptr);
+    this.writable = NativeCore.mmk_view_writable(ptr) != 0;
+    this.name = name;
+    State s = st;
+    this.cleanable = MappedFile.CLEANER.register(this, s::ownerGone);
+  }
+
+  // ---------------------------------------------------------------- queries
+
+  /** @return the length of the view in bytes */
+  public long size() {
+    return size;
+  }
+
+  /** @return the offset in the file where the view starts */
+  public long offset() {
+    return offset;
+  }
+
+  /** @return true if the view cannot be written */
+  public boolean isReadOnly() {
+    return !writable;
+  }
+
+  /** @return true once closed */
+  public boolean isClosed() {
+    return st.ref.isClosed();
+  }
+
+  // ---------------------------------------------------------------- buffers
+
+  /**
+   * The whole view as a direct ByteBuffer in native byte order (read-only for a read-only view),
+   * with no copy.
+   *
+   * @return a new buffer (position 0, limit = capacity = size)
+   * @throws UnsupportedOperationException if the view is larger than 2 GiB - 1 (use {@link
+   *     #asByteBuffer(long, int)} windows)
+   * @throws IllegalStateException if closed
+   */
+  public ByteBuffer asByteBuffer() {
+    long s = size;
+    if (s > Integer.MAX_VALUE) {
+      throw new UnsupportedOperationException(
+          "view of " + s + " bytes does not fit one ByteBuffer; use asByteBuffer(long, int)");
+    }
+    return asByteBuffer(0, (int) s);
+  }
+
+  /**
+   * A window {@code [index, index+length)} of the view as a direct ByteBuffer in native byte
+   * order (read-only for a read-only view), with no copy; anywhere in a view of any size.
+   *
+   * @param index first byte, relative to the view
+   * @param length bytes
+   * @return a new buffer
+   * @throws IndexOutOfBoundsException if the window is not inside the view
+   * @throws IllegalStateException if closed
+   */
+  public ByteBuffer asByteBuffer(long index, int length) {
+    checkRange(index, length);
+    ByteBuffer b = st.lease(index, length);
+    if (!writable) {
+      b = b.asReadOnlyBuffer();
+    }
+    return b.order(NATIVE);
+  }
+
+  // Typed accessors: the first 2 GiB - 1 bytes are one buffer ({@code win.first}) whose loads the
+  // JIT hoists out of loops; everything else (past 2 GiB, not mapped yet, closed, out of range)
+  // goes through w(), which picks the 1 GiB window or throws.
+
+  private ByteBuffer w(long index) {
+    ByteBuffer[] b = win.b;
+    long i = index >>> SHIFT; // negative indexes become huge: one compare covers both ends
+    if (i < b.length) {
+      return b[(int) i];
+    }
+    return windowSlow(index);
+  }
+
+  private ByteBuffer windowSlow(long index) {
+    if (st.ref.isClosed()) {
+      throw closed();
+    }
+    long s = size;
+    if (index < 0 || index >= s) {
+      throw new IndexOutOfBoundsException("index " + index + " outside view of " + s + " bytes");
+    }
+    return windows()[(int) (index >>> SHIFT)];
+  }
+
+  private synchronized ByteBuffer[] windows() {
+    if (win.b.length > 0) {
+      return win.b;
+    }
+    long s = size;
+    int n = (int) ((s + CHUNK - 1) >>> SHIFT);
+    ByteBuffer[] b = new ByteBuffer[n];
+    for (int i = 0; i < n; i++) {
+      long start = (long) i << SHIFT;
+      b[i] = internal(start, (int) Math.min(CHUNK + SLACK, s - start));
+    }
+    ByteBuffer first =
+        n == 1 ? b[0] : internal(0, (int) Math.min(s, Integer.MAX_VALUE));
+    win = new Windows(b, first);
+    return b;
+  }
+
+  private ByteBuffer internal(long start, int length) {
+    ByteBuffer bb = st.lease(start, length);
+    return (writable ? bb : bb.asReadOnlyBuffer()).order(NATIVE);
+  }
+
+  // ---------------------------------------------------------------- typed access
+
+  /**
+   * @param index byte index in the view
+   * @return the byte there
+   */
+  public byte get(long index) {
+    ByteBuffer f = win.first;
+    if (index >= 0 && index < f.capacity()) {
+      return f.get((int) index);
+    }
+    return w(index).get((int) index & MASK);
+  }
+
+  /**
+   * @param index byte index in the view
+   * @param value the byte to store
+   * @throws ReadOnlyBufferException for a read-only view
+   */
+  public void put(long index, byte value) {
+    ByteBuffer f = win.first;
+    if (index >= 0 && index < f.capacity()) {
+      f.put((int) index, value);
+    } else {
+      w(index).put((int) index & MASK, value);
+    }
+  }
+
+  /**
+   * @param index byte index in the view
+   * @return the short there, native byte order
+   */
+  public short getShort(long index) {
+    ByteBuffer f = win.first;
+    if (index >= 0 && index <= f.capacity() - 2) {
+      return f.getShort((int) index);
+    }
+    return w(index).getShort((int) index & MASK);
+  }
+
+  /**
+   * @param index byte index in the view
+   * @param value the value, stored in native byte order
+   */
+  public void putShort(long index, short value) {
+    ByteBuffer f = win.first;
+    if (index >= 0 && index <= f.capacity() - 2) {
+      f.putShort((int) index, value);
+    } else {
+      w(index).putShort((int) index & MASK, value);
+    }
+  }
+
+  /**
+   * @param index byte index in the view
+   * @return the char there, native byte order
+   */
+  public char getChar(long index) {
+    ByteBuffer f = win.first;
+    if (index >= 0 && index <= f.capacity() - 2) {
+      return f.getChar((int) index);
+    }
+    return w(index).getChar((int) index & MASK);
+  }
+
+  /**
+   * @param index byte index in the view
+   * @param value the value, stored in native byte order
+   */
+  public void putChar(long index, char value) {
+    ByteBuffer f = win.first;
+    if (index >= 0 && index <= f.capacity() - 2) {
+      f.putChar((int) index, value);
+    } else {
+      w(index).putChar((int) index & MASK, value);
+    }
+  }
+
+  /**
+   * @param index byte index in the view
+   * @return the int there, native byte order
+   */
+  public int getInt(long index) {
+    ByteBuffer f = win.first;
+    if (index >= 0 && index <= f.capacity() - 4) {
+      return f.getInt((int) index);
+    }
+    return w(index).getInt((int) index & MASK);
+  }
+
+  /**
+   * @param index byte index in the view
+   * @param value the value, stored in native byte order
+   */
+  public void putInt(long index, int value) {
+    ByteBuffer f = win.first;
+    if (index >= 0 && index <= f.capacity() - 4) {
+      f.putInt((int) index, value);
+    } else {
+      w(index).putInt((int) index & MASK, value);
+    }
+  }
+
+  /**
+   * @param index byte index in the view
+   * @return the long there, native byte order
+   */
+  public long getLong(long index) {
+    ByteBuffer f = win.first;
+    if (index >= 0 && index <= f.capacity() - 8) {
+      return f.getLong((int) index);
+    }
+    return w(index).getLong((int) index & MASK);
+  }
+
+  /**
+   * @param index byte index in the view
+   * @param value the value, stored in native byte order
+   */
+  public void putLong(long index, long value) {
+    ByteBuffer f = win.first;
+    if (index >= 0 && index <= f.capacity() - 8) {
+      f.putLong((int) index, value);
+    } else {
+      w(index).putLong((int) index & MASK, value);
+    }
+  }
+
+  /**
+   * @param index byte index in the view
+   * @return the float there, native byte order
+   */
+  public float getFloat(long index) {
+    ByteBuffer f = win.first;
+    if (index >= 0 && index <= f.capacity() - 4) {
+      return f.getFloat((int) index);
+    }
+    return w(index).getFloat((int) index & MASK);
+  }
+
+  /**
+   * @param index byte index in the view
+   * @param value the value, stored in native byte order
+   */
+  public void putFloat(long index, float value) {
+    ByteBuffer f = win.first;
+    if (index >= 0 && index <= f.capacity() - 4) {
+      f.putFloat((int) index, value);
+    } else {
+      w(index).putFloat((int) index & MASK, value);
+    }
+  }
+
+  /**
+   * @param index byte index in the view
+   * @return the double there, native byte order
+   */
+  public double getDouble(long index) {
+    ByteBuffer f = win.first;
+    if (index >= 0 && index <= f.capacity() - 8) {
+      return f.getDouble((int) index);
+    }
+    return w(index).getDouble((int) index & MASK);
+  }
+
+  /**
+   * @param index byte index in the view
+   * @param value the value, stored in native byte order
+   */
+  public void putDouble(long index, double value) {
+    ByteBuffer f = win.first;
+    if (index >= 0 && index <= f.capacity() - 8) {
+      f.putDouble((int) index, value);
+    } else {
+      w(index).putDouble((int) index & MASK, value);
+    }
+  }
+
+  // ---------------------------------------------------------------- bulk, fault-safe
+
+  /**
+   * Copies {@code length} bytes at {@code index} into {@code dst[off..off+length)} through the
+   * core's fault-safe copy.
+   *
+   * @param index first byte in the view
+   * @param dst destination
+   * @param off first index in dst
+   * @param length bytes to copy
+   * @throws IndexOutOfBoundsException if either range is out of bounds
+   * @throws FaultException if mapped memory faults (e.g. the file was truncated)
+   * @throws IllegalStateException if closed
+   */
+  public void get(long index, byte[] dst, int off, int length) {
+    Objects.checkFromIndexSize(off, length, dst.length);
+    checkRange(index, length);
+    long p = st.ref.acquire();
+    try {
+      NativeCore.mmkj_view_read(p, index, dst, off, length);
+    } finally {
+      st.ref.release();
+    }
+  }
+
+  /**
+   * Same as {@code get(index, dst, 0, dst.length)}.
+   *
+   * @param index first byte in the view
+   * @param dst destination, filled completely
+   */
+  public void get(long index, byte[] dst) {
+    get(index, dst, 0, dst.length);
+  }
+
+  /**
+   * Copies {@code src[off..off+length)} to the view at {@code index} through the core's
+   * fault-safe copy.
+   *
+   * @param index first byte in the view
+   * @param src source
+   * @param off first index in src
+   * @param length bytes to copy
+   * @throws ReadOnlyBufferException for a read-only view
+   * @throws IndexOutOfBoundsException if either range is out of bounds
+   * @throws FaultException if mapped memory faults
+   */
+  public void put(long index, byte[] src, int off, int length) {
+    Objects.checkFromIndexSize(off, length, src.length);
+    checkWritable();
+    checkRange(index, length);
+    long p = st.ref.acquire();
+    try {
+      NativeCore.mmkj_view_write(p, index, src, off, length);
+    } finally {
+      st.ref.release();
+    }
+  }
+
+  /**
+   * Same as {@code put(index, src, 0, src.length)}.
+   *
+   * @param index first byte in the view
+   * @param src source, copied completely
+   */
+  public void put(long index, byte[] src) {
+    put(index, src, 0, src.length);
+  }
+
+  /**
+   * Fills {@code dst}'s remaining bytes from the view at {@code index} (fault-safe) and advances
+   * its position.
+   *
+   * @param index first byte in the view
+   * @param dst destination buffer (direct or heap)
+   * @throws FaultException if mapped memory faults
+   */
+  public void get(long index, ByteBuffer dst) {
+    int n = dst.remaining();
+    if (dst.isReadOnly()) {
+      throw new ReadOnlyBufferException();
+    }
+    if (!dst.isDirect()) {
+      get(index, dst.array(), dst.arrayOffset() + dst.position(), n);
+    } else {
+      checkRange(index, n);
+      long p = st.ref.acquire();
+      try {
+        NativeCore.mmkj_view_read_buffer(p, index, dst, dst.position(), n);
+      } finally {
+        st.ref.release();
+      }
+    }
+    dst.position(dst.position() + n);
+  }
+
+  /**
+   * Writes {@code src}'s remaining bytes to the view at {@code index} (fault-safe) and advances
+   * its position.
+   *
+   * @param index first byte in the view
+   * @param src source buffer (direct or heap)
+   * @throws FaultException if mapped memory faults
+   */
+  public void put(long index, ByteBuffer src) {
+    int n = src.remaining();
+    if (!src.isDirect() && src.hasArray()) {
+      put(index, src.array(), src.arrayOffset() + src.position(), n);
+    } else if (!src.isDirect()) { // read-only heap buffer: no array access
+      byte[] tmp = new byte[n];
+      src.duplicate().get(tmp);
+      put(index, tmp, 0, n);
+    } else {
+      checkWritable();
+      checkRange(index, n);
+      long p = st.ref.acquire();
+      try {
+        NativeCore.mmkj_view_write_buffer(p, index, src, src.position(), n);
+      } finally {
+        st.ref.release();
+      }
+    }
+    src.position(src.position() + n);
+  }
+
+  // ---------------------------------------------------------------- durability and paging
+
+  /**
+   * Writes all changes back to the file and waits for the device ({@link FlushMode#SYNC}). A
+   * no-op for read-only, private and anonymous views.
+   *
+   * @throws IOException if the write-back fails
+   */
+  public void force() throws IOException {
+    long p = st.ref.acquire();
+    try {
+      NativeCore.mmk_view_flush(p, 0, 0, FlushMode.SYNC.code);
+    } finally {
+      st.ref.release();
+    }
+  }
+
+  /**
+   * Writes changes in {@code [index, index+length)} back ({@link FlushMode#SYNC}); any range
+   * works, it is widened to pages inside.
+   *
+   * @param index first byte in the view
+   * @param length bytes (0: nothing to do)
+   * @throws IOException if the write-back fails
+   */
+  public void force(long index, long length) throws IOException {
+    force(index, length, FlushMode.SYNC);
+  }
+
+  /**
+   * Writes changes in {@code [index, index+length)} back with the given durability.
+   *
+   * @param index first byte in the view
+   * @param length bytes (0: nothing to do)
+   * @param mode ASYNC, SYNC or FULL
+   * @throws IOException if the write-back fails
+   */
+  public void force(long index, long length, FlushMode mode) throws IOException {
+    Objects.requireNonNull(mode, "mode");
+    checkRange(index, length);
+    if (length == 0) {
+      checkOpen();
+      return;
+    }
+    long p = st.ref.acquire();
+    try {
+      NativeCore.mmk_view_flush(p, index, length, mode.code);
+    } finally {
+      st.ref.release();
+    }
+  }
+
+  /**
+   * Gives the kernel advice about {@code [index, index+length)}.
+   *
+   * @param advice the advice
+   * @param index first byte in the view
+   * @param length bytes (0: nothing to do)
+   * @throws UnsupportedOperationException if the system lacks it (HUGEPAGE)
+   * @throws IOException on failure
+   */
+  public void advise(Advice advice, long index, long length) throws IOException {
+    Objects.requireNonNull(advice, "advice");
+    checkRange(index, length);
+    if (length == 0) {
+      checkOpen();
+      return;
+    }
+    long p = st.ref.acquire();
+    try {
+      NativeCore.mmk_view_advise(p, index, length, advice.code);
+    } finally {
+      st.ref.release();
+    }
+  }
+
+  /**
+   * Gives the kernel advice about the whole view.
+   *
+   * @param advice the advice
+   * @throws IOException on failure
+   */
+  public void advise(Advice advice) throws IOException {
+    advise(advice, 0, size);
+  }
+
+  /**
+   * Loads the view's content into memory (as {@code MappedByteBuffer.load()}): asks for
+   * read-ahead, then touches every page.
+   */
+  public void load() {
+    long s = size;
+    try {
+      advise(Advice.WILLNEED, 0, s);
+    } catch (IOException e) {
+      // Advice only: the touch loop below does the work anyway.
+    }
+    long page = NativeCore.mmk_page_size();
+    // The first page may start inside a system page: touch page-aligned file offsets.
+    long first = (page - (offset % page)) % page;
+    int x = s > 0 ? get(0) : 0;
+    for (long i = first; i < s; i += page) {
+      x += get(i);
+    }
+    sink = x;
+  }
+
+  @SuppressWarnings("unused")
+  private static volatile int sink;
+
+  /**
+   * Whether the whole view is resident in memory now ({@code mincore}).
+   *
+   * @return true if every page is resident
+   */
+  public boolean isLoaded() {
+    return resident() == size;
+  }
+
+  /**
+   * Bytes of the view resident in memory now.
+   *
+   * @return 0 to size
+   */
+  public long resident() {
+    long p = st.ref.acquire();
+    try {
+      long[] out = new long[1];
+      NativeCore.mmk_view_resident(p, 0, 0, out);
+      return out[0];
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } finally {
+      st.ref.release();
+    }
+  }
+
+  /**
+   * Locks the view's pages in RAM ({@code mlock}).
+   *
+   * @throws IOException e.g. when RLIMIT_MEMLOCK is exceeded
+   */
+  public void lockMemory() throws IOException {
+    long p = st.ref.acquire();
+    try {
+      NativeCore.mmk_view_lock_memory(p);
+    } finally {
+      st.ref.release();
+    }
+  }
+
+  /**
+   * Undoes {@link #lockMemory()}.
+   *
+   * @throws IOException on failure
+   */
+  public void unlockMemory() throws IOException {
+    long p = st.ref.acquire();
+    try {
+      NativeCore.mmk_view_unlock_memory(p);
+    } finally {
+      st.ref.release();
+    }
+  }
+
+  /**
+   * Changes the view's length. A view mapped with {@link MapOption#RESERVE(long)} grows in place
+   * up to its reservation, and buffers handed out stay valid. Otherwise the view may have to move,
+   * which is refused while any ByteBuffer from it is reachable (including the view's own
+   * accessor windows once a typed accessor was used); shrinking is refused while buffers are
+   * reachable. Growing a READ_WRITE view past the end of the file grows the file.
+   *
+   * @param newSize new length in bytes (&gt; 0)
+   * @throws IllegalStateException if closed, or buffers prevent the change
+   * @throws IndexOutOfBoundsException past the end of a read-only or private file
+   * @throws IOException on failure (e.g. disk full)
+   */
+  public synchronized void resize(long newSize) throws IOException {
+    if (newSize <= 0) {
+      throw new IllegalArgumentException("size must be positive: " + newSize);
+    }
+    long p = st.ref.acquire();
+    try {
+      NativeCore.mmk_view_resize(p, newSize);
+      size = NativeCore.mmk_view_size(p);
+    } catch (IllegalStateException e) {
+      throw new IllegalStateException(
+          "cannot resize " + st.ref.what() + " to " + newSize
+              + " bytes while ByteBuffers from it are reachable (map with MapOption.RESERVE to"
+              + " grow in place): " + e.getMessage(),
+          e);
+    } finally {
+      st.ref.release();
+    }
+    win = Windows.EMPTY; // rebuilt on next access; old windows keep their leases until GC
+  }
+
+  // ---------------------------------------------------------------- atomics
+
+  /**
+   * Reads the aligned 32-bit word at {@code index} with acquire semantics (and more: volatile).
+   *
+   * @param index byte index, 4-byte aligned in memory
+   * @return the value
+   * @throws IllegalArgumentException if not aligned
+   */
+  public int getIntVolatile(long index) {
+    return (int) INT.getVolatile(atomic(index, 4), (int) index & MASK);
+  }
+
+  /**
+   * Stores the aligned 32-bit word at {@code index} (volatile).
+   *
+   * @param index byte index, 4-byte aligned
+   * @param value the value
+   */
+  public void putIntVolatile(long index, int value) {
+    INT.setVolatile(atomic(index, 4), (int) index & MASK, value);
+  }
+
+  /**
+   * Adds to the aligned 32-bit word at {@code index} atomically.
+   *
+   * @param index byte index, 4-byte aligned
+   * @param delta what to add (wrapping)
+   * @return the value before the addition
+   */
+  public int getAndAddInt(long index, int delta) {
+    return (int) INT.getAndAdd(atomic(index, 4), (int) index & MASK, delta);
+  }
+
+  /**
+   * Sets the aligned 32-bit word to {@code desired} if it equals {@code expected}, atomically.
+   *
+   * @param index byte index, 4-byte aligned
+   * @param expected the expected value
+   * @param desired the new value
+   * @return true if the swap happened
+   */
+  public boolean compareAndSetInt(long index, int expected, int desired) {
+    return INT.compareAndSet(atomic(index, 4), (int) index & MASK, expected, desired);
+  }
+
+  /**
+   * Reads the aligned 64-bit word at {@code index} (volatile).
+   *
+   * @param index byte index, 8-byte aligned in memory
+   * @return the value
+   */
+  public long getLongVolatile(long index) {
+    return (long) LONG.getVolatile(atomic(index, 8), (int) index & MASK);
+  }
+
+  /**
+   * Stores the aligned 64-bit word at {@code index} (volatile).
+   *
+   * @param index byte index, 8-byte aligned
+   * @param value the value
+   */
+  public void putLongVolatile(long index, long value) {
+    LONG.setVolatile(atomic(index, 8), (int) index & MASK, value);
+  }
+
+  /**
+   * Adds to the aligned 64-bit word at {@code index} atomically.
+   *
+   * @param index byte index, 8-byte aligned
+   * @param delta what to add (wrapping)
+   * @return the value before the addition
+   */
+  public long getAndAddLong(long index, long delta) {
+    return (long) LONG.getAndAdd(atomic(index, 8), (int) index & MASK, delta);
+  }
+
+  /**
+   * Sets the aligned 64-bit word to {@code desired} if it equals {@code expected}, atomically.
+   *
+   * @param index byte index, 8-byte aligned
+   * @param expected the expected value
+   * @param desired the new value
+   * @return true if the swap happened
+   */
+  public boolean compareAndSetLong(long index, long expected, long desired) {
+    return LONG.compareAndSet(atomic(index, 8), (int) index & MASK, expected, desired);
+  }
+
+  private ByteBuffer atomic(long index, int n) {
+    if (index < 0 || index > size - n) {
+      checkOpen();
+      throw new IndexOutOfBoundsException(
+          "index " + index + " + " + n + " outside view of " + size + " bytes");
+    }
+    if (((offset + index) & (n - 1)) != 0) {
+      throw new IllegalArgumentException(
+          "index " + index + " is not " + n + "-byte aligned in memory (view offset " + offset
+              + ")");
+    }
+    return w(index);
+  }
+
+  /**
+   * Sleeps while the aligned 32-bit word at {@code index} equals {@code expected} (a futex:
+   * works across processes and languages). Returns as soon as it differs.
+   *
+   * @param index byte index, 4-byte aligned
+   * @param expected the value to wait on
+   * @param timeout how long at most; null waits forever; zero just checks
+   * @return true if the word differs, false on timeout
+   * @throws InterruptedException if the thread is interrupted while waiting
+   * @throws IllegalStateException if the view is closed (also while waiting)
+   */
+  public boolean await(long index, int expected, Duration timeout) throws InterruptedException {
+    atomic(index, 4);
+    long deadline = 0;
+    boolean forever = timeout == null;
+    if (!forever) {
+      if (timeout.isNegative()) {
+        throw new IllegalArgumentException("negative timeout: " + timeout);
+      }
+      long t;
+      try {
+        t = timeout.toNanos();
+      } catch (ArithmeticException tooLong) {
+        t = Long.MAX_VALUE;
+      }
+      deadline = System.nanoTime() + Math.min(t, Long.MAX_VALUE / 2);
+      forever = t >= Long.MAX_VALUE / 2;
+    }
+    long exp = expected & 0xFFFFFFFFL;
+    for (; ; ) {
+      if (Thread.interrupted()) {
+        throw new InterruptedException();
+      }
+      long slice = WAIT_SLICE_NANOS;
+      if (!forever) {
+        long left = deadline - System.nanoTime();
+        slice = Math.max(0, Math.min(slice, left));
+      }
+      long p = st.ref.acquire();
+      int r;
+      try {
+        r = NativeCore.mmk_wait_u32(p, index, exp, slice);
+      } finally {
+        st.ref.release();
+      }
+      if (r == 0) {
+        return true;
+      }
+      if (!forever && deadline - System.nanoTime() <= 0) {
+        return false;
+      }
+    }
+  }
+
+  /**
+   * Wakes up to {@code count} threads (in any process) sleeping in {@code await} (or the core's
+   * wait) on the word at {@code index}.
+   *
+   * @param index byte index, 4-byte aligned
+   * @param count how many; 0 or less, or Integer.MAX_VALUE, wakes all
+   * @return the number woken
+   */
+  public int wake(long index, int count) {
+    atomic(index, 4);
+    long p = st.ref.acquire();
+    try {
+      return NativeCore.mmk_wake(p, index, count);
+    } finally {
+      st.ref.release();
+    }
+  }
+
+  // ---------------------------------------------------------------- close
+
+  /**
+   * Unmaps the view now. The file and the address range are released at once; ByteBuffers handed
+   * out earlier keep working on inert zero memory that no longer touches the file, until they are
+   * collected. Threads still using the view while it closes see its data, zeros or an {@link
+   * IllegalStateException}, never a crash. Idempotent.
+   */
+  @Override
+  public void close() {
+    try {
+      st.ref.close(); // first: windows() cannot lease any more after this
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // not reported by the core's inert close
+    } finally {
+      synchronized (this) {
+        win = Windows.EMPTY; // accessors now take the slow path and see "closed"
+      }
+      cleanable.clean();
+    }
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private void checkRange(long index, long length) {
+    long s = size;
+    if (index < 0 || length < 0 || index > s || length > s - index) {
+      checkOpen();
+      throw new IndexOutOfBoundsException(
+          "range [" + index + ", " + index + " + " + length + ") outside view of " + s + " bytes");
+    }
+  }
+
+  private void checkWritable() {
+    if (!writable) {
+      checkOpen();
+      throw new ReadOnlyBufferException();
+    }
+  }
+
+  private void checkOpen() {
+    if (st.ref.isClosed()) {
+      throw closed();
+    }
+  }
+
+  private IllegalStateException closed() {
+    return new IllegalStateException(st.ref.what() + " is closed");
+  }
+
+  @Override
+  public String toString() {
+    return "MappedView[" + name + ", offset " + offset + ", size " + size
+        + (isClosed() ? ", closed]" : "]");
+  }
+}

@@ -1,0 +1,180 @@
+package org.mmapkit.tests;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.mmapkit.FaultException;
+import org.mmapkit.FileRangeLock;
+import org.mmapkit.MapMode;
+import org.mmapkit.MappedFile;
+import org.mmapkit.MappedView;
+
+/**
+ * Entry point of the child JVMs the tests start (scenarios that may kill a process, or need a
+ * second process). Prints "OK ..." lines the parent checks; exit code 0 on success.
+ */
+public final class Child {
+  private Child() {}
+
+  public static void main(String[] args) throws Exception {
+    switch (args[0]) {
+      case "shm-read": // name, expected long at 0: read what the parent wrote, write back
+        try (MappedFile f = MappedFile.openSharedMemory(args[1]);
+            MappedView v = f.map()) {
+          long got = v.getLong(0);
+          System.out.println("OK read " + got);
+          v.putLong(8, got + 1);
+        }
+        break;
+      case "lock-try": // path: try an exclusive lock held by the parent
+        try (MappedFile f = MappedFile.open(Path.of(args[1]), MapMode.READ_WRITE)) {
+          FileRangeLock l = f.tryLock(0, 100, false);
+          System.out.println(l == null ? "OK held" : "OK free");
+          if (l != null) {
+            l.close();
+          }
+          FileRangeLock s = f.tryLock(200, 100, true);
+          System.out.println(s == null ? "OK other-held" : "OK other-free");
+        }
+        break;
+      case "lock-wait": // path: block until the parent releases, report the wait
+        try (MappedFile f = MappedFile.open(Path.of(args[1]), MapMode.READ_WRITE)) {
+          System.out.println("READY");
+          System.out.flush();
+          long t0 = System.nanoTime();
+          try (FileRangeLock l = f.lock(0, 100, false)) {
+            System.out.println("OK got-after-ms " + (System.nanoTime() - t0) / 1_000_000);
+          }
+        }
+        break;
+      case "stale-buffer": // path: keep using buffers after close; must not crash
+        staleBuffer(Path.of(args[1]));
+        break;
+      case "truncate": // path: truncate under a view, check bulk and direct accesses
+        truncate(Path.of(args[1]));
+        break;
+      case "await": // name: wait on word 0 until the parent changes it
+        try (MappedFile f = MappedFile.openSharedMemory(args[1]);
+            MappedView v = f.map()) {
+          v.putIntVolatile(4, 1); // tell the parent we are about to wait
+          v.wake(4, Integer.MAX_VALUE);
+          boolean changed = v.await(0, 0, Duration.ofSeconds(20));
+          System.out.println("OK await " + changed + " " + v.getIntVolatile(0));
+        }
+        break;
+      case "count": // name, n: add 1 to word 8 n times, atomically
+        try (MappedFile f = MappedFile.openSharedMemory(args[1]);
+            MappedView v = f.map()) {
+          int n = Integer.parseInt(args[2]);
+          for (int i = 0; i < n; i++) {
+            v.getAndAddLong(8, 1);
+          }
+          System.out.println("OK counted " + n);
+        }
+        break;
+      case "load": // nothing: just load the library and map anonymous memory
+        try (MappedFile f = MappedFile.anonymous(4096);
+            MappedView v = f.map()) {
+          v.putInt(0, 42);
+          System.out.println("OK loaded " + v.getInt(0));
+        }
+        for (String line : Files.readAllLines(Path.of("/proc/self/maps"))) {
+          if (line.contains("libmmapkit_jni")) { // where the library was loaded from
+            System.out.println("LIB " + line.substring(line.indexOf('/')));
+            break;
+          }
+        }
+        break;
+      default:
+        throw new IllegalArgumentException(args[0]);
+    }
+  }
+
+  private static void staleBuffer(Path p) throws IOException {
+    List<ByteBuffer> keep = new ArrayList<>();
+    try (MappedFile f = MappedFile.create(p, 1 << 20)) {
+      for (int round = 0; round < 50; round++) {
+        MappedView v = f.map(round, 1 << 16);
+        v.putLong(0, 0x0123456789ABCDEFL);
+        ByteBuffer bb = v.asByteBuffer();
+        ByteBuffer slice = bb.slice(100, 1000);
+        keep.add(slice);
+        v.close();
+        // Read, write and bulk-copy the stale buffers: inert memory, never the file.
+        long sum = 0;
+        for (ByteBuffer b : keep) {
+          b.put(0, (byte) 7);
+          sum += b.get(0) + b.getLong(8);
+        }
+        if (bb.getLong(0) != 0) {
+          throw new AssertionError("stale buffer still sees the file");
+        }
+        bb.putLong(0, 42);
+        if (sum < 0) {
+          throw new AssertionError();
+        }
+        System.gc(); // let cleaners free some inert ranges while others are still used
+      }
+      try (MappedView v = f.map()) {
+        byte[] b = new byte[8];
+        v.get(0, b);
+        if (b[0] == 7 || b[0] == 42) {
+          throw new AssertionError("a stale buffer wrote through to the file");
+        }
+      }
+    }
+    System.out.println("OK stale " + keep.size());
+  }
+
+  private static void truncate(Path p) throws Exception {
+    int size = 1 << 20;
+    try (MappedFile f = MappedFile.create(p, size);
+        MappedView v = f.map()) {
+      v.putLong(size - 8, 99);
+      ByteBuffer bb = v.asByteBuffer();
+      try (RandomAccessFile raf = new RandomAccessFile(p.toFile(), "rw")) {
+        raf.setLength(4096); // someone else shrinks the file under the view
+      }
+      byte[] dst = new byte[4096];
+      try {
+        v.get(size - 8192, dst, 0, dst.length);
+        System.out.println("FAIL no fault");
+      } catch (FaultException e) {
+        System.out.println("OK fault " + e.getMessage());
+        if (e instanceof java.io.UncheckedIOException && e.getCause() instanceof IOException) {
+          System.out.println("OK fault-is-unchecked-io");
+        }
+      }
+      try {
+        v.put(size - 8192, dst, 0, dst.length);
+        System.out.println("FAIL no fault on put");
+      } catch (FaultException e) {
+        System.out.println("OK fault-put");
+      }
+      // The part still backed by the file keeps working.
+      v.get(0, dst, 0, 4096);
+      try {
+        byte b = bb.get(size - 100);
+        System.out.println("FAIL direct read returned " + b);
+      } catch (InternalError e) {
+        System.out.println("OK internal-error " + e.getMessage());
+      }
+      try {
+        long x = v.getLong(size - 8);
+        System.out.println("FAIL typed read returned " + x);
+      } catch (InternalError e) {
+        System.out.println("OK typed-internal-error");
+      }
+      // Still alive and the JVM still handles its own signals (GC, safepoints).
+      System.gc();
+      TimeUnit.MILLISECONDS.sleep(10);
+      System.out.println("OK alive " + Files.size(p));
+    }
+  }
+}

@@ -1,0 +1,170 @@
+package org.mmapkit.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.mmapkit.FileRangeLock;
+import org.mmapkit.MappedFile;
+import org.mmapkit.MappedView;
+
+/** Scenarios with a second JVM (ProcessBuilder, same packaged jar on the classpath). */
+class ChildProcessTest {
+  @TempDir Path dir;
+
+  @Test
+  void shared_memory_is_shared_with_another_jvm() throws Exception {
+    String name = MappedFileTest.shmName("child");
+    try (MappedFile f = MappedFile.createSharedMemory(name, 4096);
+        MappedView v = f.map()) {
+      v.putLong(0, 123456789L);
+      String out = Jvm.run("shm-read", name);
+      assertTrue(out.contains("OK read 123456789"), out);
+      assertEquals(123456790L, v.getLong(8)); // the child's write is visible here
+    } finally {
+      MappedFile.unlinkSharedMemory(name);
+    }
+  }
+
+  @Test
+  void a_lock_held_here_is_seen_by_another_jvm() throws Exception {
+    Path p = dir.resolve("lock.bin");
+    try (MappedFile f = MappedFile.create(p, 4096)) {
+      String out;
+      try (FileRangeLock l = f.lock(0, 100, false)) {
+        out = Jvm.run("lock-try", p.toString());
+        assertTrue(out.contains("OK held"), out);
+        assertTrue(out.contains("OK other-free"), out);
+      }
+      out = Jvm.run("lock-try", p.toString());
+      assertTrue(out.contains("OK free"), out);
+    }
+  }
+
+  @Test
+  void a_blocking_lock_in_another_jvm_waits_for_the_release() throws Exception {
+    Path p = dir.resolve("lockwait.bin");
+    try (MappedFile f = MappedFile.create(p, 4096)) {
+      FileRangeLock l = f.lock(0, 100, false);
+      Process child = Jvm.start("lock-wait", p.toString());
+      BufferedReader r =
+          new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+      assertEquals("READY", r.readLine());
+      Thread.sleep(300);
+      assertTrue(child.isAlive(), "the child did not wait for the lock");
+      l.close();
+      String line = r.readLine();
+      assertTrue(child.waitFor(60, TimeUnit.SECONDS));
+      assertEquals(0, child.exitValue());
+      assertTrue(line != null && line.startsWith("OK got-after-ms"), line);
+      long waited = Long.parseLong(line.substring("OK got-after-ms ".length()));
+      assertTrue(waited >= 100, "waited only " + waited + " ms"); // we held it 300 ms
+    }
+  }
+
+  @Test
+  void stale_buffers_after_close_never_crash_nor_touch_the_file() throws Exception {
+    String out = Jvm.run("stale-buffer", dir.resolve("stale.bin").toString());
+    assertTrue(out.contains("OK stale 50"), out);
+  }
+
+  @Test
+  void truncated_file_faults_are_exceptions_and_the_jvm_survives() throws Exception {
+    String out = Jvm.run("truncate", dir.resolve("trunc.bin").toString());
+    assertFalse(out.contains("FAIL"), out);
+    assertTrue(out.contains("OK fault "), out);
+    assertTrue(out.contains("OK fault-put"), out);
+    assertTrue(out.contains("OK fault-is-unchecked-io"), out);
+    assertTrue(out.contains("read"), out); // the operation is named
+    assertTrue(out.contains("OK internal-error"), out); // the JVM's own SIGBUS handling still works
+    assertTrue(out.contains("OK typed-internal-error"), out);
+    assertTrue(out.contains("OK alive 4096"), out);
+  }
+
+  @Test
+  void faults_are_handled_with_the_jvm_signal_chaining_library_too() throws Exception {
+    // libjsig (LD_PRELOAD) keeps the JVM's handlers installed and chains to ours.
+    Path jsig = Path.of(System.getProperty("java.home"), "lib", "libjsig.so");
+    Assumptions.assumeTrue(Files.exists(jsig), "no libjsig.so in this JDK");
+    ProcessBuilder pb = Jvm.builder(List.of(), "truncate", dir.resolve("jsig.bin").toString());
+    pb.environment().put("LD_PRELOAD", jsig.toString());
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+    assertEquals(0, p.exitValue(), out);
+    assertFalse(out.contains("FAIL"), out);
+    assertTrue(out.contains("OK fault "), out);
+    assertTrue(out.contains("OK internal-error"), out);
+    assertTrue(out.contains("OK alive 4096"), out);
+  }
+
+  @Test
+  void the_jar_loads_its_own_library_with_nothing_else_configured() throws Exception {
+    Path tmp = dir.resolve("tmp");
+    Files.createDirectories(tmp);
+    String out = Jvm.run(List.of("-Djava.io.tmpdir=" + tmp), "load");
+    assertTrue(out.contains("OK loaded 42"), out);
+    // Extracted into a private directory under java.io.tmpdir, deleted once loaded.
+    assertTrue(out.contains("LIB " + tmp + "/mmapkit-"), out);
+    assertTrue(out.contains("(deleted)"), out);
+    try (Stream<Path> s = Files.list(tmp)) {
+      assertEquals(0, s.count(), "extracted library left behind");
+    }
+  }
+
+  /** Copies the jar's native library to dir (as a user or a distribution would install it). */
+  private Path extractLibrary(Path into) throws Exception {
+    Files.createDirectories(into);
+    Path lib = into.resolve("libmmapkit_jni.so");
+    try (InputStream in =
+        MappedFile.class.getResourceAsStream(
+            "/org/mmapkit/native/linux-x86_64/libmmapkit_jni.so")) {
+      assertNotNull(in, "the jar has no linux-x86_64 library");
+      Files.copy(in, lib);
+    }
+    return lib;
+  }
+
+  @Test
+  void an_explicit_library_path_is_used_first() throws Exception {
+    Path lib = extractLibrary(dir.resolve("explicit"));
+    String out = Jvm.run(List.of("-Dmmapkit.library.path=" + lib), "load");
+    assertTrue(out.contains("OK loaded 42"), out);
+    assertTrue(out.contains("LIB " + lib), out);
+  }
+
+  @Test
+  void java_library_path_is_tried_before_extraction() throws Exception {
+    Path lib = extractLibrary(dir.resolve("libpath"));
+    String out = Jvm.run(List.of("-Djava.library.path=" + lib.getParent()), "load");
+    assertTrue(out.contains("OK loaded 42"), out);
+    assertTrue(out.contains("LIB " + lib), out);
+  }
+
+  @Test
+  void a_bad_explicit_library_path_fails_with_a_message_saying_what_to_do() throws Exception {
+    Process p =
+        Jvm.builder(List.of("-Dmmapkit.library.path=/nonexistent/libmmapkit_jni.so"), "load")
+            .start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+    assertTrue(p.exitValue() != 0, out);
+    assertTrue(out.contains("UnsatisfiedLinkError"), out);
+    assertTrue(out.contains("mmapkit.library.path=/nonexistent/libmmapkit_jni.so"), out);
+    assertTrue(out.contains("unset it"), out);
+  }
+}
