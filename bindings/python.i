@@ -1,0 +1,1501 @@
+/*
+ * bindings/python.i: the Python extension module mmapkit._core (SWIG, -builtin).
+ *
+ * Build: swig -python -builtin -interface _core -Icore/include -Ibindings
+ *
+ * Layout
+ * - The raw C API (from mmapkit.i) with typemaps for the out-parameters
+ *   (mmk_file **, mmk_view **, int64_t *, uint32_t *, uint64_t *) and for
+ *   buffers ((void *dst, size_t n), (const void *src, size_t n)).
+ * - Two small handle types the Python layer builds on:
+ *     File: owns an mmk_file; close is deferred while a blocking call
+ *           (a waiting lock) runs without the GIL in another thread.
+ *     View: owns an mmk_view; its hot paths are C slots (len, indexing,
+ *           slicing, slice assignment, buffer protocol) and C methods
+ *           (the file-like read/readline/read_byte/write/write_byte/seek/
+ *           tell and find/rfind of mmap.mmap), so that v[o:o+8] costs
+ *           about what mmap.mmap's does. Every byte goes through the
+ *           core's fault-safe copies, so a truncated file raises
+ *           FaultError instead of killing the interpreter. mmapkit.View and
+ *           mmapkit.mmap are Python subclasses that inherit the slots.
+ * - ONE error translation point: mmkpy_raise() turns a status code plus
+ *   the thread's last-error detail into the Python exception; the single
+ *   %exception below calls it for every wrapped call, the slot functions
+ *   call it directly (they are not SWIG wrappers).
+ *
+ * The GIL is released around msync, populate, mlock, blocking locks,
+ * futex waits and copies of 256 KiB or more. While it is released the
+ * object counts an in-flight operation: close() is then deferred to the
+ * end of that operation and resize() is refused, so no call ever uses a
+ * freed core handle.
+ */
+%module(package="mmapkit") _core
+
+%begin %{
+#define PY_SSIZE_T_CLEAN
+%}
+
+%{
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "mmapkit.h"
+
+/* Copies at least this long run without the GIL. */
+#define MMKPY_NOGIL_COPY ((Py_ssize_t)256 * 1024)
+/* Window for strided slices, searches and moves. */
+#define MMKPY_CHUNK ((Py_ssize_t)64 * 1024)
+
+static PyObject *mmkpy_FaultError = NULL;
+
+/* ---------------------------------------------------------------------
+ * The error translation point.
+ *
+ * `where` names the failing wrapper ("new_View", "View_read_into", ...,
+ * or a slot name); it picks the exception where the code alone is
+ * ambiguous: MMK_ERANGE is a ValueError when mapping or resizing (the
+ * file is too short) and an IndexError when accessing; MMK_EIO is
+ * mmapkit.FaultError when touching mapped memory and a plain OSError(EIO)
+ * otherwise (an msync I/O error is not a fault).
+ * ------------------------------------------------------------------- */
+static int mmkpy_where_is(const char *where, const char *const *names)
+{
+  for (; *names; names++)
+    if (strcmp(where, *names) == 0)
+      return 1;
+  return 0;
+}
+
+static const char *const mmkpy_map_ops[] = {
+  "new_View", "View_resize", "mmk_map", "mmk_map_reserve", "mmk_view_resize",
+  NULL
+};
+static const char *const mmkpy_access_ops[] = {
+  "getitem", "setitem", "View_read_into", "View_write_from", "View_find",
+  "View_move", "View_atomic_load", "View_atomic_store", "View_atomic_add",
+  "View_atomic_cas", "View_wait", "View_wake", "mmk_view_read",
+  "mmk_view_write", "mmk_atomic_load_u32", "mmk_atomic_load_u64",
+  "mmk_atomic_store_u32", "mmk_atomic_store_u64", "mmk_atomic_fetch_add_u32",
+  "mmk_atomic_fetch_add_u64", "mmk_atomic_cas_u32", "mmk_atomic_cas_u64",
+  "mmk_wait_u32", "mmk_wake", NULL
+};
+
+static void mmkpy_raise(int code, const char *where)
+{
+  const char *op = "", *path = "", *message = NULL;
+  int sys_errno = 0;
+  PyObject *exc_type, *args, *filename, *text;
+  char reason[512];
+
+  if (mmk_last_error_code() == code) {
+    op = mmk_last_error_op();
+    path = mmk_last_error_path();
+    message = mmk_last_error_message();
+    sys_errno = mmk_last_error_errno();
+  }
+  if (!op) op = "";
+  if (!path) path = "";
+  if (!message || !*message) message = mmk_strerror(code);
+
+  switch (code) {
+  case MMK_EINVAL:
+  case MMK_ECLOSED:
+    PyErr_SetString(PyExc_ValueError, message);
+    return;
+  case MMK_ERANGE:
+    PyErr_SetString(mmkpy_where_is(where, mmkpy_map_ops) ? PyExc_ValueError
+                                                          : PyExc_IndexError,
+                    message);
+    return;
+  case MMK_EBUSY:
+    PyErr_SetString(PyExc_BufferError, message);
+    return;
+  default:
+    break;
+  }
+
+  /* An OSError: errno, strerror, filename. Python's OSError constructor
+   * picks the subclass from errno (FileNotFoundError, PermissionError,
+   * FileExistsError, IsADirectoryError, BlockingIOError, TimeoutError...). */
+  if (sys_errno <= 0)
+    sys_errno = (code < 0 && code > -3000) ? -code : EIO;
+  if (code == MMK_EIO && mmkpy_where_is(where, mmkpy_access_ops)) {
+    exc_type = mmkpy_FaultError;
+    sys_errno = EIO;
+    PyOS_snprintf(reason, sizeof reason,
+                  "fault while accessing mapped memory (%s)", message);
+  } else {
+    exc_type = PyExc_OSError;
+    if (*op)
+      PyOS_snprintf(reason, sizeof reason, "%s [%s]", strerror(sys_errno),
+                    op);
+    else
+      PyOS_snprintf(reason, sizeof reason, "%s", strerror(sys_errno));
+  }
+  text = PyUnicode_DecodeLocale(reason, "surrogateescape");
+  if (!text)
+    return;
+  if (*path) {
+    filename = PyUnicode_DecodeFSDefault(path);
+    if (!filename) {
+      Py_DECREF(text);
+      return;
+    }
+    args = Py_BuildValue("(iNN)", sys_errno, text, filename);
+  } else {
+    args = Py_BuildValue("(iN)", sys_errno, text);
+  }
+  if (!args)
+    return;
+  PyErr_SetObject(exc_type, args);
+  Py_DECREF(args);
+}
+
+/* ---------------------------------------------------------------------
+ * File handle
+ * ------------------------------------------------------------------- */
+typedef struct mmkpy_file {
+  mmk_file *f;
+  int inflight;   /* calls running without the GIL */
+  int closing;    /* close() asked while inflight > 0 */
+  int kind;       /* MMK_KIND_*, kept for after close */
+  PyObject *name; /* path / shm name / "", kept for after close */
+} mmkpy_file;
+
+enum { MMKPY_KIND_PATH = 0, MMKPY_KIND_SHM = 1, MMKPY_KIND_ANON = 2,
+       MMKPY_KIND_FD = 3 };
+
+static int mmkpy_file_ok(mmkpy_file *pf)
+{
+  if (!pf || !pf->f || pf->closing) {
+    PyErr_SetString(PyExc_ValueError, "I/O operation on closed file");
+    return 0;
+  }
+  return 1;
+}
+
+static void mmkpy_file_done(mmkpy_file *pf)
+{
+  if (--pf->inflight == 0 && pf->closing && pf->f) {
+    mmk_file_close(pf->f);
+    pf->f = NULL;
+  }
+}
+
+static int mmkpy_file_open_kind(int kind, const char *s, int mode,
+                                unsigned flags, int64_t size, int fd,
+                                mmk_file **f)
+{
+  switch (kind) {
+  case MMKPY_KIND_PATH: return mmk_file_open(s, mode, flags, size, f);
+  case MMKPY_KIND_SHM: return mmk_shm_open(s, mode, flags, size, f);
+  case MMKPY_KIND_ANON: return mmk_anon_create(size, f);
+  default: return mmk_file_from_fd(fd, mode, f);
+  }
+}
+
+/* A NUL-free C string from str or bytes (paths come fsencoded). */
+static const char *mmkpy_cstr(PyObject *o, const char *what)
+{
+  const char *s;
+  Py_ssize_t n;
+  if (PyBytes_Check(o)) {
+    if (PyBytes_AsStringAndSize(o, (char **)&s, &n) < 0)
+      return NULL;
+  } else if (PyUnicode_Check(o)) {
+    s = PyUnicode_AsUTF8AndSize(o, &n);
+    if (!s)
+      return NULL;
+  } else {
+    PyErr_Format(PyExc_TypeError, "%s must be str or bytes, not %.100s",
+                 what, Py_TYPE(o)->tp_name);
+    return NULL;
+  }
+  if ((size_t)n != strlen(s)) {
+    PyErr_SetString(PyExc_ValueError, "embedded null byte");
+    return NULL;
+  }
+  return s;
+}
+
+/* ---------------------------------------------------------------------
+ * View handle
+ * ------------------------------------------------------------------- */
+typedef struct mmkpy_view {
+  mmk_view *v;
+  char *data;           /* mmk_view_data, refreshed after a resize */
+  Py_ssize_t size;      /* mmk_view_size, refreshed after a resize */
+  int writable;
+  int compat;           /* 1: messages of the standard library's mmap */
+  Py_ssize_t exports;   /* live Py_buffers (each holds a core lease) */
+  int inflight;         /* calls running without the GIL */
+  int closing;          /* close() asked while inflight > 0 */
+  Py_ssize_t pos;       /* file-like position (read/write/seek/tell) */
+} mmkpy_view;
+
+static const char *mmkpy_closed_msg(const mmkpy_view *pv)
+{
+  return pv && pv->compat ? "mmap closed or invalid"
+                          : "I/O operation on closed view";
+}
+
+/* The view behind a View object, or NULL with ValueError if closed. */
+static mmkpy_view *mmkpy_view_ok(mmkpy_view *pv)
+{
+  if (!pv || !pv->v || pv->closing) {
+    PyErr_SetString(PyExc_ValueError, mmkpy_closed_msg(pv));
+    return NULL;
+  }
+  return pv;
+}
+
+#define MMKPY_SELF_VIEW(self) ((mmkpy_view *)((SwigPyObject *)(self))->ptr)
+
+static void mmkpy_view_refresh(mmkpy_view *pv)
+{
+  pv->data = (char *)mmk_view_data(pv->v);
+  pv->size = (Py_ssize_t)mmk_view_size(pv->v);
+  pv->writable = mmk_view_writable(pv->v);
+}
+
+static void mmkpy_view_done(mmkpy_view *pv)
+{
+  if (--pv->inflight == 0 && pv->closing && pv->v) {
+    /* No exports can exist: close() refused them and getbuffer refuses
+     * once closing. close_inert never fails. */
+    mmk_view_close_inert(pv->v);
+    pv->v = NULL;
+  }
+}
+
+/* Fault-safe copies; large ones run without the GIL. Raise on failure. */
+static int mmkpy_read(mmkpy_view *pv, int64_t off, void *dst, Py_ssize_t n,
+                      const char *where)
+{
+  int rc;
+  if (n < MMKPY_NOGIL_COPY) {
+    rc = mmk_view_read(pv->v, off, dst, (size_t)n);
+  } else {
+    mmk_view *v = pv->v;
+    pv->inflight++;
+    Py_BEGIN_ALLOW_THREADS
+    rc = mmk_view_read(v, off, dst, (size_t)n);
+    Py_END_ALLOW_THREADS
+    if (rc < 0)
+      mmkpy_raise(rc, where);
+    mmkpy_view_done(pv);
+    return rc < 0 ? -1 : 0;
+  }
+  if (rc < 0) {
+    mmkpy_raise(rc, where);
+    return -1;
+  }
+  return 0;
+}
+
+static int mmkpy_write(mmkpy_view *pv, int64_t off, const void *src,
+                       Py_ssize_t n, const char *where)
+{
+  int rc;
+  void *tmp = NULL;
+  /* A source inside this very mapping (a memoryview of the view) may
+   * overlap the destination: copy it out first. */
+  if (n > 0 && pv->data && (const char *)src < pv->data + pv->size &&
+      (const char *)src + n > pv->data) {
+    tmp = PyMem_Malloc((size_t)n);
+    if (!tmp) {
+      PyErr_NoMemory();
+      return -1;
+    }
+    if (mmkpy_read(pv, (const char *)src - pv->data, tmp, n, where) < 0) {
+      PyMem_Free(tmp);
+      return -1;
+    }
+    src = tmp;
+    if (!mmkpy_view_ok(pv)) { /* closed while the GIL was released */
+      PyMem_Free(tmp);
+      return -1;
+    }
+  }
+  if (n < MMKPY_NOGIL_COPY) {
+    rc = mmk_view_write(pv->v, off, src, (size_t)n);
+    if (rc < 0)
+      mmkpy_raise(rc, where);
+  } else {
+    mmk_view *v = pv->v;
+    pv->inflight++;
+    Py_BEGIN_ALLOW_THREADS
+    rc = mmk_view_write(v, off, src, (size_t)n);
+    Py_END_ALLOW_THREADS
+    if (rc < 0)
+      mmkpy_raise(rc, where);
+    mmkpy_view_done(pv);
+  }
+  PyMem_Free(tmp);
+  return rc < 0 ? -1 : 0;
+}
+
+/* ---- slots: len(), v[i], v[a:b:c], v[...] = x, buffer protocol ---- */
+
+static Py_ssize_t mmkpy_view_length(PyObject *self)
+{
+  mmkpy_view *pv = mmkpy_view_ok(MMKPY_SELF_VIEW(self));
+  return pv ? pv->size : -1;
+}
+
+static PyObject *mmkpy_view_item_at(mmkpy_view *pv, Py_ssize_t i)
+{
+  unsigned char b;
+  if (i < 0 || i >= pv->size) {
+    PyErr_SetString(PyExc_IndexError, pv->compat ? "mmap index out of range"
+                                                 : "view index out of range");
+    return NULL;
+  }
+  if (mmkpy_read(pv, i, &b, 1, "getitem") < 0)
+    return NULL;
+  return PyLong_FromLong(b);
+}
+
+static PyObject *mmkpy_view_item(PyObject *self, Py_ssize_t i)
+{
+  mmkpy_view *pv = mmkpy_view_ok(MMKPY_SELF_VIEW(self));
+  if (!pv)
+    return NULL;
+  /* sq_item gets i already adjusted by len() for negative indices. */
+  return mmkpy_view_item_at(pv, i);
+}
+
+/* Strided gather through a bounded window of fault-safe reads. */
+static int mmkpy_gather(mmkpy_view *pv, char *out, Py_ssize_t start,
+                        Py_ssize_t step, Py_ssize_t n)
+{
+  unsigned char *win;
+  Py_ssize_t lo = 0, hi = 0, k, want;
+  Py_ssize_t astep = step < 0 ? -step : step;
+  want = astep > 256 ? 1 : MMKPY_CHUNK;
+  win = PyMem_Malloc((size_t)want);
+  if (!win) {
+    PyErr_NoMemory();
+    return -1;
+  }
+  for (k = 0; k < n; k++) {
+    Py_ssize_t idx = start + k * step;
+    if (idx < lo || idx >= hi) {
+      if (step > 0) {
+        lo = idx;
+        hi = pv->size - lo < want ? pv->size : lo + want;
+      } else {
+        hi = idx + 1;
+        lo = hi < want ? 0 : hi - want;
+      }
+      if (mmkpy_read(pv, lo, win, hi - lo, "getitem") < 0) {
+        PyMem_Free(win);
+        return -1;
+      }
+    }
+    out[k] = (char)win[idx - lo];
+  }
+  PyMem_Free(win);
+  return 0;
+}
+
+static PyObject *mmkpy_view_subscript(PyObject *self, PyObject *item)
+{
+  mmkpy_view *pv = mmkpy_view_ok(MMKPY_SELF_VIEW(self));
+  if (!pv)
+    return NULL;
+  if (PySlice_Check(item)) {
+    Py_ssize_t start, stop, step, n;
+    PyObject *res;
+    if (PySlice_Unpack(item, &start, &stop, &step) < 0)
+      return NULL;
+    n = PySlice_AdjustIndices(pv->size, &start, &stop, step);
+    res = PyBytes_FromStringAndSize(NULL, n);
+    if (!res || n == 0)
+      return res;
+    if (step == 1 ? mmkpy_read(pv, start, PyBytes_AS_STRING(res), n,
+                               "getitem")
+                  : mmkpy_gather(pv, PyBytes_AS_STRING(res), start, step, n)) {
+      Py_DECREF(res);
+      return NULL;
+    }
+    return res;
+  }
+  if (PyIndex_Check(item)) {
+    Py_ssize_t i = PyNumber_AsSsize_t(item, PyExc_IndexError);
+    if (i == -1 && PyErr_Occurred())
+      return NULL;
+    if (i < 0)
+      i += pv->size;
+    return mmkpy_view_item_at(pv, i);
+  }
+  PyErr_SetString(PyExc_TypeError, pv->compat
+                                       ? "mmap indices must be integers"
+                                       : "view indices must be integers or slices");
+  return NULL;
+}
+
+static int mmkpy_view_ass_subscript(PyObject *self, PyObject *item,
+                                    PyObject *value)
+{
+  mmkpy_view *pv = mmkpy_view_ok(MMKPY_SELF_VIEW(self));
+  if (!pv)
+    return -1;
+  if (!pv->writable) {
+    PyErr_SetString(PyExc_TypeError,
+                    pv->compat ? "mmap can't modify a readonly memory map."
+                               : "cannot modify a read-only view");
+    return -1;
+  }
+  if (PySlice_Check(item)) {
+    Py_ssize_t start, stop, step, n, k;
+    Py_buffer buf;
+    int rc = 0;
+    if (PySlice_Unpack(item, &start, &stop, &step) < 0)
+      return -1;
+    n = PySlice_AdjustIndices(pv->size, &start, &stop, step);
+    if (value == NULL) {
+      PyErr_SetString(PyExc_TypeError,
+                      pv->compat ? "mmap object doesn't support slice deletion"
+                                 : "view doesn't support slice deletion");
+      return -1;
+    }
+    if (PyObject_GetBuffer(value, &buf, PyBUF_SIMPLE) < 0)
+      return -1;
+    if (buf.len != n) {
+      PyErr_SetString(PyExc_IndexError,
+                      pv->compat ? "mmap slice assignment is wrong size"
+                                 : "view slice assignment is wrong size");
+      PyBuffer_Release(&buf);
+      return -1;
+    }
+    if (step == 1) {
+      rc = mmkpy_write(pv, start, buf.buf, n, "setitem");
+    } else {
+      /* Byte by byte: a read-modify-write of a window would overwrite the
+       * bytes in between, which other processes may be changing. */
+      for (k = 0; k < n && rc == 0; k++)
+        rc = mmkpy_write(pv, start + k * step, (const char *)buf.buf + k, 1,
+                         "setitem");
+    }
+    PyBuffer_Release(&buf);
+    return rc;
+  }
+  if (PyIndex_Check(item)) {
+    Py_ssize_t i = PyNumber_AsSsize_t(item, PyExc_IndexError);
+    long b;
+    unsigned char c;
+    if (i == -1 && PyErr_Occurred())
+      return -1;
+    if (i < 0)
+      i += pv->size;
+    if (i < 0 || i >= pv->size) {
+      PyErr_SetString(PyExc_IndexError, pv->compat ? "mmap index out of range"
+                                                   : "view index out of range");
+      return -1;
+    }
+    if (value == NULL) {
+      PyErr_SetString(PyExc_TypeError,
+                      pv->compat ? "mmap object doesn't support item deletion"
+                                 : "view doesn't support item deletion");
+      return -1;
+    }
+    if (!PyIndex_Check(value)) {
+      PyErr_SetString(PyExc_TypeError, pv->compat
+                                           ? "mmap item value must be an int"
+                                           : "view item value must be an int");
+      return -1;
+    }
+    b = PyLong_AsLong(value);
+    if (b == -1 && PyErr_Occurred())
+      return -1;
+    if (b < 0 || b > 255) {
+      PyErr_SetString(PyExc_ValueError,
+                      pv->compat ? "mmap item value must be in range(0, 256)"
+                                 : "byte must be in range(0, 256)");
+      return -1;
+    }
+    c = (unsigned char)b;
+    return mmkpy_write(pv, i, &c, 1, "setitem");
+  }
+  PyErr_SetString(PyExc_TypeError, pv->compat
+                                       ? "mmap indices must be integer"
+                                       : "view indices must be integers or slices");
+  return -1;
+}
+
+static int mmkpy_view_ass_item(PyObject *self, Py_ssize_t i, PyObject *value)
+{
+  PyObject *key = PyLong_FromSsize_t(i);
+  int rc;
+  if (!key)
+    return -1;
+  rc = mmkpy_view_ass_subscript(self, key, value);
+  Py_DECREF(key);
+  return rc;
+}
+
+/* Buffer protocol: each export holds one core lease, so the core refuses
+ * to unmap (MMK_EBUSY) while a memoryview, numpy array or similar is
+ * alive; close() reports that as BufferError. */
+static int mmkpy_view_getbuffer(PyObject *self, Py_buffer *view, int flags)
+{
+  mmkpy_view *pv = mmkpy_view_ok(MMKPY_SELF_VIEW(self));
+  int rc;
+  if (!pv) {
+    view->obj = NULL;
+    return -1;
+  }
+  if ((flags & PyBUF_WRITABLE) && !pv->writable) {
+    PyErr_SetString(PyExc_BufferError, pv->compat ? "Object is not writable."
+                                                  : "view is read-only");
+    view->obj = NULL;
+    return -1;
+  }
+  rc = mmk_view_lease(pv->v);
+  if (rc < 0) {
+    mmkpy_raise(rc, "getbuffer");
+    view->obj = NULL;
+    return -1;
+  }
+  if (PyBuffer_FillInfo(view, self, pv->data, pv->size, !pv->writable,
+                        flags) < 0) {
+    mmk_view_release(pv->v);
+    return -1;
+  }
+  pv->exports++;
+  return 0;
+}
+
+static void mmkpy_view_releasebuffer(PyObject *self, Py_buffer *view)
+{
+  mmkpy_view *pv = MMKPY_SELF_VIEW(self);
+  (void)view;
+  if (pv && pv->v) {
+    pv->exports--;
+    mmk_view_release(pv->v);
+  }
+}
+
+/* ---- atomics helpers ---- */
+static int mmkpy_word(PyObject *o, int size, uint64_t *out)
+{
+  /* Accepts [-2**(bits-1), 2**bits): negative values wrap, as C does. */
+  int overflow = 0;
+  long long s;
+  if (!PyLong_Check(o)) {
+    PyErr_Format(PyExc_TypeError, "an integer is required, not %.100s",
+                 Py_TYPE(o)->tp_name);
+    return -1;
+  }
+  s = PyLong_AsLongLongAndOverflow(o, &overflow);
+  if (overflow == 0) {
+    if (s == -1 && PyErr_Occurred())
+      return -1;
+    if (size == 4 && (s < INT32_MIN || s > (long long)UINT32_MAX))
+      goto range;
+    *out = (uint64_t)s;
+    if (size == 4)
+      *out &= 0xffffffffu;
+    return 0;
+  }
+  if (overflow > 0 && size == 8) {
+    unsigned long long u = PyLong_AsUnsignedLongLong(o);
+    if (u == (unsigned long long)-1 && PyErr_Occurred())
+      goto range;
+    *out = u;
+    return 0;
+  }
+range:
+  PyErr_Clear();
+  PyErr_Format(PyExc_OverflowError, "value does not fit in %d bytes", size);
+  return -1;
+}
+
+static int mmkpy_size_ok(int size)
+{
+  if (size != 4 && size != 8) {
+    PyErr_SetString(PyExc_ValueError, "size must be 4 or 8");
+    return 0;
+  }
+  return 1;
+}
+
+static int mmkpy_find(mmkpy_view *pv, const char *nd, Py_ssize_t nn,
+                      Py_ssize_t start, Py_ssize_t end, int reverse,
+                      Py_ssize_t *found);
+
+/* Py_ssize_t from an int-like object, as the "n" format converts it. */
+static int mmkpy_ssize(PyObject *o, Py_ssize_t *out)
+{
+  Py_ssize_t v = PyNumber_AsSsize_t(o, PyExc_OverflowError);
+  if (v == -1 && PyErr_Occurred())
+    return -1;
+  *out = v;
+  return 0;
+}
+
+/* start/end of find(): omitted (NULL) gives the default; negative counts
+ * from the end; both are clamped to [0, size] (slice rules). */
+static int mmkpy_find_bound(PyObject *o, Py_ssize_t dflt, Py_ssize_t size,
+                            Py_ssize_t *out)
+{
+  Py_ssize_t v;
+  if (!o) {
+    *out = dflt;
+    return 0;
+  }
+  if (mmkpy_ssize(o, &v) < 0)
+    return -1;
+  if (v < 0) {
+    v += size;
+    if (v < 0)
+      v = 0;
+  } else if (v > size) {
+    v = size;
+  }
+  *out = v;
+  return 0;
+}
+
+static PyObject *mmkpy_find_method(mmkpy_view *pv, PyObject *sub,
+                                   PyObject *start, PyObject *end, int reverse)
+{
+  Py_buffer nb;
+  Py_ssize_t s, e, found = -1;
+  int rc;
+  if (!mmkpy_view_ok(pv))
+    return NULL;
+  if (PyObject_GetBuffer(sub, &nb, PyBUF_SIMPLE) < 0)
+    return NULL;
+  if (mmkpy_find_bound(start, pv->pos, pv->size, &s) < 0 ||
+      mmkpy_find_bound(end, pv->size, pv->size, &e) < 0) {
+    PyBuffer_Release(&nb);
+    return NULL;
+  }
+  rc = mmkpy_find(pv, nb.buf, nb.len, s, e, reverse, &found);
+  PyBuffer_Release(&nb);
+  return rc < 0 ? NULL : PyLong_FromSsize_t(found);
+}
+
+static int mmkpy_writable_ok(mmkpy_view *pv)
+{
+  if (!pv->writable) {
+    PyErr_SetString(PyExc_TypeError,
+                    pv->compat ? "mmap can't modify a readonly memory map."
+                               : "cannot modify a read-only view");
+    return 0;
+  }
+  return 1;
+}
+
+/* tp_new of File and View: an object whose __init__ has not run (yet)
+ * carries its SWIG type and a NULL handle, so every method reports "closed"
+ * instead of SWIG dereferencing a missing type. */
+static PyObject *mmkpy_tp_new_common(PyTypeObject *t, swig_type_info *ty)
+{
+  PyObject *o = PyType_GenericNew(t, NULL, NULL);
+  if (o) {
+    ((SwigPyObject *)o)->ty = ty;
+    ((SwigPyObject *)o)->own = 0;
+  }
+  return o;
+}
+
+/* memmem backwards: last occurrence of needle in hay, or NULL. */
+static const char *mmkpy_rmemmem(const char *hay, size_t hn, const char *nd,
+                                 size_t nn)
+{
+  const char *p;
+  if (nn > hn)
+    return NULL;
+  for (p = hay + (hn - nn);; p--) {
+    if (memcmp(p, nd, nn) == 0)
+      return p;
+    if (p == hay)
+      return NULL;
+  }
+}
+%}
+
+/* ---------------------------------------------------------------------
+ * The one %exception: every wrapped call clears the thread's detail, runs
+ * and, if the core recorded a failure (or a helper raised already),
+ * becomes a Python exception through mmkpy_raise.
+ * ------------------------------------------------------------------- */
+%exception {
+  mmk_clear_error();
+  $action
+  if (PyErr_Occurred())
+    SWIG_fail;
+  if (mmk_last_error_code() != 0) {
+    mmkpy_raise(mmk_last_error_code(), "$symname");
+    SWIG_fail;
+  }
+}
+/* Pure getters: they never fail and must stay cheap. */
+%noexception mmk_version;
+%noexception mmk_strerror;
+%noexception mmk_err_name;
+%noexception mmk_last_error_code;
+%noexception mmk_last_error_errno;
+%noexception mmk_last_error_op;
+%noexception mmk_last_error_path;
+%noexception mmk_last_error_message;
+%noexception mmk_clear_error;
+%noexception mmk_page_size;
+
+/* ---- typemaps for the raw API ---- */
+%typemap(in, numinputs=0) mmk_file **out (mmk_file *tmp = NULL) {
+  $1 = &tmp;
+}
+%typemap(argout) mmk_file **out {
+  Py_XDECREF($result);
+  $result = SWIG_NewPointerObj(SWIG_as_voidptr(*$1), $*1_descriptor, 0);
+}
+%typemap(in, numinputs=0) mmk_view **out (mmk_view *tmp = NULL) {
+  $1 = &tmp;
+}
+%typemap(argout) mmk_view **out {
+  Py_XDECREF($result);
+  $result = SWIG_NewPointerObj(SWIG_as_voidptr(*$1), $*1_descriptor, 0);
+}
+%typemap(in, numinputs=0) int64_t *OUT64 (int64_t tmp = 0) { $1 = &tmp; }
+%typemap(argout) int64_t *OUT64 {
+  Py_XDECREF($result);
+  $result = PyLong_FromLongLong((long long)*$1);
+}
+%typemap(in, numinputs=0) uint64_t *OUTU64 (uint64_t tmp = 0) { $1 = &tmp; }
+%typemap(argout) uint64_t *OUTU64 {
+  Py_XDECREF($result);
+  $result = PyLong_FromUnsignedLongLong((unsigned long long)*$1);
+}
+%typemap(in, numinputs=0) uint32_t *OUTU32 (uint32_t tmp = 0) { $1 = &tmp; }
+%typemap(argout) uint32_t *OUTU32 {
+  Py_XDECREF($result);
+  $result = PyLong_FromUnsignedLong((unsigned long)*$1);
+}
+%apply int64_t *OUT64 { int64_t *out, int64_t *resident_bytes };
+%apply uint64_t *OUTU64 { uint64_t *out, uint64_t *old, uint64_t *current };
+%apply uint32_t *OUTU32 { uint32_t *out, uint32_t *old, uint32_t *current };
+
+/* Caller buffers for the raw fault-safe copies. */
+%typemap(in) (void *dst, size_t n) (Py_buffer pybuf) {
+  pybuf.obj = NULL;
+  if (PyObject_GetBuffer($input, &pybuf, PyBUF_WRITABLE) < 0)
+    SWIG_fail;
+  $1 = pybuf.buf;
+  $2 = (size_t)pybuf.len;
+}
+%typemap(freearg) (void *dst, size_t n) {
+  if (pybuf$argnum.obj)
+    PyBuffer_Release(&pybuf$argnum);
+}
+%typemap(in) (const void *src, size_t n) (Py_buffer pybuf) {
+  pybuf.obj = NULL;
+  if (PyObject_GetBuffer($input, &pybuf, PyBUF_SIMPLE) < 0)
+    SWIG_fail;
+  $1 = pybuf.buf;
+  $2 = (size_t)pybuf.len;
+}
+%typemap(freearg) (const void *src, size_t n) {
+  if (pybuf$argnum.obj)
+    PyBuffer_Release(&pybuf$argnum);
+}
+
+/* Raw pointers are useless (and unsafe) from Python. */
+%ignore mmk_view_data;
+
+/* The enum and the function of the same name clash in SWIG's namespace. */
+%rename("mmk_file_kind_enum", %$isenum) mmk_file_kind;
+%include "mmapkit.i"
+
+/* ---------------------------------------------------------------------
+ * File: the handle type used by mmapkit.MappedFile and mmapkit.mmap.
+ * File(kind, name, mode, flags, size, fd) with kind 0 path (bytes or
+ * str), 1 shared-memory name, 2 anonymous (size), 3 descriptor (fd).
+ * ------------------------------------------------------------------- */
+%rename(File) mmkpy_file;
+typedef struct mmkpy_file {} mmkpy_file;
+
+%extend mmkpy_file {
+  mmkpy_file(int kind, PyObject *name, int mode, unsigned flags,
+             int64_t size, int fd) {
+    mmk_file *f = NULL;
+    const char *s = NULL;
+    PyObject *encoded = NULL;
+    mmkpy_file *pf;
+    int rc;
+    if (kind == MMKPY_KIND_PATH && PyUnicode_Check(name)) {
+      /* str paths use the filesystem encoding, as os.open does. */
+      encoded = PyUnicode_EncodeFSDefault(name);
+      if (!encoded)
+        return NULL;
+      name = encoded;
+    }
+    if (kind == MMKPY_KIND_PATH || kind == MMKPY_KIND_SHM) {
+      s = mmkpy_cstr(name, kind == MMKPY_KIND_PATH ? "path" : "name");
+      if (!s) {
+        Py_XDECREF(encoded);
+        return NULL;
+      }
+    }
+    if (kind < MMKPY_KIND_PATH || kind > MMKPY_KIND_FD) {
+      Py_XDECREF(encoded);
+      PyErr_SetString(PyExc_ValueError, "unknown file kind");
+      return NULL;
+    }
+    /* A size means ftruncate + fallocate, which can take a while. */
+    if (size > 0) {
+      Py_BEGIN_ALLOW_THREADS
+      rc = mmkpy_file_open_kind(kind, s, mode, flags, size, fd, &f);
+      Py_END_ALLOW_THREADS
+    } else {
+      rc = mmkpy_file_open_kind(kind, s, mode, flags, size, fd, &f);
+    }
+    Py_XDECREF(encoded);
+    if (rc < 0)
+      return NULL; /* the detail is set: %exception raises */
+    pf = (mmkpy_file *)calloc(1, sizeof *pf);
+    if (!pf) {
+      mmk_file_close(f);
+      PyErr_NoMemory();
+      return NULL;
+    }
+    pf->f = f;
+    pf->kind = mmk_file_kind(f);
+    pf->name = PyUnicode_DecodeFSDefault(mmk_file_path(f));
+    if (!pf->name) {
+      mmk_file_close(f);
+      free(pf);
+      return NULL;
+    }
+    return pf;
+  }
+  ~mmkpy_file() {
+    if ($self && $self->f)
+      mmk_file_close($self->f);
+    if ($self)
+      Py_XDECREF($self->name);
+    free($self);
+  }
+  /* Both stay available after close. */
+  PyObject *_name() {
+    if (!$self || !$self->name) return PyUnicode_FromString("");
+    Py_INCREF($self->name);
+    return $self->name;
+  }
+  int _kind() { return $self ? $self->kind : -1; }
+  /* Idempotent; deferred to the end of a blocking call in another thread. */
+  int close() {
+    int rc = 0;
+    if (!$self || !$self->f || $self->closing)
+      return 0;
+    if ($self->inflight > 0) {
+      $self->closing = 1;
+      return 0;
+    }
+    rc = mmk_file_close($self->f);
+    $self->f = NULL;
+    return rc;
+  }
+  int size(int64_t *OUT64) {
+    if (!mmkpy_file_ok($self)) return -1;
+    return mmk_file_size($self->f, OUT64);
+  }
+  int resize(int64_t new_size) {
+    int rc;
+    mmk_file *f;
+    if (!mmkpy_file_ok($self)) return -1;
+    f = $self->f;
+    $self->inflight++;
+    Py_BEGIN_ALLOW_THREADS /* ftruncate + fallocate can take a while */
+    rc = mmk_file_resize(f, new_size);
+    Py_END_ALLOW_THREADS
+    if (rc < 0)
+      mmkpy_raise(rc, "File_resize");
+    mmkpy_file_done($self);
+    return rc;
+  }
+  int lock(int64_t offset, int64_t length, int kind, int wait) {
+    int rc;
+    mmk_file *f;
+    if (!mmkpy_file_ok($self)) return -1;
+    if (!wait)
+      return mmk_file_lock($self->f, offset, length, kind, 0);
+    f = $self->f;
+    $self->inflight++;
+    Py_BEGIN_ALLOW_THREADS
+    rc = mmk_file_lock(f, offset, length, kind, 1);
+    Py_END_ALLOW_THREADS
+    mmkpy_file_done($self);
+    return rc;
+  }
+  int unlock(int64_t offset, int64_t length) {
+    if (!mmkpy_file_ok($self)) return -1;
+    return mmk_file_unlock($self->f, offset, length);
+  }
+  int mode() { if (!mmkpy_file_ok($self)) return -1; return mmk_file_mode($self->f); }
+  int kind() { if (!mmkpy_file_ok($self)) return -1; return mmk_file_kind($self->f); }
+  int fileno() { if (!mmkpy_file_ok($self)) return -1; return mmk_file_fd($self->f); }
+  PyObject *path() {
+    if (!mmkpy_file_ok($self)) return NULL;
+    return PyUnicode_DecodeFSDefault(mmk_file_path($self->f));
+  }
+  int _closed() { return !$self || !$self->f || $self->closing; }
+}
+
+/* ---------------------------------------------------------------------
+ * View: View(file, offset, length, reserve, options, compat)
+ * ------------------------------------------------------------------- */
+%rename(View) mmkpy_view;
+%feature("python:mp_length") mmkpy_view "mmkpy_view_length";
+%feature("python:sq_length") mmkpy_view "mmkpy_view_length";
+%feature("python:mp_subscript") mmkpy_view "mmkpy_view_subscript";
+%feature("python:mp_ass_subscript") mmkpy_view "mmkpy_view_ass_subscript";
+%feature("python:sq_item") mmkpy_view "mmkpy_view_item";
+%feature("python:sq_ass_item") mmkpy_view "mmkpy_view_ass_item";
+%feature("python:bf_getbuffer", functype="getbufferproc") mmkpy_view "mmkpy_view_getbuffer";
+%feature("python:bf_releasebuffer", functype="releasebufferproc") mmkpy_view "mmkpy_view_releasebuffer";
+
+typedef struct mmkpy_view {} mmkpy_view;
+
+%extend mmkpy_view {
+  mmkpy_view(mmkpy_file *file, int64_t offset, int64_t length,
+             int64_t reserve, unsigned options, int compat) {
+    mmk_view *v = NULL;
+    mmkpy_view *pv;
+    int rc;
+    if (!mmkpy_file_ok(file))
+      return NULL;
+    if ((options & MMK_MAP_POPULATE) || mmk_file_mode(file->f) == MMK_WRITE) {
+      /* Prefaulting reads the whole range, and a writable map may grow and
+       * fallocate the file: no GIL. */
+      mmk_file *f = file->f;
+      file->inflight++;
+      Py_BEGIN_ALLOW_THREADS
+      rc = mmk_map_reserve(f, offset, length, reserve, options, &v);
+      Py_END_ALLOW_THREADS
+      mmkpy_file_done(file);
+    } else {
+      rc = mmk_map_reserve(file->f, offset, length, reserve, options, &v);
+    }
+    if (rc < 0)
+      return NULL;
+    pv = (mmkpy_view *)calloc(1, sizeof *pv);
+    if (!pv) {
+      mmk_view_close(v);
+      PyErr_NoMemory();
+      return NULL;
+    }
+    pv->v = v;
+    pv->compat = compat != 0;
+    mmkpy_view_refresh(pv);
+    return pv;
+  }
+  ~mmkpy_view() {
+    /* Buffers hold a reference to the object, so none is left here. */
+    if ($self && $self->v)
+      mmk_view_close_inert($self->v);
+    free($self);
+  }
+  /* Idempotent. BufferError while exported (the view stays usable);
+   * deferred to the end of a GIL-free call running in another thread. */
+  int close() {
+    int rc;
+    if (!$self || !$self->v || $self->closing)
+      return 0;
+    if ($self->exports > 0) {
+      PyErr_SetString(PyExc_BufferError,
+                      $self->compat ? "cannot close exported pointers exist"
+                                    : "cannot close a view while buffers exported from it are alive (release memoryviews / arrays first)");
+      return -1;
+    }
+    if ($self->inflight > 0) {
+      $self->closing = 1;
+      return 0;
+    }
+    rc = mmk_view_close($self->v);
+    if (rc == 0)
+      $self->v = NULL;
+    return rc;
+  }
+  int _closed() { return !$self || !$self->v || $self->closing; }
+  /* 1 once __init__ has run (SWIG would chain a second handle, not
+   * replace the first, so the Python layer refuses a second __init__). */
+  int _initialized() { return $self != NULL; }
+  int64_t _offset() {
+    if (!mmkpy_view_ok($self)) return -1;
+    return mmk_view_offset($self->v);
+  }
+  int64_t _size() {
+    if (!mmkpy_view_ok($self)) return -1;
+    return (int64_t)$self->size;
+  }
+  int64_t _reserved() {
+    if (!mmkpy_view_ok($self)) return -1;
+    return mmk_view_reserved($self->v);
+  }
+  int _writable() {
+    if (!mmkpy_view_ok($self)) return -1;
+    return $self->writable;
+  }
+  int _mode() {
+    if (!mmkpy_view_ok($self)) return -1;
+    return mmk_view_mode($self->v);
+  }
+  int64_t _exports() { return $self && $self->v ? (int64_t)$self->exports : 0; }
+  int flush(int64_t offset, int64_t length, int how) {
+    int rc;
+    mmk_view *v;
+    if (!mmkpy_view_ok($self)) return -1;
+    v = $self->v;
+    $self->inflight++;
+    Py_BEGIN_ALLOW_THREADS
+    rc = mmk_view_flush(v, offset, length, how);
+    Py_END_ALLOW_THREADS
+    if (rc < 0)
+      mmkpy_raise(rc, "View_flush");
+    mmkpy_view_done($self);
+    return rc;
+  }
+  int advise(int64_t offset, int64_t length, int advice) {
+    if (!mmkpy_view_ok($self)) return -1;
+    return mmk_view_advise($self->v, offset, length, advice);
+  }
+  int lock_memory() {
+    int rc;
+    mmk_view *v;
+    if (!mmkpy_view_ok($self)) return -1;
+    v = $self->v;
+    $self->inflight++;
+    Py_BEGIN_ALLOW_THREADS
+    rc = mmk_view_lock_memory(v);
+    Py_END_ALLOW_THREADS
+    if (rc < 0)
+      mmkpy_raise(rc, "View_lock_memory");
+    mmkpy_view_done($self);
+    return rc;
+  }
+  int unlock_memory() {
+    if (!mmkpy_view_ok($self)) return -1;
+    return mmk_view_unlock_memory($self->v);
+  }
+  int resident(int64_t offset, int64_t length, int64_t *OUT64) {
+    if (!mmkpy_view_ok($self)) return -1;
+    return mmk_view_resident($self->v, offset, length, OUT64);
+  }
+  /* Grow or shrink. Refused while buffers are exported or another thread
+   * is inside a GIL-free call on this view (the mapping could move). */
+  int resize(int64_t new_length) {
+    int rc;
+    if (!mmkpy_view_ok($self)) return -1;
+    if ($self->exports > 0 || $self->inflight > 0) {
+      PyErr_SetString(PyExc_BufferError,
+                      $self->compat ? "mmap can't resize with extant buffers exported."
+                                    : "cannot resize a view while buffers exported from it are alive");
+      return -1;
+    }
+    rc = mmk_view_resize($self->v, new_length);
+    mmkpy_view_refresh($self);
+    return rc;
+  }
+  /* Copies up to len(buf) bytes from offset into buf; returns the count
+   * (short at the end of the view). */
+  PyObject *read_into(PyObject *buf, int64_t offset) {
+    Py_buffer b;
+    Py_ssize_t n;
+    int rc;
+    if (!mmkpy_view_ok($self)) return NULL;
+    if (PyObject_GetBuffer(buf, &b, PyBUF_WRITABLE) < 0) {
+      if (PyErr_ExceptionMatches(PyExc_BufferError)) {
+        PyErr_Clear();
+        PyErr_Format(PyExc_TypeError,
+                     "read_into() argument must be a writable bytes-like object, not %.100s",
+                     Py_TYPE(buf)->tp_name);
+      }
+      return NULL;
+    }
+    if (offset < 0 || offset > (int64_t)$self->size) {
+      PyBuffer_Release(&b);
+      PyErr_SetString(PyExc_IndexError, "offset out of range");
+      return NULL;
+    }
+    n = $self->size - (Py_ssize_t)offset;
+    if (b.len < n) n = b.len;
+    rc = mmkpy_read($self, offset, b.buf, n, "View_read_into");
+    PyBuffer_Release(&b);
+    return rc < 0 ? NULL : PyLong_FromSsize_t(n);
+  }
+  /* Copies all of data to offset; IndexError if it does not fit. */
+  PyObject *write_from(PyObject *data, int64_t offset) {
+    Py_buffer b;
+    int rc;
+    if (!mmkpy_view_ok($self)) return NULL;
+    if (!$self->writable) {
+      PyErr_SetString(PyExc_TypeError,
+                      $self->compat ? "mmap can't modify a readonly memory map."
+                                    : "cannot modify a read-only view");
+      return NULL;
+    }
+    if (PyObject_GetBuffer(data, &b, PyBUF_SIMPLE) < 0) return NULL;
+    if (offset < 0 || offset > (int64_t)$self->size ||
+        b.len > $self->size - (Py_ssize_t)offset) {
+      PyBuffer_Release(&b);
+      PyErr_SetString(PyExc_IndexError,
+                      $self->compat ? "data out of range"
+                                    : "write past the end of the view");
+      return NULL;
+    }
+    rc = mmkpy_write($self, offset, b.buf, b.len, "View_write_from");
+    PyBuffer_Release(&b);
+    return rc < 0 ? NULL : PyLong_FromSsize_t(b.len);
+  }
+  /* find(sub[, start[, end]]) / rfind: lowest / highest index of sub in
+   * [start, end), -1 if absent. start defaults to the position (0 unless
+   * seek() moved it), end to the size; negative values count from the end,
+   * as in slices. Windows are copied out fault-safely. */
+  PyObject *find(PyObject *sub, PyObject *start = NULL, PyObject *end = NULL) {
+    return mmkpy_find_method($self, sub, start, end, 0);
+  }
+  PyObject *rfind(PyObject *sub, PyObject *start = NULL, PyObject *end = NULL) {
+    return mmkpy_find_method($self, sub, start, end, 1);
+  }
+
+  /* ---- file-like position methods (the mmap.mmap protocol) ---- */
+  PyObject *read(PyObject *n = NULL) {
+    Py_ssize_t want = -1, remaining;
+    PyObject *res;
+    if (!mmkpy_view_ok($self)) return NULL;
+    if (n && n != Py_None && mmkpy_ssize(n, &want) < 0) return NULL;
+    remaining = $self->pos < $self->size ? $self->size - $self->pos : 0;
+    if (want < 0 || want > remaining) want = remaining;
+    res = PyBytes_FromStringAndSize(NULL, want);
+    if (!res || want == 0) return res;
+    if (mmkpy_read($self, $self->pos, PyBytes_AS_STRING(res), want, "getitem") < 0) {
+      Py_DECREF(res);
+      return NULL;
+    }
+    $self->pos += want;
+    return res;
+  }
+  PyObject *read_byte() {
+    unsigned char b;
+    if (!mmkpy_view_ok($self)) return NULL;
+    if ($self->pos >= $self->size) {
+      PyErr_SetString(PyExc_ValueError, "read byte out of range");
+      return NULL;
+    }
+    if (mmkpy_read($self, $self->pos, &b, 1, "getitem") < 0) return NULL;
+    $self->pos++;
+    return PyLong_FromLong(b);
+  }
+  PyObject *readline() {
+    Py_ssize_t nl, stop;
+    PyObject *res;
+    if (!mmkpy_view_ok($self)) return NULL;
+    if ($self->pos >= $self->size) return PyBytes_FromStringAndSize(NULL, 0);
+    if (mmkpy_find($self, "\n", 1, $self->pos, $self->size, 0, &nl) < 0) return NULL;
+    stop = nl < 0 ? $self->size : nl + 1;
+    res = PyBytes_FromStringAndSize(NULL, stop - $self->pos);
+    if (!res) return NULL;
+    if (mmkpy_read($self, $self->pos, PyBytes_AS_STRING(res), stop - $self->pos, "getitem") < 0) {
+      Py_DECREF(res);
+      return NULL;
+    }
+    $self->pos = stop;
+    return res;
+  }
+  PyObject *write(PyObject *data) {
+    Py_buffer b;
+    Py_ssize_t pos;
+    if (!mmkpy_view_ok($self)) return NULL;
+    if (PyObject_GetBuffer(data, &b, PyBUF_SIMPLE) < 0) return NULL;
+    if (!mmkpy_writable_ok($self)) {
+      PyBuffer_Release(&b);
+      return NULL;
+    }
+    pos = $self->pos;
+    if (pos > $self->size || $self->size - pos < b.len) {
+      PyBuffer_Release(&b);
+      PyErr_SetString(PyExc_ValueError, "data out of range");
+      return NULL;
+    }
+    if (mmkpy_write($self, pos, b.buf, b.len, "setitem") < 0) {
+      PyBuffer_Release(&b);
+      return NULL;
+    }
+    $self->pos = pos + b.len;
+    PyBuffer_Release(&b);
+    return PyLong_FromSsize_t(b.len);
+  }
+  PyObject *write_byte(PyObject *value) {
+    long v;
+    unsigned char c;
+    if (!mmkpy_view_ok($self)) return NULL;
+    if (!PyIndex_Check(value)) {
+      PyErr_Format(PyExc_TypeError, "'%.100s' object cannot be interpreted as an integer",
+                   Py_TYPE(value)->tp_name);
+      return NULL;
+    }
+    v = PyLong_AsLong(value);
+    if (v == -1 && PyErr_Occurred()) return NULL;
+    if (v < 0) {
+      PyErr_SetString(PyExc_OverflowError, "unsigned byte integer is less than minimum");
+      return NULL;
+    }
+    if (v > 255) {
+      PyErr_SetString(PyExc_OverflowError, "unsigned byte integer is greater than maximum");
+      return NULL;
+    }
+    if (!mmkpy_writable_ok($self)) return NULL;
+    if ($self->pos >= $self->size) {
+      PyErr_SetString(PyExc_ValueError, "write byte out of range");
+      return NULL;
+    }
+    c = (unsigned char)v;
+    if (mmkpy_write($self, $self->pos, &c, 1, "setitem") < 0) return NULL;
+    $self->pos++;
+    Py_RETURN_NONE;
+  }
+  PyObject *seek(PyObject *pos, PyObject *whence = NULL) {
+    Py_ssize_t dist, where, how = 0;
+    if (!mmkpy_view_ok($self)) return NULL;
+    if (mmkpy_ssize(pos, &dist) < 0) return NULL;
+    if (whence) {
+      long w;
+      if (!PyIndex_Check(whence)) {
+        PyErr_Format(PyExc_TypeError, "'%.100s' object cannot be interpreted as an integer",
+                     Py_TYPE(whence)->tp_name);
+        return NULL;
+      }
+      w = PyLong_AsLong(whence);
+      if (w == -1 && PyErr_Occurred()) return NULL;
+      if (w < INT_MIN || w > INT_MAX) {
+        PyErr_SetString(PyExc_OverflowError, "signed integer is out of range");
+        return NULL;
+      }
+      how = w;
+    }
+    switch (how) {
+    case 0: where = dist; break;
+    case 1:
+      if (dist > 0 && PY_SSIZE_T_MAX - dist < $self->pos) goto range;
+      where = $self->pos + dist;
+      break;
+    case 2:
+      if (dist > 0 && PY_SSIZE_T_MAX - dist < $self->size) goto range;
+      where = $self->size + dist;
+      break;
+    default:
+      PyErr_SetString(PyExc_ValueError, "unknown seek type");
+      return NULL;
+    }
+    if (where > $self->size || where < 0) goto range;
+    $self->pos = where;
+    Py_RETURN_NONE;
+  range:
+    PyErr_SetString(PyExc_ValueError, "seek out of range");
+    return NULL;
+  }
+  PyObject *tell() {
+    if (!mmkpy_view_ok($self)) return NULL;
+    return PyLong_FromSsize_t($self->pos);
+  }
+  /* memmove inside the view, through bounded fault-safe windows. The
+   * caller checked the ranges. */
+  int move(int64_t dest, int64_t src, int64_t count) {
+    char *win;
+    int64_t done = 0;
+    if (!mmkpy_view_ok($self)) return -1;
+    if (!$self->writable) {
+      PyErr_SetString(PyExc_TypeError,
+                      $self->compat ? "mmap can't modify a readonly memory map."
+                                    : "cannot modify a read-only view");
+      return -1;
+    }
+    if (dest < 0 || src < 0 || count < 0 || src > (int64_t)$self->size ||
+        count > (int64_t)$self->size - src || dest > (int64_t)$self->size ||
+        count > (int64_t)$self->size - dest) {
+      PyErr_SetString(PyExc_ValueError, "source, destination, or count out of range");
+      return -1;
+    }
+    if (count == 0 || dest == src) return 0;
+    win = PyMem_Malloc((size_t)MMKPY_CHUNK);
+    if (!win) { PyErr_NoMemory(); return -1; }
+    while (done < count) {
+      int64_t k = count - done < MMKPY_CHUNK ? count - done : MMKPY_CHUNK;
+      /* Moving down: copy from the front; moving up: from the back, so a
+       * window never reads bytes an earlier window overwrote. */
+      int64_t at = dest < src ? done : count - done - k;
+      if (mmkpy_read($self, src + at, win, (Py_ssize_t)k, "View_move") < 0 ||
+          mmkpy_write($self, dest + at, win, (Py_ssize_t)k, "View_move") < 0) {
+        PyMem_Free(win);
+        return -1;
+      }
+      done += k;
+    }
+    PyMem_Free(win);
+    return 0;
+  }
+
+  /* ---- atomics and wait/wake (issue 7) ---- */
+  PyObject *atomic_load(int64_t off, int size) {
+    int rc;
+    if (!mmkpy_view_ok($self) || !mmkpy_size_ok(size)) return NULL;
+    if (size == 4) {
+      uint32_t x = 0;
+      rc = mmk_atomic_load_u32($self->v, off, &x);
+      return rc < 0 ? NULL : PyLong_FromUnsignedLong(x);
+    } else {
+      uint64_t x = 0;
+      rc = mmk_atomic_load_u64($self->v, off, &x);
+      return rc < 0 ? NULL : PyLong_FromUnsignedLongLong(x);
+    }
+  }
+  int atomic_store(int64_t off, PyObject *value, int size) {
+    uint64_t w;
+    if (!mmkpy_view_ok($self) || !mmkpy_size_ok(size)) return -1;
+    if (mmkpy_word(value, size, &w) < 0) return -1;
+    return size == 4 ? mmk_atomic_store_u32($self->v, off, (uint32_t)w)
+                     : mmk_atomic_store_u64($self->v, off, w);
+  }
+  PyObject *atomic_add(int64_t off, PyObject *delta, int size) {
+    uint64_t w;
+    int rc;
+    if (!mmkpy_view_ok($self) || !mmkpy_size_ok(size)) return NULL;
+    if (mmkpy_word(delta, size, &w) < 0) return NULL;
+    if (size == 4) {
+      uint32_t old = 0;
+      rc = mmk_atomic_fetch_add_u32($self->v, off, (uint32_t)w, &old);
+      return rc < 0 ? NULL : PyLong_FromUnsignedLong(old);
+    } else {
+      uint64_t old = 0;
+      rc = mmk_atomic_fetch_add_u64($self->v, off, w, &old);
+      return rc < 0 ? NULL : PyLong_FromUnsignedLongLong(old);
+    }
+  }
+  PyObject *atomic_cas(int64_t off, PyObject *expected, PyObject *desired,
+                       int size) {
+    uint64_t e, d;
+    int rc;
+    if (!mmkpy_view_ok($self) || !mmkpy_size_ok(size)) return NULL;
+    if (mmkpy_word(expected, size, &e) < 0 || mmkpy_word(desired, size, &d) < 0)
+      return NULL;
+    if (size == 4) {
+      uint32_t cur = 0;
+      rc = mmk_atomic_cas_u32($self->v, off, (uint32_t)e, (uint32_t)d, &cur);
+      if (rc < 0) return NULL;
+      return Py_BuildValue("(Nk)", PyBool_FromLong(cur == (uint32_t)e),
+                           (unsigned long)cur);
+    } else {
+      uint64_t cur = 0;
+      rc = mmk_atomic_cas_u64($self->v, off, e, d, &cur);
+      if (rc < 0) return NULL;
+      return Py_BuildValue("(NK)", PyBool_FromLong(cur == e),
+                           (unsigned long long)cur);
+    }
+  }
+  /* Sleeps (without the GIL) while the u32 at off equals expected.
+   * timeout_ns < 0: forever. True when the word changed, False on
+   * timeout. */
+  PyObject *wait(int64_t off, PyObject *expected, int64_t timeout_ns) {
+    uint64_t e;
+    int rc;
+    mmk_view *v;
+    if (!mmkpy_view_ok($self)) return NULL;
+    if (mmkpy_word(expected, 4, &e) < 0) return NULL;
+    v = $self->v;
+    $self->inflight++;
+    Py_BEGIN_ALLOW_THREADS
+    rc = mmk_wait_u32(v, off, (uint32_t)e, timeout_ns);
+    Py_END_ALLOW_THREADS
+    if (rc < 0 && rc != MMK_ETIMEDOUT)
+      mmkpy_raise(rc, "View_wait");
+    else
+      mmk_clear_error();
+    mmkpy_view_done($self);
+    if (rc < 0 && rc != MMK_ETIMEDOUT) return NULL;
+    return PyBool_FromLong(rc == 0);
+  }
+  int wake(int64_t off, int count) {
+    if (!mmkpy_view_ok($self)) return -1;
+    return mmk_wake($self->v, off, count);
+  }
+}
+
+%init %{
+  mmkpy_FaultError = PyErr_NewExceptionWithDoc(
+      "mmapkit.FaultError",
+      "Mapped memory faulted (e.g. the file was truncated by another "
+      "process). An OSError with errno EIO; the interpreter keeps running.",
+      PyExc_OSError, NULL);
+  if (!mmkpy_FaultError || PyModule_AddObjectRef(m, "FaultError", mmkpy_FaultError) < 0)
+    return NULL;
+  SwigPyBuiltin__mmkpy_view_type.ht_type.tp_new = mmkpy_view_tp_new;
+  SwigPyBuiltin__mmkpy_file_type.ht_type.tp_new = mmkpy_file_tp_new;
+  mmk_fault_guard_install();
+%}
+
+%wrapper %{
+/* Search [start, end) of the view for nd (nn bytes) through fault-safe
+ * windows that overlap by nn-1 bytes. *found: index or -1. */
+static int mmkpy_find(mmkpy_view *pv, const char *nd, Py_ssize_t nn,
+                      Py_ssize_t start, Py_ssize_t end, int reverse,
+                      Py_ssize_t *found)
+{
+  char *win;
+  Py_ssize_t w, lo, hi;
+  *found = -1;
+  if (start < 0) start = 0;
+  if (end > pv->size) end = pv->size;
+  if (end - start < nn) return 0;
+  if (nn == 0) {
+    *found = reverse ? end : start;
+    return 0;
+  }
+  w = MMKPY_CHUNK > 2 * nn ? MMKPY_CHUNK : 2 * nn;
+  win = PyMem_Malloc((size_t)w);
+  if (!win) {
+    PyErr_NoMemory();
+    return -1;
+  }
+  if (!reverse) {
+    for (lo = start; lo + nn <= end; lo += w - nn + 1) {
+      const char *p;
+      hi = end - lo < w ? end : lo + w;
+      if (mmkpy_read(pv, lo, win, hi - lo, "View_find") < 0) goto fail;
+      p = memmem(win, (size_t)(hi - lo), nd, (size_t)nn);
+      if (p) { *found = lo + (p - win); break; }
+      if (hi == end) break;
+    }
+  } else {
+    for (hi = end; hi - nn >= start; hi -= w - nn + 1) {
+      const char *p;
+      lo = hi - start < w ? start : hi - w;
+      if (mmkpy_read(pv, lo, win, hi - lo, "View_find") < 0) goto fail;
+      p = mmkpy_rmemmem(win, (size_t)(hi - lo), nd, (size_t)nn);
+      if (p) { *found = lo + (p - win); break; }
+      if (lo == start) break;
+    }
+  }
+  PyMem_Free(win);
+  return 0;
+fail:
+  PyMem_Free(win);
+  return -1;
+}
+
+static PyObject *mmkpy_view_tp_new(PyTypeObject *t, PyObject *a, PyObject *k)
+{
+  (void)a; (void)k;
+  return mmkpy_tp_new_common(t, SWIGTYPE_p_mmkpy_view);
+}
+static PyObject *mmkpy_file_tp_new(PyTypeObject *t, PyObject *a, PyObject *k)
+{
+  (void)a; (void)k;
+  return mmkpy_tp_new_common(t, SWIGTYPE_p_mmkpy_file);
+}
+%}

@@ -1,0 +1,256 @@
+"""mmapkit.mmap: a drop-in replacement for the standard library's mmap.mmap.
+
+Same constructor, methods, attribute, exceptions and documented behaviour
+on Linux, plus fault safety: every access goes through the core's guarded
+copies, so a file truncated under the mapping raises mmapkit.FaultError
+instead of killing the interpreter with SIGBUS.
+
+Deliberate differences (all are relaxations of stdlib errors):
+- ``offset`` need not be a multiple of ALLOCATIONGRANULARITY, and flush()
+  / madvise() ranges need not start on a page: alignment is done inside.
+- madvise() accepts the advice values mmapkit knows (MADV_NORMAL, RANDOM,
+  SEQUENTIAL, WILLNEED, DONTNEED, HUGEPAGE); others raise OSError(EINVAL).
+- anonymous memory (fileno=-1) is shared with forked children even with
+  MAP_PRIVATE (it is a memfd).
+"""
+from __future__ import annotations
+
+import errno
+import mmap as _std
+import os
+import stat
+from typing import Any, Optional
+
+from . import _core
+from ._api import _KIND_ANON, _KIND_FD
+
+__all__ = ["mmap"]
+
+_ADVICE = {
+    _std.MADV_NORMAL: _core.MMK_ADVICE_NORMAL,
+    _std.MADV_RANDOM: _core.MMK_ADVICE_RANDOM,
+    _std.MADV_SEQUENTIAL: _core.MMK_ADVICE_SEQUENTIAL,
+    _std.MADV_WILLNEED: _core.MMK_ADVICE_WILLNEED,
+    _std.MADV_DONTNEED: _core.MMK_ADVICE_DONTNEED,
+}
+if hasattr(_std, "MADV_HUGEPAGE"):
+    _ADVICE[_std.MADV_HUGEPAGE] = _core.MMK_ADVICE_HUGEPAGE
+
+_SSIZE_MAX = (1 << 63) - 1
+_S_ISREG = stat.S_ISREG
+_INT_MAX = (1 << 31) - 1
+_CLOSED = "mmap closed or invalid"
+
+
+def _cint(value: Any) -> int:
+    """C int conversion as the stdlib's "i" format does it."""
+    v = _ssize(value)
+    if v > _INT_MAX:
+        raise OverflowError("signed integer is greater than maximum")
+    if v < -_INT_MAX - 1:
+        raise OverflowError("signed integer is less than minimum")
+    return v
+
+
+def _ssize(value: Any) -> int:
+    """Py_ssize_t conversion as the stdlib's "n" format does it."""
+    try:
+        v = value.__index__()
+    except AttributeError:
+        raise TypeError(f"'{type(value).__name__}' object cannot be interpreted "
+                        "as an integer") from None
+    if not -_SSIZE_MAX - 1 <= v <= _SSIZE_MAX:
+        raise OverflowError("Python int too large to convert to C ssize_t")
+    return v
+
+
+class mmap(_core.View):
+    """mmap(fileno, length[, flags[, prot[, access[, offset]]]])
+
+    Maps ``length`` bytes of the file behind ``fileno`` (0: the whole file;
+    -1 as fileno: anonymous memory). See the standard library's mmap.mmap.
+
+    read, read_byte, readline, write, write_byte, seek, tell, find, rfind,
+    len(), indexing, slicing and the buffer protocol are the C methods and
+    slots of mmapkit's view type (inherited); the rest is here.
+    """
+
+    def __init__(self, fileno: int, length: int, flags: int = _std.MAP_SHARED,
+                 prot: int = _std.PROT_WRITE | _std.PROT_READ,
+                 access: int = _std.ACCESS_DEFAULT, offset: int = 0):
+        if _core.View._initialized(self):
+            raise TypeError("mmap.__init__ called twice")
+        if (type(fileno) is int and type(length) is int and type(offset) is int
+                and type(flags) is int and type(prot) is int and type(access) is int
+                and -_INT_MAX - 1 <= fileno <= _INT_MAX and -_INT_MAX - 1 <= flags <= _INT_MAX
+                and -_INT_MAX - 1 <= prot <= _INT_MAX and -_INT_MAX - 1 <= access <= _INT_MAX
+                and -_SSIZE_MAX - 1 <= length <= _SSIZE_MAX
+                and -_SSIZE_MAX - 1 <= offset <= _SSIZE_MAX):
+            fd = fileno  # the common case: plain ints in range
+        else:
+            fd = _cint(fileno)
+            length = _ssize(length)
+            flags = _cint(flags)
+            prot = _cint(prot)
+            access = _cint(access)
+            offset = _ssize(offset)
+        if length < 0:
+            raise OverflowError("memory mapped length must be positive")
+        if offset < 0:
+            raise OverflowError("memory mapped offset must be positive")
+        if access != _std.ACCESS_DEFAULT and (
+                flags != _std.MAP_SHARED or prot != (_std.PROT_WRITE | _std.PROT_READ)):
+            raise ValueError("mmap can't specify both access and flags, prot.")
+        if access == _std.ACCESS_READ:
+            mode = _core.MMK_READ
+        elif access == _std.ACCESS_WRITE:
+            mode = _core.MMK_WRITE
+        elif access == _std.ACCESS_COPY:
+            mode = _core.MMK_COPY
+        elif access == _std.ACCESS_DEFAULT:
+            if not prot & _std.PROT_WRITE:
+                mode = _core.MMK_READ
+            elif flags & _std.MAP_PRIVATE:
+                mode = _core.MMK_COPY
+            else:
+                mode = _core.MMK_WRITE
+        else:
+            raise ValueError("mmap invalid access parameter.")
+        self._access = access
+
+        if fd == -1:
+            if length == 0:
+                raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
+            h = _core.File(_KIND_ANON, None, _core.MMK_WRITE, 0, length, -1)
+            self._anon = True
+        else:
+            try:
+                st = os.fstat(fd)
+            except OSError:
+                st = None  # the dup below reports the bad descriptor
+            if st is not None and _S_ISREG(st.st_mode):
+                if length == 0:
+                    if st.st_size == 0:
+                        raise ValueError("cannot mmap an empty file")
+                    if offset >= st.st_size:
+                        raise ValueError("mmap offset is greater than file size")
+                    length = st.st_size - offset
+                elif offset > st.st_size or st.st_size - offset < length:
+                    raise ValueError("mmap length is greater than file size")
+            h = _core.File(_KIND_FD, None, mode, 0, 0, fd)
+            self._anon = False
+        try:
+            opts = _core.MMK_MAP_READONLY if mode == _core.MMK_READ else 0
+            _core.View.__init__(self, h, offset, length, 0, opts, 1)
+        except BaseException:
+            h.close()
+            raise
+        self._h = h
+
+    # -- helpers ------------------------------------------------------------
+    def _valid(self) -> None:
+        if _core.View._closed(self):
+            raise ValueError(_CLOSED)
+
+    def _writable_check(self) -> None:
+        if not _core.View._writable(self):
+            raise TypeError("mmap can't modify a readonly memory map.")
+
+    # -- methods ------------------------------------------------------------
+    def close(self) -> None:
+        """Closes the map and its descriptor. BufferError while exported."""
+        _core.View.close(self)
+        h = getattr(self, "_h", None)
+        if h is not None:
+            h.close()
+
+    @property
+    def closed(self) -> bool:
+        return bool(_core.View._closed(self))
+
+    def __enter__(self) -> "mmap":
+        self._valid()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def flush(self, offset: int = 0, size: Optional[int] = None) -> None:
+        """Writes changes back to the file (msync, without the GIL)."""
+        self._valid()
+        total = len(self)
+        offset = _ssize(offset)
+        size = total - offset if size is None else _ssize(size)
+        if size < 0 or offset < 0 or total - offset < size:
+            raise ValueError("flush values out of range")
+        if self._access in (_std.ACCESS_READ, _std.ACCESS_COPY) or size == 0:
+            return None
+        _core.View.flush(self, offset, size, _core.MMK_FLUSH_SYNC)
+        return None
+
+    def madvise(self, option: int, start: int = 0, length: Optional[int] = None) -> None:
+        """madvise(option[, start[, length]])."""
+        self._valid()
+        option = _cint(option)
+        total = len(self)
+        start = _ssize(start)
+        length = total if length is None else _ssize(length)
+        if start < 0 or start >= total:
+            raise ValueError("madvise start out of bounds")
+        if length < 0:
+            raise ValueError("madvise length invalid")
+        if _SSIZE_MAX - start < length:
+            raise OverflowError("madvise length too large")
+        if start + length > total:
+            length = total - start
+        advice = _ADVICE.get(option)
+        if advice is None:
+            raise OSError(errno.EINVAL, "mmapkit.mmap.madvise supports only "
+                          "MADV_NORMAL/RANDOM/SEQUENTIAL/WILLNEED/DONTNEED/HUGEPAGE")
+        if length == 0:
+            return None
+        _core.View.advise(self, start, length, advice)
+        return None
+
+    def move(self, dest: int, src: int, count: int) -> None:
+        """memmove(dest, src, count) inside the map."""
+        self._valid()
+        dest, src, count = _ssize(dest), _ssize(src), _ssize(count)
+        self._writable_check()
+        total = len(self)
+        if (dest < 0 or src < 0 or count < 0
+                or total - dest < count or total - src < count):
+            raise ValueError("source, destination, or count out of range")
+        _core.View.move(self, dest, src, count)
+
+    def resize(self, newsize: int) -> None:
+        """Resizes the map and the underlying file (anonymous: the memory)."""
+        self._valid()
+        newsize = _ssize(newsize)
+        if self._access in (_std.ACCESS_READ, _std.ACCESS_COPY) or not _core.View._writable(self):
+            raise TypeError("mmap can't resize a readonly or copy-on-write memory map.")
+        if _core.View._exports(self):
+            raise BufferError("mmap can't resize with extant buffers exported.")
+        offset = _core.View._offset(self)
+        if newsize < 0 or _SSIZE_MAX - newsize < offset:
+            raise ValueError("new size out of range")
+        if newsize == 0:
+            raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
+        self._h.resize(offset + newsize)
+        _core.View.resize(self, newsize)
+
+    def size(self) -> int:
+        """Size of the underlying file (anonymous: of the map)."""
+        self._valid()
+        if self._anon:
+            return len(self)
+        return os.fstat(self._h.fileno()).st_size
+
+    def __reduce__(self):
+        raise TypeError("cannot pickle 'mmapkit.mmap' object")
+
+    def __repr__(self) -> str:
+        if self.closed:
+            return "<mmapkit.mmap closed=True>"
+        return (f"<mmapkit.mmap closed=False, length={len(self)}, "
+                f"pos={self.tell()}, offset={_core.View._offset(self)}>")

@@ -1,0 +1,433 @@
+"""mmapkit.mmap against the standard library's mmap.mmap.
+
+Every scenario runs twice, once per class, on fresh files; the traces
+(results, positions, file contents, exception types and errno) must be
+identical. The deliberate differences (unaligned offsets accepted) are
+tested separately at the end.
+"""
+import errno
+import mmap as std_mmap
+import os
+import random
+import unittest
+
+import mmapkit
+from support import TempDirTest, pattern
+
+PAGE = std_mmap.PAGESIZE
+CLASSES = (std_mmap.mmap, mmapkit.mmap)
+
+
+def outcome(fn):
+    try:
+        r = fn()
+    except Exception as e:  # the trace compares the exception's shape
+        return ("raise", type(e).__name__, getattr(e, "errno", None))
+    if r is None or isinstance(r, (int, bool, bytes, str, tuple)):
+        return ("ok", r)
+    return ("ok", type(r).__name__)
+
+
+class Compat(TempDirTest):
+    """Runs a scenario against both classes and compares the traces."""
+
+    def fresh(self, content=None, name="f.bin"):
+        p = os.path.join(self.dir, name)
+        with open(p, "wb") as fh:
+            fh.write(pattern(3 * PAGE + 123) if content is None else content)
+        return p
+
+    def compare(self, scenario, content=None):
+        traces = []
+        for cls in CLASSES:
+            p = self.fresh(content, name=f"{cls.__module__}.bin")
+            trace = []
+            try:
+                scenario(cls, p, trace)
+            finally:
+                pass
+            with open(p, "rb") as fh:
+                trace.append(("file", fh.read()))
+            traces.append(trace)
+        self.assertEqual(len(traces[0]), len(traces[1]))
+        for i, (a, b) in enumerate(zip(*traces)):
+            self.assertEqual(a, b, f"step {i}: stdlib {a!r} != mmapkit {b!r}")
+
+    @staticmethod
+    def opened(p, flags=os.O_RDWR):
+        return os.open(p, flags)
+
+
+class TestConstructor(Compat):
+    def test_constructor_variants(self):
+        def sc(cls, p, t):
+            fd = os.open(p, os.O_RDWR)
+            rofd = os.open(p, os.O_RDONLY)
+            size = os.path.getsize(p)
+            try:
+                for args, kw in [
+                        ((fd, 0), {}), ((fd, 100), {}), ((fd, size), {}),
+                        ((fd, size + 1), {}), ((fd, -1), {}),
+                        ((fd, 10), {"offset": -1}),
+                        ((fd, 10), {"offset": PAGE}),
+                        ((fd, 0), {"offset": PAGE}),
+                        ((fd, 0), {"offset": size + PAGE}),
+                        ((fd, 10), {"offset": 4 * PAGE}),
+                        ((fd, 10), {"access": std_mmap.ACCESS_READ}),
+                        ((fd, 10), {"access": std_mmap.ACCESS_WRITE}),
+                        ((fd, 10), {"access": std_mmap.ACCESS_COPY}),
+                        ((fd, 10), {"access": 17}),
+                        ((fd, 10), {"access": std_mmap.ACCESS_READ, "prot": std_mmap.PROT_READ}),
+                        ((fd, 10), {"access": std_mmap.ACCESS_READ, "flags": std_mmap.MAP_PRIVATE}),
+                        ((fd, 10), {"prot": std_mmap.PROT_READ}),
+                        ((fd, 10), {"flags": std_mmap.MAP_PRIVATE}),
+                        ((rofd, 10), {"access": std_mmap.ACCESS_READ}),
+                        ((rofd, 10), {"access": std_mmap.ACCESS_WRITE}),
+                        ((rofd, 10), {"access": std_mmap.ACCESS_COPY}),
+                        ((rofd, 10), {}),
+                        ((-1, 100), {}), ((-1, 0), {}),
+                        ((-1, 100), {"flags": std_mmap.MAP_PRIVATE}),
+                        ((987654, 10), {}),
+                        ((fd, "10"), {}), (("3", 10), {}),
+                        ((), {"fileno": fd, "length": 10}),
+                ]:
+                    def make():
+                        m = cls(*args, **kw)
+                        try:
+                            return (len(m), m[:3], m.tell())
+                        finally:
+                            m.close()
+                    t.append((args[1:], sorted(kw), outcome(make)))
+            finally:
+                os.close(fd)
+                os.close(rofd)
+        self.compare(sc)
+
+    def test_empty_file(self):
+        def sc(cls, p, t):
+            fd = os.open(p, os.O_RDWR)
+            try:
+                t.append(outcome(lambda: cls(fd, 0)))
+                t.append(outcome(lambda: cls(fd, 0, access=std_mmap.ACCESS_READ)))
+            finally:
+                os.close(fd)
+        self.compare(sc, content=b"")
+
+    def test_descriptor_is_duplicated(self):
+        def sc(cls, p, t):
+            fd = os.open(p, os.O_RDWR)
+            m = cls(fd, 0)
+            os.close(fd)  # the map keeps working and still knows the size
+            t.append(outcome(lambda: m.size()))
+            t.append(outcome(lambda: m[0:4]))
+            m.close()
+        self.compare(sc)
+
+
+class TestMethods(Compat):
+    def test_read_seek_tell_readline(self):
+        content = b"line one\nline two\n\nlast line without newline"
+        def sc(cls, p, t):
+            fd = os.open(p, os.O_RDWR)
+            m = cls(fd, 0)
+            os.close(fd)
+            ops = [lambda: m.readline(), lambda: m.tell(), lambda: m.read(4),
+                   lambda: m.read(), lambda: m.read(), lambda: m.readline(),
+                   lambda: m.read_byte(), lambda: m.seek(0), lambda: m.read_byte(),
+                   lambda: m.seek(3, 1), lambda: m.tell(), lambda: m.seek(-1, 2),
+                   lambda: m.read(1), lambda: m.seek(1, 2), lambda: m.seek(-1),
+                   lambda: m.seek(0, 3), lambda: m.seek(-100, 1), lambda: m.tell(),
+                   lambda: m.seek(5), lambda: m.read(-1), lambda: m.seek(5),
+                   lambda: m.read(None), lambda: m.seek(2), lambda: m.read(0),
+                   lambda: m.read("x"), lambda: m.seek(len(m)), lambda: m.readline(),
+                   lambda: m.read_byte(), lambda: m.seek(1 << 62, 1),
+                   lambda: m.seek("0"), lambda: m.seek(0, "1")]
+            for op in ops:
+                t.append(outcome(op))
+            m.close()
+        self.compare(sc, content=content)
+
+    def test_write_and_write_byte(self):
+        def sc(cls, p, t):
+            fd = os.open(p, os.O_RDWR)
+            m = cls(fd, 0)
+            os.close(fd)
+            ops = [lambda: m.write(b"hello"), lambda: m.tell(),
+                   lambda: m.write(bytearray(b"!!")), lambda: m.write(memoryview(b"mv")),
+                   lambda: m.write("str"), lambda: m.write_byte(65),
+                   lambda: m.write_byte(256), lambda: m.write_byte(-1),
+                   lambda: m.write_byte("a"), lambda: m.seek(len(m) - 2),
+                   lambda: m.write(b"abc"), lambda: m.tell(), lambda: m.write(b"ab"),
+                   lambda: m.write_byte(1), lambda: m.seek(len(m) - 1),
+                   lambda: m.write_byte(66), lambda: m.write_byte(67),
+                   lambda: m.write(b""), lambda: m[:12]]
+            for op in ops:
+                t.append(outcome(op))
+            m.flush()
+            m.close()
+        self.compare(sc, content=bytes(64))
+
+    def test_read_only_and_copy_maps(self):
+        def sc(cls, p, t):
+            fd = os.open(p, os.O_RDWR)
+            for access in (std_mmap.ACCESS_READ, std_mmap.ACCESS_COPY):
+                m = cls(fd, 0, access=access)
+                ops = [lambda: m.write(b"x"), lambda: m.write_byte(1),
+                       lambda: m.__setitem__(0, 1), lambda: m.__setitem__(slice(0, 2), b"zz"),
+                       lambda: m.move(0, 1, 1), lambda: m.resize(10),
+                       lambda: m.flush(), lambda: m[0:4], lambda: m.tell()]
+                for op in ops:
+                    t.append(outcome(op))
+                m.close()
+            os.close(fd)
+        self.compare(sc, content=b"abcdefgh")
+
+    def test_find_rfind(self):
+        content = b"abcabcXYZabc" * 3 + b"\x00end"
+        def sc(cls, p, t):
+            fd = os.open(p, os.O_RDWR)
+            m = cls(fd, 0)
+            os.close(fd)
+            args = [(b"abc",), (b"XYZ",), (b"nope",), (b"",), (b"abc", 1),
+                    (b"abc", 1, 5), (b"abc", -5), (b"abc", -100), (b"abc", 3, 2),
+                    (b"abc", 100), (b"", 5), (b"", 100), (b"", -1), (b"abc", 0, -1),
+                    (b"end",), (b"\x00",), (bytearray(b"Z"),), (memoryview(b"ca"),),
+                    (b"abc", None), (b"abc", 0, None), ("abc",), (b"a", "1"),
+                    (content + b"x",)]
+            for a in args:
+                t.append(("find", a[1:], outcome(lambda: m.find(*a))))
+                t.append(("rfind", a[1:], outcome(lambda: m.rfind(*a))))
+            m.seek(10)
+            t.append(outcome(lambda: m.find(b"abc")))
+            t.append(outcome(lambda: m.rfind(b"abc")))
+            m.close()
+        self.compare(sc, content=content)
+
+    def test_find_across_large_map(self):
+        rnd = random.Random(5)
+        big = bytearray(rnd.randbytes(300000))
+        needle = b"NEEDLE-\x00-NEEDLE"
+        for at in (0, 65535 - 5, 65536 * 2 - 3, len(big) - len(needle)):
+            big[at:at + len(needle)] = needle
+        def sc(cls, p, t):
+            fd = os.open(p, os.O_RDWR)
+            m = cls(fd, 0)
+            os.close(fd)
+            pos = 0
+            while True:
+                i = m.find(needle, pos)
+                t.append(i)
+                if i < 0:
+                    break
+                pos = i + 1
+            end = len(m)
+            while True:
+                i = m.rfind(needle, 0, end)
+                t.append(i)
+                if i < 0:
+                    break
+                end = i + len(needle) - 1
+            m.close()
+        self.compare(sc, content=bytes(big))
+
+    def test_flush_and_madvise(self):
+        def sc(cls, p, t):
+            fd = os.open(p, os.O_RDWR)
+            m = cls(fd, 0)
+            os.close(fd)
+            m[0:5] = b"FLUSH"
+            size = len(m)
+            for a in [(), (0,), (0, 5 * 0), (0, size), (0, size + 1), (-1, 1),
+                      (0, -1), (PAGE, 10), (PAGE, 0), (size + 1, 0)]:
+                t.append(("flush", a, outcome(lambda: m.flush(*a))))
+            for a in [(std_mmap.MADV_NORMAL,), (std_mmap.MADV_RANDOM, 0, PAGE),
+                      (std_mmap.MADV_SEQUENTIAL, PAGE), (std_mmap.MADV_WILLNEED, 0, 10 ** 9),
+                      (std_mmap.MADV_DONTNEED, 0), (std_mmap.MADV_NORMAL, -1),
+                      (std_mmap.MADV_NORMAL, size), (std_mmap.MADV_NORMAL, 0, -1),
+                      (std_mmap.MADV_NORMAL, 1, (1 << 63) - 1), (std_mmap.MADV_NORMAL, 0, 0)]:
+                t.append(("madvise", a, outcome(lambda: m.madvise(*a))))
+            t.append(outcome(lambda: m[0:5]))
+            m.close()
+        self.compare(sc)
+
+    def test_move(self):
+        def sc(cls, p, t):
+            fd = os.open(p, os.O_RDWR)
+            m = cls(fd, 0)
+            os.close(fd)
+            n = len(m)
+            for a in [(0, 10, 20), (10, 0, 20), (5, 5, 10), (0, 0, 0),
+                      (n - 10, 0, 10), (n - 9, 0, 10), (0, n - 9, 10), (-1, 0, 1),
+                      (0, -1, 1), (0, 0, -1), (1, 0, n - 1), (0, 1, n - 1),
+                      (0, 70000, 150000), (70001, 0, 150000)]:
+                t.append(("move", a, outcome(lambda: m.move(*a))))
+                t.append(outcome(lambda: m[:]))
+            m.close()
+        self.compare(sc, content=pattern(300000))
+
+    def test_resize_file_backed(self):
+        def sc(cls, p, t):
+            fd = os.open(p, os.O_RDWR)
+            m = cls(fd, 0)
+            for n in (PAGE * 5, 100, 7):
+                t.append(outcome(lambda: m.resize(n)))
+                t.append((len(m), m.size(), os.fstat(fd).st_size, m[-3:]))
+            t.append(outcome(lambda: m.resize(-1)))
+            mv = memoryview(m)
+            t.append(outcome(lambda: m.resize(50)))
+            mv.release()
+            t.append(outcome(lambda: m.resize(50)))
+            t.append((len(m), m.size()))
+            m.close()
+            os.close(fd)
+        self.compare(sc)
+
+    def test_resize_anonymous(self):
+        def sc(cls, p, t):
+            m = cls(-1, 100)
+            m[0:3] = b"abc"
+            t.append(outcome(lambda: m.resize(PAGE * 3)))
+            # (size() of an anonymous map is OSError(EBADF) in CPython 3.11,
+            # len(m) in mmapkit: see test_anonymous_size below.)
+            t.append((len(m), m[0:3]))
+            t.append(outcome(lambda: m.resize(10)))
+            t.append((len(m), m[:]))
+            m.close()
+        self.compare(sc)
+
+    def test_slicing_and_indexing(self):
+        rnd = random.Random(9)
+        def sc(cls, p, t):
+            rnd.seed(9)
+            fd = os.open(p, os.O_RDWR)
+            m = cls(fd, 0)
+            os.close(fd)
+            n = len(m)
+            vals = [None, 0, 1, -1, 7, -7, n, n + 1, -n - 1, 10 ** 9]
+            for _ in range(400):
+                s = slice(rnd.choice(vals), rnd.choice(vals), rnd.choice([None, 1, 2, -1, -3]))
+                t.append(outcome(lambda: m[s]))
+                k = len(range(*s.indices(n)))
+                data = bytes(rnd.randrange(256) for _ in range(k))
+                t.append(outcome(lambda: m.__setitem__(s, data)))
+            for key in (0, -1, n, -n - 1, "a", 1.5, 1 << 80):
+                t.append(outcome(lambda: m[key]))
+            for key, val in ((0, 1), (0, 256), (0, -1), (0, b"a"), (n, 1),
+                             (slice(0, 2), b"a"), (slice(0, 2), "ab"),
+                             ("x", 1), (slice(0, 4, 2), b"xy")):
+                t.append(outcome(lambda: m.__setitem__(key, val)))
+            t.append(outcome(lambda: m.__delitem__(0)))
+            t.append(outcome(lambda: m.__delitem__(slice(0, 1))))
+            t.append(outcome(lambda: list(m)[:5]))
+            t.append(outcome(lambda: len(m)))
+            m.close()
+        self.compare(sc, content=pattern(1000))
+
+    def test_closed_behaviour(self):
+        def sc(cls, p, t):
+            fd = os.open(p, os.O_RDWR)
+            m = cls(fd, 0)
+            os.close(fd)
+            m.close()
+            t.append(m.closed)
+            for op in [lambda: m.read(1), lambda: m.read_byte(), lambda: m.readline(),
+                       lambda: m.write(b"a"), lambda: m.write_byte(1), lambda: m.seek(0),
+                       lambda: m.tell(), lambda: m.size(), lambda: m.find(b"a"),
+                       lambda: m.rfind(b"a"), lambda: m.flush(),
+                       lambda: m.madvise(std_mmap.MADV_NORMAL), lambda: m.move(0, 1, 1),
+                       lambda: m.resize(10), lambda: m[0], lambda: m[0:1],
+                       lambda: m.__setitem__(0, 1), lambda: len(m),
+                       lambda: memoryview(m), lambda: m.__enter__(), lambda: m.close()]:
+                t.append(outcome(op))
+        self.compare(sc)
+
+    def test_buffer_protocol_and_close_rules(self):
+        def sc(cls, p, t):
+            fd = os.open(p, os.O_RDWR)
+            m = cls(fd, 0)
+            os.close(fd)
+            mv = memoryview(m)
+            t.append((mv.readonly, mv.nbytes, mv.format, bytes(mv[:4])))
+            mv[0] = 0x41
+            t.append(m[0])
+            t.append(outcome(m.close))
+            t.append(m.closed)
+            t.append(outcome(lambda: m.resize(10)))
+            mv.release()
+            t.append(outcome(m.close))
+            t.append(m.closed)
+            with cls(-1, 10) as a:
+                t.append(a.closed)
+            t.append(a.closed)
+            fd = os.open(p, os.O_RDONLY)
+            r = cls(fd, 0, access=std_mmap.ACCESS_READ)
+            os.close(fd)
+            rv = memoryview(r)
+            t.append(rv.readonly)
+            t.append(outcome(lambda: rv.__setitem__(0, 1)))
+            rv.release()
+            r.close()
+        self.compare(sc)
+
+    def test_size_and_len_with_offset(self):
+        def sc(cls, p, t):
+            fd = os.open(p, os.O_RDWR)
+            m = cls(fd, 100, offset=PAGE)
+            t.append((len(m), m.size(), m[:4]))
+            m.close()
+            os.close(fd)
+        self.compare(sc)
+
+    def test_private_anonymous_and_flags(self):
+        def sc(cls, p, t):
+            m = cls(-1, 4096, flags=std_mmap.MAP_PRIVATE)
+            m[0:2] = b"hi"
+            t.append(m[0:3])
+            t.append(len(m))
+            m.close()
+            m = cls(-1, 4096, prot=std_mmap.PROT_READ)
+            t.append(outcome(lambda: m.write(b"x")))
+            m.close()
+        self.compare(sc)
+
+
+class TestDeliberateDifferences(TempDirTest):
+    def test_unaligned_offset_is_accepted(self):
+        data = pattern(3 * PAGE)
+        p = self.path(content=data)
+        fd = os.open(p, os.O_RDWR)
+        try:
+            with self.assertRaises(OSError) as cm:
+                std_mmap.mmap(fd, 10, offset=1)
+            self.assertEqual(cm.exception.errno, errno.EINVAL)
+            with mmapkit.mmap(fd, 10, offset=4097) as m:
+                self.assertEqual(m[:], data[4097:4107])
+                m.flush(3, 2)  # unaligned flush start is fine too
+        finally:
+            os.close(fd)
+
+    def test_module_constants_reexported(self):
+        for name in ("ACCESS_READ", "ACCESS_WRITE", "ACCESS_COPY", "ACCESS_DEFAULT",
+                     "MAP_SHARED", "MAP_PRIVATE", "PROT_READ", "PROT_WRITE",
+                     "PAGESIZE", "ALLOCATIONGRANULARITY", "MADV_DONTNEED"):
+            self.assertEqual(getattr(mmapkit, name), getattr(std_mmap, name))
+        self.assertIs(mmapkit.error, std_mmap.error)
+        self.assertTrue(isinstance(mmapkit.mmap, type))
+
+    def test_anonymous_size(self):
+        # CPython 3.11 fstat()s descriptor -1 here (OSError EBADF); the
+        # documented meaning, and what mmapkit returns, is the map's size.
+        with mmapkit.mmap(-1, 300) as m:
+            self.assertEqual(m.size(), 300)
+
+    def test_subclassing_works(self):
+        class M(mmapkit.mmap):
+            def first(self):
+                return self[0]
+        with M(-1, 16) as m:
+            m[0] = 5
+            self.assertEqual(m.first(), 5)
+
+
+if __name__ == "__main__":
+    unittest.main()
