@@ -10,3 +10,7 @@ build=${MMAPKIT_BUILD_DIR:-$repo/build}
 echo
 echo "== C: a mapped file written, flushed, and read by a second process through named shared memory"
 "$build/examples/c/shared_counter"
+
+echo
+echo "== Python, Java and .NET sharing one memory (examples/demo)"
+MMAPKIT_BUILD_DIR="$build" "$repo/examples/demo/run.sh"
