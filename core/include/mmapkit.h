@@ -195,8 +195,9 @@ MMK_EXTERN int mmk_file_open(const char *path, int mode, unsigned flags,
  * fileno). The descriptor is duplicated: the caller keeps ownership of fd.
  * It must be a regular file or shared-memory object opened compatibly with
  * mode (MMK_WRITE needs O_RDWR).
- * @return 0, MMK_EINVAL, MMK_EBADF, MMK_EACCES, MMK_EISDIR, MMK_ENODEV,
- *         MMK_EMFILE.
+ * @return 0, MMK_EINVAL (NULL out, bad mode), MMK_EBADF (a negative fd
+ *         such as -1, a descriptor that is not open, an O_PATH descriptor),
+ *         MMK_EACCES, MMK_EISDIR, MMK_ENODEV, MMK_EMFILE.
  */
 MMK_EXTERN int mmk_file_from_fd(int fd, int mode, mmk_file **out);
 
@@ -296,7 +297,11 @@ enum mmk_map_options {
   MMK_MAP_HUGEPAGE = 1u << 1, /**< ask for transparent huge pages where the
                                    system has them (advice; never fails) */
   MMK_MAP_READONLY = 1u << 2  /**< map read-only even if the file is
-                                   writable */
+                                   writable: the view then behaves as a
+                                   MMK_READ view (mmk_view_mode reports
+                                   MMK_READ, mmk_view_writable 0, a range
+                                   past the end is MMK_ERANGE and never
+                                   grows the file) */
 };
 
 /**
@@ -313,7 +318,10 @@ enum mmk_map_options {
  *         MMK_ENOMEM, MMK_ENODEV.
  *
  * In MMK_WRITE mode a range past the end grows the file to exactly
- * offset+length first and reserves the new blocks.
+ * offset+length first and reserves the new blocks (not with
+ * MMK_MAP_READONLY: that view is MMK_ERANGE past the end, as MMK_READ).
+ * Each call also re-checks mmapkit's SIGBUS handler (one sigaction query;
+ * see mmk_fault_guard_install).
  * The returned view stays valid until mmk_view_close, independent of the
  * file handle.
  */
@@ -341,7 +349,9 @@ MMK_EXTERN int64_t mmk_view_offset(const mmk_view *view);
 MMK_EXTERN int64_t mmk_view_reserved(const mmk_view *view);
 /** 1 if the view may be written, 0 if read-only or closed. */
 MMK_EXTERN int mmk_view_writable(const mmk_view *view);
-/** MMK_READ, MMK_WRITE or MMK_COPY as mapped. */
+/** MMK_READ, MMK_WRITE or MMK_COPY as mapped: a view mapped with
+ *  MMK_MAP_READONLY reports MMK_READ whatever the file's mode.
+ *  MMK_EINVAL for NULL. */
 MMK_EXTERN int mmk_view_mode(const mmk_view *view);
 /** 1 once closed (including an inert close waiting for its leases). */
 MMK_EXTERN int mmk_view_closed(const mmk_view *view);
@@ -414,6 +424,9 @@ MMK_EXTERN int mmk_view_write(mmk_view *view, int64_t offset,
  * outstanding is MMK_EBUSY. Growing a MMK_WRITE view past the end of the
  * file grows the file as mmk_map does; MMK_READ/MMK_COPY past the end is
  * MMK_ERANGE.
+ * Growing past the reservation (when the view may move) gives up the
+ * reservation: mmk_view_reserved then returns 0 and later growth may move
+ * the view again.
  * @return 0, MMK_EINVAL, MMK_ERANGE, MMK_EBUSY, MMK_ENOMEM, MMK_ENOSPC,
  *         MMK_ECLOSED.
  */
@@ -430,7 +443,10 @@ MMK_EXTERN int mmk_view_lease(mmk_view *view);
  * @return 0, MMK_EINVAL (NULL or no lease outstanding).
  */
 MMK_EXTERN int mmk_view_release(mmk_view *view);
-/** Outstanding leases (0 for NULL). */
+/** Outstanding leases (0 for NULL). On a view closed by
+ *  mmk_view_close_inert whose leases are still held, the number still
+ *  held (>= 1): the view stays allocated until the last release, after
+ *  which it must not be used at all. */
 MMK_EXTERN int64_t mmk_view_leases(const mmk_view *view);
 
 /**
@@ -447,7 +463,9 @@ MMK_EXTERN int mmk_view_close(mmk_view *view);
  * touches the file (the file and its disk space are released at once);
  * the address space and the handle are freed by the last mmk_view_release.
  * Every other call on an inert-closed view returns MMK_ECLOSED (or 0/NULL
- * for the getters). @return 0 (NULL is ignored).
+ * for the getters; mmk_view_leases still counts the leases held).
+ * Calling it again on a view already inert-closed (leases still held) does
+ * nothing and returns 0. @return 0 (NULL is ignored).
  */
 MMK_EXTERN int mmk_view_close_inert(mmk_view *view);
 
@@ -473,6 +491,11 @@ MMK_EXTERN int64_t mmk_page_size(void);
  * off is relative to the view and must be naturally aligned in memory
  * (4 for u32, 8 for u64), else MMK_EINVAL; off+size beyond the view is
  * MMK_ERANGE. A fault while touching mapped memory is MMK_EIO.
+ * Every function returns 0 or: MMK_EINVAL (NULL view, negative or
+ * misaligned off, NULL out for a load), MMK_ERANGE, MMK_ECLOSED, MMK_EIO;
+ * store, fetch-add and compare-exchange also MMK_EACCES (a read-only
+ * view: MMK_READ or MMK_MAP_READONLY). Nothing is written to the output
+ * pointer on failure.
  * Loads are acquire, stores release, fetch-add and compare-exchange are
  * sequentially consistent. These are lock-free and interoperate with other
  * processes' (and languages') atomics on the same memory.
@@ -486,13 +509,16 @@ MMK_EXTERN int mmk_atomic_store_u32(mmk_view *view, int64_t off,
                                     uint32_t value);
 MMK_EXTERN int mmk_atomic_store_u64(mmk_view *view, int64_t off,
                                     uint64_t value);
-/** *old receives the value before the addition (wrapping arithmetic). */
+/** *old receives the value before the addition (wrapping arithmetic);
+ *  old may be NULL when that value is not wanted. (A load's out may not be
+ *  NULL: MMK_EINVAL.) */
 MMK_EXTERN int mmk_atomic_fetch_add_u32(mmk_view *view, int64_t off,
                                         uint32_t delta, uint32_t *old);
 MMK_EXTERN int mmk_atomic_fetch_add_u64(mmk_view *view, int64_t off,
                                         uint64_t delta, uint64_t *old);
 /** Stores desired if the word equals expected. *current receives the
- *  value found; the swap happened iff *current == expected. */
+ *  value found; the swap happened iff *current == expected. current may be
+ *  NULL (then the caller cannot tell whether the swap happened). */
 MMK_EXTERN int mmk_atomic_cas_u32(mmk_view *view, int64_t off,
                                   uint32_t expected, uint32_t desired,
                                   uint32_t *current);

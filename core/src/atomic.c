@@ -52,167 +52,127 @@ static int mmk__word(mmk_view *v, const char *op, int64_t off, size_t size,
   return 0;
 }
 
-static int mmk__fault(mmk_view *v, const char *op, int64_t off) {
+static MMK__COLD int mmk__fault(mmk_view *v, const char *op, int64_t off) {
   return mmk__set_error(MMK_EIO, 0, op, mmk__vpath(v),
                         "fault while touching mapped memory (file truncated "
                         "or I/O error)",
                         "offset %lld", (long long)off);
 }
 
-#define MMK__NULL_OUT(v, op)                                                  \
-  mmk__arg_error(MMK_EINVAL, (op), mmk__vpath(v), "out is NULL")
-
-/* One guarded atomic operation. Everything the guarded code touches lives
- * in *op (memory, not registers), so nothing can be clobbered by the
- * longjmp of a fault; the function is kept out of line for the same
- * reason. */
-enum mmk__aop {
-  MMK__LOAD32, MMK__LOAD64, MMK__STORE32, MMK__STORE64,
-  MMK__ADD32, MMK__ADD64, MMK__CAS32, MMK__CAS64
-};
-
-struct mmk__atomic_op {
+/* Why an atomic was refused, with the exact status and detail (the fast
+ * paths only know that a check of MMK__WORD_OK failed). null_out: a load
+ * without an out pointer. */
+static MMK__COLD int mmk__atomic_refused(mmk_view *v, const char *op,
+                                         int64_t off, size_t size, int write,
+                                         int null_out) {
   void *addr;
-  enum mmk__aop kind;
-  uint64_t a;      /* value to store / delta / desired */
-  uint64_t b;      /* expected (cas) */
-  uint64_t result; /* loaded value / old value / current value */
-};
-
-static inline void mmk__atomic_do(struct mmk__atomic_op *op) {
-  switch (op->kind) {
-  case MMK__LOAD32:
-    op->result = atomic_load_explicit((_Atomic uint32_t *)op->addr,
-                                      memory_order_acquire);
-    break;
-  case MMK__LOAD64:
-    op->result = atomic_load_explicit((_Atomic uint64_t *)op->addr,
-                                      memory_order_acquire);
-    break;
-  case MMK__STORE32:
-    atomic_store_explicit((_Atomic uint32_t *)op->addr, (uint32_t)op->a,
-                          memory_order_release);
-    break;
-  case MMK__STORE64:
-    atomic_store_explicit((_Atomic uint64_t *)op->addr, op->a,
-                          memory_order_release);
-    break;
-  case MMK__ADD32:
-    op->result = atomic_fetch_add_explicit((_Atomic uint32_t *)op->addr,
-                                           (uint32_t)op->a,
-                                           memory_order_seq_cst);
-    break;
-  case MMK__ADD64:
-    op->result = atomic_fetch_add_explicit((_Atomic uint64_t *)op->addr,
-                                           op->a, memory_order_seq_cst);
-    break;
-  case MMK__CAS32: {
-    uint32_t cur = (uint32_t)op->b;
-    atomic_compare_exchange_strong_explicit((_Atomic uint32_t *)op->addr,
-                                            &cur, (uint32_t)op->a,
-                                            memory_order_seq_cst,
-                                            memory_order_seq_cst);
-    op->result = cur;
-    break;
-  }
-  case MMK__CAS64: {
-    uint64_t cur = op->b;
-    atomic_compare_exchange_strong_explicit((_Atomic uint64_t *)op->addr,
-                                            &cur, op->a,
-                                            memory_order_seq_cst,
-                                            memory_order_seq_cst);
-    op->result = cur;
-    break;
-  }
-  }
-}
-
-__attribute__((noinline)) static int
-mmk__atomic_run(struct mmk__atomic_op *op) {
-  int faulted;
-  MMK__GUARDED(op->addr, 8, faulted, mmk__atomic_do(op));
-  return faulted;
-}
-
-/* Checks, runs and reports one operation: 0 or a status. */
-static int mmk__atomic(mmk_view *v, const char *name, int64_t off,
-                       size_t size, int write, struct mmk__atomic_op *op) {
-  int r = mmk__word(v, name, off, size, write, &op->addr);
+  int r;
+  if (null_out && v)
+    return mmk__arg_error(MMK_EINVAL, op, mmk__vpath(v), "out is NULL");
+  r = mmk__word(v, op, off, size, write, &addr);
   if (r) return r;
-  if (mmk__atomic_run(op)) return mmk__fault(v, name, off);
-  return 0;
+  return mmk__arg_error(MMK_EUNKNOWN, op, mmk__vpath(v),
+                        "internal: atomic refused without a reason");
 }
+
+/* Every check of mmk__word in one test (no lock, no call); when it fails,
+ * mmk__atomic_refused finds out which. */
+#define MMK__WORD_OK(v, off, size, write)                                     \
+  ((v) != NULL &&                                                             \
+   atomic_load_explicit(&(v)->state, memory_order_acquire) ==                \
+       MMK__VIEW_OPEN &&                                                      \
+   (off) >= 0 && (off) <= (v)->length &&                                     \
+   (int64_t)(size) <= (v)->length - (off) &&                                 \
+   ((uintptr_t)((v)->data + (off)) & ((size)-1)) == 0 &&                     \
+   (!(write) || (v)->writable))
+
+/* The body of every atomic: checks, then the operation `...` (on `a`, an
+ * _Atomic T * to the word) under a guard expanded in this frame (see
+ * MMK__GUARDED; the statements assign only through pointers). */
+#define MMK__ATOMIC(T, view, name, off, write, null_out, ...)                 \
+  do {                                                                        \
+    _Atomic T *a;                                                             \
+    int faulted;                                                              \
+    if (MMK__UNLIKELY((null_out) ||                                           \
+                      !MMK__WORD_OK(view, off, sizeof(T), write)))            \
+      return mmk__atomic_refused(view, name, off, sizeof(T), write,          \
+                                 null_out);                                   \
+    a = (_Atomic T *)(void *)(view->data + off);                              \
+    MMK__GUARDED(a, sizeof(T), faulted, __VA_ARGS__);                         \
+    if (MMK__UNLIKELY(faulted)) return mmk__fault(view, name, off);           \
+    return 0;                                                                 \
+  } while (0)
 
 int mmk_atomic_load_u32(mmk_view *view, int64_t off, uint32_t *out) {
-  struct mmk__atomic_op op = {NULL, MMK__LOAD32, 0, 0, 0};
-  int r;
-  if (!out && view) return MMK__NULL_OUT(view, "atomic_load");
-  r = mmk__atomic(view, "atomic_load", off, 4, 0, &op);
-  if (!r) *out = (uint32_t)op.result;
-  return r;
+  MMK__ATOMIC(uint32_t, view, "atomic_load", off, 0, !out,
+              *out = atomic_load_explicit(a, memory_order_acquire));
 }
 
 int mmk_atomic_load_u64(mmk_view *view, int64_t off, uint64_t *out) {
-  struct mmk__atomic_op op = {NULL, MMK__LOAD64, 0, 0, 0};
-  int r;
-  if (!out && view) return MMK__NULL_OUT(view, "atomic_load");
-  r = mmk__atomic(view, "atomic_load", off, 8, 0, &op);
-  if (!r) *out = op.result;
-  return r;
+  MMK__ATOMIC(uint64_t, view, "atomic_load", off, 0, !out,
+              *out = atomic_load_explicit(a, memory_order_acquire));
 }
 
 int mmk_atomic_store_u32(mmk_view *view, int64_t off, uint32_t value) {
-  struct mmk__atomic_op op = {NULL, MMK__STORE32, value, 0, 0};
-  return mmk__atomic(view, "atomic_store", off, 4, 1, &op);
+  MMK__ATOMIC(uint32_t, view, "atomic_store", off, 1, 0,
+              atomic_store_explicit(a, value, memory_order_release));
 }
 
 int mmk_atomic_store_u64(mmk_view *view, int64_t off, uint64_t value) {
-  struct mmk__atomic_op op = {NULL, MMK__STORE64, value, 0, 0};
-  return mmk__atomic(view, "atomic_store", off, 8, 1, &op);
+  MMK__ATOMIC(uint64_t, view, "atomic_store", off, 1, 0,
+              atomic_store_explicit(a, value, memory_order_release));
 }
 
 int mmk_atomic_fetch_add_u32(mmk_view *view, int64_t off, uint32_t delta,
                              uint32_t *old) {
-  struct mmk__atomic_op op = {NULL, MMK__ADD32, delta, 0, 0};
-  int r = mmk__atomic(view, "atomic_fetch_add", off, 4, 1, &op);
-  if (!r && old) *old = (uint32_t)op.result;
-  return r;
+  MMK__ATOMIC(uint32_t, view, "atomic_fetch_add", off, 1, 0, {
+    uint32_t prev_ = atomic_fetch_add_explicit(a, delta, memory_order_seq_cst);
+    if (old) *old = prev_;
+  });
 }
 
 int mmk_atomic_fetch_add_u64(mmk_view *view, int64_t off, uint64_t delta,
                              uint64_t *old) {
-  struct mmk__atomic_op op = {NULL, MMK__ADD64, delta, 0, 0};
-  int r = mmk__atomic(view, "atomic_fetch_add", off, 8, 1, &op);
-  if (!r && old) *old = op.result;
-  return r;
+  MMK__ATOMIC(uint64_t, view, "atomic_fetch_add", off, 1, 0, {
+    uint64_t prev_ = atomic_fetch_add_explicit(a, delta, memory_order_seq_cst);
+    if (old) *old = prev_;
+  });
 }
 
 int mmk_atomic_cas_u32(mmk_view *view, int64_t off, uint32_t expected,
                        uint32_t desired, uint32_t *current) {
-  struct mmk__atomic_op op = {NULL, MMK__CAS32, desired, expected, 0};
-  int r = mmk__atomic(view, "atomic_cas", off, 4, 1, &op);
-  if (!r && current) *current = (uint32_t)op.result;
-  return r;
+  MMK__ATOMIC(uint32_t, view, "atomic_cas", off, 1, 0, {
+    uint32_t cur_ = expected;
+    atomic_compare_exchange_strong_explicit(a, &cur_, desired,
+                                            memory_order_seq_cst,
+                                            memory_order_seq_cst);
+    if (current) *current = cur_;
+  });
 }
 
 int mmk_atomic_cas_u64(mmk_view *view, int64_t off, uint64_t expected,
                        uint64_t desired, uint64_t *current) {
-  struct mmk__atomic_op op = {NULL, MMK__CAS64, desired, expected, 0};
-  int r = mmk__atomic(view, "atomic_cas", off, 8, 1, &op);
-  if (!r && current) *current = op.result;
-  return r;
+  MMK__ATOMIC(uint64_t, view, "atomic_cas", off, 1, 0, {
+    uint64_t cur_ = expected;
+    atomic_compare_exchange_strong_explicit(a, &cur_, desired,
+                                            memory_order_seq_cst,
+                                            memory_order_seq_cst);
+    if (current) *current = cur_;
+  });
 }
 
 /* ------------------------------------------------------------------------
  * Wait / wake
  * ---------------------------------------------------------------------- */
 
-/* Guarded acquire load for the wait loop: 0, or 1 on a fault. */
-static int mmk__load_word(void *a, uint32_t *out) {
-  struct mmk__atomic_op op = {a, MMK__LOAD32, 0, 0, 0};
-  if (mmk__atomic_run(&op)) return 1;
-  *out = (uint32_t)op.result;
-  return 0;
+/* Guarded acquire load for the wait loop: 0, or 1 on a fault. Out of line
+ * so that its sigsetjmp frame is this small one. */
+static __attribute__((noinline)) int mmk__load_word(void *a, uint32_t *out) {
+  int faulted;
+  MMK__GUARDED(a, 4, faulted,
+               *out = atomic_load_explicit((_Atomic uint32_t *)a,
+                                           memory_order_acquire));
+  return faulted;
 }
 
 static int64_t mmk__now_ns(void) {

@@ -447,30 +447,67 @@ static int mmk__copy_check(mmk_view *v, const char *op, int64_t off,
   return 0;
 }
 
-int mmk_view_read(mmk_view *view, int64_t offset, void *dst, size_t n) {
-  int r = mmk__copy_check(view, "read", offset, dst, n);
+/* Why a copy was refused, with the exact status and detail (the fast
+ * paths below only know that some check failed). */
+static MMK__COLD int mmk__copy_refused(mmk_view *v, const char *op,
+                                      int64_t off, const void *buf, size_t n,
+                                      int write) {
+  int r = mmk__copy_check(v, op, off, buf, n);
   if (r) return r;
-  if (n == 0) return 0;
-  if (mmk__guarded_copy(dst, view->data + offset, n, view->data + offset))
-    return mmk__set_error(MMK_EIO, 0, "read", mmk__vpath(view),
-                          "fault while reading mapped memory (file truncated "
-                          "or I/O error)",
-                          "offset %lld, length %zu", (long long)offset, n);
+  if (write && !v->writable)
+    return mmk__arg_error(MMK_EACCES, op, mmk__vpath(v), "view is read-only");
+  return mmk__arg_error(MMK_EUNKNOWN, op, mmk__vpath(v),
+                        "internal: copy refused without a reason");
+}
+
+static MMK__COLD int mmk__copy_fault(mmk_view *v, int write, int64_t off,
+                                     size_t n) {
+  if (write)
+    return mmk__set_error(MMK_EIO, 0, "write", mmk__vpath(v),
+                          "fault while writing mapped memory (file truncated, "
+                          "disk full or I/O error)",
+                          "offset %lld, length %zu", (long long)off, n);
+  return mmk__set_error(MMK_EIO, 0, "read", mmk__vpath(v),
+                        "fault while reading mapped memory (file truncated "
+                        "or I/O error)",
+                        "offset %lld, length %zu", (long long)off, n);
+}
+
+/* Every check of mmk__copy_check (+ writable) in one branch-light test;
+ * when it fails, mmk__copy_refused finds out which. The state is read with
+ * acquire, as mmk__view_check does: no lock on this path. */
+#define MMK__COPY_OK(v, off, buf, n, write)                                   \
+  ((v) != NULL &&                                                             \
+   atomic_load_explicit(&(v)->state, memory_order_acquire) ==                \
+       MMK__VIEW_OPEN &&                                                      \
+   (off) >= 0 && (off) <= (v)->length &&                                     \
+   (uint64_t)(n) <= (uint64_t)((v)->length - (off)) &&                       \
+   ((buf) != NULL || (n) == 0) && (!(write) || (v)->writable))
+
+/* The guard is expanded here, in the frame that copies (see
+ * MMK__GUARDED). After a fault only view, offset and n are read: all
+ * unchanged since sigsetjmp. */
+int mmk_view_read(mmk_view *view, int64_t offset, void *dst, size_t n) {
+  const unsigned char *src;
+  int faulted;
+  if (MMK__UNLIKELY(!MMK__COPY_OK(view, offset, dst, n, 0)))
+    return mmk__copy_refused(view, "read", offset, dst, n, 0);
+  if (MMK__UNLIKELY(n == 0)) return 0;
+  src = view->data + offset;
+  MMK__GUARDED(src, n, faulted, MMK__GUARDED_MOVE(dst, src, n));
+  if (MMK__UNLIKELY(faulted)) return mmk__copy_fault(view, 0, offset, n);
   return 0;
 }
 
 int mmk_view_write(mmk_view *view, int64_t offset, const void *src,
                    size_t n) {
-  int r = mmk__copy_check(view, "write", offset, src, n);
-  if (r) return r;
-  if (!view->writable)
-    return mmk__arg_error(MMK_EACCES, "write", mmk__vpath(view),
-                          "view is read-only");
-  if (n == 0) return 0;
-  if (mmk__guarded_copy(view->data + offset, src, n, view->data + offset))
-    return mmk__set_error(MMK_EIO, 0, "write", mmk__vpath(view),
-                          "fault while writing mapped memory (file truncated, "
-                          "disk full or I/O error)",
-                          "offset %lld, length %zu", (long long)offset, n);
+  unsigned char *dst;
+  int faulted;
+  if (MMK__UNLIKELY(!MMK__COPY_OK(view, offset, src, n, 1)))
+    return mmk__copy_refused(view, "write", offset, src, n, 1);
+  if (MMK__UNLIKELY(n == 0)) return 0;
+  dst = view->data + offset;
+  MMK__GUARDED(dst, n, faulted, MMK__GUARDED_MOVE(dst, src, n));
+  if (MMK__UNLIKELY(faulted)) return mmk__copy_fault(view, 1, offset, n);
   return 0;
 }

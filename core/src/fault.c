@@ -235,7 +235,15 @@ static void mmk__sigbus(int sig, siginfo_t *si, void *ucv) {
    * not sent by kill/sigqueue whose si_addr is meaningless. */
   if (g && si && si->si_code > 0) {
     uintptr_t a = (uintptr_t)si->si_addr;
-    if (a >= g->lo && a < g->hi) {
+    /* Set by mmk_map before any view (and so any guard) exists; 1 keeps
+     * the exact range should it ever be 0. */
+    uintptr_t pg =
+        (uintptr_t)atomic_load_explicit(&mmk__page_size, memory_order_relaxed);
+    uintptr_t mask = pg ? ~(pg - 1) : ~(uintptr_t)0;
+    uintptr_t lo = g->lo & mask;
+    uintptr_t hi = g->hi > (UINTPTR_MAX & mask) ? UINTPTR_MAX
+                                                : (g->hi + ~mask) & mask;
+    if (a >= lo && a < hi) {
       mmk__guard_cur = g->prev; /* disarm before leaving */
       if (ucv)
         pthread_sigmask(SIG_SETMASK, &((ucontext_t *)ucv)->uc_sigmask, NULL);
@@ -249,7 +257,9 @@ static void mmk__sigbus(int sig, siginfo_t *si, void *ucv) {
   }
 }
 
-int mmk_fault_guard_install(void) {
+int mmk_fault_guard_install(void) { return mmk__fault_guard_install(); }
+
+int mmk__fault_guard_install(void) {
   struct sigaction cur, ours, old;
 
   /* Outside any handler here: no chained call of this thread is live. */
@@ -293,13 +303,12 @@ int mmk_fault_guard_install(void) {
   return 0;
 }
 
-/* Kept out of line and small: one guard per call, then a plain copy, so
- * large copies run at memcpy bandwidth. memmove (as fast as memcpy in
- * every libc we target) because the caller's buffer may lie inside the
- * same view. */
+/* Off the hot path (mmk_view_read/write and the atomics expand the guard
+ * in their own frames). memmove because source and destination may lie in
+ * the same view. */
 int mmk__guarded_copy(void *dst, const void *src, size_t n,
                       const void *guard_p) {
   int faulted;
-  MMK__GUARDED(guard_p, n, faulted, memmove(dst, src, n));
+  MMK__GUARDED(guard_p, n, faulted, MMK__GUARDED_MOVE(dst, src, n));
   return faulted;
 }

@@ -29,6 +29,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stddef.h>
+#include <string.h>
 
 #if defined(__GNUC__) || defined(__clang__)
 #  define MMK__LIKELY(x) __builtin_expect(!!(x), 1)
@@ -42,12 +43,20 @@
 #    define MMK__TLS_IE
 #  endif
 #  define MMK__HIDDEN __attribute__((visibility("hidden")))
+/* Error paths: out of line and out of the hot code's cache lines. */
+#  define MMK__COLD __attribute__((cold, noinline))
+/* Orders the compiler's memory accesses (no instruction emitted). */
+#  define MMK__BARRIER() __asm__ __volatile__("" ::: "memory")
+#  define MMK__MEMCPY __builtin_memcpy
 #else
 #  define MMK__LIKELY(x) (x)
 #  define MMK__UNLIKELY(x) (x)
 #  define MMK__PRINTF(a, b)
 #  define MMK__TLS_IE
 #  define MMK__HIDDEN
+#  define MMK__COLD
+#  define MMK__BARRIER() atomic_signal_fence(memory_order_seq_cst)
+#  define MMK__MEMCPY memcpy
 #endif
 
 /* Retries a system call interrupted by a signal (call sites that return -1
@@ -177,7 +186,8 @@ MMK__HIDDEN void mmk__os_file_destroy(mmk_file *f);
 
 struct mmk__guard {
   sigjmp_buf env;
-  uintptr_t lo, hi;
+  uintptr_t lo, hi; /* the guarded bytes [lo, hi); widened to pages by the
+                       handler */
   struct mmk__guard *prev;
 };
 
@@ -186,40 +196,51 @@ extern _Thread_local struct mmk__guard *mmk__guard_cur MMK__TLS_IE
 
 static inline void mmk__guard_prepare(struct mmk__guard *g, const void *p,
                                       size_t n) {
-  /* Widened to whole pages: those pages belong to the view's mapping, and
-   * a vectorised copy may touch any byte of them. */
-  uintptr_t pg = (uintptr_t)mmk__page();
-  g->lo = (uintptr_t)p & ~(pg - 1);
-  g->hi = ((uintptr_t)p + n + pg - 1) & ~(pg - 1);
+  /* The exact range; the handler widens it to whole pages (those pages
+   * belong to the view's mapping, and a vectorised copy may touch any byte
+   * of them), so the fast path does no page arithmetic. */
+  g->lo = (uintptr_t)p;
+  g->hi = (uintptr_t)p + n;
   g->prev = mmk__guard_cur;
 }
 
 static inline void mmk__guard_arm(struct mmk__guard *g) {
   atomic_signal_fence(memory_order_seq_cst);
   mmk__guard_cur = g;
-  atomic_signal_fence(memory_order_seq_cst);
+  /* The guarded accesses stay after this point (and before the disarm):
+   * no load or store of memory may be moved across an asm memory
+   * clobber. */
+  MMK__BARRIER();
 }
 
 static inline void mmk__guard_disarm(struct mmk__guard *g) {
-  atomic_signal_fence(memory_order_seq_cst);
+  MMK__BARRIER();
   mmk__guard_cur = g->prev;
   atomic_signal_fence(memory_order_seq_cst);
 }
 
-/* Runs the statement `body` with a guard armed over [p, p+n). On a fault
- * the body is abandoned and `faulted` becomes 1 (else 0). sigsetjmp does
- * not save the signal mask (fast path); the handler restores it from the
- * ucontext before jumping. The statement must not leave the block by
- * return/goto. Use it only in small out-of-line functions whose statement
- * works through pointers (as mmk__guarded_copy and mmk__atomic_run do):
- * locals live across sigsetjmp could be clobbered by the jump. */
-#define MMK__GUARDED(p, n, faulted, body)                                     \
+/* Runs the statement(s) after `faulted` with a guard armed over
+ * [p, p+n). On a fault the statements are abandoned and `faulted` becomes
+ * 1 (else 0).
+ *
+ * A macro on purpose: sigsetjmp must run in the frame that does the
+ * guarded access (a helper that returned after sigsetjmp would leave a
+ * dead jump buffer), and a function that calls sigsetjmp is never inlined.
+ * So the guarded public functions expand it in their own body.
+ * sigsetjmp does not save the signal mask (fast path: no system call); the
+ * handler restores the mask from the ucontext before jumping.
+ * Rules for the caller: the statements must not leave the block (return,
+ * goto, break); the caller must not read, after a fault, any of its local
+ * variables that the statements assign (C11 7.13.2.1: those are
+ * indeterminate after the jump; values only read are fine). Declare
+ * temporaries inside the statements' own block. */
+#define MMK__GUARDED(p, n, faulted, ...)                                      \
   do {                                                                        \
     struct mmk__guard mmk__g_;                                                \
     mmk__guard_prepare(&mmk__g_, (p), (n));                                   \
     if (sigsetjmp(mmk__g_.env, 0) == 0) {                                     \
       mmk__guard_arm(&mmk__g_);                                               \
-      body;                                                                   \
+      __VA_ARGS__;                                                            \
       mmk__guard_disarm(&mmk__g_);                                            \
       (faulted) = 0;                                                          \
     } else {                                                                  \
@@ -227,9 +248,54 @@ static inline void mmk__guard_disarm(struct mmk__guard *g) {
     }                                                                         \
   } while (0)
 
-/* Guarded memcpy of n bytes; returns 0, or 1 if it faulted. guard_p is
- * the start of the mapped side (dst or src). */
+/* memmove of n <= 16 bytes inline: every load before any store, so
+ * overlapping buffers are copied correctly; fixed-size __builtin_memcpy
+ * compiles to plain (unaligned-safe) moves, no library call. */
+static inline void mmk__move_small(unsigned char *d, const unsigned char *s,
+                                   size_t n) {
+  if (n >= 8) {
+    uint64_t a, b;
+    MMK__MEMCPY(&a, s, 8);
+    MMK__MEMCPY(&b, s + n - 8, 8);
+    MMK__MEMCPY(d, &a, 8);
+    MMK__MEMCPY(d + n - 8, &b, 8);
+  } else if (n >= 4) {
+    uint32_t a, b;
+    MMK__MEMCPY(&a, s, 4);
+    MMK__MEMCPY(&b, s + n - 4, 4);
+    MMK__MEMCPY(d, &a, 4);
+    MMK__MEMCPY(d + n - 4, &b, 4);
+  } else if (n >= 2) {
+    uint16_t a, b;
+    MMK__MEMCPY(&a, s, 2);
+    MMK__MEMCPY(&b, s + n - 2, 2);
+    MMK__MEMCPY(d, &a, 2);
+    MMK__MEMCPY(d + n - 2, &b, 2);
+  } else if (n == 1) {
+    *d = *s;
+  }
+}
+#define MMK__SMALL_COPY 16
+
+/* The statement for MMK__GUARDED: a guarded memmove (the caller's buffer
+ * may lie inside the same view). Large copies go to the C library and run
+ * at memcpy bandwidth. */
+#define MMK__GUARDED_MOVE(dst, src, n)                                        \
+  do {                                                                        \
+    if ((n) <= MMK__SMALL_COPY)                                               \
+      mmk__move_small((unsigned char *)(dst),                                 \
+                      (const unsigned char *)(src), (n));                     \
+    else                                                                      \
+      memmove((dst), (src), (n));                                             \
+  } while (0)
+
+/* Guarded memmove of n bytes (for code off the hot path, e.g. moving a
+ * view); returns 0, or 1 if it faulted. guard_p is the start of the mapped
+ * side (dst or src). */
 MMK__HIDDEN int mmk__guarded_copy(void *dst, const void *src, size_t n,
                                   const void *guard_p);
+
+/* mmk_fault_guard_install without the PLT hop (called by mmk_map). */
+MMK__HIDDEN int mmk__fault_guard_install(void);
 
 #endif /* MMAPKIT_INTERNAL_H */
