@@ -96,9 +96,6 @@ MMK_OUT_PARAM(uint32_t *, uint)
 %typemap(csbase) enum mmk_open_flags "uint"
 %typemap(csbase) enum mmk_map_options "uint"
 
-/* The enum mmk_file_kind and the function mmk_file_kind share a name; keep
- * the function under its name. */
-%rename(mmk_file_kind_enum, %$isenum) mmk_file_kind;
 
 /* Used by the bindings of other languages only. */
 %ignore mmk_file_from_fd;

@@ -476,8 +476,6 @@ MMKJ_VALUE(mmk_page_size)
 %javaconstvalue(2) MMK_MAP_HUGEPAGE;
 %javaconstvalue(4) MMK_MAP_READONLY;
 
-/* The enum mmk_file_kind and the function of the same name would clash. */
-%rename(mmk_file_get_kind) mmk_file_kind(const mmk_file *file);
 
 %include "mmapkit.i"
 

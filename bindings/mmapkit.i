@@ -26,4 +26,8 @@
 %nodefaultctor mmk_view;
 %nodefaultdtor mmk_view;
 
+/* C keeps enum tags and functions apart; SWIG does not. The function keeps
+ * its name in every language. */
+%rename(mmk_file_kind_enum, %$isenum) mmk_file_kind;
+
 %include "mmapkit.h"

@@ -808,8 +808,6 @@ static const char *mmkpy_rmemmem(const char *hay, size_t hn, const char *nd,
 /* Raw pointers are useless (and unsafe) from Python. */
 %ignore mmk_view_data;
 
-/* The enum and the function of the same name clash in SWIG's namespace. */
-%rename("mmk_file_kind_enum", %$isenum) mmk_file_kind;
 %include "mmapkit.i"
 
 /* ---------------------------------------------------------------------
