@@ -1,6 +1,6 @@
 using System;
-using System.Diagnostics.CodeAnalysis;
 using System.IO;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Threading;
 using MmapKit.Interop;
@@ -27,17 +27,18 @@ public sealed unsafe partial class MappedView
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public T VolatileRead<T>(long offset) where T : unmanaged
     {
-        byte* p = AtomicAddress<T>(offset, write: false);
-        if (sizeof(T) == 4)
+        // The typeof tests are JIT-time constants: each instantiation keeps one branch.
+        if (typeof(T) == typeof(int) || typeof(T) == typeof(uint))
         {
-            int v = Volatile.Read(ref *(int*)p);
+            int v = Volatile.Read(ref *At32(offset, write: false));
             return Unsafe.As<int, T>(ref v);
         }
-        else
+        if (typeof(T) == typeof(long) || typeof(T) == typeof(ulong))
         {
-            long v = Volatile.Read(ref *(long*)p);
+            long v = Volatile.Read(ref *At64(offset, write: false));
             return Unsafe.As<long, T>(ref v);
         }
+        throw NotAtomic<T>();
     }
 
     /// <summary>
@@ -54,11 +55,12 @@ public sealed unsafe partial class MappedView
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void VolatileWrite<T>(long offset, T value) where T : unmanaged
     {
-        byte* p = AtomicAddress<T>(offset, write: true);
-        if (sizeof(T) == 4)
-            Volatile.Write(ref *(int*)p, Unsafe.As<T, int>(ref value));
+        if (typeof(T) == typeof(int) || typeof(T) == typeof(uint))
+            Volatile.Write(ref *At32(offset, write: true), Unsafe.As<T, int>(ref value));
+        else if (typeof(T) == typeof(long) || typeof(T) == typeof(ulong))
+            Volatile.Write(ref *At64(offset, write: true), Unsafe.As<T, long>(ref value));
         else
-            Volatile.Write(ref *(long*)p, Unsafe.As<T, long>(ref value));
+            throw NotAtomic<T>();
     }
 
     /// <summary>Atomically adds <paramref name="delta"/> to the <see cref="long"/> at <paramref name="offset"/> (wrapping, sequentially consistent).</summary>
@@ -69,8 +71,9 @@ public sealed unsafe partial class MappedView
     /// <exception cref="ArgumentOutOfRangeException">The value does not lie inside the view.</exception>
     /// <exception cref="NotSupportedException">The view is read-only.</exception>
     /// <exception cref="ObjectDisposedException">The view was disposed.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public long InterlockedAdd(long offset, long delta) =>
-        Interlocked.Add(ref *(long*)AtomicAddress<long>(offset, write: true), delta);
+        Interlocked.Add(ref *At64(offset, write: true), delta);
 
     /// <summary>Atomically adds <paramref name="delta"/> to the <see cref="int"/> at <paramref name="offset"/> (wrapping, sequentially consistent).</summary>
     /// <param name="offset">Offset in the view; the address must be 4-byte aligned.</param>
@@ -80,8 +83,9 @@ public sealed unsafe partial class MappedView
     /// <exception cref="ArgumentOutOfRangeException">The value does not lie inside the view.</exception>
     /// <exception cref="NotSupportedException">The view is read-only.</exception>
     /// <exception cref="ObjectDisposedException">The view was disposed.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int InterlockedAdd(long offset, int delta) =>
-        Interlocked.Add(ref *(int*)AtomicAddress<int>(offset, write: true), delta);
+        Interlocked.Add(ref *At32(offset, write: true), delta);
 
     /// <summary>
     /// Atomically stores <paramref name="value"/> in the <see cref="long"/> at <paramref name="offset"/>
@@ -95,8 +99,9 @@ public sealed unsafe partial class MappedView
     /// <exception cref="ArgumentOutOfRangeException">The value does not lie inside the view.</exception>
     /// <exception cref="NotSupportedException">The view is read-only.</exception>
     /// <exception cref="ObjectDisposedException">The view was disposed.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public long CompareExchange(long offset, long value, long comparand) =>
-        Interlocked.CompareExchange(ref *(long*)AtomicAddress<long>(offset, write: true), value, comparand);
+        Interlocked.CompareExchange(ref *At64(offset, write: true), value, comparand);
 
     /// <summary>
     /// Atomically stores <paramref name="value"/> in the <see cref="int"/> at <paramref name="offset"/>
@@ -110,8 +115,9 @@ public sealed unsafe partial class MappedView
     /// <exception cref="ArgumentOutOfRangeException">The value does not lie inside the view.</exception>
     /// <exception cref="NotSupportedException">The view is read-only.</exception>
     /// <exception cref="ObjectDisposedException">The view was disposed.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int CompareExchange(long offset, int value, int comparand) =>
-        Interlocked.CompareExchange(ref *(int*)AtomicAddress<int>(offset, write: true), value, comparand);
+        Interlocked.CompareExchange(ref *At32(offset, write: true), value, comparand);
 
     /// <summary>
     /// Sleeps while the <see cref="int"/> at <paramref name="offset"/> equals <paramref name="expected"/>
@@ -133,7 +139,7 @@ public sealed unsafe partial class MappedView
         else if (timeout < TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must be positive, zero or Timeout.InfiniteTimeSpan.");
         else ns = timeout.Ticks > long.MaxValue / 100 ? long.MaxValue : timeout.Ticks * 100;
-        AtomicAddress<int>(offset, write: false);
+        At32(offset, write: false);
         int status;
         using (var v = Enter())
             status = Native.mmk_wait_u32(v.Value, offset, unchecked((uint)expected), ns);
@@ -151,29 +157,70 @@ public sealed unsafe partial class MappedView
     /// <exception cref="ObjectDisposedException">The view was disposed.</exception>
     public int Wake(long offset, int count)
     {
-        AtomicAddress<int>(offset, write: false);
+        At32(offset, write: false);
         using var v = Enter();
         return Native.mmk_wake(v.Value, offset, count);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private byte* AtomicAddress<T>(long offset, bool write) where T : unmanaged
+    // ---- the hot-path check --------------------------------------------------
+    //
+    // Same safety level as Read<T>: bounds and alignment are checked, the access itself is a
+    // plain memory operation (no SafeHandle AddRef/Release, see the class remarks). The check is
+    // one unsigned compare against bounds precomputed whenever the mapping changes: with
+    // first = the first offset whose address is aligned to the size and count = how many aligned
+    // slots lie in the view, an access is valid iff RotateRight(offset - first, log2 size) < count.
+    // The rotation moves misaligned low bits to the top, and a negative offset - first has its
+    // top bits set, so both land far above any count. The counts are 0 once the view is disposed,
+    // and the write counts are 0 for a read-only view, so those cases fail the same compare; the
+    // cold path then works out which exception to throw.
+    private long _first32, _first64;
+    private ulong _count32, _count64, _writeCount32, _writeCount64;
+
+    // Called whenever _data or _length changes (map, resize, dispose).
+    private void SetAtomicBounds()
     {
-        if (typeof(T) != typeof(int) && typeof(T) != typeof(uint) && typeof(T) != typeof(long) && typeof(T) != typeof(ulong))
-            ThrowNotAtomic<T>();
-        if ((write && !_writable) || (ulong)offset > (ulong)_length || (ulong)sizeof(T) > (ulong)(_length - offset))
-            throw write ? BadWrite(offset, sizeof(T)) : BadAccess(offset, sizeof(T));
-        byte* p = _data + offset;
-        if (((nuint)p & (nuint)(sizeof(T) - 1)) != 0)
-            ThrowMisaligned(offset, sizeof(T));
-        return p;
+        nuint misalign = (nuint)_data;
+        _first32 = (long)((4 - (misalign & 3)) & 3);
+        _first64 = (long)((8 - (misalign & 7)) & 7);
+        _count32 = Slots(_length, _first32, 4);
+        _count64 = Slots(_length, _first64, 8);
+        _writeCount32 = _writable ? _count32 : 0;
+        _writeCount64 = _writable ? _count64 : 0;
     }
 
-    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowNotAtomic<T>() =>
-        throw new NotSupportedException($"Atomic operations take int, uint, long or ulong, not {typeof(T)}.");
+    private static ulong Slots(long length, long first, int size) =>
+        length >= first + size ? (ulong)((length - first - size) / size + 1) : 0;
 
-    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowMisaligned(long offset, int size) =>
-        throw new ArgumentException($"Offset {offset} is not {size}-byte aligned in memory; atomic operations need natural alignment.", nameof(offset));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int* At32(long offset, bool write)
+    {
+        // `write` is a constant at every (inlined) call site, so only one count is loaded.
+        if (BitOperations.RotateRight((ulong)(offset - _first32), 2) >= (write ? _writeCount32 : _count32))
+            throw BadAtomic(offset, 4, write);
+        return (int*)(_data + offset);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private long* At64(long offset, bool write)
+    {
+        if (BitOperations.RotateRight((ulong)(offset - _first64), 3) >= (write ? _writeCount64 : _count64))
+            throw BadAtomic(offset, 8, write);
+        return (long*)(_data + offset);
+    }
+
+    // The exception for a failed atomic check, in the order the contract documents: disposed,
+    // read-only (writes), out of range, misaligned. Returned, not thrown, so that callers
+    // `throw` it and the JIT keeps the failure block cold and out of their loops.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private Exception BadAtomic(long offset, int size, bool write)
+    {
+        if (_disposed || (write && !_writable) || (ulong)offset > (ulong)_length || (ulong)size > (ulong)(_length - offset))
+            return write ? BadWrite(offset, size) : BadAccess(offset, size);
+        return new ArgumentException(
+            $"Offset {offset} is not {size}-byte aligned in memory; atomic operations need natural alignment.", nameof(offset));
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static NotSupportedException NotAtomic<T>() =>
+        new($"Atomic operations take int, uint, long or ulong, not {typeof(T)}.");
 }

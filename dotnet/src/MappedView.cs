@@ -50,6 +50,7 @@ public sealed unsafe partial class MappedView : SafeBuffer
         SetHandle((IntPtr)_data);
         Initialize((ulong)length);
         _length = length;
+        SetAtomicBounds();
     }
 
     // ---- properties -------------------------------------------------------
@@ -416,6 +417,7 @@ public sealed unsafe partial class MappedView : SafeBuffer
     {
         _disposed = true;
         _length = 0;
+        SetAtomicBounds(); // all counts 0: the atomics' one compare now fails
         base.Dispose(disposing);
     }
 
