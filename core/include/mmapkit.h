@@ -184,8 +184,10 @@ enum mmk_file_kind {
  * @return 0, or MMK_EINVAL (NULL/empty path, NULL out, bad mode, unknown or
  *         inconsistent flags, negative size), MMK_ENOENT, MMK_EACCES,
  *         MMK_EEXIST, MMK_EISDIR (a directory), MMK_ENODEV (FIFO, socket,
- *         device: never blocks on a FIFO), MMK_ENOSPC, MMK_EFBIG, MMK_EROFS,
- *         MMK_EMFILE, MMK_ENAMETOOLONG, MMK_ENOMEM, MMK_EIO.
+ *         device: never blocks on a FIFO; or a /proc, /sys... pseudo-file
+ *         that `size` would grow: those are never written to),
+ *         MMK_ENOSPC, MMK_EFBIG, MMK_EROFS, MMK_EMFILE, MMK_ENAMETOOLONG,
+ *         MMK_ENOMEM, MMK_EIO.
  */
 MMK_EXTERN int mmk_file_open(const char *path, int mode, unsigned flags,
                              int64_t size, mmk_file **out);
@@ -240,7 +242,8 @@ MMK_EXTERN int mmk_file_size(mmk_file *file, int64_t *out);
  * disk); shrinking under live views makes the cut-off part fault: the
  * guarded copies then return MMK_EIO. Needs MMK_WRITE.
  * @return 0, MMK_EINVAL (negative size), MMK_EACCES (not writable),
- *         MMK_ECLOSED, MMK_ENOSPC, MMK_EFBIG, MMK_EIO.
+ *         MMK_ECLOSED, MMK_ENOSPC, MMK_EFBIG, MMK_ENODEV (growing a
+ *         /proc, /sys... pseudo-file), MMK_EIO.
  */
 MMK_EXTERN int mmk_file_resize(mmk_file *file, int64_t new_size);
 
@@ -315,7 +318,8 @@ enum mmk_map_options {
  *         MMK_ECLOSED, MMK_ERANGE (past the end in MMK_READ/MMK_COPY, or
  *         offset+length overflows), MMK_ENOSPC / MMK_EFBIG (growing a
  *         writable file failed; nothing is mapped), MMK_EACCES,
- *         MMK_ENOMEM, MMK_ENODEV.
+ *         MMK_ENOMEM, MMK_ENODEV (not mappable, or a /proc, /sys...
+ *         pseudo-file that the range would grow).
  *
  * In MMK_WRITE mode a range past the end grows the file to exactly
  * offset+length first and reserves the new blocks (not with
@@ -427,8 +431,17 @@ MMK_EXTERN int mmk_view_write(mmk_view *view, int64_t offset,
  * Growing past the reservation (when the view may move) gives up the
  * reservation: mmk_view_reserved then returns 0 and later growth may move
  * the view again.
+ * A failed resize leaves the view exactly as it was (address, length,
+ * reservation, content); a file it grew first keeps its new size.
+ * Moving needs a single kernel mapping for a copy-on-write (MMK_COPY)
+ * view, whose private changes only mremap can carry: after advice on part
+ * of such a view, a move is MMK_EBUSY (advise MMK_ADVICE_NORMAL over the
+ * whole view, or reserve enough with mmk_map_reserve). Shared views move
+ * in any case.
  * @return 0, MMK_EINVAL, MMK_ERANGE, MMK_EBUSY, MMK_ENOMEM, MMK_ENOSPC,
- *         MMK_ECLOSED.
+ *         MMK_EFBIG (growing the file failed), MMK_ENODEV (growing a /proc,
+ *         /sys... pseudo-file), MMK_ECLOSED; MMK_EIO only where mremap is
+ *         missing (a fault while copying a copy-on-write view).
  */
 MMK_EXTERN int mmk_view_resize(mmk_view *view, int64_t new_length);
 
@@ -531,7 +544,9 @@ MMK_EXTERN int mmk_atomic_cas_u64(mmk_view *view, int64_t off,
  * futex: works across processes). Returns 0 as soon as the word differs
  * (checked after every wake-up, so spurious wake-ups and EINTR are
  * absorbed inside; a wake without a change does not end the wait).
- * A short bounded spin precedes sleeping.
+ * A short bounded spin precedes sleeping (about 4 us, yielding the CPU a
+ * few times so that a peer waiting for this CPU can run); an idle waiter
+ * sleeps in the kernel.
  * @param timeout_ns < 0: no timeout; 0: just check.
  * @return 0, MMK_ETIMEDOUT, MMK_EINVAL, MMK_ERANGE, MMK_ECLOSED, MMK_EIO,
  *         MMK_ENOTSUP (no futex: other platforms fall back to a sleeping
@@ -542,7 +557,8 @@ MMK_EXTERN int mmk_wait_u32(mmk_view *view, int64_t off, uint32_t expected,
 
 /** Wakes up to count waiters sleeping on the word at off (count <= 0 or
  *  INT32_MAX = all). @return the number woken (>= 0) or MMK_EINVAL,
- *  MMK_ERANGE, MMK_ECLOSED. */
+ *  MMK_ERANGE, MMK_ECLOSED, MMK_EIO (the word lies in a page past the end
+ *  of the file: the kernel cannot reach it). */
 MMK_EXTERN int mmk_wake(mmk_view *view, int64_t off, int count);
 
 #ifdef __cplusplus

@@ -14,6 +14,7 @@
 #include "internal.h"
 
 #include <limits.h>
+#include <sched.h>
 #include <time.h>
 
 #if defined(__linux__)
@@ -192,8 +193,15 @@ static void mmk__cpu_relax(void) {
 }
 
 /* Spinning before sleeping catches the common ping-pong where the other
- * side answers within microseconds; bounded so a waiter never burns a core. */
+ * side answers within microseconds; bounded so a waiter never burns a core.
+ * Every MMK__SPIN_YIELD_EVERY checks the spinner also yields the CPU (at
+ * most MMK__SPIN_YIELDS times): when the peer that will change the word
+ * waits for this very CPU, pausing would only delay it, while a yield lets
+ * it run at once (and costs one cheap system call when nobody else is
+ * runnable). After the window the waiter sleeps in the futex. */
 #define MMK__SPIN_NS 4000
+#define MMK__SPIN_YIELD_EVERY 16
+#define MMK__SPIN_YIELDS 4
 
 #if defined(MMK__HAVE_FUTEX)
 static long mmk__futex(void *addr, int op, uint32_t val,
@@ -224,11 +232,17 @@ int mmk_wait_u32(mmk_view *view, int64_t off, uint32_t expected,
   {
     int64_t spin_end = now + MMK__SPIN_NS;
     if (deadline >= 0 && deadline < spin_end) spin_end = deadline;
+    unsigned yields = 0;
     for (;;) {
-      mmk__cpu_relax();
+      if (++spins % MMK__SPIN_YIELD_EVERY == 0 && yields < MMK__SPIN_YIELDS) {
+        yields++;
+        sched_yield();
+      } else {
+        mmk__cpu_relax();
+      }
       if (mmk__load_word(a, &cur)) return mmk__fault(view, "wait", off);
       if (cur != expected) return 0;
-      if ((++spins & 31) == 0 && mmk__now_ns() >= spin_end) break;
+      if ((spins & 15) == 0 && mmk__now_ns() >= spin_end) break;
     }
   }
 

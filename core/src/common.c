@@ -65,6 +65,10 @@ int mmk__status_from_errno(int err) {
   case EEXIST: return MMK_EEXIST;
   case ENODEV: return MMK_ENODEV;
   case ENXIO: return MMK_ENODEV; /* FIFO without reader, missing device */
+  /* Not seekable: a FIFO, or a pseudo-file (/proc, /sys) that cannot be
+   * grown or written at an offset; as a mapping target it is "not a
+   * mappable file". */
+  case ESPIPE: return MMK_ENODEV;
   case EISDIR: return MMK_EISDIR;
   case EINVAL: return MMK_EINVAL;
   case EMFILE: return MMK_EMFILE;

@@ -17,6 +17,9 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__linux__)
+#  include <sys/vfs.h>
+#endif
 
 #if !defined(MAP_ANONYMOUS) && defined(MAP_ANON)
 #  define MAP_ANONYMOUS MAP_ANON
@@ -121,23 +124,76 @@ static int mmk__ftruncate(int fd, int64_t size, const char *path) {
   return 0;
 }
 
+#if defined(__linux__)
+/* The kind of pseudo file system fd lives on, or NULL for a real one.
+ * Their "regular files" (/proc/self/status, /sys attributes, cgroup
+ * knobs) report a made-up size, cannot be mapped, and writing to them has
+ * side effects: they must never be grown, least of all by glibc's
+ * posix_fallocate emulation, which writes a byte into every block. */
+static const char *mmk__pseudo_fs(int fd) {
+  struct statfs sfs;
+  if (fstatfs(fd, &sfs) != 0) return NULL;
+  switch ((unsigned long)sfs.f_type) {
+  case 0x9fa0UL: return "procfs";
+  case 0x62656572UL: return "sysfs";
+  case 0x64626720UL: return "debugfs";
+  case 0x74726163UL: return "tracefs";
+  case 0x73636673UL: return "securityfs";
+  case 0x27e0ebUL: return "cgroup";
+  case 0x63677270UL: return "cgroup2";
+  case 0x62656570UL: return "configfs";
+  case 0xcafe4a11UL: return "bpf";
+  case 0x6165676cUL: return "pstore";
+  case 0xde5e81e4UL: return "efivarfs";
+  case 0xf97cff8cUL: return "selinuxfs";
+  case 0x43415d53UL: return "smackfs";
+  case 0x65735543UL: return "fusectl";
+  case 0x42494e4dUL: return "binfmt_misc";
+  case 0x6e736673UL: return "nsfs";
+  default: return NULL;
+  }
+}
+#endif
+
 /* Grows the file from cur to new_size bytes. Regular files and named
- * shared memory get their blocks reserved (posix_fallocate), so that a
- * full disk or a full /dev/shm is an error here and not a SIGBUS later; on
- * failure the old size is restored. Anonymous memory stays sparse, like
+ * shared memory get their blocks reserved (fallocate), so that a full disk
+ * or a full /dev/shm is an error here and not a SIGBUS later; on failure
+ * the old size is restored. Anonymous memory stays sparse, like
  * MAP_ANONYMOUS memory (reserving would commit all of it at once).
- * Without posix_fallocate (macOS) or on file systems that cannot reserve,
- * the file is extended sparsely with ftruncate. */
+ * On Linux the fallocate system call comes first (one call on every real
+ * file system); only when the file system lacks it is glibc's
+ * posix_fallocate emulation used, after checking that this is not a
+ * pseudo-file (MMK_ENODEV). Without posix_fallocate (macOS) or where
+ * nothing can reserve, the file is extended sparsely with ftruncate. */
 static int mmk__grow(mmk_file *f, int64_t cur, int64_t new_size,
                      const char *op) {
-  (void)op;
   if (new_size <= cur) return 0;
 #ifdef MMK__HAVE_POSIX_FALLOCATE
   if (f->kind != MMK_KIND_ANON) {
     int err;
+#  if defined(__linux__)
+    int rc;
+    MMK__RETRY(rc, fallocate(f->fd, 0, (off_t)cur, (off_t)(new_size - cur)));
+    err = rc == 0 ? 0 : errno;
+    if (err == EOPNOTSUPP || err == ENOSYS) {
+      const char *fs = f->kind == MMK_KIND_FILE ? mmk__pseudo_fs(f->fd) : NULL;
+      if (fs) {
+        char reason[96];
+        snprintf(reason, sizeof reason,
+                 "a %s pseudo-file cannot be grown or mapped", fs);
+        return mmk__set_error(MMK_ENODEV, 0, op, f->path, reason,
+                              "growing from %lld to %lld bytes",
+                              (long long)cur, (long long)new_size);
+      }
+      do {
+        err = posix_fallocate(f->fd, (off_t)cur, (off_t)(new_size - cur));
+      } while (err == EINTR);
+    }
+#  else
     do {
       err = posix_fallocate(f->fd, (off_t)cur, (off_t)(new_size - cur));
     } while (err == EINTR);
+#  endif
     if (err == 0) return 0;
     if (err != EINVAL && err != EOPNOTSUPP) {
       int r;
@@ -205,7 +261,7 @@ static int mmk__shm_open(const char *name, int oflags, mode_t perm) {
 int mmk_file_open(const char *path, int mode, unsigned flags, int64_t size,
                   mmk_file **out) {
   struct stat st;
-  int fd, r, fl;
+  int fd, r;
   if (out) *out = NULL;
   if (!out) return mmk__arg_error(MMK_EINVAL, "open", path, "out is NULL");
   if (!path) return mmk__arg_error(MMK_EINVAL, "open", "", "path is NULL");
@@ -213,10 +269,12 @@ int mmk_file_open(const char *path, int mode, unsigned flags, int64_t size,
   r = mmk__check_mode("open", path, mode, flags, size);
   if (r) return r;
 
-  /* Refuse FIFOs, sockets and devices before opening them (opening a
-   * device can have side effects); the fstat after open is the check that
-   * counts. O_NONBLOCK makes sure a FIFO swapped in between never blocks.
-   * (With MMK_EXCLUSIVE any existing path is MMK_EEXIST from open.) */
+  /* Refuse FIFOs, sockets and devices before opening them: opening a
+   * device has side effects (a watchdog arms, a serial line raises DTR, a
+   * tape rewinds on close), so this stat stays although the fstat after
+   * open is the check that counts. O_NONBLOCK makes sure a FIFO swapped in
+   * between never blocks. (With MMK_EXCLUSIVE any existing path is
+   * MMK_EEXIST from open.) */
   if (!(flags & MMK_EXCLUSIVE) && stat(path, &st) == 0) {
     r = mmk__check_stat(&st, "open", path);
     if (r) return r;
@@ -224,9 +282,10 @@ int mmk_file_open(const char *path, int mode, unsigned flags, int64_t size,
   MMK__RETRY(fd, open(path, mmk__open_flags(mode, flags) | O_CLOEXEC |
                                 O_NONBLOCK | O_NOCTTY, 0666));
   if (fd < 0) return mmk__sys_error(errno, "open", path, NULL);
-  /* Regular file now (checked below); plain blocking semantics from here. */
-  fl = fcntl(fd, F_GETFL);
-  if (fl >= 0) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+  /* O_NONBLOCK stays set: mmk__finish_open closes anything but a regular
+   * file, and on a regular file it changes no read, write, lock or mmap
+   * (open(2): "no effect for regular files"), so clearing it would only
+   * cost two fcntl calls per open. */
   return mmk__finish_open(fd, mode, flags, size, MMK_KIND_FILE, "open", path,
                           out);
 }
@@ -836,40 +895,90 @@ static int mmk__map_more(mmk_view *v, size_t from, size_t to) {
   void *p = mmk__mmap(v->base + from, to - from, v->prot,
                       v->mflags | MAP_FIXED | mmk__populate_flag(v->options),
                       v->file->fd, v->aligned_off + (int64_t)from);
-  if (p == MAP_FAILED)
-    return mmk__sys_error(errno, "mmap", mmk__vpath(v),
+  if (p == MAP_FAILED) {
+    int e = errno;
+    /* A failed MAP_FIXED may already have unmapped the range: put the
+     * reservation back so the view stays exactly as it was. */
+    mmap(v->base + from, to - from, PROT_NONE,
+         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+    return mmk__sys_error(e, "mmap", mmk__vpath(v),
                           "offset %lld, length %lld",
                           (long long)(v->aligned_off + (int64_t)from),
                           (long long)(to - from));
+  }
   mmk__after_map(p, to - from, v->options);
   return 0;
 }
 
-/* Moves the view to a new, larger mapping (no leases outstanding). */
+/* Maps the view's range afresh at a new address, new_map_len bytes. */
+static void *mmk__map_fresh(mmk_view *v, size_t new_map_len) {
+  return mmk__mmap(NULL, new_map_len, v->prot,
+                   v->mflags | mmk__populate_flag(v->options), v->file->fd,
+                   v->aligned_off);
+}
+
+/* Switches the view to the new mapping p (new_map_len bytes), unmapping
+ * everything the old one held, reservation included. */
+static void mmk__view_adopt(mmk_view *v, void *p, size_t new_map_len) {
+  mmk__os_view_unmap(v);
+  v->base = p;
+  v->map_len = new_map_len;
+  v->reserve = 0;
+  mmk__after_map(p, new_map_len, v->options);
+}
+
+/* Moves the view to a new, larger mapping (no leases outstanding).
+ * All or nothing: on failure the view keeps its address, its mapping and
+ * its reservation. */
 static int mmk__view_move(mmk_view *v, size_t new_map_len) {
   void *p;
 #ifdef MREMAP_MAYMOVE
   if (v->base && v->map_len) {
-    /* One VMA for mremap: give back the reservation's unused tail. */
-    if (v->res_len > v->map_len)
-      munmap(v->base + v->map_len, v->res_len - v->map_len);
-    v->res_len = 0;
-    v->reserve = 0;
+    int e;
+    /* mremap carries the pages over: for a copy-on-write view it is the
+     * only way to keep its private changes. The reservation's unused tail
+     * (a separate PROT_NONE mapping, never part of the moved range) is
+     * given back only once the move has succeeded. */
     p = mremap(v->base, v->map_len, new_map_len, MREMAP_MAYMOVE);
-    if (p == MAP_FAILED)
-      return mmk__sys_error(errno, "mremap", mmk__vpath(v), "length %lld",
+    if (p != MAP_FAILED) {
+      if (v->res_len > v->map_len)
+        munmap(v->base + v->map_len, v->res_len - v->map_len);
+      v->res_len = 0;
+      v->reserve = 0;
+      v->base = p;
+      v->map_len = new_map_len;
+      mmk__after_map(p, new_map_len, v->options & MMK_MAP_HUGEPAGE);
+      return 0;
+    }
+    e = errno;
+    /* EFAULT: the range is several kernel mappings (advice on part of the
+     * view split it), which mremap cannot move as one. */
+    if (v->mflags == MAP_PRIVATE) {
+      if (e == EFAULT)
+        return mmk__set_error(
+            MMK_EBUSY, 0, "resize", mmk__vpath(v),
+            "a copy-on-write view split by advice on part of it cannot "
+            "move without losing its private changes (advise "
+            "MMK_ADVICE_NORMAL over the whole view first, or reserve "
+            "address space with mmk_map_reserve)",
+            "length %lld", (long long)new_map_len);
+      return mmk__sys_error(e, "mremap", mmk__vpath(v), "length %lld",
                             (long long)new_map_len);
-    v->base = p;
-    v->map_len = new_map_len;
-    mmk__after_map(p, new_map_len, v->options & MMK_MAP_HUGEPAGE);
+    }
+    /* Shared: the pages are the file's, a fresh mapping sees them all. */
+    p = mmk__map_fresh(v, new_map_len);
+    if (p == MAP_FAILED)
+      return mmk__sys_error(errno, "mmap", mmk__vpath(v),
+                            "offset %lld, length %lld",
+                            (long long)v->aligned_off,
+                            (long long)new_map_len);
+    mmk__view_adopt(v, p, new_map_len);
     return 0;
   }
 #endif
   /* Portable path: a fresh mapping; a private (copy-on-write) view keeps
    * its changes by copying them over. */
-  p = mmk__mmap(NULL, new_map_len, v->prot,
-                v->mflags | mmk__populate_flag(v->options), v->file->fd,
-                v->aligned_off);
+  p = mmk__map_fresh(v, new_map_len);
   if (p == MAP_FAILED)
     return mmk__sys_error(errno, "mmap", mmk__vpath(v),
                           "offset %lld, length %lld",
@@ -881,11 +990,7 @@ static int mmk__view_move(mmk_view *v, size_t new_map_len) {
                             "fault while copying the view", NULL);
     }
   }
-  mmk__os_view_unmap(v);
-  v->base = p;
-  v->map_len = new_map_len;
-  v->reserve = 0;
-  mmk__after_map(p, new_map_len, v->options);
+  mmk__view_adopt(v, p, new_map_len);
   return 0;
 }
 

@@ -562,6 +562,44 @@ TEST(test_map_without_address_space_is_enomem_without_leaks) {
   ASSERT_CHILD_OK(pid);
 }
 
+/* A /proc file is a "regular file" of size 0 that cannot be grown or
+ * mapped: every call that would grow it is MMK_ENODEV naming the call and
+ * the path (it used to be MMK_EUNKNOWN, "Illegal seek"), and nothing is
+ * ever written to it. */
+TEST(test_growing_a_proc_file_is_enodev_naming_op_and_path) {
+  const char *path = "/proc/self/status";
+  mmk_file *f = (mmk_file *)&f;
+  mmk_view *v = (mmk_view *)&v;
+  int r = mmk_file_open(path, MMK_WRITE, 0, 6000, &f);
+  if (r == MMK_EACCES) TEST_SKIP("cannot open %s for writing (not root)", path);
+  ASSERT_STATUS(r, MMK_ENODEV);
+  ASSERT_NULL(f);
+  ASSERT_STR_EQ(mmk_last_error_op(), "open");
+  ASSERT_STR_EQ(mmk_last_error_path(), path);
+  ASSERT_STR_CONTAINS(mmk_last_error_message(), "open '/proc/self/status'");
+  ASSERT_STR_CONTAINS(mmk_last_error_message(), "procfs");
+  ASSERT_STR_CONTAINS(mmk_last_error_message(), "cannot be grown");
+
+  ASSERT_OK(mmk_file_open(path, MMK_WRITE, 0, 0, &f)); /* no growth: fine */
+  ASSERT_STATUS(mmk_map(f, 0, 100, 0, &v), MMK_ENODEV);
+  ASSERT_NULL(v);
+  ASSERT_STR_EQ(mmk_last_error_op(), "map");
+  ASSERT_STR_CONTAINS(mmk_last_error_message(), "map '/proc/self/status'");
+  ASSERT_STATUS(mmk_map_reserve(f, 0, 100, 4 * test_page, 0, &v), MMK_ENODEV);
+  ASSERT_NULL(v);
+  ASSERT_STATUS(mmk_file_resize(f, 6000), MMK_ENODEV);
+  ASSERT_STR_EQ(mmk_last_error_op(), "resize");
+  ASSERT_STR_EQ(mmk_last_error_path(), path);
+  ASSERT_OK(mmk_map(f, 0, 0, 0, &v)); /* an empty view needs no growth */
+  ASSERT_EQ(mmk_view_size(v), 0);
+  ASSERT_STATUS(mmk_view_resize(v, 100), MMK_ENODEV);
+  ASSERT_STR_EQ(mmk_last_error_op(), "resize");
+  ASSERT_STR_CONTAINS(mmk_last_error_message(), "procfs");
+  ASSERT_EQ(mmk_view_size(v), 0);
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+}
+
 static const test_case tests[] = {
     TEST_ENTRY(test_open_read_mode_reports_mode_kind_path_and_size),
     TEST_ENTRY(test_open_every_mode_maps_existing_file),
@@ -595,6 +633,7 @@ static const test_case tests[] = {
     TEST_ENTRY(test_open_name_too_long_is_enametoolong),
     TEST_ENTRY(test_open_out_of_descriptors_is_emfile_without_leaks),
     TEST_ENTRY(test_map_without_address_space_is_enomem_without_leaks),
+    TEST_ENTRY(test_growing_a_proc_file_is_enodev_naming_op_and_path),
     TEST_END};
 
 int main(int argc, char **argv) { return test_main(argc, argv, tests); }

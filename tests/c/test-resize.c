@@ -231,6 +231,145 @@ TEST(test_resize_anonymous_memory_view_within_reservation) {
   ASSERT_OK(mmk_file_close(f));
 }
 
+/* Advice on part of a view splits its kernel mapping in two; mremap cannot
+ * move a range made of several mappings (EFAULT), so the view must move by
+ * a fresh mapping: its pages are the object's, nothing is lost. */
+TEST(test_resize_shared_memory_view_split_by_advice_moves_and_keeps_content) {
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  ASSERT_OK(mmk_anon_create(2 * test_page, &f));
+  ASSERT_OK(mmk_map(f, 0, 0, 0, &v));
+  ASSERT_OK(mmk_view_write(v, 0, "head", 4));
+  ASSERT_OK(mmk_view_write(v, 2 * test_page - 4, "tail", 4));
+  ASSERT_OK(mmk_view_advise(v, 0, test_page, MMK_ADVICE_RANDOM));
+  ASSERT_OK(mmk_view_resize(v, 1 << 20));
+  ASSERT_EQ(mmk_view_size(v), 1 << 20);
+  unsigned char *p = mmk_view_data(v);
+  ASSERT_MEM_EQ(p, "head", 4);
+  ASSERT_MEM_EQ(p + 2 * test_page - 4, "tail", 4);
+  p[(1 << 20) - 1] = 7; /* the new part is mapped and writable */
+  int64_t size = 0;
+  ASSERT_OK(mmk_file_size(f, &size));
+  ASSERT_EQ(size, 1 << 20);
+  /* a second view of the object sees the same pages */
+  mmk_view *w = NULL;
+  ASSERT_OK(mmk_map(f, 0, 0, 0, &w));
+  ASSERT_EQ(((unsigned char *)mmk_view_data(w))[(1 << 20) - 1], 7);
+  ASSERT_MEM_EQ(mmk_view_data(w), "head", 4);
+  ASSERT_OK(mmk_view_close(w));
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+}
+
+TEST(test_resize_reserved_file_view_split_by_advice_moves_past_the_reservation) {
+  const char *path = test_path("split.bin");
+  test_make_pattern_file(path, (size_t)(2 * test_page));
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  ASSERT_OK(mmk_file_open(path, MMK_WRITE, 0, 0, &f));
+  ASSERT_OK(mmk_map_reserve(f, 5, 2 * test_page - 5, 4 * test_page, 0, &v));
+  ASSERT_OK(mmk_view_advise(v, 0, 10, MMK_ADVICE_SEQUENTIAL));
+  ASSERT_OK(mmk_view_resize(v, 16 * test_page));
+  ASSERT_EQ(mmk_view_size(v), 16 * test_page);
+  ASSERT_EQ(mmk_view_reserved(v), 0); /* documented: the reservation is gone */
+  ASSERT_EQ(mmk_view_offset(v), 5);
+  ASSERT_EQ(test_file_size(path), 16 * test_page + 5);
+  unsigned char *p = mmk_view_data(v);
+  ASSERT_EQ(p[0], test_pattern_byte(5));
+  ASSERT_EQ(p[2 * test_page - 6], test_pattern_byte((uint64_t)(2 * test_page - 1)));
+  ASSERT_OK(mmk_view_write(v, 16 * test_page - 3, "end", 3));
+  char buf[3];
+  test_pread(path, 16 * test_page + 2, buf, 3);
+  ASSERT_MEM_EQ(buf, "end", 3);
+  ASSERT_OK(mmk_view_close(v)); /* the leak check: old mapping and
+                                   reservation are both gone */
+  ASSERT_OK(mmk_file_close(f));
+}
+
+/* A copy-on-write view's private pages can only move with mremap: when it
+ * cannot, the resize is refused (MMK_EBUSY) and the view, its private
+ * changes and its reservation stay exactly as they were. */
+TEST(test_resize_copy_view_split_by_advice_is_ebusy_and_keeps_the_view) {
+  const char *path = test_path("cow.bin");
+  test_make_pattern_file(path, (size_t)(32 * test_page));
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  ASSERT_OK(mmk_file_open(path, MMK_COPY, 0, 0, &f));
+  ASSERT_OK(mmk_map_reserve(f, 0, 2 * test_page, 4 * test_page, 0, &v));
+  unsigned char *p = mmk_view_data(v);
+  ASSERT_OK(mmk_view_write(v, 0, "mine", 4));
+  ASSERT_OK(mmk_view_write(v, 2 * test_page - 4, "also", 4));
+  ASSERT_OK(mmk_view_advise(v, 0, test_page, MMK_ADVICE_RANDOM));
+  ASSERT_STATUS(mmk_view_resize(v, 16 * test_page), MMK_EBUSY);
+  ASSERT_STR_EQ(mmk_last_error_op(), "resize");
+  ASSERT_STR_EQ(mmk_last_error_path(), path);
+  ASSERT_STR_CONTAINS(mmk_last_error_message(), "copy-on-write");
+  ASSERT_PTR_EQ(mmk_view_data(v), p);
+  ASSERT_EQ(mmk_view_size(v), 2 * test_page);
+  ASSERT_EQ(mmk_view_reserved(v), 4 * test_page);
+  ASSERT_MEM_EQ(p, "mine", 4);
+  ASSERT_MEM_EQ(p + 2 * test_page - 4, "also", 4);
+  ASSERT_EQ(p[test_page], test_pattern_byte((uint64_t)test_page));
+  /* the reservation is still there: growth within it stays in place */
+  ASSERT_OK(mmk_view_resize(v, 4 * test_page));
+  ASSERT_PTR_EQ(mmk_view_data(v), p);
+  ASSERT_EQ(p[3 * test_page], test_pattern_byte((uint64_t)(3 * test_page)));
+  /* the way out the message names: normal advice over the whole view */
+  ASSERT_OK(mmk_view_advise(v, 0, 0, MMK_ADVICE_NORMAL));
+  ASSERT_OK(mmk_view_resize(v, 16 * test_page));
+  p = mmk_view_data(v);
+  ASSERT_MEM_EQ(p, "mine", 4);
+  ASSERT_MEM_EQ(p + 2 * test_page - 4, "also", 4);
+  ASSERT_EQ(p[15 * test_page], test_pattern_byte((uint64_t)(15 * test_page)));
+  char buf[4];
+  test_pread(path, 0, buf, 4); /* private changes never reach the file */
+  ASSERT_EQ((unsigned char)buf[0], test_pattern_byte(0));
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+}
+
+static int64_t vm_size_bytes(void) {
+  FILE *fp = fopen("/proc/self/statm", "r");
+  long long pages = -1;
+  if (!fp) return -1;
+  if (fscanf(fp, "%lld", &pages) != 1) pages = -1;
+  fclose(fp);
+  return pages < 0 ? -1 : pages * test_page;
+}
+
+/* A resize past the reservation that fails (no address space) gives
+ * nothing back: the reservation, the address and the content stay. */
+TEST(test_resize_failing_past_the_reservation_keeps_the_reservation) {
+  if (TEST_ASAN) TEST_SKIP("RLIMIT_AS cannot be lowered under AddressSanitizer");
+  pid_t pid = test_fork();
+  if (pid == 0) {
+    mmk_file *f = NULL;
+    mmk_view *v = NULL;
+    ASSERT_OK(mmk_anon_create(2 * test_page, &f));
+    ASSERT_OK(mmk_map_reserve(f, 0, 2 * test_page, 8 * test_page, 0, &v));
+    unsigned char *p = mmk_view_data(v);
+    ASSERT_OK(mmk_view_write(v, 0, "keep", 4));
+    int64_t vm = vm_size_bytes();
+    ASSERT_GT(vm, 0);
+    struct rlimit rl = {(rlim_t)vm + (1u << 20), (rlim_t)vm + (1u << 20)};
+    CHECK_SYS(setrlimit(RLIMIT_AS, &rl));
+    ASSERT_STATUS(mmk_view_resize(v, 256ll << 20), MMK_ENOMEM);
+    ASSERT_PTR_EQ(mmk_view_data(v), p);
+    ASSERT_EQ(mmk_view_size(v), 2 * test_page);
+    ASSERT_EQ(mmk_view_reserved(v), 8 * test_page);
+    ASSERT_MEM_EQ(p, "keep", 4);
+    ASSERT_TRUE(test_is_mapped(p, (size_t)(8 * test_page)));
+    /* growth within the reservation still works, in place */
+    ASSERT_OK(mmk_view_resize(v, 8 * test_page));
+    ASSERT_PTR_EQ(mmk_view_data(v), p);
+    p[8 * test_page - 1] = 1;
+    ASSERT_OK(mmk_view_close(v));
+    ASSERT_OK(mmk_file_close(f));
+    test_child_exit(0);
+  }
+  ASSERT_CHILD_OK(pid);
+}
+
 static const test_case tests[] = {
     TEST_ENTRY(test_resize_within_reservation_keeps_the_address),
     TEST_ENTRY(test_resize_reserved_view_at_unaligned_offset),
@@ -243,6 +382,10 @@ static const test_case tests[] = {
     TEST_ENTRY(test_resize_readonly_option_view_past_the_end_is_erange),
     TEST_ENTRY(test_resize_bad_lengths_are_einval),
     TEST_ENTRY(test_resize_anonymous_memory_view_within_reservation),
+    TEST_ENTRY(test_resize_shared_memory_view_split_by_advice_moves_and_keeps_content),
+    TEST_ENTRY(test_resize_reserved_file_view_split_by_advice_moves_past_the_reservation),
+    TEST_ENTRY(test_resize_copy_view_split_by_advice_is_ebusy_and_keeps_the_view),
+    TEST_ENTRY(test_resize_failing_past_the_reservation_keeps_the_reservation),
     TEST_END};
 
 int main(int argc, char **argv) { return test_main(argc, argv, tests); }
