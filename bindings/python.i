@@ -14,10 +14,16 @@
  *           slicing, slice assignment, buffer protocol) and C methods
  *           (the file-like read/readline/read_byte/write/write_byte/seek/
  *           tell and find/rfind of mmap.mmap), so that v[o:o+8] costs
- *           about what mmap.mmap's does. Every byte goes through the
+ *           about what mmap.mmap's does (v[a:b] with small-int or None
+ *           bounds skips slice unpacking and copies straight into the
+ *           new bytes object). Every byte goes through the
  *           core's fault-safe copies, so a truncated file raises
  *           FaultError instead of killing the interpreter. mmapkit.View and
  *           mmapkit.mmap are Python subclasses that inherit the slots.
+ * - Method descriptors bound by the Python layer so that open+map+close
+ *   runs no Python frame: _file_map (MappedFile.map), _mmap_init and
+ *   _mmap_close (mmapkit.mmap.__init__ / close: the standard library's
+ *   constructor, checks and messages, in C).
  * - ONE error translation point: mmkpy_raise() turns a status code plus
  *   the thread's last-error detail into the Python exception; the single
  *   %exception below calls it for every wrapped call, the slot functions
@@ -41,6 +47,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include "mmapkit.h"
 
 /* Copies at least this long run without the GIL. */
@@ -253,6 +261,14 @@ static mmkpy_view *mmkpy_view_ok(mmkpy_view *pv)
 
 #define MMKPY_SELF_VIEW(self) ((mmkpy_view *)((SwigPyObject *)(self))->ptr)
 
+#if defined(__GNUC__) || defined(__clang__)
+#define MMKPY_LIKELY(x) __builtin_expect(!!(x), 1)
+#define MMKPY_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define MMKPY_LIKELY(x) (x)
+#define MMKPY_UNLIKELY(x) (x)
+#endif
+
 static void mmkpy_view_refresh(mmkpy_view *pv)
 {
   pv->data = (char *)mmk_view_data(pv->v);
@@ -401,11 +417,88 @@ static int mmkpy_gather(mmkpy_view *pv, char *out, Py_ssize_t start,
   return 0;
 }
 
+/* *out = o when o is an exact int small enough to read without a call
+ * (one digit / compact); 0 otherwise (the caller takes the general path). */
+static inline int mmkpy_small_int(PyObject *o, Py_ssize_t *out)
+{
+  if (!PyLong_CheckExact(o))
+    return 0;
+#if PY_VERSION_HEX >= 0x030C0000
+  if (!PyUnstable_Long_IsCompact((PyLongObject *)o))
+    return 0;
+  *out = (Py_ssize_t)PyUnstable_Long_CompactValue((PyLongObject *)o);
+  return 1;
+#else
+  {
+    Py_ssize_t sz = Py_SIZE(o);
+    if (sz == 0) {
+      *out = 0;
+      return 1;
+    }
+    if (sz != 1 && sz != -1)
+      return 0;
+    *out = sz * (Py_ssize_t)((PyLongObject *)o)->ob_digit[0];
+    return 1;
+  }
+#endif
+}
+
+/* Slice bound with step 1 (None, or an index clamped as slices do). */
+static inline int mmkpy_fast_bound(PyObject *o, Py_ssize_t dflt,
+                                   Py_ssize_t size, Py_ssize_t *out)
+{
+  Py_ssize_t v;
+  if (o == Py_None) {
+    *out = dflt;
+    return 1;
+  }
+  if (!mmkpy_small_int(o, &v))
+    return 0;
+  if (v < 0) {
+    v += size;
+    if (v < 0)
+      v = 0;
+  } else if (v > size) {
+    v = size;
+  }
+  *out = v;
+  return 1;
+}
+
 static PyObject *mmkpy_view_subscript(PyObject *self, PyObject *item)
 {
-  mmkpy_view *pv = mmkpy_view_ok(MMKPY_SELF_VIEW(self));
-  if (!pv)
+  mmkpy_view *pv = MMKPY_SELF_VIEW(self);
+  if (MMKPY_UNLIKELY(!pv || !pv->v || pv->closing)) {
+    mmkpy_view_ok(pv); /* raises the closed error */
     return NULL;
+  }
+  /* The hot case, v[a:b] with small int or None bounds: no slice
+   * unpacking calls, and the guarded copy goes straight into the new
+   * bytes object. Anything else (steps, big or index-like bounds, large
+   * copies that drop the GIL) takes the general path below. */
+  if (Py_IS_TYPE(item, &PySlice_Type)) {
+    PySliceObject *sl = (PySliceObject *)item;
+    Py_ssize_t start, stop, n;
+    if (sl->step == Py_None &&
+        mmkpy_fast_bound(sl->start, 0, pv->size, &start) &&
+        mmkpy_fast_bound(sl->stop, pv->size, pv->size, &stop)) {
+      PyObject *res;
+      int rc;
+      n = stop > start ? stop - start : 0;
+      if (n < MMKPY_NOGIL_COPY) {
+        /* Uninitialised: the guarded copy fills it (no temporary). */
+        res = PyBytes_FromStringAndSize(NULL, n);
+        if (!res || n == 0)
+          return res;
+        rc = mmk_view_read(pv->v, start, PyBytes_AS_STRING(res), (size_t)n);
+        if (MMKPY_LIKELY(rc == 0))
+          return res;
+        Py_DECREF(res);
+        mmkpy_raise(rc, "getitem");
+        return NULL;
+      }
+    }
+  }
   if (PySlice_Check(item)) {
     Py_ssize_t start, stop, step, n;
     PyObject *res;
@@ -1434,6 +1527,36 @@ typedef struct mmkpy_view {} mmkpy_view;
     return NULL;
   SwigPyBuiltin__mmkpy_view_type.ht_type.tp_new = mmkpy_view_tp_new;
   SwigPyBuiltin__mmkpy_file_type.ht_type.tp_new = mmkpy_file_tp_new;
+  mmkpy_str_h = PyUnicode_InternFromString("_h");
+  mmkpy_str_anon = PyUnicode_InternFromString("_anon");
+  mmkpy_str_access = PyUnicode_InternFromString("_access");
+  if (!mmkpy_str_h || !mmkpy_str_anon || !mmkpy_str_access)
+    return NULL;
+  {
+    /* A method descriptor of View, so mmapkit.mmap can bind it as its
+     * __init__. */
+    PyObject *d = PyDescr_NewMethod(&SwigPyBuiltin__mmkpy_view_type.ht_type,
+                                    &mmkpy_mmap_init_def);
+    if (!d || PyModule_AddObject(m, "_mmap_init", d) < 0) {
+      Py_XDECREF(d);
+      return NULL;
+    }
+    d = PyDescr_NewMethod(&SwigPyBuiltin__mmkpy_view_type.ht_type,
+                          &mmkpy_mmap_close_def);
+    if (!d || PyModule_AddObject(m, "_mmap_close", d) < 0) {
+      Py_XDECREF(d);
+      return NULL;
+    }
+    d = PyDescr_NewMethod(&SwigPyBuiltin__mmkpy_file_type.ht_type,
+                          &mmkpy_file_map_def);
+    if (!d || PyModule_AddObject(m, "_file_map", d) < 0) {
+      Py_XDECREF(d);
+      return NULL;
+    }
+  }
+  mmkpy_empty_tuple = PyTuple_New(0);
+  if (!mmkpy_empty_tuple || PyModule_AddFunctions(m, mmkpy_module_defs) < 0)
+    return NULL;
   mmk_fault_guard_install();
 %}
 
@@ -1485,6 +1608,376 @@ fail:
   PyMem_Free(win);
   return -1;
 }
+
+/* ---------------------------------------------------------------------
+ * mmapkit.mmap.__init__ in C: the standard library's constructor
+ * (arguments, checks, messages and their order) without a Python frame,
+ * so that open+map+close costs what mmap.mmap's does.
+ * ------------------------------------------------------------------- */
+#if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+_Static_assert(MAP_SHARED == 1 && (PROT_WRITE | PROT_READ) == 3,
+               "mmap.__init__'s text signature spells these defaults");
+#endif
+enum { MMKPY_ACCESS_DEFAULT = 0, MMKPY_ACCESS_READ = 1,
+       MMKPY_ACCESS_WRITE = 2, MMKPY_ACCESS_COPY = 3 };
+static PyObject *mmkpy_str_h, *mmkpy_str_anon, *mmkpy_str_access;
+static PyObject *mmkpy_empty_tuple;
+
+/* The standard library's size checks for a regular file (others are not
+ * checked). -1 with ValueError when the range does not fit. */
+static int mmkpy_compat_range(int fd, Py_ssize_t length, long long offset)
+{
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+    return 0;
+  if (length == 0) {
+    if (st.st_size == 0) {
+      PyErr_SetString(PyExc_ValueError, "cannot mmap an empty file");
+      return -1;
+    }
+    if (offset >= (long long)st.st_size) {
+      PyErr_SetString(PyExc_ValueError, "mmap offset is greater than file size");
+      return -1;
+    }
+  } else if (offset > (long long)st.st_size ||
+             (long long)st.st_size - offset < (long long)length) {
+    PyErr_SetString(PyExc_ValueError, "mmap length is greater than file size");
+    return -1;
+  }
+  return 0;
+}
+
+/* After a failed core call (NULL from new_mmkpy_*): the Python error. */
+static void mmkpy_compat_fail(const char *where)
+{
+  if (!PyErr_Occurred())
+    mmkpy_raise(mmk_last_error_code() ? mmk_last_error_code() : MMK_EUNKNOWN,
+                where);
+}
+
+static PyObject *mmkpy_mmap_init(PyObject *self, PyObject *args, PyObject *kw)
+{
+  static char *kwlist[] = {"fileno", "length", "flags", "prot", "access",
+                           "offset", NULL};
+  int fd, flags = MAP_SHARED, prot = PROT_WRITE | PROT_READ;
+  int access = MMKPY_ACCESS_DEFAULT, mode, anon;
+  Py_ssize_t length;
+  long long offset = 0;
+  mmkpy_file *pf = NULL;
+  mmkpy_view *pv = NULL;
+  PyObject *fileobj = NULL, *tmp;
+
+  if (((SwigPyObject *)self)->ptr) {
+    PyErr_SetString(PyExc_TypeError, "mmap.__init__ called twice");
+    return NULL;
+  }
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "in|iiiL:mmap", kwlist, &fd,
+                                   &length, &flags, &prot, &access, &offset))
+    return NULL;
+  if (length < 0) {
+    PyErr_SetString(PyExc_OverflowError, "memory mapped length must be positive");
+    return NULL;
+  }
+  if (offset < 0) {
+    PyErr_SetString(PyExc_OverflowError, "memory mapped offset must be positive");
+    return NULL;
+  }
+  if (access != MMKPY_ACCESS_DEFAULT &&
+      (flags != MAP_SHARED || prot != (PROT_WRITE | PROT_READ))) {
+    PyErr_SetString(PyExc_ValueError, "mmap can't specify both access and flags, prot.");
+    return NULL;
+  }
+  switch (access) {
+  case MMKPY_ACCESS_READ: mode = MMK_READ; break;
+  case MMKPY_ACCESS_WRITE: mode = MMK_WRITE; break;
+  case MMKPY_ACCESS_COPY: mode = MMK_COPY; break;
+  case MMKPY_ACCESS_DEFAULT:
+    mode = !(prot & PROT_WRITE) ? MMK_READ
+         : (flags & MAP_PRIVATE) ? MMK_COPY : MMK_WRITE;
+    break;
+  default:
+    PyErr_SetString(PyExc_ValueError, "mmap invalid access parameter.");
+    return NULL;
+  }
+  anon = fd == -1;
+  tmp = PyLong_FromLong(access);
+  if (!tmp || PyObject_SetAttr(self, mmkpy_str_access, tmp) < 0) {
+    Py_XDECREF(tmp);
+    return NULL;
+  }
+  Py_DECREF(tmp);
+  if (PyObject_SetAttr(self, mmkpy_str_anon, anon ? Py_True : Py_False) < 0)
+    return NULL;
+
+  mmk_clear_error();
+  if (anon) {
+    if (length == 0) {
+      errno = EINVAL;
+      return PyErr_SetFromErrno(PyExc_OSError);
+    }
+    pf = new_mmkpy_file(MMKPY_KIND_ANON, Py_None, MMK_WRITE, 0, length, -1);
+    if (!pf) {
+      mmkpy_compat_fail("new_File");
+      return NULL;
+    }
+  } else {
+    /* The standard library checks the range against the file size before
+     * mapping; here without an extra fstat on the common path: the core
+     * refuses a read-only or copy-on-write range past the end (the size
+     * is then looked up to word the error as the standard library does),
+     * length 0 maps to the end, and only a writable map with a length,
+     * which the core would grow the file for, needs the size first. */
+    if (length && mode == MMK_WRITE && mmkpy_compat_range(fd, length, offset) < 0)
+      return NULL;
+    pf = new_mmkpy_file(MMKPY_KIND_FD, Py_None, mode, 0, 0, fd);
+    if (!pf) {
+      PyObject *et, *ev, *tb;
+      mmkpy_compat_fail("new_File");
+      PyErr_Fetch(&et, &ev, &tb);
+      if (mmkpy_compat_range(fd, length, offset) < 0) { /* its error first */
+        Py_XDECREF(et);
+        Py_XDECREF(ev);
+        Py_XDECREF(tb);
+      } else {
+        PyErr_Restore(et, ev, tb);
+      }
+      return NULL;
+    }
+  }
+  fileobj = SWIG_NewPointerObj(SWIG_as_voidptr(pf), SWIGTYPE_p_mmkpy_file,
+                               SWIG_POINTER_OWN);
+  if (!fileobj || fileobj == Py_None) {
+    Py_XDECREF(fileobj);
+    delete_mmkpy_file(pf);
+    return NULL;
+  }
+  if (PyObject_SetAttr(self, mmkpy_str_h, fileobj) < 0)
+    goto fail;
+  pv = new_mmkpy_view(pf, offset, length, 0,
+                      mode == MMK_READ ? MMK_MAP_READONLY : 0, 1);
+  if (!pv) {
+    mmkpy_compat_fail("new_View");
+    if (!anon && PyErr_ExceptionMatches(PyExc_ValueError)) {
+      PyObject *et, *ev, *tb;
+      PyErr_Fetch(&et, &ev, &tb);
+      if (mmkpy_compat_range(mmk_file_fd(pf->f), length, offset) < 0) {
+        Py_XDECREF(et);
+        Py_XDECREF(ev);
+        Py_XDECREF(tb);
+      } else {
+        PyErr_Restore(et, ev, tb);
+      }
+    }
+    goto fail;
+  }
+  if (!anon && length == 0 && pv->size == 0) {
+    /* Empty file, or offset at its end: mapped nothing. */
+    delete_mmkpy_view(pv);
+    if (mmkpy_compat_range(mmk_file_fd(pf->f), length, offset) == 0)
+      PyErr_SetString(PyExc_ValueError, "mmap offset is greater than file size");
+    goto fail;
+  }
+  SWIG_Python_NewPointerObj(self, SWIG_as_voidptr(pv), SWIGTYPE_p_mmkpy_view,
+                            SWIG_BUILTIN_INIT);
+  Py_DECREF(fileobj);
+  Py_RETURN_NONE;
+fail:
+  if (pf->f) {
+    mmk_file_close(pf->f);
+    pf->f = NULL;
+  }
+  Py_DECREF(fileobj);
+  return NULL;
+}
+
+/* After a call into the bindings' C functions: the Python error, as the
+ * %exception of the SWIG wrappers makes it. -1 when one is set. */
+static int mmkpy_check(const char *where)
+{
+  if (PyErr_Occurred())
+    return -1;
+  if (mmk_last_error_code() != 0) {
+    mmkpy_raise(mmk_last_error_code(), where);
+    return -1;
+  }
+  return 0;
+}
+
+/* mmapkit.mmap.close(): the view, then the duplicated descriptor. */
+static PyObject *mmkpy_mmap_close(PyObject *self, PyObject *unused)
+{
+  PyObject *h;
+  (void)unused;
+  mmk_clear_error();
+  mmkpy_view_close(MMKPY_SELF_VIEW(self));
+  if (mmkpy_check("View_close") < 0)
+    return NULL;
+  h = PyObject_GetAttr(self, mmkpy_str_h);
+  if (!h)
+    return NULL;
+  if (h != Py_None) {
+    void *pf = NULL;
+    if (!SWIG_IsOK(SWIG_ConvertPtr(h, &pf, SWIGTYPE_p_mmkpy_file, 0))) {
+      Py_DECREF(h);
+      PyErr_SetString(PyExc_TypeError, "mmap._h is not a file handle");
+      return NULL;
+    }
+    mmk_clear_error();
+    mmkpy_file_close((mmkpy_file *)pf);
+    if (mmkpy_check("File_close") < 0) {
+      Py_DECREF(h);
+      return NULL;
+    }
+  }
+  Py_DECREF(h);
+  Py_RETURN_NONE;
+}
+
+/* ---------------------------------------------------------------------
+ * mmapkit.MappedFile.map in C (the other half of open+map+close).
+ * ------------------------------------------------------------------- */
+static PyObject *mmkpy_view_class; /* mmapkit.View, registered at import */
+
+/* An integer argument as MappedFile.map's Python signature converts it:
+ * None -> dflt when allowed; negatives refused when nonneg. */
+static int mmkpy_arg64(PyObject *o, const char *what, int none_ok,
+                       int nonneg, int64_t *out)
+{
+  PyObject *n;
+  long long v;
+  if (!o || (none_ok && o == Py_None)) {
+    *out = 0;
+    return 0;
+  }
+  if (!PyIndex_Check(o)) {
+    PyErr_Format(PyExc_TypeError, "%s must be an integer, not %.100s", what,
+                 Py_TYPE(o)->tp_name);
+    return -1;
+  }
+  int overflow = 0;
+  n = PyNumber_Index(o);
+  if (!n)
+    return -1;
+  v = PyLong_AsLongLongAndOverflow(n, &overflow);
+  if (v == -1 && PyErr_Occurred()) {
+    Py_DECREF(n);
+    return -1;
+  }
+  if (nonneg && (overflow < 0 || (!overflow && v < 0))) {
+    PyErr_Format(PyExc_ValueError, "%s must be >= 0, got %S", what, n);
+    Py_DECREF(n);
+    return -1;
+  }
+  Py_DECREF(n);
+  if (overflow) {
+    PyErr_Format(PyExc_OverflowError, "%s does not fit in 64 bits", what);
+    return -1;
+  }
+  *out = (int64_t)v;
+  return 0;
+}
+
+static int mmkpy_flag(PyObject *o, unsigned bit, unsigned *opts)
+{
+  int t;
+  if (!o)
+    return 0;
+  t = PyObject_IsTrue(o);
+  if (t < 0)
+    return -1;
+  if (t)
+    *opts |= bit;
+  return 0;
+}
+
+static PyObject *mmkpy_file_map(PyObject *self, PyObject *args, PyObject *kw)
+{
+  static char *kwlist[] = {"offset", "length", "populate", "reserve",
+                           "readonly", "hugepage", NULL};
+  PyObject *o_off = NULL, *o_len = NULL, *o_pop = NULL, *o_res = NULL;
+  PyObject *o_ro = NULL, *o_huge = NULL, *obj;
+  int64_t off, n, res;
+  unsigned opts = 0;
+  mmkpy_view *pv;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "|OO$OOOO:map", kwlist, &o_off,
+                                   &o_len, &o_pop, &o_res, &o_ro, &o_huge))
+    return NULL;
+  if (mmkpy_arg64(o_off, "offset", 0, 0, &off) < 0 ||
+      mmkpy_arg64(o_len, "length", 1, 1, &n) < 0 ||
+      mmkpy_arg64(o_res, "reserve", 1, 1, &res) < 0 ||
+      mmkpy_flag(o_pop, MMK_MAP_POPULATE, &opts) < 0 ||
+      mmkpy_flag(o_ro, MMK_MAP_READONLY, &opts) < 0 ||
+      mmkpy_flag(o_huge, MMK_MAP_HUGEPAGE, &opts) < 0)
+    return NULL;
+  if (!mmkpy_view_class) {
+    PyErr_SetString(PyExc_RuntimeError, "mmapkit.View is not registered");
+    return NULL;
+  }
+  obj = ((PyTypeObject *)mmkpy_view_class)->tp_new(
+      (PyTypeObject *)mmkpy_view_class, mmkpy_empty_tuple, NULL);
+  if (!obj)
+    return NULL;
+  mmk_clear_error();
+  pv = new_mmkpy_view((mmkpy_file *)((SwigPyObject *)self)->ptr, off, n, res,
+                      opts, 0);
+  if (!pv) {
+    if (!PyErr_Occurred())
+      mmkpy_raise(mmk_last_error_code() ? mmk_last_error_code() : MMK_EUNKNOWN,
+                  "new_View");
+    Py_DECREF(obj);
+    return NULL;
+  }
+  SWIG_Python_NewPointerObj(obj, SWIG_as_voidptr(pv), SWIGTYPE_p_mmkpy_view,
+                            SWIG_BUILTIN_INIT);
+  return obj;
+}
+
+static PyObject *mmkpy_register_view(PyObject *mod, PyObject *cls)
+{
+  (void)mod;
+  SwigPyClientData *cd = (SwigPyClientData *)SWIGTYPE_p_mmkpy_view->clientdata;
+  if (!cd || !cd->pytype || !PyType_Check(cls) ||
+      !PyType_IsSubtype((PyTypeObject *)cls, cd->pytype)) {
+    PyErr_SetString(PyExc_TypeError, "expected a subclass of View");
+    return NULL;
+  }
+  Py_INCREF(cls);
+  Py_XSETREF(mmkpy_view_class, cls);
+  Py_RETURN_NONE;
+}
+
+static PyMethodDef mmkpy_mmap_close_def = {
+  "close", mmkpy_mmap_close, METH_NOARGS,
+  "close($self, /)\n--\n\n"
+  "Closes the map and its descriptor. BufferError while exported."
+};
+static PyMethodDef mmkpy_file_map_def = {
+  "map", (PyCFunction)(void (*)(void))mmkpy_file_map,
+  METH_VARARGS | METH_KEYWORDS,
+  "map($self, /, offset=0, length=None, *, populate=False, reserve=None, "
+  "readonly=False, hugepage=False)\n--\n\n"
+  "Maps [offset, offset+length) (length=None: to the end).\n\n"
+  "Any offset works. In a writable mode a range past the end grows the\n"
+  "file first; in \"r\"/\"c\" it is a ValueError. reserve reserves address\n"
+  "space so that View.resize can grow the view in place up to that many\n"
+  "bytes."
+};
+static PyMethodDef mmkpy_module_defs[] = {
+  {"_register_view_class", mmkpy_register_view, METH_O,
+   "Registers mmapkit.View, the class MappedFile.map returns."},
+  {NULL, NULL, 0, NULL}
+};
+
+static PyMethodDef mmkpy_mmap_init_def = {
+  "__init__", (PyCFunction)(void (*)(void))mmkpy_mmap_init,
+  METH_VARARGS | METH_KEYWORDS,
+  /* Literal defaults (inspect cannot evaluate names): MAP_SHARED,
+   * PROT_WRITE|PROT_READ, ACCESS_DEFAULT; checked below. */
+  "__init__($self, /, fileno, length, flags=1, prot=3, access=0, "
+  "offset=0)\n--\n\n"
+  "The standard library's mmap.mmap constructor (see mmapkit.mmap):\n"
+  "flags=MAP_SHARED, prot=PROT_WRITE|PROT_READ, access=ACCESS_DEFAULT."
+};
 
 static PyObject *mmkpy_view_tp_new(PyTypeObject *t, PyObject *a, PyObject *k)
 {

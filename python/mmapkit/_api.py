@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import os
-from typing import Any, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Optional, Tuple, Union
 
 from . import _core
 
@@ -145,28 +145,19 @@ class MappedFile(_core.File):
         return bool(_core.File._closed(self))
 
     # -- operations ---------------------------------------------------------
-    def map(self, offset: int = 0, length: Optional[int] = None, *,
-            populate: bool = False, reserve: Optional[int] = None,
-            readonly: bool = False, hugepage: bool = False) -> "View":
-        """Maps ``[offset, offset+length)`` (``length=None``: to the end).
-
-        Any offset works. In a writable mode a range past the end grows the
-        file first; in "r"/"c" it is a ValueError. ``reserve`` reserves
-        address space so that :meth:`View.resize` can grow the view in place
-        up to that many bytes.
-        """
-        # The hot open+map+close path: no View.__init__ frame.
-        off = offset if type(offset) is int else _index(offset, "offset")
-        n = 0 if length is None else _length(length)
-        res = 0 if reserve is None else _length(reserve, "reserve")
-        opts = 0
-        if populate or readonly or hugepage:
-            opts = ((_core.MMK_MAP_POPULATE if populate else 0)
-                    | (_core.MMK_MAP_READONLY if readonly else 0)
-                    | (_core.MMK_MAP_HUGEPAGE if hugepage else 0))
-        v = _view_new(View)
-        _view_init(v, self, off, n, res, opts, 0)
-        return v
+    # map(offset=0, length=None, *, populate=False, reserve=None,
+    #     readonly=False, hugepage=False) -> View: maps [offset,
+    # offset+length) (length=None: to the end). Any offset works. In a
+    # writable mode a range past the end grows the file first; in "r"/"c"
+    # it is a ValueError. ``reserve`` reserves address space so that
+    # View.resize can grow the view in place up to that many bytes.
+    # Written in C: no Python frame on the open+map+close path.
+    if TYPE_CHECKING:
+        def map(self, offset: int = 0, length: Optional[int] = None, *,
+                populate: bool = False, reserve: Optional[int] = None,
+                readonly: bool = False, hugepage: bool = False) -> "View": ...
+    else:
+        map = _core._file_map
 
     def lock(self, offset: int = 0, length: Optional[int] = None, *,
              shared: bool = False, blocking: bool = True) -> Lock:
@@ -364,10 +355,10 @@ class View(_core.View):
         return f"<mmapkit.View offset={self.offset} size={self.size}{ro}>"
 
 
+_core._register_view_class(View)  # what MappedFile.map returns
+
 # -- module-level constructors ----------------------------------------------
 _fspath = os.fspath
-_view_new = _core.View.__new__
-_view_init = _core.View.__init__
 
 
 def open(path: _PathLike, mode: str = "r", size: Optional[int] = None) -> MappedFile:

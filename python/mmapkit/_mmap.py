@@ -18,11 +18,9 @@ from __future__ import annotations
 import errno
 import mmap as _std
 import os
-import stat
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from . import _core
-from ._api import _KIND_ANON, _KIND_FD
 
 __all__ = ["mmap"]
 
@@ -37,7 +35,6 @@ if hasattr(_std, "MADV_HUGEPAGE"):
     _ADVICE[_std.MADV_HUGEPAGE] = _core.MMK_ADVICE_HUGEPAGE
 
 _SSIZE_MAX = (1 << 63) - 1
-_S_ISREG = stat.S_ISREG
 _INT_MAX = (1 << 31) - 1
 _CLOSED = "mmap closed or invalid"
 
@@ -75,77 +72,21 @@ class mmap(_core.View):
     slots of mmapkit's view type (inherited); the rest is here.
     """
 
-    def __init__(self, fileno: int, length: int, flags: int = _std.MAP_SHARED,
-                 prot: int = _std.PROT_WRITE | _std.PROT_READ,
-                 access: int = _std.ACCESS_DEFAULT, offset: int = 0):
-        if _core.View._initialized(self):
-            raise TypeError("mmap.__init__ called twice")
-        if (type(fileno) is int and type(length) is int and type(offset) is int
-                and type(flags) is int and type(prot) is int and type(access) is int
-                and -_INT_MAX - 1 <= fileno <= _INT_MAX and -_INT_MAX - 1 <= flags <= _INT_MAX
-                and -_INT_MAX - 1 <= prot <= _INT_MAX and -_INT_MAX - 1 <= access <= _INT_MAX
-                and -_SSIZE_MAX - 1 <= length <= _SSIZE_MAX
-                and -_SSIZE_MAX - 1 <= offset <= _SSIZE_MAX):
-            fd = fileno  # the common case: plain ints in range
-        else:
-            fd = _cint(fileno)
-            length = _ssize(length)
-            flags = _cint(flags)
-            prot = _cint(prot)
-            access = _cint(access)
-            offset = _ssize(offset)
-        if length < 0:
-            raise OverflowError("memory mapped length must be positive")
-        if offset < 0:
-            raise OverflowError("memory mapped offset must be positive")
-        if access != _std.ACCESS_DEFAULT and (
-                flags != _std.MAP_SHARED or prot != (_std.PROT_WRITE | _std.PROT_READ)):
-            raise ValueError("mmap can't specify both access and flags, prot.")
-        if access == _std.ACCESS_READ:
-            mode = _core.MMK_READ
-        elif access == _std.ACCESS_WRITE:
-            mode = _core.MMK_WRITE
-        elif access == _std.ACCESS_COPY:
-            mode = _core.MMK_COPY
-        elif access == _std.ACCESS_DEFAULT:
-            if not prot & _std.PROT_WRITE:
-                mode = _core.MMK_READ
-            elif flags & _std.MAP_PRIVATE:
-                mode = _core.MMK_COPY
-            else:
-                mode = _core.MMK_WRITE
-        else:
-            raise ValueError("mmap invalid access parameter.")
-        self._access = access
+    _h = None  # set by __init__ once it holds a handle (close() reads it)
 
-        if fd == -1:
-            if length == 0:
-                raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
-            h = _core.File(_KIND_ANON, None, _core.MMK_WRITE, 0, length, -1)
-            self._anon = True
-        else:
-            try:
-                st = os.fstat(fd)
-            except OSError:
-                st = None  # the dup below reports the bad descriptor
-            if st is not None and _S_ISREG(st.st_mode):
-                if length == 0:
-                    if st.st_size == 0:
-                        raise ValueError("cannot mmap an empty file")
-                    if offset >= st.st_size:
-                        raise ValueError("mmap offset is greater than file size")
-                    length = st.st_size - offset
-                elif offset > st.st_size or st.st_size - offset < length:
-                    raise ValueError("mmap length is greater than file size")
-            h = _core.File(_KIND_FD, None, mode, 0, 0, fd)
-            self._anon = False
-        try:
-            opts = _core.MMK_MAP_READONLY if mode == _core.MMK_READ else 0
-            _core.View.__init__(self, h, offset, length, 0, opts, 1)
-        except BaseException:
-            h.close()
-            raise
-        self._h = h
+    # mmap(fileno, length, flags=MAP_SHARED, prot=PROT_WRITE|PROT_READ,
+    #      access=ACCESS_DEFAULT, offset=0): the standard library's
+    # constructor, written in C (no Python frame on the open+map+close
+    # path). It sets _h (the handle of the duplicated descriptor or of the
+    # anonymous memory), _anon and _access.
+    if TYPE_CHECKING:
+        def __init__(self, fileno: int, length: int, flags: int = _std.MAP_SHARED,
+                     prot: int = _std.PROT_WRITE | _std.PROT_READ,
+                     access: int = _std.ACCESS_DEFAULT, offset: int = 0) -> None: ...
+
+        def close(self) -> None: ...
+    else:
+        __init__ = _core._mmap_init
 
     # -- helpers ------------------------------------------------------------
     def _valid(self) -> None:
@@ -157,12 +98,10 @@ class mmap(_core.View):
             raise TypeError("mmap can't modify a readonly memory map.")
 
     # -- methods ------------------------------------------------------------
-    def close(self) -> None:
-        """Closes the map and its descriptor. BufferError while exported."""
-        _core.View.close(self)
-        h = getattr(self, "_h", None)
-        if h is not None:
-            h.close()
+    # close(): the view, then the duplicated descriptor (C, no frame);
+    # BufferError while exported.
+    if not TYPE_CHECKING:
+        close = _core._mmap_close
 
     @property
     def closed(self) -> bool:

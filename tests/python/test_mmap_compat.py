@@ -113,6 +113,57 @@ class TestConstructor(Compat):
                 os.close(fd)
         self.compare(sc, content=b"")
 
+    def test_range_errors_and_their_order(self):
+        # mmapkit.mmap checks the file size only where the core cannot
+        # (writable maps with a length) and words the core's refusals as
+        # the standard library does; the size error comes before an
+        # access error, as in the standard library.
+        def sc(cls, p, t):
+            size = os.path.getsize(p)
+            fds = {"rw": os.open(p, os.O_RDWR), "ro": os.open(p, os.O_RDONLY),
+                   "wo": os.open(p, os.O_WRONLY)}
+            try:
+                for name, fd in fds.items():
+                    for access in (std_mmap.ACCESS_DEFAULT, std_mmap.ACCESS_READ,
+                                   std_mmap.ACCESS_WRITE, std_mmap.ACCESS_COPY):
+                        for length, offset in ((0, 0), (0, size), (0, size + 1),
+                                               (0, 2 * PAGE), (size, 0),
+                                               (size + 1, 0), (10, size),
+                                               (10, size - 5), (1, 5 * PAGE)):
+                            def make():
+                                m = cls(fd, length, access=access, offset=offset)
+                                try:
+                                    return (len(m), m[:3])
+                                finally:
+                                    m.close()
+                            t.append((name, access, length, offset, outcome(make)))
+            finally:
+                for fd in fds.values():
+                    os.close(fd)
+            t.append(("size", os.path.getsize(p)))  # never grown
+        self.compare(sc, content=pattern(2 * PAGE))
+
+    def test_keyword_and_bad_arguments(self):
+        def sc(cls, p, t):
+            fd = os.open(p, os.O_RDWR)
+            try:
+                for args, kw in [((), {"fileno": fd, "length": 0, "offset": PAGE}),
+                                 ((fd,), {}), ((fd, 0, 1, 3, 0, 0, 9), {}),
+                                 ((fd, 0), {"bogus": 1}), ((fd, 0), {"offset": 1.0}),
+                                 ((fd, 0), {"access": 1 << 40}), ((1 << 40, 0), {}),
+                                 ((fd, 1 << 70), {}), ((fd, 0), {"offset": 1 << 70}),
+                                 ((fd, -(1 << 70)), {}), ((fd, 0, 1, 3), {"flags": 1})]:
+                    def make():
+                        m = cls(*args, **kw)
+                        try:
+                            return (len(m), m[:3])
+                        finally:
+                            m.close()
+                    t.append((len(args), sorted(kw), outcome(make)))
+            finally:
+                os.close(fd)
+        self.compare(sc)
+
     def test_descriptor_is_duplicated(self):
         def sc(cls, p, t):
             fd = os.open(p, os.O_RDWR)
@@ -427,6 +478,32 @@ class TestDeliberateDifferences(TempDirTest):
         with M(-1, 16) as m:
             m[0] = 5
             self.assertEqual(m.first(), 5)
+
+    def test_init_twice_and_close_before_init(self):
+        m = mmapkit.mmap.__new__(mmapkit.mmap)
+        m.close()  # nothing to close: no error
+        self.assertTrue(m.closed)
+        p = os.path.join(self.dir, "twice.bin")
+        with open(p, "wb") as fh:
+            fh.write(b"abcd")
+        fd = os.open(p, os.O_RDONLY)
+        try:
+            m = mmapkit.mmap(fd, 0, access=std_mmap.ACCESS_READ)
+            with self.assertRaises(TypeError):
+                m.__init__(fd, 0, access=std_mmap.ACCESS_READ)
+            self.assertEqual(m[:], b"abcd")
+            m.close()
+            m.close()  # idempotent
+        finally:
+            os.close(fd)
+
+    def test_subclass_init_runs_the_c_constructor(self):
+        class M(mmapkit.mmap):
+            def __init__(self, *args, **kw):
+                super().__init__(*args, **kw)
+                self.tag = "ok"
+        with M(-1, 32) as m:
+            self.assertEqual((len(m), m.tag, m.size()), (32, "ok", 32))
 
 
 if __name__ == "__main__":

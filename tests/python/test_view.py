@@ -158,6 +158,47 @@ class TestOpenAndMap(TempDirTest):
             with self.assertRaises(TypeError):
                 mmapkit.open(12.5)
 
+    def test_map_arguments(self):
+        p = self.path(content=b"0123456789")
+        with mmapkit.open(p, "r+") as f:
+            v = f.map(offset=2, length=3)
+            self.assertIs(type(v), mmapkit.View)
+            self.assertEqual((v.offset, len(v), v[:]), (2, 3, b"234"))
+            self.assertFalse(v.readonly)
+            v.close()
+
+            class Idx:
+                def __index__(self):
+                    return 4
+
+            v = f.map(Idx(), None, readonly=True, populate=1, hugepage=0)
+            self.assertEqual((v[:], v.readonly), (b"456789", True))
+            v.close()
+            v = f.map(0, 4, reserve=1 << 20)
+            self.assertEqual(v.reserved, 1 << 20)
+            v.close()
+            with self.assertRaises(TypeError):
+                f.map(0, 4, 0)  # reserve and the options are keyword-only
+            with self.assertRaises(TypeError):
+                f.map(0, 4, size=3)
+            with self.assertRaises(TypeError):
+                f.map(0, 2.5)
+            with self.assertRaises(TypeError):
+                f.map(0, 4, reserve="1")
+            with self.assertRaisesRegex(ValueError, "reserve must be >= 0"):
+                f.map(0, 4, reserve=-1)
+            with self.assertRaisesRegex(ValueError, "length must be >= 0"):
+                f.map(0, -(1 << 70))
+            with self.assertRaises(OverflowError):
+                f.map(0, 1 << 64)
+            with self.assertRaises(OverflowError):
+                f.map(1 << 64)
+
+    def test_map_on_unopened_handle_reports_closed(self):
+        f = mmapkit.MappedFile.__new__(mmapkit.MappedFile)
+        with self.assertRaises(ValueError):
+            f.map()
+
     def test_offset_plus_length_overflow(self):
         p = self.path(content=b"x" * 10)
         with mmapkit.open(p, "r+") as f:
@@ -186,6 +227,47 @@ class TestBytearrayLikeAccess(TempDirTest):
             v["a"]
         with self.assertRaises(TypeError):
             v[1.0]
+
+    def test_slice_bound_kinds_match_bytearray(self):
+        # v[a:b] has a fast path for small exact ints and None; every other
+        # kind of bound (bool, int subclasses, __index__ objects, ints past
+        # one machine word or past 2**30) must slice exactly as bytearray.
+        import enum
+
+        class Idx:
+            def __init__(self, i):
+                self.i = i
+
+            def __index__(self):
+                return self.i
+
+        class E(enum.IntEnum):
+            TEN = 10
+
+        v, d = self.v, self.data
+        bounds = [None, 0, 7, -7, True, False, E.TEN, Idx(5), Idx(-3),
+                  (1 << 30) - 1, 1 << 30, -(1 << 30), 1 << 31, -(1 << 62),
+                  1 << 64, -(1 << 64), 1 << 200]
+        for a in bounds:
+            for b in bounds:
+                for step in (None, 1):
+                    s = slice(a, b, step)
+                    self.assertEqual(v[s], bytes(d[s]), s)
+        for bad in ("a", 1.5, b"x"):
+            with self.assertRaises(TypeError):
+                v[bad:3]
+            with self.assertRaises(TypeError):
+                v[0:bad]
+
+    def test_slice_of_closed_view_raises_value_error(self):
+        f = mmapkit.open(self.path(content=b"abcdef"))
+        v = f.map()
+        f.close()
+        self.assertEqual(v[1:3], b"bc")
+        v.close()
+        for key in (slice(1, 3), slice(None, 2), slice(0, 4, 2), 0):
+            with self.assertRaises(ValueError):
+                v[key]
 
     def test_random_slices_match_bytearray(self):
         rnd = random.Random(1)
