@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <unistd.h>
 
 const char *mmk_version(void) { return MMK_VERSION_STRING; }
@@ -349,58 +350,93 @@ static void mmk__view_free(mmk_view *v) {
   free(v);
 }
 
+/* Lease and release never take mu: one compare-and-swap on the lease word
+ * each. Ordering: a lease acquires (it sees everything a resize did before
+ * clearing MOVING), a release releases (the exporter's accesses happen
+ * before a later move, close or free). */
+
+static MMK__COLD int mmk__lease_slow(mmk_view *view, uint64_t w) {
+  for (;;) {
+    if (w & MMK__LW_INERT)
+      return mmk__arg_error(MMK_ECLOSED, "lease", "", "view is closed");
+    if (w & MMK__LW_MOVING) {
+      /* A resize is moving or shrinking the view (a few system calls,
+       * under mu): wait for the new address rather than fail. */
+      sched_yield();
+      w = atomic_load_explicit(&view->lw, memory_order_relaxed);
+      continue;
+    }
+    if (atomic_compare_exchange_weak_explicit(&view->lw, &w, w + 1,
+                                              memory_order_acquire,
+                                              memory_order_relaxed))
+      return 0;
+  }
+}
+
 int mmk_view_lease(mmk_view *view) {
-  int r = 0;
-  if (!view) return mmk__arg_error(MMK_EINVAL, "lease", "", "view is NULL");
+  uint64_t w;
+  if (MMK__UNLIKELY(!view))
+    return mmk__arg_error(MMK_EINVAL, "lease", "", "view is NULL");
+  /* Guess the common case (no lease yet, no flag) instead of loading the
+   * word first: a load right before the locked instruction measured slower
+   * than the failed guess costs; a wrong guess returns the current value. */
+  w = 0;
+  if (MMK__LIKELY(atomic_compare_exchange_strong_explicit(
+          &view->lw, &w, 1, memory_order_acquire, memory_order_relaxed)))
+    return 0;
+  return mmk__lease_slow(view, w);
+}
+
+/* The last release of an inert-closed view frees it. A close_inert that
+ * set INERT may still be replacing the range under mu: wait for it. */
+static MMK__COLD void mmk__release_last_inert(mmk_view *view) {
   pthread_mutex_lock(&view->mu);
-  if (atomic_load(&view->state) != MMK__VIEW_OPEN)
-    r = mmk__arg_error(MMK_ECLOSED, "lease", "", "view is closed");
-  else
-    view->leases++;
   pthread_mutex_unlock(&view->mu);
-  return r;
+  mmk__view_free(view);
 }
 
 int mmk_view_release(mmk_view *view) {
-  int last_inert = 0;
-  if (!view) return mmk__arg_error(MMK_EINVAL, "release", "", "view is NULL");
-  pthread_mutex_lock(&view->mu);
-  if (view->leases <= 0) {
-    pthread_mutex_unlock(&view->mu);
-    return mmk__arg_error(MMK_EINVAL, "release", "", "no lease outstanding");
-  }
-  view->leases--;
-  last_inert = view->leases == 0 &&
-               atomic_load(&view->state) == MMK__VIEW_INERT;
-  pthread_mutex_unlock(&view->mu);
+  uint64_t w;
+  if (MMK__UNLIKELY(!view))
+    return mmk__arg_error(MMK_EINVAL, "release", "", "view is NULL");
+  /* A compare-and-swap, not fetch_sub: a release without a lease must
+   * neither borrow from the flag bits nor be seen by anyone. The first
+   * try guesses one lease, no flag (see mmk_view_lease). */
+  w = 1;
+  do {
+    if (MMK__UNLIKELY((w & MMK__LW_COUNT) == 0))
+      return mmk__arg_error(MMK_EINVAL, "release", "",
+                            "no lease outstanding");
+  } while (MMK__UNLIKELY(!atomic_compare_exchange_weak_explicit(
+      &view->lw, &w, w - 1, memory_order_acq_rel, memory_order_relaxed)));
   /* Nobody else may reach an inert view without a lease: free it now. */
-  if (last_inert) mmk__view_free(view);
+  if (MMK__UNLIKELY(w == (MMK__LW_INERT | 1))) mmk__release_last_inert(view);
   return 0;
 }
 
 int64_t mmk_view_leases(const mmk_view *view) {
-  int64_t n;
   if (!view) return 0;
-  pthread_mutex_lock(&((mmk_view *)view)->mu);
-  n = view->leases;
-  pthread_mutex_unlock(&((mmk_view *)view)->mu);
-  return n;
+  return (int64_t)(atomic_load_explicit(&((mmk_view *)view)->lw,
+                                        memory_order_acquire) &
+                   MMK__LW_COUNT);
 }
 
 int mmk_view_close(mmk_view *view) {
+  uint64_t w = 0;
   if (!view) return 0;
+  /* mu: a close_inert or resize in progress finishes first. */
   pthread_mutex_lock(&view->mu);
-  if (atomic_load(&view->state) != MMK__VIEW_OPEN) {
+  if (!atomic_compare_exchange_strong_explicit(&view->lw, &w, MMK__LW_INERT,
+                                               memory_order_acq_rel,
+                                               memory_order_acquire)) {
     pthread_mutex_unlock(&view->mu);
-    return mmk__arg_error(MMK_ECLOSED, "close", "", "view is closed");
-  }
-  if (view->leases > 0) {
-    int64_t n = view->leases;
-    pthread_mutex_unlock(&view->mu);
+    if (w & MMK__LW_INERT)
+      return mmk__arg_error(MMK_ECLOSED, "close", "", "view is closed");
     return mmk__set_error(MMK_EBUSY, 0, "close", mmk__vpath(view), NULL,
-                          "%lld export(s) outstanding", (long long)n);
+                          "%lld export(s) outstanding",
+                          (long long)(w & MMK__LW_COUNT));
   }
-  atomic_store(&view->state, MMK__VIEW_INERT);
+  atomic_store_explicit(&view->state, MMK__VIEW_INERT, memory_order_release);
   pthread_mutex_unlock(&view->mu);
   mmk__view_free(view);
   return 0;
@@ -408,14 +444,19 @@ int mmk_view_close(mmk_view *view) {
 
 int mmk_view_close_inert(mmk_view *view) {
   mmk_file *f;
+  uint64_t w;
   if (!view) return 0;
+  /* mu is held from setting INERT until the range is inert: a last
+   * release meanwhile waits for it before freeing. */
   pthread_mutex_lock(&view->mu);
-  if (atomic_load(&view->state) != MMK__VIEW_OPEN) {
+  w = atomic_fetch_or_explicit(&view->lw, MMK__LW_INERT,
+                               memory_order_acq_rel);
+  if (w & MMK__LW_INERT) {
     pthread_mutex_unlock(&view->mu);
     return 0; /* already inert: idempotent */
   }
-  atomic_store(&view->state, MMK__VIEW_INERT);
-  if (view->leases == 0) {
+  atomic_store_explicit(&view->state, MMK__VIEW_INERT, memory_order_release);
+  if ((w & MMK__LW_COUNT) == 0) {
     pthread_mutex_unlock(&view->mu);
     mmk__view_free(view);
     return 0;

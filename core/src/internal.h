@@ -89,10 +89,20 @@ enum mmk__view_state {
   MMK__VIEW_INERT = 1 /* closed in place, waiting for the last lease */
 };
 
+/* The lease word of a view: the lease count in the low bits, flags above.
+ * Lease and release change it lock-free (compare-and-swap); close, close
+ * inert and resize change the flags while holding mu. */
+#define MMK__LW_INERT (UINT64_C(1) << 63)  /* closed: no new lease */
+#define MMK__LW_MOVING (UINT64_C(1) << 62) /* resize moves or shrinks the
+                                              view: leases wait */
+#define MMK__LW_COUNT (MMK__LW_MOVING - 1)
+
 struct mmk_view {
-  pthread_mutex_t mu;   /* orders lease/release/close/close_inert */
-  atomic_int state;     /* enum mmk__view_state */
-  int64_t leases;       /* guarded by mu */
+  pthread_mutex_t mu;   /* orders close/close_inert/resize (and the free
+                           of an inert view by its last release) */
+  atomic_int state;     /* enum mmk__view_state; INERT once lw has
+                           MMK__LW_INERT (read by the lock-free fast paths) */
+  _Atomic uint64_t lw;  /* lease word: count | MMK__LW_* flags */
   mmk_file *file;       /* counted reference; NULL once inert */
   unsigned char *data;  /* the requested first byte */
   unsigned char *base;  /* page-aligned start of mapping/reservation or NULL */

@@ -656,6 +656,7 @@ static int mmk__map(mmk_file *f, int64_t offset, int64_t length,
     return mmk__sys_error(ENOMEM, "map", f->path, NULL);
   }
   atomic_init(&v->state, MMK__VIEW_OPEN);
+  atomic_init(&v->lw, 0);
   v->offset = offset;
   v->length = length;
   v->reserve = reserve;
@@ -994,10 +995,29 @@ static int mmk__view_move(mmk_view *v, size_t new_map_len) {
   return 0;
 }
 
+/* Sets MOVING if no lease is outstanding (under mu, so no other flag can
+ * be set meanwhile): no lease can start until mmk__view_unblock. Returns 0,
+ * or the lease count that prevented it. */
+static uint64_t mmk__view_block(mmk_view *v) {
+  uint64_t w = 0;
+  if (atomic_compare_exchange_strong_explicit(&v->lw, &w, MMK__LW_MOVING,
+                                              memory_order_acquire,
+                                              memory_order_relaxed))
+    return 0;
+  return (w & MMK__LW_COUNT) ? (w & MMK__LW_COUNT) : 1;
+}
+
+/* Publishes the moved/shrunk view to the leases waiting for it. */
+static void mmk__view_unblock(mmk_view *v) {
+  atomic_fetch_and_explicit(&v->lw, ~MMK__LW_MOVING, memory_order_release);
+}
+
+static int mmk__view_resize_blocked(mmk_view *v, int64_t new_length);
+
 static int mmk__view_resize_locked(mmk_view *v, int64_t new_length) {
   struct stat st;
   size_t pg = mmk__page();
-  size_t new_map_len;
+  uint64_t busy;
   int r;
 
   if (v->offset > INT64_MAX - new_length ||
@@ -1005,10 +1025,17 @@ static int mmk__view_resize_locked(mmk_view *v, int64_t new_length) {
     return mmk__set_error(MMK_ERANGE, 0, "resize", mmk__vpath(v),
                           "offset + length overflows", "length %lld",
                           (long long)new_length);
-  if (new_length < v->length && v->leases > 0)
-    return mmk__set_error(MMK_EBUSY, 0, "resize", mmk__vpath(v), NULL,
-                          "shrinking with %lld export(s) outstanding",
-                          (long long)v->leases);
+  if (new_length < v->length) {
+    /* Shrinking: no lease may hold (or start on) the dropped tail. */
+    busy = mmk__view_block(v);
+    if (busy)
+      return mmk__set_error(MMK_EBUSY, 0, "resize", mmk__vpath(v), NULL,
+                            "shrinking with %lld export(s) outstanding",
+                            (long long)busy);
+    r = mmk__view_resize_blocked(v, new_length);
+    mmk__view_unblock(v);
+    return r;
+  }
   if (new_length > v->length) {
     int64_t end = v->offset + new_length;
     r = mmk__fstat(v->file->fd, &st, mmk__vpath(v));
@@ -1023,7 +1050,28 @@ static int mmk__view_resize_locked(mmk_view *v, int64_t new_length) {
       if (r) return r;
     }
   }
-  new_map_len = mmk__round_up(v->delta + (size_t)new_length, pg);
+  if (v->res_len && new_length <= v->reserve)
+    return mmk__view_resize_blocked(v, new_length); /* in place: leases ok */
+  /* Growing beyond the reservation may move the view: only without
+   * leases, and none may start until the view has its new address. */
+  busy = mmk__view_block(v);
+  if (busy)
+    return mmk__set_error(MMK_EBUSY, 0, "resize", mmk__vpath(v), NULL,
+                          "growing beyond the reservation would move the "
+                          "view; %lld export(s) outstanding",
+                          (long long)busy);
+  r = mmk__view_resize_blocked(v, new_length);
+  mmk__view_unblock(v);
+  return r;
+}
+
+/* The mapping part of a resize; the caller has checked the leases (and
+ * set MOVING where the view may move or shrink). */
+static int mmk__view_resize_blocked(mmk_view *v, int64_t new_length) {
+  size_t pg = mmk__page();
+  size_t new_map_len = mmk__round_up(v->delta + (size_t)new_length, pg);
+  unsigned char *data;
+  int r;
 
   if (v->res_len && new_length <= v->reserve) {
     /* In place, inside the reservation. */
@@ -1044,11 +1092,6 @@ static int mmk__view_resize_locked(mmk_view *v, int64_t new_length) {
     if (new_map_len < v->map_len)
       munmap(v->base + new_map_len, v->map_len - new_map_len);
     v->map_len = new_map_len;
-  } else if (v->leases > 0) {
-    return mmk__set_error(MMK_EBUSY, 0, "resize", mmk__vpath(v), NULL,
-                          "growing beyond the reservation would move the "
-                          "view; %lld export(s) outstanding",
-                          (long long)v->leases);
   } else if (!v->base) {
     void *p = mmk__mmap(NULL, new_map_len, v->prot,
                         v->mflags | mmk__populate_flag(v->options),
@@ -1078,7 +1121,10 @@ static int mmk__view_resize_locked(mmk_view *v, int64_t new_length) {
     r = mmk__view_move(v, new_map_len);
     if (r) return r;
   }
-  v->data = v->base ? v->base + v->delta : &mmk__empty_view_byte;
+  /* Written only when it changed: leases taken during an in-place growth
+   * read data without any ordering against this thread. */
+  data = v->base ? v->base + v->delta : &mmk__empty_view_byte;
+  if (v->data != data) v->data = data;
   v->length = new_length;
   return 0;
 }
