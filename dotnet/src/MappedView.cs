@@ -431,8 +431,8 @@ public sealed unsafe partial class MappedView : SafeBuffer
         return true;
     }
 
-    // Keeps the native view alive across one native call.
-    private ViewUse Enter()
+    // Takes a SafeHandle reference, reporting a disposed view the library's way.
+    private void AddRefOrThrowDisposed()
     {
         ThrowIfDisposed();
         bool added = false;
@@ -444,6 +444,12 @@ public sealed unsafe partial class MappedView : SafeBuffer
         {
             throw Disposed();
         }
+    }
+
+    // Keeps the native view alive across one native call.
+    private ViewUse Enter()
+    {
+        AddRefOrThrowDisposed();
         return new ViewUse(this);
     }
 
@@ -459,16 +465,7 @@ public sealed unsafe partial class MappedView : SafeBuffer
     // shrink the view) plus a SafeHandle reference (so Dispose waits for the unpin).
     internal byte* AddPin(long offset, int length)
     {
-        ThrowIfDisposed();
-        bool added = false;
-        try
-        {
-            DangerousAddRef(ref added);
-        }
-        catch (ObjectDisposedException)
-        {
-            throw Disposed();
-        }
+        AddRefOrThrowDisposed();
         try
         {
             Native.mmk_view_lease(_view);
