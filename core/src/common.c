@@ -529,17 +529,13 @@ static MMK__COLD int mmk__copy_fault(mmk_view *v, int write, int64_t off,
    (uint64_t)(n) <= (uint64_t)((v)->length - (off)) &&                       \
    ((buf) != NULL || (n) == 0) && (!(write) || (v)->writable))
 
-/* The guard is expanded here, in the frame that copies (see
- * MMK__GUARDED). After a fault only view, offset and n are read: all
- * unchanged since sigsetjmp. */
 int mmk_view_read(mmk_view *view, int64_t offset, void *dst, size_t n) {
   const unsigned char *src;
   int faulted;
   if (MMK__UNLIKELY(!MMK__COPY_OK(view, offset, dst, n, 0)))
     return mmk__copy_refused(view, "read", offset, dst, n, 0);
-  if (MMK__UNLIKELY(n == 0)) return 0;
   src = view->data + offset;
-  MMK__GUARDED(src, n, faulted, MMK__GUARDED_MOVE(dst, src, n));
+  faulted = mmk__guarded_move(dst, src, n, src);
   if (MMK__UNLIKELY(faulted)) return mmk__copy_fault(view, 0, offset, n);
   return 0;
 }
@@ -550,9 +546,8 @@ int mmk_view_write(mmk_view *view, int64_t offset, const void *src,
   int faulted;
   if (MMK__UNLIKELY(!MMK__COPY_OK(view, offset, src, n, 1)))
     return mmk__copy_refused(view, "write", offset, src, n, 1);
-  if (MMK__UNLIKELY(n == 0)) return 0;
   dst = view->data + offset;
-  MMK__GUARDED(dst, n, faulted, MMK__GUARDED_MOVE(dst, src, n));
+  faulted = mmk__guarded_move(dst, src, n, dst);
   if (MMK__UNLIKELY(faulted)) return mmk__copy_fault(view, 1, offset, n);
   return 0;
 }

@@ -229,21 +229,126 @@ static void mmk__chain(int sig, siginfo_t *si, void *ucv) {
   mmk__chain_rec = saved_rec;
 }
 
+/* Whether fault address a lies in the pages of the guarded bytes
+ * [lo, hi): those pages belong to the view's mapping, and a vectorised copy
+ * may touch any byte of them, so the fast paths do no page arithmetic. */
+static int mmk__in_guarded_pages(uintptr_t a, uintptr_t lo, uintptr_t hi) {
+  /* Set by mmk_map before any view (and so any guard) exists; 1 keeps
+   * the exact range should it ever be 0. */
+  uintptr_t pg =
+      (uintptr_t)atomic_load_explicit(&mmk__page_size, memory_order_relaxed);
+  uintptr_t mask = pg ? ~(pg - 1) : ~(uintptr_t)0;
+  lo &= mask;
+  hi = hi > (UINTPTR_MAX & mask) ? UINTPTR_MAX : (hi + ~mask) & mask;
+  return a >= lo && a < hi;
+}
+
+#ifdef MMK__QUICK_GUARD
+/* int mmk__quick_guarded_move(void *dst, const void *src, size_t n,
+ *                             const void *guard_p), n <= 64.
+ * A leaf that never touches the stack and never writes rdi, rsi, rdx or
+ * rcx: every instruction from its entry to mmk__quick_guard_exit may fault
+ * on the view's pages, and the handler then sets the PC to that exit,
+ * which returns 1. Memmove semantics: each size class loads everything
+ * (overlapping head and tail words) before it stores. */
+__asm__(
+    "  .pushsection .text\n"
+    "  .p2align 4\n"
+    "  .globl mmk__quick_guarded_move\n"
+    "  .hidden mmk__quick_guarded_move\n"
+    "  .type mmk__quick_guarded_move, @function\n"
+    "mmk__quick_guarded_move:\n"
+    "  .cfi_startproc\n"
+#ifdef __CET__
+    "  endbr64\n"
+#endif
+    "  cmpq $16, %rdx\n"
+    "  ja 5f\n"
+    "  cmpq $8, %rdx\n"
+    "  jb 2f\n"
+    "  movq (%rsi), %r8\n"
+    "  movq -8(%rsi,%rdx), %r9\n"
+    "  movq %r8, (%rdi)\n"
+    "  movq %r9, -8(%rdi,%rdx)\n"
+    "  xorl %eax, %eax\n"
+    "  ret\n"
+    "2:cmpq $4, %rdx\n"
+    "  jb 3f\n"
+    "  movl (%rsi), %r8d\n"
+    "  movl -4(%rsi,%rdx), %r9d\n"
+    "  movl %r8d, (%rdi)\n"
+    "  movl %r9d, -4(%rdi,%rdx)\n"
+    "  xorl %eax, %eax\n"
+    "  ret\n"
+    "3:cmpq $2, %rdx\n"
+    "  jb 4f\n"
+    "  movzwl (%rsi), %r8d\n"
+    "  movzwl -2(%rsi,%rdx), %r9d\n"
+    "  movw %r8w, (%rdi)\n"
+    "  movw %r9w, -2(%rdi,%rdx)\n"
+    "  xorl %eax, %eax\n"
+    "  ret\n"
+    "4:testq %rdx, %rdx\n"
+    "  je 1f\n"
+    "  movzbl (%rsi), %r8d\n"
+    "  movb %r8b, (%rdi)\n"
+    "1:xorl %eax, %eax\n"
+    "  ret\n"
+    "5:cmpq $32, %rdx\n"
+    "  ja 6f\n"
+    "  movdqu (%rsi), %xmm0\n"
+    "  movdqu -16(%rsi,%rdx), %xmm1\n"
+    "  movdqu %xmm0, (%rdi)\n"
+    "  movdqu %xmm1, -16(%rdi,%rdx)\n"
+    "  xorl %eax, %eax\n"
+    "  ret\n"
+    "6:movdqu (%rsi), %xmm0\n"
+    "  movdqu 16(%rsi), %xmm1\n"
+    "  movdqu -32(%rsi,%rdx), %xmm2\n"
+    "  movdqu -16(%rsi,%rdx), %xmm3\n"
+    "  movdqu %xmm0, (%rdi)\n"
+    "  movdqu %xmm1, 16(%rdi)\n"
+    "  movdqu %xmm2, -32(%rdi,%rdx)\n"
+    "  movdqu %xmm3, -16(%rdi,%rdx)\n"
+    "  xorl %eax, %eax\n"
+    "  ret\n"
+    "  .globl mmk__quick_guard_exit\n"
+    "  .hidden mmk__quick_guard_exit\n"
+    "mmk__quick_guard_exit:\n"
+    "  movl $1, %eax\n"
+    "  ret\n"
+    "  .cfi_endproc\n"
+    "  .size mmk__quick_guarded_move, .-mmk__quick_guarded_move\n"
+    "  .popsection\n");
+
+extern const char mmk__quick_guard_exit[] MMK__HIDDEN;
+
+/* A fault of the quick routine on its guarded pages: resume at its exit. */
+static int mmk__quick_guard_recover(siginfo_t *si, void *ucv) {
+  greg_t *r = ((ucontext_t *)ucv)->uc_mcontext.gregs;
+  uintptr_t pc = (uintptr_t)r[REG_RIP];
+  uintptr_t lo = (uintptr_t)r[REG_RCX];
+  if (pc < (uintptr_t)&mmk__quick_guarded_move ||
+      pc >= (uintptr_t)mmk__quick_guard_exit)
+    return 0;
+  if (!mmk__in_guarded_pages((uintptr_t)si->si_addr, lo,
+                             lo + (uintptr_t)r[REG_RDX]))
+    return 0; /* the caller's own buffer: not ours to excuse */
+  r[REG_RIP] = (greg_t)(uintptr_t)mmk__quick_guard_exit;
+  return 1; /* sigreturn restores the interrupted mask too */
+}
+#endif
+
 static void mmk__sigbus(int sig, siginfo_t *si, void *ucv) {
   struct mmk__guard *g = mmk__guard_cur;
   /* si_code > 0: raised by the kernel for this access (BUS_ADRERR...),
    * not sent by kill/sigqueue whose si_addr is meaningless. */
+#ifdef MMK__QUICK_GUARD
+  if (si && si->si_code > 0 && ucv && mmk__quick_guard_recover(si, ucv))
+    return;
+#endif
   if (g && si && si->si_code > 0) {
-    uintptr_t a = (uintptr_t)si->si_addr;
-    /* Set by mmk_map before any view (and so any guard) exists; 1 keeps
-     * the exact range should it ever be 0. */
-    uintptr_t pg =
-        (uintptr_t)atomic_load_explicit(&mmk__page_size, memory_order_relaxed);
-    uintptr_t mask = pg ? ~(pg - 1) : ~(uintptr_t)0;
-    uintptr_t lo = g->lo & mask;
-    uintptr_t hi = g->hi > (UINTPTR_MAX & mask) ? UINTPTR_MAX
-                                                : (g->hi + ~mask) & mask;
-    if (a >= lo && a < hi) {
+    if (mmk__in_guarded_pages((uintptr_t)si->si_addr, g->lo, g->hi)) {
       mmk__guard_cur = g->prev; /* disarm before leaving */
       if (ucv)
         pthread_sigmask(SIG_SETMASK, &((ucontext_t *)ucv)->uc_sigmask, NULL);

@@ -305,6 +305,32 @@ static inline void mmk__move_small(unsigned char *d, const unsigned char *s,
 MMK__HIDDEN int mmk__guarded_copy(void *dst, const void *src, size_t n,
                                   const void *guard_p);
 
+/* The same for n <= MMK__QUICK_GUARD_MAX, without a jump buffer: on x86-64
+ * Linux a leaf routine in assembly whose every load and store the SIGBUS
+ * handler recognises by its program counter (exception-table style); it
+ * then resumes at the routine's own return-1 exit. Its arguments stay in
+ * their registers, so the handler reads the guarded range from the
+ * interrupted context: no thread-local state, no sigsetjmp (which was a
+ * third of the instructions of an 8-byte mmk_view_read). Elsewhere it is
+ * mmk__guarded_copy. */
+#if defined(__linux__) && defined(__x86_64__)
+#  define MMK__QUICK_GUARD 1
+#  define MMK__QUICK_GUARD_MAX 64
+MMK__HIDDEN int mmk__quick_guarded_move(void *dst, const void *src, size_t n,
+                                        const void *guard_p);
+#else
+#  define MMK__QUICK_GUARD_MAX 16
+#  define mmk__quick_guarded_move mmk__guarded_copy
+#endif
+
+/* Guarded memmove of any size: the quick routine for small copies. */
+static inline int mmk__guarded_move(void *dst, const void *src, size_t n,
+                                    const void *guard_p) {
+  if (n <= MMK__QUICK_GUARD_MAX)
+    return mmk__quick_guarded_move(dst, src, n, guard_p);
+  return mmk__guarded_copy(dst, src, n, guard_p);
+}
+
 /* mmk_fault_guard_install without the PLT hop (called by mmk_map). */
 MMK__HIDDEN int mmk__fault_guard_install(void);
 

@@ -215,6 +215,43 @@ TEST(test_fault_threads_read_while_file_is_truncated_and_reextended) {
   ASSERT_OK(mmk_file_close(f));
 }
 
+/* Every copy size from 1 to 80 bytes (the small-copy routine's size
+ * classes and the general path just above them), at every position around
+ * the new end of file: the copy succeeds exactly when it stays before the
+ * end, with the right bytes, and faults with MMK_EIO otherwise. */
+TEST(test_fault_every_small_copy_size_across_the_end_of_file) {
+  const char *path = test_path("s.bin");
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  make_truncated_view(path, MMK_WRITE, 1, &f, &v);
+  const int64_t end = test_page;
+  unsigned char buf[96], expect[96], src[96];
+  memset(src, 0x5a, sizeof src);
+  for (size_t n = 1; n <= 80; n++) {
+    for (int64_t at = end - (int64_t)n - 2; at <= end + 2; at++) {
+      int fits = at + (int64_t)n <= end;
+      int rc = mmk_view_read(v, at, buf, n);
+      if (fits) {
+        ASSERT_OK(rc);
+        test_fill_pattern(expect, (size_t)at, n);
+        ASSERT_MEM_EQ(buf, expect, n);
+      } else {
+        ASSERT_STATUS(rc, MMK_EIO);
+      }
+      ASSERT_STATUS(mmk_view_write(v, at, src, n), fits ? MMK_OK : MMK_EIO);
+      if (fits) {
+        ASSERT_OK(mmk_view_read(v, at, buf, n));
+        ASSERT_MEM_EQ(buf, src, n);
+      }
+      /* the pattern again (a faulting write may have stored a part) */
+      test_fill_pattern(expect, (size_t)(end - 96), 96);
+      ASSERT_OK(mmk_view_write(v, end - 96, expect, 96));
+    }
+  }
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+}
+
 /* ---- chaining to other SIGBUS handlers -------------------------------- */
 
 static sigjmp_buf jump;
@@ -274,6 +311,42 @@ TEST(test_fault_unguarded_sigbus_reaches_handler_installed_before_first_map) {
   /* and the user handler still gets the next unguarded fault */
   ASSERT_TRUE(touch_faults(p + 3 * test_page));
   ASSERT_EQ(handler_calls, 2);
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+}
+
+/* A fault on the caller's side of a guarded copy (its buffer is itself a
+ * mapping of a truncated file) is not the view's: it reaches the handler
+ * that was there before, for small and large copies alike. */
+TEST(test_fault_on_the_callers_buffer_is_chained_not_excused) {
+  install_user_handler();
+  const char *path = test_path("b.bin");
+  test_make_pattern_file(path, (size_t)(2 * test_page));
+  int fd = open(path, O_RDWR);
+  CHECK_SYS(fd);
+  unsigned char *raw = mmap(NULL, (size_t)(2 * test_page),
+                            PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  ASSERT_TRUE(raw != MAP_FAILED);
+  CHECK_SYS(ftruncate(fd, test_page));
+  close(fd);
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  ASSERT_OK(mmk_anon_create(4096, &f));
+  ASSERT_OK(mmk_map(f, 0, 0, 0, &v));
+  ASSERT_FALSE(sigbus_handler_is_user());
+  const size_t sizes[] = {1, 8, 16, 40, 64, 4096};
+  for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+    unsigned char *bad = raw + test_page + 16;
+    handler_calls = 0;
+    if (sigsetjmp(jump, 1) == 0) {
+      int rc = mmk_view_read(v, 0, bad, sizes[i] > 4000 ? 4000 : sizes[i]);
+      TEST_FAIL("read into a truncated buffer returned %d", rc);
+    }
+    ASSERT_EQ(handler_calls, 1);
+    ASSERT_EQ(handler_code, BUS_ADRERR);
+    ASSERT_TRUE((unsigned char *)handler_addr >= raw + test_page);
+  }
+  CHECK_SYS(munmap(raw, (size_t)(2 * test_page)));
   ASSERT_OK(mmk_view_close(v));
   ASSERT_OK(mmk_file_close(f));
 }
@@ -463,6 +536,9 @@ static const test_case tests[] = {
     TEST_ENTRY(test_fault_shrinking_own_file_under_a_view_gives_eio),
     TEST_ENTRY(test_fault_atomics_on_truncated_page_give_eio),
     TEST_ENTRY(test_fault_threads_read_while_file_is_truncated_and_reextended),
+    TEST_ENTRY(test_fault_every_small_copy_size_across_the_end_of_file),
+    TEST_ENTRY_FLAGS(test_fault_on_the_callers_buffer_is_chained_not_excused,
+                     TEST_NO_WARMUP),
     TEST_ENTRY_FLAGS(
         test_fault_unguarded_sigbus_reaches_handler_installed_before_first_map,
         TEST_NO_WARMUP),

@@ -299,6 +299,27 @@ TEST(test_file_from_fd_directory_fifo_and_device_are_refused) {
   close(fd);
 }
 
+/* By path: FIFOs and devices are refused with MMK_ENODEV in every mode,
+ * without blocking on a FIFO that has no peer, and without leaving the
+ * descriptor open (the harness checks). */
+TEST(test_open_fifo_and_device_paths_are_refused_without_blocking) {
+  const char *fifo = test_path("fifo");
+  CHECK_SYS(mkfifo(fifo, 0600));
+  const int modes[] = {MMK_READ, MMK_WRITE, MMK_COPY};
+  mmk_file *f = NULL;
+  for (size_t i = 0; i < 3; i++) {
+    ASSERT_STATUS(mmk_file_open(fifo, modes[i], 0, 0, &f), MMK_ENODEV);
+    ASSERT_STR_CONTAINS(mmk_last_error_message(), fifo);
+    ASSERT_STATUS(mmk_file_open("/dev/null", modes[i], 0, 0, &f), MMK_ENODEV);
+  }
+  /* a link to a device, outside /dev: opened, then refused all the same */
+  const char *link = test_path("null-link");
+  CHECK_SYS(symlink("/dev/null", link));
+  ASSERT_STATUS(mmk_file_open(link, MMK_READ, 0, 0, &f), MMK_ENODEV);
+  ASSERT_STR_CONTAINS(mmk_last_error_message(), link);
+  ASSERT_TRUE(f == NULL);
+}
+
 TEST(test_file_close_null_is_ok) { ASSERT_OK(mmk_file_close(NULL)); }
 
 TEST(test_view_outlives_file_close) {
@@ -619,6 +640,7 @@ static const test_case tests[] = {
     TEST_ENTRY(test_file_from_fd_write_mode_on_read_only_descriptor_is_eacces),
     TEST_ENTRY(test_file_from_fd_closed_descriptor_is_ebadf),
     TEST_ENTRY(test_file_from_fd_directory_fifo_and_device_are_refused),
+    TEST_ENTRY(test_open_fifo_and_device_paths_are_refused_without_blocking),
     TEST_ENTRY(test_file_close_null_is_ok),
     TEST_ENTRY(test_view_outlives_file_close),
     TEST_ENTRY(test_err_name_and_strerror_come_from_one_table),
