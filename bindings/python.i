@@ -237,7 +237,8 @@ typedef struct mmkpy_view {
   Py_ssize_t size;      /* mmk_view_size, refreshed after a resize */
   int writable;
   int compat;           /* 1: messages of the standard library's mmap */
-  Py_ssize_t exports;   /* live Py_buffers (each holds a core lease) */
+  Py_ssize_t exports;   /* live Py_buffers */
+  int leased;           /* holds the core lease that stands for them */
   int inflight;         /* calls running without the GIL */
   int closing;          /* close() asked while inflight > 0 */
   Py_ssize_t pos;       /* file-like position (read/write/seek/tell) */
@@ -276,11 +277,25 @@ static void mmkpy_view_refresh(mmkpy_view *pv)
   pv->writable = mmk_view_writable(pv->v);
 }
 
+/* While buffers are exported the view holds one core lease, so the core
+ * itself refuses to unmap or move the mapping. The lease is kept when the
+ * last buffer goes (exports are counted under the GIL): a struct.unpack_from
+ * or hashlib call per record then costs no locked instructions. It is
+ * dropped here, before whatever needs the view unleased (close, resize). */
+static void mmkpy_view_drop_lease(mmkpy_view *pv)
+{
+  if (pv->leased && pv->exports == 0 && pv->v) {
+    mmk_view_release(pv->v);
+    pv->leased = 0;
+  }
+}
+
 static void mmkpy_view_done(mmkpy_view *pv)
 {
   if (--pv->inflight == 0 && pv->closing && pv->v) {
     /* No exports can exist: close() refused them and getbuffer refuses
      * once closing. close_inert never fails. */
+    mmkpy_view_drop_lease(pv);
     mmk_view_close_inert(pv->v);
     pv->v = NULL;
   }
@@ -630,9 +645,9 @@ static int mmkpy_view_ass_item(PyObject *self, Py_ssize_t i, PyObject *value)
   return rc;
 }
 
-/* Buffer protocol: each export holds one core lease, so the core refuses
- * to unmap (MMK_EBUSY) while a memoryview, numpy array or similar is
- * alive; close() reports that as BufferError. */
+/* Buffer protocol: exports hold a core lease (see mmkpy_view_drop_lease),
+ * so the core refuses to unmap (MMK_EBUSY) while a memoryview, numpy array
+ * or similar is alive; close() reports that as BufferError. */
 static int mmkpy_view_getbuffer(PyObject *self, Py_buffer *view, int flags)
 {
   mmkpy_view *pv = mmkpy_view_ok(MMKPY_SELF_VIEW(self));
@@ -647,17 +662,18 @@ static int mmkpy_view_getbuffer(PyObject *self, Py_buffer *view, int flags)
     view->obj = NULL;
     return -1;
   }
-  rc = mmk_view_lease(pv->v);
-  if (rc < 0) {
-    mmkpy_raise(rc, "getbuffer");
-    view->obj = NULL;
-    return -1;
+  if (!pv->leased) {
+    rc = mmk_view_lease(pv->v);
+    if (rc < 0) {
+      mmkpy_raise(rc, "getbuffer");
+      view->obj = NULL;
+      return -1;
+    }
+    pv->leased = 1;
   }
   if (PyBuffer_FillInfo(view, self, pv->data, pv->size, !pv->writable,
-                        flags) < 0) {
-    mmk_view_release(pv->v);
-    return -1;
-  }
+                        flags) < 0)
+    return -1; /* the lease stays for the next export */
   pv->exports++;
   return 0;
 }
@@ -666,10 +682,8 @@ static void mmkpy_view_releasebuffer(PyObject *self, Py_buffer *view)
 {
   mmkpy_view *pv = MMKPY_SELF_VIEW(self);
   (void)view;
-  if (pv && pv->v) {
-    pv->exports--;
-    mmk_view_release(pv->v);
-  }
+  if (pv && pv->v)
+    pv->exports--; /* the lease stays: see mmkpy_view_drop_lease */
 }
 
 /* ---- atomics helpers ---- */
@@ -1088,8 +1102,10 @@ typedef struct mmkpy_view {} mmkpy_view;
   }
   ~mmkpy_view() {
     /* Buffers hold a reference to the object, so none is left here. */
-    if ($self && $self->v)
+    if ($self && $self->v) {
+      mmkpy_view_drop_lease($self);
       mmk_view_close_inert($self->v);
+    }
     free($self);
   }
   /* Idempotent. BufferError while exported (the view stays usable);
@@ -1108,6 +1124,7 @@ typedef struct mmkpy_view {} mmkpy_view;
       $self->closing = 1;
       return 0;
     }
+    mmkpy_view_drop_lease($self);
     rc = mmk_view_close($self->v);
     if (rc == 0)
       $self->v = NULL;
@@ -1189,6 +1206,7 @@ typedef struct mmkpy_view {} mmkpy_view;
                                     : "cannot resize a view while buffers exported from it are alive");
       return -1;
     }
+    mmkpy_view_drop_lease($self);
     rc = mmk_view_resize($self->v, new_length);
     mmkpy_view_refresh($self);
     return rc;
