@@ -7,7 +7,7 @@ numpy.memmap column), e.g. the venv the CTest numpy test builds:
     build/python/numpyenv/bin/python bench/python/bench_mmapkit.py [--json out.json]
 
 Prints a markdown table. Every number is the best of --repeat runs (the
-least disturbed one) after a warm-up; the file is in the page cache, so the
+least disturbed one), each right after an untimed run of the same code; the file is in the page cache, so the
 scans measure memory bandwidth through each API, not the disk.
 
 Metrics
@@ -45,17 +45,22 @@ MiB = 1 << 20
 
 def best_of(fns, repeat):
     """Times each fn of {name: fn} `repeat` times, interleaved (so that
-    background noise hits every implementation alike) and in an order
-    rotated every round: whichever implementation runs right after the
-    previous one's (numpy.memmap's allocation-heavy) loop was measured
-    about 9 ns/op slow on 8-byte reads, so no name may always go first.
-    Returns the best time per name."""
-    for fn in fns.values():
-        fn()  # warm-up
+    background noise hits every implementation alike), and returns the best
+    time per name.
+
+    Each timed call comes right after an untimed call of the same fn: a
+    loop run right after another implementation's (numpy.memmap's
+    allocation-heavy one above all) was measured about 10 ns/op slower on
+    8-byte reads, for every implementation alike, and one untimed run
+    absorbs that. The order is shuffled every round (a rotation would keep
+    the same neighbours: the one after numpy.memmap always paid)."""
     names = list(fns)
+    order = random.Random(7)
     times = {name: [] for name in fns}
-    for r in range(max(repeat, len(names))):
-        for name in names[r % len(names):] + names[:r % len(names)]:
+    for _ in range(repeat):
+        order.shuffle(names)
+        for name in names:
+            fns[name]()  # settle
             t = time.perf_counter()
             fns[name]()
             times[name].append(time.perf_counter() - t)
