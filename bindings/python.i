@@ -1571,6 +1571,18 @@ typedef struct mmkpy_view {} mmkpy_view;
       Py_XDECREF(d);
       return NULL;
     }
+    {
+      PyMethodDef *md;
+      char attr[32];
+      for (md = mmkpy_view_fast_defs; md->ml_name; md++) {
+        snprintf(attr, sizeof attr, "_view_%s", md->ml_name);
+        d = PyDescr_NewMethod(&SwigPyBuiltin__mmkpy_view_type.ht_type, md);
+        if (!d || PyModule_AddObject(m, attr, d) < 0) {
+          Py_XDECREF(d);
+          return NULL;
+        }
+      }
+    }
   }
   mmkpy_empty_tuple = PyTuple_New(0);
   if (!mmkpy_empty_tuple || PyModule_AddFunctions(m, mmkpy_module_defs) < 0)
@@ -1963,6 +1975,231 @@ static PyObject *mmkpy_register_view(PyObject *mod, PyObject *cls)
   Py_XSETREF(mmkpy_view_class, cls);
   Py_RETURN_NONE;
 }
+
+/* ---- atomics and wait/wake without a Python frame ----
+ * A ping-pong between processes makes four of these calls per round trip;
+ * as Python wrappers over the SWIG methods each cost a frame and a second
+ * argument parse (about 60 ns). These are METH_FASTCALL methods with the
+ * API's own signatures and defaults, bound as View's methods by _api.py. */
+
+/* Matches fastcall arguments to names: out[i] = the i-th parameter or
+ * NULL when omitted. The first `required` ones must be given. */
+static int mmkpy_fast_args(const char *fname, PyObject *const *args,
+                           Py_ssize_t nargs, PyObject *kwnames,
+                           const char *const *names, int n, int required,
+                           PyObject **out)
+{
+  Py_ssize_t i, nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+  int k;
+  if (nargs > n) {
+    PyErr_Format(PyExc_TypeError,
+                 "%s() takes at most %d positional arguments (%zd given)",
+                 fname, n, nargs);
+    return -1;
+  }
+  for (k = 0; k < n; k++)
+    out[k] = k < nargs ? args[k] : NULL;
+  for (i = 0; i < nkw; i++) {
+    PyObject *key = PyTuple_GET_ITEM(kwnames, i);
+    for (k = 0; k < n; k++)
+      if (PyUnicode_CompareWithASCIIString(key, names[k]) == 0)
+        break;
+    if (k == n) {
+      PyErr_Format(PyExc_TypeError,
+                   "%s() got an unexpected keyword argument '%S'", fname, key);
+      return -1;
+    }
+    if (out[k]) {
+      PyErr_Format(PyExc_TypeError,
+                   "%s() got multiple values for argument '%s'", fname,
+                   names[k]);
+      return -1;
+    }
+    out[k] = args[nargs + i];
+  }
+  for (k = 0; k < required; k++)
+    if (!out[k]) {
+      PyErr_Format(PyExc_TypeError, "%s() missing required argument '%s'",
+                   fname, names[k]);
+      return -1;
+    }
+  return 0;
+}
+
+/* offset: any int (range and alignment are the core's to check). */
+static int mmkpy_fast_offset(PyObject *o, int64_t *out)
+{
+  long long v;
+  if (!PyLong_Check(o))
+    return mmkpy_arg64(o, "offset", 0, 0, out);
+  v = PyLong_AsLongLong(o);
+  if (v == -1 && PyErr_Occurred())
+    return -1;
+  *out = (int64_t)v;
+  return 0;
+}
+
+static int mmkpy_fast_int(PyObject *o, const char *what, int dflt, int *out)
+{
+  long v;
+  if (!o) {
+    *out = dflt;
+    return 0;
+  }
+  if (!PyLong_Check(o)) {
+    PyErr_Format(PyExc_TypeError, "%s must be an integer, not %.100s", what,
+                 Py_TYPE(o)->tp_name);
+    return -1;
+  }
+  v = PyLong_AsLong(o);
+  if (v == -1 && PyErr_Occurred())
+    return -1;
+  if (v < INT_MIN || v > INT_MAX) {
+    PyErr_Format(PyExc_OverflowError, "%s out of range", what);
+    return -1;
+  }
+  *out = (int)v;
+  return 0;
+}
+
+static PyObject *mmkpy_fast_atomic_load(PyObject *self, PyObject *const *args,
+                                        Py_ssize_t nargs, PyObject *kwnames)
+{
+  static const char *const names[] = {"offset", "size"};
+  PyObject *a[2];
+  int64_t off;
+  int size, rc;
+  mmkpy_view *pv;
+  if (mmkpy_fast_args("atomic_load", args, nargs, kwnames, names, 2, 1, a) < 0 ||
+      mmkpy_fast_offset(a[0], &off) < 0 ||
+      mmkpy_fast_int(a[1], "size", 8, &size) < 0)
+    return NULL;
+  pv = mmkpy_view_ok(MMKPY_SELF_VIEW(self));
+  if (!pv || !mmkpy_size_ok(size))
+    return NULL;
+  if (size == 4) {
+    uint32_t x = 0;
+    rc = mmk_atomic_load_u32(pv->v, off, &x);
+    if (MMKPY_LIKELY(rc == 0))
+      return PyLong_FromUnsignedLong(x);
+  } else {
+    uint64_t x = 0;
+    rc = mmk_atomic_load_u64(pv->v, off, &x);
+    if (MMKPY_LIKELY(rc == 0))
+      return PyLong_FromUnsignedLongLong(x);
+  }
+  mmkpy_raise(rc, "View_atomic_load");
+  return NULL;
+}
+
+static PyObject *mmkpy_fast_atomic_store(PyObject *self, PyObject *const *args,
+                                         Py_ssize_t nargs, PyObject *kwnames)
+{
+  static const char *const names[] = {"offset", "value", "size"};
+  PyObject *a[3];
+  int64_t off;
+  int size, rc;
+  uint64_t w;
+  mmkpy_view *pv;
+  if (mmkpy_fast_args("atomic_store", args, nargs, kwnames, names, 3, 2, a) < 0 ||
+      mmkpy_fast_offset(a[0], &off) < 0 ||
+      mmkpy_fast_int(a[2], "size", 8, &size) < 0)
+    return NULL;
+  pv = mmkpy_view_ok(MMKPY_SELF_VIEW(self));
+  if (!pv || !mmkpy_size_ok(size) || mmkpy_word(a[1], size, &w) < 0)
+    return NULL;
+  rc = size == 4 ? mmk_atomic_store_u32(pv->v, off, (uint32_t)w)
+                 : mmk_atomic_store_u64(pv->v, off, w);
+  if (MMKPY_LIKELY(rc == 0))
+    Py_RETURN_NONE;
+  mmkpy_raise(rc, "View_atomic_store");
+  return NULL;
+}
+
+static PyObject *mmkpy_fast_wait(PyObject *self, PyObject *const *args,
+                                 Py_ssize_t nargs, PyObject *kwnames)
+{
+  static const char *const names[] = {"offset", "expected", "timeout"};
+  PyObject *a[3];
+  int64_t off, ns = -1;
+  uint64_t e;
+  int rc;
+  mmk_view *v;
+  mmkpy_view *pv;
+  if (mmkpy_fast_args("wait", args, nargs, kwnames, names, 3, 2, a) < 0 ||
+      mmkpy_fast_offset(a[0], &off) < 0)
+    return NULL;
+  if (a[2] && a[2] != Py_None) {
+    double t = PyFloat_AsDouble(a[2]);
+    if (t == -1.0 && PyErr_Occurred())
+      return NULL;
+    if (!(t >= 0)) { /* negative or NaN */
+      PyErr_SetString(PyExc_ValueError, "timeout must be >= 0 or None");
+      return NULL;
+    }
+    ns = t * 1e9 >= 9.2e18 ? INT64_MAX : (int64_t)(t * 1e9);
+  }
+  pv = mmkpy_view_ok(MMKPY_SELF_VIEW(self));
+  if (!pv || mmkpy_word(a[1], 4, &e) < 0)
+    return NULL;
+  v = pv->v;
+  pv->inflight++;
+  Py_BEGIN_ALLOW_THREADS
+  rc = mmk_wait_u32(v, off, (uint32_t)e, ns);
+  Py_END_ALLOW_THREADS
+  if (rc < 0 && rc != MMK_ETIMEDOUT)
+    mmkpy_raise(rc, "View_wait");
+  mmkpy_view_done(pv);
+  if (rc < 0 && rc != MMK_ETIMEDOUT)
+    return NULL;
+  return PyBool_FromLong(rc == 0);
+}
+
+static PyObject *mmkpy_fast_wake(PyObject *self, PyObject *const *args,
+                                 Py_ssize_t nargs, PyObject *kwnames)
+{
+  static const char *const names[] = {"offset", "count"};
+  PyObject *a[2];
+  int64_t off;
+  int count, rc;
+  mmkpy_view *pv;
+  if (mmkpy_fast_args("wake", args, nargs, kwnames, names, 2, 1, a) < 0 ||
+      mmkpy_fast_offset(a[0], &off) < 0 ||
+      mmkpy_fast_int(a[1], "count", 1, &count) < 0)
+    return NULL;
+  pv = mmkpy_view_ok(MMKPY_SELF_VIEW(self));
+  if (!pv)
+    return NULL;
+  rc = mmk_wake(pv->v, off, count);
+  if (rc < 0) {
+    mmkpy_raise(rc, "View_wake");
+    return NULL;
+  }
+  return PyLong_FromLong(rc);
+}
+
+static PyMethodDef mmkpy_view_fast_defs[] = {
+  {"atomic_load", (PyCFunction)(void (*)(void))mmkpy_fast_atomic_load,
+   METH_FASTCALL | METH_KEYWORDS,
+   "atomic_load($self, /, offset, size=8)\n--\n\n"
+   "Acquire load of the aligned 4- or 8-byte word at offset."},
+  {"atomic_store", (PyCFunction)(void (*)(void))mmkpy_fast_atomic_store,
+   METH_FASTCALL | METH_KEYWORDS,
+   "atomic_store($self, /, offset, value, size=8)\n--\n\n"
+   "Release store (negative values wrap)."},
+  {"wait", (PyCFunction)(void (*)(void))mmkpy_fast_wait,
+   METH_FASTCALL | METH_KEYWORDS,
+   "wait($self, /, offset, expected, timeout=None)\n--\n\n"
+   "Sleeps, without the GIL, while the 32-bit word at offset equals\n"
+   "expected (a futex shared across processes). True once it differs,\n"
+   "False when timeout seconds pass first."},
+  {"wake", (PyCFunction)(void (*)(void))mmkpy_fast_wake,
+   METH_FASTCALL | METH_KEYWORDS,
+   "wake($self, /, offset, count=1)\n--\n\n"
+   "Wakes up to count waiters on the word (count <= 0: all); returns how\n"
+   "many were woken."},
+  {NULL, NULL, 0, NULL}
+};
 
 static PyMethodDef mmkpy_mmap_close_def = {
   "close", mmkpy_mmap_close, METH_NOARGS,

@@ -297,13 +297,12 @@ class View(_core.View):
         return self[:]
 
     # -- atomics and wait/wake on shared memory -----------------------------
-    def atomic_load(self, offset: int, size: int = 8) -> int:
-        """Acquire load of the aligned 4- or 8-byte word at ``offset``."""
-        return _core.View.atomic_load(self, offset, size)
-
-    def atomic_store(self, offset: int, value: int, size: int = 8) -> None:
-        """Release store (negative values wrap)."""
-        _core.View.atomic_store(self, offset, value, size)
+    # atomic_load(offset, size=8) -> int: acquire load of the aligned 4- or
+    # 8-byte word at offset. atomic_store(offset, value, size=8): release
+    # store (negative values wrap). Both are C methods (no Python frame),
+    # as are wait and wake below.
+    atomic_load = _core._view_atomic_load
+    atomic_store = _core._view_atomic_store
 
     def atomic_add(self, offset: int, delta: int, size: int = 8) -> int:
         """Sequentially consistent fetch-add (wrapping); returns the old value."""
@@ -314,23 +313,13 @@ class View(_core.View):
         """Compare-exchange; returns (swapped, value found)."""
         return _core.View.atomic_cas(self, offset, expected, desired, size)
 
-    def wait(self, offset: int, expected: int,
-             timeout: Optional[float] = None) -> bool:
-        """Sleeps, without the GIL, while the 32-bit word at ``offset``
-        equals ``expected`` (a futex shared across processes). True once it
-        differs, False when ``timeout`` seconds pass first."""
-        if timeout is None:
-            ns = -1
-        else:
-            if timeout < 0:
-                raise ValueError("timeout must be >= 0 or None")
-            ns = int(timeout * 1e9)
-        return _core.View.wait(self, offset, expected, ns)
-
-    def wake(self, offset: int, count: int = 1) -> int:
-        """Wakes up to ``count`` waiters on the word (count <= 0: all);
-        returns how many were woken."""
-        return _core.View.wake(self, offset, count)
+    # wait(offset, expected, timeout=None) -> bool: sleeps, without the
+    # GIL, while the 32-bit word at offset equals expected (a futex shared
+    # across processes); True once it differs, False when timeout seconds
+    # pass first. wake(offset, count=1) -> int: wakes up to count waiters
+    # (count <= 0: all); returns how many were woken.
+    wait = _core._view_wait
+    wake = _core._view_wake
 
     # -- protocol -----------------------------------------------------------
     # close() is _core.View.close itself (no Python frame): unmaps;

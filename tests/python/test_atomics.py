@@ -1,4 +1,5 @@
 """Atomics and wait/wake on a view (issue 7), within and across processes."""
+import inspect
 import os
 import subprocess
 import sys
@@ -62,6 +63,27 @@ class TestAtomics(unittest.TestCase):
             v.atomic_store(0, 1.5)
         with self.assertRaises(ValueError):
             v.wait(0, 0, timeout=-1)
+
+    def test_keyword_forms_and_call_errors(self):
+        # atomic_load/atomic_store/wait/wake are C methods with their own
+        # argument parsing: check it against the documented signatures.
+        v = self.v
+        v.atomic_store(offset=8, value=7, size=4)
+        self.assertEqual(v.atomic_load(size=4, offset=8), 7)
+        self.assertTrue(v.wait(offset=8, expected=6, timeout=None))
+        self.assertEqual(v.wake(offset=8, count=0), 0)
+        self.assertEqual(str(inspect.signature(v.wait)),
+                         "(offset, expected, timeout=None)")
+        for call in (lambda: v.wait(8), lambda: v.atomic_load(),
+                     lambda: v.atomic_load(8, size=4, sise=4),
+                     lambda: v.atomic_load(8, 4, size=4),
+                     lambda: v.atomic_store(8, 1, 4, 4),
+                     lambda: v.wait(8, 7, timeout="1"),
+                     lambda: v.wake(8, count=1.0)):
+            with self.assertRaises(TypeError):
+                call()
+        with self.assertRaises(ValueError):
+            v.wait(8, 7, timeout=float("nan"))
 
     def test_wait_returns_false_on_timeout_and_true_when_changed(self):
         v = self.v
