@@ -194,14 +194,30 @@ static void mmk__cpu_relax(void) {
 
 /* Spinning before sleeping catches the common ping-pong where the other
  * side answers within microseconds; bounded so a waiter never burns a core.
- * Every MMK__SPIN_YIELD_EVERY checks the spinner also yields the CPU (at
- * most MMK__SPIN_YIELDS times): when the peer that will change the word
- * waits for this very CPU, pausing would only delay it, while a yield lets
- * it run at once (and costs one cheap system call when nobody else is
- * runnable). After the window the waiter sleeps in the futex. */
+ * Every MMK__SPIN_YIELD_EVERY checks the spinner also yields the CPU: when
+ * the peer that will change the word waits for this very CPU, pausing
+ * would only delay it, while a yield lets it run at once (and costs one
+ * cheap system call when nobody else is runnable).
+ *
+ * Then, up to MMK__YIELD_SPIN_NS, the waiter checks between yields only.
+ * Waking a sleeper on another CPU takes far longer than the first window
+ * (about 35 us on a virtual machine, whose idle vCPU is halted): once one
+ * side of a ping-pong slept, the other's short spin ran out before the
+ * answer came, it slept too, and the pair stayed at two such wake-ups per
+ * round trip for good (Java<->.NET: 30 us a round trip instead of 0.7).
+ * Outlasting one wake-up lets the pair recover. Yielding keeps this phase
+ * harmless for a peer on the same CPU and for other work. It is skipped
+ * after a wait of this thread that lasted longer than MMK__LONG_WAIT_NS (a
+ * producer that is slow anyway), so a reader fed every millisecond does
+ * not spend 5 % of a CPU here; an idle waiter spends it once.
+ * After that the waiter sleeps in the futex. */
 #define MMK__SPIN_NS 4000
 #define MMK__SPIN_YIELD_EVERY 16
-#define MMK__SPIN_YIELDS 4
+#define MMK__YIELD_SPIN_NS 50000
+#define MMK__LONG_WAIT_NS 250000
+
+/* 1 when this thread's last wait lasted longer than MMK__LONG_WAIT_NS. */
+static _Thread_local unsigned char mmk__long_waits MMK__TLS_IE;
 
 #if defined(MMK__HAVE_FUTEX)
 static long mmk__futex(void *addr, int op, uint32_t val,
@@ -232,17 +248,26 @@ int mmk_wait_u32(mmk_view *view, int64_t off, uint32_t expected,
   {
     int64_t spin_end = now + MMK__SPIN_NS;
     if (deadline >= 0 && deadline < spin_end) spin_end = deadline;
-    unsigned yields = 0;
     for (;;) {
-      if (++spins % MMK__SPIN_YIELD_EVERY == 0 && yields < MMK__SPIN_YIELDS) {
-        yields++;
+      if (++spins % MMK__SPIN_YIELD_EVERY == 0)
         sched_yield();
-      } else {
+      else
         mmk__cpu_relax();
-      }
       if (mmk__load_word(a, &cur)) return mmk__fault(view, "wait", off);
-      if (cur != expected) return 0;
+      if (cur != expected) {
+        mmk__long_waits = 0;
+        return 0;
+      }
       if ((spins & 15) == 0 && mmk__now_ns() >= spin_end) break;
+    }
+    if (!mmk__long_waits) {
+      spin_end = now + MMK__YIELD_SPIN_NS;
+      if (deadline >= 0 && deadline < spin_end) spin_end = deadline;
+      while (mmk__now_ns() < spin_end) {
+        sched_yield();
+        if (mmk__load_word(a, &cur)) return mmk__fault(view, "wait", off);
+        if (cur != expected) return 0;
+      }
     }
   }
 
@@ -289,11 +314,16 @@ int mmk_wait_u32(mmk_view *view, int64_t off, uint32_t expected,
 #endif
     /* Whatever woke us (wake, signal, timeout, nothing), the word decides. */
     if (mmk__load_word(a, &cur)) return mmk__fault(view, "wait", off);
-    if (cur != expected) return 0;
-    if (deadline >= 0 && mmk__now_ns() >= deadline)
+    if (cur != expected) {
+      mmk__long_waits = mmk__now_ns() - now > MMK__LONG_WAIT_NS;
+      return 0;
+    }
+    if (deadline >= 0 && mmk__now_ns() >= deadline) {
+      mmk__long_waits = deadline - now > MMK__LONG_WAIT_NS;
       return mmk__set_error(MMK_ETIMEDOUT, 0, "wait", mmk__vpath(view), NULL,
                             "offset %lld, timeout %lld ns", (long long)off,
                             (long long)timeout_ns);
+    }
   }
 }
 
