@@ -25,21 +25,7 @@ public sealed unsafe partial class MappedView
     /// <exception cref="ArgumentOutOfRangeException">The value does not lie inside the view.</exception>
     /// <exception cref="ObjectDisposedException">The view was disposed.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public T VolatileRead<T>(long offset) where T : unmanaged
-    {
-        // The typeof tests are JIT-time constants: each instantiation keeps one branch.
-        if (typeof(T) == typeof(int) || typeof(T) == typeof(uint))
-        {
-            int v = Volatile.Read(ref *At32(offset, write: false));
-            return Unsafe.As<int, T>(ref v);
-        }
-        if (typeof(T) == typeof(long) || typeof(T) == typeof(ulong))
-        {
-            long v = Volatile.Read(ref *At64(offset, write: false));
-            return Unsafe.As<long, T>(ref v);
-        }
-        throw NotAtomic<T>();
-    }
+    public T VolatileRead<T>(long offset) where T : unmanaged => Atomics.VolatileRead<T>(offset);
 
     /// <summary>
     /// Writes the <see cref="int"/>, <see cref="uint"/>, <see cref="long"/> or <see cref="ulong"/> at
@@ -53,15 +39,8 @@ public sealed unsafe partial class MappedView
     /// <exception cref="ArgumentOutOfRangeException">The value does not lie inside the view.</exception>
     /// <exception cref="ObjectDisposedException">The view was disposed.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void VolatileWrite<T>(long offset, T value) where T : unmanaged
-    {
-        if (typeof(T) == typeof(int) || typeof(T) == typeof(uint))
-            Volatile.Write(ref *At32(offset, write: true), Unsafe.As<T, int>(ref value));
-        else if (typeof(T) == typeof(long) || typeof(T) == typeof(ulong))
-            Volatile.Write(ref *At64(offset, write: true), Unsafe.As<T, long>(ref value));
-        else
-            throw NotAtomic<T>();
-    }
+    public void VolatileWrite<T>(long offset, T value) where T : unmanaged =>
+        Atomics.VolatileWrite(offset, value);
 
     /// <summary>Atomically adds <paramref name="delta"/> to the <see cref="long"/> at <paramref name="offset"/> (wrapping, sequentially consistent).</summary>
     /// <param name="offset">Offset in the view; the address must be 8-byte aligned.</param>
@@ -72,8 +51,7 @@ public sealed unsafe partial class MappedView
     /// <exception cref="NotSupportedException">The view is read-only.</exception>
     /// <exception cref="ObjectDisposedException">The view was disposed.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public long InterlockedAdd(long offset, long delta) =>
-        Interlocked.Add(ref *At64(offset, write: true), delta);
+    public long InterlockedAdd(long offset, long delta) => Atomics.InterlockedAdd(offset, delta);
 
     /// <summary>Atomically adds <paramref name="delta"/> to the <see cref="int"/> at <paramref name="offset"/> (wrapping, sequentially consistent).</summary>
     /// <param name="offset">Offset in the view; the address must be 4-byte aligned.</param>
@@ -84,8 +62,7 @@ public sealed unsafe partial class MappedView
     /// <exception cref="NotSupportedException">The view is read-only.</exception>
     /// <exception cref="ObjectDisposedException">The view was disposed.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int InterlockedAdd(long offset, int delta) =>
-        Interlocked.Add(ref *At32(offset, write: true), delta);
+    public int InterlockedAdd(long offset, int delta) => Atomics.InterlockedAdd(offset, delta);
 
     /// <summary>
     /// Atomically stores <paramref name="value"/> in the <see cref="long"/> at <paramref name="offset"/>
@@ -101,7 +78,7 @@ public sealed unsafe partial class MappedView
     /// <exception cref="ObjectDisposedException">The view was disposed.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public long CompareExchange(long offset, long value, long comparand) =>
-        Interlocked.CompareExchange(ref *At64(offset, write: true), value, comparand);
+        Atomics.CompareExchange(offset, value, comparand);
 
     /// <summary>
     /// Atomically stores <paramref name="value"/> in the <see cref="int"/> at <paramref name="offset"/>
@@ -117,7 +94,7 @@ public sealed unsafe partial class MappedView
     /// <exception cref="ObjectDisposedException">The view was disposed.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int CompareExchange(long offset, int value, int comparand) =>
-        Interlocked.CompareExchange(ref *At32(offset, write: true), value, comparand);
+        Atomics.CompareExchange(offset, value, comparand);
 
     /// <summary>
     /// Sleeps while the <see cref="int"/> at <paramref name="offset"/> equals <paramref name="expected"/>
@@ -139,7 +116,7 @@ public sealed unsafe partial class MappedView
         else if (timeout < TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must be positive, zero or Timeout.InfiniteTimeSpan.");
         else ns = timeout.Ticks > long.MaxValue / 100 ? long.MaxValue : timeout.Ticks * 100;
-        At32(offset, write: false);
+        Atomics.At32(offset, write: false);
         int status;
         using (var v = Enter())
             status = Native.mmk_wait_u32(v.Value, offset, unchecked((uint)expected), ns);
@@ -157,7 +134,7 @@ public sealed unsafe partial class MappedView
     /// <exception cref="ObjectDisposedException">The view was disposed.</exception>
     public int Wake(long offset, int count)
     {
-        At32(offset, write: false);
+        Atomics.At32(offset, write: false);
         using var v = Enter();
         return Native.mmk_wake(v.Value, offset, count);
     }
@@ -191,28 +168,21 @@ public sealed unsafe partial class MappedView
     private static ulong Slots(long length, long first, int size) =>
         length >= first + size ? (ulong)((length - first - size) / size + 1) : 0;
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int* At32(long offset, bool write)
+    /// <summary>
+    /// The atomic operations with the view's address and bounds copied into a stack-only value,
+    /// for loops: see <see cref="ViewAtomics"/>. Valid until the view is disposed or resized.
+    /// </summary>
+    public ViewAtomics Atomics
     {
-        // `write` is a constant at every (inlined) call site, so only one count is loaded.
-        if (BitOperations.RotateRight((ulong)(offset - _first32), 2) >= (write ? _writeCount32 : _count32))
-            throw BadAtomic(offset, 4, write);
-        return (int*)(_data + offset);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private long* At64(long offset, bool write)
-    {
-        if (BitOperations.RotateRight((ulong)(offset - _first64), 3) >= (write ? _writeCount64 : _count64))
-            throw BadAtomic(offset, 8, write);
-        return (long*)(_data + offset);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => new(this, _data, _first32, _first64, _count32, _count64, _writeCount32, _writeCount64);
     }
 
     // The exception for a failed atomic check, in the order the contract documents: disposed,
     // read-only (writes), out of range, misaligned. Returned, not thrown, so that callers
     // `throw` it and the JIT keeps the failure block cold and out of their loops.
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private Exception BadAtomic(long offset, int size, bool write)
+    internal Exception BadAtomic(long offset, int size, bool write)
     {
         if (_disposed || (write && !_writable) || (ulong)offset > (ulong)_length || (ulong)size > (ulong)(_length - offset))
             return write ? BadWrite(offset, size) : BadAccess(offset, size);
@@ -221,6 +191,6 @@ public sealed unsafe partial class MappedView
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static NotSupportedException NotAtomic<T>() =>
+    internal static NotSupportedException NotAtomic<T>() =>
         new($"Atomic operations take int, uint, long or ulong, not {typeof(T)}.");
 }

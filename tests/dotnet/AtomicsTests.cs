@@ -68,6 +68,52 @@ public sealed class AtomicsTests : IDisposable
     }
 
     [Fact]
+    public void ViewAtomics_in_a_local_does_what_the_view_does()
+    {
+        using var f = MappedFile.CreateAnonymous(4096);
+        using var v = f.CreateView();
+        var a = v.Atomics;
+        a.VolatileWrite(8, 0x0102030405060708L);
+        a.VolatileWrite(20, uint.MaxValue);
+        Assert.Equal(0x0102030405060708L, v.VolatileRead<long>(8));
+        Assert.Equal(uint.MaxValue, a.VolatileRead<uint>(20));
+        Assert.Equal(5L, a.InterlockedAdd(0, 5L));
+        Assert.Equal(7L, v.InterlockedAdd(0, 2L));
+        Assert.Equal(8L, a.InterlockedAdd(0, 1L));
+        Assert.Equal(10, a.InterlockedAdd(16, 10));
+        Assert.Equal(8L, a.CompareExchange(0, 100L, 8L));
+        Assert.Equal(100L, a.CompareExchange(0, 7L, 3L));
+        Assert.Equal(10, a.CompareExchange(16, 11, 10));
+        Assert.Equal(11, v.VolatileRead<int>(16));
+        Assert.Equal(100L, a.VolatileRead<long>(0));
+    }
+
+    [Fact]
+    public void ViewAtomics_checks_alignment_range_writability_and_origin()
+    {
+        using var f = MappedFile.CreateAnonymous(4096);
+        using var v = f.CreateView(0, 64);
+        Assert.Throws<ArgumentException>(() => v.Atomics.VolatileRead<long>(4));
+        Assert.Throws<ArgumentException>(() => v.Atomics.InterlockedAdd(2, 1));
+        Assert.Throws<ArgumentException>(() => v.Atomics.CompareExchange(1, 1L, 0L));
+        Assert.Throws<ArgumentOutOfRangeException>(() => v.Atomics.VolatileRead<long>(64));
+        Assert.Throws<ArgumentOutOfRangeException>(() => v.Atomics.VolatileWrite(-8, 1L));
+        Assert.Throws<ArgumentOutOfRangeException>(() => v.Atomics.InterlockedAdd(60, 1L));
+        Assert.Throws<NotSupportedException>(() => v.Atomics.VolatileRead<short>(0));
+        using var odd = f.CreateView(4, 60);
+        Assert.Equal(0L, odd.Atomics.VolatileRead<long>(4));
+        Assert.Throws<ArgumentException>(() => odd.Atomics.VolatileRead<long>(0));
+        using var ro = f.CreateView(0, 64, new MapOptions { ReadOnly = true });
+        Assert.Equal(0L, ro.Atomics.VolatileRead<long>(8));
+        Assert.Throws<NotSupportedException>(() => ro.Atomics.InterlockedAdd(8, 1L));
+        Assert.Throws<NotSupportedException>(() => ro.Atomics.VolatileWrite(8, 1));
+        var gone = f.CreateView(0, 64);
+        gone.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => gone.Atomics.VolatileRead<int>(0));
+        Assert.Throws<InvalidOperationException>(() => default(ViewAtomics).InterlockedAdd(0, 1L));
+    }
+
+    [Fact]
     public void InterlockedAdd_is_atomic_across_threads()
     {
         using var f = MappedFile.CreateAnonymous(4096);
@@ -75,9 +121,12 @@ public sealed class AtomicsTests : IDisposable
         Parallel.For(0, 4, _ =>
         {
             for (int i = 0; i < 100_000; i++) { v.InterlockedAdd(64, 1L); v.InterlockedAdd(128, 1); }
+            var a = v.Atomics;
+            for (int i = 0; i < 100_000; i++) a.InterlockedAdd(256, 1L);
         });
         Assert.Equal(400_000L, v.VolatileRead<long>(64));
         Assert.Equal(400_000, v.VolatileRead<int>(128));
+        Assert.Equal(400_000L, v.VolatileRead<long>(256));
     }
 
     [Fact]
