@@ -244,6 +244,22 @@ static int mmk__in_guarded_pages(uintptr_t a, uintptr_t lo, uintptr_t hi) {
 }
 
 #ifdef MMK__QUICK_GUARD
+#  ifdef __CET__
+#    define QUICK_ENDBR "  endbr64\n"
+#  else
+#    define QUICK_ENDBR ""
+#  endif
+/* A hidden leaf function of the quick blocks below. */
+#  define QUICK_FN(name)                                                      \
+  "  .globl " name "\n"                                                       \
+  "  .hidden " name "\n"                                                      \
+  "  .type " name ", @function\n"                                             \
+  name ":\n"                                                                  \
+  "  .cfi_startproc\n" QUICK_ENDBR
+#  define QUICK_END(name)                                                     \
+  "  .cfi_endproc\n"                                                          \
+  "  .size " name ", .-" name "\n"
+
 /* int mmk__quick_guarded_move(void *dst, const void *src, size_t n,
  *                             const void *guard_p), n <= 64.
  * A leaf that never touches the stack and never writes rdi, rsi, rdx or
@@ -321,20 +337,104 @@ __asm__(
     "  .size mmk__quick_guarded_move, .-mmk__quick_guarded_move\n"
     "  .popsection\n");
 
-extern const char mmk__quick_guard_exit[] MMK__HIDDEN;
+/* The atomics on a view word, in the same style: a fault can only come
+ * from the access to the word at rdi (at most 8 bytes, naturally aligned:
+ * one page), which no routine writes before it; the results go through the
+ * other pointer arguments after the access. x86-64 loads are acquire and
+ * stores release as they are; the locked instructions are sequentially
+ * consistent. Each returns 0, or 1 from mmk__quick_atomic_exit. */
+__asm__(
+    "  .pushsection .text\n"
+    "  .p2align 4\n"
+    "  .globl mmk__quick_atomics\n"
+    "  .hidden mmk__quick_atomics\n"
+    "mmk__quick_atomics:\n"
+    QUICK_FN("mmk__qa_load32")
+    "  movl (%rdi), %r8d\n"
+    "  movl %r8d, (%rsi)\n"
+    "  xorl %eax, %eax\n"
+    "  ret\n"
+    QUICK_END("mmk__qa_load32")
+    QUICK_FN("mmk__qa_load64")
+    "  movq (%rdi), %r8\n"
+    "  movq %r8, (%rsi)\n"
+    "  xorl %eax, %eax\n"
+    "  ret\n"
+    QUICK_END("mmk__qa_load64")
+    QUICK_FN("mmk__qa_store32")
+    "  movl %esi, (%rdi)\n"
+    "  xorl %eax, %eax\n"
+    "  ret\n"
+    QUICK_END("mmk__qa_store32")
+    QUICK_FN("mmk__qa_store64")
+    "  movq %rsi, (%rdi)\n"
+    "  xorl %eax, %eax\n"
+    "  ret\n"
+    QUICK_END("mmk__qa_store64")
+    QUICK_FN("mmk__qa_xadd32")
+    "  movl %esi, %r8d\n"
+    "  lock xaddl %r8d, (%rdi)\n"
+    "  movl %r8d, (%rdx)\n"
+    "  xorl %eax, %eax\n"
+    "  ret\n"
+    QUICK_END("mmk__qa_xadd32")
+    QUICK_FN("mmk__qa_xadd64")
+    "  movq %rsi, %r8\n"
+    "  lock xaddq %r8, (%rdi)\n"
+    "  movq %r8, (%rdx)\n"
+    "  xorl %eax, %eax\n"
+    "  ret\n"
+    QUICK_END("mmk__qa_xadd64")
+    QUICK_FN("mmk__qa_cas32")
+    "  movl %esi, %eax\n"
+    "  lock cmpxchgl %edx, (%rdi)\n"
+    "  movl %eax, (%rcx)\n"
+    "  xorl %eax, %eax\n"
+    "  ret\n"
+    QUICK_END("mmk__qa_cas32")
+    QUICK_FN("mmk__qa_cas64")
+    "  movq %rsi, %rax\n"
+    "  lock cmpxchgq %rdx, (%rdi)\n"
+    "  movq %rax, (%rcx)\n"
+    "  xorl %eax, %eax\n"
+    "  ret\n"
+    QUICK_END("mmk__qa_cas64")
+    "  .globl mmk__quick_atomic_exit\n"
+    "  .hidden mmk__quick_atomic_exit\n"
+    "  .type mmk__quick_atomic_exit, @function\n"
+    "mmk__quick_atomic_exit:\n"
+    "  .cfi_startproc\n"
+    "  movl $1, %eax\n"
+    "  ret\n"
+    "  .cfi_endproc\n"
+    "  .size mmk__quick_atomic_exit, .-mmk__quick_atomic_exit\n"
+    "  .popsection\n");
 
-/* A fault of the quick routine on its guarded pages: resume at its exit. */
+extern const char mmk__quick_guard_exit[] MMK__HIDDEN;
+extern const char mmk__quick_atomics[] MMK__HIDDEN;
+extern const char mmk__quick_atomic_exit[] MMK__HIDDEN;
+
+/* A fault of a quick routine on its guarded pages: resume at its exit. */
 static int mmk__quick_guard_recover(siginfo_t *si, void *ucv) {
   greg_t *r = ((ucontext_t *)ucv)->uc_mcontext.gregs;
-  uintptr_t pc = (uintptr_t)r[REG_RIP];
-  uintptr_t lo = (uintptr_t)r[REG_RCX];
-  if (pc < (uintptr_t)&mmk__quick_guarded_move ||
-      pc >= (uintptr_t)mmk__quick_guard_exit)
+  uintptr_t pc = (uintptr_t)r[REG_RIP], lo, hi;
+  const char *exit;
+  if (pc >= (uintptr_t)&mmk__quick_guarded_move &&
+      pc < (uintptr_t)mmk__quick_guard_exit) {
+    lo = (uintptr_t)r[REG_RCX];
+    hi = lo + (uintptr_t)r[REG_RDX];
+    exit = mmk__quick_guard_exit;
+  } else if (pc >= (uintptr_t)mmk__quick_atomics &&
+             pc < (uintptr_t)mmk__quick_atomic_exit) {
+    lo = (uintptr_t)r[REG_RDI];
+    hi = lo + 8;
+    exit = mmk__quick_atomic_exit;
+  } else {
     return 0;
-  if (!mmk__in_guarded_pages((uintptr_t)si->si_addr, lo,
-                             lo + (uintptr_t)r[REG_RDX]))
-    return 0; /* the caller's own buffer: not ours to excuse */
-  r[REG_RIP] = (greg_t)(uintptr_t)mmk__quick_guard_exit;
+  }
+  if (!mmk__in_guarded_pages((uintptr_t)si->si_addr, lo, hi))
+    return 0; /* the caller's own memory: not ours to excuse */
+  r[REG_RIP] = (greg_t)(uintptr_t)exit;
   return 1; /* sigreturn restores the interrupted mask too */
 }
 #endif

@@ -318,6 +318,18 @@ MMK__HIDDEN int mmk__guarded_copy(void *dst, const void *src, size_t n,
 #  define MMK__QUICK_GUARD_MAX 64
 MMK__HIDDEN int mmk__quick_guarded_move(void *dst, const void *src, size_t n,
                                         const void *guard_p);
+/* The atomics on a naturally aligned view word p in the same style: 0, or
+ * 1 on a fault. Loads acquire, stores release, the rest seq_cst. */
+MMK__HIDDEN int mmk__qa_load32(const void *p, uint32_t *out);
+MMK__HIDDEN int mmk__qa_load64(const void *p, uint64_t *out);
+MMK__HIDDEN int mmk__qa_store32(void *p, uint32_t value);
+MMK__HIDDEN int mmk__qa_store64(void *p, uint64_t value);
+MMK__HIDDEN int mmk__qa_xadd32(void *p, uint32_t delta, uint32_t *old);
+MMK__HIDDEN int mmk__qa_xadd64(void *p, uint64_t delta, uint64_t *old);
+MMK__HIDDEN int mmk__qa_cas32(void *p, uint32_t expected, uint32_t desired,
+                              uint32_t *current);
+MMK__HIDDEN int mmk__qa_cas64(void *p, uint64_t expected, uint64_t desired,
+                              uint64_t *current);
 #else
 #  define MMK__QUICK_GUARD_MAX 16
 #  define mmk__quick_guarded_move mmk__guarded_copy

@@ -99,7 +99,11 @@ TEST(test_fault_atomics_on_truncated_page_give_eio) {
   ASSERT_STATUS(mmk_atomic_fetch_add_u64(v, off, 1, &u64), MMK_EIO);
   ASSERT_STATUS(mmk_atomic_cas_u32(v, off, 0, 1, &u32), MMK_EIO);
   ASSERT_STATUS(mmk_atomic_cas_u64(v, off, 0, 1, &u64), MMK_EIO);
+  ASSERT_STATUS(mmk_atomic_fetch_add_u64(v, off + 8, 1, NULL), MMK_EIO);
+  ASSERT_STATUS(mmk_atomic_cas_u32(v, off + 4, 0, 1, NULL), MMK_EIO);
   ASSERT_STATUS(mmk_wait_u32(v, off, 0, 1000000), MMK_EIO);
+  ASSERT_OK(mmk_atomic_fetch_add_u64(v, 16, 1, NULL));
+  ASSERT_OK(mmk_atomic_cas_u32(v, 24, 0, 1, NULL));
   ASSERT_OK(mmk_atomic_load_u64(v, 8, &u64)); /* page 0 is still there */
   ASSERT_OK(mmk_view_close(v));
   ASSERT_OK(mmk_file_close(f));
