@@ -88,75 +88,86 @@ static MMK__COLD int mmk__atomic_refused(mmk_view *v, const char *op,
    ((uintptr_t)((v)->data + (off)) & ((size)-1)) == 0 &&                     \
    (!(write) || (v)->writable))
 
-#ifdef MMK__QUICK_GUARD
-/* The body of every atomic: checks, then `call`, one of the quick guarded
- * routines (fault.c) on `a`, the word's address; it returns 1 on a fault. */
-#  define MMK__ATOMIC(T, view, name, off, write, null_out, call)              \
-    do {                                                                      \
-      void *a;                                                                \
-      if (MMK__UNLIKELY((null_out) ||                                         \
-                        !MMK__WORD_OK(view, off, sizeof(T), write)))          \
-        return mmk__atomic_refused(view, name, off, sizeof(T), write,        \
-                                   null_out);                                 \
-      a = (void *)(view->data + off);                                         \
-      if (MMK__UNLIKELY(call)) return mmk__fault(view, name, off);            \
-      return 0;                                                               \
-    } while (0)
-#  define MMK__LOAD(T, a, out) mmk__qa_load##T(a, out)
-#  define MMK__STORE(T, a, v) mmk__qa_store##T(a, v)
-#  define MMK__XADD(T, a, d, old) mmk__qa_xadd##T(a, d, old)
-#  define MMK__CAS(T, a, e, d, cur) mmk__qa_cas##T(a, e, d, cur)
-#else
-/* The body of every atomic: checks, then `call` (on `a`, the word's
- * address) under a guard expanded in this frame (see MMK__GUARDED; the
- * statements assign only through pointers). */
-#  define MMK__ATOMIC(T, view, name, off, write, null_out, call)              \
-    do {                                                                      \
-      void *a;                                                                \
+#ifndef MMK__QUICK_GUARD
+/* Elsewhere the routines fault.c has in assembly for x86-64 Linux are C11
+ * atomics under the sigsetjmp guard, each in a small frame of its own
+ * (the guard must be expanded in the frame that accesses). */
+#  define MMK__GUARDED_ATOMIC(name, T, params, stmt)                          \
+    static __attribute__((noinline)) int name params {                        \
       int faulted;                                                            \
-      if (MMK__UNLIKELY((null_out) ||                                         \
-                        !MMK__WORD_OK(view, off, sizeof(T), write)))          \
-        return mmk__atomic_refused(view, name, off, sizeof(T), write,        \
-                                   null_out);                                 \
-      a = (void *)(view->data + off);                                         \
-      MMK__GUARDED(a, sizeof(T), faulted, (void)(call));                      \
-      if (MMK__UNLIKELY(faulted)) return mmk__fault(view, name, off);         \
-      return 0;                                                               \
-    } while (0)
-#  define MMK__ATOMIC_T(T) _Atomic uint##T##_t *
-#  define MMK__LOAD(T, a, out)                                                \
-    (*(out) = atomic_load_explicit((MMK__ATOMIC_T(T))(a), memory_order_acquire), 0)
-#  define MMK__STORE(T, a, v)                                                 \
-    (atomic_store_explicit((MMK__ATOMIC_T(T))(a), (v), memory_order_release), 0)
-#  define MMK__XADD(T, a, d, old)                                             \
-    (*(old) = atomic_fetch_add_explicit((MMK__ATOMIC_T(T))(a), (d),           \
-                                        memory_order_seq_cst), 0)
-#  define MMK__CAS(T, a, e, d, cur)                                           \
-    (*(cur) = (e),                                                            \
-     (void)atomic_compare_exchange_strong_explicit(                           \
-         (MMK__ATOMIC_T(T))(a), (cur), (d), memory_order_seq_cst,             \
-         memory_order_seq_cst),                                               \
-     0)
+      MMK__GUARDED(p, sizeof(T), faulted, stmt);                              \
+      return faulted;                                                         \
+    }
+#  define MMK__A(T, p) ((_Atomic T *)(p))
+MMK__GUARDED_ATOMIC(mmk__qa_load32, uint32_t, (const void *p, uint32_t *out),
+                    *out = atomic_load_explicit(MMK__A(uint32_t, p),
+                                                memory_order_acquire))
+MMK__GUARDED_ATOMIC(mmk__qa_load64, uint64_t, (const void *p, uint64_t *out),
+                    *out = atomic_load_explicit(MMK__A(uint64_t, p),
+                                                memory_order_acquire))
+MMK__GUARDED_ATOMIC(mmk__qa_store32, uint32_t, (void *p, uint32_t value),
+                    atomic_store_explicit(MMK__A(uint32_t, p), value,
+                                          memory_order_release))
+MMK__GUARDED_ATOMIC(mmk__qa_store64, uint64_t, (void *p, uint64_t value),
+                    atomic_store_explicit(MMK__A(uint64_t, p), value,
+                                          memory_order_release))
+MMK__GUARDED_ATOMIC(mmk__qa_xadd32, uint32_t,
+                    (void *p, uint32_t delta, uint32_t *old),
+                    *old = atomic_fetch_add_explicit(MMK__A(uint32_t, p), delta,
+                                                     memory_order_seq_cst))
+MMK__GUARDED_ATOMIC(mmk__qa_xadd64, uint64_t,
+                    (void *p, uint64_t delta, uint64_t *old),
+                    *old = atomic_fetch_add_explicit(MMK__A(uint64_t, p), delta,
+                                                     memory_order_seq_cst))
+MMK__GUARDED_ATOMIC(mmk__qa_cas32, uint32_t,
+                    (void *p, uint32_t expected, uint32_t desired,
+                     uint32_t *current),
+                    (*current = expected,
+                     (void)atomic_compare_exchange_strong_explicit(
+                         MMK__A(uint32_t, p), current, desired,
+                         memory_order_seq_cst, memory_order_seq_cst)))
+MMK__GUARDED_ATOMIC(mmk__qa_cas64, uint64_t,
+                    (void *p, uint64_t expected, uint64_t desired,
+                     uint64_t *current),
+                    (*current = expected,
+                     (void)atomic_compare_exchange_strong_explicit(
+                         MMK__A(uint64_t, p), current, desired,
+                         memory_order_seq_cst, memory_order_seq_cst)))
 #endif
+
+/* The body of every atomic: checks, then `call`, one of the guarded
+ * routines above or in fault.c on `a`, the word's address; it returns 1 on
+ * a fault. */
+#define MMK__ATOMIC(T, view, name, off, write, null_out, call)                \
+  do {                                                                        \
+    void *a;                                                                  \
+    if (MMK__UNLIKELY((null_out) ||                                           \
+                      !MMK__WORD_OK(view, off, sizeof(T), write)))            \
+      return mmk__atomic_refused(view, name, off, sizeof(T), write,          \
+                                 null_out);                                   \
+    a = (void *)(view->data + off);                                           \
+    if (MMK__UNLIKELY(call)) return mmk__fault(view, name, off);              \
+    return 0;                                                                 \
+  } while (0)
 
 int mmk_atomic_load_u32(mmk_view *view, int64_t off, uint32_t *out) {
   MMK__ATOMIC(uint32_t, view, "atomic_load", off, 0, !out,
-              MMK__LOAD(32, a, out));
+              mmk__qa_load32(a, out));
 }
 
 int mmk_atomic_load_u64(mmk_view *view, int64_t off, uint64_t *out) {
   MMK__ATOMIC(uint64_t, view, "atomic_load", off, 0, !out,
-              MMK__LOAD(64, a, out));
+              mmk__qa_load64(a, out));
 }
 
 int mmk_atomic_store_u32(mmk_view *view, int64_t off, uint32_t value) {
   MMK__ATOMIC(uint32_t, view, "atomic_store", off, 1, 0,
-              MMK__STORE(32, a, value));
+              mmk__qa_store32(a, value));
 }
 
 int mmk_atomic_store_u64(mmk_view *view, int64_t off, uint64_t value) {
   MMK__ATOMIC(uint64_t, view, "atomic_store", off, 1, 0,
-              MMK__STORE(64, a, value));
+              mmk__qa_store64(a, value));
 }
 
 /* old and current may be NULL: the operations always write one, so a
@@ -165,46 +176,36 @@ int mmk_atomic_fetch_add_u32(mmk_view *view, int64_t off, uint32_t delta,
                              uint32_t *old) {
   uint32_t prev, *o = old ? old : &prev;
   MMK__ATOMIC(uint32_t, view, "atomic_fetch_add", off, 1, 0,
-              MMK__XADD(32, a, delta, o));
+              mmk__qa_xadd32(a, delta, o));
 }
 
 int mmk_atomic_fetch_add_u64(mmk_view *view, int64_t off, uint64_t delta,
                              uint64_t *old) {
   uint64_t prev, *o = old ? old : &prev;
   MMK__ATOMIC(uint64_t, view, "atomic_fetch_add", off, 1, 0,
-              MMK__XADD(64, a, delta, o));
+              mmk__qa_xadd64(a, delta, o));
 }
 
 int mmk_atomic_cas_u32(mmk_view *view, int64_t off, uint32_t expected,
                        uint32_t desired, uint32_t *current) {
   uint32_t cur, *c = current ? current : &cur;
   MMK__ATOMIC(uint32_t, view, "atomic_cas", off, 1, 0,
-              MMK__CAS(32, a, expected, desired, c));
+              mmk__qa_cas32(a, expected, desired, c));
 }
 
 int mmk_atomic_cas_u64(mmk_view *view, int64_t off, uint64_t expected,
                        uint64_t desired, uint64_t *current) {
   uint64_t cur, *c = current ? current : &cur;
   MMK__ATOMIC(uint64_t, view, "atomic_cas", off, 1, 0,
-              MMK__CAS(64, a, expected, desired, c));
+              mmk__qa_cas64(a, expected, desired, c));
 }
 
 /* ------------------------------------------------------------------------
  * Wait / wake
  * ---------------------------------------------------------------------- */
 
-#ifdef MMK__QUICK_GUARD
 /* Guarded acquire load for the wait loop: 0, or 1 on a fault. */
-#  define mmk__load_word(a, out) mmk__qa_load32((a), (out))
-#else
-/* Guarded acquire load for the wait loop: 0, or 1 on a fault. Out of line
- * so that its sigsetjmp frame is this small one. */
-static __attribute__((noinline)) int mmk__load_word(void *a, uint32_t *out) {
-  int faulted;
-  MMK__GUARDED(a, 4, faulted, (void)MMK__LOAD(32, a, out));
-  return faulted;
-}
-#endif
+#define mmk__load_word(a, out) mmk__qa_load32((a), (out))
 
 static int64_t mmk__now_ns(void) {
   struct timespec ts;

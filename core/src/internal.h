@@ -313,7 +313,9 @@ MMK__HIDDEN int mmk__guarded_copy(void *dst, const void *src, size_t n,
  * interrupted context: no thread-local state, no sigsetjmp (which was a
  * third of the instructions of an 8-byte mmk_view_read). Elsewhere it is
  * mmk__guarded_copy. */
-#if defined(__linux__) && defined(__x86_64__)
+/* MMK_PORTABLE_GUARD (a build option for testing) keeps the sigsetjmp
+ * guard of other platforms on x86-64 Linux too. */
+#if defined(__linux__) && defined(__x86_64__) && !defined(MMK_PORTABLE_GUARD)
 #  define MMK__QUICK_GUARD 1
 #  define MMK__QUICK_GUARD_MAX 64
 MMK__HIDDEN int mmk__quick_guarded_move(void *dst, const void *src, size_t n,
