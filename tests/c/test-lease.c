@@ -212,31 +212,11 @@ TEST(test_lease_counting_is_exact_across_threads) {
 
 /* ---- lock-free leases against close, close_inert and resize ---------- */
 
-/* ThreadSanitizer refuses the harness's caller-provided thread stacks
- * (pthread_create: EINVAL); there the race cases below use default stacks
- * (the harness's maps leak check does not hold under TSan anyway). */
-#if defined(__SANITIZE_THREAD__)
-#  define LT_TSAN 1
-#elif defined(__has_feature)
-#  if __has_feature(thread_sanitizer)
-#    define LT_TSAN 1
-#  endif
-#endif
-#ifdef LT_TSAN
-typedef pthread_t lt_thread;
-static void lt_start(lt_thread *t, void *(*fn)(void *), void *arg) {
-  int r = pthread_create(t, NULL, fn, arg);
-  if (r != 0) TEST_FAIL("pthread_create: %s", strerror(r));
-}
-static void lt_join(lt_thread *t) {
-  int r = pthread_join(*t, NULL);
-  if (r != 0) TEST_FAIL("pthread_join: %s", strerror(r));
-}
-#else
+/* The harness's threads (default stacks under ThreadSanitizer, see
+ * test_thread_start). */
 typedef test_thread lt_thread;
-#  define lt_start test_thread_start
-#  define lt_join test_thread_join
-#endif
+#define lt_start test_thread_start
+#define lt_join test_thread_join
 
 struct lease_hammer {
   mmk_view *view;
@@ -363,7 +343,11 @@ TEST(test_lease_close_inert_races_hammering_threads_and_last_release) {
     for (int i = 0; i < 2; i++) lt_join(&t[i]);
     ASSERT_EQ(h.errors, 0);
     refused += h.closed;
-    ASSERT_FALSE(test_is_mapped(p, 1));
+    /* Under ThreadSanitizer the runtime maps memory of its own at any time
+     * and may take the range just freed (seen: an anonymous 72 KiB mmap of
+     * its own over it right after the view's munmap), so there only the
+     * file's mapping is checked. */
+    if (!TEST_TSAN) ASSERT_FALSE(test_is_mapped(p, 1));
     ASSERT_EQ(test_maps_lines_containing(path), 0);
   }
   ASSERT_GT(refused, 0); /* some leases did meet the inert close */

@@ -490,6 +490,8 @@ TEST(test_view_lock_memory_and_unlock) {
 TEST(test_view_lock_memory_beyond_rlimit_memlock) {
   if (TEST_ASAN)
     TEST_SKIP("AddressSanitizer turns mlock into a no-op that succeeds");
+  if (TEST_TSAN)
+    TEST_SKIP("ThreadSanitizer turns mlock into a no-op that succeeds");
   const char *path = test_path("mlock.bin");
   test_make_pattern_file(path, (size_t)(4 * test_page));
   CHECK_SYS(chmod(test_dir(), 0755));
