@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The README's test command: installs what is missing, builds everything,
 # leaves the wheel, jars and nupkg in dist/, and runs every test suite:
-# C (plain, under ASan+UBSan, and with the portable fault guard that other
-# platforms use), Python, Java, .NET, packaging.
+# C (plain, under ASan+UBSan, under ThreadSanitizer, and with the portable
+# fault guard that other platforms use), Python, Java, .NET, packaging.
 # Non-zero exit on any failure.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 build=${MMAPKIT_BUILD_DIR:-$repo/build}
 asan_build=${MMAPKIT_ASAN_BUILD_DIR:-$repo/build-asan}
+tsan_build=${MMAPKIT_TSAN_BUILD_DIR:-$repo/build-tsan}
 portable_build=${MMAPKIT_PORTABLE_BUILD_DIR:-$repo/build-portable}
 start=$SECONDS
 
@@ -20,6 +21,14 @@ cmake -S "$repo" -B "$asan_build" -DCMAKE_BUILD_TYPE=Debug \
   -DMMAPKIT_JAVA=OFF -DMMAPKIT_DOTNET=OFF -DMMAPKIT_BENCH=OFF >/dev/null
 cmake --build "$asan_build" -j"$(nproc)"
 ctest --test-dir "$asan_build" -L '^c$' --output-on-failure --timeout 600
+
+# The leases, the in-place resize and wait/wake are lock-free between threads.
+echo "== C suite under ThreadSanitizer"
+cmake -S "$repo" -B "$tsan_build" -DCMAKE_BUILD_TYPE=Debug \
+  -DMMAPKIT_SANITIZE=thread -DMMAPKIT_PYTHON=OFF \
+  -DMMAPKIT_JAVA=OFF -DMMAPKIT_DOTNET=OFF -DMMAPKIT_BENCH=OFF >/dev/null
+cmake --build "$tsan_build" -j"$(nproc)"
+ctest --test-dir "$tsan_build" -L '^c$' --output-on-failure --timeout 600
 
 # x86-64 Linux copies and atomics use assembly routines that the SIGBUS
 # handler recognises; everywhere else a sigsetjmp guard does that job. Run

@@ -20,8 +20,12 @@
  * - Thread safety: different objects may be used from different threads
  *   freely. One view may be read, written, flushed and advised from several
  *   threads at once; mmk_view_lease / mmk_view_release / mmk_view_close /
- *   mmk_view_close_inert are safe against each other. Other calls must not
- *   race with the close of the same object (bindings serialize that).
+ *   mmk_view_close_inert are safe against each other. mmk_view_resize that
+ *   grows a view inside its reservation may run while other threads use
+ *   the view (they see the old or the new size); a resize that shrinks or
+ *   moves the view waits for no lease to be held, and must not race with
+ *   unleased calls on the view. Other calls must not race with the close
+ *   of the same object (bindings serialize that).
  *
  * Platform notes (POSIX backend, Linux first)
  * - flush: msync(MS_ASYNC) / msync(MS_SYNC) / msync(MS_SYNC) + fsync

@@ -35,15 +35,17 @@ _Static_assert(sizeof(_Atomic uint64_t) == 8, "atomic u64 layout");
 /* Checks the view, the range and the natural alignment; gives the address. */
 static int mmk__word(mmk_view *v, const char *op, int64_t off, size_t size,
                      int write, void **addr) {
+  int64_t length;
   int r = mmk__view_check(v, op);
   if (r) return r;
   if (off < 0)
     return mmk__set_error(MMK_EINVAL, 0, op, mmk__vpath(v), "negative offset",
                           "offset %lld", (long long)off);
-  if (off > v->length || (int64_t)size > v->length - off)
+  length = MMK__LEN(v);
+  if (off > length || (int64_t)size > length - off)
     return mmk__set_error(MMK_ERANGE, 0, op, mmk__vpath(v), NULL,
                           "offset %lld, size %zu, view size %lld",
-                          (long long)off, size, (long long)v->length);
+                          (long long)off, size, (long long)length);
   if (((uintptr_t)(v->data + off)) & (size - 1))
     return mmk__set_error(MMK_EINVAL, 0, op, mmk__vpath(v),
                           "offset is not naturally aligned in memory",
@@ -79,14 +81,18 @@ static MMK__COLD int mmk__atomic_refused(mmk_view *v, const char *op,
 
 /* Every check of mmk__word in one test (no lock, no call); when it fails,
  * mmk__atomic_refused finds out which. */
-#define MMK__WORD_OK(v, off, size, write)                                     \
-  ((v) != NULL &&                                                             \
-   atomic_load_explicit(&(v)->state, memory_order_acquire) ==                \
-       MMK__VIEW_OPEN &&                                                      \
-   (off) >= 0 && (off) <= (v)->length &&                                     \
-   (int64_t)(size) <= (v)->length - (off) &&                                 \
-   ((uintptr_t)((v)->data + (off)) & ((size)-1)) == 0 &&                     \
-   (!(write) || (v)->writable))
+static inline int mmk__word_ok(const mmk_view *v, int64_t off, size_t size,
+                               int write) {
+  int64_t length;
+  if (!v || atomic_load_explicit(&((mmk_view *)v)->state,
+                                 memory_order_acquire) != MMK__VIEW_OPEN)
+    return 0;
+  length = MMK__LEN(v);
+  return off >= 0 && off <= length && (int64_t)size <= length - off &&
+         ((uintptr_t)(v->data + off) & (size - 1)) == 0 &&
+         (!write || v->writable);
+}
+#define MMK__WORD_OK(v, off, size, write) mmk__word_ok(v, off, size, write)
 
 #ifndef MMK__QUICK_GUARD
 /* Elsewhere the routines fault.c has in assembly for x86-64 Linux are C11

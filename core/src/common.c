@@ -292,17 +292,18 @@ int mmk__view_check(const mmk_view *v, const char *op) {
 
 int mmk__view_range(const mmk_view *v, const char *op, int64_t off,
                     int64_t *len, int zero_is_rest) {
-  int64_t n = *len;
+  int64_t n = *len, length;
   if (off < 0 || n < 0)
     return mmk__set_error(MMK_EINVAL, 0, op, mmk__vpath(v),
                           "negative offset or length",
                           "offset %lld, length %lld", (long long)off,
                           (long long)n);
-  if (off > v->length || n > v->length - off)
+  length = MMK__LEN(v);
+  if (off > length || n > length - off)
     return mmk__set_error(MMK_ERANGE, 0, op, mmk__vpath(v), NULL,
                           "offset %lld, length %lld, view size %lld",
-                          (long long)off, (long long)n, (long long)v->length);
-  if (n == 0 && zero_is_rest) *len = v->length - off;
+                          (long long)off, (long long)n, (long long)length);
+  if (n == 0 && zero_is_rest) *len = length - off;
   return 0;
 }
 
@@ -319,7 +320,7 @@ void *mmk_view_data(const mmk_view *view) {
   return mmk__open(view) ? view->data : NULL;
 }
 int64_t mmk_view_size(const mmk_view *view) {
-  return mmk__open(view) ? view->length : 0;
+  return mmk__open(view) ? MMK__LEN(view) : 0;
 }
 int64_t mmk_view_offset(const mmk_view *view) {
   return mmk__open(view) ? view->offset : 0;
@@ -478,6 +479,7 @@ int mmk_view_close_inert(mmk_view *view) {
 
 static int mmk__copy_check(mmk_view *v, const char *op, int64_t off,
                            const void *buf, size_t n) {
+  int64_t length;
   int r = mmk__view_check(v, op);
   if (r) return r;
   if (off < 0)
@@ -485,10 +487,11 @@ static int mmk__copy_check(mmk_view *v, const char *op, int64_t off,
                           "negative offset", "offset %lld", (long long)off);
   if (n > 0 && !buf)
     return mmk__arg_error(MMK_EINVAL, op, mmk__vpath(v), "buffer is NULL");
-  if (off > v->length || (uint64_t)n > (uint64_t)(v->length - off))
+  length = MMK__LEN(v);
+  if (off > length || (uint64_t)n > (uint64_t)(length - off))
     return mmk__set_error(MMK_ERANGE, 0, op, mmk__vpath(v), NULL,
                           "offset %lld, length %zu, view size %lld",
-                          (long long)off, n, (long long)v->length);
+                          (long long)off, n, (long long)length);
   return 0;
 }
 
@@ -521,13 +524,17 @@ static MMK__COLD int mmk__copy_fault(mmk_view *v, int write, int64_t off,
 /* Every check of mmk__copy_check (+ writable) in one branch-light test;
  * when it fails, mmk__copy_refused finds out which. The state is read with
  * acquire, as mmk__view_check does: no lock on this path. */
-#define MMK__COPY_OK(v, off, buf, n, write)                                   \
-  ((v) != NULL &&                                                             \
-   atomic_load_explicit(&(v)->state, memory_order_acquire) ==                \
-       MMK__VIEW_OPEN &&                                                      \
-   (off) >= 0 && (off) <= (v)->length &&                                     \
-   (uint64_t)(n) <= (uint64_t)((v)->length - (off)) &&                       \
-   ((buf) != NULL || (n) == 0) && (!(write) || (v)->writable))
+static inline int mmk__copy_ok(const mmk_view *v, int64_t off,
+                               const void *buf, size_t n, int write) {
+  int64_t length;
+  if (!v || atomic_load_explicit(&((mmk_view *)v)->state,
+                                 memory_order_acquire) != MMK__VIEW_OPEN)
+    return 0;
+  length = MMK__LEN(v);
+  return off >= 0 && off <= length && (uint64_t)n <= (uint64_t)(length - off) &&
+         (buf != NULL || n == 0) && (!write || v->writable);
+}
+#define MMK__COPY_OK(v, off, buf, n, write) mmk__copy_ok(v, off, buf, n, write)
 
 int mmk_view_read(mmk_view *view, int64_t offset, void *dst, size_t n) {
   const unsigned char *src;

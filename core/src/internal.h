@@ -110,7 +110,7 @@ struct mmk_view {
   size_t res_len;       /* bytes of address space reserved at base (0: none) */
   size_t delta;         /* offset - aligned offset (< page size) */
   int64_t offset;       /* requested file offset */
-  int64_t length;       /* requested length */
+  int64_t length;       /* requested length; see MMK__LEN */
   int64_t reserve;      /* requested reservation (0: none) */
   int64_t aligned_off;  /* offset rounded down to the page */
   int mode;             /* mode of the file when mapped */
@@ -120,6 +120,16 @@ struct mmk_view {
   int kind;             /* file kind at map time */
   unsigned options;
 };
+
+/* The view's length for code that holds no lock: a resize inside the
+ * reservation grows the view while other threads read, write and hold
+ * leases (shrinking and moving wait until no lease is held), and they may
+ * see the old or the new length, both valid: the new pages are mapped
+ * before the length says so. Relaxed atomics make that well defined (and
+ * visible to ThreadSanitizer). Code holding the view's mu may read
+ * v->length directly; the resize under mu stores with MMK__SET_LEN. */
+#define MMK__LEN(v) __atomic_load_n(&(v)->length, __ATOMIC_RELAXED)
+#define MMK__SET_LEN(v, n) __atomic_store_n(&(v)->length, (n), __ATOMIC_RELAXED)
 
 /* ------------------------------------------------------------------------
  * Errors (common.c)

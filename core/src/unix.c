@@ -1129,7 +1129,7 @@ static int mmk__view_resize_blocked(mmk_view *v, int64_t new_length) {
    * read data without any ordering against this thread. */
   data = v->base ? v->base + v->delta : &mmk__empty_view_byte;
   if (v->data != data) v->data = data;
-  v->length = new_length;
+  MMK__SET_LEN(v, new_length);
   return 0;
 }
 
@@ -1140,7 +1140,7 @@ int mmk_view_resize(mmk_view *view, int64_t new_length) {
     return mmk__set_error(MMK_EINVAL, 0, "resize", mmk__vpath(view),
                           "length must be positive", "length %lld",
                           (long long)new_length);
-  if (new_length == view->length) return 0;
+  if (new_length == MMK__LEN(view)) return 0;
   pthread_mutex_lock(&view->mu);
   if (atomic_load(&view->state) != MMK__VIEW_OPEN)
     r = mmk__arg_error(MMK_ECLOSED, "resize", "", "view is closed");

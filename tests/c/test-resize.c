@@ -1,6 +1,8 @@
 /* tests/c/test-resize.c: resizing views, in place within a reservation. */
 #include "test.h"
 
+#include <stdatomic.h>
+
 TEST(test_resize_within_reservation_keeps_the_address) {
   const char *path = test_path("r.bin");
   mmk_file *f = NULL;
@@ -112,6 +114,61 @@ TEST(test_resize_with_lease_within_reservation_is_allowed) {
   ASSERT_PTR_EQ(mmk_view_data(v), p);
   ASSERT_OK(mmk_view_release(v));
   ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+}
+
+/* A lease holder keeps reading (size, bytes, atomics) while another thread
+ * grows the view in place: every length it sees is one the view had, every
+ * read within it succeeds with the right bytes. Under ThreadSanitizer this
+ * is also the check that the length is shared without a data race. */
+struct grow_reader {
+  mmk_view *view;
+  _Atomic int stop;
+  int64_t min_seen, max_seen;
+  int bad;
+};
+
+static void *read_while_growing(void *arg) {
+  struct grow_reader *g = arg;
+  if (mmk_view_lease(g->view) != 0) return (void *)1;
+  g->min_seen = INT64_MAX;
+  while (!atomic_load(&g->stop)) {
+    int64_t n = mmk_view_size(g->view);
+    unsigned char last;
+    uint32_t word;
+    if (n < g->min_seen) g->min_seen = n;
+    if (n > g->max_seen) g->max_seen = n;
+    if (n % test_page != 0 || mmk_view_read(g->view, n - 1, &last, 1) != 0 ||
+        last != (unsigned char)(n / test_page) ||
+        mmk_atomic_load_u32(g->view, n - 4, &word) != 0)
+      g->bad++;
+  }
+  return (void *)(intptr_t)mmk_view_release(g->view);
+}
+
+TEST(test_resize_growing_in_place_while_a_lease_holder_reads) {
+  mmk_file *f = NULL;
+  struct grow_reader g = {0};
+  ASSERT_OK(mmk_anon_create(64 * test_page, &f));
+  ASSERT_OK(mmk_map_reserve(f, 0, 2 * test_page, 64 * test_page, 0, &g.view));
+  /* the last byte of page k-1 holds k: a length of k pages ends in k */
+  for (int64_t k = 1; k <= 64; k++) {
+    unsigned char b = (unsigned char)k;
+    if (k > 2) ASSERT_OK(mmk_view_resize(g.view, k * test_page));
+    ASSERT_OK(mmk_view_write(g.view, k * test_page - 1, &b, 1));
+  }
+  ASSERT_OK(mmk_view_resize(g.view, 2 * test_page));
+  test_thread t;
+  test_thread_start(&t, read_while_growing, &g);
+  test_sleep_ms(5);
+  for (int64_t k = 3; k <= 64; k++) ASSERT_OK(mmk_view_resize(g.view, k * test_page));
+  test_sleep_ms(5);
+  atomic_store(&g.stop, 1);
+  ASSERT_TRUE(test_thread_join(&t) == NULL);
+  ASSERT_EQ(g.bad, 0);
+  ASSERT_EQ(g.min_seen, 2 * test_page);
+  ASSERT_EQ(g.max_seen, 64 * test_page);
+  ASSERT_OK(mmk_view_close(g.view));
   ASSERT_OK(mmk_file_close(f));
 }
 
@@ -376,6 +433,7 @@ static const test_case tests[] = {
     TEST_ENTRY(test_resize_without_reservation_grows_and_keeps_content),
     TEST_ENTRY(test_resize_beyond_reservation_without_leases_moves_the_view),
     TEST_ENTRY(test_resize_with_lease_within_reservation_is_allowed),
+    TEST_ENTRY(test_resize_growing_in_place_while_a_lease_holder_reads),
     TEST_ENTRY(test_resize_with_lease_shrinking_is_ebusy),
     TEST_ENTRY(test_resize_with_lease_beyond_reservation_never_moves_the_view),
     TEST_ENTRY(test_resize_read_and_copy_views_past_the_end_is_erange),
