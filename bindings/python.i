@@ -1980,7 +1980,8 @@ static PyObject *mmkpy_register_view(PyObject *mod, PyObject *cls)
  * A ping-pong between processes makes four of these calls per round trip;
  * as Python wrappers over the SWIG methods each cost a frame and a second
  * argument parse (about 60 ns). These are METH_FASTCALL methods with the
- * API's own signatures and defaults, bound as View's methods by _api.py. */
+ * API's own signatures and defaults, bound as View's methods by _api.py
+ * (the SWIG methods of the same names stay, unused by the package). */
 
 /* Matches fastcall arguments to names: out[i] = the i-th parameter or
  * NULL when omitted. The first `required` ones must be given. */
@@ -2116,6 +2117,71 @@ static PyObject *mmkpy_fast_atomic_store(PyObject *self, PyObject *const *args,
   return NULL;
 }
 
+static PyObject *mmkpy_fast_atomic_add(PyObject *self, PyObject *const *args,
+                                       Py_ssize_t nargs, PyObject *kwnames)
+{
+  static const char *const names[] = {"offset", "delta", "size"};
+  PyObject *a[3];
+  int64_t off;
+  int size, rc;
+  uint64_t d;
+  mmkpy_view *pv;
+  if (mmkpy_fast_args("atomic_add", args, nargs, kwnames, names, 3, 2, a) < 0 ||
+      mmkpy_fast_offset(a[0], &off) < 0 ||
+      mmkpy_fast_int(a[2], "size", 8, &size) < 0)
+    return NULL;
+  pv = mmkpy_view_ok(MMKPY_SELF_VIEW(self));
+  if (!pv || !mmkpy_size_ok(size) || mmkpy_word(a[1], size, &d) < 0)
+    return NULL;
+  if (size == 4) {
+    uint32_t old = 0;
+    rc = mmk_atomic_fetch_add_u32(pv->v, off, (uint32_t)d, &old);
+    if (MMKPY_LIKELY(rc == 0))
+      return PyLong_FromUnsignedLong(old);
+  } else {
+    uint64_t old = 0;
+    rc = mmk_atomic_fetch_add_u64(pv->v, off, d, &old);
+    if (MMKPY_LIKELY(rc == 0))
+      return PyLong_FromUnsignedLongLong(old);
+  }
+  mmkpy_raise(rc, "View_atomic_add");
+  return NULL;
+}
+
+static PyObject *mmkpy_fast_atomic_cas(PyObject *self, PyObject *const *args,
+                                       Py_ssize_t nargs, PyObject *kwnames)
+{
+  static const char *const names[] = {"offset", "expected", "desired", "size"};
+  PyObject *a[4];
+  int64_t off;
+  int size, rc;
+  uint64_t e, d;
+  mmkpy_view *pv;
+  if (mmkpy_fast_args("atomic_cas", args, nargs, kwnames, names, 4, 3, a) < 0 ||
+      mmkpy_fast_offset(a[0], &off) < 0 ||
+      mmkpy_fast_int(a[3], "size", 8, &size) < 0)
+    return NULL;
+  pv = mmkpy_view_ok(MMKPY_SELF_VIEW(self));
+  if (!pv || !mmkpy_size_ok(size) || mmkpy_word(a[1], size, &e) < 0 ||
+      mmkpy_word(a[2], size, &d) < 0)
+    return NULL;
+  if (size == 4) {
+    uint32_t cur = 0;
+    rc = mmk_atomic_cas_u32(pv->v, off, (uint32_t)e, (uint32_t)d, &cur);
+    if (MMKPY_LIKELY(rc == 0))
+      return Py_BuildValue("(Nk)", PyBool_FromLong(cur == (uint32_t)e),
+                           (unsigned long)cur);
+  } else {
+    uint64_t cur = 0;
+    rc = mmk_atomic_cas_u64(pv->v, off, e, d, &cur);
+    if (MMKPY_LIKELY(rc == 0))
+      return Py_BuildValue("(NK)", PyBool_FromLong(cur == e),
+                           (unsigned long long)cur);
+  }
+  mmkpy_raise(rc, "View_atomic_cas");
+  return NULL;
+}
+
 static PyObject *mmkpy_fast_wait(PyObject *self, PyObject *const *args,
                                  Py_ssize_t nargs, PyObject *kwnames)
 {
@@ -2187,6 +2253,14 @@ static PyMethodDef mmkpy_view_fast_defs[] = {
    METH_FASTCALL | METH_KEYWORDS,
    "atomic_store($self, /, offset, value, size=8)\n--\n\n"
    "Release store (negative values wrap)."},
+  {"atomic_add", (PyCFunction)(void (*)(void))mmkpy_fast_atomic_add,
+   METH_FASTCALL | METH_KEYWORDS,
+   "atomic_add($self, /, offset, delta, size=8)\n--\n\n"
+   "Sequentially consistent fetch-add (wrapping); returns the old value."},
+  {"atomic_cas", (PyCFunction)(void (*)(void))mmkpy_fast_atomic_cas,
+   METH_FASTCALL | METH_KEYWORDS,
+   "atomic_cas($self, /, offset, expected, desired, size=8)\n--\n\n"
+   "Compare-exchange; returns (swapped, value found)."},
   {"wait", (PyCFunction)(void (*)(void))mmkpy_fast_wait,
    METH_FASTCALL | METH_KEYWORDS,
    "wait($self, /, offset, expected, timeout=None)\n--\n\n"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import os
-from typing import TYPE_CHECKING, Any, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 from . import _core
 
@@ -299,19 +299,16 @@ class View(_core.View):
     # -- atomics and wait/wake on shared memory -----------------------------
     # atomic_load(offset, size=8) -> int: acquire load of the aligned 4- or
     # 8-byte word at offset. atomic_store(offset, value, size=8): release
-    # store (negative values wrap). Both are C methods (no Python frame),
-    # as are wait and wake below.
+    # store (negative values wrap). These are C methods (no Python frame),
+    # as are the others below.
     atomic_load = _core._view_atomic_load
     atomic_store = _core._view_atomic_store
 
-    def atomic_add(self, offset: int, delta: int, size: int = 8) -> int:
-        """Sequentially consistent fetch-add (wrapping); returns the old value."""
-        return _core.View.atomic_add(self, offset, delta, size)
-
-    def atomic_cas(self, offset: int, expected: int, desired: int,
-                   size: int = 8) -> Tuple[bool, int]:
-        """Compare-exchange; returns (swapped, value found)."""
-        return _core.View.atomic_cas(self, offset, expected, desired, size)
+    # atomic_add(offset, delta, size=8) -> int: sequentially consistent
+    # fetch-add (wrapping), returns the old value. atomic_cas(offset,
+    # expected, desired, size=8) -> (swapped, value found).
+    atomic_add = _core._view_atomic_add
+    atomic_cas = _core._view_atomic_cas
 
     # wait(offset, expected, timeout=None) -> bool: sleeps, without the
     # GIL, while the 32-bit word at offset equals expected (a futex shared

@@ -70,6 +70,10 @@ class TestAtomics(unittest.TestCase):
         v = self.v
         v.atomic_store(offset=8, value=7, size=4)
         self.assertEqual(v.atomic_load(size=4, offset=8), 7)
+        self.assertEqual(v.atomic_add(offset=8, delta=-1, size=4), 7)
+        self.assertEqual(v.atomic_cas(offset=8, expected=6, desired=9, size=4), (True, 6))
+        self.assertEqual(v.atomic_cas(8, 6, 1, size=4), (False, 9))
+        v.atomic_store(8, 7, size=4)
         self.assertTrue(v.wait(offset=8, expected=6, timeout=None))
         self.assertEqual(v.wake(offset=8, count=0), 0)
         self.assertEqual(str(inspect.signature(v.wait)),
@@ -78,6 +82,8 @@ class TestAtomics(unittest.TestCase):
                      lambda: v.atomic_load(8, size=4, sise=4),
                      lambda: v.atomic_load(8, 4, size=4),
                      lambda: v.atomic_store(8, 1, 4, 4),
+                     lambda: v.atomic_add(8), lambda: v.atomic_cas(8, 1),
+                     lambda: v.atomic_add(8, 1, 4, size=4),
                      lambda: v.wait(8, 7, timeout="1"),
                      lambda: v.wake(8, count=1.0)):
             with self.assertRaises(TypeError):
