@@ -270,14 +270,7 @@ static int mmk__in_guarded_pages(uintptr_t a, uintptr_t lo, uintptr_t hi) {
 __asm__(
     "  .pushsection .text\n"
     "  .p2align 4\n"
-    "  .globl mmk__quick_guarded_move\n"
-    "  .hidden mmk__quick_guarded_move\n"
-    "  .type mmk__quick_guarded_move, @function\n"
-    "mmk__quick_guarded_move:\n"
-    "  .cfi_startproc\n"
-#ifdef __CET__
-    "  endbr64\n"
-#endif
+    QUICK_FN("mmk__quick_guarded_move")
     "  cmpq $16, %rdx\n"
     "  ja 5f\n"
     "  cmpq $8, %rdx\n"
@@ -333,8 +326,7 @@ __asm__(
     "mmk__quick_guard_exit:\n"
     "  movl $1, %eax\n"
     "  ret\n"
-    "  .cfi_endproc\n"
-    "  .size mmk__quick_guarded_move, .-mmk__quick_guarded_move\n"
+    QUICK_END("mmk__quick_guarded_move") /* the exit is part of it */
     "  .popsection\n");
 
 /* The atomics on a view word, in the same style: a fault can only come
