@@ -645,10 +645,15 @@ static void op_map(input *in) {
   }
   if (r != 0) {
     if (v != NULL) die("mmk_map failed but *out is not NULL");
-    /* A valid in-range read-only/copy map must not fail. */
-    if (f && before >= 0 && (F[i].mode == MMK_READ || F[i].mode == MMK_COPY) && off >= 0 &&
-        len >= 0 && off <= before && len <= before - off && opts <= 7 && res == 0 &&
-        !(opts & MMK_MAP_POPULATE) && r != MMK_ENOMEM && r != MMK_ENODEV && r != MMK_EACCES)
+    /* A valid in-range read-only/copy map must not fail, unless its
+     * page-rounded end passes INT64_MAX, the kernel's limit for a file
+     * mapping (mmap: EOVERFLOW, MMK_EFBIG). */
+    int in_range = before >= 0 && off >= 0 && len >= 0 && off <= before && len <= before - off;
+    int64_t span = in_range ? (len > 0 ? len : before - off) : 0;
+    int past_max = in_range && off > INT64_MAX - g_page - span;
+    if (f && in_range && (F[i].mode == MMK_READ || F[i].mode == MMK_COPY) && opts <= 7 && res == 0 &&
+        !(opts & MMK_MAP_POPULATE) && r != MMK_ENOMEM && r != MMK_ENODEV && r != MMK_EACCES &&
+        !(past_max && r == MMK_EFBIG))
       die("in-range map (off %lld len %lld size %lld mode %d) failed with %s", (long long)off,
           (long long)len, (long long)before, F[i].mode, mmk_err_name(r));
     return;
@@ -1014,8 +1019,10 @@ static int reset_files(void) {
   size_t n = (size_t)(3 * g_page + 100);
   if (n > sizeof pat) n = sizeof pat;
   for (size_t k = 0; k < n; k++) pat[k] = (uint8_t)(k * 7 + 1);
-  if (write(fd, pat, n) != (ssize_t)n) {
-    int err = errno;
+  ssize_t written = write(fd, pat, n);
+  if (written != (ssize_t)n) {
+    /* A short write sets no errno: on the scratch tmpfs it means full. */
+    int err = written < 0 ? errno : ENOSPC;
     close(fd);
     if (err == ENOSPC) return -1;
     die("write %s: %s", g_paths[0], strerror(err));
