@@ -1450,89 +1450,8 @@ typedef struct mmkpy_view {} mmkpy_view;
     return 0;
   }
 
-  /* ---- atomics and wait/wake (issue 7) ---- */
-  PyObject *atomic_load(int64_t off, int size) {
-    int rc;
-    if (!mmkpy_view_ok($self) || !mmkpy_size_ok(size)) return NULL;
-    if (size == 4) {
-      uint32_t x = 0;
-      rc = mmk_atomic_load_u32($self->v, off, &x);
-      return rc < 0 ? NULL : PyLong_FromUnsignedLong(x);
-    } else {
-      uint64_t x = 0;
-      rc = mmk_atomic_load_u64($self->v, off, &x);
-      return rc < 0 ? NULL : PyLong_FromUnsignedLongLong(x);
-    }
-  }
-  int atomic_store(int64_t off, PyObject *value, int size) {
-    uint64_t w;
-    if (!mmkpy_view_ok($self) || !mmkpy_size_ok(size)) return -1;
-    if (mmkpy_word(value, size, &w) < 0) return -1;
-    return size == 4 ? mmk_atomic_store_u32($self->v, off, (uint32_t)w)
-                     : mmk_atomic_store_u64($self->v, off, w);
-  }
-  PyObject *atomic_add(int64_t off, PyObject *delta, int size) {
-    uint64_t w;
-    int rc;
-    if (!mmkpy_view_ok($self) || !mmkpy_size_ok(size)) return NULL;
-    if (mmkpy_word(delta, size, &w) < 0) return NULL;
-    if (size == 4) {
-      uint32_t old = 0;
-      rc = mmk_atomic_fetch_add_u32($self->v, off, (uint32_t)w, &old);
-      return rc < 0 ? NULL : PyLong_FromUnsignedLong(old);
-    } else {
-      uint64_t old = 0;
-      rc = mmk_atomic_fetch_add_u64($self->v, off, w, &old);
-      return rc < 0 ? NULL : PyLong_FromUnsignedLongLong(old);
-    }
-  }
-  PyObject *atomic_cas(int64_t off, PyObject *expected, PyObject *desired,
-                       int size) {
-    uint64_t e, d;
-    int rc;
-    if (!mmkpy_view_ok($self) || !mmkpy_size_ok(size)) return NULL;
-    if (mmkpy_word(expected, size, &e) < 0 || mmkpy_word(desired, size, &d) < 0)
-      return NULL;
-    if (size == 4) {
-      uint32_t cur = 0;
-      rc = mmk_atomic_cas_u32($self->v, off, (uint32_t)e, (uint32_t)d, &cur);
-      if (rc < 0) return NULL;
-      return Py_BuildValue("(Nk)", PyBool_FromLong(cur == (uint32_t)e),
-                           (unsigned long)cur);
-    } else {
-      uint64_t cur = 0;
-      rc = mmk_atomic_cas_u64($self->v, off, e, d, &cur);
-      if (rc < 0) return NULL;
-      return Py_BuildValue("(NK)", PyBool_FromLong(cur == e),
-                           (unsigned long long)cur);
-    }
-  }
-  /* Sleeps (without the GIL) while the u32 at off equals expected.
-   * timeout_ns < 0: forever. True when the word changed, False on
-   * timeout. */
-  PyObject *wait(int64_t off, PyObject *expected, int64_t timeout_ns) {
-    uint64_t e;
-    int rc;
-    mmk_view *v;
-    if (!mmkpy_view_ok($self)) return NULL;
-    if (mmkpy_word(expected, 4, &e) < 0) return NULL;
-    v = $self->v;
-    $self->inflight++;
-    Py_BEGIN_ALLOW_THREADS
-    rc = mmk_wait_u32(v, off, (uint32_t)e, timeout_ns);
-    Py_END_ALLOW_THREADS
-    if (rc < 0 && rc != MMK_ETIMEDOUT)
-      mmkpy_raise(rc, "View_wait");
-    else
-      mmk_clear_error();
-    mmkpy_view_done($self);
-    if (rc < 0 && rc != MMK_ETIMEDOUT) return NULL;
-    return PyBool_FromLong(rc == 0);
-  }
-  int wake(int64_t off, int count) {
-    if (!mmkpy_view_ok($self)) return -1;
-    return mmk_wake($self->v, off, count);
-  }
+  /* The atomics and wait/wake are METH_FASTCALL methods (mmkpy_view_fast_defs
+   * below), bound as View's methods by _api.py. */
 }
 
 %init %{
@@ -1980,8 +1899,7 @@ static PyObject *mmkpy_register_view(PyObject *mod, PyObject *cls)
  * A ping-pong between processes makes four of these calls per round trip;
  * as Python wrappers over the SWIG methods each cost a frame and a second
  * argument parse (about 60 ns). These are METH_FASTCALL methods with the
- * API's own signatures and defaults, bound as View's methods by _api.py
- * (the SWIG methods of the same names stay, unused by the package). */
+ * API's own signatures and defaults, bound as View's methods by _api.py. */
 
 /* Matches fastcall arguments to names: out[i] = the i-th parameter or
  * NULL when omitted. The first `required` ones must be given. */
