@@ -64,7 +64,7 @@ static MMK__COLD int mmk__fault(mmk_view *v, const char *op, int64_t off) {
 }
 
 /* Why an atomic was refused, with the exact status and detail (the fast
- * paths only know that a check of MMK__WORD_OK failed). null_out: a load
+ * paths only know that mmk__word_ok failed). null_out: a load
  * without an out pointer. */
 static MMK__COLD int mmk__atomic_refused(mmk_view *v, const char *op,
                                          int64_t off, size_t size, int write,
@@ -83,16 +83,12 @@ static MMK__COLD int mmk__atomic_refused(mmk_view *v, const char *op,
  * mmk__atomic_refused finds out which. */
 static inline int mmk__word_ok(const mmk_view *v, int64_t off, size_t size,
                                int write) {
-  int64_t length;
-  if (!v || atomic_load_explicit(&((mmk_view *)v)->state,
-                                 memory_order_acquire) != MMK__VIEW_OPEN)
-    return 0;
-  length = MMK__LEN(v);
-  return off >= 0 && off <= length && (int64_t)size <= length - off &&
+  int64_t length = mmk__open_length(v);
+  return length >= 0 && off >= 0 && off <= length &&
+         (int64_t)size <= length - off &&
          ((uintptr_t)(v->data + off) & (size - 1)) == 0 &&
          (!write || v->writable);
 }
-#define MMK__WORD_OK(v, off, size, write) mmk__word_ok(v, off, size, write)
 
 #ifndef MMK__QUICK_GUARD
 /* Elsewhere the routines fault.c has in assembly for x86-64 Linux are C11
@@ -148,7 +144,7 @@ MMK__GUARDED_ATOMIC(mmk__qa_cas64, uint64_t,
   do {                                                                        \
     void *a;                                                                  \
     if (MMK__UNLIKELY((null_out) ||                                           \
-                      !MMK__WORD_OK(view, off, sizeof(T), write)))            \
+                      !mmk__word_ok(view, off, sizeof(T), write)))            \
       return mmk__atomic_refused(view, name, off, sizeof(T), write,          \
                                  null_out);                                   \
     a = (void *)(view->data + off);                                           \

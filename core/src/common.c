@@ -521,25 +521,20 @@ static MMK__COLD int mmk__copy_fault(mmk_view *v, int write, int64_t off,
                         "offset %lld, length %zu", (long long)off, n);
 }
 
-/* Every check of mmk__copy_check (+ writable) in one branch-light test;
- * when it fails, mmk__copy_refused finds out which. The state is read with
- * acquire, as mmk__view_check does: no lock on this path. */
+/* Every check of mmk__copy_check (+ writable) in one branch-light test,
+ * without a lock; when it fails, mmk__copy_refused finds out which. */
 static inline int mmk__copy_ok(const mmk_view *v, int64_t off,
                                const void *buf, size_t n, int write) {
-  int64_t length;
-  if (!v || atomic_load_explicit(&((mmk_view *)v)->state,
-                                 memory_order_acquire) != MMK__VIEW_OPEN)
-    return 0;
-  length = MMK__LEN(v);
-  return off >= 0 && off <= length && (uint64_t)n <= (uint64_t)(length - off) &&
+  int64_t length = mmk__open_length(v);
+  return length >= 0 && off >= 0 && off <= length &&
+         (uint64_t)n <= (uint64_t)(length - off) &&
          (buf != NULL || n == 0) && (!write || v->writable);
 }
-#define MMK__COPY_OK(v, off, buf, n, write) mmk__copy_ok(v, off, buf, n, write)
 
 int mmk_view_read(mmk_view *view, int64_t offset, void *dst, size_t n) {
   const unsigned char *src;
   int faulted;
-  if (MMK__UNLIKELY(!MMK__COPY_OK(view, offset, dst, n, 0)))
+  if (MMK__UNLIKELY(!mmk__copy_ok(view, offset, dst, n, 0)))
     return mmk__copy_refused(view, "read", offset, dst, n, 0);
   src = view->data + offset;
   faulted = mmk__guarded_move(dst, src, n, src);
@@ -551,7 +546,7 @@ int mmk_view_write(mmk_view *view, int64_t offset, const void *src,
                    size_t n) {
   unsigned char *dst;
   int faulted;
-  if (MMK__UNLIKELY(!MMK__COPY_OK(view, offset, src, n, 1)))
+  if (MMK__UNLIKELY(!mmk__copy_ok(view, offset, src, n, 1)))
     return mmk__copy_refused(view, "write", offset, src, n, 1);
   dst = view->data + offset;
   faulted = mmk__guarded_move(dst, src, n, dst);

@@ -131,6 +131,16 @@ struct mmk_view {
 #define MMK__LEN(v) __atomic_load_n(&(v)->length, __ATOMIC_RELAXED)
 #define MMK__SET_LEN(v, n) __atomic_store_n(&(v)->length, (n), __ATOMIC_RELAXED)
 
+/* The length of an open view, or -1 if v is NULL or not open: the first
+ * step of the lock-free checks of copies and atomics. The state is read
+ * with acquire, as mmk__view_check does. */
+static inline int64_t mmk__open_length(const mmk_view *v) {
+  if (!v || atomic_load_explicit(&((mmk_view *)v)->state,
+                                 memory_order_acquire) != MMK__VIEW_OPEN)
+    return -1;
+  return MMK__LEN(v);
+}
+
 /* ------------------------------------------------------------------------
  * Errors (common.c)
  * ---------------------------------------------------------------------- */
