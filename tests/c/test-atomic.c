@@ -371,8 +371,10 @@ TEST(test_waiting_reader_of_a_slow_producer_uses_little_cpu) {
          test__case_name, cpu / 1e6, wall / 1e6,
          100.0 * (double)cpu / (double)wall);
   /* 50 us of spinning per 2 ms item would be 2.5 %; a sleeping reader
-   * measures 0.1-0.5 % here. */
-  ASSERT_LT(cpu * 100, wall * 2);
+   * measures 0.1-0.5 % here. Under a sanitizer the instrumented wake-up
+   * path alone costs that much (TSan measured 2.4 %), so the ratio says
+   * nothing about spinning there: it is only printed. */
+  if (!TEST_ASAN && !TEST_TSAN) ASSERT_LT(cpu * 100, wall * 2);
   ASSERT_OK(mmk_view_close(v));
   ASSERT_OK(mmk_file_close(f));
 }
