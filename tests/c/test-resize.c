@@ -164,7 +164,8 @@ TEST(test_resize_growing_in_place_while_a_lease_holder_reads) {
   test_thread_start(&t, read_while_growing, &g);
   while (atomic_load(&g.passes) == 0) test_sleep_ms(1);
   for (int64_t k = 3; k <= 64; k++) ASSERT_OK(mmk_view_resize(g.view, k * test_page));
-  test_sleep_ms(5);
+  int passes = atomic_load(&g.passes);
+  while (atomic_load(&g.passes) < passes + 2) test_sleep_ms(1);
   atomic_store(&g.stop, 1);
   ASSERT_TRUE(test_thread_join(&t) == NULL);
   ASSERT_EQ(g.bad, 0);
