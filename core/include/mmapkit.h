@@ -393,6 +393,9 @@ enum mmk_map_options {
  * In MMK_WRITE mode a range past the end grows the file to exactly
  * offset+length first and reserves the new blocks (not with
  * MMK_MAP_READONLY: that view is MMK_ERANGE past the end, as MMK_READ).
+ * Every refusal (MMK_EINVAL, MMK_ERANGE, a reserve smaller than the
+ * length) comes before the file is grown; only a mapping that fails after
+ * the grow (MMK_ENOMEM) leaves the file at its new size.
  * Each call also re-checks mmapkit's SIGBUS handler (one sigaction query;
  * see mmk_fault_guard_install).
  * The returned view stays valid until mmk_view_close, independent of the
