@@ -961,23 +961,34 @@ static int mmk__view_advise(mmk_view *view, int64_t offset, int64_t length,
   return 0;
 }
 
+/* The mapped bytes of the view from base, for calls beside an in-place
+ * growth (which changes map_len under mu): those of the length seen. */
+static size_t mmk__mapped_len(const mmk_view *v) {
+  int64_t n = MMK__LEN(v);
+  return n ? mmk__round_up(v->delta + (size_t)n, mmk__page()) : 0;
+}
+
 static int mmk__view_mlock(mmk_view *view) {
+  size_t len;
   int r = mmk__view_check(view, "mlock");
   if (r) return r;
-  if (!view->map_len) return 0;
-  if (mlock(view->base, view->map_len) != 0) {
+  len = mmk__mapped_len(view);
+  if (!len) return 0;
+  if (mlock(view->base, len) != 0) {
     int e = errno == EAGAIN ? ENOMEM : errno;
     return mmk__sys_error(e, "mlock", mmk__vpath(view), "length %lld",
-                          (long long)view->length);
+                          (long long)MMK__LEN(view));
   }
   return 0;
 }
 
 static int mmk__view_munlock(mmk_view *view) {
+  size_t len;
   int r = mmk__view_check(view, "munlock");
   if (r) return r;
-  if (!view->map_len) return 0;
-  if (munlock(view->base, view->map_len) != 0)
+  len = mmk__mapped_len(view);
+  if (!len) return 0;
+  if (munlock(view->base, len) != 0)
     return mmk__sys_error(errno == EAGAIN ? ENOMEM : errno, "munlock",
                           mmk__vpath(view), NULL);
   return 0;
