@@ -258,6 +258,8 @@ MMK_EXTERN int mmk_file_from_fd(int fd, int mode, mmk_file **out);
  *         flag ("owned by uid 1001, mode 0666; pass MMK_ALLOW_FOREIGN to
  *         share between users"). The check happens before anything is
  *         truncated or grown, in every mode, with or without MMK_CREATE.
+ *         MMK_EACCES too for a symbolic link under the name (it is never
+ *         followed).
  * As mmk_file_open, a call that fails after creating the object unlinks
  * it again.
  */

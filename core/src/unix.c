@@ -420,6 +420,10 @@ int mmk_shm_open(const char *name, int mode, unsigned flags, int64_t size,
   snprintf(full, sizeof full, "/%s", name);
   fd = mmk__open_created(mmk__shm_open, full, mmk__open_flags(mode, flags),
                          0600, &created);
+  if (fd < 0 && errno == ELOOP)
+    return mmk__set_error(MMK_EACCES, ELOOP, "shm_open", name,
+                          "a symbolic link, not a shared-memory object, has "
+                          "this name (planted by someone else?)", NULL);
   if (fd < 0) return mmk__sys_error(errno, "shm_open", name, NULL);
   return mmk__finish_open(fd, mode, flags, size, MMK_KIND_SHM, created,
                           "shm_open", name, out);
