@@ -183,9 +183,11 @@ enum mmk_open_flags {
   MMK_TRUNCATE = 1u << 1,  /**< truncate to 0 before growing to size */
   MMK_EXCLUSIVE = 1u << 2, /**< with MMK_CREATE: fail with MMK_EEXIST if it
                                 exists */
-  MMK_ALLOW_FOREIGN = 1u << 3 /**< mmk_shm_open: accept an existing object
-                                owned by another user or accessible to
-                                group/others (sharing between users) */
+  /* A plain 8 (1u << 3): SWIG copies the initializer into the Java and
+   * C# constants, where "1u << 3" does not compile. */
+  MMK_ALLOW_FOREIGN = 8 /**< mmk_shm_open: accept an existing object owned
+                             by another user or accessible to group/others
+                             (sharing between users) */
 };
 
 /** What a mmk_file refers to. */
