@@ -352,29 +352,40 @@ TEST(test_waiting_reader_of_a_slow_producer_uses_little_cpu) {
   mmk_file *f = NULL;
   mmk_view *v = NULL;
   anon_view(4096, 0, &f, &v);
-  ASSERT_OK(mmk_atomic_store_u32(v, 64, 0));
-  struct feeder fd = {v, 100};
-  test_thread t;
-  struct timespec w0, w1;
-  clock_gettime(CLOCK_MONOTONIC, &w0);
-  int64_t c0 = thread_cpu_ns();
-  test_thread_start(&t, feed_thread, &fd);
-  for (uint32_t seen = 0; seen < (uint32_t)fd.items;) {
-    ASSERT_OK(mmk_wait_u32(v, 64, seen, 10 * 1000000000ll));
-    ASSERT_OK(mmk_atomic_load_u32(v, 64, &seen));
+  /* A spinning reader is over the bound on every run; a sleeping one may
+   * be pushed over it by a loaded machine once: the best of three runs. */
+  int64_t best_cpu = 0, best_wall = 0;
+  for (int run = 0; run < 3 && (run == 0 || best_cpu * 100 >= best_wall * 2);
+       run++) {
+    ASSERT_OK(mmk_atomic_store_u32(v, 64, 0));
+    struct feeder fd = {v, 100};
+    test_thread t;
+    struct timespec w0, w1;
+    clock_gettime(CLOCK_MONOTONIC, &w0);
+    int64_t c0 = thread_cpu_ns();
+    test_thread_start(&t, feed_thread, &fd);
+    for (uint32_t seen = 0; seen < (uint32_t)fd.items;) {
+      ASSERT_OK(mmk_wait_u32(v, 64, seen, 10 * 1000000000ll));
+      ASSERT_OK(mmk_atomic_load_u32(v, 64, &seen));
+    }
+    int64_t cpu = thread_cpu_ns() - c0;
+    clock_gettime(CLOCK_MONOTONIC, &w1);
+    ASSERT_TRUE(test_thread_join(&t) == NULL);
+    int64_t wall =
+        (w1.tv_sec - w0.tv_sec) * 1000000000ll + (w1.tv_nsec - w0.tv_nsec);
+    printf("  [%s] reader CPU %.2f ms over %.0f ms of waiting (%.2f%%)\n",
+           test__case_name, cpu / 1e6, wall / 1e6,
+           100.0 * (double)cpu / (double)wall);
+    if (run == 0 || cpu * best_wall < best_cpu * wall) {
+      best_cpu = cpu;
+      best_wall = wall;
+    }
   }
-  int64_t cpu = thread_cpu_ns() - c0;
-  clock_gettime(CLOCK_MONOTONIC, &w1);
-  ASSERT_TRUE(test_thread_join(&t) == NULL);
-  int64_t wall = (w1.tv_sec - w0.tv_sec) * 1000000000ll + (w1.tv_nsec - w0.tv_nsec);
-  printf("  [%s] reader CPU %.2f ms over %.0f ms of waiting (%.2f%%)\n",
-         test__case_name, cpu / 1e6, wall / 1e6,
-         100.0 * (double)cpu / (double)wall);
   /* 50 us of spinning per 2 ms item would be 2.5 %; a sleeping reader
    * measures 0.1-0.5 % here. Under a sanitizer the instrumented wake-up
    * path alone costs that much (TSan measured 2.4 %), so the ratio says
    * nothing about spinning there: it is only printed. */
-  if (!TEST_ASAN && !TEST_TSAN) ASSERT_LT(cpu * 100, wall * 2);
+  if (!TEST_ASAN && !TEST_TSAN) ASSERT_LT(best_cpu * 100, best_wall * 2);
   ASSERT_OK(mmk_view_close(v));
   ASSERT_OK(mmk_file_close(f));
 }
@@ -408,6 +419,44 @@ TEST(test_wait_is_not_ended_by_signals) {
   atomic_store(&it.stop, 1);
   test_thread_join(&t);
   ASSERT_TRUE(during);
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+}
+
+/* The interruptible wait ends with MMK_EINTR at the first signal that
+ * interrupts its sleep (the word unchanged), well before the timeout; a
+ * changed word still wins over the signal. */
+TEST(test_wait_intr_returns_eintr_when_a_signal_interrupts_the_sleep) {
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  anon_view(4096, 0, &f, &v);
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_usr1; /* no SA_RESTART */
+  CHECK_SYS(sigaction(SIGUSR1, &sa, NULL));
+  ASSERT_OK(mmk_atomic_store_u32(v, 0, 5));
+  static struct interrupter it;
+  it.target = pthread_self();
+  atomic_store(&it.stop, 0);
+  test_thread t;
+  test_thread_start(&t, interrupt_loop, &it);
+  int before = usr1_count;
+  uint64_t t0 = test_now_ns();
+  int r = mmk_wait_u32_intr(v, 0, 5, 10 * 1000000000ll);
+  uint64_t waited = test_now_ns() - t0;
+  atomic_store(&it.stop, 1);
+  test_thread_join(&t);
+  ASSERT_STATUS(r, MMK_EINTR);
+  ASSERT_EQ(mmk_last_error_code(), MMK_EINTR);
+  ASSERT_STR_EQ(mmk_last_error_op(), "wait");
+  ASSERT_GT(usr1_count, before);
+  ASSERT_LT(waited, 5 * 1000000000ull);
+  /* no signal, a different word: 0 at once; an equal word: the timeout */
+  ASSERT_OK(mmk_wait_u32_intr(v, 0, 4, -1));
+  ASSERT_STATUS(mmk_wait_u32_intr(v, 0, 5, 1000000), MMK_ETIMEDOUT);
+  ASSERT_STATUS(mmk_wait_u32_intr(NULL, 0, 5, 0), MMK_EINVAL);
+  ASSERT_STATUS(mmk_wait_u32_intr(v, 2, 5, 0), MMK_EINVAL);
+  ASSERT_STATUS(mmk_wait_u32_intr(v, 4096, 5, 0), MMK_ERANGE);
   ASSERT_OK(mmk_view_close(v));
   ASSERT_OK(mmk_file_close(f));
 }
@@ -457,6 +506,7 @@ static const test_case tests[] = {
     TEST_ENTRY(test_wake_without_change_does_not_end_the_wait),
     TEST_ENTRY(test_waiting_reader_of_a_slow_producer_uses_little_cpu),
     TEST_ENTRY(test_wait_is_not_ended_by_signals),
+    TEST_ENTRY(test_wait_intr_returns_eintr_when_a_signal_interrupts_the_sleep),
     TEST_ENTRY(test_wake_with_nobody_waiting_returns_zero),
     TEST_ENTRY(test_atomic_store_on_read_only_view_is_refused_without_crash),
     TEST_END};
