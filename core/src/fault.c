@@ -18,7 +18,12 @@
  *   the fault path the handler restores the interrupted signal mask from
  *   the ucontext and siglongjmps;
  * - any other SIGBUS (another thread, another address, sent with kill) is
- *   passed exactly to the previous disposition. SIGSEGV is never touched.
+ *   passed exactly to the previous disposition, as the kernel would have
+ *   delivered it (its mask; its stack, see mmk__redeliver). SIGSEGV is
+ *   never touched;
+ * - a handler installed after ours may get a guarded fault first: the
+ *   guard is re-asserted by mmk_map and long copies, and a fault handed
+ *   back to us (by a call, or restore-and-raise) is still recognised.
  */
 #include "internal.h"
 
@@ -28,6 +33,7 @@
 #include <unistd.h>
 
 _Thread_local struct mmk__guard *mmk__guard_cur MMK__TLS_IE = NULL;
+_Thread_local int mmk__quick_busy MMK__TLS_IE = 0;
 
 /* The dispositions we chain to, newest last. Each (re-)install over a
  * newcomer (only when a runtime replaced our handler: a handful per
@@ -116,27 +122,61 @@ static int64_t mmk__mono_ns(void) {
 static _Thread_local struct mmk__relapse mmk__relapse_tls MMK__TLS_IE;
 #endif
 
-/* Re-raise detection. A handler we chain to may hand the signal back by
- * restoring "its" previous handler and raising again: CPython's
- * faulthandler does that, and when it was enabled after us, its previous
- * handler is us. Calling it again would recurse until the stack overflows.
- * While we are inside a chained call, its stack position and record are
- * noted here; a signal sent (not a fault) to this thread by code running
- * deeper on that stack is such a hand-back, and goes to the disposition
- * that was in place before that handler, as it would have without our
- * re-install.
- * A marker left behind by a handler that longjmp'ed out is forgotten at
- * the next kernel fault and at mmk_fault_guard_install. */
-static _Thread_local uintptr_t mmk__chain_sp MMK__TLS_IE;
-static _Thread_local struct sigaction *mmk__chain_rec MMK__TLS_IE;
+/* Hand-back detection. A handler we chain to may hand the signal back to
+ * its own previous handler, which is us when it was installed after us:
+ * by calling it with the same siginfo, or by restoring it and raising
+ * again (CPython's faulthandler). Chaining to that handler again would
+ * recurse until the stack overflows; a hand-back goes instead to the
+ * disposition that was in place before it, as without our re-install.
+ * A chained call is marked live by one signal that was not blocked before
+ * it and that stays blocked while it runs (the highest free real-time
+ * signal; its delivery to this thread is only deferred): a hand-back
+ * arrives while that signal is blocked. A handler that leaves by
+ * siglongjmp restores its mask and so ends the mark itself; a marker kept
+ * in a variable outlived that, and the program's next raise(SIGBUS) was
+ * taken for a hand-back and killed the process (issue 11, number 16). */
+struct mmk__live {
+  struct sigaction *rec; /* the record called, or NULL */
+  const siginfo_t *si;   /* the siginfo it was given */
+  int mark;              /* the marking signal, 0: none was free */
+};
+static _Thread_local struct mmk__live mmk__live_tls MMK__TLS_IE;
+
+static int mmk__free_mark(const sigset_t *blocked) {
+  for (int s = SIGRTMAX; s >= SIGRTMIN; s--)
+    if (sigismember(blocked, s) == 0) return s;
+  return 0;
+}
+
+/* The record whose live chained call si hands back, or NULL. */
+static struct sigaction *mmk__handed_back(const siginfo_t *si,
+                                          int kernel_fault) {
+  struct mmk__live *l = &mmk__live_tls;
+  sigset_t cur;
+  if (!l->rec || !l->mark) return NULL;
+  if (pthread_sigmask(SIG_BLOCK, NULL, &cur) != 0 ||
+      sigismember(&cur, l->mark) != 1) {
+    l->rec = NULL; /* left by siglongjmp: stale */
+    return NULL;
+  }
+  /* A fault inside the handler itself has a siginfo of its own. */
+  if (kernel_fault && si != l->si) return NULL;
+  return l->rec;
+}
 
 static void mmk__call(const struct sigaction *prev, int sig, siginfo_t *si,
                       void *ucv, int kernel_fault) {
   sigset_t old, block;
   /* Call the previous handler the way the kernel would have: with its
    * sa_mask blocked, plus the signal itself unless it asked SA_NODEFER. */
+  struct mmk__live saved = mmk__live_tls;
   block = prev->sa_mask;
   if (!(prev->sa_flags & SA_NODEFER)) sigaddset(&block, sig);
+  pthread_sigmask(SIG_BLOCK, NULL, &old);
+  mmk__live_tls.rec = (struct sigaction *)prev;
+  mmk__live_tls.si = si;
+  mmk__live_tls.mark = mmk__free_mark(&old);
+  if (mmk__live_tls.mark) sigaddset(&block, mmk__live_tls.mark);
 #ifdef MMK__CTX
   {
     ucontext_t *uc = ucv;
@@ -144,12 +184,13 @@ static void mmk__call(const struct sigaction *prev, int sig, siginfo_t *si,
     uintptr_t addr = kernel_fault ? (uintptr_t)si->si_addr : 0;
     unsigned char before[MMK__CTX_SIZE];
     if (kernel_fault && uc) memcpy(before, MMK__CTX(uc), sizeof before);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
+    pthread_sigmask(SIG_BLOCK, &block, NULL);
     if (prev->sa_flags & SA_SIGINFO)
       prev->sa_sigaction(sig, si, ucv);
     else
       prev->sa_handler(sig);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    mmk__live_tls = saved;
     if (kernel_fault && uc &&
         memcmp(before, MMK__CTX(uc), sizeof before) == 0) {
       /* Relapses follow each other within microseconds; a handler that
@@ -168,28 +209,13 @@ static void mmk__call(const struct sigaction *prev, int sig, siginfo_t *si,
   }
 #else
   (void)kernel_fault;
-  pthread_sigmask(SIG_BLOCK, &block, &old);
+  pthread_sigmask(SIG_BLOCK, &block, NULL);
   if (prev->sa_flags & SA_SIGINFO)
     prev->sa_sigaction(sig, si, ucv);
   else
     prev->sa_handler(sig);
   pthread_sigmask(SIG_SETMASK, &old, NULL);
-#endif
-}
-
-/* Where the interrupted code's stack was: for a hand-back, inside the
- * chained handler, so below our frame that called it. */
-static uintptr_t mmk__interrupted_sp(void *ucv, uintptr_t fallback) {
-  ucontext_t *uc = ucv;
-  if (!uc) return fallback;
-#if defined(__linux__) && defined(__x86_64__)
-  return (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
-#elif defined(__linux__) && defined(__i386__)
-  return (uintptr_t)uc->uc_mcontext.gregs[REG_ESP];
-#elif defined(__linux__) && defined(__aarch64__)
-  return (uintptr_t)uc->uc_mcontext.sp;
-#else
-  return fallback;
+  mmk__live_tls = saved;
 #endif
 }
 
@@ -259,8 +285,12 @@ static void mmk__redeliver(const struct sigaction *prev, int sig,
   sp -= sizeof(void *); /* pretcode: rsp % 16 == 8 at handler entry */
   *(void (**)(void))sp = mmk__restorer;
 
+  mmk__live_tls.rec = (struct sigaction *)prev;
+  mmk__live_tls.si = sic;
+  mmk__live_tls.mark = mmk__free_mark(&mask);
   sigorset(&mask, &mask, &prev->sa_mask);
   if (!(prev->sa_flags & SA_NODEFER)) sigaddset(&mask, sig);
+  if (mmk__live_tls.mark) sigaddset(&mask, mmk__live_tls.mark);
   uc->uc_sigmask = mask; /* what our sigreturn installs for the handler */
   r[REG_RSP] = (greg_t)sp;
   r[REG_RIP] = (greg_t)(uintptr_t)prev->sa_sigaction;
@@ -272,17 +302,16 @@ static void mmk__redeliver(const struct sigaction *prev, int sig,
 }
 
 /* A re-delivered handler that returns without repairing faults again at
- * once: the same relapse rule as mmk__call, counted at our entry. */
+ * once, and so does a handler on top of ours that hands back (see
+ * mmk__sigbus) without restoring us: the relapse rule of mmk__call,
+ * counted at our entry for the spot (addr, pc). */
 static _Thread_local struct {
   uintptr_t addr, pc;
   unsigned count;
   int64_t when;
 } mmk__redo_tls MMK__TLS_IE;
 
-static void mmk__redeliver_relapse(int sig, const siginfo_t *si,
-                                   const ucontext_t *uc) {
-  uintptr_t addr = (uintptr_t)si->si_addr;
-  uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+static void mmk__relapse_at(int sig, uintptr_t addr, uintptr_t pc) {
   int64_t now = mmk__mono_ns();
   if (mmk__redo_tls.addr == addr && mmk__redo_tls.pc == pc &&
       now - mmk__redo_tls.when < MMK__RELAPSE_NS) {
@@ -300,20 +329,15 @@ static void mmk__chain(int sig, siginfo_t *si, void *ucv, void *ret) {
   struct sigaction *prev =
       atomic_load_explicit(&mmk__prev_action, memory_order_acquire);
   int kernel_fault = si && si->si_code > 0;
-  volatile char here = 0;
-  uintptr_t sp = (uintptr_t)&here;
-  uintptr_t isp = mmk__interrupted_sp(ucv, sp);
-  uintptr_t saved_sp = mmk__chain_sp;
-  struct sigaction *saved_rec = mmk__chain_rec;
+  struct sigaction *back = mmk__handed_back(si, kernel_fault);
 
-  if (kernel_fault) {
-    saved_sp = 0; /* a fresh fault: any marker is stale */
-    saved_rec = NULL;
-  } else if (saved_sp && saved_rec && isp < saved_sp &&
-             saved_sp - isp < ((uintptr_t)1 << 20)) {
-    prev = mmk__older(saved_rec); /* a hand-back: see above */
+  if (back) {
+    prev = mmk__older(back);
+    /* A raise means it restored its previous handler: it uninstalled
+     * itself, so the fault, retried, is chained past it from now on. */
+    if (!kernel_fault)
+      atomic_compare_exchange_strong(&mmk__prev_action, &back, prev);
   }
-
   if (!prev || (!(prev->sa_flags & SA_SIGINFO) &&
                 prev->sa_handler == SIG_DFL)) {
     mmk__die_by_default(sig);
@@ -327,19 +351,16 @@ static void mmk__chain(int sig, siginfo_t *si, void *ucv, void *ret) {
     return;
   }
 #ifdef MMK__REDELIVER
-  if (kernel_fault && mmk__should_redeliver(prev, ucv, ret)) {
-    mmk__redeliver_relapse(sig, si, ucv);
+  if (kernel_fault && !back && mmk__should_redeliver(prev, ucv, ret)) {
+    mmk__relapse_at(sig, (uintptr_t)si->si_addr,
+                    (uintptr_t)((ucontext_t *)ucv)->uc_mcontext.gregs[REG_RIP]);
     mmk__redeliver(prev, sig, si, ucv);
     return;
   }
 #else
   (void)ret;
 #endif
-  mmk__chain_sp = sp;
-  mmk__chain_rec = prev;
   mmk__call(prev, sig, si, ucv, kernel_fault);
-  mmk__chain_sp = saved_sp;
-  mmk__chain_rec = saved_rec;
 }
 
 /* Whether fault address a lies in the pages of the guarded bytes
@@ -552,6 +573,20 @@ static void mmk__sigbus(int sig, siginfo_t *si, void *ucv) {
   if (si && si->si_code > 0 && ucv && mmk__quick_guard_recover(si, ucv))
     return;
 #endif
+  /* A later handler that got our fault first (installed over ours, not
+   * re-asserted yet) may hand it back by restoring ours and raising again
+   * (CPython's faulthandler). While this thread is inside a guarded access
+   * such a raise is that access's fault: return, the access faults again
+   * and now reaches the handler in place, ours. A hand-back of our own
+   * chained call is not this case (mmk__chain routes it). */
+  if (si && si->si_code <= 0 && (g || mmk__quick_busy) &&
+      (si->si_code == SI_TKILL || si->si_code == SI_USER) &&
+      si->si_pid == getpid() && !mmk__handed_back(si, 0)) {
+#ifdef MMK__REDELIVER
+    mmk__relapse_at(sig, 1, 0);
+#endif
+    return;
+  }
   if (g && si && si->si_code > 0) {
     if (mmk__in_guarded_pages((uintptr_t)si->si_addr, g->lo, g->hi)) {
       mmk__guard_cur = g->prev; /* disarm before leaving */
@@ -572,9 +607,6 @@ int mmk_fault_guard_install(void) { return mmk__fault_guard_install(); }
 int mmk__fault_guard_install(void) {
   struct sigaction cur, ours, old;
 
-  /* Outside any handler here: no chained call of this thread is live. */
-  mmk__chain_sp = 0;
-  mmk__chain_rec = NULL;
   /* Cheap path: one sigaction query. */
   if (sigaction(SIGBUS, NULL, &cur) == 0 && mmk__is_ours(&cur)) return 0;
 
@@ -626,6 +658,9 @@ int mmk__fault_guard_install(void) {
 int mmk__guarded_copy(void *dst, const void *src, size_t n,
                       const void *guard_p) {
   int faulted;
+  /* A cheap point to re-assert the guard: against a copy this long the
+   * one sigaction query is noise. */
+  if (n >= MMK__REASSERT_BYTES) mmk__fault_guard_install();
   MMK__GUARDED(guard_p, n, faulted, MMK__GUARDED_MOVE(dst, src, n));
   return faulted;
 }

@@ -357,11 +357,26 @@ MMK__HIDDEN int mmk__qa_cas64(void *p, uint64_t expected, uint64_t desired,
 #  define mmk__quick_guarded_move mmk__guarded_copy
 #endif
 
+/* Set while this thread runs a quick guarded copy: the handler then knows
+ * that a SIGBUS raised by a handler installed over ours is that copy's
+ * fault handed back (see mmk__sigbus). */
+extern _Thread_local int mmk__quick_busy MMK__TLS_IE MMK__HIDDEN;
+
+/* Guarded copies of at least this many bytes first re-assert the guard
+ * (one sigaction query, about 0.4 us on a VM: a few percent of the copy),
+ * so a handler installed since cannot take their fault. */
+#define MMK__REASSERT_BYTES ((size_t)256 * 1024)
+
 /* Guarded memmove of any size: the quick routine for small copies. */
 static inline int mmk__guarded_move(void *dst, const void *src, size_t n,
                                     const void *guard_p) {
-  if (n <= MMK__QUICK_GUARD_MAX)
-    return mmk__quick_guarded_move(dst, src, n, guard_p);
+  if (n <= MMK__QUICK_GUARD_MAX) {
+    int faulted;
+    mmk__quick_busy = 1;
+    faulted = mmk__quick_guarded_move(dst, src, n, guard_p);
+    mmk__quick_busy = 0;
+    return faulted;
+  }
   return mmk__guarded_copy(dst, src, n, guard_p);
 }
 

@@ -499,6 +499,199 @@ TEST(test_fault_unguarded_fault_beside_another_threads_guarded_copy_is_chained) 
   ASSERT_OK(mmk_file_close(f));
 }
 
+/* ---- handlers installed before and after ours (numbers 13, 16) -------- */
+
+/* A handler installed after ours, and what it chains to. */
+static struct sigaction later_old;
+static volatile sig_atomic_t later_calls;
+enum later_kind { LATER_CALLS_OLD, LATER_RESTORES_AND_RAISES, LATER_RETURNS };
+static enum later_kind later_kind;
+
+static void later_handler(int sig, siginfo_t *si, void *uc) {
+  later_calls++;
+  switch (later_kind) {
+  case LATER_CALLS_OLD: /* chains as the man page suggests */
+    later_old.sa_sigaction(sig, si, uc);
+    break;
+  case LATER_RESTORES_AND_RAISES: /* as CPython's faulthandler */
+    sigaction(sig, &later_old, NULL);
+    raise(sig);
+    break;
+  case LATER_RETURNS: /* as CPython's signal.signal, Java's Signal.handle */
+    break;
+  }
+}
+
+static void install_later_handler(enum later_kind kind) {
+  struct sigaction sa, cur;
+  CHECK_SYS(sigaction(SIGBUS, NULL, &cur));
+  if (cur.sa_sigaction == later_handler) /* installed: put back ours */
+    CHECK_SYS(sigaction(SIGBUS, &later_old, NULL));
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = later_handler;
+  sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+  sigemptyset(&sa.sa_mask);
+  later_kind = kind;
+  CHECK_SYS(sigaction(SIGBUS, &sa, &later_old));
+}
+
+/* raise() from deep on the stack, below where our handler's frames were. */
+static __attribute__((noinline)) void raise_deep(void) {
+  volatile char pad[64 * 1024];
+  pad[0] = 1;
+  raise(SIGBUS);
+  pad[sizeof pad - 1] = pad[0];
+}
+
+TEST(test_fault_earlier_handler_that_longjmps_still_gets_later_raised_sigbus) {
+  install_user_handler(); /* a runtime's handler, before mmapkit */
+  const char *path = test_path("j.bin");
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  make_truncated_view(path, MMK_READ, 1, &f, &v);
+  const unsigned char *p = mmk_view_data(v);
+  /* chained to it, it leaves by siglongjmp */
+  ASSERT_TRUE(touch_faults(p + 2 * test_page));
+  ASSERT_EQ(handler_calls, 1);
+  /* the program's own SIGBUS still reaches it (it was killed here) */
+  raise_deep();
+  ASSERT_EQ(handler_calls, 2);
+  ASSERT_LE(handler_code, 0);
+  raise(SIGBUS);
+  ASSERT_EQ(handler_calls, 3);
+  ASSERT_TRUE(touch_faults(p + 3 * test_page));
+  ASSERT_EQ(handler_calls, 4);
+  char buf[8];
+  ASSERT_STATUS(mmk_view_read(v, 2 * test_page, buf, 8), MMK_EIO);
+  ASSERT_EQ(handler_calls, 4);
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+}
+
+/* A handler installed after ours that chains by calling ours, then ours
+ * re-asserted on top: an unguarded fault goes ours -> it -> ours, which
+ * must pass it on to the earlier handler instead of recursing. */
+TEST(test_fault_later_handler_calling_ours_back_reaches_the_earlier_one) {
+  install_user_handler();
+  const char *path = test_path("c.bin");
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  make_truncated_view(path, MMK_READ, 1, &f, &v);
+  install_later_handler(LATER_CALLS_OLD);
+  ASSERT_OK(mmk_fault_guard_install());
+  const unsigned char *p = mmk_view_data(v);
+  ASSERT_TRUE(touch_faults(p + 2 * test_page + 3));
+  ASSERT_EQ(later_calls, 1);
+  ASSERT_EQ(handler_calls, 1);
+  ASSERT_EQ(handler_code, BUS_ADRERR);
+  char buf[100];
+  ASSERT_STATUS(mmk_view_read(v, 2 * test_page, buf, 8), MMK_EIO);
+  ASSERT_STATUS(mmk_view_read(v, 2 * test_page, buf, 100), MMK_EIO);
+  ASSERT_EQ(later_calls, 1);
+  ASSERT_TRUE(touch_faults(p + 3 * test_page));
+  ASSERT_EQ(later_calls, 2);
+  ASSERT_EQ(handler_calls, 2);
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+}
+
+/* Not re-asserted yet: the later handler gets the guarded copy's fault
+ * first. Calling ours, or restoring ours and raising, both end in MMK_EIO
+ * (quick copies, jump-buffer copies, atomics' neighbour: a 100-byte copy). */
+TEST(test_fault_guarded_copies_work_under_a_later_handler_that_chains) {
+  const char *path = test_path("l.bin");
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  make_truncated_view(path, MMK_READ, 1, &f, &v);
+  const enum later_kind kinds[] = {LATER_CALLS_OLD, LATER_RESTORES_AND_RAISES};
+  const size_t sizes[] = {1, 8, 64, 100, 3000};
+  char buf[3000];
+  int calls = 0;
+  for (size_t k = 0; k < 2; k++) {
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+      install_later_handler(kinds[k]);
+      ASSERT_STATUS(mmk_view_read(v, 2 * test_page, buf, sizes[i]), MMK_EIO);
+      ASSERT_EQ(later_calls, ++calls);
+      ASSERT_OK(mmk_view_read(v, 0, buf, sizes[i]));
+    }
+  }
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+}
+
+/* Ours re-asserted over a faulthandler-style handler: an unguarded fault
+ * goes to it; its raise is a hand-back, passed to the handler before it,
+ * and the fault, retried, goes there too (it uninstalled itself), as it
+ * would without mmapkit. */
+TEST(test_fault_hand_back_by_raise_goes_to_the_handler_before) {
+  install_user_handler();
+  const char *path = test_path("h.bin");
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  make_truncated_view(path, MMK_READ, 1, &f, &v);
+  install_later_handler(LATER_RESTORES_AND_RAISES);
+  ASSERT_OK(mmk_fault_guard_install());
+  const unsigned char *p = mmk_view_data(v);
+  ASSERT_TRUE(touch_faults(p + 2 * test_page + 5));
+  ASSERT_EQ(later_calls, 1);
+  ASSERT_EQ(handler_calls, 2); /* the raise, then the retried fault */
+  ASSERT_EQ(handler_code, BUS_ADRERR);
+  ASSERT_TRUE(touch_faults(p + 3 * test_page));
+  ASSERT_EQ(later_calls, 1);
+  ASSERT_EQ(handler_calls, 3);
+  char buf[8];
+  ASSERT_STATUS(mmk_view_read(v, 2 * test_page, buf, 8), MMK_EIO);
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+}
+
+/* A later handler that returns without repairing: a copy long enough to
+ * re-assert the guard first still gets MMK_EIO (it hung on 340881f), and an
+ * unguarded fault chained to it dies by SIGBUS instead of spinning. Each in
+ * a child under a 10 s watchdog (SIGALRM = hang). */
+static void later_returning_child(int guarded) {
+  const size_t size = 1024 * 1024;
+  const char *path = test_path(guarded ? "g.bin" : "u.bin");
+  test_make_pattern_file(path, size);
+  pid_t pid = test_fork();
+  if (pid == 0) {
+    alarm(10);
+    mmk_file *f = NULL;
+    mmk_view *v = NULL;
+    ASSERT_OK(mmk_file_open(path, MMK_READ, 0, 0, &f));
+    ASSERT_OK(mmk_map(f, 0, 0, 0, &v));
+    install_later_handler(LATER_RETURNS);
+    CHECK_SYS(truncate(path, 0));
+    if (guarded) {
+      char *buf = malloc(size);
+      ASSERT_STATUS(mmk_view_read(v, 0, buf, size), MMK_EIO);
+      ASSERT_EQ(later_calls, 0);
+      test_child_exit(0);
+    }
+    ASSERT_OK(mmk_fault_guard_install());
+    (void)*(const volatile unsigned char *)mmk_view_data(v);
+    test_child_exit(3); /* not reached */
+  }
+  int st = test_wait(pid);
+  if (guarded) {
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+      TEST_FAIL("child: %s %d", WIFSIGNALED(st) ? "signal" : "exit",
+                WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+  } else {
+    if (!WIFSIGNALED(st))
+      TEST_FAIL("child exited with %d instead of dying", WEXITSTATUS(st));
+    ASSERT_EQ(WTERMSIG(st), SIGBUS);
+  }
+}
+
+TEST(test_fault_long_copy_reasserts_the_guard_over_a_later_handler) {
+  later_returning_child(1);
+}
+
+TEST(test_fault_later_handler_that_returns_unrepaired_does_not_spin) {
+  later_returning_child(0);
+}
+
 /* ---- the stack a chained handler runs on (issue 11, number 5) --------- */
 
 /* mmapkit's handler runs on the thread's alternate signal stack when it has
@@ -627,6 +820,17 @@ static const test_case tests[] = {
     TEST_ENTRY(test_fault_map_rechecks_and_reinstalls_the_guard),
     TEST_ENTRY(test_fault_unguarded_sigbus_with_default_disposition_kills_the_process),
     TEST_ENTRY(test_fault_unguarded_fault_beside_another_threads_guarded_copy_is_chained),
+    TEST_ENTRY_FLAGS(
+        test_fault_earlier_handler_that_longjmps_still_gets_later_raised_sigbus,
+        TEST_NO_WARMUP),
+    TEST_ENTRY_FLAGS(
+        test_fault_later_handler_calling_ours_back_reaches_the_earlier_one,
+        TEST_NO_WARMUP),
+    TEST_ENTRY(test_fault_guarded_copies_work_under_a_later_handler_that_chains),
+    TEST_ENTRY_FLAGS(test_fault_hand_back_by_raise_goes_to_the_handler_before,
+                     TEST_NO_WARMUP),
+    TEST_ENTRY(test_fault_long_copy_reasserts_the_guard_over_a_later_handler),
+    TEST_ENTRY(test_fault_later_handler_that_returns_unrepaired_does_not_spin),
     TEST_ENTRY_FLAGS(
         test_fault_chained_handler_without_onstack_runs_on_the_threads_stack,
         TEST_NO_WARMUP),
