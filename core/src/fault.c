@@ -139,6 +139,7 @@ struct mmk__live {
   struct sigaction *rec; /* the record called, or NULL */
   const siginfo_t *si;   /* the siginfo it was given */
   int mark;              /* the marking signal, 0: none was free */
+  uintptr_t sp;          /* where the call was made from */
 };
 static _Thread_local struct mmk__live mmk__live_tls MMK__TLS_IE;
 
@@ -149,11 +150,21 @@ static int mmk__free_mark(const sigset_t *blocked) {
 }
 
 /* The record whose live chained call si hands back, or NULL. */
-static struct sigaction *mmk__handed_back(const siginfo_t *si,
-                                          int kernel_fault) {
+static MMK__NOINLINE struct sigaction *
+mmk__handed_back(const siginfo_t *si, int kernel_fault) {
   struct mmk__live *l = &mmk__live_tls;
   sigset_t cur;
-  if (!l->rec || !l->mark) return NULL;
+  if (!l->rec) return NULL;
+  if (!l->mark) {
+    /* Every signal was blocked (ThreadSanitizer runs handlers so): only
+     * a call with the same siginfo from deeper on the stack than the live
+     * call is recognised (a fresh fault at the same spot after a longjmp
+     * has the same siginfo address, but our frames at the same depth). */
+    volatile char here = 0;
+    return kernel_fault && si == l->si && (uintptr_t)&here < l->sp
+               ? l->rec
+               : NULL;
+  }
   if (pthread_sigmask(SIG_BLOCK, NULL, &cur) != 0 ||
       sigismember(&cur, l->mark) != 1) {
     l->rec = NULL; /* left by siglongjmp: stale */
@@ -164,12 +175,15 @@ static struct sigaction *mmk__handed_back(const siginfo_t *si,
   return l->rec;
 }
 
-static void mmk__call(const struct sigaction *prev, int sig, siginfo_t *si,
-                      void *ucv, int kernel_fault) {
+static MMK__NOINLINE void mmk__call(const struct sigaction *prev, int sig,
+                                    siginfo_t *si, void *ucv,
+                                    int kernel_fault) {
   sigset_t old, block;
   /* Call the previous handler the way the kernel would have: with its
    * sa_mask blocked, plus the signal itself unless it asked SA_NODEFER. */
   struct mmk__live saved = mmk__live_tls;
+  volatile char here = 0;
+  mmk__live_tls.sp = (uintptr_t)&here;
   block = prev->sa_mask;
   if (!(prev->sa_flags & SA_NODEFER)) sigaddset(&block, sig);
   pthread_sigmask(SIG_BLOCK, NULL, &old);
@@ -287,6 +301,7 @@ static void mmk__redeliver(const struct sigaction *prev, int sig,
 
   mmk__live_tls.rec = (struct sigaction *)prev;
   mmk__live_tls.si = sic;
+  mmk__live_tls.sp = (uintptr_t)sic;
   mmk__live_tls.mark = mmk__free_mark(&mask);
   sigorset(&mask, &mask, &prev->sa_mask);
   if (!(prev->sa_flags & SA_NODEFER)) sigaddset(&mask, sig);

@@ -43,6 +43,7 @@
 #    define MMK__TLS_IE
 #  endif
 #  define MMK__HIDDEN __attribute__((visibility("hidden")))
+#  define MMK__NOINLINE __attribute__((noinline))
 /* Error paths: out of line and out of the hot code's cache lines. */
 #  define MMK__COLD __attribute__((cold, noinline))
 /* Orders the compiler's memory accesses (no instruction emitted). */
@@ -54,6 +55,7 @@
 #  define MMK__PRINTF(a, b)
 #  define MMK__TLS_IE
 #  define MMK__HIDDEN
+#  define MMK__NOINLINE
 #  define MMK__COLD
 #  define MMK__BARRIER() atomic_signal_fence(memory_order_seq_cst)
 #  define MMK__MEMCPY memcpy
