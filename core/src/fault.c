@@ -591,12 +591,12 @@ static void mmk__sigbus(int sig, siginfo_t *si, void *ucv) {
   /* A later handler that got our fault first (installed over ours, not
    * re-asserted yet) may hand it back by restoring ours and raising again
    * (CPython's faulthandler). While this thread is inside a guarded access
-   * such a raise is that access's fault: return, the access faults again
-   * and now reaches the handler in place, ours. A hand-back of our own
-   * chained call is not this case (mmk__chain routes it). */
-  if (si && si->si_code <= 0 && (g || mmk__quick_busy) &&
-      (si->si_code == SI_TKILL || si->si_code == SI_USER) &&
-      si->si_pid == getpid() && !mmk__handed_back(si, 0)) {
+   * such a raise (tgkill, not kill) is that access's fault: return, the
+   * access faults again and now reaches the handler in place, ours. A
+   * hand-back of our own chained call is not this case (see mmk__chain). */
+  if (si && si->si_code == SI_TKILL && (g || mmk__quick_busy) &&
+      si->si_pid == getpid() &&
+      !mmk__handed_back(si, 0)) {
 #ifdef MMK__REDELIVER
     mmk__relapse_at(sig, 1, 0);
 #endif
