@@ -513,8 +513,7 @@ MMK_EXTERN int mmk_view_close_inert(mmk_view *view);
  * one chained to). Until then a guarded access that faults:
  * - still returns MMK_EIO if that handler chains to ours, by calling it
  *   with its siginfo and context or by restoring it and raising the signal
- *   again (faulthandler does the latter, after printing its report); the
- *   atomics and mmk_wait_u32 recognise only the call, not the re-raise;
+ *   again (faulthandler does the latter, after printing its report);
  * - hangs its thread if that handler returns without chaining
  *   (signal.signal, sun.misc.Signal): the access faults again at once, in
  *   that handler, with no mmapkit code involved, as the same fault in the

@@ -483,7 +483,12 @@ __asm__(
  * one page), which no routine writes before it; the results go through the
  * other pointer arguments after the access. x86-64 loads are acquire and
  * stores release as they are; the locked instructions are sequentially
- * consistent. Each returns 0, or 1 from mmk__quick_atomic_exit. */
+ * consistent. Each returns 0, or 1 from mmk__quick_atomic_exit. Each
+ * sets mmk__quick_busy while it runs (r9 is free in all of them), as the
+ * inline wrapper does around the copy routine. */
+#  define QUICK_BUSY(v)                                                       \
+  "  movq mmk__quick_busy@gottpoff(%rip), %r9\n"                              \
+  "  movl $" v ", %fs:(%r9)\n"
 __asm__(
     "  .pushsection .text\n"
     "  .p2align 4\n"
@@ -491,52 +496,68 @@ __asm__(
     "  .hidden mmk__quick_atomics\n"
     "mmk__quick_atomics:\n"
     QUICK_FN("mmk__qa_load32")
+    QUICK_BUSY("1")
     "  movl (%rdi), %r8d\n"
     "  movl %r8d, (%rsi)\n"
+    QUICK_BUSY("0")
     "  xorl %eax, %eax\n"
     "  ret\n"
     QUICK_END("mmk__qa_load32")
     QUICK_FN("mmk__qa_load64")
+    QUICK_BUSY("1")
     "  movq (%rdi), %r8\n"
     "  movq %r8, (%rsi)\n"
+    QUICK_BUSY("0")
     "  xorl %eax, %eax\n"
     "  ret\n"
     QUICK_END("mmk__qa_load64")
     QUICK_FN("mmk__qa_store32")
+    QUICK_BUSY("1")
     "  movl %esi, (%rdi)\n"
+    QUICK_BUSY("0")
     "  xorl %eax, %eax\n"
     "  ret\n"
     QUICK_END("mmk__qa_store32")
     QUICK_FN("mmk__qa_store64")
+    QUICK_BUSY("1")
     "  movq %rsi, (%rdi)\n"
+    QUICK_BUSY("0")
     "  xorl %eax, %eax\n"
     "  ret\n"
     QUICK_END("mmk__qa_store64")
     QUICK_FN("mmk__qa_xadd32")
+    QUICK_BUSY("1")
     "  movl %esi, %r8d\n"
     "  lock xaddl %r8d, (%rdi)\n"
     "  movl %r8d, (%rdx)\n"
+    QUICK_BUSY("0")
     "  xorl %eax, %eax\n"
     "  ret\n"
     QUICK_END("mmk__qa_xadd32")
     QUICK_FN("mmk__qa_xadd64")
+    QUICK_BUSY("1")
     "  movq %rsi, %r8\n"
     "  lock xaddq %r8, (%rdi)\n"
     "  movq %r8, (%rdx)\n"
+    QUICK_BUSY("0")
     "  xorl %eax, %eax\n"
     "  ret\n"
     QUICK_END("mmk__qa_xadd64")
     QUICK_FN("mmk__qa_cas32")
+    QUICK_BUSY("1")
     "  movl %esi, %eax\n"
     "  lock cmpxchgl %edx, (%rdi)\n"
     "  movl %eax, (%rcx)\n"
+    QUICK_BUSY("0")
     "  xorl %eax, %eax\n"
     "  ret\n"
     QUICK_END("mmk__qa_cas32")
     QUICK_FN("mmk__qa_cas64")
+    QUICK_BUSY("1")
     "  movq %rsi, %rax\n"
     "  lock cmpxchgq %rdx, (%rdi)\n"
     "  movq %rax, (%rcx)\n"
+    QUICK_BUSY("0")
     "  xorl %eax, %eax\n"
     "  ret\n"
     QUICK_END("mmk__qa_cas64")
@@ -545,6 +566,7 @@ __asm__(
     "  .type mmk__quick_atomic_exit, @function\n"
     "mmk__quick_atomic_exit:\n"
     "  .cfi_startproc\n"
+    QUICK_BUSY("0")
     "  movl $1, %eax\n"
     "  ret\n"
     "  .cfi_endproc\n"

@@ -595,14 +595,14 @@ TEST(test_fault_later_handler_calling_ours_back_reaches_the_earlier_one) {
   ASSERT_OK(mmk_file_close(f));
 }
 
-/* Not re-asserted yet: the later handler gets the guarded copy's fault
+/* Not re-asserted yet: the later handler gets the guarded access's fault
  * first. Calling ours, or restoring ours and raising, both end in MMK_EIO
- * (quick copies, jump-buffer copies, atomics' neighbour: a 100-byte copy). */
+ * (quick copies, jump-buffer copies, atomics). */
 TEST(test_fault_guarded_copies_work_under_a_later_handler_that_chains) {
   const char *path = test_path("l.bin");
   mmk_file *f = NULL;
   mmk_view *v = NULL;
-  make_truncated_view(path, MMK_READ, 1, &f, &v);
+  make_truncated_view(path, MMK_WRITE, 1, &f, &v);
   const enum later_kind kinds[] = {LATER_CALLS_OLD, LATER_RESTORES_AND_RAISES};
   const size_t sizes[] = {1, 8, 64, 100, 3000};
   char buf[3000];
@@ -614,6 +614,18 @@ TEST(test_fault_guarded_copies_work_under_a_later_handler_that_chains) {
       ASSERT_EQ(later_calls, ++calls);
       ASSERT_OK(mmk_view_read(v, 0, buf, sizes[i]));
     }
+    uint32_t u32;
+    uint64_t u64;
+    install_later_handler(kinds[k]);
+    ASSERT_STATUS(mmk_atomic_load_u32(v, 2 * test_page, &u32), MMK_EIO);
+    install_later_handler(kinds[k]);
+    ASSERT_STATUS(mmk_atomic_fetch_add_u64(v, 2 * test_page, 1, &u64),
+                  MMK_EIO);
+    install_later_handler(kinds[k]);
+    ASSERT_STATUS(mmk_atomic_cas_u64(v, 2 * test_page, 0, 1, &u64), MMK_EIO);
+    calls += 3;
+    ASSERT_EQ(later_calls, calls);
+    ASSERT_OK(mmk_atomic_load_u32(v, 8, &u32));
   }
   ASSERT_OK(mmk_view_close(v));
   ASSERT_OK(mmk_file_close(f));
