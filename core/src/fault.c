@@ -695,9 +695,6 @@ int mmk__fault_guard_install(void) {
 int mmk__guarded_copy(void *dst, const void *src, size_t n,
                       const void *guard_p) {
   int faulted;
-  /* A cheap point to re-assert the guard: against a copy this long the
-   * one sigaction query is noise. */
-  if (n >= MMK__REASSERT_BYTES) mmk__fault_guard_install();
   MMK__GUARDED(guard_p, n, faulted, MMK__GUARDED_MOVE(dst, src, n));
   return faulted;
 }

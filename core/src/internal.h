@@ -359,6 +359,9 @@ MMK__HIDDEN int mmk__qa_cas64(void *p, uint64_t expected, uint64_t desired,
 #  define mmk__quick_guarded_move mmk__guarded_copy
 #endif
 
+/* mmk_fault_guard_install without the PLT hop (called by mmk_map). */
+MMK__HIDDEN int mmk__fault_guard_install(void);
+
 /* Set while this thread runs a quick guarded copy: the handler then knows
  * that a SIGBUS raised by a handler installed over ours is that copy's
  * fault handed back (see mmk__sigbus). */
@@ -379,10 +382,11 @@ static inline int mmk__guarded_move(void *dst, const void *src, size_t n,
     mmk__quick_busy = 0;
     return faulted;
   }
+  /* A cheap point to re-assert the guard: against a copy this long the
+   * one sigaction query is noise. */
+  if (n >= MMK__REASSERT_BYTES) mmk__fault_guard_install();
   return mmk__guarded_copy(dst, src, n, guard_p);
 }
 
-/* mmk_fault_guard_install without the PLT hop (called by mmk_map). */
-MMK__HIDDEN int mmk__fault_guard_install(void);
 
 #endif /* MMAPKIT_INTERNAL_H */
