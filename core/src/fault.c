@@ -338,6 +338,10 @@ static void mmk__relapse_at(int sig, uintptr_t addr, uintptr_t pc) {
   }
   mmk__redo_tls.when = now;
 }
+/* A guarded fault recovered: the hand-backs before it made progress. */
+#  define MMK__RELAPSE_RESET() (mmk__redo_tls.count = 0)
+#else
+#  define MMK__RELAPSE_RESET() ((void)0)
 #endif
 
 static void mmk__chain(int sig, siginfo_t *si, void *ucv, void *ret) {
@@ -607,8 +611,10 @@ static void mmk__sigbus(int sig, siginfo_t *si, void *ucv) {
   /* si_code > 0: raised by the kernel for this access (BUS_ADRERR...),
    * not sent by kill/sigqueue whose si_addr is meaningless. */
 #ifdef MMK__QUICK_GUARD
-  if (si && si->si_code > 0 && ucv && mmk__quick_guard_recover(si, ucv))
+  if (si && si->si_code > 0 && ucv && mmk__quick_guard_recover(si, ucv)) {
+    MMK__RELAPSE_RESET();
     return;
+  }
 #endif
   /* A later handler that got our fault first (installed over ours, not
    * re-asserted yet) may hand it back by restoring ours and raising again
@@ -620,13 +626,18 @@ static void mmk__sigbus(int sig, siginfo_t *si, void *ucv) {
       si->si_pid == getpid() &&
       !mmk__handed_back(si, 0)) {
 #ifdef MMK__REDELIVER
-    mmk__relapse_at(sig, 1, 0);
+    /* If it did not put ours back, the retried fault comes to it again:
+     * that loop gets the relapse rule. */
+    struct sigaction cur;
+    if (sigaction(SIGBUS, NULL, &cur) != 0 || !mmk__is_ours(&cur))
+      mmk__relapse_at(sig, 1, 0);
 #endif
     return;
   }
   if (g && si && si->si_code > 0) {
     if (mmk__in_guarded_pages((uintptr_t)si->si_addr, g->lo, g->hi)) {
       mmk__guard_cur = g->prev; /* disarm before leaving */
+      MMK__RELAPSE_RESET();
       if (ucv)
         pthread_sigmask(SIG_SETMASK, &((ucontext_t *)ucv)->uc_sigmask, NULL);
       siglongjmp(g->env, 1);

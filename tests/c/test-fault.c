@@ -706,6 +706,85 @@ TEST(test_fault_later_handler_that_returns_unrepaired_does_not_spin) {
   later_returning_child(0);
 }
 
+/* Calls racing: one thread installs a chaining later handler and
+ * re-asserts ours, over and over, while another makes guarded accesses
+ * that fault (quick copies, jump-buffer copies, long copies that
+ * re-assert, atomics): every one is MMK_EIO, none crashes or hangs. */
+struct install_race {
+  enum later_kind kind;
+  _Atomic int stop;
+  _Atomic long installs;
+};
+
+static void *keep_installing(void *arg) {
+  struct install_race *r = arg;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = later_handler;
+  sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+  sigemptyset(&sa.sa_mask);
+  /* Paced: a handler re-installed between every restore and raise of the
+   * last one would make that handler nest without end, mmapkit or not. */
+  while (!atomic_load(&r->stop)) {
+    if (sigaction(SIGBUS, &sa, NULL) != 0) break;
+    usleep(20);
+    if (mmk_fault_guard_install() != 0) break;
+    atomic_fetch_add(&r->installs, 1);
+    usleep(20);
+  }
+  return NULL;
+}
+
+static void install_race_case(enum later_kind kind) {
+  const size_t size = 1024 * 1024;
+  const char *path = test_path("race.bin");
+  test_make_pattern_file(path, size);
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  ASSERT_OK(mmk_file_open(path, MMK_WRITE, 0, 0, &f));
+  ASSERT_OK(mmk_map(f, 0, 0, 0, &v));
+  CHECK_SYS(truncate(path, test_page));
+  CHECK_SYS(sigaction(SIGBUS, NULL, &later_old)); /* ours, for good */
+  later_kind = kind;
+  alarm(60); /* a hang fails the case instead of the suite's timeout */
+  static struct install_race r;
+  memset(&r, 0, sizeof r);
+  test_thread t;
+  test_thread_start(&t, keep_installing, &r);
+  char *buf = malloc(size);
+  const size_t sizes[] = {8, 64, 100, 4000, 300 * 1024};
+  long eio = 0;
+  for (int i = 0; i < 200000 && (i < 3000 || atomic_load(&r.installs) < 200);
+       i++) {
+    size_t n = sizes[i % 5];
+    int rc = i % 7 == 6
+                 ? mmk_atomic_fetch_add_u64(v, 2 * test_page, 1, NULL)
+                 : mmk_view_read(v, 2 * test_page, buf, n);
+    if (rc != MMK_EIO) TEST_FAIL("access %d returned %d, not MMK_EIO", i, rc);
+    eio++;
+  }
+  atomic_store(&r.stop, 1);
+  test_thread_join(&t);
+  alarm(0);
+  printf("  [%s] %ld accesses MMK_EIO, %ld installs raced, later handler "
+         "called %ld times\n",
+         test__case_name, eio, (long)atomic_load(&r.installs),
+         (long)later_calls);
+  ASSERT_OK(mmk_view_read(v, 0, buf, 64));
+  free(buf);
+  ASSERT_OK(mmk_fault_guard_install());
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+}
+
+TEST(test_fault_guarded_accesses_race_a_thread_installing_a_calling_handler) {
+  install_race_case(LATER_CALLS_OLD);
+}
+
+TEST(test_fault_guarded_accesses_race_a_thread_installing_a_raising_handler) {
+  install_race_case(LATER_RESTORES_AND_RAISES);
+}
+
 /* ---- the stack a chained handler runs on (issue 11, number 5) --------- */
 
 /* mmapkit's handler runs on the thread's alternate signal stack when it has
@@ -847,6 +926,10 @@ static const test_case tests[] = {
                      TEST_NO_WARMUP),
     TEST_ENTRY(test_fault_long_copy_reasserts_the_guard_over_a_later_handler),
     TEST_ENTRY(test_fault_later_handler_that_returns_unrepaired_does_not_spin),
+    TEST_ENTRY(
+        test_fault_guarded_accesses_race_a_thread_installing_a_calling_handler),
+    TEST_ENTRY(
+        test_fault_guarded_accesses_race_a_thread_installing_a_raising_handler),
     TEST_ENTRY_FLAGS(
         test_fault_chained_handler_without_onstack_runs_on_the_threads_stack,
         TEST_NO_WARMUP),
