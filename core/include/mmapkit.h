@@ -578,6 +578,40 @@ MMK_EXTERN int mmk_view_close_inert(mmk_view *view);
  * another handler since (the newcomer becomes the handler chained to).
  * Called by mmk_map; bindings call it after runtimes may have replaced
  * signal handlers. Cheap when nothing changed.
+ *
+ * A SIGBUS that is not a fault of a guarded access goes to the handler
+ * chained to, the way the kernel would have delivered it: with that
+ * handler's sa_mask blocked and, when it was installed without SA_ONSTACK,
+ * on the interrupted thread's own stack even though mmapkit's handler runs
+ * on the thread's alternate signal stack (as .NET expects for its
+ * AccessViolation report). x86-64 Linux re-delivers it there; elsewhere
+ * (and with a user shadow stack) the handler is called on the stack
+ * mmapkit's handler runs on.
+ *
+ * A handler installed after mmapkit's (CPython's faulthandler.enable or
+ * signal.signal, Java's sun.misc.Signal.handle, any later sigaction) gets
+ * SIGBUS first until the guard is re-asserted, which happens here, in
+ * mmk_map and mmk_map_reserve, and in every mmk_view_read/mmk_view_write
+ * of 256 KiB or more (one sigaction query; the later handler becomes the
+ * one chained to). Until then a guarded access that faults:
+ * - still returns MMK_EIO if that handler chains to ours, by calling it
+ *   with its siginfo and context or by restoring it and raising the signal
+ *   again (faulthandler does the latter, after printing its report);
+ * - hangs its thread if that handler returns without chaining
+ *   (signal.signal, sun.misc.Signal): the access faults again at once, in
+ *   that handler, with no mmapkit code involved, as the same fault in the
+ *   runtime's own code would. Call mmk_fault_guard_install after
+ *   installing such a handler.
+ * Once re-asserted, no fault spins through mmapkit's handler: a handler
+ * chained to that returns 16 times in a row (less than 1 ms apart) without
+ * repairing the same fault gets the default action applied (death by
+ * SIGBUS), as the kernel would without it. A handler chained to that hands
+ * the signal back (calls ours, or restores ours and raises) has it passed
+ * to the handler installed before it; after a restore-and-raise it is
+ * skipped from then on (it uninstalled itself). A handler chained to that
+ * leaves by siglongjmp is fine (its restored mask ends the chained call).
+ * A guarded access that faults while its thread blocks SIGBUS kills the
+ * process: the kernel forces the default action for a blocked fault.
  * @return 0, MMK_ENOTSUP (no signals on this platform).
  */
 MMK_EXTERN int mmk_fault_guard_install(void);

@@ -18,15 +18,22 @@
  *   the fault path the handler restores the interrupted signal mask from
  *   the ucontext and siglongjmps;
  * - any other SIGBUS (another thread, another address, sent with kill) is
- *   passed exactly to the previous disposition. SIGSEGV is never touched.
+ *   passed exactly to the previous disposition, as the kernel would have
+ *   delivered it (its mask; its stack, see mmk__redeliver). SIGSEGV is
+ *   never touched;
+ * - a handler installed after ours may get a guarded fault first: the
+ *   guard is re-asserted by mmk_map and long copies, and a fault handed
+ *   back to us (by a call, or restore-and-raise) is still recognised.
  */
 #include "internal.h"
 
 #include <string.h> /* ucontext_t comes with <signal.h> */
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 _Thread_local struct mmk__guard *mmk__guard_cur MMK__TLS_IE = NULL;
+_Thread_local int mmk__quick_busy MMK__TLS_IE = 0;
 
 /* The dispositions we chain to, newest last. Each (re-)install over a
  * newcomer (only when a runtime replaced our handler: a handful per
@@ -115,27 +122,75 @@ static int64_t mmk__mono_ns(void) {
 static _Thread_local struct mmk__relapse mmk__relapse_tls MMK__TLS_IE;
 #endif
 
-/* Re-raise detection. A handler we chain to may hand the signal back by
- * restoring "its" previous handler and raising again: CPython's
- * faulthandler does that, and when it was enabled after us, its previous
- * handler is us. Calling it again would recurse until the stack overflows.
- * While we are inside a chained call, its stack position and record are
- * noted here; a signal sent (not a fault) to this thread by code running
- * deeper on that stack is such a hand-back, and goes to the disposition
- * that was in place before that handler, as it would have without our
- * re-install.
- * A marker left behind by a handler that longjmp'ed out is forgotten at
- * the next kernel fault and at mmk_fault_guard_install. */
-static _Thread_local uintptr_t mmk__chain_sp MMK__TLS_IE;
-static _Thread_local struct sigaction *mmk__chain_rec MMK__TLS_IE;
+/* Hand-back detection. A handler we chain to may hand the signal back to
+ * its own previous handler, which is us when it was installed after us:
+ * by calling it with the same siginfo, or by restoring it and raising
+ * again (CPython's faulthandler). Chaining to that handler again would
+ * recurse until the stack overflows; a hand-back goes instead to the
+ * disposition that was in place before it, as without our re-install.
+ * A chained call is marked live by one signal that was not blocked before
+ * it and that stays blocked while it runs (the highest free real-time
+ * signal; its delivery to this thread is only deferred): a hand-back
+ * arrives while that signal is blocked. A handler that leaves by
+ * siglongjmp restores its mask and so ends the mark itself; a marker kept
+ * in a variable outlived that, and the program's next raise(SIGBUS) was
+ * taken for a hand-back and killed the process (issue 11, number 16). */
+struct mmk__live {
+  struct sigaction *rec; /* the record called, or NULL */
+  const siginfo_t *si;   /* the siginfo it was given */
+  int mark;              /* the marking signal, 0: none was free */
+  uintptr_t sp;          /* where the call was made from */
+};
+static _Thread_local struct mmk__live mmk__live_tls MMK__TLS_IE;
 
-static void mmk__call(const struct sigaction *prev, int sig, siginfo_t *si,
-                      void *ucv, int kernel_fault) {
+static int mmk__free_mark(const sigset_t *blocked) {
+  for (int s = SIGRTMAX; s >= SIGRTMIN; s--)
+    if (sigismember(blocked, s) == 0) return s;
+  return 0;
+}
+
+/* The record whose live chained call si hands back, or NULL. */
+static MMK__NOINLINE struct sigaction *
+mmk__handed_back(const siginfo_t *si, int kernel_fault) {
+  struct mmk__live *l = &mmk__live_tls;
+  sigset_t cur;
+  if (!l->rec) return NULL;
+  if (!l->mark) {
+    /* Every signal was blocked (ThreadSanitizer runs handlers so): only
+     * a call with the same siginfo from deeper on the stack than the live
+     * call is recognised (a fresh fault at the same spot after a longjmp
+     * has the same siginfo address, but our frames at the same depth). */
+    volatile char here = 0;
+    return kernel_fault && si == l->si && (uintptr_t)&here < l->sp
+               ? l->rec
+               : NULL;
+  }
+  if (pthread_sigmask(SIG_BLOCK, NULL, &cur) != 0 ||
+      sigismember(&cur, l->mark) != 1) {
+    l->rec = NULL; /* left by siglongjmp: stale */
+    return NULL;
+  }
+  /* A fault inside the handler itself has a siginfo of its own. */
+  if (kernel_fault && si != l->si) return NULL;
+  return l->rec;
+}
+
+static MMK__NOINLINE void mmk__call(const struct sigaction *prev, int sig,
+                                    siginfo_t *si, void *ucv,
+                                    int kernel_fault) {
   sigset_t old, block;
   /* Call the previous handler the way the kernel would have: with its
    * sa_mask blocked, plus the signal itself unless it asked SA_NODEFER. */
+  struct mmk__live saved = mmk__live_tls;
+  volatile char here = 0;
+  mmk__live_tls.sp = (uintptr_t)&here;
   block = prev->sa_mask;
   if (!(prev->sa_flags & SA_NODEFER)) sigaddset(&block, sig);
+  pthread_sigmask(SIG_BLOCK, NULL, &old);
+  mmk__live_tls.rec = (struct sigaction *)prev;
+  mmk__live_tls.si = si;
+  mmk__live_tls.mark = mmk__free_mark(&old);
+  if (mmk__live_tls.mark) sigaddset(&block, mmk__live_tls.mark);
 #ifdef MMK__CTX
   {
     ucontext_t *uc = ucv;
@@ -143,12 +198,13 @@ static void mmk__call(const struct sigaction *prev, int sig, siginfo_t *si,
     uintptr_t addr = kernel_fault ? (uintptr_t)si->si_addr : 0;
     unsigned char before[MMK__CTX_SIZE];
     if (kernel_fault && uc) memcpy(before, MMK__CTX(uc), sizeof before);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
+    pthread_sigmask(SIG_BLOCK, &block, NULL);
     if (prev->sa_flags & SA_SIGINFO)
       prev->sa_sigaction(sig, si, ucv);
     else
       prev->sa_handler(sig);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    mmk__live_tls = saved;
     if (kernel_fault && uc &&
         memcmp(before, MMK__CTX(uc), sizeof before) == 0) {
       /* Relapses follow each other within microseconds; a handler that
@@ -167,49 +223,140 @@ static void mmk__call(const struct sigaction *prev, int sig, siginfo_t *si,
   }
 #else
   (void)kernel_fault;
-  pthread_sigmask(SIG_BLOCK, &block, &old);
+  pthread_sigmask(SIG_BLOCK, &block, NULL);
   if (prev->sa_flags & SA_SIGINFO)
     prev->sa_sigaction(sig, si, ucv);
   else
     prev->sa_handler(sig);
   pthread_sigmask(SIG_SETMASK, &old, NULL);
+  mmk__live_tls = saved;
 #endif
 }
 
-/* Where the interrupted code's stack was: for a hand-back, inside the
- * chained handler, so below our frame that called it. */
-static uintptr_t mmk__interrupted_sp(void *ucv, uintptr_t fallback) {
-  ucontext_t *uc = ucv;
-  if (!uc) return fallback;
 #if defined(__linux__) && defined(__x86_64__)
-  return (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
-#elif defined(__linux__) && defined(__i386__)
-  return (uintptr_t)uc->uc_mcontext.gregs[REG_ESP];
-#elif defined(__linux__) && defined(__aarch64__)
-  return (uintptr_t)uc->uc_mcontext.sp;
-#else
-  return fallback;
-#endif
+/* Re-delivery on the interrupted stack. Our handler runs with SA_ONSTACK,
+ * so on a thread with an alternate signal stack (every .NET thread has
+ * one) it runs there; a previous handler installed without SA_ONSTACK
+ * expects the thread's own stack and may use a lot of it: .NET's SIGBUS
+ * handler dispatches the managed exception from inside the handler, which
+ * on the small alternate stack ends in "Stack overflow." instead of its
+ * AccessViolation report. So for such a handler we do what the kernel
+ * would have done: build a signal frame (pretcode, ucontext, siginfo, FPU
+ * state) below the interrupted stack pointer and its red zone, and return
+ * into the handler with the registers and signal mask of a delivery. When
+ * it returns, the restorer's rt_sigreturn resumes from that frame's (maybe
+ * modified) context; our own frame is gone by then, so nothing of ours
+ * lives on the alternate stack while the handler runs. */
+#  define MMK__REDELIVER 1
+static void (*mmk__restorer)(void); /* the sa_restorer of our handler */
+
+/* Whether si/ucv came straight from the kernel to us (not from a handler
+ * that chained to us), on the alternate stack while the interrupted code
+ * was not on it, and nothing (a shadow stack) forbids a hand-made frame. */
+static int mmk__should_redeliver(const struct sigaction *prev, void *ucv,
+                                 void *ret) {
+  ucontext_t *uc = ucv;
+  volatile char here = 0;
+  uintptr_t lo, p = (uintptr_t)&here;
+  unsigned long shstk = 0;
+  if (!uc || (prev->sa_flags & SA_ONSTACK) || !mmk__restorer ||
+      ret != (void *)mmk__restorer)
+    return 0;
+  if (uc->uc_stack.ss_flags & (SS_DISABLE | SS_ONSTACK)) return 0;
+  lo = (uintptr_t)uc->uc_stack.ss_sp;
+  if (p < lo || p - lo >= uc->uc_stack.ss_size) return 0;
+  /* ARCH_SHSTK_STATUS: a user shadow stack would reject our frame. */
+  if (syscall(SYS_arch_prctl, 0x5005, &shstk) == 0 && (shstk & 1)) return 0;
+  return 1;
 }
 
-static void mmk__chain(int sig, siginfo_t *si, void *ucv) {
+static void mmk__redeliver(const struct sigaction *prev, int sig,
+                           const siginfo_t *si, ucontext_t *uc) {
+  greg_t *r = uc->uc_mcontext.gregs;
+  const unsigned char *fp = (const unsigned char *)uc->uc_mcontext.fpregs;
+  size_t fpsize = 0;
+  uintptr_t sp = (uintptr_t)r[REG_RSP] - 128; /* below the red zone */
+  unsigned char *fpc = NULL;
+  siginfo_t *sic;
+  ucontext_t *ucc;
+  sigset_t mask = uc->uc_sigmask;
+  if (fp) {
+    uint32_t magic, ext; /* struct _fpx_sw_bytes at byte 464 */
+    memcpy(&magic, fp + 464, 4);
+    memcpy(&ext, fp + 468, 4);
+    fpsize = magic == FP_XSTATE_MAGIC1 && ext > 512 ? ext : 512;
+    sp = (sp - fpsize) & ~(uintptr_t)63; /* xsave wants 64 */
+    fpc = (unsigned char *)sp;
+    memcpy(fpc, fp, fpsize);
+  }
+  sp = (sp - sizeof *sic) & ~(uintptr_t)15;
+  sic = (siginfo_t *)sp;
+  memcpy(sic, si, sizeof *sic);
+  sp = (sp - sizeof *ucc) & ~(uintptr_t)15;
+  ucc = (ucontext_t *)sp;
+  memcpy(ucc, uc, offsetof(ucontext_t, __fpregs_mem));
+  ucc->uc_mcontext.fpregs = (fpregset_t)fpc;
+  sp -= sizeof(void *); /* pretcode: rsp % 16 == 8 at handler entry */
+  *(void (**)(void))sp = mmk__restorer;
+
+  mmk__live_tls.rec = (struct sigaction *)prev;
+  mmk__live_tls.si = sic;
+  mmk__live_tls.sp = (uintptr_t)sic;
+  mmk__live_tls.mark = mmk__free_mark(&mask);
+  sigorset(&mask, &mask, &prev->sa_mask);
+  if (!(prev->sa_flags & SA_NODEFER)) sigaddset(&mask, sig);
+  if (mmk__live_tls.mark) sigaddset(&mask, mmk__live_tls.mark);
+  uc->uc_sigmask = mask; /* what our sigreturn installs for the handler */
+  r[REG_RSP] = (greg_t)sp;
+  r[REG_RIP] = (greg_t)(uintptr_t)prev->sa_sigaction;
+  r[REG_RDI] = sig;
+  r[REG_RSI] = (greg_t)(uintptr_t)sic;
+  r[REG_RDX] = (greg_t)(uintptr_t)ucc;
+  r[REG_RAX] = 0;
+  r[REG_EFL] &= ~(greg_t)0x10500; /* DF, TF, RF, as a delivery clears */
+}
+
+/* A re-delivered handler that returns without repairing faults again at
+ * once, and so does a handler on top of ours that hands back (see
+ * mmk__sigbus) without restoring us: the relapse rule of mmk__call,
+ * counted at our entry for the spot (addr, pc). */
+static _Thread_local struct {
+  uintptr_t addr, pc;
+  unsigned count;
+  int64_t when;
+} mmk__redo_tls MMK__TLS_IE;
+
+static void mmk__relapse_at(int sig, uintptr_t addr, uintptr_t pc) {
+  int64_t now = mmk__mono_ns();
+  if (mmk__redo_tls.addr == addr && mmk__redo_tls.pc == pc &&
+      now - mmk__redo_tls.when < MMK__RELAPSE_NS) {
+    if (++mmk__redo_tls.count >= MMK__RELAPSES) mmk__die_by_default(sig);
+  } else {
+    mmk__redo_tls.addr = addr;
+    mmk__redo_tls.pc = pc;
+    mmk__redo_tls.count = 1;
+  }
+  mmk__redo_tls.when = now;
+}
+/* A guarded fault recovered: the hand-backs before it made progress. */
+#  define MMK__RELAPSE_RESET() (mmk__redo_tls.count = 0)
+#else
+#  define MMK__RELAPSE_RESET() ((void)0)
+#endif
+
+static void mmk__chain(int sig, siginfo_t *si, void *ucv, void *ret) {
   struct sigaction *prev =
       atomic_load_explicit(&mmk__prev_action, memory_order_acquire);
   int kernel_fault = si && si->si_code > 0;
-  volatile char here = 0;
-  uintptr_t sp = (uintptr_t)&here;
-  uintptr_t isp = mmk__interrupted_sp(ucv, sp);
-  uintptr_t saved_sp = mmk__chain_sp;
-  struct sigaction *saved_rec = mmk__chain_rec;
+  struct sigaction *back = mmk__handed_back(si, kernel_fault);
 
-  if (kernel_fault) {
-    saved_sp = 0; /* a fresh fault: any marker is stale */
-    saved_rec = NULL;
-  } else if (saved_sp && saved_rec && isp < saved_sp &&
-             saved_sp - isp < ((uintptr_t)1 << 20)) {
-    prev = mmk__older(saved_rec); /* a hand-back: see above */
+  if (back) {
+    prev = mmk__older(back);
+    /* A raise means it restored its previous handler: it uninstalled
+     * itself, so the fault, retried, is chained past it from now on. */
+    if (!kernel_fault)
+      atomic_compare_exchange_strong(&mmk__prev_action, &back, prev);
   }
-
   if (!prev || (!(prev->sa_flags & SA_SIGINFO) &&
                 prev->sa_handler == SIG_DFL)) {
     mmk__die_by_default(sig);
@@ -222,11 +369,17 @@ static void mmk__chain(int sig, siginfo_t *si, void *ucv) {
     if (kernel_fault) mmk__die_by_default(sig);
     return;
   }
-  mmk__chain_sp = sp;
-  mmk__chain_rec = prev;
+#ifdef MMK__REDELIVER
+  if (kernel_fault && !back && mmk__should_redeliver(prev, ucv, ret)) {
+    mmk__relapse_at(sig, (uintptr_t)si->si_addr,
+                    (uintptr_t)((ucontext_t *)ucv)->uc_mcontext.gregs[REG_RIP]);
+    mmk__redeliver(prev, sig, si, ucv);
+    return;
+  }
+#else
+  (void)ret;
+#endif
   mmk__call(prev, sig, si, ucv, kernel_fault);
-  mmk__chain_sp = saved_sp;
-  mmk__chain_rec = saved_rec;
 }
 
 /* Whether fault address a lies in the pages of the guarded bytes
@@ -334,7 +487,12 @@ __asm__(
  * one page), which no routine writes before it; the results go through the
  * other pointer arguments after the access. x86-64 loads are acquire and
  * stores release as they are; the locked instructions are sequentially
- * consistent. Each returns 0, or 1 from mmk__quick_atomic_exit. */
+ * consistent. Each returns 0, or 1 from mmk__quick_atomic_exit. Each
+ * sets mmk__quick_busy while it runs (r9 is free in all of them), as the
+ * inline wrapper does around the copy routine. */
+#  define QUICK_BUSY(v)                                                       \
+  "  movq mmk__quick_busy@gottpoff(%rip), %r9\n"                              \
+  "  movl $" v ", %fs:(%r9)\n"
 __asm__(
     "  .pushsection .text\n"
     "  .p2align 4\n"
@@ -342,52 +500,68 @@ __asm__(
     "  .hidden mmk__quick_atomics\n"
     "mmk__quick_atomics:\n"
     QUICK_FN("mmk__qa_load32")
+    QUICK_BUSY("1")
     "  movl (%rdi), %r8d\n"
     "  movl %r8d, (%rsi)\n"
+    QUICK_BUSY("0")
     "  xorl %eax, %eax\n"
     "  ret\n"
     QUICK_END("mmk__qa_load32")
     QUICK_FN("mmk__qa_load64")
+    QUICK_BUSY("1")
     "  movq (%rdi), %r8\n"
     "  movq %r8, (%rsi)\n"
+    QUICK_BUSY("0")
     "  xorl %eax, %eax\n"
     "  ret\n"
     QUICK_END("mmk__qa_load64")
     QUICK_FN("mmk__qa_store32")
+    QUICK_BUSY("1")
     "  movl %esi, (%rdi)\n"
+    QUICK_BUSY("0")
     "  xorl %eax, %eax\n"
     "  ret\n"
     QUICK_END("mmk__qa_store32")
     QUICK_FN("mmk__qa_store64")
+    QUICK_BUSY("1")
     "  movq %rsi, (%rdi)\n"
+    QUICK_BUSY("0")
     "  xorl %eax, %eax\n"
     "  ret\n"
     QUICK_END("mmk__qa_store64")
     QUICK_FN("mmk__qa_xadd32")
+    QUICK_BUSY("1")
     "  movl %esi, %r8d\n"
     "  lock xaddl %r8d, (%rdi)\n"
     "  movl %r8d, (%rdx)\n"
+    QUICK_BUSY("0")
     "  xorl %eax, %eax\n"
     "  ret\n"
     QUICK_END("mmk__qa_xadd32")
     QUICK_FN("mmk__qa_xadd64")
+    QUICK_BUSY("1")
     "  movq %rsi, %r8\n"
     "  lock xaddq %r8, (%rdi)\n"
     "  movq %r8, (%rdx)\n"
+    QUICK_BUSY("0")
     "  xorl %eax, %eax\n"
     "  ret\n"
     QUICK_END("mmk__qa_xadd64")
     QUICK_FN("mmk__qa_cas32")
+    QUICK_BUSY("1")
     "  movl %esi, %eax\n"
     "  lock cmpxchgl %edx, (%rdi)\n"
     "  movl %eax, (%rcx)\n"
+    QUICK_BUSY("0")
     "  xorl %eax, %eax\n"
     "  ret\n"
     QUICK_END("mmk__qa_cas32")
     QUICK_FN("mmk__qa_cas64")
+    QUICK_BUSY("1")
     "  movq %rsi, %rax\n"
     "  lock cmpxchgq %rdx, (%rdi)\n"
     "  movq %rax, (%rcx)\n"
+    QUICK_BUSY("0")
     "  xorl %eax, %eax\n"
     "  ret\n"
     QUICK_END("mmk__qa_cas64")
@@ -396,6 +570,7 @@ __asm__(
     "  .type mmk__quick_atomic_exit, @function\n"
     "mmk__quick_atomic_exit:\n"
     "  .cfi_startproc\n"
+    QUICK_BUSY("0")
     "  movl $1, %eax\n"
     "  ret\n"
     "  .cfi_endproc\n"
@@ -436,12 +611,33 @@ static void mmk__sigbus(int sig, siginfo_t *si, void *ucv) {
   /* si_code > 0: raised by the kernel for this access (BUS_ADRERR...),
    * not sent by kill/sigqueue whose si_addr is meaningless. */
 #ifdef MMK__QUICK_GUARD
-  if (si && si->si_code > 0 && ucv && mmk__quick_guard_recover(si, ucv))
+  if (si && si->si_code > 0 && ucv && mmk__quick_guard_recover(si, ucv)) {
+    MMK__RELAPSE_RESET();
     return;
+  }
 #endif
+  /* A later handler that got our fault first (installed over ours, not
+   * re-asserted yet) may hand it back by restoring ours and raising again
+   * (CPython's faulthandler). While this thread is inside a guarded access
+   * such a raise (tgkill, not kill) is that access's fault: return, the
+   * access faults again and now reaches the handler in place, ours. A
+   * hand-back of our own chained call is not this case (see mmk__chain). */
+  if (si && si->si_code == SI_TKILL && (g || mmk__quick_busy) &&
+      si->si_pid == getpid() &&
+      !mmk__handed_back(si, 0)) {
+#ifdef MMK__REDELIVER
+    /* If it did not put ours back, the retried fault comes to it again:
+     * that loop gets the relapse rule. */
+    struct sigaction cur;
+    if (sigaction(SIGBUS, NULL, &cur) != 0 || !mmk__is_ours(&cur))
+      mmk__relapse_at(sig, 1, 0);
+#endif
+    return;
+  }
   if (g && si && si->si_code > 0) {
     if (mmk__in_guarded_pages((uintptr_t)si->si_addr, g->lo, g->hi)) {
       mmk__guard_cur = g->prev; /* disarm before leaving */
+      MMK__RELAPSE_RESET();
       if (ucv)
         pthread_sigmask(SIG_SETMASK, &((ucontext_t *)ucv)->uc_sigmask, NULL);
       siglongjmp(g->env, 1);
@@ -449,7 +645,7 @@ static void mmk__sigbus(int sig, siginfo_t *si, void *ucv) {
   }
   {
     int saved = errno;
-    mmk__chain(sig, si, ucv);
+    mmk__chain(sig, si, ucv, __builtin_return_address(0));
     errno = saved;
   }
 }
@@ -459,9 +655,6 @@ int mmk_fault_guard_install(void) { return mmk__fault_guard_install(); }
 int mmk__fault_guard_install(void) {
   struct sigaction cur, ours, old;
 
-  /* Outside any handler here: no chained call of this thread is live. */
-  mmk__chain_sp = 0;
-  mmk__chain_rec = NULL;
   /* Cheap path: one sigaction query. */
   if (sigaction(SIGBUS, NULL, &cur) == 0 && mmk__is_ours(&cur)) return 0;
 
@@ -487,6 +680,13 @@ int mmk__fault_guard_install(void) {
     pthread_mutex_unlock(&mmk__install_mu);
     return mmk__sys_error(e, "sigaction", "SIGBUS", NULL);
   }
+#ifdef MMK__REDELIVER
+  {
+    struct sigaction now;
+    if (sigaction(SIGBUS, NULL, &now) == 0 && mmk__is_ours(&now))
+      mmk__restorer = now.sa_restorer; /* what the kernel returns us to */
+  }
+#endif
   /* Someone outside this lock changed it between query and install: chain
    * to what was really there. */
   if (!mmk__is_ours(&old) &&

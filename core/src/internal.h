@@ -43,6 +43,7 @@
 #    define MMK__TLS_IE
 #  endif
 #  define MMK__HIDDEN __attribute__((visibility("hidden")))
+#  define MMK__NOINLINE __attribute__((noinline))
 /* Error paths: out of line and out of the hot code's cache lines. */
 #  define MMK__COLD __attribute__((cold, noinline))
 /* Orders the compiler's memory accesses (no instruction emitted). */
@@ -54,6 +55,7 @@
 #  define MMK__PRINTF(a, b)
 #  define MMK__TLS_IE
 #  define MMK__HIDDEN
+#  define MMK__NOINLINE
 #  define MMK__COLD
 #  define MMK__BARRIER() atomic_signal_fence(memory_order_seq_cst)
 #  define MMK__MEMCPY memcpy
@@ -447,15 +449,34 @@ MMK__HIDDEN int mmk__qa_cas64(void *p, uint64_t expected, uint64_t desired,
 #  define mmk__quick_guarded_move mmk__guarded_copy
 #endif
 
+/* mmk_fault_guard_install without the PLT hop (called by mmk_map). */
+MMK__HIDDEN int mmk__fault_guard_install(void);
+
+/* Set while this thread runs a quick guarded copy: the handler then knows
+ * that a SIGBUS raised by a handler installed over ours is that copy's
+ * fault handed back (see mmk__sigbus). */
+extern _Thread_local int mmk__quick_busy MMK__TLS_IE MMK__HIDDEN;
+
+/* Guarded copies of at least this many bytes first re-assert the guard
+ * (one sigaction query, about 0.4 us on a VM: a few percent of the copy),
+ * so a handler installed since cannot take their fault. */
+#define MMK__REASSERT_BYTES ((size_t)256 * 1024)
+
 /* Guarded memmove of any size: the quick routine for small copies. */
 static inline int mmk__guarded_move(void *dst, const void *src, size_t n,
                                     const void *guard_p) {
-  if (n <= MMK__QUICK_GUARD_MAX)
-    return mmk__quick_guarded_move(dst, src, n, guard_p);
+  if (n <= MMK__QUICK_GUARD_MAX) {
+    int faulted;
+    mmk__quick_busy = 1;
+    faulted = mmk__quick_guarded_move(dst, src, n, guard_p);
+    mmk__quick_busy = 0;
+    return faulted;
+  }
+  /* A cheap point to re-assert the guard: against a copy this long the
+   * one sigaction query is noise. */
+  if (n >= MMK__REASSERT_BYTES) mmk__fault_guard_install();
   return mmk__guarded_copy(dst, src, n, guard_p);
 }
 
-/* mmk_fault_guard_install without the PLT hop (called by mmk_map). */
-MMK__HIDDEN int mmk__fault_guard_install(void);
 
 #endif /* MMAPKIT_INTERNAL_H */

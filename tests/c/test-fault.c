@@ -499,6 +499,369 @@ TEST(test_fault_unguarded_fault_beside_another_threads_guarded_copy_is_chained) 
   ASSERT_OK(mmk_file_close(f));
 }
 
+/* ---- handlers installed before and after ours (numbers 13, 16) -------- */
+
+/* A handler installed after ours, and what it chains to. */
+static struct sigaction later_old;
+static volatile sig_atomic_t later_calls;
+enum later_kind { LATER_CALLS_OLD, LATER_RESTORES_AND_RAISES, LATER_RETURNS };
+static enum later_kind later_kind;
+
+static void later_handler(int sig, siginfo_t *si, void *uc) {
+  later_calls++;
+  switch (later_kind) {
+  case LATER_CALLS_OLD: /* chains as the man page suggests */
+    later_old.sa_sigaction(sig, si, uc);
+    break;
+  case LATER_RESTORES_AND_RAISES: /* as CPython's faulthandler */
+    sigaction(sig, &later_old, NULL);
+    raise(sig);
+    break;
+  case LATER_RETURNS: /* as CPython's signal.signal, Java's Signal.handle */
+    break;
+  }
+}
+
+static void install_later_handler(enum later_kind kind) {
+  struct sigaction sa, cur;
+  CHECK_SYS(sigaction(SIGBUS, NULL, &cur));
+  if (cur.sa_sigaction == later_handler) /* installed: put back ours */
+    CHECK_SYS(sigaction(SIGBUS, &later_old, NULL));
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = later_handler;
+  sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+  sigemptyset(&sa.sa_mask);
+  later_kind = kind;
+  CHECK_SYS(sigaction(SIGBUS, &sa, &later_old));
+}
+
+/* raise() from deep on the stack, below where our handler's frames were. */
+static __attribute__((noinline)) void raise_deep(void) {
+  volatile char pad[64 * 1024];
+  pad[0] = 1;
+  raise(SIGBUS);
+  pad[sizeof pad - 1] = pad[0];
+}
+
+TEST(test_fault_earlier_handler_that_longjmps_still_gets_later_raised_sigbus) {
+  install_user_handler(); /* a runtime's handler, before mmapkit */
+  const char *path = test_path("j.bin");
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  make_truncated_view(path, MMK_READ, 1, &f, &v);
+  const unsigned char *p = mmk_view_data(v);
+  /* chained to it, it leaves by siglongjmp */
+  ASSERT_TRUE(touch_faults(p + 2 * test_page));
+  ASSERT_EQ(handler_calls, 1);
+  /* the program's own SIGBUS still reaches it (it was killed here) */
+  raise_deep();
+  ASSERT_EQ(handler_calls, 2);
+  ASSERT_LE(handler_code, 0);
+  raise(SIGBUS);
+  ASSERT_EQ(handler_calls, 3);
+  ASSERT_TRUE(touch_faults(p + 3 * test_page));
+  ASSERT_EQ(handler_calls, 4);
+  char buf[8];
+  ASSERT_STATUS(mmk_view_read(v, 2 * test_page, buf, 8), MMK_EIO);
+  ASSERT_EQ(handler_calls, 4);
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+}
+
+/* A handler installed after ours that chains by calling ours, then ours
+ * re-asserted on top: an unguarded fault goes ours -> it -> ours, which
+ * must pass it on to the earlier handler instead of recursing. */
+TEST(test_fault_later_handler_calling_ours_back_reaches_the_earlier_one) {
+  install_user_handler();
+  const char *path = test_path("c.bin");
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  make_truncated_view(path, MMK_READ, 1, &f, &v);
+  install_later_handler(LATER_CALLS_OLD);
+  ASSERT_OK(mmk_fault_guard_install());
+  const unsigned char *p = mmk_view_data(v);
+  ASSERT_TRUE(touch_faults(p + 2 * test_page + 3));
+  ASSERT_EQ(later_calls, 1);
+  ASSERT_EQ(handler_calls, 1);
+  ASSERT_EQ(handler_code, BUS_ADRERR);
+  char buf[100];
+  ASSERT_STATUS(mmk_view_read(v, 2 * test_page, buf, 8), MMK_EIO);
+  ASSERT_STATUS(mmk_view_read(v, 2 * test_page, buf, 100), MMK_EIO);
+  ASSERT_EQ(later_calls, 1);
+  ASSERT_TRUE(touch_faults(p + 3 * test_page));
+  ASSERT_EQ(later_calls, 2);
+  ASSERT_EQ(handler_calls, 2);
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+}
+
+/* Not re-asserted yet: the later handler gets the guarded access's fault
+ * first. Calling ours, or restoring ours and raising, both end in MMK_EIO
+ * (quick copies, jump-buffer copies, atomics). */
+TEST(test_fault_guarded_copies_work_under_a_later_handler_that_chains) {
+  const char *path = test_path("l.bin");
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  make_truncated_view(path, MMK_WRITE, 1, &f, &v);
+  const enum later_kind kinds[] = {LATER_CALLS_OLD, LATER_RESTORES_AND_RAISES};
+  const size_t sizes[] = {1, 8, 64, 100, 3000};
+  char buf[3000];
+  int calls = 0;
+  for (size_t k = 0; k < 2; k++) {
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+      install_later_handler(kinds[k]);
+      ASSERT_STATUS(mmk_view_read(v, 2 * test_page, buf, sizes[i]), MMK_EIO);
+      ASSERT_EQ(later_calls, ++calls);
+      ASSERT_OK(mmk_view_read(v, 0, buf, sizes[i]));
+    }
+    uint32_t u32;
+    uint64_t u64;
+    install_later_handler(kinds[k]);
+    ASSERT_STATUS(mmk_atomic_load_u32(v, 2 * test_page, &u32), MMK_EIO);
+    install_later_handler(kinds[k]);
+    ASSERT_STATUS(mmk_atomic_fetch_add_u64(v, 2 * test_page, 1, &u64),
+                  MMK_EIO);
+    install_later_handler(kinds[k]);
+    ASSERT_STATUS(mmk_atomic_cas_u64(v, 2 * test_page, 0, 1, &u64), MMK_EIO);
+    calls += 3;
+    ASSERT_EQ(later_calls, calls);
+    ASSERT_OK(mmk_atomic_load_u32(v, 8, &u32));
+  }
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+}
+
+/* Ours re-asserted over a faulthandler-style handler: an unguarded fault
+ * goes to it; its raise is a hand-back, passed to the handler before it,
+ * and the fault, retried, goes there too (it uninstalled itself), as it
+ * would without mmapkit. */
+TEST(test_fault_hand_back_by_raise_goes_to_the_handler_before) {
+  if (TEST_TSAN) /* it runs handlers with every signal blocked */
+    TEST_SKIP("ThreadSanitizer defers the raise past the handler");
+  install_user_handler();
+  const char *path = test_path("h.bin");
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  make_truncated_view(path, MMK_READ, 1, &f, &v);
+  install_later_handler(LATER_RESTORES_AND_RAISES);
+  ASSERT_OK(mmk_fault_guard_install());
+  const unsigned char *p = mmk_view_data(v);
+  ASSERT_TRUE(touch_faults(p + 2 * test_page + 5));
+  ASSERT_EQ(later_calls, 1);
+  ASSERT_EQ(handler_calls, 2); /* the raise, then the retried fault */
+  ASSERT_EQ(handler_code, BUS_ADRERR);
+  ASSERT_TRUE(touch_faults(p + 3 * test_page));
+  ASSERT_EQ(later_calls, 1);
+  ASSERT_EQ(handler_calls, 3);
+  char buf[8];
+  ASSERT_STATUS(mmk_view_read(v, 2 * test_page, buf, 8), MMK_EIO);
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+}
+
+/* A later handler that returns without repairing: a copy long enough to
+ * re-assert the guard first still gets MMK_EIO (it hung on 340881f), and an
+ * unguarded fault chained to it dies by SIGBUS instead of spinning. Each in
+ * a child under a 10 s watchdog (SIGALRM = hang). */
+static void later_returning_child(int guarded) {
+  const size_t size = 1024 * 1024;
+  const char *path = test_path(guarded ? "g.bin" : "u.bin");
+  test_make_pattern_file(path, size);
+  pid_t pid = test_fork();
+  if (pid == 0) {
+    alarm(10);
+    mmk_file *f = NULL;
+    mmk_view *v = NULL;
+    ASSERT_OK(mmk_file_open(path, MMK_READ, 0, 0, &f));
+    ASSERT_OK(mmk_map(f, 0, 0, 0, &v));
+    install_later_handler(LATER_RETURNS);
+    CHECK_SYS(truncate(path, 0));
+    if (guarded) {
+      char *buf = malloc(size);
+      ASSERT_STATUS(mmk_view_read(v, 0, buf, size), MMK_EIO);
+      ASSERT_EQ(later_calls, 0);
+      test_child_exit(0);
+    }
+    ASSERT_OK(mmk_fault_guard_install());
+    (void)*(const volatile unsigned char *)mmk_view_data(v);
+    test_child_exit(3); /* not reached */
+  }
+  int st = test_wait(pid);
+  if (guarded) {
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+      TEST_FAIL("child: %s %d", WIFSIGNALED(st) ? "signal" : "exit",
+                WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+  } else {
+    if (!WIFSIGNALED(st))
+      TEST_FAIL("child exited with %d instead of dying", WEXITSTATUS(st));
+    ASSERT_EQ(WTERMSIG(st), SIGBUS);
+  }
+}
+
+TEST(test_fault_long_copy_reasserts_the_guard_over_a_later_handler) {
+  later_returning_child(1);
+}
+
+TEST(test_fault_later_handler_that_returns_unrepaired_does_not_spin) {
+  later_returning_child(0);
+}
+
+/* Calls racing: one thread installs a chaining later handler and
+ * re-asserts ours, over and over, while another makes guarded accesses
+ * that fault (quick copies, jump-buffer copies, long copies that
+ * re-assert, atomics): every one is MMK_EIO, none crashes or hangs. */
+struct install_race {
+  enum later_kind kind;
+  _Atomic int stop;
+  _Atomic long installs;
+};
+
+static void *keep_installing(void *arg) {
+  struct install_race *r = arg;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = later_handler;
+  sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+  sigemptyset(&sa.sa_mask);
+  /* Paced: a handler re-installed between every restore and raise of the
+   * last one would make that handler nest without end, mmapkit or not. */
+  while (!atomic_load(&r->stop)) {
+    if (sigaction(SIGBUS, &sa, NULL) != 0) break;
+    usleep(20);
+    if (mmk_fault_guard_install() != 0) break;
+    atomic_fetch_add(&r->installs, 1);
+    usleep(20);
+  }
+  return NULL;
+}
+
+static void install_race_case(enum later_kind kind) {
+  const size_t size = 1024 * 1024;
+  const char *path = test_path("race.bin");
+  test_make_pattern_file(path, size);
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  ASSERT_OK(mmk_file_open(path, MMK_WRITE, 0, 0, &f));
+  ASSERT_OK(mmk_map(f, 0, 0, 0, &v));
+  CHECK_SYS(truncate(path, test_page));
+  CHECK_SYS(sigaction(SIGBUS, NULL, &later_old)); /* ours, for good */
+  later_kind = kind;
+  alarm(60); /* a hang fails the case instead of the suite's timeout */
+  static struct install_race r;
+  memset(&r, 0, sizeof r);
+  test_thread t;
+  test_thread_start(&t, keep_installing, &r);
+  char *buf = malloc(size);
+  const size_t sizes[] = {8, 64, 100, 4000, 300 * 1024};
+  long eio = 0;
+  for (int i = 0; i < 200000 && (i < 3000 || atomic_load(&r.installs) < 200);
+       i++) {
+    size_t n = sizes[i % 5];
+    int rc = i % 7 == 6
+                 ? mmk_atomic_fetch_add_u64(v, 2 * test_page, 1, NULL)
+                 : mmk_view_read(v, 2 * test_page, buf, n);
+    if (rc != MMK_EIO) TEST_FAIL("access %d returned %d, not MMK_EIO", i, rc);
+    eio++;
+  }
+  atomic_store(&r.stop, 1);
+  test_thread_join(&t);
+  alarm(0);
+  printf("  [%s] %ld accesses MMK_EIO, %ld installs raced, later handler "
+         "called %ld times\n",
+         test__case_name, eio, (long)atomic_load(&r.installs),
+         (long)later_calls);
+  ASSERT_OK(mmk_view_read(v, 0, buf, 64));
+  free(buf);
+  ASSERT_OK(mmk_fault_guard_install());
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+}
+
+TEST(test_fault_guarded_accesses_race_a_thread_installing_a_calling_handler) {
+  install_race_case(LATER_CALLS_OLD);
+}
+
+TEST(test_fault_guarded_accesses_race_a_thread_installing_a_raising_handler) {
+  install_race_case(LATER_RESTORES_AND_RAISES);
+}
+
+/* ---- the stack a chained handler runs on (issue 11, number 5) --------- */
+
+/* mmapkit's handler runs on the thread's alternate signal stack when it has
+ * one; a previous handler installed without SA_ONSTACK (as .NET installs
+ * its SIGBUS handler) must still run on the thread's own stack, where it
+ * may use as much stack as the kernel would have given it. */
+static unsigned char *alt_lo;
+static size_t alt_size;
+static volatile int on_alt_stack = -1;
+static int repair_fd = -1;
+
+static void repairing_handler(int sig, siginfo_t *si, void *uc) {
+  volatile char here = 0;
+  (void)sig;
+  (void)uc;
+  handler_calls++;
+  handler_addr = si->si_addr;
+  handler_code = si->si_code;
+  on_alt_stack = (unsigned char *)&here >= alt_lo &&
+                 (unsigned char *)&here < alt_lo + alt_size;
+  /* Back the page again and return: the access is retried, so the context
+   * (and FPU state) the kernel restores must be the interrupted one. */
+  if (ftruncate(repair_fd, (off_t)(PAGES * test_page)) != 0) _exit(9);
+}
+
+static void chained_handler_stack_case(int onstack) {
+  stack_t ss;
+  if (TEST_TSAN && !onstack) /* its own handler calls ours: no delivery */
+    TEST_SKIP("ThreadSanitizer calls handlers itself, on its stack");
+  alt_size = 64 * 1024;
+  alt_lo = malloc(alt_size);
+  ss.ss_sp = alt_lo;
+  ss.ss_size = alt_size;
+  ss.ss_flags = 0;
+  CHECK_SYS(sigaltstack(&ss, NULL));
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = repairing_handler;
+  sa.sa_flags = SA_SIGINFO | (onstack ? SA_ONSTACK : 0);
+  sigemptyset(&sa.sa_mask);
+  CHECK_SYS(sigaction(SIGBUS, &sa, NULL)); /* before mmapkit's */
+  const char *path = test_path("st.bin");
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  make_truncated_view(path, MMK_READ, 1, &f, &v);
+  repair_fd = open(path, O_RDWR);
+  CHECK_SYS(repair_fd);
+  const volatile unsigned char *p = mmk_view_data(v);
+  volatile double d = 1.5; /* live across the fault */
+  unsigned char b = p[2 * test_page + 7];
+  ASSERT_EQ(b, 0); /* the re-backed page reads as zeros */
+  ASSERT_TRUE(d * 2 == 3.0);
+  ASSERT_EQ(handler_calls, 1);
+  ASSERT_PTR_EQ(handler_addr, (const void *)(p + 2 * test_page + 7));
+  ASSERT_EQ(handler_code, BUS_ADRERR);
+  ASSERT_EQ(on_alt_stack, onstack);
+  /* and the guard still answers for its own faults */
+  CHECK_SYS(ftruncate(repair_fd, test_page));
+  char buf[8];
+  ASSERT_STATUS(mmk_view_read(v, 3 * test_page, buf, 8), MMK_EIO);
+  ASSERT_EQ(handler_calls, 1);
+  close(repair_fd);
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+  ss.ss_flags = SS_DISABLE;
+  CHECK_SYS(sigaltstack(&ss, NULL));
+  free(alt_lo);
+}
+
+TEST(test_fault_chained_handler_without_onstack_runs_on_the_threads_stack) {
+  chained_handler_stack_case(0);
+}
+
+TEST(test_fault_chained_handler_with_onstack_runs_on_the_alternate_stack) {
+  chained_handler_stack_case(1);
+}
+
 TEST(test_fault_guard_leaves_sigsegv_alone) {
   struct sigaction before, after;
   CHECK_SYS(sigaction(SIGSEGV, NULL, &before));
@@ -552,6 +915,27 @@ static const test_case tests[] = {
     TEST_ENTRY(test_fault_map_rechecks_and_reinstalls_the_guard),
     TEST_ENTRY(test_fault_unguarded_sigbus_with_default_disposition_kills_the_process),
     TEST_ENTRY(test_fault_unguarded_fault_beside_another_threads_guarded_copy_is_chained),
+    TEST_ENTRY_FLAGS(
+        test_fault_earlier_handler_that_longjmps_still_gets_later_raised_sigbus,
+        TEST_NO_WARMUP),
+    TEST_ENTRY_FLAGS(
+        test_fault_later_handler_calling_ours_back_reaches_the_earlier_one,
+        TEST_NO_WARMUP),
+    TEST_ENTRY(test_fault_guarded_copies_work_under_a_later_handler_that_chains),
+    TEST_ENTRY_FLAGS(test_fault_hand_back_by_raise_goes_to_the_handler_before,
+                     TEST_NO_WARMUP),
+    TEST_ENTRY(test_fault_long_copy_reasserts_the_guard_over_a_later_handler),
+    TEST_ENTRY(test_fault_later_handler_that_returns_unrepaired_does_not_spin),
+    TEST_ENTRY(
+        test_fault_guarded_accesses_race_a_thread_installing_a_calling_handler),
+    TEST_ENTRY(
+        test_fault_guarded_accesses_race_a_thread_installing_a_raising_handler),
+    TEST_ENTRY_FLAGS(
+        test_fault_chained_handler_without_onstack_runs_on_the_threads_stack,
+        TEST_NO_WARMUP),
+    TEST_ENTRY_FLAGS(
+        test_fault_chained_handler_with_onstack_runs_on_the_alternate_stack,
+        TEST_NO_WARMUP),
     TEST_ENTRY(test_fault_guard_leaves_sigsegv_alone),
     TEST_ENTRY(test_fault_guard_works_in_a_forked_child),
     TEST_END};
