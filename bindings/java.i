@@ -235,43 +235,74 @@ static int mmkj_check_copy(JNIEnv *jenv, mmk_view *view, int64_t offset,
   return r;
 }
 
+/* The copy runs under a core lease, so a resize on another thread cannot
+ * move or shrink the view under it (the resize waits for no lease, or
+ * fails with MMK_EBUSY); the binding's close waits for the call anyway. */
 static int mmkj_view_read(JNIEnv *jenv, mmk_view *view, int64_t offset,
                           jbyteArray dst, int32_t pos, int32_t n) {
-  int r;
-  if ((r = mmkj_check_copy(jenv, view, offset, dst, pos, n)) < 0) return r;
-  if (n == 0) return mmk_view_read(view, offset, NULL, 0); /* checks view */
+  int r = view ? mmk_view_lease(view) : 0;
+  if (r < 0) return r;
+  if ((r = mmkj_check_copy(jenv, view, offset, dst, pos, n)) < 0) goto out;
+  if (n == 0) {
+    r = mmk_view_read(view, offset, NULL, 0); /* checks view */
+    goto out;
+  }
   do {
     int32_t k = n < MMKJ_PIN_CHUNK ? n : MMKJ_PIN_CHUNK;
     char *p = (char *)(*jenv)->GetPrimitiveArrayCritical(jenv, dst, NULL);
-    if (!p) return MMK_ENOMEM; /* OutOfMemoryError pending: reported as is */
+    if (!p) {
+      r = MMK_ENOMEM; /* OutOfMemoryError pending: reported as is */
+      break;
+    }
     r = mmk_view_read(view, offset, p + pos, (size_t)k);
     (*jenv)->ReleasePrimitiveArrayCritical(jenv, dst, p, 0);
     offset += k;
     pos += k;
     n -= k;
   } while (r == 0 && n > 0);
+out:
+  if (view) mmk_view_release(view);
   return r;
 }
 
 static int mmkj_view_write(JNIEnv *jenv, mmk_view *view, int64_t offset,
                            jbyteArray src, int32_t pos, int32_t n) {
-  int r;
-  if ((r = mmkj_check_copy(jenv, view, offset, src, pos, n)) < 0) return r;
-  if (n == 0) return mmk_view_write(view, offset, NULL, 0);
+  int r = view ? mmk_view_lease(view) : 0;
+  if (r < 0) return r;
+  if ((r = mmkj_check_copy(jenv, view, offset, src, pos, n)) < 0) goto out;
+  if (n == 0) {
+    r = mmk_view_write(view, offset, NULL, 0);
+    goto out;
+  }
   do {
     int32_t k = n < MMKJ_PIN_CHUNK ? n : MMKJ_PIN_CHUNK;
     char *p = (char *)(*jenv)->GetPrimitiveArrayCritical(jenv, src, NULL);
-    if (!p) return MMK_ENOMEM;
+    if (!p) {
+      r = MMK_ENOMEM;
+      break;
+    }
     r = mmk_view_write(view, offset, p + pos, (size_t)k);
     (*jenv)->ReleasePrimitiveArrayCritical(jenv, src, p, JNI_ABORT);
     offset += k;
     pos += k;
     n -= k;
   } while (r == 0 && n > 0);
+out:
+  if (view) mmk_view_release(view);
   return r;
 }
 
 /* Same copies with a direct ByteBuffer on the Java side. */
+static int mmkj_leased_copy(mmk_view *view, int64_t offset, char *p,
+                            int32_t n, int write) {
+  int r = view ? mmk_view_lease(view) : 0;
+  if (r < 0) return r;
+  r = write ? mmk_view_write(view, offset, p, (size_t)n)
+            : mmk_view_read(view, offset, p, (size_t)n);
+  if (view) mmk_view_release(view);
+  return r;
+}
+
 static int mmkj_view_read_buffer(JNIEnv *jenv, mmk_view *view, int64_t offset,
                                  jobject dst, int32_t pos, int32_t n) {
   char *p = dst ? (char *)(*jenv)->GetDirectBufferAddress(jenv, dst) : NULL;
@@ -280,7 +311,7 @@ static int mmkj_view_read_buffer(JNIEnv *jenv, mmk_view *view, int64_t offset,
     mmk_clear_error();
     return MMK_EINVAL;
   }
-  return mmk_view_read(view, offset, p + pos, (size_t)n);
+  return mmkj_leased_copy(view, offset, p + pos, n, 0);
 }
 
 static int mmkj_view_write_buffer(JNIEnv *jenv, mmk_view *view,
@@ -293,7 +324,7 @@ static int mmkj_view_write_buffer(JNIEnv *jenv, mmk_view *view,
     mmk_clear_error();
     return MMK_EINVAL;
   }
-  return mmk_view_write(view, offset, p + pos, (size_t)n);
+  return mmkj_leased_copy(view, offset, p + pos, n, 1);
 }
 %}
 
@@ -393,6 +424,42 @@ MMKJ_OUT(uint64_t, current)
   }
 }
 
+/* Calls that touch a view's mapped memory run under a core lease (arg1 is
+ * the view), so a racing resize cannot move or shrink the view under them:
+ * it waits for no lease or fails with MMK_EBUSY. The binding's close waits
+ * for the call to return before it runs. */
+%define MMKJ_LEASED_CALL(FAULT, CHECK)
+  if ((result = mmk_view_lease(arg1)) == 0) {
+    $action
+    mmk_view_release(arg1);
+  }
+  if (CHECK) {
+    mmkj_throw(jenv, (int)result, FAULT);
+  }
+%enddef
+%define MMKJ_LEASED(NAME, FAULT, CHECK)
+#if FAULT
+%javaexception("") NAME { MMKJ_LEASED_CALL(FAULT, CHECK) }
+#else
+%javaexception("java.io.IOException") NAME { MMKJ_LEASED_CALL(FAULT, CHECK) }
+#endif
+%enddef
+MMKJ_LEASED(mmk_view_flush, 0, result < 0)
+MMKJ_LEASED(mmk_view_advise, 0, result < 0)
+MMKJ_LEASED(mmk_view_resident, 0, result < 0)
+MMKJ_LEASED(mmk_view_lock_memory, 0, result < 0)
+MMKJ_LEASED(mmk_view_unlock_memory, 0, result < 0)
+MMKJ_LEASED(mmk_atomic_load_u32, 1, result < 0)
+MMKJ_LEASED(mmk_atomic_load_u64, 1, result < 0)
+MMKJ_LEASED(mmk_atomic_store_u32, 1, result < 0)
+MMKJ_LEASED(mmk_atomic_store_u64, 1, result < 0)
+MMKJ_LEASED(mmk_atomic_fetch_add_u32, 1, result < 0)
+MMKJ_LEASED(mmk_atomic_fetch_add_u64, 1, result < 0)
+MMKJ_LEASED(mmk_atomic_cas_u32, 1, result < 0)
+MMKJ_LEASED(mmk_atomic_cas_u64, 1, result < 0)
+MMKJ_LEASED(mmk_wake, 1, result < 0)
+MMKJ_LEASED(mmk_wait_u32, 1, result < 0 && result != MMK_ETIMEDOUT)
+
 %define MMKJ_ACCESSOR(NAME)
 %javaexception("") NAME {
   $action
@@ -405,22 +472,6 @@ MMKJ_ACCESSOR(mmkj_view_read)
 MMKJ_ACCESSOR(mmkj_view_write)
 MMKJ_ACCESSOR(mmkj_view_read_buffer)
 MMKJ_ACCESSOR(mmkj_view_write_buffer)
-MMKJ_ACCESSOR(mmk_atomic_load_u32)
-MMKJ_ACCESSOR(mmk_atomic_load_u64)
-MMKJ_ACCESSOR(mmk_atomic_store_u32)
-MMKJ_ACCESSOR(mmk_atomic_store_u64)
-MMKJ_ACCESSOR(mmk_atomic_fetch_add_u32)
-MMKJ_ACCESSOR(mmk_atomic_fetch_add_u64)
-MMKJ_ACCESSOR(mmk_atomic_cas_u32)
-MMKJ_ACCESSOR(mmk_atomic_cas_u64)
-MMKJ_ACCESSOR(mmk_wake)
-
-%javaexception("") mmk_wait_u32 {
-  $action
-  if (result < 0 && result != MMK_ETIMEDOUT) {
-    mmkj_throw(jenv, (int)result, 1);
-  }
-}
 
 %javaexception("") mmk_view_release {
   $action

@@ -10,6 +10,7 @@ import java.nio.ByteOrder;
 import java.nio.ReadOnlyBufferException;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.locks.LockSupport;
 import org.mmapkit.internal.NativeCore;
 
 /**
@@ -52,6 +53,8 @@ public final class MappedView implements AutoCloseable {
       MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.nativeOrder());
   /** Longest single native wait, so close() and interrupts are seen promptly. */
   private static final long WAIT_SLICE_NANOS = 50_000_000L;
+  /** How long resize() waits for other threads' calls in flight to let go of the view. */
+  private static final long RESIZE_WAIT_NANOS = 1_000_000_000L;
 
   /**
    * The internal windows, published through final fields (safe publication of the buffers'
@@ -123,6 +126,11 @@ public final class MappedView implements AutoCloseable {
       if (closeNow) {
         ref.closeQuietly();
       }
+    }
+
+    /** True while a ByteBuffer from the view (a user's or an accessor window) is reachable. */
+    synchronized boolean hasBuffers() {
+      return buffers > 0;
     }
 
     /** The MappedView is closed or unreachable: unmap now if no buffer is left, else later. */
@@ -892,10 +900,12 @@ public final class MappedView implements AutoCloseable {
    * up to its reservation, and buffers handed out stay valid. Otherwise the view may have to move,
    * which is refused while any ByteBuffer from it is reachable (including the view's own
    * accessor windows once a typed accessor was used); shrinking is refused while buffers are
-   * reachable. Growing a READ_WRITE view past the end of the file grows the file.
+   * reachable. Calls running on other threads (bulk copies, waits, flushes) hold the view only
+   * while they run: a move or shrink waits for them, up to about a second, then is refused too.
+   * Growing a READ_WRITE view past the end of the file grows the file.
    *
    * @param newSize new length in bytes (&gt; 0)
-   * @throws IllegalStateException if closed, or buffers prevent the change
+   * @throws IllegalStateException if closed, or buffers or calls in flight prevent the change
    * @throws IndexOutOfBoundsException past the end of a read-only or private file
    * @throws IOException on failure (e.g. disk full)
    */
@@ -905,14 +915,29 @@ public final class MappedView implements AutoCloseable {
     }
     long p = st.ref.acquire();
     try {
-      NativeCore.mmk_view_resize(p, newSize);
+      long deadline = System.nanoTime() + RESIZE_WAIT_NANOS;
+      for (int attempt = 0; ; attempt++) {
+        try {
+          NativeCore.mmk_view_resize(p, newSize);
+          break;
+        } catch (IllegalStateException busy) {
+          // The core refuses (EBUSY) while any lease is held. Leases of buffers stay until GC;
+          // those of calls in flight on other threads end soon: retry for those only.
+          if (st.hasBuffers() || System.nanoTime() - deadline > 0) {
+            throw new IllegalStateException(
+                "cannot resize " + st.ref.what() + " to " + newSize + " bytes while ByteBuffers"
+                    + " from it are reachable or other threads keep using it (map with"
+                    + " MapOption.RESERVE to grow in place): " + busy.getMessage(),
+                busy);
+          }
+          if (attempt < 64) {
+            Thread.yield();
+          } else {
+            LockSupport.parkNanos(100_000L);
+          }
+        }
+      }
       size = NativeCore.mmk_view_size(p);
-    } catch (IllegalStateException e) {
-      throw new IllegalStateException(
-          "cannot resize " + st.ref.what() + " to " + newSize
-              + " bytes while ByteBuffers from it are reachable (map with MapOption.RESERVE to"
-              + " grow in place): " + e.getMessage(),
-          e);
     } finally {
       st.ref.release();
     }
@@ -1008,7 +1033,165 @@ public final class MappedView implements AutoCloseable {
     return LONG.compareAndSet(atomic(index, 8), (int) index & MASK, expected, desired);
   }
 
+  // Fault-safe atomics: one native call each, through the core's guarded atomics. A fault (the
+  // file was truncated under the view) is a FaultException from the call, never a dead JVM.
+
+  /**
+   * As {@link #getIntVolatile(long)}, through the core: a fault is a {@link FaultException}.
+   *
+   * @param index byte index, 4-byte aligned in memory
+   * @return the value
+   * @throws FaultException if the word is no longer backed by the file
+   */
+  public int getIntVolatileSafe(long index) {
+    long[] out = new long[1];
+    long p = safe(index, 4);
+    try {
+      NativeCore.mmk_atomic_load_u32(p, index, out);
+    } finally {
+      st.ref.release();
+    }
+    return (int) out[0];
+  }
+
+  /**
+   * As {@link #putIntVolatile(long, int)}, through the core: a fault is a {@link FaultException}.
+   *
+   * @param index byte index, 4-byte aligned
+   * @param value the value
+   */
+  public void putIntVolatileSafe(long index, int value) {
+    long p = safe(index, 4);
+    try {
+      NativeCore.mmk_atomic_store_u32(p, index, value & 0xFFFFFFFFL);
+    } finally {
+      st.ref.release();
+    }
+  }
+
+  /**
+   * As {@link #getAndAddInt(long, int)}, through the core: a fault is a {@link FaultException}.
+   *
+   * @param index byte index, 4-byte aligned
+   * @param delta what to add (wrapping)
+   * @return the value before the addition
+   */
+  public int getAndAddIntSafe(long index, int delta) {
+    long[] old = new long[1];
+    long p = safe(index, 4);
+    try {
+      NativeCore.mmk_atomic_fetch_add_u32(p, index, delta & 0xFFFFFFFFL, old);
+    } finally {
+      st.ref.release();
+    }
+    return (int) old[0];
+  }
+
+  /**
+   * As {@link #compareAndSetInt(long, int, int)}, through the core: a fault is a {@link
+   * FaultException}.
+   *
+   * @param index byte index, 4-byte aligned
+   * @param expected the expected value
+   * @param desired the new value
+   * @return true if the swap happened
+   */
+  public boolean compareAndSetIntSafe(long index, int expected, int desired) {
+    long[] cur = new long[1];
+    long p = safe(index, 4);
+    try {
+      NativeCore.mmk_atomic_cas_u32(
+          p, index, expected & 0xFFFFFFFFL, desired & 0xFFFFFFFFL, cur);
+    } finally {
+      st.ref.release();
+    }
+    return (int) cur[0] == expected;
+  }
+
+  /**
+   * As {@link #getLongVolatile(long)}, through the core: a fault is a {@link FaultException}.
+   *
+   * @param index byte index, 8-byte aligned in memory
+   * @return the value
+   */
+  public long getLongVolatileSafe(long index) {
+    long[] out = new long[1];
+    long p = safe(index, 8);
+    try {
+      NativeCore.mmk_atomic_load_u64(p, index, out);
+    } finally {
+      st.ref.release();
+    }
+    return out[0];
+  }
+
+  /**
+   * As {@link #putLongVolatile(long, long)}, through the core: a fault is a {@link
+   * FaultException}.
+   *
+   * @param index byte index, 8-byte aligned
+   * @param value the value
+   */
+  public void putLongVolatileSafe(long index, long value) {
+    long p = safe(index, 8);
+    try {
+      NativeCore.mmk_atomic_store_u64(p, index, value);
+    } finally {
+      st.ref.release();
+    }
+  }
+
+  /**
+   * As {@link #getAndAddLong(long, long)}, through the core: a fault is a {@link
+   * FaultException}.
+   *
+   * @param index byte index, 8-byte aligned
+   * @param delta what to add (wrapping)
+   * @return the value before the addition
+   */
+  public long getAndAddLongSafe(long index, long delta) {
+    long[] old = new long[1];
+    long p = safe(index, 8);
+    try {
+      NativeCore.mmk_atomic_fetch_add_u64(p, index, delta, old);
+    } finally {
+      st.ref.release();
+    }
+    return old[0];
+  }
+
+  /**
+   * As {@link #compareAndSetLong(long, long, long)}, through the core: a fault is a {@link
+   * FaultException}.
+   *
+   * @param index byte index, 8-byte aligned
+   * @param expected the expected value
+   * @param desired the new value
+   * @return true if the swap happened
+   */
+  public boolean compareAndSetLongSafe(long index, long expected, long desired) {
+    long[] cur = new long[1];
+    long p = safe(index, 8);
+    try {
+      NativeCore.mmk_atomic_cas_u64(p, index, expected, desired, cur);
+    } finally {
+      st.ref.release();
+    }
+    return cur[0] == expected;
+  }
+
+  /** Checks the word as atomic() does and acquires the native view; the caller releases it. */
+  private long safe(long index, int n) {
+    checkWord(index, n);
+    return st.ref.acquire();
+  }
+
   private ByteBuffer atomic(long index, int n) {
+    checkWord(index, n);
+    return w(index);
+  }
+
+  private void checkWord(long index, int n) {
     if (index < 0 || index > size - n) {
       checkOpen();
       throw new IndexOutOfBoundsException(
@@ -1019,7 +1202,6 @@ public final class MappedView implements AutoCloseable {
           "index " + index + " is not " + n + "-byte aligned in memory (view offset " + offset
               + ")");
     }
-    return w(index);
   }
 
   /**

@@ -1,0 +1,300 @@
+package org.mmapkit.tests;
+
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.locks.LockSupport;
+import org.mmapkit.Advice;
+import org.mmapkit.FileRangeLock;
+import org.mmapkit.MapMode;
+import org.mmapkit.MapOption;
+import org.mmapkit.MappedFile;
+import org.mmapkit.MappedView;
+
+/**
+ * One race pair in a child JVM (started by RaceTest under a watchdog): a lifetime operation on
+ * the main thread, an access method on another, for a bounded number of rounds. Prints "OK ..."
+ * or "FAIL ..."; a crash or hang is seen by the parent.
+ *
+ * <p>Layout of the file: [0, DATA) holds PATTERN and every write writes the pattern again, so
+ * any other byte there is a lost or foreign byte; COUNTER is a 64-bit counter (checked against
+ * the successful increments), WORD a 32-bit word that stays 0 (waits time out).
+ */
+public final class RaceChild {
+  static final int DATA = 32768;
+  static final int COUNTER = 32768;
+  static final int WORD = 32776;
+  static final int BASE = 65536; // views are at least this long
+  static final long RUN_NANOS = 300_000_000L;
+
+  private RaceChild() {}
+
+  static byte pattern(long i) {
+    return (byte) (i * 31 + 7);
+  }
+
+  private static volatile MappedView cur;
+  private static volatile MappedFile curFile;
+  private static volatile boolean stop;
+  private static volatile String failure;
+  private static long ok;
+  private static long refused;
+  private static long zeros;
+
+  public static void main(String[] args) throws Exception {
+    String op = args[0];
+    String access = args[1];
+    Path path = Path.of(args[2]);
+    try (MappedFile f = MappedFile.create(path, BASE)) {
+      try (MappedView v = f.map()) {
+        byte[] init = new byte[DATA];
+        for (int i = 0; i < DATA; i++) {
+          init[i] = pattern(i);
+        }
+        v.put(0, init);
+      }
+    }
+    curFile = MappedFile.open(path, MapMode.READ_WRITE);
+    cur = newView(op);
+    Thread t = new Thread(() -> accessLoop(access), "access");
+    t.start();
+    long end = System.nanoTime() + RUN_NANOS;
+    long rounds = 0;
+    while (System.nanoTime() - end < 0 && failure == null) {
+      lifetime(op, access, path);
+      rounds++;
+    }
+    stop = true;
+    t.join(20_000);
+    if (t.isAlive()) {
+      fail("the access thread hangs: " + java.util.Arrays.toString(t.getStackTrace()));
+    }
+    cur.close();
+    curFile.close();
+    checkFile(path, op, access);
+    if (failure != null) {
+      System.out.println("FAIL " + op + " " + access + ": " + failure);
+      System.exit(1);
+    }
+    System.out.println("OK race " + op + " " + access + " rounds=" + rounds + " ok=" + ok
+        + " refused=" + refused + " zeros=" + zeros);
+  }
+
+  private static MappedView newView(String op) throws Exception {
+    MappedFile f = curFile;
+    switch (op) {
+      case "grow-in-place":
+        return f.map(0, BASE, MapOption.RESERVE(16L << 20));
+      case "shrink":
+        return f.map(0, 4 * BASE);
+      default:
+        return f.map(0, BASE);
+    }
+  }
+
+  /** One round of the lifetime operation. */
+  private static void lifetime(String op, String access, Path path) throws Exception {
+    MappedView v = cur;
+    ThreadLocalRandom rnd = ThreadLocalRandom.current();
+    LockSupport.parkNanos(rnd.nextInt(200_000));
+    try {
+      switch (op) {
+        case "close":
+          if (access.equals("lock")) { // the lock belongs to the file: close that
+            MappedFile f = curFile;
+            curFile = MappedFile.open(path, MapMode.READ_WRITE);
+            f.close();
+          } else {
+            v.close();
+          }
+          break;
+        case "grow-in-place":
+          if (v.size() + 16384 > (16L << 20)) {
+            return;
+          }
+          v.resize(v.size() + 16384); // never refused: in place, leases are fine
+          return;
+        case "resize-move":
+          v.resize(v.size() * 2); // no reservation: the view may move
+          break;
+        case "shrink":
+          v.resize(BASE);
+          break;
+        default:
+          throw new IllegalArgumentException(op);
+      }
+    } catch (IllegalStateException busy) {
+      if (op.equals("grow-in-place")) {
+        fail("grow in place refused: " + busy);
+      }
+      // documented: buffers or calls in flight prevent a move or shrink
+    }
+    if (!op.equals("close")) {
+      v.close();
+    }
+    if (!op.equals("close") || !access.equals("lock")) {
+      cur = newView(op);
+    }
+  }
+
+  private static void accessLoop(String access) {
+    byte[] buf = new byte[4096];
+    ByteBuffer direct = ByteBuffer.allocateDirect(4096);
+    for (int i = 0; i < buf.length; i++) {
+      buf[i] = pattern(i);
+    }
+    byte[] in = new byte[4096];
+    while (!stop && failure == null) {
+      MappedView v = cur;
+      try {
+        switch (access) {
+          case "bulk-get":
+            v.get(0, in, 0, in.length);
+            checkBytes(in, 0);
+            break;
+          case "bulk-put":
+            v.put(0, buf, 0, buf.length);
+            break;
+          case "buffer-get":
+            direct.clear();
+            v.get(4096, direct);
+            direct.flip();
+            direct.get(in);
+            checkBytes(in, 4096);
+            break;
+          case "typed-get": {
+            long x = v.getLong(8192);
+            ByteBuffer b = ByteBuffer.allocate(8).order(java.nio.ByteOrder.nativeOrder());
+            for (int i = 0; i < 8; i++) {
+              b.put(pattern(8192 + i));
+            }
+            if (x == 0) {
+              zeros++; // inert memory after a close: documented
+            } else if (x != b.getLong(0)) {
+              fail("typed read " + Long.toHexString(x));
+            }
+            break;
+          }
+          case "typed-put":
+            for (int i = 0; i < 64; i++) {
+              v.put(8192 + i, pattern(8192 + i));
+            }
+            break;
+          case "atomic-add":
+            v.getAndAddLong(COUNTER, 1);
+            break;
+          case "atomic-add-safe":
+            v.getAndAddLongSafe(COUNTER, 1);
+            break;
+          case "wait":
+            v.await(WORD, 0, Duration.ofMillis(1));
+            break;
+          case "wake":
+            v.wake(WORD, 1);
+            break;
+          case "flush":
+            v.force(0, 4096);
+            break;
+          case "advise":
+            v.advise(Advice.WILLNEED, 0, 4096);
+            break;
+          case "bytebuffer-read": {
+            ByteBuffer b = v.asByteBuffer(12288, 4096);
+            b.get(in);
+            if (checkBytes(in, 12288, true)) {
+              zeros++; // a close made (part of) the range inert: documented
+            }
+            break;
+          }
+          case "bytebuffer-write":
+            v.asByteBuffer(12288, 4096).put(0, pattern12288());
+            break;
+          case "lock": {
+            FileRangeLock l = curFile.lock(0, 100, false);
+            l.close();
+            break;
+          }
+          default:
+            throw new IllegalArgumentException(access);
+        }
+        ok++;
+      } catch (IllegalStateException refusedOrClosed) {
+        refused++;
+      } catch (java.nio.channels.AsynchronousCloseException closedWhileLocking) {
+        refused++;
+      } catch (Throwable e) {
+        fail(access + " threw " + e);
+      }
+    }
+  }
+
+  private static byte[] p12288;
+
+  private static byte[] pattern12288() {
+    if (p12288 == null) {
+      byte[] b = new byte[4096];
+      for (int i = 0; i < b.length; i++) {
+        b[i] = pattern(12288 + i);
+      }
+      p12288 = b;
+    }
+    return p12288;
+  }
+
+  private static void checkBytes(byte[] b, long at) {
+    checkBytes(b, at, false);
+  }
+
+  /** Fails unless every byte is the pattern (or 0 if allowed); true if some byte was 0. */
+  private static boolean checkBytes(byte[] b, long at, boolean allowZeros) {
+    boolean zero = false;
+    for (int i = 0; i < b.length; i++) {
+      if (allowZeros && b[i] == 0 && pattern(at + i) != 0) {
+        zero = true;
+      } else if (b[i] != pattern(at + i)) {
+        fail("byte " + (at + i) + " is " + b[i] + ", expected " + pattern(at + i));
+        return zero;
+      }
+    }
+    return zero;
+  }
+
+  private static void checkFile(Path path, String op, String access) throws Exception {
+    try (RandomAccessFile raf = new RandomAccessFile(path.toFile(), "r")) {
+      byte[] b = new byte[DATA];
+      raf.readFully(b);
+      checkBytes(b, 0);
+      raf.seek(COUNTER);
+      long counter = Long.reverseBytes(raf.readLong()); // native order is little-endian here
+      raf.seek(WORD);
+      if (raf.readInt() != 0) {
+        fail("the wait word changed");
+      }
+      // The core's atomics never succeed on a closed view; VarHandle ones may land in inert
+      // memory after a close (documented), so only an upper bound holds for them.
+      if (access.equals("atomic-add-safe") && counter != ok) {
+        fail("counter " + counter + " after " + ok + " successful increments");
+      }
+      if (access.equals("atomic-add") && (counter > ok || op.equals("grow-in-place") && counter != ok)) {
+        fail("counter " + counter + " after " + ok + " increments");
+      }
+    }
+    // A lock taken by a closed handle would still be held: a fresh handle must get it.
+    try (MappedFile g = MappedFile.open(path, MapMode.READ_WRITE)) {
+      FileRangeLock l = g.tryLock(0, 100, false);
+      if (l == null) {
+        fail("a closed handle still holds a lock");
+      } else {
+        l.close();
+      }
+    }
+  }
+
+  private static synchronized void fail(String why) {
+    if (failure == null) {
+      failure = why;
+    }
+  }
+}
