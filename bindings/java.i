@@ -317,8 +317,7 @@ static int mmkj_view_read_buffer(JNIEnv *jenv, mmk_view *view, int64_t offset,
 static int mmkj_view_write_buffer(JNIEnv *jenv, mmk_view *view,
                                   int64_t offset, jobject src, int32_t pos,
                                   int32_t n) {
-  const char *p =
-      src ? (const char *)(*jenv)->GetDirectBufferAddress(jenv, src) : NULL;
+  char *p = src ? (char *)(*jenv)->GetDirectBufferAddress(jenv, src) : NULL;
   jlong cap = src ? (*jenv)->GetDirectBufferCapacity(jenv, src) : -1;
   if (!p || cap < 0 || pos < 0 || n < 0 || pos > cap || n > cap - pos) {
     mmk_clear_error();
@@ -502,6 +501,7 @@ MMKJ_VALUE(mmk_clear_error)
 MMKJ_VALUE(mmk_file_mode)
 MMKJ_VALUE(mmk_file_kind)
 MMKJ_VALUE(mmk_file_path)
+MMKJ_VALUE(mmk_file_created)
 MMKJ_VALUE(mmk_view_size)
 MMKJ_VALUE(mmk_view_offset)
 MMKJ_VALUE(mmk_view_reserved)
@@ -523,6 +523,7 @@ MMKJ_VALUE(mmk_page_size)
 %javaconstvalue(1) MMK_CREATE;
 %javaconstvalue(2) MMK_TRUNCATE;
 %javaconstvalue(4) MMK_EXCLUSIVE;
+%javaconstvalue(8) MMK_ALLOW_FOREIGN;
 %javaconstvalue(1) MMK_MAP_POPULATE;
 %javaconstvalue(2) MMK_MAP_HUGEPAGE;
 %javaconstvalue(4) MMK_MAP_READONLY;
