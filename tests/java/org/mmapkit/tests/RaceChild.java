@@ -2,6 +2,7 @@ package org.mmapkit.tests;
 
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
@@ -18,15 +19,18 @@ import org.mmapkit.MappedView;
  * the main thread, an access method on another, for a bounded number of rounds. Prints "OK ..."
  * or "FAIL ..."; a crash or hang is seen by the parent.
  *
- * <p>Layout of the file: [0, DATA) holds PATTERN and every write writes the pattern again, so
- * any other byte there is a lost or foreign byte; COUNTER is a 64-bit counter (checked against
- * the successful increments), WORD a 32-bit word that stays 0 (waits time out).
+ * <p>Layout of the file: [0, DATA) holds pattern() and every write writes the pattern again,
+ * so any other byte there is a lost or foreign byte, except COUNTER, a 64-bit counter (checked
+ * against the successful increments), and WORD, a 32-bit word that stays 0 (waits time out).
+ * Accesses use the first 16 KiB of the view, or its last 16 KiB while shrinking, so that a
+ * shrink cuts off the very pages they touch.
  */
 public final class RaceChild {
-  static final int DATA = 32768;
+  static final int BASE = 65536; // views are at least this long
+  static final int DATA = 4 * BASE;
   static final int COUNTER = 32768;
   static final int WORD = 32776;
-  static final int BASE = 65536; // views are at least this long
+  static final int WORDS_END = 32784;
   static final long RUN_NANOS = 300_000_000L;
 
   private RaceChild() {}
@@ -47,18 +51,18 @@ public final class RaceChild {
     String op = args[0];
     String access = args[1];
     Path path = Path.of(args[2]);
-    try (MappedFile f = MappedFile.create(path, BASE)) {
+    try (MappedFile f = MappedFile.create(path, DATA)) {
       try (MappedView v = f.map()) {
         byte[] init = new byte[DATA];
         for (int i = 0; i < DATA; i++) {
-          init[i] = pattern(i);
+          init[i] = i >= COUNTER && i < WORDS_END ? 0 : pattern(i);
         }
         v.put(0, init);
       }
     }
     curFile = MappedFile.open(path, MapMode.READ_WRITE);
     cur = newView(op);
-    Thread t = new Thread(() -> accessLoop(access), "access");
+    Thread t = new Thread(() -> accessLoop(op, access), "access");
     t.start();
     long end = System.nanoTime() + RUN_NANOS;
     long rounds = 0;
@@ -139,47 +143,43 @@ public final class RaceChild {
     }
   }
 
-  private static void accessLoop(String access) {
-    byte[] buf = new byte[4096];
+  private static void accessLoop(String op, String access) {
+    boolean shrink = op.equals("shrink");
     ByteBuffer direct = ByteBuffer.allocateDirect(4096);
-    for (int i = 0; i < buf.length; i++) {
-      buf[i] = pattern(i);
-    }
     byte[] in = new byte[4096];
     while (!stop && failure == null) {
       MappedView v = cur;
+      long at = shrink ? Math.max(0, v.size() - 16384) & ~7L : 0;
       try {
         switch (access) {
           case "bulk-get":
-            v.get(0, in, 0, in.length);
-            checkBytes(in, 0);
+            v.get(at, in, 0, in.length);
+            checkBytes(in, at);
             break;
           case "bulk-put":
-            v.put(0, buf, 0, buf.length);
+            v.put(at, pattern(at, 4096), 0, 4096);
             break;
           case "buffer-get":
             direct.clear();
-            v.get(4096, direct);
+            v.get(at + 4096, direct);
             direct.flip();
             direct.get(in);
-            checkBytes(in, 4096);
+            checkBytes(in, at + 4096);
             break;
           case "typed-get": {
-            long x = v.getLong(8192);
-            ByteBuffer b = ByteBuffer.allocate(8).order(java.nio.ByteOrder.nativeOrder());
-            for (int i = 0; i < 8; i++) {
-              b.put(pattern(8192 + i));
-            }
+            long x = v.getLong(at + 8192);
+            long want = ByteBuffer.wrap(pattern(at + 8192, 8)).order(ByteOrder.nativeOrder())
+                .getLong();
             if (x == 0) {
               zeros++; // inert memory after a close: documented
-            } else if (x != b.getLong(0)) {
+            } else if (x != want) {
               fail("typed read " + Long.toHexString(x));
             }
             break;
           }
           case "typed-put":
             for (int i = 0; i < 64; i++) {
-              v.put(8192 + i, pattern(8192 + i));
+              v.put(at + 8192 + i, pattern(at + 8192 + i));
             }
             break;
           case "atomic-add":
@@ -201,15 +201,14 @@ public final class RaceChild {
             v.advise(Advice.WILLNEED, 0, 4096);
             break;
           case "bytebuffer-read": {
-            ByteBuffer b = v.asByteBuffer(12288, 4096);
-            b.get(in);
-            if (checkBytes(in, 12288, true)) {
+            v.asByteBuffer(at + 12288, 4096).get(in);
+            if (checkBytes(in, at + 12288, true)) {
               zeros++; // a close made (part of) the range inert: documented
             }
             break;
           }
           case "bytebuffer-write":
-            v.asByteBuffer(12288, 4096).put(0, pattern12288());
+            v.asByteBuffer(at + 12288, 4096).put(0, pattern(at + 12288, 4096));
             break;
           case "lock": {
             FileRangeLock l = curFile.lock(0, 100, false);
@@ -222,6 +221,11 @@ public final class RaceChild {
         ok++;
       } catch (IllegalStateException refusedOrClosed) {
         refused++;
+      } catch (IndexOutOfBoundsException staleSize) {
+        if (!shrink) {
+          fail(access + " threw " + staleSize);
+        }
+        refused++; // an index computed before a concurrent shrink
       } catch (java.nio.channels.AsynchronousCloseException closedWhileLocking) {
         refused++;
       } catch (Throwable e) {
@@ -230,17 +234,12 @@ public final class RaceChild {
     }
   }
 
-  private static byte[] p12288;
-
-  private static byte[] pattern12288() {
-    if (p12288 == null) {
-      byte[] b = new byte[4096];
-      for (int i = 0; i < b.length; i++) {
-        b[i] = pattern(12288 + i);
-      }
-      p12288 = b;
+  static byte[] pattern(long at, int n) {
+    byte[] b = new byte[n];
+    for (int i = 0; i < n; i++) {
+      b[i] = pattern(at + i);
     }
-    return p12288;
+    return b;
   }
 
   private static void checkBytes(byte[] b, long at) {
@@ -265,7 +264,12 @@ public final class RaceChild {
     try (RandomAccessFile raf = new RandomAccessFile(path.toFile(), "r")) {
       byte[] b = new byte[DATA];
       raf.readFully(b);
-      checkBytes(b, 0);
+      java.util.Arrays.fill(b, COUNTER, WORDS_END, (byte) 0);
+      byte[] want = pattern(0, DATA);
+      java.util.Arrays.fill(want, COUNTER, WORDS_END, (byte) 0);
+      if (!java.util.Arrays.equals(b, want)) {
+        fail("the file's bytes changed at " + java.util.Arrays.mismatch(b, want));
+      }
       raf.seek(COUNTER);
       long counter = Long.reverseBytes(raf.readLong()); // native order is little-endian here
       raf.seek(WORD);
