@@ -111,10 +111,23 @@ public final class MappedFile implements AutoCloseable {
    *
    * @param name 1-200 characters of {@code [A-Za-z0-9._-]}, not starting with '.'
    * @param size minimum size in bytes (&gt;= 0)
-   * @param options {@link ShmOption#ALLOW_FOREIGN}
    * @return the open object, read-write
    * @throws IllegalArgumentException for a bad name or size
    * @throws java.nio.file.AccessDeniedException for a foreign object (message: owner and mode)
+   * @throws IOException on failure
+   */
+  public static MappedFile sharedMemory(String name, long size) throws IOException {
+    return sharedMemory(name, size, new ShmOption[0]);
+  }
+
+  /**
+   * {@link #sharedMemory(String, long)} with options.
+   *
+   * @param name the name
+   * @param size minimum size in bytes (&gt;= 0)
+   * @param options {@link ShmOption#ALLOW_FOREIGN}
+   * @return the open object, read-write
+   * @throws java.nio.file.AccessDeniedException for a foreign object without ALLOW_FOREIGN
    * @throws IOException on failure
    */
   public static MappedFile sharedMemory(String name, long size, ShmOption... options)
@@ -142,10 +155,23 @@ public final class MappedFile implements AutoCloseable {
    *
    * @param name the name
    * @param mode READ_ONLY, READ_WRITE or PRIVATE
-   * @param options {@link ShmOption#ALLOW_FOREIGN}
    * @return the open object
    * @throws java.nio.file.NoSuchFileException if it does not exist
    * @throws java.nio.file.AccessDeniedException for a foreign object (see {@link ShmOption})
+   * @throws IOException on failure
+   */
+  public static MappedFile openSharedMemory(String name, MapMode mode) throws IOException {
+    return openSharedMemory(name, mode, new ShmOption[0]);
+  }
+
+  /**
+   * {@link #openSharedMemory(String, MapMode)} with options.
+   *
+   * @param name the name
+   * @param mode READ_ONLY, READ_WRITE or PRIVATE
+   * @param options {@link ShmOption#ALLOW_FOREIGN}
+   * @return the open object
+   * @throws java.nio.file.AccessDeniedException for a foreign object without ALLOW_FOREIGN
    * @throws IOException on failure
    */
   public static MappedFile openSharedMemory(String name, MapMode mode, ShmOption... options)
