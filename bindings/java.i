@@ -292,6 +292,47 @@ out:
   return r;
 }
 
+/* The fault-safe atomics of MappedView (*Safe), one JNI call each, with
+ * the value as the return value: no long[1] to allocate and fill (the
+ * generic out typemaps cost more than the atomic itself). The view is
+ * leased around the access; a failure throws here (fault = 1: EIO is a
+ * FaultException) and the return value is then unused. */
+enum { MMKJ_LOAD, MMKJ_STORE, MMKJ_ADD, MMKJ_CAS };
+
+static int64_t mmkj_atomic(JNIEnv *jenv, mmk_view *view, int32_t op,
+                           int32_t bits, int64_t off, int64_t a, int64_t b) {
+  uint32_t v32 = 0;
+  uint64_t v64 = 0;
+  int r = mmk_view_lease(view);
+  if (r == 0) {
+    if (bits == 32) {
+      switch (op) {
+      case MMKJ_LOAD: r = mmk_atomic_load_u32(view, off, &v32); break;
+      case MMKJ_STORE: r = mmk_atomic_store_u32(view, off, (uint32_t)a); break;
+      case MMKJ_ADD:
+        r = mmk_atomic_fetch_add_u32(view, off, (uint32_t)a, &v32);
+        break;
+      default:
+        r = mmk_atomic_cas_u32(view, off, (uint32_t)a, (uint32_t)b, &v32);
+      }
+      v64 = (uint64_t)(int64_t)(int32_t)v32;
+    } else {
+      switch (op) {
+      case MMKJ_LOAD: r = mmk_atomic_load_u64(view, off, &v64); break;
+      case MMKJ_STORE: r = mmk_atomic_store_u64(view, off, (uint64_t)a); break;
+      case MMKJ_ADD:
+        r = mmk_atomic_fetch_add_u64(view, off, (uint64_t)a, &v64);
+        break;
+      default:
+        r = mmk_atomic_cas_u64(view, off, (uint64_t)a, (uint64_t)b, &v64);
+      }
+    }
+    mmk_view_release(view);
+  }
+  if (r < 0) mmkj_throw(jenv, r, 1);
+  return (int64_t)v64;
+}
+
 /* Same copies with a direct ByteBuffer on the Java side. */
 static int mmkj_leased_copy(mmk_view *view, int64_t offset, char *p,
                             int32_t n, int write) {
@@ -472,6 +513,10 @@ MMKJ_ACCESSOR(mmkj_view_write)
 MMKJ_ACCESSOR(mmkj_view_read_buffer)
 MMKJ_ACCESSOR(mmkj_view_write_buffer)
 
+%javaexception("") mmkj_atomic {
+  $action
+}
+
 %javaexception("") mmk_view_release {
   $action
 }
@@ -540,3 +585,6 @@ int mmkj_view_read_buffer(JNIEnv *jenv, mmk_view *view, int64_t offset,
                           jobject dst, int32_t pos, int32_t n);
 int mmkj_view_write_buffer(JNIEnv *jenv, mmk_view *view, int64_t offset,
                            jobject src, int32_t pos, int32_t n);
+enum { MMKJ_LOAD, MMKJ_STORE, MMKJ_ADD, MMKJ_CAS };
+int64_t mmkj_atomic(JNIEnv *jenv, mmk_view *view, int32_t op, int32_t bits,
+                    int64_t off, int64_t a, int64_t b);

@@ -21,9 +21,19 @@ import org.mmapkit.internal.NativeCore;
  * Java and .NET agree on shared memory) and run as Java code over direct ByteBuffers (no native
  * call per access). Bulk {@code get}/{@code put} go through the core's fault-safe copy: a fault
  * in mapped memory (for instance the file was truncated) is a {@link FaultException} from that
- * call. A single typed access, or an access through a buffer from {@link #asByteBuffer()}, to a
- * truncated region throws what the JDK throws for a MappedByteBuffer: a catchable {@link
- * InternalError}.
+ * call.
+ *
+ * <p>Typed accessors, buffers from {@link #asByteBuffer()} and the VarHandle atomics ({@link
+ * #getAndAddLong}, {@link #compareAndSetLong}, ...) behave as the JDK documents for a
+ * MappedByteBuffer whose file is truncated: "an attempt to access an inaccessible region ...
+ * will cause an unspecified exception to be thrown either at the time of the access or at some
+ * later time". In practice a typed read or write throws an {@link InternalError} that the JVM
+ * raises asynchronously, so it may surface after the access, outside the try around it; an
+ * atomic read-modify-write there can kill the JVM (SIGBUS inside an intrinsic, observed with and
+ * without -Xint). If another process may shrink the file, use the bulk {@code get}/{@code put}
+ * and the {@code *Safe} atomics ({@link #getAndAddLongSafe}, {@link #compareAndSetLongSafe},
+ * ...): they go through the core's guarded code, one native call each, and a fault is a {@link
+ * FaultException} thrown by that call.
  *
  * <p>{@link #close()} unmaps at once: the file and its address range are released. ByteBuffers
  * handed out earlier never crash the JVM nor touch the file afterwards: their range is swapped for
@@ -1033,8 +1043,9 @@ public final class MappedView implements AutoCloseable {
     return LONG.compareAndSet(atomic(index, 8), (int) index & MASK, expected, desired);
   }
 
-  // Fault-safe atomics: one native call each, through the core's guarded atomics. A fault (the
-  // file was truncated under the view) is a FaultException from the call, never a dead JVM.
+  // Fault-safe atomics: one native call each, through the core's guarded atomics under a core
+  // lease. A fault (the file was truncated under the view) is a FaultException from the call,
+  // never a dead JVM; after close they throw IllegalStateException, never touch inert memory.
 
   /**
    * As {@link #getIntVolatile(long)}, through the core: a fault is a {@link FaultException}.
@@ -1044,14 +1055,7 @@ public final class MappedView implements AutoCloseable {
    * @throws FaultException if the word is no longer backed by the file
    */
   public int getIntVolatileSafe(long index) {
-    long[] out = new long[1];
-    long p = safe(index, 4);
-    try {
-      NativeCore.mmk_atomic_load_u32(p, index, out);
-    } finally {
-      st.ref.release();
-    }
-    return (int) out[0];
+    return (int) safe(NativeCore.MMKJ_LOAD, 32, index, 0, 0);
   }
 
   /**
@@ -1061,12 +1065,7 @@ public final class MappedView implements AutoCloseable {
    * @param value the value
    */
   public void putIntVolatileSafe(long index, int value) {
-    long p = safe(index, 4);
-    try {
-      NativeCore.mmk_atomic_store_u32(p, index, value & 0xFFFFFFFFL);
-    } finally {
-      st.ref.release();
-    }
+    safe(NativeCore.MMKJ_STORE, 32, index, value, 0);
   }
 
   /**
@@ -1077,14 +1076,7 @@ public final class MappedView implements AutoCloseable {
    * @return the value before the addition
    */
   public int getAndAddIntSafe(long index, int delta) {
-    long[] old = new long[1];
-    long p = safe(index, 4);
-    try {
-      NativeCore.mmk_atomic_fetch_add_u32(p, index, delta & 0xFFFFFFFFL, old);
-    } finally {
-      st.ref.release();
-    }
-    return (int) old[0];
+    return (int) safe(NativeCore.MMKJ_ADD, 32, index, delta, 0);
   }
 
   /**
@@ -1097,15 +1089,7 @@ public final class MappedView implements AutoCloseable {
    * @return true if the swap happened
    */
   public boolean compareAndSetIntSafe(long index, int expected, int desired) {
-    long[] cur = new long[1];
-    long p = safe(index, 4);
-    try {
-      NativeCore.mmk_atomic_cas_u32(
-          p, index, expected & 0xFFFFFFFFL, desired & 0xFFFFFFFFL, cur);
-    } finally {
-      st.ref.release();
-    }
-    return (int) cur[0] == expected;
+    return (int) safe(NativeCore.MMKJ_CAS, 32, index, expected, desired) == expected;
   }
 
   /**
@@ -1115,14 +1099,7 @@ public final class MappedView implements AutoCloseable {
    * @return the value
    */
   public long getLongVolatileSafe(long index) {
-    long[] out = new long[1];
-    long p = safe(index, 8);
-    try {
-      NativeCore.mmk_atomic_load_u64(p, index, out);
-    } finally {
-      st.ref.release();
-    }
-    return out[0];
+    return safe(NativeCore.MMKJ_LOAD, 64, index, 0, 0);
   }
 
   /**
@@ -1133,12 +1110,7 @@ public final class MappedView implements AutoCloseable {
    * @param value the value
    */
   public void putLongVolatileSafe(long index, long value) {
-    long p = safe(index, 8);
-    try {
-      NativeCore.mmk_atomic_store_u64(p, index, value);
-    } finally {
-      st.ref.release();
-    }
+    safe(NativeCore.MMKJ_STORE, 64, index, value, 0);
   }
 
   /**
@@ -1150,14 +1122,7 @@ public final class MappedView implements AutoCloseable {
    * @return the value before the addition
    */
   public long getAndAddLongSafe(long index, long delta) {
-    long[] old = new long[1];
-    long p = safe(index, 8);
-    try {
-      NativeCore.mmk_atomic_fetch_add_u64(p, index, delta, old);
-    } finally {
-      st.ref.release();
-    }
-    return old[0];
+    return safe(NativeCore.MMKJ_ADD, 64, index, delta, 0);
   }
 
   /**
@@ -1170,20 +1135,18 @@ public final class MappedView implements AutoCloseable {
    * @return true if the swap happened
    */
   public boolean compareAndSetLongSafe(long index, long expected, long desired) {
-    long[] cur = new long[1];
-    long p = safe(index, 8);
+    return safe(NativeCore.MMKJ_CAS, 64, index, expected, desired) == expected;
+  }
+
+  /** One fault-safe atomic: the checks of atomic(), then the core under the view's lease. */
+  private long safe(int op, int bits, long index, long a, long b) {
+    checkWord(index, bits / 8);
+    long p = st.ref.acquire();
     try {
-      NativeCore.mmk_atomic_cas_u64(p, index, expected, desired, cur);
+      return NativeCore.mmkj_atomic(p, op, bits, index, a, b);
     } finally {
       st.ref.release();
     }
-    return cur[0] == expected;
-  }
-
-  /** Checks the word as atomic() does and acquires the native view; the caller releases it. */
-  private long safe(long index, int n) {
-    checkWord(index, n);
-    return st.ref.acquire();
   }
 
   private ByteBuffer atomic(long index, int n) {
