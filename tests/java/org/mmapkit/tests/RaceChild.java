@@ -145,7 +145,9 @@ public final class RaceChild {
 
   private static void accessLoop(String op, String access) {
     boolean shrink = op.equals("shrink");
-    ByteBuffer direct = ByteBuffer.allocateDirect(4096);
+    // Bulk copies take all 16 KiB: the longer a copy, the likelier a move or shrink meets it.
+    ByteBuffer direct = ByteBuffer.allocateDirect(16384);
+    byte[] big = new byte[16384];
     byte[] in = new byte[4096];
     while (!stop && failure == null) {
       MappedView v = cur;
@@ -153,18 +155,18 @@ public final class RaceChild {
       try {
         switch (access) {
           case "bulk-get":
-            v.get(at, in, 0, in.length);
-            checkBytes(in, at);
+            v.get(at, big, 0, big.length);
+            checkBytes(big, at);
             break;
           case "bulk-put":
-            v.put(at, pattern(at, 4096), 0, 4096);
+            v.put(at, pattern(at, 16384), 0, 16384);
             break;
           case "buffer-get":
             direct.clear();
-            v.get(at + 4096, direct);
+            v.get(at, direct);
             direct.flip();
-            direct.get(in);
-            checkBytes(in, at + 4096);
+            direct.get(big);
+            checkBytes(big, at);
             break;
           case "typed-get": {
             long x = v.getLong(at + 8192);
