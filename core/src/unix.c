@@ -702,18 +702,15 @@ static int mmk__map(mmk_file *f, int64_t offset, int64_t length,
                             "offset %lld, length %lld", (long long)offset,
                             (long long)length);
     end = offset + length;
-    if (end > size) {
-      /* Only a writable shared view grows the file. */
-      if (f->mode != MMK_WRITE || (options & MMK_MAP_READONLY))
-        return mmk__set_error(MMK_ERANGE, 0, "map", f->path,
-                              "range past the end of the file (read-only "
-                              "and copy-on-write views do not grow it)",
-                              "offset %lld, length %lld, file size %lld",
-                              (long long)offset, (long long)length,
-                              (long long)size);
-      r = mmk__grow(f, size, end, "map");
-      if (r) return r;
-    }
+    /* Only a writable shared view grows the file, after every check
+     * (a refused map changes nothing). */
+    if (end > size && (f->mode != MMK_WRITE || (options & MMK_MAP_READONLY)))
+      return mmk__set_error(MMK_ERANGE, 0, "map", f->path,
+                            "range past the end of the file (read-only "
+                            "and copy-on-write views do not grow it)",
+                            "offset %lld, length %lld, file size %lld",
+                            (long long)offset, (long long)length,
+                            (long long)size);
   }
   if (reserve && reserve < length)
     return mmk__set_error(MMK_EINVAL, 0, "map", f->path,
@@ -726,6 +723,10 @@ static int mmk__map(mmk_file *f, int64_t offset, int64_t length,
                           "range larger than the address space",
                           "offset %lld, length %lld", (long long)offset,
                           (long long)length);
+  if (offset + length > size) {
+    r = mmk__grow(f, size, offset + length, "map");
+    if (r) return r;
+  }
 
   /* malloc + memset, not calloc: glibc's calloc bypasses the per-thread
    * cache that free() fills, which made a map/close cycle pay two trips
@@ -836,7 +837,8 @@ static void mmk__page_span(const mmk_view *v, int64_t off, int64_t len,
   *n = (size_t)(a + (size_t)len - s);
 }
 
-int mmk_view_flush(mmk_view *view, int64_t offset, int64_t length, int how) {
+static int mmk__view_flush(mmk_view *view, int64_t offset, int64_t length,
+                           int how) {
   void *start;
   size_t n;
   int r = mmk__view_check(view, "flush");
@@ -870,8 +872,8 @@ int mmk_view_flush(mmk_view *view, int64_t offset, int64_t length, int how) {
   return 0;
 }
 
-int mmk_view_advise(mmk_view *view, int64_t offset, int64_t length,
-                    int advice) {
+static int mmk__view_advise(mmk_view *view, int64_t offset, int64_t length,
+                            int advice) {
   void *start;
   size_t n;
   int adv;
@@ -912,7 +914,7 @@ int mmk_view_advise(mmk_view *view, int64_t offset, int64_t length,
   return 0;
 }
 
-int mmk_view_lock_memory(mmk_view *view) {
+static int mmk__view_mlock(mmk_view *view) {
   int r = mmk__view_check(view, "mlock");
   if (r) return r;
   if (!view->map_len) return 0;
@@ -924,7 +926,7 @@ int mmk_view_lock_memory(mmk_view *view) {
   return 0;
 }
 
-int mmk_view_unlock_memory(mmk_view *view) {
+static int mmk__view_munlock(mmk_view *view) {
   int r = mmk__view_check(view, "munlock");
   if (r) return r;
   if (!view->map_len) return 0;
@@ -934,8 +936,8 @@ int mmk_view_unlock_memory(mmk_view *view) {
   return 0;
 }
 
-int mmk_view_resident(mmk_view *view, int64_t offset, int64_t length,
-                      int64_t *resident_bytes) {
+static int mmk__view_resident(mmk_view *view, int64_t offset,
+                              int64_t length, int64_t *resident_bytes) {
   enum { CHUNK = 4096 };
   mmk__mincore_t vec[CHUNK];
   size_t pg = mmk__page();
@@ -971,6 +973,40 @@ int mmk_view_resident(mmk_view *view, int64_t offset, int64_t length,
   }
   *resident_bytes = total;
   return 0;
+}
+
+/* The public view calls above run as one in-flight call each (see
+ * mmk__op_enter): a close or a moving resize waits for them. */
+#define MMK__IN_VIEW(view, name, call)                                        \
+  do {                                                                        \
+    mmk__op op_;                                                              \
+    int r_;                                                                   \
+    if (!(view)) return mmk__view_check(view, name);                          \
+    r_ = mmk__op_enter(&op_, view, name);                                     \
+    if (r_) return r_;                                                        \
+    r_ = (call);                                                              \
+    mmk__op_exit(&op_);                                                       \
+    return r_;                                                                \
+  } while (0)
+
+int mmk_view_flush(mmk_view *view, int64_t offset, int64_t length, int how) {
+  MMK__IN_VIEW(view, "flush", mmk__view_flush(view, offset, length, how));
+}
+int mmk_view_advise(mmk_view *view, int64_t offset, int64_t length,
+                    int advice) {
+  MMK__IN_VIEW(view, "advise",
+               mmk__view_advise(view, offset, length, advice));
+}
+int mmk_view_lock_memory(mmk_view *view) {
+  MMK__IN_VIEW(view, "mlock", mmk__view_mlock(view));
+}
+int mmk_view_unlock_memory(mmk_view *view) {
+  MMK__IN_VIEW(view, "munlock", mmk__view_munlock(view));
+}
+int mmk_view_resident(mmk_view *view, int64_t offset, int64_t length,
+                      int64_t *resident_bytes) {
+  MMK__IN_VIEW(view, "mincore",
+               mmk__view_resident(view, offset, length, resident_bytes));
 }
 
 /* Maps [from, to) bytes of the view's page range (offsets from base) from
@@ -1080,48 +1116,43 @@ static int mmk__view_move(mmk_view *v, size_t new_map_len) {
 }
 
 /* Sets MOVING if no lease is outstanding (under mu, so no other flag can
- * be set meanwhile): no lease can start until mmk__view_unblock. Returns 0,
- * or the lease count that prevented it. */
+ * be set meanwhile): no lease and no call can start until
+ * mmk__view_unblock, and the calls already inside have left on return.
+ * Returns 0, or the lease count that prevented it. */
 static uint64_t mmk__view_block(mmk_view *v) {
   uint64_t w = 0;
   if (atomic_compare_exchange_strong_explicit(&v->lw, &w, MMK__LW_MOVING,
-                                              memory_order_acquire,
-                                              memory_order_relaxed))
+                                              memory_order_seq_cst,
+                                              memory_order_relaxed)) {
+    mmk__view_drain(v, 1);
     return 0;
+  }
   return (w & MMK__LW_COUNT) ? (w & MMK__LW_COUNT) : 1;
 }
 
-/* Publishes the moved/shrunk view to the leases waiting for it. */
+/* Publishes the moved/shrunk view to the leases and calls waiting for it. */
 static void mmk__view_unblock(mmk_view *v) {
   atomic_fetch_and_explicit(&v->lw, ~MMK__LW_MOVING, memory_order_release);
 }
 
 static int mmk__view_resize_blocked(mmk_view *v, int64_t new_length);
 
+/* Every check comes before the first change (issue 11, number 8): a
+ * resize refused with MMK_EBUSY or MMK_ERANGE has not grown the file. */
 static int mmk__view_resize_locked(mmk_view *v, int64_t new_length) {
   struct stat st;
   size_t pg = mmk__page();
+  int64_t end = 0;
+  int grow_file = 0, block, r;
   uint64_t busy;
-  int r;
 
   if (v->offset > INT64_MAX - new_length ||
       (uint64_t)new_length > SIZE_MAX - 2 * pg)
     return mmk__set_error(MMK_ERANGE, 0, "resize", mmk__vpath(v),
                           "offset + length overflows", "length %lld",
                           (long long)new_length);
-  if (new_length < v->length) {
-    /* Shrinking: no lease may hold (or start on) the dropped tail. */
-    busy = mmk__view_block(v);
-    if (busy)
-      return mmk__set_error(MMK_EBUSY, 0, "resize", mmk__vpath(v), NULL,
-                            "shrinking with %lld export(s) outstanding",
-                            (long long)busy);
-    r = mmk__view_resize_blocked(v, new_length);
-    mmk__view_unblock(v);
-    return r;
-  }
   if (new_length > v->length) {
-    int64_t end = v->offset + new_length;
+    end = v->offset + new_length;
     r = mmk__fstat(v->file->fd, &st, mmk__vpath(v));
     if (r) return r;
     if (end > (int64_t)st.st_size) {
@@ -1130,22 +1161,27 @@ static int mmk__view_resize_locked(mmk_view *v, int64_t new_length) {
                               "range past the end of the file",
                               "length %lld, file size %lld",
                               (long long)new_length, (long long)st.st_size);
-      r = mmk__grow(v->file, (int64_t)st.st_size, end, "resize");
-      if (r) return r;
+      grow_file = 1;
     }
   }
-  if (v->res_len && new_length <= v->reserve)
-    return mmk__view_resize_blocked(v, new_length); /* in place: leases ok */
-  /* Growing beyond the reservation may move the view: only without
-   * leases, and none may start until the view has its new address. */
-  busy = mmk__view_block(v);
-  if (busy)
-    return mmk__set_error(MMK_EBUSY, 0, "resize", mmk__vpath(v), NULL,
-                          "growing beyond the reservation would move the "
-                          "view; %lld export(s) outstanding",
-                          (long long)busy);
-  r = mmk__view_resize_blocked(v, new_length);
-  mmk__view_unblock(v);
+  /* Shrinking (no lease may hold the dropped tail) and growing beyond the
+   * reservation (the view may move) wait for the calls inside and need
+   * no lease; growing in place runs beside both. */
+  block = new_length < v->length || !(v->res_len && new_length <= v->reserve);
+  if (block) {
+    busy = mmk__view_block(v);
+    if (busy)
+      return mmk__set_error(
+          MMK_EBUSY, 0, "resize", mmk__vpath(v), NULL,
+          new_length < v->length
+              ? "shrinking with %lld export(s) outstanding"
+              : "growing beyond the reservation would move the view; %lld "
+                "export(s) outstanding",
+          (long long)busy);
+  }
+  r = grow_file ? mmk__grow(v->file, (int64_t)st.st_size, end, "resize") : 0;
+  if (!r) r = mmk__view_resize_blocked(v, new_length);
+  if (block) mmk__view_unblock(v);
   return r;
 }
 
