@@ -11,7 +11,10 @@
  * - mmkj_view_window() returns a direct java.nio.ByteBuffer over a range of a
  *   view, holding one core lease that the caller must release exactly once.
  * - mmkj_view_read/mmkj_view_write are the bulk fault-safe copies between a
- *   view and a byte[].
+ *   view and a byte[]; mmkj_atomic the fault-safe atomics.
+ * - Every access to mapped memory goes through a core call (an in-flight
+ *   call that close and resize wait for) or holds a lease: no raw pointer
+ *   is dereferenced here.
  * - Errors: every status-returning call goes through mmkj_throw(), the one
  *   place where core status + thread-local detail become Java exceptions.
  *   The exception blocks do not return early: the generated code still
@@ -235,12 +238,22 @@ static int mmkj_check_copy(JNIEnv *jenv, mmk_view *view, int64_t offset,
   return r;
 }
 
-/* The copy runs under a core lease, so a resize on another thread cannot
- * move or shrink the view under it (the resize waits for no lease, or
- * fails with MMK_EBUSY); the binding's close waits for the call anyway. */
+/* Each mmk_view_read/write is an in-flight call of the core: a close or a
+ * moving or shrinking resize on another thread waits for it. A copy of
+ * more than one chunk also holds a lease from its first chunk to its last,
+ * so that no shrink lands between two chunks (the resize is then EBUSY,
+ * and MappedView.resize retries for a while). */
+static int mmkj_lease_long(mmk_view *view, int32_t n) {
+  return view && n > MMKJ_PIN_CHUNK ? mmk_view_lease(view) : 0;
+}
+static void mmkj_release_long(mmk_view *view, int32_t n) {
+  if (view && n > MMKJ_PIN_CHUNK) mmk_view_release(view);
+}
+
 static int mmkj_view_read(JNIEnv *jenv, mmk_view *view, int64_t offset,
                           jbyteArray dst, int32_t pos, int32_t n) {
-  int r = view ? mmk_view_lease(view) : 0;
+  int32_t total = n;
+  int r = mmkj_lease_long(view, total);
   if (r < 0) return r;
   if ((r = mmkj_check_copy(jenv, view, offset, dst, pos, n)) < 0) goto out;
   if (n == 0) {
@@ -261,13 +274,14 @@ static int mmkj_view_read(JNIEnv *jenv, mmk_view *view, int64_t offset,
     n -= k;
   } while (r == 0 && n > 0);
 out:
-  if (view) mmk_view_release(view);
+  mmkj_release_long(view, total);
   return r;
 }
 
 static int mmkj_view_write(JNIEnv *jenv, mmk_view *view, int64_t offset,
                            jbyteArray src, int32_t pos, int32_t n) {
-  int r = view ? mmk_view_lease(view) : 0;
+  int32_t total = n;
+  int r = mmkj_lease_long(view, total);
   if (r < 0) return r;
   if ((r = mmkj_check_copy(jenv, view, offset, src, pos, n)) < 0) goto out;
   if (n == 0) {
@@ -288,61 +302,44 @@ static int mmkj_view_write(JNIEnv *jenv, mmk_view *view, int64_t offset,
     n -= k;
   } while (r == 0 && n > 0);
 out:
-  if (view) mmk_view_release(view);
+  mmkj_release_long(view, total);
   return r;
 }
 
 /* The fault-safe atomics of MappedView (*Safe), one JNI call each, with
  * the value as the return value: no long[1] to allocate and fill (the
- * generic out typemaps cost more than the atomic itself). The view is
- * leased around the access; a failure throws here (fault = 1: EIO is a
- * FaultException) and the return value is then unused. */
+ * generic out typemaps cost more than the atomic itself). The core's
+ * atomics are in-flight calls (a close or moving resize waits for them); a
+ * failure throws here (fault = 1: EIO is a FaultException) and the return
+ * value is then unused. */
 enum { MMKJ_LOAD, MMKJ_STORE, MMKJ_ADD, MMKJ_CAS };
 
 static int64_t mmkj_atomic(JNIEnv *jenv, mmk_view *view, int32_t op,
                            int32_t bits, int64_t off, int64_t a, int64_t b) {
   uint32_t v32 = 0;
   uint64_t v64 = 0;
-  int r = mmk_view_lease(view);
-  if (r == 0) {
-    if (bits == 32) {
-      switch (op) {
-      case MMKJ_LOAD: r = mmk_atomic_load_u32(view, off, &v32); break;
-      case MMKJ_STORE: r = mmk_atomic_store_u32(view, off, (uint32_t)a); break;
-      case MMKJ_ADD:
-        r = mmk_atomic_fetch_add_u32(view, off, (uint32_t)a, &v32);
-        break;
-      default:
-        r = mmk_atomic_cas_u32(view, off, (uint32_t)a, (uint32_t)b, &v32);
-      }
-      v64 = (uint64_t)(int64_t)(int32_t)v32;
-    } else {
-      switch (op) {
-      case MMKJ_LOAD: r = mmk_atomic_load_u64(view, off, &v64); break;
-      case MMKJ_STORE: r = mmk_atomic_store_u64(view, off, (uint64_t)a); break;
-      case MMKJ_ADD:
-        r = mmk_atomic_fetch_add_u64(view, off, (uint64_t)a, &v64);
-        break;
-      default:
-        r = mmk_atomic_cas_u64(view, off, (uint64_t)a, (uint64_t)b, &v64);
-      }
+  int r;
+  if (bits == 32) {
+    switch (op) {
+    case MMKJ_LOAD: r = mmk_atomic_load_u32(view, off, &v32); break;
+    case MMKJ_STORE: r = mmk_atomic_store_u32(view, off, (uint32_t)a); break;
+    case MMKJ_ADD: r = mmk_atomic_fetch_add_u32(view, off, (uint32_t)a, &v32); break;
+    default: r = mmk_atomic_cas_u32(view, off, (uint32_t)a, (uint32_t)b, &v32);
     }
-    mmk_view_release(view);
+    v64 = (uint64_t)(int64_t)(int32_t)v32;
+  } else {
+    switch (op) {
+    case MMKJ_LOAD: r = mmk_atomic_load_u64(view, off, &v64); break;
+    case MMKJ_STORE: r = mmk_atomic_store_u64(view, off, (uint64_t)a); break;
+    case MMKJ_ADD: r = mmk_atomic_fetch_add_u64(view, off, (uint64_t)a, &v64); break;
+    default: r = mmk_atomic_cas_u64(view, off, (uint64_t)a, (uint64_t)b, &v64);
+    }
   }
   if (r < 0) mmkj_throw(jenv, r, 1);
   return (int64_t)v64;
 }
 
 /* Same copies with a direct ByteBuffer on the Java side. */
-static int mmkj_leased_copy(mmk_view *view, int64_t offset, char *p,
-                            int32_t n, int write) {
-  int r = view ? mmk_view_lease(view) : 0;
-  if (r < 0) return r;
-  r = write ? mmk_view_write(view, offset, p, (size_t)n)
-            : mmk_view_read(view, offset, p, (size_t)n);
-  if (view) mmk_view_release(view);
-  return r;
-}
 
 static int mmkj_view_read_buffer(JNIEnv *jenv, mmk_view *view, int64_t offset,
                                  jobject dst, int32_t pos, int32_t n) {
@@ -352,19 +349,20 @@ static int mmkj_view_read_buffer(JNIEnv *jenv, mmk_view *view, int64_t offset,
     mmk_clear_error();
     return MMK_EINVAL;
   }
-  return mmkj_leased_copy(view, offset, p + pos, n, 0);
+  return mmk_view_read(view, offset, p + pos, (size_t)n);
 }
 
 static int mmkj_view_write_buffer(JNIEnv *jenv, mmk_view *view,
                                   int64_t offset, jobject src, int32_t pos,
                                   int32_t n) {
-  char *p = src ? (char *)(*jenv)->GetDirectBufferAddress(jenv, src) : NULL;
+  const char *p =
+      src ? (const char *)(*jenv)->GetDirectBufferAddress(jenv, src) : NULL;
   jlong cap = src ? (*jenv)->GetDirectBufferCapacity(jenv, src) : -1;
   if (!p || cap < 0 || pos < 0 || n < 0 || pos > cap || n > cap - pos) {
     mmk_clear_error();
     return MMK_EINVAL;
   }
-  return mmkj_leased_copy(view, offset, p + pos, n, 1);
+  return mmk_view_write(view, offset, p + pos, (size_t)n);
 }
 %}
 
@@ -464,42 +462,6 @@ MMKJ_OUT(uint64_t, current)
   }
 }
 
-/* Calls that touch a view's mapped memory run under a core lease (arg1 is
- * the view), so a racing resize cannot move or shrink the view under them:
- * it waits for no lease or fails with MMK_EBUSY. The binding's close waits
- * for the call to return before it runs. */
-%define MMKJ_LEASED_CALL(FAULT, CHECK)
-  if ((result = mmk_view_lease(arg1)) == 0) {
-    $action
-    mmk_view_release(arg1);
-  }
-  if (CHECK) {
-    mmkj_throw(jenv, (int)result, FAULT);
-  }
-%enddef
-%define MMKJ_LEASED(NAME, FAULT, CHECK)
-#if FAULT
-%javaexception("") NAME { MMKJ_LEASED_CALL(FAULT, CHECK) }
-#else
-%javaexception("java.io.IOException") NAME { MMKJ_LEASED_CALL(FAULT, CHECK) }
-#endif
-%enddef
-MMKJ_LEASED(mmk_view_flush, 0, result < 0)
-MMKJ_LEASED(mmk_view_advise, 0, result < 0)
-MMKJ_LEASED(mmk_view_resident, 0, result < 0)
-MMKJ_LEASED(mmk_view_lock_memory, 0, result < 0)
-MMKJ_LEASED(mmk_view_unlock_memory, 0, result < 0)
-MMKJ_LEASED(mmk_atomic_load_u32, 1, result < 0)
-MMKJ_LEASED(mmk_atomic_load_u64, 1, result < 0)
-MMKJ_LEASED(mmk_atomic_store_u32, 1, result < 0)
-MMKJ_LEASED(mmk_atomic_store_u64, 1, result < 0)
-MMKJ_LEASED(mmk_atomic_fetch_add_u32, 1, result < 0)
-MMKJ_LEASED(mmk_atomic_fetch_add_u64, 1, result < 0)
-MMKJ_LEASED(mmk_atomic_cas_u32, 1, result < 0)
-MMKJ_LEASED(mmk_atomic_cas_u64, 1, result < 0)
-MMKJ_LEASED(mmk_wake, 1, result < 0)
-MMKJ_LEASED(mmk_wait_u32, 1, result < 0 && result != MMK_ETIMEDOUT)
-
 %define MMKJ_ACCESSOR(NAME)
 %javaexception("") NAME {
   $action
@@ -512,6 +474,26 @@ MMKJ_ACCESSOR(mmkj_view_read)
 MMKJ_ACCESSOR(mmkj_view_write)
 MMKJ_ACCESSOR(mmkj_view_read_buffer)
 MMKJ_ACCESSOR(mmkj_view_write_buffer)
+MMKJ_ACCESSOR(mmk_atomic_load_u32)
+MMKJ_ACCESSOR(mmk_atomic_load_u64)
+MMKJ_ACCESSOR(mmk_atomic_store_u32)
+MMKJ_ACCESSOR(mmk_atomic_store_u64)
+MMKJ_ACCESSOR(mmk_atomic_fetch_add_u32)
+MMKJ_ACCESSOR(mmk_atomic_fetch_add_u64)
+MMKJ_ACCESSOR(mmk_atomic_cas_u32)
+MMKJ_ACCESSOR(mmk_atomic_cas_u64)
+MMKJ_ACCESSOR(mmk_wake)
+
+/* Calls that touch a view's memory (copies, atomics, wait, wake, flush,
+ * advise, resident, mlock) are the core's in-flight calls: a close or a
+ * resize that moves or shrinks the view waits for them (core-api.md item
+ * 5), so none needs a lease of its own here. */
+%javaexception("") mmk_wait_u32 {
+  $action
+  if (result < 0 && result != MMK_ETIMEDOUT) {
+    mmkj_throw(jenv, (int)result, 1);
+  }
+}
 
 %javaexception("") mmkj_atomic {
   $action

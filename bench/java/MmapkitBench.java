@@ -181,7 +181,7 @@ public final class MmapkitBench {
           false, "uncontended, one thread; MBB: byteBufferViewVarHandle"));
       r = pair(rounds, () -> addViewSafe(view, ops), () -> addBuffer(mbb, ops));
       rows.add(new Row("getAndAddLongSafe (core, fault-safe)", "ns/op", r[0] * 1e9 / ops,
-          r[1] * 1e9 / ops, false, "one JNI call + lease per op"));
+          r[1] * 1e9 / ops, false, "one JNI call per op into the guarded core"));
     } finally {
       Files.deleteIfExists(small);
     }

@@ -910,8 +910,9 @@ public final class MappedView implements AutoCloseable {
    * up to its reservation, and buffers handed out stay valid. Otherwise the view may have to move,
    * which is refused while any ByteBuffer from it is reachable (including the view's own
    * accessor windows once a typed accessor was used); shrinking is refused while buffers are
-   * reachable. Calls running on other threads (bulk copies, waits, flushes) hold the view only
-   * while they run: a move or shrink waits for them, up to about a second, then is refused too.
+   * reachable. Calls running on other threads (bulk copies, waits, flushes, the {@code *Safe}
+   * atomics) are waited for; a bulk copy of more than 1 MiB holds the view from its first to its
+   * last byte, and a move or shrink waits up to about a second for it, then is refused too.
    * Growing a READ_WRITE view past the end of the file grows the file.
    *
    * @param newSize new length in bytes (&gt; 0)
@@ -932,7 +933,7 @@ public final class MappedView implements AutoCloseable {
           break;
         } catch (IllegalStateException busy) {
           // The core refuses (EBUSY) while any lease is held. Leases of buffers stay until GC;
-          // those of calls in flight on other threads end soon: retry for those only.
+          // that of a long bulk copy on another thread ends soon: retry for that only.
           if (st.hasBuffers() || System.nanoTime() - deadline > 0) {
             throw new IllegalStateException(
                 "cannot resize " + st.ref.what() + " to " + newSize + " bytes while ByteBuffers"
@@ -1043,8 +1044,8 @@ public final class MappedView implements AutoCloseable {
     return LONG.compareAndSet(atomic(index, 8), (int) index & MASK, expected, desired);
   }
 
-  // Fault-safe atomics: one native call each, through the core's guarded atomics under a core
-  // lease. A fault (the file was truncated under the view) is a FaultException from the call,
+  // Fault-safe atomics: one native call each, through the core's guarded atomics (in-flight
+  // calls that close and resize wait for). A fault (the file was truncated under the view) is a FaultException from the call,
   // never a dead JVM; after close they throw IllegalStateException, never touch inert memory.
 
   /**
