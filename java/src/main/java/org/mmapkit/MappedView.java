@@ -38,7 +38,8 @@ import org.mmapkit.internal.NativeCore;
  * <p>{@link #close()} unmaps at once: the file and its address range are released. ByteBuffers
  * handed out earlier never crash the JVM nor touch the file afterwards: their range is swapped for
  * inert zero memory, freed when the last of them is garbage collected. After close, the view's
- * methods throw {@link IllegalStateException}.
+ * methods that reach its memory throw {@link IllegalStateException}; {@link #size()}, {@link
+ * #offset()} and {@link #isReadOnly()} keep answering what they answered before.
  *
  * <p>Typed accesses in the first 2 GiB of a view compile to the same code as MappedByteBuffer
  * accesses; in the last 2 GiB they add one more bounds test. In the middle of a view over 4 GiB
