@@ -135,7 +135,7 @@ public final class RaceChild {
       if (op.equals("grow-in-place")) {
         fail("grow in place refused: " + busy);
       }
-      // documented: buffers or calls in flight prevent a move or shrink
+      // documented: reachable buffers (or a bulk copy over 1 MiB) prevent a move or shrink
     }
     if (!op.equals("close")) {
       v.close();
