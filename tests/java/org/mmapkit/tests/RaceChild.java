@@ -32,6 +32,8 @@ public final class RaceChild {
   static final int WORD = 32776;
   static final int WORDS_END = 32784;
   static final long RUN_NANOS = 300_000_000L;
+  /** For the long-copy pair: a copy of 4 MiB is made of several 1 MiB pieces. */
+  static final int LONG_VIEW = 8 << 20;
   /** A move needs the kernel to pick another address, which only some resizes do: race longer. */
   static final long MOVE_RUN_NANOS = 900_000_000L;
 
@@ -41,6 +43,7 @@ public final class RaceChild {
     return (byte) (i * 31 + 7);
   }
 
+  private static byte[] longBuf;
   private static volatile MappedView cur;
   private static volatile MappedFile curFile;
   private static volatile boolean stop;
@@ -95,6 +98,8 @@ public final class RaceChild {
         return f.map(0, BASE, MapOption.RESERVE(16L << 20));
       case "shrink":
         return f.map(0, 4 * BASE);
+      case "shrink-long": // grows the file past DATA with zeros
+        return f.map(0, LONG_VIEW);
       default:
         return f.map(0, BASE);
     }
@@ -128,6 +133,9 @@ public final class RaceChild {
         case "shrink":
           v.resize(BASE);
           break;
+        case "shrink-long":
+          v.resize(LONG_VIEW / 8);
+          break;
         default:
           throw new IllegalArgumentException(op);
       }
@@ -146,7 +154,7 @@ public final class RaceChild {
   }
 
   private static void accessLoop(String op, String access) {
-    boolean shrink = op.equals("shrink");
+    boolean shrink = op.startsWith("shrink");
     // Bulk copies take all 16 KiB: the longer a copy, the likelier a move or shrink meets it.
     ByteBuffer direct = ByteBuffer.allocateDirect(16384);
     byte[] big = new byte[16384];
@@ -160,6 +168,12 @@ public final class RaceChild {
             v.get(at, big, 0, big.length);
             checkBytes(big, at);
             break;
+          case "bulk-get-long": { // several pieces: no shrink may land between two
+            byte[] b = longBuf != null ? longBuf : (longBuf = new byte[LONG_VIEW / 2]);
+            v.get(0, b, 0, b.length);
+            checkBytes(java.util.Arrays.copyOf(b, COUNTER), 0);
+            break;
+          }
           case "bulk-put":
             v.put(at, pattern(at, 16384), 0, 16384);
             break;

@@ -38,6 +38,7 @@ class RaceTest {
         all.add(Arguments.of(op, access));
       }
     }
+    all.add(Arguments.of("shrink-long", "bulk-get-long")); // a copy of several 1 MiB pieces
     return all.stream();
   }
 
