@@ -128,11 +128,13 @@ struct mmk_view {
  * reservation grows the view while other threads read, write and hold
  * leases (shrinking and moving wait until no lease is held), and they may
  * see the old or the new length, both valid: the new pages are mapped
- * before the length says so. Relaxed atomics make that well defined (and
- * visible to ThreadSanitizer). Code holding the view's mu may read
- * v->length directly; the resize under mu stores with MMK__SET_LEN. */
-#define MMK__LEN(v) __atomic_load_n(&(v)->length, __ATOMIC_RELAXED)
-#define MMK__SET_LEN(v, n) __atomic_store_n(&(v)->length, (n), __ATOMIC_RELAXED)
+ * before the length says so. Release/acquire orders that mapping before
+ * any access a thread makes after seeing the new length (plain moves on
+ * x86-64 and no fence on arm64's ldar/stlr beyond what they are; visible
+ * to ThreadSanitizer). Code holding the view's mu may read v->length
+ * directly; the resize under mu stores with MMK__SET_LEN. */
+#define MMK__LEN(v) __atomic_load_n(&(v)->length, __ATOMIC_ACQUIRE)
+#define MMK__SET_LEN(v, n) __atomic_store_n(&(v)->length, (n), __ATOMIC_RELEASE)
 
 /* The length of an open view, or -1 if v is NULL or not open: the first
  * step of the lock-free checks of copies and atomics. The state is read
