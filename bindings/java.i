@@ -11,7 +11,10 @@
  * - mmkj_view_window() returns a direct java.nio.ByteBuffer over a range of a
  *   view, holding one core lease that the caller must release exactly once.
  * - mmkj_view_read/mmkj_view_write are the bulk fault-safe copies between a
- *   view and a byte[].
+ *   view and a byte[]; mmkj_atomic the fault-safe atomics.
+ * - Every access to mapped memory goes through a core call (an in-flight
+ *   call that close and resize wait for) or holds a lease: no raw pointer
+ *   is dereferenced here.
  * - Errors: every status-returning call goes through mmkj_throw(), the one
  *   place where core status + thread-local detail become Java exceptions.
  *   The exception blocks do not return early: the generated code still
@@ -235,43 +238,109 @@ static int mmkj_check_copy(JNIEnv *jenv, mmk_view *view, int64_t offset,
   return r;
 }
 
+/* Each mmk_view_read/write is an in-flight call of the core: a close or a
+ * moving or shrinking resize on another thread waits for it. A copy of
+ * more than one chunk also holds a lease from its first chunk to its last,
+ * so that no shrink lands between two chunks (the resize is then EBUSY,
+ * and MappedView.resize retries for a while). */
+static int mmkj_lease_long(mmk_view *view, int32_t n) {
+  return view && n > MMKJ_PIN_CHUNK ? mmk_view_lease(view) : 0;
+}
+static void mmkj_release_long(mmk_view *view, int32_t n) {
+  if (view && n > MMKJ_PIN_CHUNK) mmk_view_release(view);
+}
+
 static int mmkj_view_read(JNIEnv *jenv, mmk_view *view, int64_t offset,
                           jbyteArray dst, int32_t pos, int32_t n) {
-  int r;
-  if ((r = mmkj_check_copy(jenv, view, offset, dst, pos, n)) < 0) return r;
-  if (n == 0) return mmk_view_read(view, offset, NULL, 0); /* checks view */
+  int32_t total = n;
+  int r = mmkj_lease_long(view, total);
+  if (r < 0) return r;
+  if ((r = mmkj_check_copy(jenv, view, offset, dst, pos, n)) < 0) goto out;
+  if (n == 0) {
+    r = mmk_view_read(view, offset, NULL, 0); /* checks view */
+    goto out;
+  }
   do {
     int32_t k = n < MMKJ_PIN_CHUNK ? n : MMKJ_PIN_CHUNK;
     char *p = (char *)(*jenv)->GetPrimitiveArrayCritical(jenv, dst, NULL);
-    if (!p) return MMK_ENOMEM; /* OutOfMemoryError pending: reported as is */
+    if (!p) {
+      r = MMK_ENOMEM; /* OutOfMemoryError pending: reported as is */
+      break;
+    }
     r = mmk_view_read(view, offset, p + pos, (size_t)k);
     (*jenv)->ReleasePrimitiveArrayCritical(jenv, dst, p, 0);
     offset += k;
     pos += k;
     n -= k;
   } while (r == 0 && n > 0);
+out:
+  mmkj_release_long(view, total);
   return r;
 }
 
 static int mmkj_view_write(JNIEnv *jenv, mmk_view *view, int64_t offset,
                            jbyteArray src, int32_t pos, int32_t n) {
-  int r;
-  if ((r = mmkj_check_copy(jenv, view, offset, src, pos, n)) < 0) return r;
-  if (n == 0) return mmk_view_write(view, offset, NULL, 0);
+  int32_t total = n;
+  int r = mmkj_lease_long(view, total);
+  if (r < 0) return r;
+  if ((r = mmkj_check_copy(jenv, view, offset, src, pos, n)) < 0) goto out;
+  if (n == 0) {
+    r = mmk_view_write(view, offset, NULL, 0);
+    goto out;
+  }
   do {
     int32_t k = n < MMKJ_PIN_CHUNK ? n : MMKJ_PIN_CHUNK;
     char *p = (char *)(*jenv)->GetPrimitiveArrayCritical(jenv, src, NULL);
-    if (!p) return MMK_ENOMEM;
+    if (!p) {
+      r = MMK_ENOMEM;
+      break;
+    }
     r = mmk_view_write(view, offset, p + pos, (size_t)k);
     (*jenv)->ReleasePrimitiveArrayCritical(jenv, src, p, JNI_ABORT);
     offset += k;
     pos += k;
     n -= k;
   } while (r == 0 && n > 0);
+out:
+  mmkj_release_long(view, total);
   return r;
 }
 
+/* The fault-safe atomics of MappedView (*Safe), one JNI call each, with
+ * the value as the return value: no long[1] to allocate and fill (the
+ * generic out typemaps cost more than the atomic itself). The core's
+ * atomics are in-flight calls (a close or moving resize waits for them); a
+ * failure throws here (fault = 1: EIO is a FaultException) and the return
+ * value is then unused. */
+enum { MMKJ_LOAD, MMKJ_STORE, MMKJ_ADD, MMKJ_CAS };
+
+static int64_t mmkj_atomic(JNIEnv *jenv, mmk_view *view, int32_t op,
+                           int32_t bits, int64_t off, int64_t a, int64_t b) {
+  uint32_t v32 = 0;
+  uint64_t v64 = 0;
+  int r;
+  if (bits == 32) {
+    switch (op) {
+    case MMKJ_LOAD: r = mmk_atomic_load_u32(view, off, &v32); break;
+    case MMKJ_STORE: r = mmk_atomic_store_u32(view, off, (uint32_t)a); break;
+    case MMKJ_ADD: r = mmk_atomic_fetch_add_u32(view, off, (uint32_t)a, &v32); break;
+    default: r = mmk_atomic_cas_u32(view, off, (uint32_t)a, (uint32_t)b, &v32);
+    }
+    v64 = (uint64_t)(int64_t)(int32_t)v32;
+  } else {
+    switch (op) {
+    case MMKJ_LOAD: r = mmk_atomic_load_u64(view, off, &v64); break;
+    case MMKJ_STORE: r = mmk_atomic_store_u64(view, off, (uint64_t)a); break;
+    case MMKJ_ADD: r = mmk_atomic_fetch_add_u64(view, off, (uint64_t)a, &v64); break;
+    default: r = mmk_atomic_cas_u64(view, off, (uint64_t)a, (uint64_t)b, &v64);
+    }
+  }
+  if (r < 0) mmkj_throw(jenv, r, 1);
+  return (int64_t)v64;
+}
+
 /* Same copies with a direct ByteBuffer on the Java side. */
+
 static int mmkj_view_read_buffer(JNIEnv *jenv, mmk_view *view, int64_t offset,
                                  jobject dst, int32_t pos, int32_t n) {
   char *p = dst ? (char *)(*jenv)->GetDirectBufferAddress(jenv, dst) : NULL;
@@ -415,11 +484,19 @@ MMKJ_ACCESSOR(mmk_atomic_cas_u32)
 MMKJ_ACCESSOR(mmk_atomic_cas_u64)
 MMKJ_ACCESSOR(mmk_wake)
 
+/* Calls that touch a view's memory (copies, atomics, wait, wake, flush,
+ * advise, resident, mlock) are the core's in-flight calls: a close or a
+ * resize that moves or shrinks the view waits for them (core-api.md item
+ * 5), so none needs a lease of its own here. */
 %javaexception("") mmk_wait_u32 {
   $action
   if (result < 0 && result != MMK_ETIMEDOUT) {
     mmkj_throw(jenv, (int)result, 1);
   }
+}
+
+%javaexception("") mmkj_atomic {
+  $action
 }
 
 %javaexception("") mmk_view_release {
@@ -451,6 +528,7 @@ MMKJ_VALUE(mmk_clear_error)
 MMKJ_VALUE(mmk_file_mode)
 MMKJ_VALUE(mmk_file_kind)
 MMKJ_VALUE(mmk_file_path)
+MMKJ_VALUE(mmk_file_created)
 MMKJ_VALUE(mmk_view_size)
 MMKJ_VALUE(mmk_view_offset)
 MMKJ_VALUE(mmk_view_reserved)
@@ -472,6 +550,7 @@ MMKJ_VALUE(mmk_page_size)
 %javaconstvalue(1) MMK_CREATE;
 %javaconstvalue(2) MMK_TRUNCATE;
 %javaconstvalue(4) MMK_EXCLUSIVE;
+%javaconstvalue(8) MMK_ALLOW_FOREIGN;
 %javaconstvalue(1) MMK_MAP_POPULATE;
 %javaconstvalue(2) MMK_MAP_HUGEPAGE;
 %javaconstvalue(4) MMK_MAP_READONLY;
@@ -488,3 +567,6 @@ int mmkj_view_read_buffer(JNIEnv *jenv, mmk_view *view, int64_t offset,
                           jobject dst, int32_t pos, int32_t n);
 int mmkj_view_write_buffer(JNIEnv *jenv, mmk_view *view, int64_t offset,
                            jobject src, int32_t pos, int32_t n);
+enum { MMKJ_LOAD, MMKJ_STORE, MMKJ_ADD, MMKJ_CAS };
+int64_t mmkj_atomic(JNIEnv *jenv, mmk_view *view, int32_t op, int32_t bits,
+                    int64_t off, int64_t a, int64_t b);

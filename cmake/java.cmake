@@ -161,6 +161,12 @@ elseif(BUILD_TESTING)
     VERBATIM)
   add_custom_target(mmapkit_java_tests ALL DEPENDS "${MMK_TEST_JAR}")
 
+  # A hostile libmmapkit_jni.so for the loader test: it must never be loaded.
+  add_library(mmapkit_java_planted SHARED "${_mmk_test_src}/native/planted.c")
+  set_target_properties(mmapkit_java_planted PROPERTIES
+    OUTPUT_NAME mmapkit_jni
+    LIBRARY_OUTPUT_DIRECTORY "${MMK_JAVA_DIR}/planted")
+
   # One CTest entry per test class, so `ctest -j2` spreads them.
   set(_mmk_test_cp "${MMK_JAR}:${MMK_TEST_JAR}")
   foreach(_src IN LISTS _mmk_test_sources)
@@ -172,6 +178,7 @@ elseif(BUILD_TESTING)
       COMMAND "${Java_JAVA_EXECUTABLE}" -Xmx512m
               "-Dmmapkit.test.classpath=${_mmk_test_cp}"
               "-Dmmapkit.test.java=${Java_JAVA_EXECUTABLE}"
+              "-Dmmapkit.test.planted=$<TARGET_FILE:mmapkit_java_planted>"
               -cp "${_mmk_test_cp}:${MMK_JUNIT_CONSOLE}"
               org.junit.platform.console.ConsoleLauncher
               --disable-banner --disable-ansi-colors --details=tree

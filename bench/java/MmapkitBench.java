@@ -3,6 +3,8 @@ package org.mmapkit.bench;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
@@ -164,6 +166,26 @@ public final class MmapkitBench {
     }
     System.gc();
 
+    // Atomics on a file-backed view: the VarHandle form (JIT intrinsic, a truncated file can kill
+    // the JVM) and the fault-safe form (one JNI call into the core's guarded atomics, under a
+    // lease), each against a VarHandle over a MappedByteBuffer of the same file.
+    Path small = Files.createTempFile(file.getParent(), "mmapkit-bench-atomics-", ".bin");
+    try (MappedFile mf = MappedFile.create(small, 4096);
+        MappedView view = mf.map();
+        FileChannel ch = FileChannel.open(small, StandardOpenOption.READ,
+            StandardOpenOption.WRITE)) {
+      MappedByteBuffer mbb = ch.map(FileChannel.MapMode.READ_WRITE, 0, 4096);
+      int ops = 1 << 22;
+      double[] r = pair(rounds, () -> addView(view, ops), () -> addBuffer(mbb, ops));
+      rows.add(new Row("getAndAddLong (VarHandle)", "ns/op", r[0] * 1e9 / ops, r[1] * 1e9 / ops,
+          false, "uncontended, one thread; MBB: byteBufferViewVarHandle"));
+      r = pair(rounds, () -> addViewSafe(view, ops), () -> addBuffer(mbb, ops));
+      rows.add(new Row("getAndAddLongSafe (core, fault-safe)", "ns/op", r[0] * 1e9 / ops,
+          r[1] * 1e9 / ops, false, "one JNI call per op into the guarded core"));
+    } finally {
+      Files.deleteIfExists(small);
+    }
+
     // Churn: map + close cycles; MappedByteBuffer cannot be unmapped (dropped instead).
     long[] churnView = churn(file, churn, false);
     long[] churnViewTouch = churn(file, churn, true);
@@ -264,6 +286,33 @@ public final class MmapkitBench {
     for (int off = 0; off + dst.length <= n; off += dst.length) {
       b.get(off, dst, 0, dst.length);
       s += dst[7];
+    }
+    return s;
+  }
+
+  static final VarHandle LONG =
+      MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.nativeOrder());
+
+  static long addView(MappedView v, int ops) {
+    long s = 0;
+    for (int i = 0; i < ops; i++) {
+      s += v.getAndAddLong(64, 1);
+    }
+    return s;
+  }
+
+  static long addViewSafe(MappedView v, int ops) {
+    long s = 0;
+    for (int i = 0; i < ops; i++) {
+      s += v.getAndAddLongSafe(64, 1);
+    }
+    return s;
+  }
+
+  static long addBuffer(ByteBuffer b, int ops) {
+    long s = 0;
+    for (int i = 0; i < ops; i++) {
+      s += (long) LONG.getAndAdd(b, 64, 1L);
     }
     return s;
   }

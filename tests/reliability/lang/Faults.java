@@ -320,10 +320,60 @@ public final class Faults {
         v.asByteBuffer(9000, 2000);
       }
     }, ioobe, iae));
-    for (String bad : new String[] {"", ".hidden", "a/b", "n".repeat(201)}) {
-      rows.add(new Row("shared memory name '" + (bad.length() > 20 ? "201 chars" : bad) + "'",
+    for (String bad : new String[] {"", ".hidden", "a/b", "n".repeat(201), missing + "\0x",
+        "..", "../" + missing, "/" + missing}) {
+      String shown = (bad.length() > 40 ? "201 chars" : bad).replace("\0", "\\0");
+      rows.add(new Row("shared memory name '" + shown + "'",
           () -> MappedFile.sharedMemory(bad, 4096).close(), iae));
+      rows.add(new Row("open shared memory name '" + shown + "'",
+          () -> MappedFile.openSharedMemory(bad, MapMode.READ_ONLY).close(), iae));
+      rows.add(new Row("create shared memory name '" + shown + "'",
+          () -> MappedFile.createSharedMemory(bad, 4096).close(), iae));
+      rows.add(new Row("unlink shared memory name '" + shown + "'",
+          () -> MappedFile.unlinkSharedMemory(bad), iae));
     }
+    String squat = "mmk-squat-" + ProcessHandle.current().pid();
+    rows.add(new Row("shared memory left open to others (0666)", () -> {
+      try (MappedFile f = MappedFile.createSharedMemory(squat, 4096)) {
+        Files.setPosixFilePermissions(Path.of("/dev/shm", squat),
+            java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw-rw-"));
+        MappedFile.sharedMemory(squat, 4096).close();
+      } finally {
+        MappedFile.unlinkSharedMemory(squat);
+      }
+    }, java.nio.file.AccessDeniedException.class));
+    rows.add(new Row("fault-safe atomic misaligned", () -> {
+      try (MappedFile f = MappedFile.open(data, MapMode.READ_WRITE); MappedView v = f.map()) {
+        v.getAndAddLongSafe(4, 1);
+      }
+    }, iae));
+    rows.add(new Row("fault-safe atomic out of range", () -> {
+      try (MappedFile f = MappedFile.open(data, MapMode.READ_WRITE); MappedView v = f.map()) {
+        v.compareAndSetLongSafe(Long.MAX_VALUE - 3, 0, 1);
+      }
+    }, ioobe));
+    rows.add(new Row("fault-safe atomic on a read-only view", () -> {
+      try (MappedFile f = MappedFile.open(data, MapMode.READ_ONLY); MappedView v = f.map()) {
+        v.putIntVolatileSafe(0, 1);
+      }
+    }, ReadOnlyBufferException.class));
+    rows.add(new Row("fault-safe atomic on a closed view", () -> {
+      try (MappedFile f = MappedFile.open(data, MapMode.READ_WRITE)) {
+        MappedView v = f.map();
+        v.close();
+        v.getLongVolatileSafe(0);
+      }
+    }, ise));
+    rows.add(new Row("blocking lock with the interrupt status set", () -> {
+      MappedFile f = MappedFile.open(data, MapMode.READ_WRITE);
+      Thread.currentThread().interrupt();
+      try {
+        f.lock(0, 10, false).close();
+      } finally {
+        Thread.interrupted();
+        check(f.isClosed(), "  the interrupted lock closed its handle");
+      }
+    }, java.nio.channels.FileLockInterruptionException.class));
     rows.add(new Row("open missing shared memory",
         () -> MappedFile.openSharedMemory(missing).close(), NoSuchFileException.class));
     rows.add(new Row("unlink missing shared memory",

@@ -59,6 +59,9 @@ public final class Child {
       case "truncate": // path: truncate under a view, check bulk and direct accesses
         truncate(Path.of(args[1]));
         break;
+      case "truncate-atomics": // path: the fault-safe atomics over a truncated file
+        truncateAtomics(Path.of(args[1]));
+        break;
       case "await": // name: wait on word 0 until the parent changes it
         try (MappedFile f = MappedFile.openSharedMemory(args[1]);
             MappedView v = f.map()) {
@@ -130,6 +133,39 @@ public final class Child {
       }
     }
     System.out.println("OK stale " + keep.size());
+  }
+
+  private static void truncateAtomics(Path p) throws Exception {
+    int size = 1 << 20;
+    try (MappedFile f = MappedFile.create(p, size);
+        MappedView v = f.map()) {
+      v.putLong(size - 8, 5);
+      try (RandomAccessFile raf = new RandomAccessFile(p.toFile(), "rw")) {
+        raf.setLength(4096);
+      }
+      long at = size - 8;
+      String[] names = {"getAndAddLongSafe", "compareAndSetLongSafe", "getLongVolatileSafe",
+          "putLongVolatileSafe", "getAndAddIntSafe", "compareAndSetIntSafe", "getIntVolatileSafe",
+          "putIntVolatileSafe"};
+      Runnable[] calls = {
+        () -> v.getAndAddLongSafe(at, 1), () -> v.compareAndSetLongSafe(at, 5, 6),
+        () -> v.getLongVolatileSafe(at), () -> v.putLongVolatileSafe(at, 1),
+        () -> v.getAndAddIntSafe(at, 1), () -> v.compareAndSetIntSafe(at, 5, 6),
+        () -> v.getIntVolatileSafe(at), () -> v.putIntVolatileSafe(at, 1)
+      };
+      for (int i = 0; i < calls.length; i++) {
+        try {
+          calls[i].run();
+          System.out.println("FAIL " + names[i] + " returned");
+        } catch (FaultException e) {
+          System.out.println("OK fault " + names[i] + ": " + e.getMessage());
+        }
+      }
+      // In the part still backed by the file they work.
+      v.putLongVolatileSafe(0, 41);
+      System.out.println("OK safe " + (v.getAndAddLongSafe(0, 1) + 1) + " "
+          + v.compareAndSetLongSafe(0, 42, 43) + " " + v.getLongVolatile(0));
+    }
   }
 
   private static void truncate(Path p) throws Exception {

@@ -12,6 +12,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -96,6 +97,15 @@ class ChildProcessTest {
   }
 
   @Test
+  void fault_safe_atomics_on_a_truncated_file_throw_and_the_jvm_survives() throws Exception {
+    String out = Jvm.run("truncate-atomics", dir.resolve("atomics.bin").toString());
+    assertFalse(out.contains("FAIL"), out);
+    assertEquals(8, out.split("OK fault ", -1).length - 1, out);
+    assertTrue(out.contains("OK fault getAndAddLongSafe"), out);
+    assertTrue(out.contains("OK safe 42 true 43"), out);
+  }
+
+  @Test
   void faults_are_handled_with_the_jvm_signal_chaining_library_too() throws Exception {
     // libjsig (LD_PRELOAD) keeps the JVM's handlers installed and chains to ours.
     Path jsig = Path.of(System.getProperty("java.home"), "lib", "libjsig.so");
@@ -166,5 +176,56 @@ class ChildProcessTest {
     assertTrue(out.contains("UnsatisfiedLinkError"), out);
     assertTrue(out.contains("mmapkit.library.path=/nonexistent/libmmapkit_jni.so"), out);
     assertTrue(out.contains("unset it"), out);
+  }
+
+  /** Runs the "load" child in a directory holding a planted libmmapkit_jni.so. */
+  private String loadNextToPlanted(String ldLibraryPath, List<String> jvmArgs, boolean mustLoad)
+      throws Exception {
+    Path planted = Path.of(System.getProperty("mmapkit.test.planted"));
+    Path cwd = dir.resolve("cwd");
+    Files.createDirectories(cwd.resolve("lib"));
+    Files.copy(planted, cwd.resolve("libmmapkit_jni.so"), StandardCopyOption.REPLACE_EXISTING);
+    Files.copy(planted, cwd.resolve("lib/libmmapkit_jni.so"),
+        StandardCopyOption.REPLACE_EXISTING);
+    Path marker = dir.resolve("marker");
+    Files.deleteIfExists(marker);
+    ProcessBuilder pb = Jvm.builder(jvmArgs, "load").directory(cwd.toFile());
+    pb.environment().put("MMK_PLANTED_MARKER", marker.toString());
+    if (ldLibraryPath == null) {
+      pb.environment().remove("LD_LIBRARY_PATH");
+    } else {
+      pb.environment().put("LD_LIBRARY_PATH", ldLibraryPath);
+    }
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+    String what = "LD_LIBRARY_PATH=[" + ldLibraryPath + "] " + jvmArgs + ":\n" + out;
+    assertFalse(Files.exists(marker), "the planted library was loaded, " + what);
+    if (mustLoad) {
+      assertEquals(0, p.exitValue(), what);
+      assertTrue(out.contains("OK loaded 42"), what);
+      assertFalse(out.contains("LIB " + cwd), what);
+    }
+    return out;
+  }
+
+  @Test
+  void a_library_planted_in_the_current_directory_is_never_loaded() throws Exception {
+    String[] paths = {"", ":", ":/nonexistent", "/nonexistent:", "/nonexistent::/nonexistent2",
+        ".", "lib", "./lib:"};
+    for (String ld : paths) {
+      loadNextToPlanted(ld, List.of(), true);
+    }
+    loadNextToPlanted(null, List.of("-Djava.library.path=."), true);
+    loadNextToPlanted(null, List.of("-Djava.library.path=lib:"), true);
+    loadNextToPlanted(null, List.of("-Djava.library.path="), true);
+  }
+
+  @Test
+  void a_relative_explicit_library_path_is_refused() throws Exception {
+    String out =
+        loadNextToPlanted(null, List.of("-Dmmapkit.library.path=libmmapkit_jni.so"), false);
+    assertTrue(out.contains("UnsatisfiedLinkError"), out);
+    assertTrue(out.contains("relative path"), out);
   }
 }

@@ -2,9 +2,12 @@ package org.mmapkit;
 
 import java.io.IOException;
 import java.lang.ref.Cleaner;
+import java.nio.channels.AsynchronousCloseException;
+import java.nio.channels.FileLockInterruptionException;
 import java.nio.file.FileSystems;
 import java.nio.file.Path;
 import java.util.Objects;
+import java.util.concurrent.locks.LockSupport;
 import org.mmapkit.internal.NativeCore;
 
 /**
@@ -30,11 +33,13 @@ public final class MappedFile implements AutoCloseable {
   private final Cleaner.Cleanable cleanable;
   private final MapMode mode;
   private final String name;
+  private final boolean created;
 
   private MappedFile(long ptr, MapMode mode, String name, String what) {
     this.ref = new NativeRef(ptr, what, NativeCore::mmk_file_close);
     this.mode = mode;
     this.name = name;
+    this.created = NativeCore.mmk_file_created(ptr) == 1;
     NativeRef r = ref;
     this.cleanable = CLEANER.register(this, r::closeQuietly);
   }
@@ -53,7 +58,7 @@ public final class MappedFile implements AutoCloseable {
    */
   public static MappedFile open(Path path, MapMode mode) throws IOException {
     Objects.requireNonNull(mode, "mode");
-    return openFile(path, mode.code, 0, 0, mode);
+    return openFile("open", path, mode.code, 0, 0, mode);
   }
 
   /**
@@ -74,7 +79,7 @@ public final class MappedFile implements AutoCloseable {
       throw new IllegalArgumentException("a size is only valid with MapMode.READ_WRITE, not " + mode);
     }
     checkSize(size);
-    return openFile(path, mode.code, NativeCore.MMK_CREATE, size, mode);
+    return openFile("open", path, mode.code, NativeCore.MMK_CREATE, size, mode);
   }
 
   /**
@@ -89,6 +94,7 @@ public final class MappedFile implements AutoCloseable {
   public static MappedFile create(Path path, long size) throws IOException {
     checkSize(size);
     return openFile(
+        "create",
         path,
         MapMode.READ_WRITE.code,
         NativeCore.MMK_CREATE | NativeCore.MMK_TRUNCATE,
@@ -99,17 +105,36 @@ public final class MappedFile implements AutoCloseable {
   /**
    * Creates or opens a named shared-memory object, grown to at least {@code size} bytes. The same
    * name means the same memory in C, Python, Java and .NET on this machine. New objects are
-   * readable and writable by their owner only.
+   * readable and writable by their owner only; {@link #created()} tells whether this call
+   * created it. An existing object owned by another user, or open to group or others, is refused
+   * unless {@link ShmOption#ALLOW_FOREIGN} is given.
    *
    * @param name 1-200 characters of {@code [A-Za-z0-9._-]}, not starting with '.'
    * @param size minimum size in bytes (&gt;= 0)
    * @return the open object, read-write
    * @throws IllegalArgumentException for a bad name or size
+   * @throws java.nio.file.AccessDeniedException for a foreign object (message: owner and mode)
    * @throws IOException on failure
    */
   public static MappedFile sharedMemory(String name, long size) throws IOException {
+    return sharedMemory(name, size, new ShmOption[0]);
+  }
+
+  /**
+   * {@link #sharedMemory(String, long)} with options.
+   *
+   * @param name the name
+   * @param size minimum size in bytes (&gt;= 0)
+   * @param options {@link ShmOption#ALLOW_FOREIGN}
+   * @return the open object, read-write
+   * @throws java.nio.file.AccessDeniedException for a foreign object without ALLOW_FOREIGN
+   * @throws IOException on failure
+   */
+  public static MappedFile sharedMemory(String name, long size, ShmOption... options)
+      throws IOException {
     checkSize(size);
-    return openShm(name, MapMode.READ_WRITE, NativeCore.MMK_CREATE, size);
+    return openShm("sharedMemory", name, MapMode.READ_WRITE, NativeCore.MMK_CREATE, size,
+        options);
   }
 
   /**
@@ -118,10 +143,11 @@ public final class MappedFile implements AutoCloseable {
    * @param name the name
    * @return the open object
    * @throws java.nio.file.NoSuchFileException if it does not exist
+   * @throws java.nio.file.AccessDeniedException for a foreign object (see {@link ShmOption})
    * @throws IOException on failure
    */
   public static MappedFile openSharedMemory(String name) throws IOException {
-    return openShm(name, MapMode.READ_WRITE, 0, 0);
+    return openShm("openSharedMemory", name, MapMode.READ_WRITE, 0, 0);
   }
 
   /**
@@ -131,11 +157,27 @@ public final class MappedFile implements AutoCloseable {
    * @param mode READ_ONLY, READ_WRITE or PRIVATE
    * @return the open object
    * @throws java.nio.file.NoSuchFileException if it does not exist
+   * @throws java.nio.file.AccessDeniedException for a foreign object (see {@link ShmOption})
    * @throws IOException on failure
    */
   public static MappedFile openSharedMemory(String name, MapMode mode) throws IOException {
+    return openSharedMemory(name, mode, new ShmOption[0]);
+  }
+
+  /**
+   * {@link #openSharedMemory(String, MapMode)} with options.
+   *
+   * @param name the name
+   * @param mode READ_ONLY, READ_WRITE or PRIVATE
+   * @param options {@link ShmOption#ALLOW_FOREIGN}
+   * @return the open object
+   * @throws java.nio.file.AccessDeniedException for a foreign object without ALLOW_FOREIGN
+   * @throws IOException on failure
+   */
+  public static MappedFile openSharedMemory(String name, MapMode mode, ShmOption... options)
+      throws IOException {
     Objects.requireNonNull(mode, "mode");
-    return openShm(name, mode, 0, 0);
+    return openShm("openSharedMemory", name, mode, 0, 0, options);
   }
 
   /**
@@ -149,8 +191,8 @@ public final class MappedFile implements AutoCloseable {
    */
   public static MappedFile createSharedMemory(String name, long size) throws IOException {
     checkSize(size);
-    return openShm(
-        name, MapMode.READ_WRITE, NativeCore.MMK_CREATE | NativeCore.MMK_EXCLUSIVE, size);
+    return openShm("createSharedMemory", name, MapMode.READ_WRITE,
+        NativeCore.MMK_CREATE | NativeCore.MMK_EXCLUSIVE, size);
   }
 
   /**
@@ -161,8 +203,7 @@ public final class MappedFile implements AutoCloseable {
    * @throws IOException on failure
    */
   public static void unlinkSharedMemory(String name) throws IOException {
-    Objects.requireNonNull(name, "name");
-    NativeCore.mmk_shm_unlink(name);
+    NativeCore.mmk_shm_unlink(checkName("unlinkSharedMemory", name));
   }
 
   /**
@@ -182,24 +223,83 @@ public final class MappedFile implements AutoCloseable {
     return new MappedFile(out[0], MapMode.READ_WRITE, "", "anonymous memory");
   }
 
-  private static MappedFile openFile(Path path, int mode, int flags, long size, MapMode m)
-      throws IOException {
+  private static MappedFile openFile(
+      String call, Path path, int mode, int flags, long size, MapMode m) throws IOException {
     Objects.requireNonNull(path, "path");
     if (path.getFileSystem() != FileSystems.getDefault()) {
-      throw new IllegalArgumentException("not a file of the default file system: " + path.toUri());
+      throw new IllegalArgumentException(
+          call + ": not a file of the default file system: " + path.toUri());
     }
     String p = path.toString();
+    if (p.indexOf('\0') >= 0) { // JNI would pass it on as 0xC0 0x80: refuse it here
+      throw new IllegalArgumentException(call + ": NUL character in path " + printable(p));
+    }
     long[] out = new long[1];
     NativeCore.mmk_file_open(p, mode, flags, size, out);
     return new MappedFile(out[0], m, p, "file " + p);
   }
 
-  private static MappedFile openShm(String name, MapMode mode, int flags, long size)
-      throws IOException {
-    Objects.requireNonNull(name, "name");
+  private static MappedFile openShm(String call, String name, MapMode mode, int flags,
+      long size, ShmOption... options) throws IOException {
+    checkName(call, name);
+    for (ShmOption o : options) {
+      if (Objects.requireNonNull(o, "option") == ShmOption.ALLOW_FOREIGN) {
+        flags |= NativeCore.MMK_ALLOW_FOREIGN;
+      }
+    }
     long[] out = new long[1];
     NativeCore.mmk_shm_open(name, mode.code, flags, size, out);
     return new MappedFile(out[0], mode, name, "shared memory " + name);
+  }
+
+  /**
+   * The shared-memory name rule of docs/API.md, checked before anything reaches the core or the
+   * OS. A NUL matters most: JNI hands it to C as the bytes 0xC0 0x80, never as a terminator.
+   */
+  private static String checkName(String call, String name) {
+    Objects.requireNonNull(name, "name");
+    String why = null;
+    if (name.isEmpty()) {
+      why = "it is empty";
+    } else if (name.length() > MAX_NAME) {
+      why = "it has " + name.length() + " characters, more than " + MAX_NAME;
+    } else if (name.charAt(0) == '.') {
+      why = "it starts with '.'";
+    } else {
+      for (int i = 0; i < name.length() && why == null; i++) {
+        char c = name.charAt(i);
+        if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.'
+            || c == '_' || c == '-')) {
+          why = (c == 0 ? "NUL" : c == '/' ? "'/'" : printable(String.valueOf(c)))
+              + " at index " + i;
+        }
+      }
+    }
+    if (why != null) {
+      throw new IllegalArgumentException(call + ": invalid shared-memory name "
+          + printable(name.length() > 60 ? name.substring(0, 60) + "..." : name) + ": " + why
+          + " (a name is 1-" + MAX_NAME + " characters of [A-Za-z0-9._-], not starting with"
+          + " '.')");
+    }
+    return name;
+  }
+
+  private static final int MAX_NAME = 200;
+
+  /** The string in quotes, control characters escaped (a NUL shows as \0). */
+  private static String printable(String s) {
+    StringBuilder b = new StringBuilder("\"");
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c == 0) {
+        b.append("\\0");
+      } else if (c < 0x20 || c == 0x7f) {
+        b.append(String.format("\\u%04x", (int) c));
+      } else {
+        b.append(c);
+      }
+    }
+    return b.append('"').toString();
   }
 
   private static void checkSize(long size) {
@@ -245,6 +345,18 @@ public final class MappedFile implements AutoCloseable {
     } finally {
       ref.release();
     }
+  }
+
+  /**
+   * Whether the call that returned this handle created the file or shared-memory object (true
+   * for anonymous memory), rather than opening an existing one. Answers create-or-open calls
+   * such as {@link #sharedMemory(String, long, ShmOption...)} exactly, even when another process
+   * races to create the same name.
+   *
+   * @return true if created by this call
+   */
+  public boolean created() {
+    return created;
   }
 
   /** @return the mode this file was opened with */
@@ -335,15 +447,49 @@ public final class MappedFile implements AutoCloseable {
    * locks): two handles conflict even in one process, and closing another handle to the same
    * file does not drop them.
    *
+   * <p>Interruptible like {@link java.nio.channels.FileChannel#lock}: the wait polls (every
+   * millisecond at first, backing off to every 10 ms), so {@link Thread#interrupt()} ends it
+   * within one poll; the handle is then closed (closed-by-interrupt, as an interruptible channel
+   * does), the thread's interrupt status stays set and {@link FileLockInterruptionException} is
+   * thrown. A {@link #close()} from another thread ends the wait with {@link
+   * AsynchronousCloseException}. A closed handle never acquires a lock. Waiters are not queued:
+   * a holder that releases and retakes at once may keep the lock, and deadlocks between
+   * processes are not detected.
+   *
    * @param offset first byte
    * @param length bytes, 0 for "to any future end of file"
    * @param shared true for a shared (read) lock, false for an exclusive one
    * @return the lock; close it to release
+   * @throws FileLockInterruptionException if the thread was interrupted (or already was)
+   * @throws AsynchronousCloseException if another thread closed the handle during the wait
    * @throws java.nio.file.AccessDeniedException for an exclusive lock on a read-only handle
-   * @throws IOException on failure (e.g. deadlock detected)
+   * @throws IllegalStateException if the handle is closed
+   * @throws IOException on failure
    */
   public FileRangeLock lock(long offset, long length, boolean shared) throws IOException {
-    return doLock(offset, length, shared, true);
+    long pause = 1_000_000L;
+    for (boolean first = true; ; first = false) {
+      if (Thread.currentThread().isInterrupted()) {
+        throw closedByInterrupt();
+      }
+      FileRangeLock l;
+      try {
+        l = doLock(offset, length, shared);
+      } catch (IllegalStateException closed) {
+        if (first) {
+          throw closed;
+        }
+        throw asyncClose();
+      }
+      if (l != null) {
+        if (isClosed()) { // closed while granting: the close dropped it again
+          throw asyncClose();
+        }
+        return l;
+      }
+      LockSupport.parkNanos(pause);
+      pause = Math.min(pause * 2, LOCK_POLL_MAX_NANOS);
+    }
   }
 
   /**
@@ -356,11 +502,24 @@ public final class MappedFile implements AutoCloseable {
    * @throws IOException on failure
    */
   public FileRangeLock tryLock(long offset, long length, boolean shared) throws IOException {
-    return doLock(offset, length, shared, false);
+    return doLock(offset, length, shared);
   }
 
-  private FileRangeLock doLock(long offset, long length, boolean shared, boolean wait)
-      throws IOException {
+  /** Longest pause between two attempts of a blocking lock(). */
+  private static final long LOCK_POLL_MAX_NANOS = 10_000_000L;
+
+  private FileLockInterruptionException closedByInterrupt() throws IOException {
+    close();
+    return new FileLockInterruptionException();
+  }
+
+  private AsynchronousCloseException asyncClose() {
+    AsynchronousCloseException e = new AsynchronousCloseException();
+    e.initCause(new IllegalStateException(ref.what() + " was closed while lock() waited"));
+    return e;
+  }
+
+  private FileRangeLock doLock(long offset, long length, boolean shared) throws IOException {
     if (offset < 0 || length < 0) {
       throw new IllegalArgumentException(
           "offset and length must not be negative: offset=" + offset + ", length=" + length);
@@ -368,7 +527,7 @@ public final class MappedFile implements AutoCloseable {
     long p = ref.acquire();
     try {
       int kind = shared ? NativeCore.MMK_LOCK_SHARED : NativeCore.MMK_LOCK_EXCLUSIVE;
-      int r = NativeCore.mmk_file_lock(p, offset, length, kind, wait ? 1 : 0);
+      int r = NativeCore.mmk_file_lock(p, offset, length, kind, 0);
       if (r == NativeCore.MMK_EAGAIN) {
         return null;
       }
@@ -395,8 +554,9 @@ public final class MappedFile implements AutoCloseable {
 
   /**
    * Closes the handle and releases its locks. Views stay valid. Idempotent. Calls made after it
-   * throw IllegalStateException; a call already running in another thread (say a blocking {@link
-   * #lock}) finishes first, and the descriptor is closed when it returns.
+   * throw IllegalStateException; a call already running in another thread finishes first, and
+   * the descriptor is closed when it returns. A {@link #lock} waiting in another thread ends
+   * with {@link AsynchronousCloseException} and acquires nothing.
    *
    * @throws IOException if the system reported an error while closing (the handle is freed
    *     anyway)

@@ -10,6 +10,7 @@ import java.nio.ByteOrder;
 import java.nio.ReadOnlyBufferException;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.locks.LockSupport;
 import org.mmapkit.internal.NativeCore;
 
 /**
@@ -20,14 +21,25 @@ import org.mmapkit.internal.NativeCore;
  * Java and .NET agree on shared memory) and run as Java code over direct ByteBuffers (no native
  * call per access). Bulk {@code get}/{@code put} go through the core's fault-safe copy: a fault
  * in mapped memory (for instance the file was truncated) is a {@link FaultException} from that
- * call. A single typed access, or an access through a buffer from {@link #asByteBuffer()}, to a
- * truncated region throws what the JDK throws for a MappedByteBuffer: a catchable {@link
- * InternalError}.
+ * call.
+ *
+ * <p>Typed accessors, buffers from {@link #asByteBuffer()} and the VarHandle atomics ({@link
+ * #getAndAddLong}, {@link #compareAndSetLong}, ...) behave as the JDK documents for a
+ * MappedByteBuffer whose file is truncated: "an attempt to access an inaccessible region ...
+ * will cause an unspecified exception to be thrown either at the time of the access or at some
+ * later time". In practice a typed read or write throws an {@link InternalError} that the JVM
+ * raises asynchronously, so it may surface after the access, outside the try around it; an
+ * atomic read-modify-write there can kill the JVM (SIGBUS inside an intrinsic, observed with and
+ * without -Xint). If another process may shrink the file, use the bulk {@code get}/{@code put}
+ * and the {@code *Safe} atomics ({@link #getAndAddLongSafe}, {@link #compareAndSetLongSafe},
+ * ...): they go through the core's guarded code, one native call each, and a fault is a {@link
+ * FaultException} thrown by that call.
  *
  * <p>{@link #close()} unmaps at once: the file and its address range are released. ByteBuffers
  * handed out earlier never crash the JVM nor touch the file afterwards: their range is swapped for
  * inert zero memory, freed when the last of them is garbage collected. After close, the view's
- * methods throw {@link IllegalStateException}.
+ * methods that reach its memory throw {@link IllegalStateException}; {@link #size()}, {@link
+ * #offset()} and {@link #isReadOnly()} keep answering what they answered before.
  *
  * <p>Typed accesses in the first 2 GiB of a view compile to the same code as MappedByteBuffer
  * accesses; in the last 2 GiB they add one more bounds test. In the middle of a view over 4 GiB
@@ -52,6 +64,8 @@ public final class MappedView implements AutoCloseable {
       MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.nativeOrder());
   /** Longest single native wait, so close() and interrupts are seen promptly. */
   private static final long WAIT_SLICE_NANOS = 50_000_000L;
+  /** How long resize() waits for other threads' calls in flight to let go of the view. */
+  private static final long RESIZE_WAIT_NANOS = 1_000_000_000L;
 
   /**
    * The internal windows, published through final fields (safe publication of the buffers'
@@ -123,6 +137,11 @@ public final class MappedView implements AutoCloseable {
       if (closeNow) {
         ref.closeQuietly();
       }
+    }
+
+    /** True while a ByteBuffer from the view (a user's or an accessor window) is reachable. */
+    synchronized boolean hasBuffers() {
+      return buffers > 0;
     }
 
     /** The MappedView is closed or unreachable: unmap now if no buffer is left, else later. */
@@ -892,10 +911,13 @@ public final class MappedView implements AutoCloseable {
    * up to its reservation, and buffers handed out stay valid. Otherwise the view may have to move,
    * which is refused while any ByteBuffer from it is reachable (including the view's own
    * accessor windows once a typed accessor was used); shrinking is refused while buffers are
-   * reachable. Growing a READ_WRITE view past the end of the file grows the file.
+   * reachable. Calls running on other threads (bulk copies, waits, flushes, the {@code *Safe}
+   * atomics) are waited for; a bulk copy of more than 1 MiB holds the view from its first to its
+   * last byte, and a move or shrink waits up to about a second for it, then is refused too.
+   * Growing a READ_WRITE view past the end of the file grows the file.
    *
    * @param newSize new length in bytes (&gt; 0)
-   * @throws IllegalStateException if closed, or buffers prevent the change
+   * @throws IllegalStateException if closed, or buffers or calls in flight prevent the change
    * @throws IndexOutOfBoundsException past the end of a read-only or private file
    * @throws IOException on failure (e.g. disk full)
    */
@@ -905,14 +927,29 @@ public final class MappedView implements AutoCloseable {
     }
     long p = st.ref.acquire();
     try {
-      NativeCore.mmk_view_resize(p, newSize);
+      long deadline = System.nanoTime() + RESIZE_WAIT_NANOS;
+      for (int attempt = 0; ; attempt++) {
+        try {
+          NativeCore.mmk_view_resize(p, newSize);
+          break;
+        } catch (IllegalStateException busy) {
+          // The core refuses (EBUSY) while any lease is held. Leases of buffers stay until GC;
+          // that of a long bulk copy on another thread ends soon: retry for that only.
+          if (st.hasBuffers() || System.nanoTime() - deadline > 0) {
+            throw new IllegalStateException(
+                "cannot resize " + st.ref.what() + " to " + newSize + " bytes while ByteBuffers"
+                    + " from it are reachable or other threads keep using it (map with"
+                    + " MapOption.RESERVE to grow in place): " + busy.getMessage(),
+                busy);
+          }
+          if (attempt < 64) {
+            Thread.yield();
+          } else {
+            LockSupport.parkNanos(100_000L);
+          }
+        }
+      }
       size = NativeCore.mmk_view_size(p);
-    } catch (IllegalStateException e) {
-      throw new IllegalStateException(
-          "cannot resize " + st.ref.what() + " to " + newSize
-              + " bytes while ByteBuffers from it are reachable (map with MapOption.RESERVE to"
-              + " grow in place): " + e.getMessage(),
-          e);
     } finally {
       st.ref.release();
     }
@@ -1008,7 +1045,118 @@ public final class MappedView implements AutoCloseable {
     return LONG.compareAndSet(atomic(index, 8), (int) index & MASK, expected, desired);
   }
 
+  // Fault-safe atomics: one native call each, through the core's guarded atomics (in-flight
+  // calls that close and resize wait for). A fault (the file was truncated under the view) is a FaultException from the call,
+  // never a dead JVM; after close they throw IllegalStateException, never touch inert memory.
+
+  /**
+   * As {@link #getIntVolatile(long)}, through the core: a fault is a {@link FaultException}.
+   *
+   * @param index byte index, 4-byte aligned in memory
+   * @return the value
+   * @throws FaultException if the word is no longer backed by the file
+   */
+  public int getIntVolatileSafe(long index) {
+    return (int) safe(NativeCore.MMKJ_LOAD, 32, index, 0, 0);
+  }
+
+  /**
+   * As {@link #putIntVolatile(long, int)}, through the core: a fault is a {@link FaultException}.
+   *
+   * @param index byte index, 4-byte aligned
+   * @param value the value
+   */
+  public void putIntVolatileSafe(long index, int value) {
+    safe(NativeCore.MMKJ_STORE, 32, index, value, 0);
+  }
+
+  /**
+   * As {@link #getAndAddInt(long, int)}, through the core: a fault is a {@link FaultException}.
+   *
+   * @param index byte index, 4-byte aligned
+   * @param delta what to add (wrapping)
+   * @return the value before the addition
+   */
+  public int getAndAddIntSafe(long index, int delta) {
+    return (int) safe(NativeCore.MMKJ_ADD, 32, index, delta, 0);
+  }
+
+  /**
+   * As {@link #compareAndSetInt(long, int, int)}, through the core: a fault is a {@link
+   * FaultException}.
+   *
+   * @param index byte index, 4-byte aligned
+   * @param expected the expected value
+   * @param desired the new value
+   * @return true if the swap happened
+   */
+  public boolean compareAndSetIntSafe(long index, int expected, int desired) {
+    return (int) safe(NativeCore.MMKJ_CAS, 32, index, expected, desired) == expected;
+  }
+
+  /**
+   * As {@link #getLongVolatile(long)}, through the core: a fault is a {@link FaultException}.
+   *
+   * @param index byte index, 8-byte aligned in memory
+   * @return the value
+   */
+  public long getLongVolatileSafe(long index) {
+    return safe(NativeCore.MMKJ_LOAD, 64, index, 0, 0);
+  }
+
+  /**
+   * As {@link #putLongVolatile(long, long)}, through the core: a fault is a {@link
+   * FaultException}.
+   *
+   * @param index byte index, 8-byte aligned
+   * @param value the value
+   */
+  public void putLongVolatileSafe(long index, long value) {
+    safe(NativeCore.MMKJ_STORE, 64, index, value, 0);
+  }
+
+  /**
+   * As {@link #getAndAddLong(long, long)}, through the core: a fault is a {@link
+   * FaultException}.
+   *
+   * @param index byte index, 8-byte aligned
+   * @param delta what to add (wrapping)
+   * @return the value before the addition
+   */
+  public long getAndAddLongSafe(long index, long delta) {
+    return safe(NativeCore.MMKJ_ADD, 64, index, delta, 0);
+  }
+
+  /**
+   * As {@link #compareAndSetLong(long, long, long)}, through the core: a fault is a {@link
+   * FaultException}.
+   *
+   * @param index byte index, 8-byte aligned
+   * @param expected the expected value
+   * @param desired the new value
+   * @return true if the swap happened
+   */
+  public boolean compareAndSetLongSafe(long index, long expected, long desired) {
+    return safe(NativeCore.MMKJ_CAS, 64, index, expected, desired) == expected;
+  }
+
+  /** One fault-safe atomic: the checks of atomic(), then the core under the view's lease. */
+  private long safe(int op, int bits, long index, long a, long b) {
+    checkWord(index, bits / 8);
+    long p = st.ref.acquire();
+    try {
+      return NativeCore.mmkj_atomic(p, op, bits, index, a, b);
+    } finally {
+      st.ref.release();
+    }
+  }
+
   private ByteBuffer atomic(long index, int n) {
+    checkWord(index, n);
+    return w(index);
+  }
+
+  private void checkWord(long index, int n) {
     if (index < 0 || index > size - n) {
       checkOpen();
       throw new IndexOutOfBoundsException(
@@ -1019,7 +1167,6 @@ public final class MappedView implements AutoCloseable {
           "index " + index + " is not " + n + "-byte aligned in memory (view offset " + offset
               + ")");
     }
-    return w(index);
   }
 
   /**

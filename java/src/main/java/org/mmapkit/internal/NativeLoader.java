@@ -1,5 +1,6 @@
 package org.mmapkit.internal;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -16,13 +17,19 @@ import java.util.Locale;
  *
  * <ol>
  *   <li>the path in the system property {@value #PATH_PROPERTY}, if set (nothing else is tried);
- *   <li>{@code System.loadLibrary("mmapkit_jni")} (java.library.path);
+ *       it must be absolute;
+ *   <li>{@code libmmapkit_jni.so} in the absolute directories of java.library.path, in order;
  *   <li>the copy inside the jar at {@code org/mmapkit/native/<os>-<arch>/}, extracted into a new
  *       private temporary directory (owner-only permissions, unique name, so no other local user
  *       can swap the file between extraction and loading) and loaded with System.load.
  * </ol>
  *
- * Not public API.
+ * Never a relative location: an empty element of LD_LIBRARY_PATH (":/x", "/x:", "a::b", or an
+ * empty value), which the JVM copies into java.library.path and System.loadLibrary would take
+ * for the current directory, or a relative one, is skipped, so a library planted in the working
+ * directory is never loaded.
+ *
+ * <p>Not public API.
  */
 public final class NativeLoader {
   /** System property naming an explicit path of the native library. */
@@ -41,8 +48,14 @@ public final class NativeLoader {
     }
     String explicit = System.getProperty(PATH_PROPERTY);
     if (explicit != null && !explicit.isEmpty()) {
+      if (!Paths.get(explicit).isAbsolute()) {
+        throw error("-D" + PATH_PROPERTY + "=" + explicit + " is a relative path; give the"
+            + " absolute path of libmmapkit_jni.so (a relative one would load whatever the"
+            + " current directory holds), or unset it to use the copy inside the mmapkit jar.",
+            null);
+      }
       try {
-        System.load(Paths.get(explicit).toAbsolutePath().toString());
+        System.load(explicit);
       } catch (UnsatisfiedLinkError e) {
         throw error(
             "cannot load the native library from -D" + PATH_PROPERTY + "=" + explicit + ": "
@@ -56,18 +69,27 @@ public final class NativeLoader {
       return;
     }
     List<String> tried = new ArrayList<>();
-    try {
-      System.loadLibrary(LIBRARY);
-      loaded = true;
-      checkVersion("System.loadLibrary(\"" + LIBRARY + "\") (java.library.path="
-          + System.getProperty("java.library.path") + ")");
-      return;
-    } catch (UnsatisfiedLinkError e) {
-      if (loaded) {
-        throw e; // loaded, but the wrong version: nothing else can be loaded now
+    String libPath = System.getProperty("java.library.path", "");
+    for (String dir : libPath.split(File.pathSeparator, -1)) {
+      if (dir.isEmpty() || !Paths.get(dir).isAbsolute()) {
+        continue; // "" and relative entries mean the current directory: never searched
       }
-      tried.add("System.loadLibrary(\"" + LIBRARY + "\"): " + e.getMessage());
+      Path lib = Paths.get(dir, System.mapLibraryName(LIBRARY));
+      if (!Files.isRegularFile(lib)) {
+        continue;
+      }
+      try {
+        System.load(lib.toString());
+      } catch (UnsatisfiedLinkError e) {
+        tried.add(lib + ": " + e.getMessage());
+        continue;
+      }
+      loaded = true;
+      checkVersion(lib + " (java.library.path=" + libPath + ")");
+      return;
     }
+    tried.add("no " + System.mapLibraryName(LIBRARY) + " in the absolute directories of"
+        + " java.library.path=" + libPath);
     String platform = platform();
     String resource = "/org/mmapkit/native/" + platform + "/" + System.mapLibraryName(LIBRARY);
     try (InputStream in = NativeLoader.class.getResourceAsStream(resource)) {
