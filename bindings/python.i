@@ -240,6 +240,7 @@ typedef struct mmkpy_view {
   Py_ssize_t exports;   /* live Py_buffers */
   int leased;           /* holds the core lease that stands for them */
   int inflight;         /* calls running without the GIL */
+  int waiting;          /* of which blocking waits (wait()) */
   int closing;          /* close() asked while inflight > 0 */
   Py_ssize_t pos;       /* file-like position (read/write/seek/tell) */
 } mmkpy_view;
@@ -290,15 +291,43 @@ static void mmkpy_view_drop_lease(mmkpy_view *pv)
   }
 }
 
-static void mmkpy_view_done(mmkpy_view *pv)
+/* A deferred close() runs once only waits are left in flight: copies and
+ * flushes finish on the real mapping (right bytes), while a wait, which
+ * may never end by itself, is woken by the inert close and raises the
+ * closed error. The waits' own leases keep the core handle alive; the
+ * last of them frees it. No exports can exist: close() refused them and
+ * getbuffer refuses once closing. close_inert never fails. */
+static void mmkpy_view_close_deferred(mmkpy_view *pv)
 {
-  if (--pv->inflight == 0 && pv->closing && pv->v) {
-    /* No exports can exist: close() refused them and getbuffer refuses
-     * once closing. close_inert never fails. */
+  if (pv->closing && pv->v && pv->inflight == pv->waiting) {
     mmkpy_view_drop_lease(pv);
     mmk_view_close_inert(pv->v);
     pv->v = NULL;
   }
+}
+
+/* Brackets every call that runs without the GIL. The call is counted
+ * (close() defers, resize() refuses) and holds a core lease of its own, so
+ * the core never unmaps or moves the mapping under it whatever happens
+ * meanwhile. NULL (with the exception set) if the view cannot be leased. */
+static mmk_view *mmkpy_view_enter(mmkpy_view *pv, int is_wait)
+{
+  int rc = mmk_view_lease(pv->v);
+  if (rc < 0) {
+    mmkpy_raise(rc, "getbuffer");
+    return NULL;
+  }
+  pv->inflight++;
+  pv->waiting += is_wait;
+  return pv->v;
+}
+
+static void mmkpy_view_leave(mmkpy_view *pv, mmk_view *v, int is_wait)
+{
+  pv->waiting -= is_wait;
+  pv->inflight--;
+  mmk_view_release(v); /* frees v if it was inert-closed meanwhile */
+  mmkpy_view_close_deferred(pv);
 }
 
 /* Fault-safe copies; large ones run without the GIL. Raise on failure. */
@@ -309,14 +338,15 @@ static int mmkpy_read(mmkpy_view *pv, int64_t off, void *dst, Py_ssize_t n,
   if (n < MMKPY_NOGIL_COPY) {
     rc = mmk_view_read(pv->v, off, dst, (size_t)n);
   } else {
-    mmk_view *v = pv->v;
-    pv->inflight++;
+    mmk_view *v = mmkpy_view_enter(pv, 0);
+    if (!v)
+      return -1;
     Py_BEGIN_ALLOW_THREADS
     rc = mmk_view_read(v, off, dst, (size_t)n);
     Py_END_ALLOW_THREADS
     if (rc < 0)
       mmkpy_raise(rc, where);
-    mmkpy_view_done(pv);
+    mmkpy_view_leave(pv, v, 0);
     return rc < 0 ? -1 : 0;
   }
   if (rc < 0) {
@@ -355,14 +385,17 @@ static int mmkpy_write(mmkpy_view *pv, int64_t off, const void *src,
     if (rc < 0)
       mmkpy_raise(rc, where);
   } else {
-    mmk_view *v = pv->v;
-    pv->inflight++;
+    mmk_view *v = mmkpy_view_enter(pv, 0);
+    if (!v) {
+      PyMem_Free(tmp);
+      return -1;
+    }
     Py_BEGIN_ALLOW_THREADS
     rc = mmk_view_write(v, off, src, (size_t)n);
     Py_END_ALLOW_THREADS
     if (rc < 0)
       mmkpy_raise(rc, where);
-    mmkpy_view_done(pv);
+    mmkpy_view_leave(pv, v, 0);
   }
   PyMem_Free(tmp);
   return rc < 0 ? -1 : 0;
@@ -1122,6 +1155,7 @@ typedef struct mmkpy_view {} mmkpy_view;
     }
     if ($self->inflight > 0) {
       $self->closing = 1;
+      mmkpy_view_close_deferred($self); /* now, if only waits run */
       return 0;
     }
     mmkpy_view_drop_lease($self);
@@ -1159,14 +1193,13 @@ typedef struct mmkpy_view {} mmkpy_view;
     int rc;
     mmk_view *v;
     if (!mmkpy_view_ok($self)) return -1;
-    v = $self->v;
-    $self->inflight++;
+    if (!(v = mmkpy_view_enter($self, 0))) return -1;
     Py_BEGIN_ALLOW_THREADS
     rc = mmk_view_flush(v, offset, length, how);
     Py_END_ALLOW_THREADS
     if (rc < 0)
       mmkpy_raise(rc, "View_flush");
-    mmkpy_view_done($self);
+    mmkpy_view_leave($self, v, 0);
     return rc;
   }
   int advise(int64_t offset, int64_t length, int advice) {
@@ -1177,14 +1210,13 @@ typedef struct mmkpy_view {} mmkpy_view;
     int rc;
     mmk_view *v;
     if (!mmkpy_view_ok($self)) return -1;
-    v = $self->v;
-    $self->inflight++;
+    if (!(v = mmkpy_view_enter($self, 0))) return -1;
     Py_BEGIN_ALLOW_THREADS
     rc = mmk_view_lock_memory(v);
     Py_END_ALLOW_THREADS
     if (rc < 0)
       mmkpy_raise(rc, "View_lock_memory");
-    mmkpy_view_done($self);
+    mmkpy_view_leave($self, v, 0);
     return rc;
   }
   int unlock_memory() {
@@ -1484,6 +1516,12 @@ typedef struct mmkpy_view {} mmkpy_view;
       Py_XDECREF(d);
       return NULL;
     }
+    d = PyDescr_NewMethod(&SwigPyBuiltin__mmkpy_view_type.ht_type,
+                          &mmkpy_mmap_resize_def);
+    if (!d || PyModule_AddObject(m, "_mmap_resize", d) < 0) {
+      Py_XDECREF(d);
+      return NULL;
+    }
     d = PyDescr_NewMethod(&SwigPyBuiltin__mmkpy_file_type.ht_type,
                           &mmkpy_file_map_def);
     if (!d || PyModule_AddObject(m, "_file_map", d) < 0) {
@@ -1780,6 +1818,110 @@ static PyObject *mmkpy_mmap_close(PyObject *self, PyObject *unused)
   }
   Py_DECREF(h);
   Py_RETURN_NONE;
+}
+
+/* The handle in mmap._h (new reference), or NULL with the exception. */
+static mmkpy_file *mmkpy_mmap_handle(PyObject *self, PyObject **ref)
+{
+  void *pf = NULL;
+  *ref = PyObject_GetAttr(self, mmkpy_str_h);
+  if (!*ref)
+    return NULL;
+  if (!SWIG_IsOK(SWIG_ConvertPtr(*ref, &pf, SWIGTYPE_p_mmkpy_file, 0)) || !pf) {
+    Py_CLEAR(*ref);
+    PyErr_SetString(PyExc_TypeError, "mmap._h is not a file handle");
+    return NULL;
+  }
+  return (mmkpy_file *)pf;
+}
+
+/* mmapkit.mmap.resize(newsize): the map and the file to offset + newsize,
+ * with the standard library's checks and messages. Every refusal comes
+ * before the first change, and the whole call keeps the GIL (as the
+ * standard library's does), so no other thread can export, start a
+ * GIL-free copy or close between the checks and the changes. The file
+ * and the map change in the order that a failure of the second step can
+ * undo: a shrink cuts the map before the file, a grow the file before the
+ * map. */
+static PyObject *mmkpy_mmap_resize(PyObject *self, PyObject *arg)
+{
+  mmkpy_view *pv = mmkpy_view_ok(MMKPY_SELF_VIEW(self));
+  mmkpy_file *pf;
+  PyObject *ref = NULL, *acc;
+  Py_ssize_t newsize;
+  int64_t offset, old_file = 0, cur;
+  long access;
+  int rc;
+  if (!pv)
+    return NULL;
+  if (!PyArg_Parse(arg, "n:resize", &newsize))
+    return NULL;
+  acc = PyObject_GetAttr(self, mmkpy_str_access);
+  if (!acc)
+    return NULL;
+  access = PyLong_AsLong(acc);
+  Py_DECREF(acc);
+  if (access == -1 && PyErr_Occurred())
+    return NULL;
+  if (access == MMKPY_ACCESS_READ || access == MMKPY_ACCESS_COPY ||
+      !pv->writable) {
+    PyErr_SetString(PyExc_TypeError,
+                    "mmap can't resize a readonly or copy-on-write memory map.");
+    return NULL;
+  }
+  if (pv->exports > 0 || pv->inflight > 0) {
+    PyErr_SetString(PyExc_BufferError,
+                    "mmap can't resize with extant buffers exported.");
+    return NULL;
+  }
+  offset = mmk_view_offset(pv->v);
+  if (newsize < 0 || PY_SSIZE_T_MAX - newsize < offset) {
+    PyErr_SetString(PyExc_ValueError, "new size out of range");
+    return NULL;
+  }
+  if (newsize == 0) {
+    errno = EINVAL;
+    return PyErr_SetFromErrno(PyExc_OSError);
+  }
+  if (!(pf = mmkpy_mmap_handle(self, &ref)))
+    return NULL;
+  if (!mmkpy_file_ok(pf))
+    goto fail;
+  mmk_clear_error();
+  if ((rc = mmk_file_size(pf->f, &old_file)) < 0)
+    goto core_fail;
+  cur = pv->size;
+  mmkpy_view_drop_lease(pv); /* no exports: the core may move the map */
+  if (newsize < cur) {
+    if ((rc = mmk_view_resize(pv->v, newsize)) < 0)
+      goto core_fail;
+    mmkpy_view_refresh(pv);
+    if ((rc = mmk_file_resize(pf->f, offset + newsize)) < 0) {
+      mmkpy_raise(rc, "File_resize");
+      mmk_view_resize(pv->v, cur); /* back to where it was */
+      mmkpy_view_refresh(pv);
+      goto fail;
+    }
+  } else {
+    if ((rc = mmk_file_resize(pf->f, offset + newsize)) < 0)
+      goto core_fail;
+    if ((rc = mmk_view_resize(pv->v, newsize)) < 0) {
+      int64_t now = -1;
+      mmkpy_raise(rc, "View_resize");
+      /* Undo our own change only: not if another process moved the size. */
+      if (mmk_file_size(pf->f, &now) == 0 && now == offset + newsize)
+        mmk_file_resize(pf->f, old_file);
+      goto fail;
+    }
+    mmkpy_view_refresh(pv);
+  }
+  Py_DECREF(ref);
+  Py_RETURN_NONE;
+core_fail:
+  mmkpy_raise(rc, "View_resize");
+fail:
+  Py_XDECREF(ref);
+  return NULL;
 }
 
 /* ---------------------------------------------------------------------
@@ -2126,14 +2268,14 @@ static PyObject *mmkpy_fast_wait(PyObject *self, PyObject *const *args,
   pv = mmkpy_view_ok(MMKPY_SELF_VIEW(self));
   if (!pv || mmkpy_word(a[1], 4, &e) < 0)
     return NULL;
-  v = pv->v;
-  pv->inflight++;
+  if (!(v = mmkpy_view_enter(pv, 1)))
+    return NULL;
   Py_BEGIN_ALLOW_THREADS
   rc = mmk_wait_u32(v, off, (uint32_t)e, ns);
   Py_END_ALLOW_THREADS
   if (rc < 0 && rc != MMK_ETIMEDOUT)
     mmkpy_raise(rc, "View_wait");
-  mmkpy_view_done(pv);
+  mmkpy_view_leave(pv, v, 1);
   if (rc < 0 && rc != MMK_ETIMEDOUT)
     return NULL;
   return PyBool_FromLong(rc == 0);
@@ -2197,6 +2339,12 @@ static PyMethodDef mmkpy_mmap_close_def = {
   "close", mmkpy_mmap_close, METH_NOARGS,
   "close($self, /)\n--\n\n"
   "Closes the map and its descriptor. BufferError while exported."
+};
+static PyMethodDef mmkpy_mmap_resize_def = {
+  "resize", mmkpy_mmap_resize, METH_O,
+  "resize($self, newsize, /)\n--\n\n"
+  "Resizes the map and the underlying file (anonymous: the memory).\n"
+  "A refused or failed call changes neither."
 };
 static PyMethodDef mmkpy_file_map_def = {
   "map", (PyCFunction)(void (*)(void))mmkpy_file_map,
