@@ -49,6 +49,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include "mmapkit.h"
 
 /* Copies at least this long run without the GIL. */
@@ -93,7 +94,7 @@ static const char *const mmkpy_access_ops[] = {
 static void mmkpy_raise(int code, const char *where)
 {
   const char *op = "", *path = "", *message = NULL;
-  int sys_errno = 0;
+  int sys_errno = 0, own_refusal;
   PyObject *exc_type, *args, *filename, *text;
   char reason[512];
 
@@ -127,6 +128,7 @@ static void mmkpy_raise(int code, const char *where)
   /* An OSError: errno, strerror, filename. Python's OSError constructor
    * picks the subclass from errno (FileNotFoundError, PermissionError,
    * FileExistsError, IsADirectoryError, BlockingIOError, TimeoutError...). */
+  own_refusal = sys_errno <= 0 && mmk_last_error_code() == code;
   if (sys_errno <= 0)
     sys_errno = (code < 0 && code > -3000) ? -code : EIO;
   if (code == MMK_EIO && mmkpy_where_is(where, mmkpy_access_ops)) {
@@ -135,12 +137,18 @@ static void mmkpy_raise(int code, const char *where)
     PyOS_snprintf(reason, sizeof reason,
                   "fault while accessing mapped memory (%s)", message);
   } else {
+    /* A refusal of mmapkit's own (no native errno) says why: keep that,
+     * with the Python spelling of the flag it names. */
+    const char *why = own_refusal ? message : "", *flag;
+    char said[400];
+    if ((flag = strstr(why, "pass MMK_ALLOW_FOREIGN")) != NULL) {
+      PyOS_snprintf(said, sizeof said, "%.*spass allow_foreign=True%s",
+                    (int)(flag - why), why, flag + strlen("pass MMK_ALLOW_FOREIGN"));
+      why = said;
+    }
     exc_type = PyExc_OSError;
-    if (*op)
-      PyOS_snprintf(reason, sizeof reason, "%s [%s]", strerror(sys_errno),
-                    op);
-    else
-      PyOS_snprintf(reason, sizeof reason, "%s", strerror(sys_errno));
+    PyOS_snprintf(reason, sizeof reason, "%s%s%s%s%s%s", strerror(sys_errno),
+                  *op ? " [" : "", op, *op ? "]" : "", *why ? ": " : "", why);
   }
   text = PyUnicode_DecodeLocale(reason, "surrogateescape");
   if (!text)
@@ -169,6 +177,7 @@ typedef struct mmkpy_file {
   int inflight;   /* calls running without the GIL */
   int closing;    /* close() asked while inflight > 0 */
   int kind;       /* MMK_KIND_*, kept for after close */
+  int created;    /* mmk_file_created: this call created the file */
   PyObject *name; /* path / shm name / "", kept for after close */
 } mmkpy_file;
 
@@ -204,27 +213,48 @@ static int mmkpy_file_open_kind(int kind, const char *s, int mode,
   }
 }
 
-/* A NUL-free C string from str or bytes (paths come fsencoded). */
-static const char *mmkpy_cstr(PyObject *o, const char *what)
+/* The C string of a path (str, bytes or os.PathLike; str in the
+ * filesystem encoding, as os.open does) or of a shared-memory name (str
+ * or bytes; str as UTF-8), for the call `op`. A NUL byte, which the OS
+ * would take for the end of the string, is a ValueError naming the
+ * argument and the call, before anything reaches the core. *keep holds
+ * what the pointer lives in (release it with Py_XDECREF). */
+static const char *mmkpy_path_arg(PyObject *o, int is_path, const char *op,
+                                  PyObject **keep)
 {
-  const char *s;
+  const char *what = is_path ? "path" : "name", *s;
   Py_ssize_t n;
-  if (PyBytes_Check(o)) {
-    if (PyBytes_AsStringAndSize(o, (char **)&s, &n) < 0)
+  PyObject *p;
+  *keep = NULL;
+  if (is_path) {
+    p = PyOS_FSPath(o); /* str/bytes as they are, else __fspath__ */
+    if (!p)
       return NULL;
-  } else if (PyUnicode_Check(o)) {
-    s = PyUnicode_AsUTF8AndSize(o, &n);
-    if (!s)
-      return NULL;
+  } else if (PyUnicode_Check(o) || PyBytes_Check(o)) {
+    p = Py_NewRef(o);
   } else {
-    PyErr_Format(PyExc_TypeError, "%s must be str or bytes, not %.100s",
-                 what, Py_TYPE(o)->tp_name);
+    PyErr_Format(PyExc_TypeError, "%s: %s must be str or bytes, not %.100s",
+                 op, what, Py_TYPE(o)->tp_name);
     return NULL;
   }
+  if (PyUnicode_Check(p)) {
+    PyObject *b = is_path ? PyUnicode_EncodeFSDefault(p)
+                          : PyUnicode_AsUTF8String(p);
+    Py_DECREF(p);
+    if (!b)
+      return NULL;
+    p = b;
+  }
+  s = PyBytes_AS_STRING(p);
+  n = PyBytes_GET_SIZE(p);
   if ((size_t)n != strlen(s)) {
-    PyErr_SetString(PyExc_ValueError, "embedded null byte");
+    PyErr_Format(PyExc_ValueError,
+                 "%s: embedded null byte in %s %R (the system would stop "
+                 "reading the %s there)", op, what, o, what);
+    Py_DECREF(p);
     return NULL;
   }
+  *keep = p;
   return s;
 }
 
@@ -945,6 +975,20 @@ static const char *mmkpy_rmemmem(const char *hay, size_t hn, const char *nd,
     PyBuffer_Release(&pybuf$argnum);
 }
 
+/* Paths and shared-memory names of the raw API: as File takes them. */
+%typemap(in) const char *path (PyObject *keep = NULL) {
+  $1 = (char *)mmkpy_path_arg($input, 1, "$symname", &keep);
+  if (!$1)
+    SWIG_fail;
+}
+%typemap(freearg) const char *path { Py_XDECREF(keep$argnum); }
+%typemap(in) const char *name (PyObject *keep = NULL) {
+  $1 = (char *)mmkpy_path_arg($input, 0, "$symname", &keep);
+  if (!$1)
+    SWIG_fail;
+}
+%typemap(freearg) const char *name { Py_XDECREF(keep$argnum); }
+
 /* Raw pointers are useless (and unsafe) from Python. */
 %ignore mmk_view_data;
 
@@ -966,19 +1010,12 @@ typedef struct mmkpy_file {} mmkpy_file;
     PyObject *encoded = NULL;
     mmkpy_file *pf;
     int rc;
-    if (kind == MMKPY_KIND_PATH && PyUnicode_Check(name)) {
-      /* str paths use the filesystem encoding, as os.open does. */
-      encoded = PyUnicode_EncodeFSDefault(name);
-      if (!encoded)
-        return NULL;
-      name = encoded;
-    }
     if (kind == MMKPY_KIND_PATH || kind == MMKPY_KIND_SHM) {
-      s = mmkpy_cstr(name, kind == MMKPY_KIND_PATH ? "path" : "name");
-      if (!s) {
-        Py_XDECREF(encoded);
+      s = mmkpy_path_arg(name, kind == MMKPY_KIND_PATH,
+                         kind == MMKPY_KIND_PATH ? "open" : "shm_open",
+                         &encoded);
+      if (!s)
         return NULL;
-      }
     }
     if (kind < MMKPY_KIND_PATH || kind > MMKPY_KIND_FD) {
       Py_XDECREF(encoded);
@@ -1004,6 +1041,7 @@ typedef struct mmkpy_file {} mmkpy_file;
     }
     pf->f = f;
     pf->kind = mmk_file_kind(f);
+    pf->created = mmk_file_created(f) == 1;
     pf->name = PyUnicode_DecodeFSDefault(mmk_file_path(f));
     if (!pf->name) {
       mmk_file_close(f);
@@ -1026,6 +1064,7 @@ typedef struct mmkpy_file {} mmkpy_file;
     return $self->name;
   }
   int _kind() { return $self ? $self->kind : -1; }
+  int _created() { return $self ? $self->created : 0; }
   /* Idempotent; deferred to the end of a blocking call in another thread. */
   int close() {
     int rc = 0;
@@ -1057,17 +1096,27 @@ typedef struct mmkpy_file {} mmkpy_file;
     mmkpy_file_done($self);
     return rc;
   }
+  /* A blocking lock runs without the GIL and, as PEP 475 asks, lets the
+   * signal handlers run when a signal interrupts it: KeyboardInterrupt
+   * (or whatever a handler raises) ends it with nothing locked, else it
+   * waits again. */
   int lock(int64_t offset, int64_t length, int kind, int wait) {
     int rc;
     mmk_file *f;
     if (!mmkpy_file_ok($self)) return -1;
     if (!wait)
-      return mmk_file_lock($self->f, offset, length, kind, 0);
+      return mmk_file_lock($self->f, offset, length, kind, MMK_LOCK_TRY);
     f = $self->f;
     $self->inflight++;
-    Py_BEGIN_ALLOW_THREADS
-    rc = mmk_file_lock(f, offset, length, kind, 1);
-    Py_END_ALLOW_THREADS
+    for (;;) {
+      Py_BEGIN_ALLOW_THREADS
+      rc = mmk_file_lock(f, offset, length, kind, MMK_LOCK_WAIT_INTR);
+      Py_END_ALLOW_THREADS
+      if (rc != MMK_EINTR)
+        break;
+      if (PyErr_CheckSignals() < 0)
+        break;
+    }
     mmkpy_file_done($self);
     return rc;
   }
@@ -2242,12 +2291,43 @@ static PyObject *mmkpy_fast_atomic_cas(PyObject *self, PyObject *const *args,
   return NULL;
 }
 
+static int64_t mmkpy_now_ns(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Longest sleep between two looks at the view: a wait on a view that is
+ * closed meanwhile (inert, its futex never woken) ends within this. */
+#define MMKPY_WAIT_SLICE_NS ((int64_t)100 * 1000 * 1000)
+
+/* mmk_wait_u32_intr until the word differs, `deadline` (monotonic ns, -1:
+ * none) passes, a signal interrupts (MMK_EINTR) or the view is closed
+ * (MMK_ECLOSED). Runs without the GIL. */
+static int mmkpy_wait_until(mmk_view *v, int64_t off, uint32_t expected,
+                            int64_t deadline)
+{
+  for (;;) {
+    int64_t slice = MMKPY_WAIT_SLICE_NS, left;
+    int rc;
+    if (deadline >= 0) {
+      left = deadline - mmkpy_now_ns();
+      if (left < slice)
+        slice = left > 0 ? left : 0;
+    }
+    rc = mmk_wait_u32_intr(v, off, expected, slice);
+    if (rc != MMK_ETIMEDOUT || (deadline >= 0 && slice < MMKPY_WAIT_SLICE_NS))
+      return rc;
+  }
+}
+
 static PyObject *mmkpy_fast_wait(PyObject *self, PyObject *const *args,
                                  Py_ssize_t nargs, PyObject *kwnames)
 {
   static const char *const names[] = {"offset", "expected", "timeout"};
   PyObject *a[3];
-  int64_t off, ns = -1;
+  int64_t off, ns = -1, deadline;
   uint64_t e;
   int rc;
   mmk_view *v;
@@ -2270,10 +2350,15 @@ static PyObject *mmkpy_fast_wait(PyObject *self, PyObject *const *args,
     return NULL;
   if (!(v = mmkpy_view_enter(pv, 1)))
     return NULL;
-  Py_BEGIN_ALLOW_THREADS
-  rc = mmk_wait_u32(v, off, (uint32_t)e, ns);
-  Py_END_ALLOW_THREADS
-  if (rc < 0 && rc != MMK_ETIMEDOUT)
+  deadline = ns < 0 ? -1 : mmkpy_now_ns() + (ns > INT64_MAX / 2 ? INT64_MAX / 2 : ns);
+  for (;;) {
+    Py_BEGIN_ALLOW_THREADS
+    rc = mmkpy_wait_until(v, off, (uint32_t)e, deadline);
+    Py_END_ALLOW_THREADS
+    if (rc != MMK_EINTR || PyErr_CheckSignals() < 0)
+      break;
+  }
+  if (rc < 0 && rc != MMK_ETIMEDOUT && !PyErr_Occurred())
     mmkpy_raise(rc, "View_wait");
   mmkpy_view_leave(pv, v, 1);
   if (rc < 0 && rc != MMK_ETIMEDOUT)

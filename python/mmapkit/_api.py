@@ -144,6 +144,13 @@ class MappedFile(_core.File):
     def closed(self) -> bool:
         return bool(_core.File._closed(self))
 
+    @property
+    def created(self) -> bool:
+        """True if the call that returned this handle created the file or
+        shared-memory object (anonymous memory: True), False if it opened
+        an existing one. Stays available after close."""
+        return bool(_core.File._created(self))
+
     # -- operations ---------------------------------------------------------
     # map(offset=0, length=None, *, populate=False, reserve=None,
     #     readonly=False, hugepage=False) -> View: maps [offset,
@@ -163,8 +170,10 @@ class MappedFile(_core.File):
              shared: bool = False, blocking: bool = True) -> Lock:
         """Takes a byte-range lock (``length=None``: to any end of file).
 
-        Blocks (without holding the GIL) until granted; with
-        ``blocking=False`` a conflicting lock raises BlockingIOError.
+        Blocks (without holding the GIL) until granted; a signal runs its
+        Python handler meanwhile (PEP 475), so Ctrl-C raises
+        KeyboardInterrupt with nothing locked. With ``blocking=False`` a
+        conflicting lock raises BlockingIOError.
         """
         off = _index(offset, "offset")
         n = _length(length)
@@ -366,11 +375,19 @@ def open(path: _PathLike, mode: str = "r", size: Optional[int] = None) -> Mapped
 
 
 def shared_memory(name: str, size: Optional[int] = None, *,
-                  exclusive: bool = False, readonly: bool = False) -> MappedFile:
+                  exclusive: bool = False, readonly: bool = False,
+                  allow_foreign: bool = False) -> MappedFile:
     """Opens named shared memory (the same name in C, Java and .NET is the
     same memory). With ``size`` it is created if missing and grown to at
     least ``size``; without, it must exist (FileNotFoundError).
-    ``exclusive=True`` makes an existing object a FileExistsError.
+    ``exclusive=True`` makes an existing object a FileExistsError;
+    ``.created`` on the result tells whether this call created it.
+
+    An existing object owned by another user, or that group or others may
+    access, is refused with PermissionError naming it (another user may
+    have created the name first to read what this process writes), before
+    anything is truncated or grown; ``allow_foreign=True`` opens it anyway,
+    for memory shared between users on purpose.
     """
     if not isinstance(name, str):
         raise TypeError(f"name must be str, not {type(name).__name__}")
@@ -384,11 +401,15 @@ def shared_memory(name: str, size: Optional[int] = None, *,
             raise ValueError("readonly=True cannot create or grow (omit size)")
         mode = _core.MMK_WRITE
         flags = _core.MMK_CREATE | (_core.MMK_EXCLUSIVE if exclusive else 0)
+    if allow_foreign:
+        flags |= _core.MMK_ALLOW_FOREIGN
     return MappedFile(_KIND_SHM, name, mode, flags, n, -1)
 
 
 def unlink_shared_memory(name: str) -> None:
-    """Removes the name; existing handles and views keep the memory."""
+    """Removes the name; existing handles and views keep the memory. A name
+    the contract forbids (NUL, '/', a leading '.', over 200 characters) is
+    a ValueError before anything reaches the system."""
     if not isinstance(name, str):
         raise TypeError(f"name must be str, not {type(name).__name__}")
     _core.mmk_shm_unlink(name)

@@ -228,6 +228,8 @@ def one_round(kind, lifetime, access, path):
     def accessor():
         calls = 0
         while not (done.is_set() and after[0] >= 3):
+            if calls >= 2 or fn is wait:  # a wait may not return by itself
+                started.set()
             try:
                 fn(c)
             except ValueError as e:  # closed; or mmap's past-the-end errors
@@ -247,8 +249,6 @@ def one_round(kind, lifetime, access, path):
             # (BufferError) while a call runs without the GIL, and a loop
             # of such calls would refuse them forever.
             time.sleep(0.0003)
-            if calls == 2:
-                started.set()
             if done.is_set():
                 after[0] += 1
         started.set()
