@@ -1116,6 +1116,7 @@ typedef struct mmkpy_file {} mmkpy_file;
         break;
       if (PyErr_CheckSignals() < 0)
         break;
+      mmk_clear_error(); /* %exception reads it: only the last try counts */
     }
     mmkpy_file_done($self);
     return rc;
@@ -1545,6 +1546,15 @@ typedef struct mmkpy_view {} mmkpy_view;
     return NULL;
   SwigPyBuiltin__mmkpy_view_type.ht_type.tp_new = mmkpy_view_tp_new;
   SwigPyBuiltin__mmkpy_file_type.ht_type.tp_new = mmkpy_file_tp_new;
+  /* The Python subclasses (View, mmap, MappedFile) are collected, but
+   * their __dict__ is the SWIG base's, which nothing traversed: a view in
+   * a cycle through its attributes was never freed, nor unmapped. Set
+   * before any subclass exists (they inherit these through
+   * subtype_traverse / subtype_clear). */
+  SwigPyBuiltin__mmkpy_view_type.ht_type.tp_traverse = mmkpy_traverse_dict;
+  SwigPyBuiltin__mmkpy_view_type.ht_type.tp_clear = mmkpy_clear_dict;
+  SwigPyBuiltin__mmkpy_file_type.ht_type.tp_traverse = mmkpy_traverse_dict;
+  SwigPyBuiltin__mmkpy_file_type.ht_type.tp_clear = mmkpy_clear_dict;
   mmkpy_str_h = PyUnicode_InternFromString("_h");
   mmkpy_str_anon = PyUnicode_InternFromString("_anon");
   mmkpy_str_access = PyUnicode_InternFromString("_access");
@@ -2298,29 +2308,11 @@ static int64_t mmkpy_now_ns(void)
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* Longest sleep between two looks at the view: a wait on a view that is
- * closed meanwhile (inert, its futex never woken) ends within this. */
+/* Longest sleep between two looks at the view and at Python's signal
+ * flags: a wait on a view closed meanwhile (inert, its futex never woken)
+ * ends within this, and so does one whose signal came just before or
+ * while it went to sleep, or that the core reported as a timeout. */
 #define MMKPY_WAIT_SLICE_NS ((int64_t)100 * 1000 * 1000)
-
-/* mmk_wait_u32_intr until the word differs, `deadline` (monotonic ns, -1:
- * none) passes, a signal interrupts (MMK_EINTR) or the view is closed
- * (MMK_ECLOSED). Runs without the GIL. */
-static int mmkpy_wait_until(mmk_view *v, int64_t off, uint32_t expected,
-                            int64_t deadline)
-{
-  for (;;) {
-    int64_t slice = MMKPY_WAIT_SLICE_NS, left;
-    int rc;
-    if (deadline >= 0) {
-      left = deadline - mmkpy_now_ns();
-      if (left < slice)
-        slice = left > 0 ? left : 0;
-    }
-    rc = mmk_wait_u32_intr(v, off, expected, slice);
-    if (rc != MMK_ETIMEDOUT || (deadline >= 0 && slice < MMKPY_WAIT_SLICE_NS))
-      return rc;
-  }
-}
 
 static PyObject *mmkpy_fast_wait(PyObject *self, PyObject *const *args,
                                  Py_ssize_t nargs, PyObject *kwnames)
@@ -2350,15 +2342,27 @@ static PyObject *mmkpy_fast_wait(PyObject *self, PyObject *const *args,
     return NULL;
   if (!(v = mmkpy_view_enter(pv, 1)))
     return NULL;
+  /* PEP 475: sleep in slices without the GIL; between two, run the signal
+   * handlers (KeyboardInterrupt ends the wait) and go on with the time
+   * that remains. */
   deadline = ns < 0 ? -1 : mmkpy_now_ns() + (ns > INT64_MAX / 2 ? INT64_MAX / 2 : ns);
   for (;;) {
+    int64_t slice = MMKPY_WAIT_SLICE_NS, left;
+    int last = 0;
+    if (deadline >= 0 && (left = deadline - mmkpy_now_ns()) <= slice) {
+      slice = left > 0 ? left : 0;
+      last = 1;
+    }
     Py_BEGIN_ALLOW_THREADS
-    rc = mmkpy_wait_until(v, off, (uint32_t)e, deadline);
+    rc = mmk_wait_u32_intr(v, off, (uint32_t)e, slice);
     Py_END_ALLOW_THREADS
-    if (rc != MMK_EINTR || PyErr_CheckSignals() < 0)
+    if ((rc != MMK_EINTR && (rc != MMK_ETIMEDOUT || last)) ||
+        PyErr_CheckSignals() < 0)
       break;
   }
-  if (rc < 0 && rc != MMK_ETIMEDOUT && !PyErr_Occurred())
+  if (PyErr_Occurred()) /* from a signal handler */
+    rc = MMK_EINTR;
+  else if (rc < 0 && rc != MMK_ETIMEDOUT)
     mmkpy_raise(rc, "View_wait");
   mmkpy_view_leave(pv, v, 1);
   if (rc < 0 && rc != MMK_ETIMEDOUT)
@@ -2458,6 +2462,17 @@ static PyMethodDef mmkpy_mmap_init_def = {
   "The standard library's mmap.mmap constructor (see mmapkit.mmap):\n"
   "flags=MAP_SHARED, prot=PROT_WRITE|PROT_READ, access=ACCESS_DEFAULT."
 };
+
+static int mmkpy_traverse_dict(PyObject *self, visitproc visit, void *arg)
+{
+  Py_VISIT(((SwigPyObject *)self)->dict);
+  return 0;
+}
+static int mmkpy_clear_dict(PyObject *self)
+{
+  Py_CLEAR(((SwigPyObject *)self)->dict);
+  return 0;
+}
 
 static PyObject *mmkpy_view_tp_new(PyTypeObject *t, PyObject *a, PyObject *k)
 {
