@@ -31,9 +31,12 @@
  *
  * The GIL is released around msync, populate, mlock, blocking locks,
  * futex waits and copies of 256 KiB or more. While it is released the
- * object counts an in-flight operation: close() is then deferred to the
- * end of that operation and resize() is refused, so no call ever uses a
- * freed core handle.
+ * object counts an in-flight operation and (views) holds a core lease:
+ * close() is then deferred to the end of the copies and flushes (a wait
+ * is ended by it) and resize() is refused, so no call ever uses a freed
+ * core handle or a moved mapping. Everything else runs under the GIL, so
+ * it cannot race close or resize of the same object in this process.
+ * Blocking locks and waits run the signal handlers (PEP 475).
  */
 %module(package="mmapkit") _core
 
@@ -2415,7 +2418,9 @@ static PyMethodDef mmkpy_view_fast_defs[] = {
    "wait($self, /, offset, expected, timeout=None)\n--\n\n"
    "Sleeps, without the GIL, while the 32-bit word at offset equals\n"
    "expected (a futex shared across processes). True once it differs,\n"
-   "False when timeout seconds pass first."},
+   "False when timeout seconds pass first. Signal handlers run meanwhile\n"
+   "(Ctrl-C: KeyboardInterrupt); a close() of the view ends it with\n"
+   "ValueError."},
   {"wake", (PyCFunction)(void (*)(void))mmkpy_fast_wake,
    METH_FASTCALL | METH_KEYWORDS,
    "wake($self, /, offset, count=1)\n--\n\n"

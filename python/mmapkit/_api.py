@@ -201,10 +201,21 @@ class View(_core.View):
     """One mapped region of a MappedFile; the zero-copy object.
 
     Supports the buffer protocol (read-only for "r"), ``len()``, and
-    indexing, slicing and slice assignment like ``bytearray`` (all through
-    fault-safe copies: a truncated file raises :class:`FaultError`).
+    indexing, slicing and slice assignment like ``bytearray``.
     Closing while a buffer export (memoryview, numpy array...) is alive
     raises BufferError and leaves the view usable.
+
+    Fault safety: the view's own methods and slots (indexing, slicing,
+    slice assignment, ``bytes(v)``, tobytes, read_into, write_from, read,
+    readline, write, find, the atomics, wait/wake, flush) copy through the
+    core's guard: a file truncated under the view raises
+    :class:`FaultError`. Anything that reads the memory through the buffer
+    protocol does not: memoryview(v)[i], bytearray(v), hashlib, zlib,
+    struct.unpack_from, re, numpy and every other consumer read the
+    mapping directly, and a truncated file kills the process with SIGBUS,
+    as it would with the standard library's mmap. Use buffer consumers only
+    on files nobody truncates (or that you lock); copy out with the view's
+    methods otherwise.
     """
 
     def __init__(self, file: MappedFile, offset: int = 0,
@@ -288,7 +299,9 @@ class View(_core.View):
 
     def resize(self, length: int) -> None:
         """Grows or shrinks the view; in place within its reservation.
-        Refused with BufferError while buffers are exported."""
+        Refused with BufferError while buffers are exported or another
+        thread runs a call without the GIL on it (large copy, flush,
+        wait); a refused or failed resize leaves the view as it was."""
         _core.View.resize(self, _index(length, "length"))
 
     def read_into(self, buf: _Buffer, offset: int = 0) -> int:
@@ -304,6 +317,9 @@ class View(_core.View):
     def tobytes(self) -> bytes:
         """A fault-safe copy of the whole view."""
         return self[:]
+
+    # bytes(v) takes this (fault-safe) before the buffer protocol.
+    __bytes__ = tobytes
 
     # -- atomics and wait/wake on shared memory -----------------------------
     # atomic_load(offset, size=8) -> int: acquire load of the aligned 4- or
@@ -322,7 +338,9 @@ class View(_core.View):
     # wait(offset, expected, timeout=None) -> bool: sleeps, without the
     # GIL, while the 32-bit word at offset equals expected (a futex shared
     # across processes); True once it differs, False when timeout seconds
-    # pass first. wake(offset, count=1) -> int: wakes up to count waiters
+    # pass first. Signal handlers run meanwhile (Ctrl-C raises
+    # KeyboardInterrupt, PEP 475); close() from another thread ends it
+    # with ValueError. wake(offset, count=1) -> int: wakes up to count waiters
     # (count <= 0: all); returns how many were woken.
     wait = _core._view_wait
     wake = _core._view_wake
@@ -330,7 +348,8 @@ class View(_core.View):
     # -- protocol -----------------------------------------------------------
     # close() is _core.View.close itself (no Python frame): unmaps;
     # idempotent; BufferError while exported buffers are alive (the view
-    # stays usable).
+    # stays usable); while another thread copies or flushes without the
+    # GIL, the unmap waits for the end of that call (waits are ended).
 
     def __enter__(self) -> "View":
         if self.closed:

@@ -1,9 +1,12 @@
 """mmapkit.mmap: a drop-in replacement for the standard library's mmap.mmap.
 
 Same constructor, methods, attribute, exceptions and documented behaviour
-on Linux, plus fault safety: every access goes through the core's guarded
-copies, so a file truncated under the mapping raises mmapkit.FaultError
-instead of killing the interpreter with SIGBUS.
+on Linux, plus fault safety: every method, indexing, slicing and bytes(m)
+go through the core's guarded copies, so a file truncated under the
+mapping raises mmapkit.FaultError instead of killing the interpreter with
+SIGBUS. The buffer protocol cannot be guarded: memoryview(m), bytearray(m),
+hashlib, zlib, struct, re or numpy read the pages directly, and on a
+truncated file they die as they do on the standard library's mmap.
 
 Deliberate differences (all are relaxations of stdlib errors):
 - ``offset`` need not be a multiple of ALLOCATIONGRANULARITY, and flush()
@@ -175,6 +178,11 @@ class mmap(_core.View):
         if self._anon:
             return len(self)
         return os.fstat(self._h.fileno()).st_size
+
+    def __bytes__(self) -> bytes:
+        """bytes(m), through the fault-safe copy (the buffer protocol is
+        not: see the module docstring)."""
+        return self[:]
 
     def __reduce__(self):
         raise TypeError("cannot pickle 'mmapkit.mmap' object")
