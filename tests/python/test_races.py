@@ -59,9 +59,6 @@ for _lt in race_child.VIEW_LIFETIMES:
 for _lt in race_child.MMAP_LIFETIMES:
     _add("mmap", _lt, race_child.MMAP_ACCESSES)
 
-PAIRS = (len(race_child.VIEW_LIFETIMES) * len(race_child.VIEW_ACCESSES)
-         + len(race_child.MMAP_LIFETIMES) * len(race_child.MMAP_ACCESSES))
-
 
 class TestRefusedCallsChangeNothing(TempDirTest):
     """Issue 11.8: mmapkit.mmap.resize refused with BufferError had already
