@@ -31,9 +31,12 @@
  *
  * The GIL is released around msync, populate, mlock, blocking locks,
  * futex waits and copies of 256 KiB or more. While it is released the
- * object counts an in-flight operation: close() is then deferred to the
- * end of that operation and resize() is refused, so no call ever uses a
- * freed core handle.
+ * object counts an in-flight operation and (views) holds a core lease:
+ * close() is then deferred to the end of the copies and flushes (a wait
+ * is ended by it) and resize() is refused, so no call ever uses a freed
+ * core handle or a moved mapping. Everything else runs under the GIL, so
+ * it cannot race close or resize of the same object in this process.
+ * Blocking locks and waits run the signal handlers (PEP 475).
  */
 %module(package="mmapkit") _core
 
@@ -49,6 +52,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include "mmapkit.h"
 
 /* Copies at least this long run without the GIL. */
@@ -93,7 +97,7 @@ static const char *const mmkpy_access_ops[] = {
 static void mmkpy_raise(int code, const char *where)
 {
   const char *op = "", *path = "", *message = NULL;
-  int sys_errno = 0;
+  int sys_errno = 0, own_refusal;
   PyObject *exc_type, *args, *filename, *text;
   char reason[512];
 
@@ -127,6 +131,7 @@ static void mmkpy_raise(int code, const char *where)
   /* An OSError: errno, strerror, filename. Python's OSError constructor
    * picks the subclass from errno (FileNotFoundError, PermissionError,
    * FileExistsError, IsADirectoryError, BlockingIOError, TimeoutError...). */
+  own_refusal = sys_errno <= 0 && mmk_last_error_code() == code;
   if (sys_errno <= 0)
     sys_errno = (code < 0 && code > -3000) ? -code : EIO;
   if (code == MMK_EIO && mmkpy_where_is(where, mmkpy_access_ops)) {
@@ -135,12 +140,18 @@ static void mmkpy_raise(int code, const char *where)
     PyOS_snprintf(reason, sizeof reason,
                   "fault while accessing mapped memory (%s)", message);
   } else {
+    /* A refusal of mmapkit's own (no native errno) says why: keep that,
+     * with the Python spelling of the flag it names. */
+    const char *why = own_refusal ? message : "", *flag;
+    char said[400];
+    if ((flag = strstr(why, "pass MMK_ALLOW_FOREIGN")) != NULL) {
+      PyOS_snprintf(said, sizeof said, "%.*spass allow_foreign=True%s",
+                    (int)(flag - why), why, flag + strlen("pass MMK_ALLOW_FOREIGN"));
+      why = said;
+    }
     exc_type = PyExc_OSError;
-    if (*op)
-      PyOS_snprintf(reason, sizeof reason, "%s [%s]", strerror(sys_errno),
-                    op);
-    else
-      PyOS_snprintf(reason, sizeof reason, "%s", strerror(sys_errno));
+    PyOS_snprintf(reason, sizeof reason, "%s%s%s%s%s%s", strerror(sys_errno),
+                  *op ? " [" : "", op, *op ? "]" : "", *why ? ": " : "", why);
   }
   text = PyUnicode_DecodeLocale(reason, "surrogateescape");
   if (!text)
@@ -169,6 +180,7 @@ typedef struct mmkpy_file {
   int inflight;   /* calls running without the GIL */
   int closing;    /* close() asked while inflight > 0 */
   int kind;       /* MMK_KIND_*, kept for after close */
+  int created;    /* mmk_file_created: this call created the file */
   PyObject *name; /* path / shm name / "", kept for after close */
 } mmkpy_file;
 
@@ -204,27 +216,48 @@ static int mmkpy_file_open_kind(int kind, const char *s, int mode,
   }
 }
 
-/* A NUL-free C string from str or bytes (paths come fsencoded). */
-static const char *mmkpy_cstr(PyObject *o, const char *what)
+/* The C string of a path (str, bytes or os.PathLike; str in the
+ * filesystem encoding, as os.open does) or of a shared-memory name (str
+ * or bytes; str as UTF-8), for the call `op`. A NUL byte, which the OS
+ * would take for the end of the string, is a ValueError naming the
+ * argument and the call, before anything reaches the core. *keep holds
+ * what the pointer lives in (release it with Py_XDECREF). */
+static const char *mmkpy_path_arg(PyObject *o, int is_path, const char *op,
+                                  PyObject **keep)
 {
-  const char *s;
+  const char *what = is_path ? "path" : "name", *s;
   Py_ssize_t n;
-  if (PyBytes_Check(o)) {
-    if (PyBytes_AsStringAndSize(o, (char **)&s, &n) < 0)
+  PyObject *p;
+  *keep = NULL;
+  if (is_path) {
+    p = PyOS_FSPath(o); /* str/bytes as they are, else __fspath__ */
+    if (!p)
       return NULL;
-  } else if (PyUnicode_Check(o)) {
-    s = PyUnicode_AsUTF8AndSize(o, &n);
-    if (!s)
-      return NULL;
+  } else if (PyUnicode_Check(o) || PyBytes_Check(o)) {
+    p = Py_NewRef(o);
   } else {
-    PyErr_Format(PyExc_TypeError, "%s must be str or bytes, not %.100s",
-                 what, Py_TYPE(o)->tp_name);
+    PyErr_Format(PyExc_TypeError, "%s: %s must be str or bytes, not %.100s",
+                 op, what, Py_TYPE(o)->tp_name);
     return NULL;
   }
+  if (PyUnicode_Check(p)) {
+    PyObject *b = is_path ? PyUnicode_EncodeFSDefault(p)
+                          : PyUnicode_AsUTF8String(p);
+    Py_DECREF(p);
+    if (!b)
+      return NULL;
+    p = b;
+  }
+  s = PyBytes_AS_STRING(p);
+  n = PyBytes_GET_SIZE(p);
   if ((size_t)n != strlen(s)) {
-    PyErr_SetString(PyExc_ValueError, "embedded null byte");
+    PyErr_Format(PyExc_ValueError,
+                 "%s: embedded null byte in %s %R (the system would stop "
+                 "reading the %s there)", op, what, o, what);
+    Py_DECREF(p);
     return NULL;
   }
+  *keep = p;
   return s;
 }
 
@@ -240,6 +273,7 @@ typedef struct mmkpy_view {
   Py_ssize_t exports;   /* live Py_buffers */
   int leased;           /* holds the core lease that stands for them */
   int inflight;         /* calls running without the GIL */
+  int waiting;          /* of which blocking waits (wait()) */
   int closing;          /* close() asked while inflight > 0 */
   Py_ssize_t pos;       /* file-like position (read/write/seek/tell) */
 } mmkpy_view;
@@ -290,15 +324,43 @@ static void mmkpy_view_drop_lease(mmkpy_view *pv)
   }
 }
 
-static void mmkpy_view_done(mmkpy_view *pv)
+/* A deferred close() runs once only waits are left in flight: copies and
+ * flushes finish on the real mapping (right bytes), while a wait, which
+ * may never end by itself, is woken by the inert close and raises the
+ * closed error. The waits' own leases keep the core handle alive; the
+ * last of them frees it. No exports can exist: close() refused them and
+ * getbuffer refuses once closing. close_inert never fails. */
+static void mmkpy_view_close_deferred(mmkpy_view *pv)
 {
-  if (--pv->inflight == 0 && pv->closing && pv->v) {
-    /* No exports can exist: close() refused them and getbuffer refuses
-     * once closing. close_inert never fails. */
+  if (pv->closing && pv->v && pv->inflight == pv->waiting) {
     mmkpy_view_drop_lease(pv);
     mmk_view_close_inert(pv->v);
     pv->v = NULL;
   }
+}
+
+/* Brackets every call that runs without the GIL. The call is counted
+ * (close() defers, resize() refuses) and holds a core lease of its own, so
+ * the core never unmaps or moves the mapping under it whatever happens
+ * meanwhile. NULL (with the exception set) if the view cannot be leased. */
+static mmk_view *mmkpy_view_enter(mmkpy_view *pv, int is_wait)
+{
+  int rc = mmk_view_lease(pv->v);
+  if (rc < 0) {
+    mmkpy_raise(rc, "getbuffer");
+    return NULL;
+  }
+  pv->inflight++;
+  pv->waiting += is_wait;
+  return pv->v;
+}
+
+static void mmkpy_view_leave(mmkpy_view *pv, mmk_view *v, int is_wait)
+{
+  pv->waiting -= is_wait;
+  pv->inflight--;
+  mmk_view_release(v); /* frees v if it was inert-closed meanwhile */
+  mmkpy_view_close_deferred(pv);
 }
 
 /* Fault-safe copies; large ones run without the GIL. Raise on failure. */
@@ -309,14 +371,15 @@ static int mmkpy_read(mmkpy_view *pv, int64_t off, void *dst, Py_ssize_t n,
   if (n < MMKPY_NOGIL_COPY) {
     rc = mmk_view_read(pv->v, off, dst, (size_t)n);
   } else {
-    mmk_view *v = pv->v;
-    pv->inflight++;
+    mmk_view *v = mmkpy_view_enter(pv, 0);
+    if (!v)
+      return -1;
     Py_BEGIN_ALLOW_THREADS
     rc = mmk_view_read(v, off, dst, (size_t)n);
     Py_END_ALLOW_THREADS
     if (rc < 0)
       mmkpy_raise(rc, where);
-    mmkpy_view_done(pv);
+    mmkpy_view_leave(pv, v, 0);
     return rc < 0 ? -1 : 0;
   }
   if (rc < 0) {
@@ -355,14 +418,17 @@ static int mmkpy_write(mmkpy_view *pv, int64_t off, const void *src,
     if (rc < 0)
       mmkpy_raise(rc, where);
   } else {
-    mmk_view *v = pv->v;
-    pv->inflight++;
+    mmk_view *v = mmkpy_view_enter(pv, 0);
+    if (!v) {
+      PyMem_Free(tmp);
+      return -1;
+    }
     Py_BEGIN_ALLOW_THREADS
     rc = mmk_view_write(v, off, src, (size_t)n);
     Py_END_ALLOW_THREADS
     if (rc < 0)
       mmkpy_raise(rc, where);
-    mmkpy_view_done(pv);
+    mmkpy_view_leave(pv, v, 0);
   }
   PyMem_Free(tmp);
   return rc < 0 ? -1 : 0;
@@ -912,6 +978,20 @@ static const char *mmkpy_rmemmem(const char *hay, size_t hn, const char *nd,
     PyBuffer_Release(&pybuf$argnum);
 }
 
+/* Paths and shared-memory names of the raw API: as File takes them. */
+%typemap(in) const char *path (PyObject *keep = NULL) {
+  $1 = (char *)mmkpy_path_arg($input, 1, "$symname", &keep);
+  if (!$1)
+    SWIG_fail;
+}
+%typemap(freearg) const char *path { Py_XDECREF(keep$argnum); }
+%typemap(in) const char *name (PyObject *keep = NULL) {
+  $1 = (char *)mmkpy_path_arg($input, 0, "$symname", &keep);
+  if (!$1)
+    SWIG_fail;
+}
+%typemap(freearg) const char *name { Py_XDECREF(keep$argnum); }
+
 /* Raw pointers are useless (and unsafe) from Python. */
 %ignore mmk_view_data;
 
@@ -933,19 +1013,12 @@ typedef struct mmkpy_file {} mmkpy_file;
     PyObject *encoded = NULL;
     mmkpy_file *pf;
     int rc;
-    if (kind == MMKPY_KIND_PATH && PyUnicode_Check(name)) {
-      /* str paths use the filesystem encoding, as os.open does. */
-      encoded = PyUnicode_EncodeFSDefault(name);
-      if (!encoded)
-        return NULL;
-      name = encoded;
-    }
     if (kind == MMKPY_KIND_PATH || kind == MMKPY_KIND_SHM) {
-      s = mmkpy_cstr(name, kind == MMKPY_KIND_PATH ? "path" : "name");
-      if (!s) {
-        Py_XDECREF(encoded);
+      s = mmkpy_path_arg(name, kind == MMKPY_KIND_PATH,
+                         kind == MMKPY_KIND_PATH ? "open" : "shm_open",
+                         &encoded);
+      if (!s)
         return NULL;
-      }
     }
     if (kind < MMKPY_KIND_PATH || kind > MMKPY_KIND_FD) {
       Py_XDECREF(encoded);
@@ -971,6 +1044,7 @@ typedef struct mmkpy_file {} mmkpy_file;
     }
     pf->f = f;
     pf->kind = mmk_file_kind(f);
+    pf->created = mmk_file_created(f) == 1;
     pf->name = PyUnicode_DecodeFSDefault(mmk_file_path(f));
     if (!pf->name) {
       mmk_file_close(f);
@@ -993,6 +1067,7 @@ typedef struct mmkpy_file {} mmkpy_file;
     return $self->name;
   }
   int _kind() { return $self ? $self->kind : -1; }
+  int _created() { return $self ? $self->created : 0; }
   /* Idempotent; deferred to the end of a blocking call in another thread. */
   int close() {
     int rc = 0;
@@ -1024,17 +1099,28 @@ typedef struct mmkpy_file {} mmkpy_file;
     mmkpy_file_done($self);
     return rc;
   }
+  /* A blocking lock runs without the GIL and, as PEP 475 asks, lets the
+   * signal handlers run when a signal interrupts it: KeyboardInterrupt
+   * (or whatever a handler raises) ends it with nothing locked, else it
+   * waits again. */
   int lock(int64_t offset, int64_t length, int kind, int wait) {
     int rc;
     mmk_file *f;
     if (!mmkpy_file_ok($self)) return -1;
     if (!wait)
-      return mmk_file_lock($self->f, offset, length, kind, 0);
+      return mmk_file_lock($self->f, offset, length, kind, MMK_LOCK_TRY);
     f = $self->f;
     $self->inflight++;
-    Py_BEGIN_ALLOW_THREADS
-    rc = mmk_file_lock(f, offset, length, kind, 1);
-    Py_END_ALLOW_THREADS
+    for (;;) {
+      Py_BEGIN_ALLOW_THREADS
+      rc = mmk_file_lock(f, offset, length, kind, MMK_LOCK_WAIT_INTR);
+      Py_END_ALLOW_THREADS
+      if (rc != MMK_EINTR)
+        break;
+      if (PyErr_CheckSignals() < 0)
+        break;
+      mmk_clear_error(); /* %exception reads it: only the last try counts */
+    }
     mmkpy_file_done($self);
     return rc;
   }
@@ -1122,6 +1208,7 @@ typedef struct mmkpy_view {} mmkpy_view;
     }
     if ($self->inflight > 0) {
       $self->closing = 1;
+      mmkpy_view_close_deferred($self); /* now, if only waits run */
       return 0;
     }
     mmkpy_view_drop_lease($self);
@@ -1159,14 +1246,13 @@ typedef struct mmkpy_view {} mmkpy_view;
     int rc;
     mmk_view *v;
     if (!mmkpy_view_ok($self)) return -1;
-    v = $self->v;
-    $self->inflight++;
+    if (!(v = mmkpy_view_enter($self, 0))) return -1;
     Py_BEGIN_ALLOW_THREADS
     rc = mmk_view_flush(v, offset, length, how);
     Py_END_ALLOW_THREADS
     if (rc < 0)
       mmkpy_raise(rc, "View_flush");
-    mmkpy_view_done($self);
+    mmkpy_view_leave($self, v, 0);
     return rc;
   }
   int advise(int64_t offset, int64_t length, int advice) {
@@ -1177,14 +1263,13 @@ typedef struct mmkpy_view {} mmkpy_view;
     int rc;
     mmk_view *v;
     if (!mmkpy_view_ok($self)) return -1;
-    v = $self->v;
-    $self->inflight++;
+    if (!(v = mmkpy_view_enter($self, 0))) return -1;
     Py_BEGIN_ALLOW_THREADS
     rc = mmk_view_lock_memory(v);
     Py_END_ALLOW_THREADS
     if (rc < 0)
       mmkpy_raise(rc, "View_lock_memory");
-    mmkpy_view_done($self);
+    mmkpy_view_leave($self, v, 0);
     return rc;
   }
   int unlock_memory() {
@@ -1464,6 +1549,15 @@ typedef struct mmkpy_view {} mmkpy_view;
     return NULL;
   SwigPyBuiltin__mmkpy_view_type.ht_type.tp_new = mmkpy_view_tp_new;
   SwigPyBuiltin__mmkpy_file_type.ht_type.tp_new = mmkpy_file_tp_new;
+  /* The Python subclasses (View, mmap, MappedFile) are collected, but
+   * their __dict__ is the SWIG base's, which nothing traversed: a view in
+   * a cycle through its attributes was never freed, nor unmapped. Set
+   * before any subclass exists (they inherit these through
+   * subtype_traverse / subtype_clear). */
+  SwigPyBuiltin__mmkpy_view_type.ht_type.tp_traverse = mmkpy_traverse_dict;
+  SwigPyBuiltin__mmkpy_view_type.ht_type.tp_clear = mmkpy_clear_dict;
+  SwigPyBuiltin__mmkpy_file_type.ht_type.tp_traverse = mmkpy_traverse_dict;
+  SwigPyBuiltin__mmkpy_file_type.ht_type.tp_clear = mmkpy_clear_dict;
   mmkpy_str_h = PyUnicode_InternFromString("_h");
   mmkpy_str_anon = PyUnicode_InternFromString("_anon");
   mmkpy_str_access = PyUnicode_InternFromString("_access");
@@ -1481,6 +1575,12 @@ typedef struct mmkpy_view {} mmkpy_view;
     d = PyDescr_NewMethod(&SwigPyBuiltin__mmkpy_view_type.ht_type,
                           &mmkpy_mmap_close_def);
     if (!d || PyModule_AddObject(m, "_mmap_close", d) < 0) {
+      Py_XDECREF(d);
+      return NULL;
+    }
+    d = PyDescr_NewMethod(&SwigPyBuiltin__mmkpy_view_type.ht_type,
+                          &mmkpy_mmap_resize_def);
+    if (!d || PyModule_AddObject(m, "_mmap_resize", d) < 0) {
       Py_XDECREF(d);
       return NULL;
     }
@@ -1780,6 +1880,110 @@ static PyObject *mmkpy_mmap_close(PyObject *self, PyObject *unused)
   }
   Py_DECREF(h);
   Py_RETURN_NONE;
+}
+
+/* The handle in mmap._h (new reference), or NULL with the exception. */
+static mmkpy_file *mmkpy_mmap_handle(PyObject *self, PyObject **ref)
+{
+  void *pf = NULL;
+  *ref = PyObject_GetAttr(self, mmkpy_str_h);
+  if (!*ref)
+    return NULL;
+  if (!SWIG_IsOK(SWIG_ConvertPtr(*ref, &pf, SWIGTYPE_p_mmkpy_file, 0)) || !pf) {
+    Py_CLEAR(*ref);
+    PyErr_SetString(PyExc_TypeError, "mmap._h is not a file handle");
+    return NULL;
+  }
+  return (mmkpy_file *)pf;
+}
+
+/* mmapkit.mmap.resize(newsize): the map and the file to offset + newsize,
+ * with the standard library's checks and messages. Every refusal comes
+ * before the first change, and the whole call keeps the GIL (as the
+ * standard library's does), so no other thread can export, start a
+ * GIL-free copy or close between the checks and the changes. The file
+ * and the map change in the order that a failure of the second step can
+ * undo: a shrink cuts the map before the file, a grow the file before the
+ * map. */
+static PyObject *mmkpy_mmap_resize(PyObject *self, PyObject *arg)
+{
+  mmkpy_view *pv = mmkpy_view_ok(MMKPY_SELF_VIEW(self));
+  mmkpy_file *pf;
+  PyObject *ref = NULL, *acc;
+  Py_ssize_t newsize;
+  int64_t offset, old_file = 0, cur;
+  long access;
+  int rc;
+  if (!pv)
+    return NULL;
+  if (!PyArg_Parse(arg, "n:resize", &newsize))
+    return NULL;
+  acc = PyObject_GetAttr(self, mmkpy_str_access);
+  if (!acc)
+    return NULL;
+  access = PyLong_AsLong(acc);
+  Py_DECREF(acc);
+  if (access == -1 && PyErr_Occurred())
+    return NULL;
+  if (access == MMKPY_ACCESS_READ || access == MMKPY_ACCESS_COPY ||
+      !pv->writable) {
+    PyErr_SetString(PyExc_TypeError,
+                    "mmap can't resize a readonly or copy-on-write memory map.");
+    return NULL;
+  }
+  if (pv->exports > 0 || pv->inflight > 0) {
+    PyErr_SetString(PyExc_BufferError,
+                    "mmap can't resize with extant buffers exported.");
+    return NULL;
+  }
+  offset = mmk_view_offset(pv->v);
+  if (newsize < 0 || PY_SSIZE_T_MAX - newsize < offset) {
+    PyErr_SetString(PyExc_ValueError, "new size out of range");
+    return NULL;
+  }
+  if (newsize == 0) {
+    errno = EINVAL;
+    return PyErr_SetFromErrno(PyExc_OSError);
+  }
+  if (!(pf = mmkpy_mmap_handle(self, &ref)))
+    return NULL;
+  if (!mmkpy_file_ok(pf))
+    goto fail;
+  mmk_clear_error();
+  if ((rc = mmk_file_size(pf->f, &old_file)) < 0)
+    goto core_fail;
+  cur = pv->size;
+  mmkpy_view_drop_lease(pv); /* no exports: the core may move the map */
+  if (newsize < cur) {
+    if ((rc = mmk_view_resize(pv->v, newsize)) < 0)
+      goto core_fail;
+    mmkpy_view_refresh(pv);
+    if ((rc = mmk_file_resize(pf->f, offset + newsize)) < 0) {
+      mmkpy_raise(rc, "File_resize");
+      mmk_view_resize(pv->v, cur); /* back to where it was */
+      mmkpy_view_refresh(pv);
+      goto fail;
+    }
+  } else {
+    if ((rc = mmk_file_resize(pf->f, offset + newsize)) < 0)
+      goto core_fail;
+    if ((rc = mmk_view_resize(pv->v, newsize)) < 0) {
+      int64_t now = -1;
+      mmkpy_raise(rc, "View_resize");
+      /* Undo our own change only: not if another process moved the size. */
+      if (mmk_file_size(pf->f, &now) == 0 && now == offset + newsize)
+        mmk_file_resize(pf->f, old_file);
+      goto fail;
+    }
+    mmkpy_view_refresh(pv);
+  }
+  Py_DECREF(ref);
+  Py_RETURN_NONE;
+core_fail:
+  mmkpy_raise(rc, "View_resize");
+fail:
+  Py_XDECREF(ref);
+  return NULL;
 }
 
 /* ---------------------------------------------------------------------
@@ -2100,12 +2304,25 @@ static PyObject *mmkpy_fast_atomic_cas(PyObject *self, PyObject *const *args,
   return NULL;
 }
 
+static int64_t mmkpy_now_ns(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Longest sleep between two looks at the view and at Python's signal
+ * flags: a wait on a view closed meanwhile (inert, its futex never woken)
+ * ends within this, and so does one whose signal came just before or
+ * while it went to sleep, or that the core reported as a timeout. */
+#define MMKPY_WAIT_SLICE_NS ((int64_t)100 * 1000 * 1000)
+
 static PyObject *mmkpy_fast_wait(PyObject *self, PyObject *const *args,
                                  Py_ssize_t nargs, PyObject *kwnames)
 {
   static const char *const names[] = {"offset", "expected", "timeout"};
   PyObject *a[3];
-  int64_t off, ns = -1;
+  int64_t off, ns = -1, deadline;
   uint64_t e;
   int rc;
   mmk_view *v;
@@ -2126,14 +2343,31 @@ static PyObject *mmkpy_fast_wait(PyObject *self, PyObject *const *args,
   pv = mmkpy_view_ok(MMKPY_SELF_VIEW(self));
   if (!pv || mmkpy_word(a[1], 4, &e) < 0)
     return NULL;
-  v = pv->v;
-  pv->inflight++;
-  Py_BEGIN_ALLOW_THREADS
-  rc = mmk_wait_u32(v, off, (uint32_t)e, ns);
-  Py_END_ALLOW_THREADS
-  if (rc < 0 && rc != MMK_ETIMEDOUT)
+  if (!(v = mmkpy_view_enter(pv, 1)))
+    return NULL;
+  /* PEP 475: sleep in slices without the GIL; between two, run the signal
+   * handlers (KeyboardInterrupt ends the wait) and go on with the time
+   * that remains. */
+  deadline = ns < 0 ? -1 : mmkpy_now_ns() + (ns > INT64_MAX / 2 ? INT64_MAX / 2 : ns);
+  for (;;) {
+    int64_t slice = MMKPY_WAIT_SLICE_NS, left;
+    int last = 0;
+    if (deadline >= 0 && (left = deadline - mmkpy_now_ns()) <= slice) {
+      slice = left > 0 ? left : 0;
+      last = 1;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    rc = mmk_wait_u32_intr(v, off, (uint32_t)e, slice);
+    Py_END_ALLOW_THREADS
+    if ((rc != MMK_EINTR && (rc != MMK_ETIMEDOUT || last)) ||
+        PyErr_CheckSignals() < 0)
+      break;
+  }
+  if (PyErr_Occurred()) /* from a signal handler */
+    rc = MMK_EINTR;
+  else if (rc < 0 && rc != MMK_ETIMEDOUT)
     mmkpy_raise(rc, "View_wait");
-  mmkpy_view_done(pv);
+  mmkpy_view_leave(pv, v, 1);
   if (rc < 0 && rc != MMK_ETIMEDOUT)
     return NULL;
   return PyBool_FromLong(rc == 0);
@@ -2184,7 +2418,9 @@ static PyMethodDef mmkpy_view_fast_defs[] = {
    "wait($self, /, offset, expected, timeout=None)\n--\n\n"
    "Sleeps, without the GIL, while the 32-bit word at offset equals\n"
    "expected (a futex shared across processes). True once it differs,\n"
-   "False when timeout seconds pass first."},
+   "False when timeout seconds pass first. Signal handlers run meanwhile\n"
+   "(Ctrl-C: KeyboardInterrupt); a close() of the view ends it with\n"
+   "ValueError."},
   {"wake", (PyCFunction)(void (*)(void))mmkpy_fast_wake,
    METH_FASTCALL | METH_KEYWORDS,
    "wake($self, /, offset, count=1)\n--\n\n"
@@ -2197,6 +2433,12 @@ static PyMethodDef mmkpy_mmap_close_def = {
   "close", mmkpy_mmap_close, METH_NOARGS,
   "close($self, /)\n--\n\n"
   "Closes the map and its descriptor. BufferError while exported."
+};
+static PyMethodDef mmkpy_mmap_resize_def = {
+  "resize", mmkpy_mmap_resize, METH_O,
+  "resize($self, newsize, /)\n--\n\n"
+  "Resizes the map and the underlying file (anonymous: the memory).\n"
+  "A refused or failed call changes neither."
 };
 static PyMethodDef mmkpy_file_map_def = {
   "map", (PyCFunction)(void (*)(void))mmkpy_file_map,
@@ -2225,6 +2467,17 @@ static PyMethodDef mmkpy_mmap_init_def = {
   "The standard library's mmap.mmap constructor (see mmapkit.mmap):\n"
   "flags=MAP_SHARED, prot=PROT_WRITE|PROT_READ, access=ACCESS_DEFAULT."
 };
+
+static int mmkpy_traverse_dict(PyObject *self, visitproc visit, void *arg)
+{
+  Py_VISIT(((SwigPyObject *)self)->dict);
+  return 0;
+}
+static int mmkpy_clear_dict(PyObject *self)
+{
+  Py_CLEAR(((SwigPyObject *)self)->dict);
+  return 0;
+}
 
 static PyObject *mmkpy_view_tp_new(PyTypeObject *t, PyObject *a, PyObject *k)
 {

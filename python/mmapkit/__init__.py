@@ -2,8 +2,13 @@
 
     with mmapkit.open("data.bin", "r") as f:
         with f.map() as v:
-            mv = memoryview(v)      # zero-copy
+            mv = memoryview(v)      # zero-copy, NOT fault-safe
             first = v[0:16]         # fault-safe copy
+
+A file truncated under a view makes the view's own methods raise
+mmapkit.FaultError; buffer-protocol consumers (memoryview, bytearray,
+hashlib, zlib, struct, re, numpy...) read the pages directly and die with
+SIGBUS, as with the standard library's mmap.
 
 ``mmapkit.mmap`` is a drop-in replacement for ``mmap.mmap``; the standard
 module's constants (ACCESS_*, MAP_*, PROT_*, MADV_*, PAGESIZE,

@@ -144,6 +144,13 @@ class MappedFile(_core.File):
     def closed(self) -> bool:
         return bool(_core.File._closed(self))
 
+    @property
+    def created(self) -> bool:
+        """True if the call that returned this handle created the file or
+        shared-memory object (anonymous memory: True), False if it opened
+        an existing one. Stays available after close."""
+        return bool(_core.File._created(self))
+
     # -- operations ---------------------------------------------------------
     # map(offset=0, length=None, *, populate=False, reserve=None,
     #     readonly=False, hugepage=False) -> View: maps [offset,
@@ -163,8 +170,10 @@ class MappedFile(_core.File):
              shared: bool = False, blocking: bool = True) -> Lock:
         """Takes a byte-range lock (``length=None``: to any end of file).
 
-        Blocks (without holding the GIL) until granted; with
-        ``blocking=False`` a conflicting lock raises BlockingIOError.
+        Blocks (without holding the GIL) until granted; a signal runs its
+        Python handler meanwhile (PEP 475), so Ctrl-C raises
+        KeyboardInterrupt with nothing locked. With ``blocking=False`` a
+        conflicting lock raises BlockingIOError.
         """
         off = _index(offset, "offset")
         n = _length(length)
@@ -192,10 +201,21 @@ class View(_core.View):
     """One mapped region of a MappedFile; the zero-copy object.
 
     Supports the buffer protocol (read-only for "r"), ``len()``, and
-    indexing, slicing and slice assignment like ``bytearray`` (all through
-    fault-safe copies: a truncated file raises :class:`FaultError`).
+    indexing, slicing and slice assignment like ``bytearray``.
     Closing while a buffer export (memoryview, numpy array...) is alive
     raises BufferError and leaves the view usable.
+
+    Fault safety: the view's own methods and slots (indexing, slicing,
+    slice assignment, ``bytes(v)``, tobytes, read_into, write_from, read,
+    readline, write, find, the atomics, wait/wake, flush) copy through the
+    core's guard: a file truncated under the view raises
+    :class:`FaultError`. Anything that reads the memory through the buffer
+    protocol does not: memoryview(v)[i], bytearray(v), hashlib, zlib,
+    struct.unpack_from, re, numpy and every other consumer read the
+    mapping directly, and a truncated file kills the process with SIGBUS,
+    as it would with the standard library's mmap. Use buffer consumers only
+    on files nobody truncates (or that you lock); copy out with the view's
+    methods otherwise.
     """
 
     def __init__(self, file: MappedFile, offset: int = 0,
@@ -279,7 +299,9 @@ class View(_core.View):
 
     def resize(self, length: int) -> None:
         """Grows or shrinks the view; in place within its reservation.
-        Refused with BufferError while buffers are exported."""
+        Refused with BufferError while buffers are exported or another
+        thread runs a call without the GIL on it (large copy, flush,
+        wait); a refused or failed resize leaves the view as it was."""
         _core.View.resize(self, _index(length, "length"))
 
     def read_into(self, buf: _Buffer, offset: int = 0) -> int:
@@ -295,6 +317,9 @@ class View(_core.View):
     def tobytes(self) -> bytes:
         """A fault-safe copy of the whole view."""
         return self[:]
+
+    # bytes(v) takes this (fault-safe) before the buffer protocol.
+    __bytes__ = tobytes
 
     # -- atomics and wait/wake on shared memory -----------------------------
     # atomic_load(offset, size=8) -> int: acquire load of the aligned 4- or
@@ -313,7 +338,9 @@ class View(_core.View):
     # wait(offset, expected, timeout=None) -> bool: sleeps, without the
     # GIL, while the 32-bit word at offset equals expected (a futex shared
     # across processes); True once it differs, False when timeout seconds
-    # pass first. wake(offset, count=1) -> int: wakes up to count waiters
+    # pass first. Signal handlers run meanwhile (Ctrl-C raises
+    # KeyboardInterrupt, PEP 475); close() from another thread ends it
+    # with ValueError. wake(offset, count=1) -> int: wakes up to count waiters
     # (count <= 0: all); returns how many were woken.
     wait = _core._view_wait
     wake = _core._view_wake
@@ -321,7 +348,8 @@ class View(_core.View):
     # -- protocol -----------------------------------------------------------
     # close() is _core.View.close itself (no Python frame): unmaps;
     # idempotent; BufferError while exported buffers are alive (the view
-    # stays usable).
+    # stays usable); while another thread copies or flushes without the
+    # GIL, the unmap waits for the end of that call (waits are ended).
 
     def __enter__(self) -> "View":
         if self.closed:
@@ -366,11 +394,19 @@ def open(path: _PathLike, mode: str = "r", size: Optional[int] = None) -> Mapped
 
 
 def shared_memory(name: str, size: Optional[int] = None, *,
-                  exclusive: bool = False, readonly: bool = False) -> MappedFile:
+                  exclusive: bool = False, readonly: bool = False,
+                  allow_foreign: bool = False) -> MappedFile:
     """Opens named shared memory (the same name in C, Java and .NET is the
     same memory). With ``size`` it is created if missing and grown to at
     least ``size``; without, it must exist (FileNotFoundError).
-    ``exclusive=True`` makes an existing object a FileExistsError.
+    ``exclusive=True`` makes an existing object a FileExistsError;
+    ``.created`` on the result tells whether this call created it.
+
+    An existing object owned by another user, or that group or others may
+    access, is refused with PermissionError naming it (another user may
+    have created the name first to read what this process writes), before
+    anything is truncated or grown; ``allow_foreign=True`` opens it anyway,
+    for memory shared between users on purpose.
     """
     if not isinstance(name, str):
         raise TypeError(f"name must be str, not {type(name).__name__}")
@@ -384,11 +420,15 @@ def shared_memory(name: str, size: Optional[int] = None, *,
             raise ValueError("readonly=True cannot create or grow (omit size)")
         mode = _core.MMK_WRITE
         flags = _core.MMK_CREATE | (_core.MMK_EXCLUSIVE if exclusive else 0)
+    if allow_foreign:
+        flags |= _core.MMK_ALLOW_FOREIGN
     return MappedFile(_KIND_SHM, name, mode, flags, n, -1)
 
 
 def unlink_shared_memory(name: str) -> None:
-    """Removes the name; existing handles and views keep the memory."""
+    """Removes the name; existing handles and views keep the memory. A name
+    the contract forbids (NUL, '/', a leading '.', over 200 characters) is
+    a ValueError before anything reaches the system."""
     if not isinstance(name, str):
         raise TypeError(f"name must be str, not {type(name).__name__}")
     _core.mmk_shm_unlink(name)

@@ -1,9 +1,12 @@
 """mmapkit.mmap: a drop-in replacement for the standard library's mmap.mmap.
 
 Same constructor, methods, attribute, exceptions and documented behaviour
-on Linux, plus fault safety: every access goes through the core's guarded
-copies, so a file truncated under the mapping raises mmapkit.FaultError
-instead of killing the interpreter with SIGBUS.
+on Linux, plus fault safety: every method, indexing, slicing and bytes(m)
+go through the core's guarded copies, so a file truncated under the
+mapping raises mmapkit.FaultError instead of killing the interpreter with
+SIGBUS. The buffer protocol cannot be guarded: memoryview(m), bytearray(m),
+hashlib, zlib, struct, re or numpy read the pages directly, and on a
+truncated file they die as they do on the standard library's mmap.
 
 Deliberate differences (all are relaxations of stdlib errors):
 - ``offset`` need not be a multiple of ALLOCATIONGRANULARITY, and flush()
@@ -100,8 +103,15 @@ class mmap(_core.View):
     # -- methods ------------------------------------------------------------
     # close(): the view, then the duplicated descriptor (C, no frame);
     # BufferError while exported.
-    if not TYPE_CHECKING:
+    # resize(newsize): the map and the file to offset + newsize, in C so
+    # that every refusal (BufferError while exported or while another
+    # thread copies without the GIL, TypeError, ValueError) comes before
+    # any change: a refused resize leaves the file and the map as they were.
+    if TYPE_CHECKING:
+        def resize(self, newsize: int) -> None: ...
+    else:
         close = _core._mmap_close
+        resize = _core._mmap_resize
 
     @property
     def closed(self) -> bool:
@@ -162,28 +172,17 @@ class mmap(_core.View):
             raise ValueError("source, destination, or count out of range")
         _core.View.move(self, dest, src, count)
 
-    def resize(self, newsize: int) -> None:
-        """Resizes the map and the underlying file (anonymous: the memory)."""
-        self._valid()
-        newsize = _ssize(newsize)
-        if self._access in (_std.ACCESS_READ, _std.ACCESS_COPY) or not _core.View._writable(self):
-            raise TypeError("mmap can't resize a readonly or copy-on-write memory map.")
-        if _core.View._exports(self):
-            raise BufferError("mmap can't resize with extant buffers exported.")
-        offset = _core.View._offset(self)
-        if newsize < 0 or _SSIZE_MAX - newsize < offset:
-            raise ValueError("new size out of range")
-        if newsize == 0:
-            raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
-        self._h.resize(offset + newsize)
-        _core.View.resize(self, newsize)
-
     def size(self) -> int:
         """Size of the underlying file (anonymous: of the map)."""
         self._valid()
         if self._anon:
             return len(self)
         return os.fstat(self._h.fileno()).st_size
+
+    def __bytes__(self) -> bytes:
+        """bytes(m), through the fault-safe copy (the buffer protocol is
+        not: see the module docstring)."""
+        return self[:]
 
     def __reduce__(self):
         raise TypeError("cannot pickle 'mmapkit.mmap' object")

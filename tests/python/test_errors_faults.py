@@ -174,6 +174,37 @@ class TestFaults(TempDirTest):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(r.stdout.strip(), "survived")
 
+    def test_fault_safety_ends_at_the_buffer_protocol(self):
+        # Issue 11.15, as docs/API.md states it: bytes(v) and the view's own
+        # methods raise FaultError on a truncated file; a buffer consumer
+        # (here memoryview(v)[i]) is killed by SIGBUS, as with stdlib mmap.
+        code = textwrap.dedent("""
+            import hashlib, os, sys, mmapkit
+            f = mmapkit.open(sys.argv[1], "r+")
+            v = f.map()
+            fd = os.open(sys.argv[1], os.O_RDWR)
+            m = mmapkit.mmap(fd, 0)
+            os.truncate(sys.argv[1], 0)
+            for call in (lambda: bytes(v), lambda: bytes(m), lambda: v.tobytes(),
+                         lambda: v[0], lambda: m[0], lambda: v.find(b"x")):
+                try:
+                    call()
+                    print("no fault?!")
+                except mmapkit.FaultError:
+                    pass
+            print("guarded ok", flush=True)
+            if sys.argv[2] == "consumer":
+                memoryview(v)[0]
+                print("survived?!")
+        """)
+        for consumer in ("none", "consumer"):
+            p = self.path(content=pattern(4 * PAGE))
+            r = run_python(code, p, consumer)
+            self.assertEqual(r.stdout.strip().splitlines()[:1], ["guarded ok"],
+                             r.stdout + r.stderr)
+            self.assertEqual(r.returncode, 0 if consumer == "none" else -signal.SIGBUS,
+                             r.stderr)
+
     def test_faulthandler_installed_later_does_not_break_guard(self):
         # faulthandler replaces the SIGBUS handler; mapping again
         # re-installs mmapkit's guard, which chains to faulthandler.

@@ -442,11 +442,21 @@ class TestCloseAndBuffers(TempDirTest):
         self.assertTrue(g.closed)
 
     def test_garbage_collected_view_unmaps(self):
-        v = self.f.map()
-        r = weakref.ref(v)
-        del v
+        def mapped(path):  # the kernel's own list of this process's mappings
+            with open("/proc/self/maps") as fh:
+                return sum(line.rstrip("\n").endswith(path) for line in fh)
+
+        path = os.path.realpath(self.path("gc-only.bin", b"g" * 8192))
+        with mmapkit.open(path, "r") as f:
+            views = [f.map(), f.map(4096)]
+        self.assertEqual(mapped(path), 2)
+        r = weakref.ref(views[0])
+        views[0].self_ref = views  # a cycle: only the collector frees it
+        del views
+        self.assertEqual(mapped(path), 2)  # the cycle keeps both alive
         gc.collect()
         self.assertIsNone(r())
+        self.assertEqual(mapped(path), 0)
 
     def test_uninitialized_view_reports_closed(self):
         v = mmapkit.View.__new__(mmapkit.View)

@@ -9,6 +9,7 @@ allocations, the second must leave the descriptor and mapping counts
 """
 import errno
 import os
+import pathlib
 import sys
 
 import mmapkit
@@ -62,6 +63,8 @@ TABLE = [
     ("open 'r' with a size", lambda: mmapkit.open(data, "r", size=10), ValueError, None),
     ("open with a negative size", lambda: mmapkit.open(data, "r+", size=-1), ValueError, None),
     ("path with a NUL byte", lambda: mmapkit.open(data + "\0x", "r"), ValueError, None),
+    ("bytes path with a NUL byte, 'w+'", lambda: mmapkit.open(data.encode() + b"\0.tmp", "w+"), ValueError, None),
+    ("PathLike path with a NUL byte, 'w+'", lambda: mmapkit.open(pathlib.Path(data + "\0.tmp"), "w+"), ValueError, None),
     ("map negative offset", lambda: mmapkit.open(data, "r").map(-1, 10), ValueError, None),
     ("map negative length", lambda: mmapkit.open(data, "r").map(0, -5), ValueError, None),
     ("map offset+length overflows int64", lambda: mmapkit.open(data, "r").map(i64max, 10), ValueError, None),
@@ -90,6 +93,11 @@ TABLE = [
     ("shared memory name '.hidden'", lambda: mmapkit.shared_memory(".hidden", size=4096), ValueError, None),
     ("shared memory name 'a/b'", lambda: mmapkit.shared_memory("a/b", size=4096), ValueError, None),
     ("shared memory name of 201 chars", lambda: mmapkit.shared_memory("n" * 201, size=4096), ValueError, None),
+    ("shared memory name with a NUL byte", lambda: mmapkit.shared_memory("ok\0../../x", size=4096), ValueError, None),
+    ("shared memory name '..'", lambda: mmapkit.shared_memory("..", size=4096), ValueError, None),
+    ("unlink a name with a NUL byte", lambda: mmapkit.unlink_shared_memory(f"mmk-h-{os.getpid()}\0other"), ValueError, None),
+    ("unlink a name with '/'", lambda: mmapkit.unlink_shared_memory("../x"), ValueError, None),
+    ("unlink a name of 201 chars", lambda: mmapkit.unlink_shared_memory("n" * 201), ValueError, None),
     ("open missing shared memory", lambda: mmapkit.shared_memory(f"mmk-missing-{os.getpid()}"), FileNotFoundError, errno.ENOENT),
     ("unlink missing shared memory", lambda: mmapkit.unlink_shared_memory(f"mmk-missing-{os.getpid()}"), FileNotFoundError, errno.ENOENT),
     ("anonymous(0)", lambda: mmapkit.anonymous(0), ValueError, None),
