@@ -10,6 +10,9 @@ internal sealed class FileHandle : SafeHandle
 {
     internal FileHandle() : base(IntPtr.Zero, ownsHandle: true) { }
 
+    // Set by MappedFile.Dispose before the SafeHandle's own (deferred) close.
+    internal volatile bool Disposed;
+
     public override bool IsInvalid => handle == IntPtr.Zero;
 
     internal void Attach(IntPtr file) => SetHandle(file);
@@ -28,7 +31,7 @@ internal sealed class FileHandle : SafeHandle
     /// </summary>
     internal Use Enter()
     {
-        if (IsClosed) throw new ObjectDisposedException(nameof(MappedFile));
+        if (Disposed || IsClosed) throw new ObjectDisposedException(nameof(MappedFile));
         bool added = false;
         try
         {
@@ -78,7 +81,7 @@ public sealed class MappedFile : IDisposable
     public string Name { get; }
 
     /// <summary><see langword="true"/> once <see cref="Dispose"/> has been called.</summary>
-    public bool IsDisposed => _handle.IsClosed;
+    public bool IsDisposed => _handle.Disposed || _handle.IsClosed;
 
     /// <summary>The current length of the file or shared-memory object in bytes.</summary>
     /// <exception cref="ObjectDisposedException">The file was disposed.</exception>
@@ -100,7 +103,7 @@ public sealed class MappedFile : IDisposable
     /// <param name="access">Read (default), ReadWrite or CopyOnWrite.</param>
     /// <returns>The opened file.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="path"/> is null.</exception>
-    /// <exception cref="ArgumentException"><paramref name="path"/> is empty.</exception>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty or contains a NUL character.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="access"/> is not a defined value.</exception>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="UnauthorizedAccessException">Permission denied, or the path is a directory.</exception>
@@ -119,14 +122,14 @@ public sealed class MappedFile : IDisposable
     /// <param name="minimumLength">0, or with ReadWrite the length the file must have at least.</param>
     /// <returns>The opened file.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="path"/> is null.</exception>
-    /// <exception cref="ArgumentException"><paramref name="path"/> is empty, or a length is given with another access than ReadWrite.</exception>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty or contains a NUL character, or a length is given with another access than ReadWrite.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="minimumLength"/> is negative or <paramref name="access"/> undefined.</exception>
     /// <exception cref="FileNotFoundException">The file does not exist (and is not to be created).</exception>
     /// <exception cref="UnauthorizedAccessException">Permission denied, or the path is a directory.</exception>
     /// <exception cref="IOException">Any other failure (message names the path, operation and reason).</exception>
     public static MappedFile Open(string path, MapAccess access, long minimumLength)
     {
-        ArgumentNullException.ThrowIfNull(path);
+        CheckPath(path, "open");
         CheckAccess(access);
         ArgumentOutOfRangeException.ThrowIfNegative(minimumLength);
         if (minimumLength > 0 && access != MapAccess.ReadWrite)
@@ -143,13 +146,13 @@ public sealed class MappedFile : IDisposable
     /// <param name="capacity">The new length in bytes (0 gives an empty file).</param>
     /// <returns>The created file.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="path"/> is null.</exception>
-    /// <exception cref="ArgumentException"><paramref name="path"/> is empty.</exception>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty or contains a NUL character.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="capacity"/> is negative.</exception>
     /// <exception cref="UnauthorizedAccessException">Permission denied, or the path is a directory.</exception>
     /// <exception cref="IOException">Any other failure, e.g. no space left on the device.</exception>
     public static MappedFile Create(string path, long capacity)
     {
-        ArgumentNullException.ThrowIfNull(path);
+        CheckPath(path, "create");
         ArgumentOutOfRangeException.ThrowIfNegative(capacity);
         return OpenFile(path, MapAccess.ReadWrite,
             (uint)(mmk_open_flags.MMK_CREATE | mmk_open_flags.MMK_TRUNCATE), capacity);
@@ -164,7 +167,7 @@ public sealed class MappedFile : IDisposable
     /// <param name="length">The object's length in bytes.</param>
     /// <returns>The new object, open for reading and writing.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="name"/> is null.</exception>
-    /// <exception cref="ArgumentException"><paramref name="name"/> is not a valid name.</exception>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is not a valid name (a NUL character included).</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="length"/> is negative.</exception>
     /// <exception cref="IOException">The name already exists, or another failure.</exception>
     public static MappedFile CreateShared(string name, long length) =>
@@ -179,7 +182,7 @@ public sealed class MappedFile : IDisposable
     /// <param name="length">The length the object must have at least.</param>
     /// <returns>The object, open for reading and writing.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="name"/> is null.</exception>
-    /// <exception cref="ArgumentException"><paramref name="name"/> is not a valid name.</exception>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is not a valid name (a NUL character included).</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="length"/> is negative.</exception>
     /// <exception cref="UnauthorizedAccessException">The object belongs to someone else.</exception>
     /// <exception cref="IOException">Any other failure.</exception>
@@ -191,7 +194,7 @@ public sealed class MappedFile : IDisposable
     /// <param name="access">ReadWrite (default), Read or CopyOnWrite.</param>
     /// <returns>The object.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="name"/> is null.</exception>
-    /// <exception cref="ArgumentException"><paramref name="name"/> is not a valid name.</exception>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is not a valid name (a NUL character included).</exception>
     /// <exception cref="FileNotFoundException">No object has that name.</exception>
     /// <exception cref="UnauthorizedAccessException">The object belongs to someone else.</exception>
     /// <exception cref="IOException">Any other failure.</exception>
@@ -205,11 +208,11 @@ public sealed class MappedFile : IDisposable
     /// <param name="name">1-200 characters of [A-Za-z0-9._-], not starting with '.'.</param>
     /// <returns><see langword="true"/> if it was removed, <see langword="false"/> if no object had that name.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="name"/> is null.</exception>
-    /// <exception cref="ArgumentException"><paramref name="name"/> is not a valid name.</exception>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is not a valid name (a NUL character included).</exception>
     /// <exception cref="UnauthorizedAccessException">The object belongs to someone else.</exception>
     public static bool DeleteShared(string name)
     {
-        ArgumentNullException.ThrowIfNull(name);
+        CheckName(name, "delete shared memory");
         int status = Native.mmk_shm_unlink(name);
         if (status == (int)mmk_status.MMK_ENOENT) return false;
         if (status < 0) NativeError.Throw(status);
@@ -244,7 +247,7 @@ public sealed class MappedFile : IDisposable
 
     private static MappedFile OpenShm(string name, MapAccess access, uint flags, long size)
     {
-        ArgumentNullException.ThrowIfNull(name);
+        CheckName(name, "open shared memory");
         CheckAccess(access);
         ArgumentOutOfRangeException.ThrowIfNegative(size);
         var handle = new FileHandle();
@@ -252,6 +255,26 @@ public sealed class MappedFile : IDisposable
         handle.Attach(file);
         return new MappedFile(handle, access, name);
     }
+
+    // The marshaller would cut a string at its first NUL and the OS would act on the prefix
+    // (truncate "a" for "a\0.tmp"): refuse it here. The core checks everything else.
+    private static void CheckPath(string path, string op, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(path))] string? param = null)
+    {
+        ArgumentNullException.ThrowIfNull(path, param);
+        if (path.Contains('\0'))
+            throw new ArgumentException($"{op} \"{Escape(path)}\": a path cannot contain a NUL character.", param);
+    }
+
+    private static void CheckName(string name, string op, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(name))] string? param = null)
+    {
+        ArgumentNullException.ThrowIfNull(name, param);
+        if (name.Contains('\0'))
+            throw new ArgumentException(
+                $"{op} \"{Escape(name)}\": a shared-memory name cannot contain a NUL character " +
+                "(names are 1-200 characters of [A-Za-z0-9._-], not starting with '.').", param);
+    }
+
+    private static string Escape(string s) => s.Replace("\0", "\\0");
 
     private static void CheckAccess(MapAccess access)
     {
@@ -398,7 +421,11 @@ public sealed class MappedFile : IDisposable
     }
 
     /// <summary>Closes the file and releases its locks. Views made from it stay valid.</summary>
-    public void Dispose() => _handle.Dispose();
+    public void Dispose()
+    {
+        _handle.Disposed = true;
+        _handle.Dispose();
+    }
 
     /// <summary>A description for debugging: the name and access.</summary>
     /// <returns>E.g. <c>MappedFile(data.bin, Read)</c>.</returns>

@@ -59,6 +59,14 @@ public static class Program
                     Console.WriteLine("done");
                     return 0;
                 }
+                // One lifetime operation racing one access (RaceTests).
+                case "race":
+                    return RaceChild.Run(args[1], args[2], args[3]);
+                case "stale":
+                    return RaceChild.Stale(args[1]);
+                // A SIGBUS in managed code (FaultReportTests): must die with the runtime's report.
+                case "sigbus":
+                    return FaultReportChild.Run(args[1], args[2], args[3] == "load");
                 default:
                     Console.Error.WriteLine("unknown command " + args[0]);
                     return 64;
