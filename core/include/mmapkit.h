@@ -157,12 +157,17 @@ enum mmk_mode {
   MMK_COPY = 2   /**< copy-on-write, private: writes never reach the file */
 };
 
-/** Open flags (flags argument); only valid with MMK_WRITE. */
+/** Open flags (flags argument). MMK_CREATE, MMK_TRUNCATE and
+ *  MMK_EXCLUSIVE are only valid with MMK_WRITE; MMK_ALLOW_FOREIGN only
+ *  with mmk_shm_open (any mode). */
 enum mmk_open_flags {
   MMK_CREATE = 1u << 0,    /**< create the file if missing */
   MMK_TRUNCATE = 1u << 1,  /**< truncate to 0 before growing to size */
-  MMK_EXCLUSIVE = 1u << 2  /**< with MMK_CREATE: fail with MMK_EEXIST if it
+  MMK_EXCLUSIVE = 1u << 2, /**< with MMK_CREATE: fail with MMK_EEXIST if it
                                 exists */
+  MMK_ALLOW_FOREIGN = 1u << 3 /**< mmk_shm_open: accept an existing object
+                                owned by another user or accessible to
+                                group/others (sharing between users) */
 };
 
 /** What a mmk_file refers to. */
@@ -178,7 +183,11 @@ enum mmk_file_kind {
  * @param path  file path (NUL-terminated, not empty).
  * @param mode  MMK_READ, MMK_WRITE or MMK_COPY.
  * @param flags 0 or MMK_CREATE | MMK_TRUNCATE | MMK_EXCLUSIVE (MMK_WRITE
- *              only). New files get mode 0666 & ~umask.
+ *              only). New files get mode 0666 & ~umask. MMK_ALLOW_FOREIGN
+ *              is MMK_EINVAL here (it is for shared memory).
+ *              MMK_CREATE without MMK_EXCLUSIVE tries an exclusive create
+ *              first and then opens the existing file, so that
+ *              mmk_file_created can tell which happened.
  * @param size  0, or (MMK_WRITE only) a minimum size: a smaller file is
  *              grown to exactly `size` and the new blocks are reserved
  *              (posix_fallocate), so a full disk is MMK_ENOSPC here, never a
@@ -214,9 +223,18 @@ MMK_EXTERN int mmk_file_from_fd(int fd, int mode, mmk_file **out);
  *              (MMK_EINVAL otherwise). The same name means the same memory
  *              in every language on this machine ("/name" for shm_open).
  * @param mode  MMK_READ, MMK_WRITE or MMK_COPY.
- * @param flags as mmk_file_open; new objects are created with mode 0600.
+ * @param flags as mmk_file_open (new objects are created with mode 0600),
+ *              plus MMK_ALLOW_FOREIGN in any mode.
  * @param size  as mmk_file_open (MMK_WRITE: grow to at least size).
- * @return as mmk_file_open; MMK_ENOENT when missing without MMK_CREATE.
+ * @return as mmk_file_open; MMK_ENOENT when missing without MMK_CREATE;
+ *         MMK_EACCES for an EXISTING object owned by another user
+ *         (st_uid != geteuid()) or accessible to group or others
+ *         (st_mode & 077), unless flags has MMK_ALLOW_FOREIGN: another
+ *         user could have planted it to read what this process writes.
+ *         The message names the object, its owner uid and mode and the
+ *         flag ("owned by uid 1001, mode 0666; pass MMK_ALLOW_FOREIGN to
+ *         share between users"). The check happens before anything is
+ *         truncated or grown, in every mode, with or without MMK_CREATE.
  */
 MMK_EXTERN int mmk_shm_open(const char *name, int mode, unsigned flags,
                             int64_t size, mmk_file **out);
@@ -236,6 +254,11 @@ MMK_EXTERN int mmk_shm_name_check(const char *name);
  * @return 0, MMK_EINVAL, MMK_ENOMEM, MMK_ENOSPC, MMK_EMFILE.
  */
 MMK_EXTERN int mmk_anon_create(int64_t size, mmk_file **out);
+
+/** 1 if the call that made this handle created the file or object
+ *  (always 1 for anonymous memory), 0 if it opened an existing one (and
+ *  for mmk_file_from_fd); MMK_EINVAL for NULL. */
+MMK_EXTERN int mmk_file_created(const mmk_file *file);
 
 /** Current size in bytes (fstat). @return 0, MMK_EINVAL, MMK_ECLOSED,
  *  MMK_EIO. */
@@ -257,13 +280,29 @@ enum mmk_lock_kind {
   MMK_LOCK_EXCLUSIVE = 2 /**< one holder; needs a writable file */
 };
 
+/** The wait argument of mmk_file_lock. */
+enum mmk_lock_wait {
+  MMK_LOCK_TRY = 0,       /**< MMK_EAGAIN at once if a conflicting lock is
+                               held */
+  MMK_LOCK_WAIT = 1,      /**< block until granted; a signal that
+                               interrupts the wait is retried inside */
+  MMK_LOCK_WAIT_INTR = 2  /**< block until granted, but return MMK_EINTR
+                               (nothing locked) when a signal handler
+                               interrupts the wait, so that the caller can
+                               run its own signal handling (PEP 475) and
+                               call again. Handlers installed with
+                               SA_RESTART restart the wait in the kernel
+                               and never interrupt it. */
+};
+
 /**
  * Takes a byte-range lock [offset, offset+length) owned by this handle
  * (length 0 = from offset to any future end of file).
- * @param wait  non-zero: block until granted (EINTR is retried); zero:
- *              return MMK_EAGAIN at once if a conflicting lock is held.
+ * @param wait  MMK_LOCK_TRY (0), MMK_LOCK_WAIT (1) or MMK_LOCK_WAIT_INTR
+ *              (2); any other value is MMK_EINVAL.
  * @return 0, MMK_EINVAL, MMK_EAGAIN, MMK_EACCES (exclusive lock on a
- *         read-only handle), MMK_EDEADLK, MMK_ENOMEM, MMK_ECLOSED.
+ *         read-only handle), MMK_EDEADLK, MMK_ENOMEM, MMK_ECLOSED,
+ *         MMK_EINTR (MMK_LOCK_WAIT_INTR only).
  */
 MMK_EXTERN int mmk_file_lock(mmk_file *file, int64_t offset, int64_t length,
                              int kind, int wait);
@@ -558,6 +597,14 @@ MMK_EXTERN int mmk_atomic_cas_u64(mmk_view *view, int64_t off,
  */
 MMK_EXTERN int mmk_wait_u32(mmk_view *view, int64_t off, uint32_t expected,
                             int64_t timeout_ns);
+
+/** As mmk_wait_u32, but a signal handler that interrupts the sleep ends
+ *  the wait with MMK_EINTR (the word was still equal to expected), so
+ *  that the caller can run its own signal handling (PEP 475) and call
+ *  again with the time that remains. @return as mmk_wait_u32, or
+ *  MMK_EINTR. */
+MMK_EXTERN int mmk_wait_u32_intr(mmk_view *view, int64_t off,
+                                 uint32_t expected, int64_t timeout_ns);
 
 /** Wakes up to count waiters sleeping on the word at off (count <= 0 or
  *  INT32_MAX = all). @return the number woken (>= 0) or MMK_EINVAL,

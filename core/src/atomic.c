@@ -261,12 +261,14 @@ static long mmk__futex(void *addr, int op, uint32_t val,
 }
 #endif
 
-int mmk_wait_u32(mmk_view *view, int64_t off, uint32_t expected,
-                 int64_t timeout_ns) {
+/* intr: a signal that interrupts the sleep ends the wait (MMK_EINTR). */
+static int mmk__wait(mmk_view *view, int64_t off, uint32_t expected,
+                     int64_t timeout_ns, int intr) {
   void *a = NULL;
   uint32_t cur;
   int64_t deadline = -1, now;
   unsigned spins = 0;
+  int interrupted = 0;
   int r = mmk__word(view, "wait", off, 4, 0, &a);
   if (r) return r;
 
@@ -322,7 +324,8 @@ int mmk_wait_u32(mmk_view *view, int64_t off, uint32_t expected,
     if (fr != 0) {
       int e = errno;
       if (e == EFAULT) return mmk__fault(view, "wait", off);
-      if (e != EAGAIN && e != EINTR && e != ETIMEDOUT)
+      if (e == EINTR) interrupted = intr;
+      else if (e != EAGAIN && e != ETIMEDOUT)
         return mmk__sys_error(e, "futex", mmk__vpath(view), "offset %lld",
                               (long long)off);
     }
@@ -344,7 +347,7 @@ int mmk_wait_u32(mmk_view *view, int64_t off, uint32_t expected,
       }
       ts.tv_sec = (time_t)(nap / 1000000000);
       ts.tv_nsec = (long)(nap % 1000000000);
-      nanosleep(&ts, NULL);
+      if (nanosleep(&ts, NULL) != 0 && errno == EINTR) interrupted = intr;
     }
 #endif
     /* Whatever woke us (wake, signal, timeout, nothing), the word decides. */
@@ -359,7 +362,20 @@ int mmk_wait_u32(mmk_view *view, int64_t off, uint32_t expected,
                             "offset %lld, timeout %lld ns", (long long)off,
                             (long long)timeout_ns);
     }
+    if (interrupted)
+      return mmk__set_error(MMK_EINTR, EINTR, "wait", mmk__vpath(view),
+                            NULL, "offset %lld", (long long)off);
   }
+}
+
+int mmk_wait_u32(mmk_view *view, int64_t off, uint32_t expected,
+                 int64_t timeout_ns) {
+  return mmk__wait(view, off, expected, timeout_ns, 0);
+}
+
+int mmk_wait_u32_intr(mmk_view *view, int64_t off, uint32_t expected,
+                      int64_t timeout_ns) {
+  return mmk__wait(view, off, expected, timeout_ns, 1);
 }
 
 int mmk_wake(mmk_view *view, int64_t off, int count) {

@@ -79,6 +79,7 @@ struct mmk_file {
   int mode;      /* MMK_READ / MMK_WRITE / MMK_COPY */
   int kind;      /* MMK_KIND_* */
   int rdwr;      /* descriptor opened O_RDWR */
+  int created;   /* the call that made the handle created the file */
   atomic_int closed;    /* the handle was closed (views may live on) */
   atomic_int locked;    /* a byte-range lock was ever taken */
   char *path;    /* path, shm name without '/', or "" */

@@ -76,15 +76,18 @@ static int mmk__file_new(int fd, int mode, int kind, int rdwr,
   return 0;
 }
 
+#define MMK__WRITE_FLAGS                                                      \
+  ((unsigned)(MMK_CREATE | MMK_TRUNCATE | MMK_EXCLUSIVE))
+
 static int mmk__check_mode(const char *op, const char *path, int mode,
                            unsigned flags, int64_t size) {
   if (mode != MMK_READ && mode != MMK_WRITE && mode != MMK_COPY)
     return mmk__set_error(MMK_EINVAL, 0, op, path, "unknown mode",
                           "mode %d", mode);
-  if (flags & ~(unsigned)(MMK_CREATE | MMK_TRUNCATE | MMK_EXCLUSIVE))
+  if (flags & ~(MMK__WRITE_FLAGS | MMK_ALLOW_FOREIGN))
     return mmk__set_error(MMK_EINVAL, 0, op, path, "unknown flags",
                           "flags 0x%x", flags);
-  if (flags && mode != MMK_WRITE)
+  if ((flags & MMK__WRITE_FLAGS) && mode != MMK_WRITE)
     return mmk__arg_error(MMK_EINVAL, op, path,
                           "create/truncate/exclusive flags need MMK_WRITE");
   if ((flags & MMK_EXCLUSIVE) && !(flags & MMK_CREATE))
@@ -208,21 +211,42 @@ static int mmk__grow(mmk_file *f, int64_t cur, int64_t new_size,
   return mmk__ftruncate(f->fd, new_size, f->path);
 }
 
-/* Shared tail of the open functions: checks the descriptor, truncates and
- * grows, wraps it. Closes fd on failure. */
+/* An existing shared-memory object must be the caller's own and private:
+ * another user may have created it first (mode 0666) to read or forge
+ * what this process writes. */
+static int mmk__check_owner(const struct stat *st, const char *op,
+                            const char *name) {
+  char reason[160];
+  if (st->st_uid == geteuid() && !(st->st_mode & 077)) return 0;
+  snprintf(reason, sizeof reason,
+           "existing object owned by uid %ld, mode %04o (this process: uid "
+           "%ld); pass MMK_ALLOW_FOREIGN to share between users",
+           (long)st->st_uid, (unsigned)(st->st_mode & 07777),
+           (long)geteuid());
+  return mmk__arg_error(MMK_EACCES, op, name, reason);
+}
+
+/* Shared tail of the open functions: checks the descriptor (and, for a
+ * shared-memory object this call did not create, its owner, unless
+ * MMK_ALLOW_FOREIGN), truncates and grows, wraps it. Closes fd on
+ * failure. */
 static int mmk__finish_open(int fd, int mode, unsigned flags, int64_t size,
-                            int kind, const char *op, const char *path,
-                            mmk_file **out) {
+                            int kind, int created, const char *op,
+                            const char *path, mmk_file **out) {
   struct stat st;
   mmk_file *f;
   int r = mmk__fstat(fd, &st, path);
   if (!r) r = mmk__check_stat(&st, op, path);
+  if (!r && kind == MMK_KIND_SHM && !created &&
+      !(flags & MMK_ALLOW_FOREIGN))
+    r = mmk__check_owner(&st, op, path);
   if (r) {
     mmk__close_fd(fd);
     return r;
   }
   r = mmk__file_new(fd, mode, kind, mode == MMK_WRITE, path, op, &f);
   if (r) return r;
+  f->created = created;
   if (flags & MMK_TRUNCATE) {
     r = mmk__ftruncate(fd, 0, path);
     st.st_size = 0;
@@ -237,6 +261,37 @@ static int mmk__finish_open(int fd, int mode, unsigned flags, int64_t size,
   return 0;
 }
 
+typedef int (*mmk__opener)(const char *name, int oflags, mode_t perm);
+
+/* Opens name with `oflags`; with O_CREAT but not O_EXCL it tries an
+ * exclusive create first and then opens the existing object, so *created
+ * tells which happened (one failed open more when it exists). A name that
+ * vanishes between the two tries is tried again; a name that keeps
+ * answering "exists" to the create and "missing" to the open is a
+ * dangling symlink (O_EXCL never follows one): then open(2)'s own
+ * O_CREAT, which creates the target. */
+static int mmk__open_created(mmk__opener op, const char *name, int oflags,
+                             mode_t perm, int *created) {
+  int fd, tries;
+  *created = 0;
+  if (!(oflags & O_CREAT)) return op(name, oflags, perm);
+  if (!(oflags & O_EXCL)) {
+    for (tries = 0; tries < 4; tries++) {
+      fd = op(name, oflags | O_EXCL, perm);
+      if (fd >= 0) {
+        *created = 1;
+        return fd;
+      }
+      if (errno != EEXIST) return -1;
+      fd = op(name, oflags & ~O_CREAT, perm);
+      if (fd >= 0 || errno != ENOENT) return fd;
+    }
+  }
+  fd = op(name, oflags, perm);
+  if (fd >= 0) *created = 1;
+  return fd;
+}
+
 static int mmk__open_flags(int mode, unsigned flags) {
   int o = (mode == MMK_WRITE ? O_RDWR : O_RDONLY);
   if (flags & MMK_CREATE) o |= O_CREAT;
@@ -249,6 +304,7 @@ static int mmk__open_flags(int mode, unsigned flags) {
  * it is accepted) and FD_CLOEXEC is set explicitly elsewhere. */
 static int mmk__shm_open(const char *name, int oflags, mode_t perm) {
   int fd;
+  /* glibc adds O_NOFOLLOW: a symlink planted in /dev/shm is ELOOP. */
 #if defined(__linux__)
   MMK__RETRY(fd, shm_open(name, oflags | O_CLOEXEC, perm));
 #else
@@ -258,16 +314,26 @@ static int mmk__shm_open(const char *name, int oflags, mode_t perm) {
   return fd;
 }
 
+static int mmk__open_path(const char *path, int oflags, mode_t perm) {
+  int fd;
+  MMK__RETRY(fd, open(path, oflags | O_CLOEXEC | O_NONBLOCK | O_NOCTTY,
+                      perm));
+  return fd;
+}
+
 int mmk_file_open(const char *path, int mode, unsigned flags, int64_t size,
                   mmk_file **out) {
   struct stat st;
-  int fd, r;
+  int fd, r, created;
   if (out) *out = NULL;
   if (!out) return mmk__arg_error(MMK_EINVAL, "open", path, "out is NULL");
   if (!path) return mmk__arg_error(MMK_EINVAL, "open", "", "path is NULL");
   if (!*path) return mmk__arg_error(MMK_EINVAL, "open", "", "path is empty");
   r = mmk__check_mode("open", path, mode, flags, size);
   if (r) return r;
+  if (flags & MMK_ALLOW_FOREIGN)
+    return mmk__arg_error(MMK_EINVAL, "open", path,
+                          "MMK_ALLOW_FOREIGN is only for shared memory");
 
   /* The fstat after open is the check that counts (FIFOs, sockets and
    * character devices are refused there). Opening a device can have side
@@ -283,21 +349,21 @@ int mmk_file_open(const char *path, int mode, unsigned flags, int64_t size,
     r = mmk__check_stat(&st, "open", path);
     if (r) return r;
   }
-  MMK__RETRY(fd, open(path, mmk__open_flags(mode, flags) | O_CLOEXEC |
-                                O_NONBLOCK | O_NOCTTY, 0666));
+  fd = mmk__open_created(mmk__open_path, path, mmk__open_flags(mode, flags),
+                         0666, &created);
   if (fd < 0) return mmk__sys_error(errno, "open", path, NULL);
   /* O_NONBLOCK stays set: mmk__finish_open closes anything but a regular
    * file, and on a regular file it changes no read, write, lock or mmap
    * (open(2): "no effect for regular files"), so clearing it would only
    * cost two fcntl calls per open. */
-  return mmk__finish_open(fd, mode, flags, size, MMK_KIND_FILE, "open", path,
-                          out);
+  return mmk__finish_open(fd, mode, flags, size, MMK_KIND_FILE, created,
+                          "open", path, out);
 }
 
 int mmk_shm_open(const char *name, int mode, unsigned flags, int64_t size,
                  mmk_file **out) {
   char full[256];
-  int fd, r;
+  int fd, r, created;
   if (out) *out = NULL;
   if (!out) return mmk__arg_error(MMK_EINVAL, "shm_open", name, "out is NULL");
   r = mmk__shm_name_check(name, "shm_open");
@@ -305,10 +371,11 @@ int mmk_shm_open(const char *name, int mode, unsigned flags, int64_t size,
   r = mmk__check_mode("shm_open", name, mode, flags, size);
   if (r) return r;
   snprintf(full, sizeof full, "/%s", name);
-  fd = mmk__shm_open(full, mmk__open_flags(mode, flags), 0600);
+  fd = mmk__open_created(mmk__shm_open, full, mmk__open_flags(mode, flags),
+                         0600, &created);
   if (fd < 0) return mmk__sys_error(errno, "shm_open", name, NULL);
-  return mmk__finish_open(fd, mode, flags, size, MMK_KIND_SHM, "shm_open",
-                          name, out);
+  return mmk__finish_open(fd, mode, flags, size, MMK_KIND_SHM, created,
+                          "shm_open", name, out);
 }
 
 int mmk_shm_unlink(const char *name) {
@@ -353,6 +420,7 @@ int mmk_anon_create(int64_t size, mmk_file **out) {
   }
   r = mmk__file_new(fd, MMK_WRITE, MMK_KIND_ANON, 1, "", "anon_create", &f);
   if (r) return r;
+  f->created = 1;
   r = mmk__grow(f, 0, size, "anon_create");
   if (r) {
     mmk__os_file_destroy(f);
@@ -447,6 +515,8 @@ static int mmk__lock_range(const mmk_file *f, const char *op, int64_t offset,
   return 0;
 }
 
+/* wait: MMK_LOCK_TRY, MMK_LOCK_WAIT (EINTR retried) or MMK_LOCK_WAIT_INTR
+ * (EINTR returned). */
 static int mmk__fcntl_lock(int fd, int type, int64_t offset, int64_t length,
                            int wait) {
   struct flock fl;
@@ -464,7 +534,10 @@ static int mmk__fcntl_lock(int fd, int type, int64_t offset, int64_t length,
    * file is closed (weaker, documented in the header). */
   cmd = wait ? F_SETLKW : F_SETLK;
 #endif
-  MMK__RETRY(r, fcntl(fd, cmd, &fl));
+  if (wait == MMK_LOCK_WAIT_INTR)
+    r = fcntl(fd, cmd, &fl);
+  else
+    MMK__RETRY(r, fcntl(fd, cmd, &fl));
   return r;
 }
 
@@ -477,6 +550,10 @@ int mmk_file_lock(mmk_file *file, int64_t offset, int64_t length, int kind,
   if (kind != MMK_LOCK_SHARED && kind != MMK_LOCK_EXCLUSIVE)
     return mmk__set_error(MMK_EINVAL, 0, "lock", file->path,
                           "unknown lock kind", "kind %d", kind);
+  if (wait != MMK_LOCK_TRY && wait != MMK_LOCK_WAIT &&
+      wait != MMK_LOCK_WAIT_INTR)
+    return mmk__set_error(MMK_EINVAL, 0, "lock", file->path,
+                          "unknown wait mode", "wait %d", wait);
   if (kind == MMK_LOCK_EXCLUSIVE && !file->rdwr)
     return mmk__arg_error(MMK_EACCES, "lock", file->path,
                           "an exclusive lock needs a writable file");
@@ -504,6 +581,9 @@ int mmk_file_unlock(mmk_file *file, int64_t offset, int64_t length) {
   return 0;
 }
 
+int mmk_file_created(const mmk_file *file) {
+  return file ? file->created : MMK_EINVAL;
+}
 int mmk_file_mode(const mmk_file *file) {
   return file ? file->mode : MMK_EINVAL;
 }
