@@ -98,7 +98,9 @@ MMK_OUT_PARAM(uint32_t *, uint)
 %typemap(csbase) enum mmk_map_options "uint"
 
 
-/* Used by the bindings of other languages only. */
+/* Used by the bindings of other languages only (.NET threads are not
+ * interrupted by signals: no EINTR-returning wait is needed). */
 %ignore mmk_file_from_fd;
+%ignore mmk_wait_u32_intr;
 
 %include "mmapkit.i"

@@ -72,7 +72,16 @@ public sealed class MappedFile : IDisposable
         _handle = handle;
         Access = access;
         Name = name;
+        Created = Native.mmk_file_created(handle.DangerousGetHandle()) == 1;
     }
+
+    /// <summary>
+    /// <see langword="true"/> if the call that returned this object created the file or
+    /// shared-memory object (always for anonymous memory), <see langword="false"/> if it opened
+    /// an existing one: after <see cref="CreateOrOpenShared(string, long)"/>, whether this process
+    /// must initialise the memory.
+    /// </summary>
+    public bool Created { get; }
 
     /// <summary>The access the file was opened with; views inherit it.</summary>
     public MapAccess Access { get; }
@@ -176,7 +185,10 @@ public sealed class MappedFile : IDisposable
 
     /// <summary>
     /// Opens the named shared-memory object, creating it if missing, and grows it to at least
-    /// <paramref name="length"/> bytes (never shrinks).
+    /// <paramref name="length"/> bytes (never shrinks). <see cref="Created"/> tells which
+    /// happened. An existing object that belongs to another user or that group or others may
+    /// access is refused (someone could have planted it to read what this process writes);
+    /// see <see cref="CreateOrOpenShared(string, long, bool)"/> to share between users.
     /// </summary>
     /// <param name="name">1-200 characters of [A-Za-z0-9._-], not starting with '.'.</param>
     /// <param name="length">The length the object must have at least.</param>
@@ -184,22 +196,60 @@ public sealed class MappedFile : IDisposable
     /// <exception cref="ArgumentNullException"><paramref name="name"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="name"/> is not a valid name (a NUL character included).</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="length"/> is negative.</exception>
-    /// <exception cref="UnauthorizedAccessException">The object belongs to someone else.</exception>
+    /// <exception cref="UnauthorizedAccessException">The existing object belongs to another user or is open to group/others (the message names its owner uid and mode); nothing was changed.</exception>
     /// <exception cref="IOException">Any other failure.</exception>
     public static MappedFile CreateOrOpenShared(string name, long length) =>
-        OpenShm(name, MapAccess.ReadWrite, (uint)mmk_open_flags.MMK_CREATE, length);
+        CreateOrOpenShared(name, length, allowForeign: false);
 
-    /// <summary>Opens an existing named shared-memory object.</summary>
+    /// <summary>
+    /// As <see cref="CreateOrOpenShared(string, long)"/>; with <paramref name="allowForeign"/> an
+    /// existing object owned by another user or open to group/others is opened too (the core's
+    /// MMK_ALLOW_FOREIGN), for memory shared between users on purpose.
+    /// </summary>
+    /// <param name="name">1-200 characters of [A-Za-z0-9._-], not starting with '.'.</param>
+    /// <param name="length">The length the object must have at least.</param>
+    /// <param name="allowForeign"><see langword="true"/> to accept an object of another user or one open to group/others.</param>
+    /// <returns>The object, open for reading and writing.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="name"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is not a valid name (a NUL character included).</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="length"/> is negative.</exception>
+    /// <exception cref="UnauthorizedAccessException">Without <paramref name="allowForeign"/>: the existing object is foreign; with it: the OS denies access.</exception>
+    /// <exception cref="IOException">Any other failure.</exception>
+    public static MappedFile CreateOrOpenShared(string name, long length, bool allowForeign) =>
+        OpenShm(name, MapAccess.ReadWrite, (uint)mmk_open_flags.MMK_CREATE | Foreign(allowForeign), length);
+
+    /// <summary>
+    /// Opens an existing named shared-memory object. One that belongs to another user or that
+    /// group or others may access is refused; see <see cref="OpenShared(string, MapAccess, bool)"/>.
+    /// </summary>
     /// <param name="name">1-200 characters of [A-Za-z0-9._-], not starting with '.'.</param>
     /// <param name="access">ReadWrite (default), Read or CopyOnWrite.</param>
     /// <returns>The object.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="name"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="name"/> is not a valid name (a NUL character included).</exception>
     /// <exception cref="FileNotFoundException">No object has that name.</exception>
-    /// <exception cref="UnauthorizedAccessException">The object belongs to someone else.</exception>
+    /// <exception cref="UnauthorizedAccessException">The object belongs to another user or is open to group/others (the message names its owner uid and mode), or the OS denies access.</exception>
     /// <exception cref="IOException">Any other failure.</exception>
     public static MappedFile OpenShared(string name, MapAccess access = MapAccess.ReadWrite) =>
         OpenShm(name, access, 0, 0);
+
+    /// <summary>
+    /// As <see cref="OpenShared(string, MapAccess)"/>; with <paramref name="allowForeign"/> an
+    /// object owned by another user or open to group/others is opened too (MMK_ALLOW_FOREIGN).
+    /// </summary>
+    /// <param name="name">1-200 characters of [A-Za-z0-9._-], not starting with '.'.</param>
+    /// <param name="access">ReadWrite, Read or CopyOnWrite.</param>
+    /// <param name="allowForeign"><see langword="true"/> to accept an object of another user or one open to group/others.</param>
+    /// <returns>The object.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="name"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is not a valid name (a NUL character included).</exception>
+    /// <exception cref="FileNotFoundException">No object has that name.</exception>
+    /// <exception cref="UnauthorizedAccessException">Without <paramref name="allowForeign"/>: the object is foreign; with it: the OS denies access.</exception>
+    /// <exception cref="IOException">Any other failure.</exception>
+    public static MappedFile OpenShared(string name, MapAccess access, bool allowForeign) =>
+        OpenShm(name, access, Foreign(allowForeign), 0);
+
+    private static uint Foreign(bool allow) => allow ? (uint)mmk_open_flags.MMK_ALLOW_FOREIGN : 0u;
 
     /// <summary>
     /// Removes a named shared-memory object. Open handles and views keep the memory until

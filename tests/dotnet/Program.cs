@@ -64,6 +64,8 @@ public static class Program
                     return RaceChild.Run(args[1], args[2], args[3]);
                 case "stale":
                     return RaceChild.Stale(args[1]);
+                case "inert-cost":
+                    return RaceChild.InertCost(args[1], int.Parse(args[2]));
                 // A SIGBUS in managed code (FaultReportTests): must die with the runtime's report.
                 case "sigbus":
                     return FaultReportChild.Run(args[1], args[2], args[3] == "load");
