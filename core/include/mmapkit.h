@@ -534,6 +534,15 @@ MMK_EXTERN int mmk_view_close_inert(mmk_view *view);
  * another handler since (the newcomer becomes the handler chained to).
  * Called by mmk_map; bindings call it after runtimes may have replaced
  * signal handlers. Cheap when nothing changed.
+ *
+ * A SIGBUS that is not a fault of a guarded access goes to the handler
+ * chained to, the way the kernel would have delivered it: with that
+ * handler's sa_mask blocked and, when it was installed without SA_ONSTACK,
+ * on the interrupted thread's own stack even though mmapkit's handler runs
+ * on the thread's alternate signal stack (as .NET expects for its
+ * AccessViolation report). x86-64 Linux re-delivers it there; elsewhere
+ * (and with a user shadow stack) the handler is called on the stack
+ * mmapkit's handler runs on.
  * @return 0, MMK_ENOTSUP (no signals on this platform).
  */
 MMK_EXTERN int mmk_fault_guard_install(void);

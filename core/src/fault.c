@@ -23,6 +23,7 @@
 #include "internal.h"
 
 #include <string.h> /* ucontext_t comes with <signal.h> */
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -192,7 +193,110 @@ static uintptr_t mmk__interrupted_sp(void *ucv, uintptr_t fallback) {
 #endif
 }
 
-static void mmk__chain(int sig, siginfo_t *si, void *ucv) {
+#if defined(__linux__) && defined(__x86_64__)
+/* Re-delivery on the interrupted stack. Our handler runs with SA_ONSTACK,
+ * so on a thread with an alternate signal stack (every .NET thread has
+ * one) it runs there; a previous handler installed without SA_ONSTACK
+ * expects the thread's own stack and may use a lot of it: .NET's SIGBUS
+ * handler dispatches the managed exception from inside the handler, which
+ * on the small alternate stack ends in "Stack overflow." instead of its
+ * AccessViolation report. So for such a handler we do what the kernel
+ * would have done: build a signal frame (pretcode, ucontext, siginfo, FPU
+ * state) below the interrupted stack pointer and its red zone, and return
+ * into the handler with the registers and signal mask of a delivery. When
+ * it returns, the restorer's rt_sigreturn resumes from that frame's (maybe
+ * modified) context; our own frame is gone by then, so nothing of ours
+ * lives on the alternate stack while the handler runs. */
+#  define MMK__REDELIVER 1
+static void (*mmk__restorer)(void); /* the sa_restorer of our handler */
+
+/* Whether si/ucv came straight from the kernel to us (not from a handler
+ * that chained to us), on the alternate stack while the interrupted code
+ * was not on it, and nothing (a shadow stack) forbids a hand-made frame. */
+static int mmk__should_redeliver(const struct sigaction *prev, void *ucv,
+                                 void *ret) {
+  ucontext_t *uc = ucv;
+  volatile char here = 0;
+  uintptr_t lo, p = (uintptr_t)&here;
+  unsigned long shstk = 0;
+  if (!uc || (prev->sa_flags & SA_ONSTACK) || !mmk__restorer ||
+      ret != (void *)mmk__restorer)
+    return 0;
+  if (uc->uc_stack.ss_flags & (SS_DISABLE | SS_ONSTACK)) return 0;
+  lo = (uintptr_t)uc->uc_stack.ss_sp;
+  if (p < lo || p - lo >= uc->uc_stack.ss_size) return 0;
+  /* ARCH_SHSTK_STATUS: a user shadow stack would reject our frame. */
+  if (syscall(SYS_arch_prctl, 0x5005, &shstk) == 0 && (shstk & 1)) return 0;
+  return 1;
+}
+
+static void mmk__redeliver(const struct sigaction *prev, int sig,
+                           const siginfo_t *si, ucontext_t *uc) {
+  greg_t *r = uc->uc_mcontext.gregs;
+  const unsigned char *fp = (const unsigned char *)uc->uc_mcontext.fpregs;
+  size_t fpsize = 0;
+  uintptr_t sp = (uintptr_t)r[REG_RSP] - 128; /* below the red zone */
+  unsigned char *fpc = NULL;
+  siginfo_t *sic;
+  ucontext_t *ucc;
+  sigset_t mask = uc->uc_sigmask;
+  if (fp) {
+    uint32_t magic, ext; /* struct _fpx_sw_bytes at byte 464 */
+    memcpy(&magic, fp + 464, 4);
+    memcpy(&ext, fp + 468, 4);
+    fpsize = magic == FP_XSTATE_MAGIC1 && ext > 512 ? ext : 512;
+    sp = (sp - fpsize) & ~(uintptr_t)63; /* xsave wants 64 */
+    fpc = (unsigned char *)sp;
+    memcpy(fpc, fp, fpsize);
+  }
+  sp = (sp - sizeof *sic) & ~(uintptr_t)15;
+  sic = (siginfo_t *)sp;
+  memcpy(sic, si, sizeof *sic);
+  sp = (sp - sizeof *ucc) & ~(uintptr_t)15;
+  ucc = (ucontext_t *)sp;
+  memcpy(ucc, uc, offsetof(ucontext_t, __fpregs_mem));
+  ucc->uc_mcontext.fpregs = (fpregset_t)fpc;
+  sp -= sizeof(void *); /* pretcode: rsp % 16 == 8 at handler entry */
+  *(void (**)(void))sp = mmk__restorer;
+
+  sigorset(&mask, &mask, &prev->sa_mask);
+  if (!(prev->sa_flags & SA_NODEFER)) sigaddset(&mask, sig);
+  uc->uc_sigmask = mask; /* what our sigreturn installs for the handler */
+  r[REG_RSP] = (greg_t)sp;
+  r[REG_RIP] = (greg_t)(uintptr_t)prev->sa_sigaction;
+  r[REG_RDI] = sig;
+  r[REG_RSI] = (greg_t)(uintptr_t)sic;
+  r[REG_RDX] = (greg_t)(uintptr_t)ucc;
+  r[REG_RAX] = 0;
+  r[REG_EFL] &= ~(greg_t)0x10500; /* DF, TF, RF, as a delivery clears */
+}
+
+/* A re-delivered handler that returns without repairing faults again at
+ * once: the same relapse rule as mmk__call, counted at our entry. */
+static _Thread_local struct {
+  uintptr_t addr, pc;
+  unsigned count;
+  int64_t when;
+} mmk__redo_tls MMK__TLS_IE;
+
+static void mmk__redeliver_relapse(int sig, const siginfo_t *si,
+                                   const ucontext_t *uc) {
+  uintptr_t addr = (uintptr_t)si->si_addr;
+  uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+  int64_t now = mmk__mono_ns();
+  if (mmk__redo_tls.addr == addr && mmk__redo_tls.pc == pc &&
+      now - mmk__redo_tls.when < MMK__RELAPSE_NS) {
+    if (++mmk__redo_tls.count >= MMK__RELAPSES) mmk__die_by_default(sig);
+  } else {
+    mmk__redo_tls.addr = addr;
+    mmk__redo_tls.pc = pc;
+    mmk__redo_tls.count = 1;
+  }
+  mmk__redo_tls.when = now;
+}
+#endif
+
+static void mmk__chain(int sig, siginfo_t *si, void *ucv, void *ret) {
   struct sigaction *prev =
       atomic_load_explicit(&mmk__prev_action, memory_order_acquire);
   int kernel_fault = si && si->si_code > 0;
@@ -222,6 +326,15 @@ static void mmk__chain(int sig, siginfo_t *si, void *ucv) {
     if (kernel_fault) mmk__die_by_default(sig);
     return;
   }
+#ifdef MMK__REDELIVER
+  if (kernel_fault && mmk__should_redeliver(prev, ucv, ret)) {
+    mmk__redeliver_relapse(sig, si, ucv);
+    mmk__redeliver(prev, sig, si, ucv);
+    return;
+  }
+#else
+  (void)ret;
+#endif
   mmk__chain_sp = sp;
   mmk__chain_rec = prev;
   mmk__call(prev, sig, si, ucv, kernel_fault);
@@ -449,7 +562,7 @@ static void mmk__sigbus(int sig, siginfo_t *si, void *ucv) {
   }
   {
     int saved = errno;
-    mmk__chain(sig, si, ucv);
+    mmk__chain(sig, si, ucv, __builtin_return_address(0));
     errno = saved;
   }
 }
@@ -487,6 +600,13 @@ int mmk__fault_guard_install(void) {
     pthread_mutex_unlock(&mmk__install_mu);
     return mmk__sys_error(e, "sigaction", "SIGBUS", NULL);
   }
+#ifdef MMK__REDELIVER
+  {
+    struct sigaction now;
+    if (sigaction(SIGBUS, NULL, &now) == 0 && mmk__is_ours(&now))
+      mmk__restorer = now.sa_restorer; /* what the kernel returns us to */
+  }
+#endif
   /* Someone outside this lock changed it between query and install: chain
    * to what was really there. */
   if (!mmk__is_ours(&old) &&

@@ -499,6 +499,81 @@ TEST(test_fault_unguarded_fault_beside_another_threads_guarded_copy_is_chained) 
   ASSERT_OK(mmk_file_close(f));
 }
 
+/* ---- the stack a chained handler runs on (issue 11, number 5) --------- */
+
+/* mmapkit's handler runs on the thread's alternate signal stack when it has
+ * one; a previous handler installed without SA_ONSTACK (as .NET installs
+ * its SIGBUS handler) must still run on the thread's own stack, where it
+ * may use as much stack as the kernel would have given it. */
+static unsigned char *alt_lo;
+static size_t alt_size;
+static volatile int on_alt_stack = -1;
+static int repair_fd = -1;
+
+static void repairing_handler(int sig, siginfo_t *si, void *uc) {
+  volatile char here = 0;
+  (void)sig;
+  (void)uc;
+  handler_calls++;
+  handler_addr = si->si_addr;
+  handler_code = si->si_code;
+  on_alt_stack = (unsigned char *)&here >= alt_lo &&
+                 (unsigned char *)&here < alt_lo + alt_size;
+  /* Back the page again and return: the access is retried, so the context
+   * (and FPU state) the kernel restores must be the interrupted one. */
+  if (ftruncate(repair_fd, (off_t)(PAGES * test_page)) != 0) _exit(9);
+}
+
+static void chained_handler_stack_case(int onstack) {
+  stack_t ss;
+  alt_size = 64 * 1024;
+  alt_lo = malloc(alt_size);
+  ss.ss_sp = alt_lo;
+  ss.ss_size = alt_size;
+  ss.ss_flags = 0;
+  CHECK_SYS(sigaltstack(&ss, NULL));
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = repairing_handler;
+  sa.sa_flags = SA_SIGINFO | (onstack ? SA_ONSTACK : 0);
+  sigemptyset(&sa.sa_mask);
+  CHECK_SYS(sigaction(SIGBUS, &sa, NULL)); /* before mmapkit's */
+  const char *path = test_path("st.bin");
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  make_truncated_view(path, MMK_READ, 1, &f, &v);
+  repair_fd = open(path, O_RDWR);
+  CHECK_SYS(repair_fd);
+  const volatile unsigned char *p = mmk_view_data(v);
+  volatile double d = 1.5; /* live across the fault */
+  unsigned char b = p[2 * test_page + 7];
+  ASSERT_EQ(b, 0); /* the re-backed page reads as zeros */
+  ASSERT_TRUE(d * 2 == 3.0);
+  ASSERT_EQ(handler_calls, 1);
+  ASSERT_PTR_EQ(handler_addr, (const void *)(p + 2 * test_page + 7));
+  ASSERT_EQ(handler_code, BUS_ADRERR);
+  ASSERT_EQ(on_alt_stack, onstack);
+  /* and the guard still answers for its own faults */
+  CHECK_SYS(ftruncate(repair_fd, test_page));
+  char buf[8];
+  ASSERT_STATUS(mmk_view_read(v, 3 * test_page, buf, 8), MMK_EIO);
+  ASSERT_EQ(handler_calls, 1);
+  close(repair_fd);
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+  ss.ss_flags = SS_DISABLE;
+  CHECK_SYS(sigaltstack(&ss, NULL));
+  free(alt_lo);
+}
+
+TEST(test_fault_chained_handler_without_onstack_runs_on_the_threads_stack) {
+  chained_handler_stack_case(0);
+}
+
+TEST(test_fault_chained_handler_with_onstack_runs_on_the_alternate_stack) {
+  chained_handler_stack_case(1);
+}
+
 TEST(test_fault_guard_leaves_sigsegv_alone) {
   struct sigaction before, after;
   CHECK_SYS(sigaction(SIGSEGV, NULL, &before));
@@ -552,6 +627,12 @@ static const test_case tests[] = {
     TEST_ENTRY(test_fault_map_rechecks_and_reinstalls_the_guard),
     TEST_ENTRY(test_fault_unguarded_sigbus_with_default_disposition_kills_the_process),
     TEST_ENTRY(test_fault_unguarded_fault_beside_another_threads_guarded_copy_is_chained),
+    TEST_ENTRY_FLAGS(
+        test_fault_chained_handler_without_onstack_runs_on_the_threads_stack,
+        TEST_NO_WARMUP),
+    TEST_ENTRY_FLAGS(
+        test_fault_chained_handler_with_onstack_runs_on_the_alternate_stack,
+        TEST_NO_WARMUP),
     TEST_ENTRY(test_fault_guard_leaves_sigsegv_alone),
     TEST_ENTRY(test_fault_guard_works_in_a_forked_child),
     TEST_END};
