@@ -297,7 +297,8 @@ public sealed class MappedFile : IDisposable
 
     private static MappedFile OpenShm(string name, MapAccess access, uint flags, long size)
     {
-        CheckName(name, "open shared memory");
+        CheckName(name, (flags & (uint)mmk_open_flags.MMK_EXCLUSIVE) != 0 ? "create shared memory"
+            : (flags & (uint)mmk_open_flags.MMK_CREATE) != 0 ? "create or open shared memory" : "open shared memory");
         CheckAccess(access);
         ArgumentOutOfRangeException.ThrowIfNegative(size);
         var handle = new FileHandle();

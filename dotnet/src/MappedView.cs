@@ -168,8 +168,9 @@ public sealed unsafe partial class MappedView : SafeBuffer
     public Span<byte> AsSpan(long offset, int length)
     {
         ThrowIfNotWritable();
+        CheckRange(offset, length); // a bad window fixes nothing
         EnsureExported();
-        CheckRange(offset, length);
+        CheckRange(offset, length); // fixed now: the range cannot shrink any more
         return new Span<byte>(_data + offset, length);
     }
 
@@ -193,8 +194,9 @@ public sealed unsafe partial class MappedView : SafeBuffer
     public ReadOnlySpan<byte> AsReadOnlySpan(long offset, int length)
     {
         ThrowIfDisposed();
+        CheckRange(offset, length); // a bad window fixes nothing
         EnsureExported();
-        CheckRange(offset, length);
+        CheckRange(offset, length); // fixed now: the range cannot shrink any more
         return new ReadOnlySpan<byte>(_data + offset, length);
     }
 
