@@ -24,7 +24,10 @@ namespace MmapKit;
 /// so a span or pointer used after Dispose reads zeros and its writes are lost, but it never
 /// crashes and never reaches another file's memory. Such a view never moves or shrinks:
 /// <see cref="Resize(long)"/> may only grow it within its reservation. A view used only through
-/// the copies, <see cref="AsStream"/>, waits and flushes unmaps at Dispose and resizes freely.</para>
+/// the copies, <see cref="AsStream"/>, waits and flushes unmaps at Dispose and resizes freely.
+/// The members inherited from <see cref="SafeBuffer"/> (and an <see cref="UnmanagedMemoryStream"/>
+/// over the view) hold the handle, which defers Dispose, but do not fix the view: do not
+/// <see cref="Resize(long)"/> it while they run.</para>
 /// <para>Over a part of the file that another process truncated, direct access crashes the process
 /// (SIGBUS); the fault-safe <see cref="ReadBytes(long, Span{byte})"/>,
 /// <see cref="WriteBytes(long, ReadOnlySpan{byte})"/> and <see cref="AsStream"/> throw
