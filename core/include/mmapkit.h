@@ -20,12 +20,29 @@
  * - Thread safety: different objects may be used from different threads
  *   freely. One view may be read, written, flushed and advised from several
  *   threads at once; mmk_view_lease / mmk_view_release / mmk_view_close /
- *   mmk_view_close_inert are safe against each other. mmk_view_resize that
- *   grows a view inside its reservation may run while other threads use
- *   the view (they see the old or the new size); a resize that shrinks or
- *   moves the view waits for no lease to be held, and must not race with
- *   unleased calls on the view. Other calls must not race with the close
- *   of the same object (bindings serialize that).
+ *   mmk_view_close_inert are safe against each other.
+ *   Every core call that touches a view's memory (mmk_view_read/write, the
+ *   atomics, mmk_wait_u32, mmk_wake, mmk_view_flush, mmk_view_advise,
+ *   mmk_view_resident, mmk_view_lock_memory/unlock_memory) is an
+ *   "in-flight call" for its duration (a per-thread mark, not a lease):
+ *   mmk_view_close, mmk_view_close_inert and a mmk_view_resize that shrinks
+ *   or moves the view wait for the in-flight calls of other threads to
+ *   end before they unmap, move or free anything, and turn new ones away
+ *   (closed: MMK_ECLOSED; resizing: they wait for the new address). A
+ *   waiter in mmk_wait_u32 is woken by them: a close ends its wait with
+ *   MMK_ECLOSED, a resize lets it step aside and its wait goes on at the
+ *   new address. Only leases (zero-copy exports, which may touch the
+ *   memory at any time) make a close MMK_EBUSY or inert and a shrinking
+ *   or moving resize MMK_EBUSY. A resize that grows a view inside its
+ *   reservation runs beside everything (other threads see the old or the
+ *   new size).
+ *   A view must still not be used after the call that frees it returned
+ *   (mmk_view_close, mmk_view_close_inert without leases, the last
+ *   mmk_view_release of an inert view): a call that starts after that
+ *   touches freed memory, so bindings order their own handle's
+ *   disposal after the calls they let start.
+ *   After fork() the child's closes do not wait for calls of threads that
+ *   exist only in the parent.
  *
  * Platform notes (POSIX backend, Linux first)
  * - flush: msync(MS_ASYNC) / msync(MS_SYNC) / msync(MS_SYNC) + fsync
@@ -201,6 +218,12 @@ enum mmk_file_kind {
  *         that `size` would grow: those are never written to),
  *         MMK_ENOSPC, MMK_EFBIG, MMK_EROFS, MMK_EMFILE, MMK_ENAMETOOLONG,
  *         MMK_ENOMEM, MMK_EIO.
+ * A call that fails after creating the file (e.g. MMK_ENOSPC while
+ * growing it to size) removes it again, so a retry with MMK_EXCLUSIVE
+ * works; a file that existed keeps its size and content (except with
+ * MMK_TRUNCATE, whose truncation comes first: the file is then empty).
+ * Growing never shrinks: a failed reservation leaves the size as it was,
+ * whatever another process did meanwhile.
  */
 MMK_EXTERN int mmk_file_open(const char *path, int mode, unsigned flags,
                              int64_t size, mmk_file **out);
@@ -235,6 +258,10 @@ MMK_EXTERN int mmk_file_from_fd(int fd, int mode, mmk_file **out);
  *         flag ("owned by uid 1001, mode 0666; pass MMK_ALLOW_FOREIGN to
  *         share between users"). The check happens before anything is
  *         truncated or grown, in every mode, with or without MMK_CREATE.
+ *         MMK_EACCES too for a symbolic link under the name (it is never
+ *         followed).
+ * As mmk_file_open, a call that fails after creating the object unlinks
+ * it again.
  */
 MMK_EXTERN int mmk_shm_open(const char *name, int mode, unsigned flags,
                             int64_t size, mmk_file **out);
@@ -266,8 +293,9 @@ MMK_EXTERN int mmk_file_size(mmk_file *file, int64_t *out);
 
 /**
  * Sets the size. Growing reserves the new blocks (MMK_ENOSPC on a full
- * disk); shrinking under live views makes the cut-off part fault: the
- * guarded copies then return MMK_EIO. Needs MMK_WRITE.
+ * disk, the size then unchanged; it never cuts back what another process
+ * grew meanwhile); shrinking under live views makes the cut-off part
+ * fault: the guarded copies then return MMK_EIO. Needs MMK_WRITE.
  * @return 0, MMK_EINVAL (negative size), MMK_EACCES (not writable),
  *         MMK_ECLOSED, MMK_ENOSPC, MMK_EFBIG, MMK_ENODEV (growing a
  *         /proc, /sys... pseudo-file), MMK_EIO.
@@ -367,6 +395,9 @@ enum mmk_map_options {
  * In MMK_WRITE mode a range past the end grows the file to exactly
  * offset+length first and reserves the new blocks (not with
  * MMK_MAP_READONLY: that view is MMK_ERANGE past the end, as MMK_READ).
+ * Every refusal (MMK_EINVAL, MMK_ERANGE, a reserve smaller than the
+ * length) comes before the file is grown; only a mapping that fails after
+ * the grow (MMK_ENOMEM) leaves the file at its new size.
  * Each call also re-checks mmapkit's SIGBUS handler (one sigaction query;
  * see mmk_fault_guard_install).
  * The returned view stays valid until mmk_view_close, independent of the
@@ -468,14 +499,19 @@ MMK_EXTERN int mmk_view_write(mmk_view *view, int64_t offset,
  * Changes the view's length (> 0). Within the reservation the address is
  * kept. Beyond it, or without one, the view may move (mremap) only when no
  * lease is outstanding (MMK_EBUSY otherwise). Shrinking with leases
- * outstanding is MMK_EBUSY. Growing a MMK_WRITE view past the end of the
- * file grows the file as mmk_map does; MMK_READ/MMK_COPY past the end is
- * MMK_ERANGE.
+ * outstanding is MMK_EBUSY. Shrinking and moving wait for the in-flight
+ * calls of other threads (see Thread safety above). Growing a MMK_WRITE
+ * view past the end of the file grows the file as mmk_map does;
+ * MMK_READ/MMK_COPY past the end is MMK_ERANGE.
  * Growing past the reservation (when the view may move) gives up the
  * reservation: mmk_view_reserved then returns 0 and later growth may move
  * the view again.
  * A failed resize leaves the view exactly as it was (address, length,
- * reservation, content); a file it grew first keeps its new size.
+ * reservation, content). Every refusal (MMK_EINVAL, MMK_ERANGE,
+ * MMK_EBUSY, MMK_ECLOSED) comes before the file is touched; only a
+ * failure of the mapping itself after the file was grown (MMK_ENOMEM)
+ * leaves the file at its new size (shrinking it back could cut off what
+ * another process wrote meanwhile).
  * Moving needs a single kernel mapping for a copy-on-write (MMK_COPY)
  * view, whose private changes only mremap can carry: after advice on part
  * of such a view, a move is MMK_EBUSY (advise MMK_ADVICE_NORMAL over the
@@ -507,14 +543,19 @@ MMK_EXTERN int64_t mmk_view_leases(const mmk_view *view);
 
 /**
  * Unmaps and frees the view. Refused with MMK_EBUSY while leases are
- * outstanding (the view stays usable). NULL is accepted and ignored.
+ * outstanding (the view stays usable). In-flight calls of other threads
+ * are waited for (waiters are woken and return MMK_ECLOSED).
+ * NULL is accepted and ignored.
  * @return 0, MMK_EBUSY, MMK_ECLOSED (already inert-closed).
  */
 MMK_EXTERN int mmk_view_close(mmk_view *view);
 
 /**
  * Closes a view even if exports are outstanding, for languages that cannot
- * refuse. With no leases it behaves as mmk_view_close. With leases, the
+ * refuse. In-flight calls of other threads are waited for first (they
+ * complete on the real mapping; waiters return MMK_ECLOSED), later calls
+ * return MMK_ECLOSED. With no leases it behaves as mmk_view_close. With
+ * leases, the
  * range is replaced in place by inert private zero memory that no longer
  * touches the file (the file and its disk space are released at once);
  * the address space and the handle are freed by the last mmk_view_release.
@@ -599,6 +640,11 @@ MMK_EXTERN int mmk_atomic_cas_u64(mmk_view *view, int64_t off,
  * A short bounded spin precedes sleeping (about 4 us, yielding the CPU a
  * few times so that a peer waiting for this CPU can run); an idle waiter
  * sleeps in the kernel.
+ * The wait is one in-flight call on the view: mmk_view_close and
+ * mmk_view_close_inert wake it and it returns MMK_ECLOSED; a resize that
+ * moves or shrinks the view wakes it, the waiter steps aside until the
+ * resize is done and then waits on at the view's new address
+ * (MMK_ERANGE if the word is no longer inside the view).
  * @param timeout_ns < 0: no timeout; 0: just check.
  * @return 0, MMK_ETIMEDOUT, MMK_EINVAL, MMK_ERANGE, MMK_ECLOSED, MMK_EIO,
  *         MMK_ENOTSUP (no futex: other platforms fall back to a sleeping

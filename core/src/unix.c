@@ -158,25 +158,44 @@ static const char *mmk__pseudo_fs(int fd) {
 }
 #endif
 
-/* Grows the file from cur to new_size bytes. Regular files and named
- * shared memory get their blocks reserved (fallocate), so that a full disk
- * or a full /dev/shm is an error here and not a SIGBUS later; on failure
- * the old size is restored. Anonymous memory stays sparse, like
- * MAP_ANONYMOUS memory (reserving would commit all of it at once).
- * On Linux the fallocate system call comes first (one call on every real
- * file system); only when the file system lacks it is glibc's
- * posix_fallocate emulation used, after checking that this is not a
- * pseudo-file (MMK_ENODEV). Without posix_fallocate (macOS) or where
- * nothing can reserve, the file is extended sparsely with ftruncate. */
+/* Sets the size to new_size unless it is already at least that: the size
+ * is read again right before, so that a size another process reached
+ * meanwhile is not cut back to ours (a narrow window remains: ftruncate
+ * cannot "grow only"). */
+static int mmk__extend(mmk_file *f, int64_t new_size) {
+  struct stat st;
+  if (fstat(f->fd, &st) == 0 && (int64_t)st.st_size >= new_size) return 0;
+  return mmk__ftruncate(f->fd, new_size, f->path);
+}
+
+/* Grows the file from cur to at least new_size bytes, never shrinking it
+ * (issue 11, number 7: another process may have grown it since cur was
+ * read, and an "undo" that cut back to cur shrank its data away).
+ * Regular files and named shared memory get their blocks reserved
+ * (fallocate), so that a full disk or a full /dev/shm is an error here
+ * and not a SIGBUS later. On Linux the blocks are reserved first without
+ * changing the size (FALLOC_FL_KEEP_SIZE), then the size is raised by a
+ * second fallocate over the reserved range, which is the kernel's own
+ * "grow to at least": a failed reservation leaves the size as it was.
+ * Only when the file system lacks fallocate is glibc's posix_fallocate
+ * emulation used, after checking that this is not a pseudo-file
+ * (MMK_ENODEV); it writes block by block, so a failure there may leave
+ * the file partly grown (never shrunk). Without posix_fallocate (macOS)
+ * or where nothing can reserve, the file is extended sparsely.
+ * Anonymous memory stays sparse, like MAP_ANONYMOUS memory (reserving
+ * would commit all of it at once). */
 static int mmk__grow(mmk_file *f, int64_t cur, int64_t new_size,
                      const char *op) {
   if (new_size <= cur) return 0;
 #ifdef MMK__HAVE_POSIX_FALLOCATE
   if (f->kind != MMK_KIND_ANON) {
     int err;
+    off_t n = (off_t)(new_size - cur);
 #  if defined(__linux__)
     int rc;
-    MMK__RETRY(rc, fallocate(f->fd, 0, (off_t)cur, (off_t)(new_size - cur)));
+    MMK__RETRY(rc, fallocate(f->fd, FALLOC_FL_KEEP_SIZE, (off_t)cur, n));
+    if (rc == 0 || errno == EOPNOTSUPP)
+      MMK__RETRY(rc, fallocate(f->fd, 0, (off_t)cur, n));
     err = rc == 0 ? 0 : errno;
     if (err == EOPNOTSUPP || err == ENOSYS) {
       const char *fs = f->kind == MMK_KIND_FILE ? mmk__pseudo_fs(f->fd) : NULL;
@@ -189,26 +208,47 @@ static int mmk__grow(mmk_file *f, int64_t cur, int64_t new_size,
                               (long long)cur, (long long)new_size);
       }
       do {
-        err = posix_fallocate(f->fd, (off_t)cur, (off_t)(new_size - cur));
+        err = posix_fallocate(f->fd, (off_t)cur, n);
       } while (err == EINTR);
     }
 #  else
     do {
-      err = posix_fallocate(f->fd, (off_t)cur, (off_t)(new_size - cur));
+      err = posix_fallocate(f->fd, (off_t)cur, n);
     } while (err == EINTR);
 #  endif
     if (err == 0) return 0;
-    if (err != EINVAL && err != EOPNOTSUPP) {
-      int r;
-      MMK__RETRY(r, ftruncate(f->fd, (off_t)cur)); /* undo a partial grow */
-      (void)r;
+    if (err != EINVAL && err != EOPNOTSUPP)
       return mmk__set_error(mmk__status_from_errno(err), err, op, f->path,
                             NULL, "growing from %lld to %lld bytes",
                             (long long)cur, (long long)new_size);
-    }
   }
 #endif
-  return mmk__ftruncate(f->fd, new_size, f->path);
+  return mmk__extend(f, new_size);
+}
+
+/* A call that fails after creating the file or object removes it again
+ * (issue 11, number 9), so that a retry with MMK_EXCLUSIVE works; only
+ * while the name still refers to what this call created (st: its fstat),
+ * never to something another process put there since. */
+static void mmk__undo_create(int kind, const char *path,
+                             const struct stat *st) {
+  struct stat now;
+  char full[256];
+  if (kind == MMK_KIND_SHM) {
+#if defined(__linux__)
+    snprintf(full, sizeof full, "/dev/shm/%s", path);
+    if (lstat(full, &now) != 0 || now.st_ino != st->st_ino ||
+        now.st_dev != st->st_dev)
+      return;
+#endif
+    snprintf(full, sizeof full, "/%s", path);
+    shm_unlink(full);
+  } else if (kind == MMK_KIND_FILE) {
+    if (lstat(path, &now) != 0 || now.st_ino != st->st_ino ||
+        now.st_dev != st->st_dev)
+      return;
+    unlink(path);
+  }
 }
 
 /* An existing shared-memory object must be the caller's own and private:
@@ -235,17 +275,23 @@ static int mmk__finish_open(int fd, int mode, unsigned flags, int64_t size,
                             const char *path, mmk_file **out) {
   struct stat st;
   mmk_file *f;
-  int r = mmk__fstat(fd, &st, path);
+  int r;
+  memset(&st, 0, sizeof st); /* inode 0: nothing to undo if fstat fails */
+  r = mmk__fstat(fd, &st, path);
   if (!r) r = mmk__check_stat(&st, op, path);
   if (!r && kind == MMK_KIND_SHM && !created &&
       !(flags & MMK_ALLOW_FOREIGN))
     r = mmk__check_owner(&st, op, path);
   if (r) {
+    if (created) mmk__undo_create(kind, path, &st);
     mmk__close_fd(fd);
     return r;
   }
   r = mmk__file_new(fd, mode, kind, mode == MMK_WRITE, path, op, &f);
-  if (r) return r;
+  if (r) {
+    if (created) mmk__undo_create(kind, path, &st);
+    return r;
+  }
   f->created = created;
   if (flags & MMK_TRUNCATE) {
     r = mmk__ftruncate(fd, 0, path);
@@ -254,6 +300,7 @@ static int mmk__finish_open(int fd, int mode, unsigned flags, int64_t size,
   if (!r && size > (int64_t)st.st_size)
     r = mmk__grow(f, (int64_t)st.st_size, size, op);
   if (r) {
+    if (created) mmk__undo_create(kind, path, &st);
     mmk__os_file_destroy(f);
     return r;
   }
@@ -373,6 +420,10 @@ int mmk_shm_open(const char *name, int mode, unsigned flags, int64_t size,
   snprintf(full, sizeof full, "/%s", name);
   fd = mmk__open_created(mmk__shm_open, full, mmk__open_flags(mode, flags),
                          0600, &created);
+  if (fd < 0 && errno == ELOOP)
+    return mmk__set_error(MMK_EACCES, ELOOP, "shm_open", name,
+                          "a symbolic link, not a shared-memory object, has "
+                          "this name (planted by someone else?)", NULL);
   if (fd < 0) return mmk__sys_error(errno, "shm_open", name, NULL);
   return mmk__finish_open(fd, mode, flags, size, MMK_KIND_SHM, created,
                           "shm_open", name, out);
@@ -702,18 +753,15 @@ static int mmk__map(mmk_file *f, int64_t offset, int64_t length,
                             "offset %lld, length %lld", (long long)offset,
                             (long long)length);
     end = offset + length;
-    if (end > size) {
-      /* Only a writable shared view grows the file. */
-      if (f->mode != MMK_WRITE || (options & MMK_MAP_READONLY))
-        return mmk__set_error(MMK_ERANGE, 0, "map", f->path,
-                              "range past the end of the file (read-only "
-                              "and copy-on-write views do not grow it)",
-                              "offset %lld, length %lld, file size %lld",
-                              (long long)offset, (long long)length,
-                              (long long)size);
-      r = mmk__grow(f, size, end, "map");
-      if (r) return r;
-    }
+    /* Only a writable shared view grows the file, after every check
+     * (a refused map changes nothing). */
+    if (end > size && (f->mode != MMK_WRITE || (options & MMK_MAP_READONLY)))
+      return mmk__set_error(MMK_ERANGE, 0, "map", f->path,
+                            "range past the end of the file (read-only "
+                            "and copy-on-write views do not grow it)",
+                            "offset %lld, length %lld, file size %lld",
+                            (long long)offset, (long long)length,
+                            (long long)size);
   }
   if (reserve && reserve < length)
     return mmk__set_error(MMK_EINVAL, 0, "map", f->path,
@@ -726,6 +774,10 @@ static int mmk__map(mmk_file *f, int64_t offset, int64_t length,
                           "range larger than the address space",
                           "offset %lld, length %lld", (long long)offset,
                           (long long)length);
+  if (offset + length > size) {
+    r = mmk__grow(f, size, offset + length, "map");
+    if (r) return r;
+  }
 
   /* malloc + memset, not calloc: glibc's calloc bypasses the per-thread
    * cache that free() fills, which made a map/close cycle pay two trips
@@ -836,7 +888,8 @@ static void mmk__page_span(const mmk_view *v, int64_t off, int64_t len,
   *n = (size_t)(a + (size_t)len - s);
 }
 
-int mmk_view_flush(mmk_view *view, int64_t offset, int64_t length, int how) {
+static int mmk__view_flush(mmk_view *view, int64_t offset, int64_t length,
+                           int how) {
   void *start;
   size_t n;
   int r = mmk__view_check(view, "flush");
@@ -870,8 +923,8 @@ int mmk_view_flush(mmk_view *view, int64_t offset, int64_t length, int how) {
   return 0;
 }
 
-int mmk_view_advise(mmk_view *view, int64_t offset, int64_t length,
-                    int advice) {
+static int mmk__view_advise(mmk_view *view, int64_t offset, int64_t length,
+                            int advice) {
   void *start;
   size_t n;
   int adv;
@@ -912,30 +965,41 @@ int mmk_view_advise(mmk_view *view, int64_t offset, int64_t length,
   return 0;
 }
 
-int mmk_view_lock_memory(mmk_view *view) {
+/* The mapped bytes of the view from base, for calls beside an in-place
+ * growth (which changes map_len under mu): those of the length seen. */
+static size_t mmk__mapped_len(const mmk_view *v) {
+  int64_t n = MMK__LEN(v);
+  return n ? mmk__round_up(v->delta + (size_t)n, mmk__page()) : 0;
+}
+
+static int mmk__view_mlock(mmk_view *view) {
+  size_t len;
   int r = mmk__view_check(view, "mlock");
   if (r) return r;
-  if (!view->map_len) return 0;
-  if (mlock(view->base, view->map_len) != 0) {
+  len = mmk__mapped_len(view);
+  if (!len) return 0;
+  if (mlock(view->base, len) != 0) {
     int e = errno == EAGAIN ? ENOMEM : errno;
     return mmk__sys_error(e, "mlock", mmk__vpath(view), "length %lld",
-                          (long long)view->length);
+                          (long long)MMK__LEN(view));
   }
   return 0;
 }
 
-int mmk_view_unlock_memory(mmk_view *view) {
+static int mmk__view_munlock(mmk_view *view) {
+  size_t len;
   int r = mmk__view_check(view, "munlock");
   if (r) return r;
-  if (!view->map_len) return 0;
-  if (munlock(view->base, view->map_len) != 0)
+  len = mmk__mapped_len(view);
+  if (!len) return 0;
+  if (munlock(view->base, len) != 0)
     return mmk__sys_error(errno == EAGAIN ? ENOMEM : errno, "munlock",
                           mmk__vpath(view), NULL);
   return 0;
 }
 
-int mmk_view_resident(mmk_view *view, int64_t offset, int64_t length,
-                      int64_t *resident_bytes) {
+static int mmk__view_resident(mmk_view *view, int64_t offset,
+                              int64_t length, int64_t *resident_bytes) {
   enum { CHUNK = 4096 };
   mmk__mincore_t vec[CHUNK];
   size_t pg = mmk__page();
@@ -971,6 +1035,40 @@ int mmk_view_resident(mmk_view *view, int64_t offset, int64_t length,
   }
   *resident_bytes = total;
   return 0;
+}
+
+/* The public view calls above run as one in-flight call each (see
+ * mmk__op_enter): a close or a moving resize waits for them. */
+#define MMK__IN_VIEW(view, name, call)                                        \
+  do {                                                                        \
+    mmk__op op_;                                                              \
+    int r_;                                                                   \
+    if (!(view)) return mmk__view_check(view, name);                          \
+    r_ = mmk__op_enter(&op_, view, name);                                     \
+    if (r_) return r_;                                                        \
+    r_ = (call);                                                              \
+    mmk__op_exit(&op_);                                                       \
+    return r_;                                                                \
+  } while (0)
+
+int mmk_view_flush(mmk_view *view, int64_t offset, int64_t length, int how) {
+  MMK__IN_VIEW(view, "flush", mmk__view_flush(view, offset, length, how));
+}
+int mmk_view_advise(mmk_view *view, int64_t offset, int64_t length,
+                    int advice) {
+  MMK__IN_VIEW(view, "advise",
+               mmk__view_advise(view, offset, length, advice));
+}
+int mmk_view_lock_memory(mmk_view *view) {
+  MMK__IN_VIEW(view, "mlock", mmk__view_mlock(view));
+}
+int mmk_view_unlock_memory(mmk_view *view) {
+  MMK__IN_VIEW(view, "munlock", mmk__view_munlock(view));
+}
+int mmk_view_resident(mmk_view *view, int64_t offset, int64_t length,
+                      int64_t *resident_bytes) {
+  MMK__IN_VIEW(view, "mincore",
+               mmk__view_resident(view, offset, length, resident_bytes));
 }
 
 /* Maps [from, to) bytes of the view's page range (offsets from base) from
@@ -1080,48 +1178,43 @@ static int mmk__view_move(mmk_view *v, size_t new_map_len) {
 }
 
 /* Sets MOVING if no lease is outstanding (under mu, so no other flag can
- * be set meanwhile): no lease can start until mmk__view_unblock. Returns 0,
- * or the lease count that prevented it. */
+ * be set meanwhile): no lease and no call can start until
+ * mmk__view_unblock, and the calls already inside have left on return.
+ * Returns 0, or the lease count that prevented it. */
 static uint64_t mmk__view_block(mmk_view *v) {
   uint64_t w = 0;
   if (atomic_compare_exchange_strong_explicit(&v->lw, &w, MMK__LW_MOVING,
-                                              memory_order_acquire,
-                                              memory_order_relaxed))
+                                              memory_order_seq_cst,
+                                              memory_order_relaxed)) {
+    mmk__view_drain(v, 1);
     return 0;
+  }
   return (w & MMK__LW_COUNT) ? (w & MMK__LW_COUNT) : 1;
 }
 
-/* Publishes the moved/shrunk view to the leases waiting for it. */
+/* Publishes the moved/shrunk view to the leases and calls waiting for it. */
 static void mmk__view_unblock(mmk_view *v) {
   atomic_fetch_and_explicit(&v->lw, ~MMK__LW_MOVING, memory_order_release);
 }
 
 static int mmk__view_resize_blocked(mmk_view *v, int64_t new_length);
 
+/* Every check comes before the first change (issue 11, number 8): a
+ * resize refused with MMK_EBUSY or MMK_ERANGE has not grown the file. */
 static int mmk__view_resize_locked(mmk_view *v, int64_t new_length) {
   struct stat st;
   size_t pg = mmk__page();
+  int64_t end = 0;
+  int grow_file = 0, block, r;
   uint64_t busy;
-  int r;
 
   if (v->offset > INT64_MAX - new_length ||
       (uint64_t)new_length > SIZE_MAX - 2 * pg)
     return mmk__set_error(MMK_ERANGE, 0, "resize", mmk__vpath(v),
                           "offset + length overflows", "length %lld",
                           (long long)new_length);
-  if (new_length < v->length) {
-    /* Shrinking: no lease may hold (or start on) the dropped tail. */
-    busy = mmk__view_block(v);
-    if (busy)
-      return mmk__set_error(MMK_EBUSY, 0, "resize", mmk__vpath(v), NULL,
-                            "shrinking with %lld export(s) outstanding",
-                            (long long)busy);
-    r = mmk__view_resize_blocked(v, new_length);
-    mmk__view_unblock(v);
-    return r;
-  }
   if (new_length > v->length) {
-    int64_t end = v->offset + new_length;
+    end = v->offset + new_length;
     r = mmk__fstat(v->file->fd, &st, mmk__vpath(v));
     if (r) return r;
     if (end > (int64_t)st.st_size) {
@@ -1130,22 +1223,27 @@ static int mmk__view_resize_locked(mmk_view *v, int64_t new_length) {
                               "range past the end of the file",
                               "length %lld, file size %lld",
                               (long long)new_length, (long long)st.st_size);
-      r = mmk__grow(v->file, (int64_t)st.st_size, end, "resize");
-      if (r) return r;
+      grow_file = 1;
     }
   }
-  if (v->res_len && new_length <= v->reserve)
-    return mmk__view_resize_blocked(v, new_length); /* in place: leases ok */
-  /* Growing beyond the reservation may move the view: only without
-   * leases, and none may start until the view has its new address. */
-  busy = mmk__view_block(v);
-  if (busy)
-    return mmk__set_error(MMK_EBUSY, 0, "resize", mmk__vpath(v), NULL,
-                          "growing beyond the reservation would move the "
-                          "view; %lld export(s) outstanding",
-                          (long long)busy);
-  r = mmk__view_resize_blocked(v, new_length);
-  mmk__view_unblock(v);
+  /* Shrinking (no lease may hold the dropped tail) and growing beyond the
+   * reservation (the view may move) wait for the calls inside and need
+   * no lease; growing in place runs beside both. */
+  block = new_length < v->length || !(v->res_len && new_length <= v->reserve);
+  if (block) {
+    busy = mmk__view_block(v);
+    if (busy)
+      return mmk__set_error(
+          MMK_EBUSY, 0, "resize", mmk__vpath(v), NULL,
+          new_length < v->length
+              ? "shrinking with %lld export(s) outstanding"
+              : "growing beyond the reservation would move the view; %lld "
+                "export(s) outstanding",
+          (long long)busy);
+  }
+  r = grow_file ? mmk__grow(v->file, (int64_t)st.st_size, end, "resize") : 0;
+  if (!r) r = mmk__view_resize_blocked(v, new_length);
+  if (block) mmk__view_unblock(v);
   return r;
 }
 
