@@ -78,8 +78,8 @@ MMK_OUT_PARAM(uint32_t *, uint)
 
 /* Results that are not statuses, or whose failure the managed layer turns
  * into a value instead of an exception (try-lock: EAGAIN -> null, wait:
- * ETIMEDOUT -> false, unlink of a missing name -> false, resize: EBUSY is
- * retried), and the close and
+ * ETIMEDOUT -> false, unlink of a missing name -> false, resize: EBUSY of a
+ * view fixed in place gets the binding's own explanation), and the close and
  * release calls used from SafeHandle.ReleaseHandle, which must not throw. */
 %typemap(csout, excode=SWIGEXCODE) int mmk_file_mode, int mmk_file_kind,
     int mmk_file_fd, int mmk_view_writable, int mmk_view_mode,

@@ -101,10 +101,9 @@ public sealed unsafe partial class MappedView
     /// <summary>
     /// Sleeps while the <see cref="int"/> at <paramref name="offset"/> equals <paramref name="expected"/>
     /// (a shared futex: works across processes). Returns as soon as the value differs; spurious
-    /// wake-ups are absorbed. The wait sleeps in slices of at most 100 ms under a core lease
-    /// each, so a Dispose on another thread ends it within about 100 ms with
-    /// <see cref="ObjectDisposedException"/>, and a Resize that moves the view is seen by the
-    /// next slice.
+    /// wake-ups are absorbed. The wait sleeps in slices of at most 100 ms, so a Dispose on
+    /// another thread ends it within about 100 ms with <see cref="ObjectDisposedException"/>;
+    /// a Resize that moves the view lets it go on waiting at the new address.
     /// </summary>
     /// <param name="offset">Offset in the view; the address must be 4-byte aligned.</param>
     /// <param name="expected">The value to wait away from.</param>

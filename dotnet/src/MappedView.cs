@@ -31,8 +31,8 @@ namespace MmapKit;
 /// <para>Over a part of the file that another process truncated, direct access crashes the process
 /// (SIGBUS); the fault-safe <see cref="ReadBytes(long, Span{byte})"/>,
 /// <see cref="WriteBytes(long, ReadOnlySpan{byte})"/> and <see cref="AsStream"/> throw
-/// <see cref="IOException"/> instead. Every native call holds a core lease on the view, so a
-/// concurrent Dispose or Resize never unmaps memory under it.</para>
+/// <see cref="IOException"/> instead. The core marks each of its calls in flight, and Dispose
+/// and Resize wait for them, so memory is never unmapped or moved under a copy, wait or flush.</para>
 /// <para>Disposing the view while a <see cref="Memory{T}"/> from <see cref="AsMemory()"/> is pinned
 /// (e.g. by an asynchronous write in flight) is deferred: the mapping stays until the last pin is
 /// released, while every method of the view already throws <see cref="ObjectDisposedException"/>.</para>
@@ -81,7 +81,7 @@ public sealed unsafe partial class MappedView : SafeBuffer
         {
             ThrowIfDisposed();
             if (_exported) return;
-            using (var v = Enter(lease: false))
+            using (var v = Enter())
                 Native.mmk_view_lease(v.Value);
             _exported = true;
             _typedLength = _length;
@@ -143,7 +143,7 @@ public sealed unsafe partial class MappedView : SafeBuffer
     {
         get
         {
-            using var v = Enter(lease: false);
+            using var v = Enter();
             return Native.mmk_view_reserved(v.Value);
         }
     }
@@ -469,9 +469,9 @@ public sealed unsafe partial class MappedView : SafeBuffer
     /// Changes the view's length. Within a reservation (<see cref="MapOptions.Reserve"/>) growing
     /// keeps the address; otherwise the view may move. A view fixed in place (it handed out a
     /// span, pointer, pin, typed access or atomics: see the class remarks) never moves or
-    /// shrinks, so for it only growth within the reservation is possible. Copies in flight on
-    /// other threads are waited for (about 10 ms at most); a <see cref="Wait"/> in progress makes
-    /// a move or shrink fail. Growing a ReadWrite view past the
+    /// shrinks, so for it only growth within the reservation is possible. Calls in flight on
+    /// other threads (copies, waits, flushes) are waited for by the core; a waiter goes on
+    /// waiting at the new address. Growing a ReadWrite view past the
     /// end of the file grows the file. A refused or failed resize leaves the view as it was.
     /// </summary>
     /// <param name="newLength">The new length in bytes, greater than 0.</param>
@@ -484,16 +484,9 @@ public sealed unsafe partial class MappedView : SafeBuffer
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(newLength);
         lock (_gate)
         {
-            using var v = Enter(lease: false); // a move or shrink needs no lease outstanding
-            int status;
-            // Leases of copies in flight end within microseconds: retry for about 10 ms. A
-            // Wait holds its lease for its whole slice, and the export lease never ends.
-            for (int tries = 0; ; tries++)
-            {
-                status = Native.mmk_view_resize(v.Value, newLength);
-                if (status != (int)mmk_status.MMK_EBUSY || _exported || tries == 10) break;
-                Thread.Sleep(1);
-            }
+            using var v = Enter();
+            // Only a lease makes a move or shrink EBUSY, and the only lease is the export's.
+            int status = Native.mmk_view_resize(v.Value, newLength);
             if (status == (int)mmk_status.MMK_EBUSY && _exported)
                 throw new InvalidOperationException(
                     "The view handed out spans, pointers, pins or typed access, which fixed it in place: " +
@@ -551,38 +544,20 @@ public sealed unsafe partial class MappedView : SafeBuffer
     }
 
     // Keeps the native view alive across one native call (a SafeHandle reference: Dispose
-    // defers the close) and, for calls that touch the mapping, holds a core lease, so
-    // that a resize on another thread waits or refuses instead of moving memory under it.
-    private ViewUse Enter(bool lease = true)
+    // defers the close). The core call itself is marked in flight by the core, so a resize
+    // on another thread waits for it instead of moving or unmapping memory under it.
+    private ViewUse Enter()
     {
         AddRefOrThrowDisposed();
-        if (lease)
-        {
-            try
-            {
-                Native.mmk_view_lease(_view);
-            }
-            catch
-            {
-                DangerousRelease();
-                throw;
-            }
-        }
-        return new ViewUse(this, lease);
+        return new ViewUse(this);
     }
 
     private readonly ref struct ViewUse
     {
         private readonly MappedView _owner;
-        private readonly bool _leased;
-        internal ViewUse(MappedView owner, bool leased) { _owner = owner; _leased = leased; Value = owner._view; }
+        internal ViewUse(MappedView owner) { _owner = owner; Value = owner._view; }
         internal IntPtr Value { get; }
-        public void Dispose()
-        {
-            // Release the lease first: the last DangerousRelease may close the view.
-            if (_leased) Native.mmk_view_release(Value);
-            _owner.DangerousRelease();
-        }
+        public void Dispose() => _owner.DangerousRelease();
     }
 
     // A pin from ViewMemoryManager: the view fixed in place (so it never moves, shrinks or
