@@ -78,13 +78,14 @@ MMK_OUT_PARAM(uint32_t *, uint)
 
 /* Results that are not statuses, or whose failure the managed layer turns
  * into a value instead of an exception (try-lock: EAGAIN -> null, wait:
- * ETIMEDOUT -> false, unlink of a missing name -> false), and the close and
+ * ETIMEDOUT -> false, unlink of a missing name -> false, resize: EBUSY of a
+ * view fixed in place gets the binding's own explanation), and the close and
  * release calls used from SafeHandle.ReleaseHandle, which must not throw. */
 %typemap(csout, excode=SWIGEXCODE) int mmk_file_mode, int mmk_file_kind,
     int mmk_file_fd, int mmk_view_writable, int mmk_view_mode,
     int mmk_view_closed, int mmk_last_error_code, int mmk_last_error_errno,
     int mmk_file_close, int mmk_view_close, int mmk_view_close_inert,
-    int mmk_view_release, int mmk_file_lock, int mmk_wait_u32,
+    int mmk_view_release, int mmk_view_resize, int mmk_file_lock, int mmk_wait_u32,
     int mmk_shm_unlink, int mmk_fault_guard_install {
     return $imcall;$excode
   }
@@ -97,7 +98,9 @@ MMK_OUT_PARAM(uint32_t *, uint)
 %typemap(csbase) enum mmk_map_options "uint"
 
 
-/* Used by the bindings of other languages only. */
+/* Used by the bindings of other languages only (.NET threads are not
+ * interrupted by signals: no EINTR-returning wait is needed). */
 %ignore mmk_file_from_fd;
+%ignore mmk_wait_u32_intr;
 
 %include "mmapkit.i"

@@ -10,6 +10,9 @@ internal sealed class FileHandle : SafeHandle
 {
     internal FileHandle() : base(IntPtr.Zero, ownsHandle: true) { }
 
+    // Set by MappedFile.Dispose before the SafeHandle's own (deferred) close.
+    internal volatile bool Disposed;
+
     public override bool IsInvalid => handle == IntPtr.Zero;
 
     internal void Attach(IntPtr file) => SetHandle(file);
@@ -28,7 +31,7 @@ internal sealed class FileHandle : SafeHandle
     /// </summary>
     internal Use Enter()
     {
-        if (IsClosed) throw new ObjectDisposedException(nameof(MappedFile));
+        if (Disposed || IsClosed) throw new ObjectDisposedException(nameof(MappedFile));
         bool added = false;
         try
         {
@@ -69,7 +72,16 @@ public sealed class MappedFile : IDisposable
         _handle = handle;
         Access = access;
         Name = name;
+        Created = Native.mmk_file_created(handle.DangerousGetHandle()) == 1;
     }
+
+    /// <summary>
+    /// <see langword="true"/> if the call that returned this object created the file or
+    /// shared-memory object (always for anonymous memory), <see langword="false"/> if it opened
+    /// an existing one: after <see cref="CreateOrOpenShared(string, long)"/>, whether this process
+    /// must initialise the memory.
+    /// </summary>
+    public bool Created { get; }
 
     /// <summary>The access the file was opened with; views inherit it.</summary>
     public MapAccess Access { get; }
@@ -78,7 +90,7 @@ public sealed class MappedFile : IDisposable
     public string Name { get; }
 
     /// <summary><see langword="true"/> once <see cref="Dispose"/> has been called.</summary>
-    public bool IsDisposed => _handle.IsClosed;
+    public bool IsDisposed => _handle.Disposed || _handle.IsClosed;
 
     /// <summary>The current length of the file or shared-memory object in bytes.</summary>
     /// <exception cref="ObjectDisposedException">The file was disposed.</exception>
@@ -100,7 +112,7 @@ public sealed class MappedFile : IDisposable
     /// <param name="access">Read (default), ReadWrite or CopyOnWrite.</param>
     /// <returns>The opened file.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="path"/> is null.</exception>
-    /// <exception cref="ArgumentException"><paramref name="path"/> is empty.</exception>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty or contains a NUL character.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="access"/> is not a defined value.</exception>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="UnauthorizedAccessException">Permission denied, or the path is a directory.</exception>
@@ -119,14 +131,14 @@ public sealed class MappedFile : IDisposable
     /// <param name="minimumLength">0, or with ReadWrite the length the file must have at least.</param>
     /// <returns>The opened file.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="path"/> is null.</exception>
-    /// <exception cref="ArgumentException"><paramref name="path"/> is empty, or a length is given with another access than ReadWrite.</exception>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty or contains a NUL character, or a length is given with another access than ReadWrite.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="minimumLength"/> is negative or <paramref name="access"/> undefined.</exception>
     /// <exception cref="FileNotFoundException">The file does not exist (and is not to be created).</exception>
     /// <exception cref="UnauthorizedAccessException">Permission denied, or the path is a directory.</exception>
     /// <exception cref="IOException">Any other failure (message names the path, operation and reason).</exception>
     public static MappedFile Open(string path, MapAccess access, long minimumLength)
     {
-        ArgumentNullException.ThrowIfNull(path);
+        CheckPath(path, "open");
         CheckAccess(access);
         ArgumentOutOfRangeException.ThrowIfNegative(minimumLength);
         if (minimumLength > 0 && access != MapAccess.ReadWrite)
@@ -143,13 +155,13 @@ public sealed class MappedFile : IDisposable
     /// <param name="capacity">The new length in bytes (0 gives an empty file).</param>
     /// <returns>The created file.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="path"/> is null.</exception>
-    /// <exception cref="ArgumentException"><paramref name="path"/> is empty.</exception>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty or contains a NUL character.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="capacity"/> is negative.</exception>
     /// <exception cref="UnauthorizedAccessException">Permission denied, or the path is a directory.</exception>
     /// <exception cref="IOException">Any other failure, e.g. no space left on the device.</exception>
     public static MappedFile Create(string path, long capacity)
     {
-        ArgumentNullException.ThrowIfNull(path);
+        CheckPath(path, "create");
         ArgumentOutOfRangeException.ThrowIfNegative(capacity);
         return OpenFile(path, MapAccess.ReadWrite,
             (uint)(mmk_open_flags.MMK_CREATE | mmk_open_flags.MMK_TRUNCATE), capacity);
@@ -164,7 +176,7 @@ public sealed class MappedFile : IDisposable
     /// <param name="length">The object's length in bytes.</param>
     /// <returns>The new object, open for reading and writing.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="name"/> is null.</exception>
-    /// <exception cref="ArgumentException"><paramref name="name"/> is not a valid name.</exception>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is not a valid name (a NUL character included).</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="length"/> is negative.</exception>
     /// <exception cref="IOException">The name already exists, or another failure.</exception>
     public static MappedFile CreateShared(string name, long length) =>
@@ -173,30 +185,71 @@ public sealed class MappedFile : IDisposable
 
     /// <summary>
     /// Opens the named shared-memory object, creating it if missing, and grows it to at least
-    /// <paramref name="length"/> bytes (never shrinks).
+    /// <paramref name="length"/> bytes (never shrinks). <see cref="Created"/> tells which
+    /// happened. An existing object that belongs to another user or that group or others may
+    /// access is refused (someone could have planted it to read what this process writes);
+    /// see <see cref="CreateOrOpenShared(string, long, bool)"/> to share between users.
     /// </summary>
     /// <param name="name">1-200 characters of [A-Za-z0-9._-], not starting with '.'.</param>
     /// <param name="length">The length the object must have at least.</param>
     /// <returns>The object, open for reading and writing.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="name"/> is null.</exception>
-    /// <exception cref="ArgumentException"><paramref name="name"/> is not a valid name.</exception>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is not a valid name (a NUL character included).</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="length"/> is negative.</exception>
-    /// <exception cref="UnauthorizedAccessException">The object belongs to someone else.</exception>
+    /// <exception cref="UnauthorizedAccessException">The existing object belongs to another user or is open to group/others (the message names its owner uid and mode); nothing was changed.</exception>
     /// <exception cref="IOException">Any other failure.</exception>
     public static MappedFile CreateOrOpenShared(string name, long length) =>
-        OpenShm(name, MapAccess.ReadWrite, (uint)mmk_open_flags.MMK_CREATE, length);
+        CreateOrOpenShared(name, length, allowForeign: false);
 
-    /// <summary>Opens an existing named shared-memory object.</summary>
+    /// <summary>
+    /// As <see cref="CreateOrOpenShared(string, long)"/>; with <paramref name="allowForeign"/> an
+    /// existing object owned by another user or open to group/others is opened too (the core's
+    /// MMK_ALLOW_FOREIGN), for memory shared between users on purpose.
+    /// </summary>
+    /// <param name="name">1-200 characters of [A-Za-z0-9._-], not starting with '.'.</param>
+    /// <param name="length">The length the object must have at least.</param>
+    /// <param name="allowForeign"><see langword="true"/> to accept an object of another user or one open to group/others.</param>
+    /// <returns>The object, open for reading and writing.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="name"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is not a valid name (a NUL character included).</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="length"/> is negative.</exception>
+    /// <exception cref="UnauthorizedAccessException">Without <paramref name="allowForeign"/>: the existing object is foreign; with it: the OS denies access.</exception>
+    /// <exception cref="IOException">Any other failure.</exception>
+    public static MappedFile CreateOrOpenShared(string name, long length, bool allowForeign) =>
+        OpenShm(name, MapAccess.ReadWrite, (uint)mmk_open_flags.MMK_CREATE | Foreign(allowForeign), length);
+
+    /// <summary>
+    /// Opens an existing named shared-memory object. One that belongs to another user or that
+    /// group or others may access is refused; see <see cref="OpenShared(string, MapAccess, bool)"/>.
+    /// </summary>
     /// <param name="name">1-200 characters of [A-Za-z0-9._-], not starting with '.'.</param>
     /// <param name="access">ReadWrite (default), Read or CopyOnWrite.</param>
     /// <returns>The object.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="name"/> is null.</exception>
-    /// <exception cref="ArgumentException"><paramref name="name"/> is not a valid name.</exception>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is not a valid name (a NUL character included).</exception>
     /// <exception cref="FileNotFoundException">No object has that name.</exception>
-    /// <exception cref="UnauthorizedAccessException">The object belongs to someone else.</exception>
+    /// <exception cref="UnauthorizedAccessException">The object belongs to another user or is open to group/others (the message names its owner uid and mode), or the OS denies access.</exception>
     /// <exception cref="IOException">Any other failure.</exception>
     public static MappedFile OpenShared(string name, MapAccess access = MapAccess.ReadWrite) =>
         OpenShm(name, access, 0, 0);
+
+    /// <summary>
+    /// As <see cref="OpenShared(string, MapAccess)"/>; with <paramref name="allowForeign"/> an
+    /// object owned by another user or open to group/others is opened too (MMK_ALLOW_FOREIGN).
+    /// </summary>
+    /// <param name="name">1-200 characters of [A-Za-z0-9._-], not starting with '.'.</param>
+    /// <param name="access">ReadWrite, Read or CopyOnWrite.</param>
+    /// <param name="allowForeign"><see langword="true"/> to accept an object of another user or one open to group/others.</param>
+    /// <returns>The object.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="name"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is not a valid name (a NUL character included).</exception>
+    /// <exception cref="FileNotFoundException">No object has that name.</exception>
+    /// <exception cref="UnauthorizedAccessException">Without <paramref name="allowForeign"/>: the object is foreign; with it: the OS denies access.</exception>
+    /// <exception cref="IOException">Any other failure.</exception>
+    public static MappedFile OpenShared(string name, MapAccess access, bool allowForeign) =>
+        OpenShm(name, access, Foreign(allowForeign), 0);
+
+    private static uint Foreign(bool allow) => allow ? (uint)mmk_open_flags.MMK_ALLOW_FOREIGN : 0u;
 
     /// <summary>
     /// Removes a named shared-memory object. Open handles and views keep the memory until
@@ -205,11 +258,11 @@ public sealed class MappedFile : IDisposable
     /// <param name="name">1-200 characters of [A-Za-z0-9._-], not starting with '.'.</param>
     /// <returns><see langword="true"/> if it was removed, <see langword="false"/> if no object had that name.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="name"/> is null.</exception>
-    /// <exception cref="ArgumentException"><paramref name="name"/> is not a valid name.</exception>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is not a valid name (a NUL character included).</exception>
     /// <exception cref="UnauthorizedAccessException">The object belongs to someone else.</exception>
     public static bool DeleteShared(string name)
     {
-        ArgumentNullException.ThrowIfNull(name);
+        CheckName(name, "delete shared memory");
         int status = Native.mmk_shm_unlink(name);
         if (status == (int)mmk_status.MMK_ENOENT) return false;
         if (status < 0) NativeError.Throw(status);
@@ -244,7 +297,8 @@ public sealed class MappedFile : IDisposable
 
     private static MappedFile OpenShm(string name, MapAccess access, uint flags, long size)
     {
-        ArgumentNullException.ThrowIfNull(name);
+        CheckName(name, (flags & (uint)mmk_open_flags.MMK_EXCLUSIVE) != 0 ? "create shared memory"
+            : (flags & (uint)mmk_open_flags.MMK_CREATE) != 0 ? "create or open shared memory" : "open shared memory");
         CheckAccess(access);
         ArgumentOutOfRangeException.ThrowIfNegative(size);
         var handle = new FileHandle();
@@ -252,6 +306,26 @@ public sealed class MappedFile : IDisposable
         handle.Attach(file);
         return new MappedFile(handle, access, name);
     }
+
+    // The marshaller would cut a string at its first NUL and the OS would act on the prefix
+    // (truncate "a" for "a\0.tmp"): refuse it here. The core checks everything else.
+    private static void CheckPath(string path, string op, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(path))] string? param = null)
+    {
+        ArgumentNullException.ThrowIfNull(path, param);
+        if (path.Contains('\0'))
+            throw new ArgumentException($"{op} \"{Escape(path)}\": a path cannot contain a NUL character.", param);
+    }
+
+    private static void CheckName(string name, string op, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(name))] string? param = null)
+    {
+        ArgumentNullException.ThrowIfNull(name, param);
+        if (name.Contains('\0'))
+            throw new ArgumentException(
+                $"{op} \"{Escape(name)}\": a shared-memory name cannot contain a NUL character " +
+                "(names are 1-200 characters of [A-Za-z0-9._-], not starting with '.').", param);
+    }
+
+    private static string Escape(string s) => s.Replace("\0", "\\0");
 
     private static void CheckAccess(MapAccess access)
     {
@@ -398,7 +472,11 @@ public sealed class MappedFile : IDisposable
     }
 
     /// <summary>Closes the file and releases its locks. Views made from it stay valid.</summary>
-    public void Dispose() => _handle.Dispose();
+    public void Dispose()
+    {
+        _handle.Disposed = true;
+        _handle.Dispose();
+    }
 
     /// <summary>A description for debugging: the name and access.</summary>
     /// <returns>E.g. <c>MappedFile(data.bin, Read)</c>.</returns>

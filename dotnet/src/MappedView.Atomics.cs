@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics;
 using System.IO;
 using System.Numerics;
 using System.Runtime.CompilerServices;
@@ -10,7 +11,8 @@ namespace MmapKit;
 // Atomics and wait/wake at a view offset. The operations compile to the JIT's own
 // atomic instructions over the view's pointer (no native call), so they interoperate
 // with C11 atomics, Java VarHandles and Python's atomics on the same shared memory.
-// Only Wait and Wake call into the core (a Linux shared futex).
+// Only Wait and Wake call into the core (a Linux shared futex). The atomics are direct
+// access: the first one fixes the view in place (see the class remarks).
 public sealed unsafe partial class MappedView
 {
     /// <summary>
@@ -99,7 +101,9 @@ public sealed unsafe partial class MappedView
     /// <summary>
     /// Sleeps while the <see cref="int"/> at <paramref name="offset"/> equals <paramref name="expected"/>
     /// (a shared futex: works across processes). Returns as soon as the value differs; spurious
-    /// wake-ups are absorbed.
+    /// wake-ups are absorbed. The wait sleeps in slices of at most 100 ms, so a Dispose on
+    /// another thread ends it within about 100 ms with <see cref="ObjectDisposedException"/>;
+    /// a Resize that moves the view lets it go on waiting at the new address.
     /// </summary>
     /// <param name="offset">Offset in the view; the address must be 4-byte aligned.</param>
     /// <param name="expected">The value to wait away from.</param>
@@ -116,14 +120,22 @@ public sealed unsafe partial class MappedView
         else if (timeout < TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must be positive, zero or Timeout.InfiniteTimeSpan.");
         else ns = timeout.Ticks > long.MaxValue / 100 ? long.MaxValue : timeout.Ticks * 100;
-        Atomics.At32(offset, write: false);
-        int status;
-        using (var v = Enter())
-            status = Native.mmk_wait_u32(v.Value, offset, unchecked((uint)expected), ns);
-        if (status == (int)mmk_status.MMK_ETIMEDOUT) return false;
-        if (status < 0) NativeError.Throw(status);
-        return true;
+        long start = Stopwatch.GetTimestamp();
+        for (;;)
+        {
+            long left = ns < 0 ? WaitSliceNs : ns - (long)Stopwatch.GetElapsedTime(start).TotalNanoseconds;
+            int status;
+            // Alignment and range are checked by the core (EINVAL, ERANGE).
+            using (var v = Enter())
+                status = Native.mmk_wait_u32(v.Value, offset, unchecked((uint)expected),
+                                             Math.Max(0, Math.Min(left, WaitSliceNs)));
+            if (status == 0) return true;
+            if (status != (int)mmk_status.MMK_ETIMEDOUT) NativeError.Throw(status);
+            if (ns >= 0 && left <= WaitSliceNs) return false;
+        }
     }
+
+    private const long WaitSliceNs = 100_000_000;
 
     /// <summary>Wakes up to <paramref name="count"/> waiters sleeping in <see cref="Wait"/> on the <see cref="int"/> at <paramref name="offset"/>, in any process.</summary>
     /// <param name="offset">Offset in the view; the address must be 4-byte aligned.</param>
@@ -134,7 +146,6 @@ public sealed unsafe partial class MappedView
     /// <exception cref="ObjectDisposedException">The view was disposed.</exception>
     public int Wake(long offset, int count)
     {
-        Atomics.At32(offset, write: false);
         using var v = Enter();
         return Native.mmk_wake(v.Value, offset, count);
     }
@@ -159,8 +170,8 @@ public sealed unsafe partial class MappedView
         nuint misalign = (nuint)_data;
         _first32 = (long)((4 - (misalign & 3)) & 3);
         _first64 = (long)((8 - (misalign & 7)) & 7);
-        _count32 = Slots(_length, _first32, 4);
-        _count64 = Slots(_length, _first64, 8);
+        _count32 = Slots(_typedLength, _first32, 4);
+        _count64 = Slots(_typedLength, _first64, 8);
         _writeCount32 = _writable ? _count32 : 0;
         _writeCount64 = _writable ? _count64 : 0;
     }
@@ -170,12 +181,18 @@ public sealed unsafe partial class MappedView
 
     /// <summary>
     /// The atomic operations with the view's address and bounds copied into a stack-only value,
-    /// for loops: see <see cref="ViewAtomics"/>. Valid until the view is disposed or resized.
+    /// for loops: see <see cref="ViewAtomics"/>. It fixes the view in place (see the class
+    /// remarks); after a Dispose or a growth of the view it still works on the old range.
     /// </summary>
+    /// <exception cref="ObjectDisposedException">The view was disposed.</exception>
     public ViewAtomics Atomics
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => new(this, _data, _first32, _first64, _count32, _count64, _writeCount32, _writeCount64);
+        get
+        {
+            EnsureExported();
+            return new(this, _data, _first32, _first64, _count32, _count64, _writeCount32, _writeCount64);
+        }
     }
 
     // The exception for a failed atomic check, in the order the contract documents: disposed,

@@ -2,6 +2,7 @@ using System;
 using System.IO;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Threading;
 using MmapKit.Interop;
 
 namespace MmapKit;
@@ -15,12 +16,23 @@ namespace MmapKit;
 /// <remarks>
 /// <para>Offsets given to a view's methods are relative to the view. Multi-byte values use the
 /// platform's native byte order, like every other mmapkit binding.</para>
-/// <para>Spans, pointers, <see cref="Read{T}(long)"/>, <see cref="Write{T}(long, T)"/> and the atomics are
-/// plain memory accesses (bounds checked, nothing more): using them concurrently with
-/// <see cref="SafeHandle.Dispose()"/>, after a <see cref="Resize(long)"/> that moved the view, or over a
-/// part of the file another process truncated, crashes the process. The fault-safe
-/// <see cref="ReadBytes(long, Span{byte})"/>, <see cref="WriteBytes(long, ReadOnlySpan{byte})"/> and
-/// <see cref="AsStream"/> turn such a fault into an <see cref="IOException"/> instead.</para>
+/// <para>Direct access (spans, <see cref="Pointer"/>, spans and pins of <see cref="AsMemory()"/>,
+/// <see cref="Read{T}(long)"/>, <see cref="Write{T}(long, T)"/>, the atomics and <see cref="Atomics"/>)
+/// is a plain memory access, bounds checked only. The first one fixes the view in place: from then
+/// on its address range stays reserved for this view until the process exits. After
+/// <see cref="SafeHandle.Dispose()"/> the range holds inert zero memory, no longer tied to the file,
+/// so a span or pointer used after Dispose reads zeros and its writes are lost, but it never
+/// crashes and never reaches another file's memory. Such a view never moves or shrinks:
+/// <see cref="Resize(long)"/> may only grow it within its reservation. A view used only through
+/// the copies, <see cref="AsStream"/>, waits and flushes unmaps at Dispose and resizes freely.
+/// The members inherited from <see cref="SafeBuffer"/> (and an <see cref="UnmanagedMemoryStream"/>
+/// over the view) hold the handle, which defers Dispose, but do not fix the view: do not
+/// <see cref="Resize(long)"/> it while they run.</para>
+/// <para>Over a part of the file that another process truncated, direct access crashes the process
+/// (SIGBUS); the fault-safe <see cref="ReadBytes(long, Span{byte})"/>,
+/// <see cref="WriteBytes(long, ReadOnlySpan{byte})"/> and <see cref="AsStream"/> throw
+/// <see cref="IOException"/> instead. The core marks each of its calls in flight, and Dispose
+/// and Resize wait for them, so memory is never unmapped or moved under a copy, wait or flush.</para>
 /// <para>Disposing the view while a <see cref="Memory{T}"/> from <see cref="AsMemory()"/> is pinned
 /// (e.g. by an asynchronous write in flight) is deferred: the mapping stays until the last pin is
 /// released, while every method of the view already throws <see cref="ObjectDisposedException"/>.</para>
@@ -30,8 +42,11 @@ public sealed unsafe partial class MappedView : SafeBuffer
     private readonly IntPtr _view;     // the native mmk_view*
     private byte* _data;               // first byte of the view
     private long _length;              // bytes; 0 once disposed, so bounds checks fail fast
+    private long _typedLength;         // bound of Read<T>/Write<T>: 0 until fixed in place (Export)
     private volatile bool _disposed;
+    private volatile bool _exported;   // raw addresses were handed out: see Export
     private readonly bool _writable;
+    private readonly object _gate = new(); // orders Export, Resize and Dispose
 
     internal MappedView(IntPtr view) : base(ownsHandle: true)
     {
@@ -50,7 +65,34 @@ public sealed unsafe partial class MappedView : SafeBuffer
         SetHandle((IntPtr)_data);
         Initialize((ulong)length);
         _length = length;
+        _typedLength = _exported ? length : 0;
         SetAtomicBounds();
+    }
+
+    // The first raw address handed out (span, pointer, pin, typed access, atomics) takes a
+    // core lease that is never released: the core then refuses to move or shrink the view,
+    // and Dispose's mmk_view_close_inert leaves inert memory in the range instead of
+    // unmapping it, so no stale span can ever fault or reach a later mapping. Views that
+    // never hand out an address keep unmapping at Dispose.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Export()
+    {
+        lock (_gate)
+        {
+            ThrowIfDisposed();
+            if (_exported) return;
+            using (var v = Enter())
+                Native.mmk_view_lease(v.Value);
+            _exported = true;
+            _typedLength = _length;
+            SetAtomicBounds();
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void EnsureExported()
+    {
+        if (!_exported) Export();
     }
 
     // ---- properties -------------------------------------------------------
@@ -61,8 +103,9 @@ public sealed unsafe partial class MappedView : SafeBuffer
     {
         get
         {
+            long length = Volatile.Read(ref _length);
             ThrowIfDisposed();
-            return _length;
+            return length;
         }
     }
 
@@ -79,8 +122,9 @@ public sealed unsafe partial class MappedView : SafeBuffer
     public bool IsDisposed => _disposed;
 
     /// <summary>
-    /// The address of the first byte of the view. Valid until the view is disposed or moved by
-    /// <see cref="Resize(long)"/>; reading or writing through it is unchecked.
+    /// The address of the first byte of the view; reading or writing through it is unchecked.
+    /// It fixes the view in place (see the class remarks): the address never changes and stays
+    /// harmless after Dispose (inert zero memory).
     /// </summary>
     /// <exception cref="ObjectDisposedException">The view was disposed.</exception>
     public IntPtr Pointer
@@ -88,6 +132,7 @@ public sealed unsafe partial class MappedView : SafeBuffer
         get
         {
             ThrowIfDisposed();
+            EnsureExported();
             return (IntPtr)_data;
         }
     }
@@ -106,51 +151,64 @@ public sealed unsafe partial class MappedView : SafeBuffer
     // ---- spans, memory, stream --------------------------------------------
 
     /// <summary>A writable span over the whole view (at most 2 GiB; use windows beyond).</summary>
-    /// <returns>The span; valid until the view is disposed or resized.</returns>
+    /// <returns>The span; it fixes the view in place (see the class remarks).</returns>
     /// <exception cref="NotSupportedException">The view is read-only, or longer than <see cref="int.MaxValue"/> bytes.</exception>
     /// <exception cref="ObjectDisposedException">The view was disposed.</exception>
     public Span<byte> AsSpan()
     {
         ThrowIfNotWritable();
+        EnsureExported();
         return new Span<byte>(_data, WholeLength());
     }
 
     /// <summary>A writable span over <paramref name="length"/> bytes from <paramref name="offset"/>: a window anywhere in a view of any size.</summary>
     /// <param name="offset">Offset in the view.</param>
     /// <param name="length">Bytes in the window.</param>
-    /// <returns>The span; valid until the view is disposed or resized.</returns>
+    /// <returns>The span; it fixes the view in place (see the class remarks).</returns>
     /// <exception cref="ArgumentOutOfRangeException">The window is not inside the view.</exception>
     /// <exception cref="NotSupportedException">The view is read-only.</exception>
     /// <exception cref="ObjectDisposedException">The view was disposed.</exception>
     public Span<byte> AsSpan(long offset, int length)
     {
         ThrowIfNotWritable();
-        CheckRange(offset, length);
+        CheckRange(offset, length); // a bad window fixes nothing
+        EnsureExported();
+        CheckRange(offset, length); // fixed now: the range cannot shrink any more
         return new Span<byte>(_data + offset, length);
     }
 
     /// <summary>A read-only span over the whole view (at most 2 GiB; use windows beyond).</summary>
-    /// <returns>The span; valid until the view is disposed or resized.</returns>
+    /// <returns>The span; it fixes the view in place (see the class remarks).</returns>
     /// <exception cref="NotSupportedException">The view is longer than <see cref="int.MaxValue"/> bytes.</exception>
     /// <exception cref="ObjectDisposedException">The view was disposed.</exception>
-    public ReadOnlySpan<byte> AsReadOnlySpan() => new ReadOnlySpan<byte>(_data, WholeLength());
+    public ReadOnlySpan<byte> AsReadOnlySpan()
+    {
+        ThrowIfDisposed();
+        EnsureExported();
+        return new ReadOnlySpan<byte>(_data, WholeLength());
+    }
 
     /// <summary>A read-only span over <paramref name="length"/> bytes from <paramref name="offset"/>.</summary>
     /// <param name="offset">Offset in the view.</param>
     /// <param name="length">Bytes in the window.</param>
-    /// <returns>The span; valid until the view is disposed or resized.</returns>
+    /// <returns>The span; it fixes the view in place (see the class remarks).</returns>
     /// <exception cref="ArgumentOutOfRangeException">The window is not inside the view.</exception>
     /// <exception cref="ObjectDisposedException">The view was disposed.</exception>
     public ReadOnlySpan<byte> AsReadOnlySpan(long offset, int length)
     {
-        CheckRange(offset, length);
+        ThrowIfDisposed();
+        CheckRange(offset, length); // a bad window fixes nothing
+        EnsureExported();
+        CheckRange(offset, length); // fixed now: the range cannot shrink any more
         return new ReadOnlySpan<byte>(_data + offset, length);
     }
 
     /// <summary>
     /// A writable <see cref="Memory{T}"/> over the whole view (at most 2 GiB), for asynchronous
     /// APIs. Pinning it keeps the mapping alive: a <see cref="SafeHandle.Dispose()"/> meanwhile is
-    /// deferred until the last pin is released.
+    /// deferred until the last pin is released. Its first span or pin fixes the view in place
+    /// (see the class remarks); each <see cref="System.Buffers.MemoryHandle"/> releases its own pin
+    /// exactly once, however often it (or a copy of it) is disposed.
     /// </summary>
     /// <returns>The memory.</returns>
     /// <exception cref="NotSupportedException">The view is read-only, or longer than <see cref="int.MaxValue"/> bytes.</exception>
@@ -220,10 +278,20 @@ public sealed unsafe partial class MappedView : SafeBuffer
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public T Read<T>(long offset) where T : unmanaged
     {
-        // _length is 0 after Dispose, so this one check also catches a disposed view.
-        if ((ulong)offset > (ulong)_length || (ulong)sizeof(T) > (ulong)(_length - offset))
-            throw BadAccess(offset, sizeof(T));
+        // _typedLength is 0 until the view is fixed in place and after Dispose, so this one
+        // check also sends the first access and a disposed view to the cold path.
+        if ((ulong)offset > (ulong)_typedLength || (ulong)sizeof(T) > (ulong)(_typedLength - offset))
+            return ReadCold<T>(offset);
         return Unsafe.ReadUnaligned<T>(_data + offset);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private T ReadCold<T>(long offset) where T : unmanaged
+    {
+        if (_disposed || _exported || (ulong)offset > (ulong)_length || (ulong)sizeof(T) > (ulong)(_length - offset))
+            throw BadAccess(offset, sizeof(T));
+        Export();
+        return Read<T>(offset);
     }
 
     /// <summary>
@@ -239,9 +307,21 @@ public sealed unsafe partial class MappedView : SafeBuffer
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Write<T>(long offset, T value) where T : unmanaged
     {
-        if (!_writable || (ulong)offset > (ulong)_length || (ulong)sizeof(T) > (ulong)(_length - offset))
-            throw BadWrite(offset, sizeof(T));
+        if (!_writable || (ulong)offset > (ulong)_typedLength || (ulong)sizeof(T) > (ulong)(_typedLength - offset))
+        {
+            WriteCold(offset, value);
+            return;
+        }
         Unsafe.WriteUnaligned(_data + offset, value);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void WriteCold<T>(long offset, T value) where T : unmanaged
+    {
+        if (_disposed || _exported || !_writable || (ulong)offset > (ulong)_length || (ulong)sizeof(T) > (ulong)(_length - offset))
+            throw BadWrite(offset, sizeof(T));
+        Export();
+        Write(offset, value);
     }
 
     /// <summary>
@@ -386,22 +466,35 @@ public sealed unsafe partial class MappedView : SafeBuffer
     }
 
     /// <summary>
-    /// Changes the view's length. Within a reservation (<see cref="MapOptions.Reserve"/>) the
-    /// address is kept; otherwise the view may move, which invalidates earlier spans and
-    /// pointers, and is refused while a <see cref="Memory{T}"/> from it is pinned. Growing a
-    /// ReadWrite view past the end of the file grows the file.
+    /// Changes the view's length. Within a reservation (<see cref="MapOptions.Reserve"/>) growing
+    /// keeps the address; otherwise the view may move. A view fixed in place (it handed out a
+    /// span, pointer, pin, typed access or atomics: see the class remarks) never moves or
+    /// shrinks, so for it only growth within the reservation is possible. Calls in flight on
+    /// other threads (copies, waits, flushes) are waited for by the core; a waiter goes on
+    /// waiting at the new address. Growing a ReadWrite view past the
+    /// end of the file grows the file. A refused or failed resize leaves the view as it was.
     /// </summary>
     /// <param name="newLength">The new length in bytes, greater than 0.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="newLength"/> is 0 or negative, or past the end of a Read/CopyOnWrite file.</exception>
-    /// <exception cref="InvalidOperationException">The view would move or shrink while pinned.</exception>
+    /// <exception cref="InvalidOperationException">The view would move or shrink while fixed in place, or while other threads keep using it.</exception>
     /// <exception cref="ObjectDisposedException">The view was disposed.</exception>
     /// <exception cref="IOException">Growing the file or the mapping failed.</exception>
     public void Resize(long newLength)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(newLength);
-        using var v = Enter();
-        Native.mmk_view_resize(v.Value, newLength);
-        Refresh();
+        lock (_gate)
+        {
+            using var v = Enter();
+            // Only a lease makes a move or shrink EBUSY, and the only lease is the export's.
+            int status = Native.mmk_view_resize(v.Value, newLength);
+            if (status == (int)mmk_status.MMK_EBUSY && _exported)
+                throw new InvalidOperationException(
+                    "The view handed out spans, pointers, pins or typed access, which fixed it in place: " +
+                    "it can only grow within its reservation (MapOptions.Reserve); map a new view instead.",
+                    NativeError.Create(status));
+            if (status < 0) NativeError.Throw(status);
+            Refresh();
+        }
     }
 
     /// <summary>A description for debugging: offset, length and access.</summary>
@@ -415,9 +508,13 @@ public sealed unsafe partial class MappedView : SafeBuffer
     /// <param name="disposing">Whether called from Dispose rather than the finalizer.</param>
     protected override void Dispose(bool disposing)
     {
-        _disposed = true;
-        _length = 0;
-        SetAtomicBounds(); // all counts 0: the atomics' one compare now fails
+        lock (_gate)
+        {
+            _disposed = true;
+            Volatile.Write(ref _length, 0);
+            _typedLength = 0;
+            SetAtomicBounds(); // all counts 0: the atomics' one compare now fails
+        }
         base.Dispose(disposing);
     }
 
@@ -425,8 +522,8 @@ public sealed unsafe partial class MappedView : SafeBuffer
     /// <returns>Always <see langword="true"/>.</returns>
     protected override bool ReleaseHandle()
     {
-        // Pins hold a reference on this SafeHandle, so no lease is left here; the
-        // inert close still keeps a stray lease from ever seeing unmapped memory.
+        // Calls and pins hold a reference on this SafeHandle, so only the export lease
+        // can be left: then the range becomes inert memory for good; else it is unmapped.
         Native.mmk_view_close_inert(_view);
         return true;
     }
@@ -446,7 +543,9 @@ public sealed unsafe partial class MappedView : SafeBuffer
         }
     }
 
-    // Keeps the native view alive across one native call.
+    // Keeps the native view alive across one native call (a SafeHandle reference: Dispose
+    // defers the close). The core call itself is marked in flight by the core, so a resize
+    // on another thread waits for it instead of moving or unmapping memory under it.
     private ViewUse Enter()
     {
         AddRefOrThrowDisposed();
@@ -461,38 +560,26 @@ public sealed unsafe partial class MappedView : SafeBuffer
         public void Dispose() => _owner.DangerousRelease();
     }
 
-    // A pin from ViewMemoryManager: a native lease (so the core refuses to move or
-    // shrink the view) plus a SafeHandle reference (so Dispose waits for the unpin).
+    // A pin from ViewMemoryManager: the view fixed in place (so it never moves, shrinks or
+    // unmaps under the pointer) plus a SafeHandle reference (so Dispose waits for the unpin).
     internal byte* AddPin(long offset, int length)
     {
+        EnsureExported();
         AddRefOrThrowDisposed();
-        try
-        {
-            Native.mmk_view_lease(_view);
-        }
-        catch
-        {
-            DangerousRelease();
-            throw;
-        }
         if ((ulong)offset > (ulong)_length || (ulong)length > (ulong)(_length - offset))
         {
-            RemovePin();
+            DangerousRelease();
             throw new InvalidOperationException("The view was resized below this memory's range.");
         }
         return _data + offset;
     }
 
-    internal void RemovePin()
-    {
-        // Release the lease first: the last DangerousRelease may unmap the view.
-        Native.mmk_view_release(_view);
-        DangerousRelease();
-    }
+    internal void RemovePin() => DangerousRelease();
 
     internal Span<byte> GetSpanFor(long offset, int length)
     {
         ThrowIfDisposed();
+        EnsureExported();
         if ((ulong)offset > (ulong)_length || (ulong)length > (ulong)(_length - offset))
             throw new InvalidOperationException("The view was resized below this memory's range.");
         return new Span<byte>(_data + offset, length);
@@ -512,10 +599,19 @@ public sealed unsafe partial class MappedView : SafeBuffer
     private void CheckRange(long offset, long length)
     {
         ThrowIfDisposed();
-        if (offset < 0 || (ulong)offset > (ulong)_length)
-            throw new ArgumentOutOfRangeException(nameof(offset), offset, $"The offset must lie in the view [0, {_length}].");
-        if (length < 0 || (ulong)length > (ulong)(_length - offset))
-            throw new ArgumentOutOfRangeException(nameof(length), length, $"The range [{offset}, {offset} + {length}) is not inside the view of {_length} bytes.");
+        long n = Volatile.Read(ref _length);
+        if (offset < 0 || (ulong)offset > (ulong)n || length < 0 || (ulong)length > (ulong)(n - offset))
+            throw BadRange(offset, length, n);
+    }
+
+    // A racing Dispose zeroes the length after setting _disposed: report that, not a range.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private Exception BadRange(long offset, long length, long n)
+    {
+        if (_disposed) return Disposed();
+        if (offset < 0 || (ulong)offset > (ulong)n)
+            return new ArgumentOutOfRangeException(nameof(offset), offset, $"The offset must lie in the view [0, {n}].");
+        return new ArgumentOutOfRangeException(nameof(length), length, $"The range [{offset}, {offset} + {length}) is not inside the view of {n} bytes.");
     }
 
     private void ThrowIfDisposed()

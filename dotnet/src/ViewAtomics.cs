@@ -22,8 +22,9 @@ namespace MmapKit;
 /// </code>
 /// </para>
 /// <para>
-/// Like a <see cref="Span{T}"/> over the view, it is valid until the view is disposed or resized:
-/// it does not see either happen.
+/// Like a <see cref="Span{T}"/> over the view it keeps the bounds it was made with: after the view
+/// grows it does not see the new part, and after Dispose it works on the view's inert range (zeros
+/// read, writes lost, never a crash or another file's memory; see <see cref="MappedView"/>).
 /// </para>
 /// </remarks>
 public readonly unsafe ref struct ViewAtomics

@@ -22,9 +22,12 @@ internal sealed class ViewStream : Stream
         _length = view.Length;
     }
 
-    public override bool CanRead => !_closed;
-    public override bool CanSeek => !_closed;
-    public override bool CanWrite => !_closed && _view.CanWrite;
+    public override bool CanRead => !IsClosed;
+    public override bool CanSeek => !IsClosed;
+    public override bool CanWrite => !IsClosed && _view.CanWrite;
+
+    // A stream of a disposed view is closed too.
+    private bool IsClosed => _closed || _view.IsDisposed;
 
     public override long Length
     {
@@ -165,6 +168,6 @@ internal sealed class ViewStream : Stream
 
     private void ThrowIfClosed()
     {
-        if (_closed) throw new ObjectDisposedException(nameof(ViewStream));
+        if (IsClosed) throw new ObjectDisposedException(nameof(ViewStream));
     }
 }

@@ -86,16 +86,23 @@ public static class Child
     /// <summary>Runs the child to completion; returns (exit code, stdout). Fails after 60 s.</summary>
     public static (int Code, string Output) Run(params string[] args)
     {
+        var (code, output, err) = RunWithin(TimeSpan.FromSeconds(60), args);
+        if (err.Length > 0) Console.Error.WriteLine("child stderr: " + err);
+        return (code, output);
+    }
+
+    /// <summary>Runs the child under a watchdog: killed and a TimeoutException after <paramref name="limit"/>.</summary>
+    public static (int Code, string Output, string Error) RunWithin(TimeSpan limit, params string[] args)
+    {
         using Process p = Start(args);
         Task<string> stdout = p.StandardOutput.ReadToEndAsync();
         Task<string> stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(60_000))
+        if (!p.WaitForExit(limit))
         {
             p.Kill(entireProcessTree: true);
-            throw new TimeoutException("child process did not finish: " + string.Join(' ', args));
+            throw new TimeoutException($"child process hangs after {limit.TotalSeconds} s: " + string.Join(' ', args));
         }
-        string err = stderr.Result;
-        if (err.Length > 0) Console.Error.WriteLine("child stderr: " + err);
-        return (p.ExitCode, stdout.Result.Trim());
+        p.WaitForExit();
+        return (p.ExitCode, stdout.Result.Trim(), stderr.Result.Trim());
     }
 }

@@ -229,12 +229,44 @@ public sealed class MappedFileTests : IDisposable
     [Fact]
     public void Populate_and_HugePages_options_map_normally()
     {
+        // Fresh anonymous memory has no pages: only Populate makes them resident at once.
+        const int n = 4 << 20;
+        using var plainFile = MappedFile.CreateAnonymous(n);
+        using var plain = plainFile.CreateView();
+        using var popFile = MappedFile.CreateAnonymous(n);
+        using var pop = popFile.CreateView(0, 0, new MapOptions { Populate = true, HugePages = true });
+        Assert.Equal(0, plain.GetResidentBytes());
+        Assert.Equal(n, pop.GetResidentBytes());
+        // HugePages is madvise(MADV_HUGEPAGE): the kernel shows it as "hg" in the mapping's flags.
+        if (File.Exists("/sys/kernel/mm/transparent_hugepage/enabled"))
+        {
+            Assert.Contains("hg", VmFlags(pop.Pointer));
+            Assert.DoesNotContain("hg", VmFlags(plain.Pointer));
+        }
         string p = _dir.Patterned("pop.bin", 64 * 1024);
         using var f = MappedFile.Open(p, MapAccess.ReadWrite);
         using var v = f.CreateView(0, 0, new MapOptions { Populate = true, HugePages = true });
-        Assert.Equal(64 * 1024, v.GetResidentBytes());
         Assert.Equal(TempDir.Pattern(64 * 1024), v.AsReadOnlySpan().ToArray());
         Assert.Throws<ArgumentOutOfRangeException>(() => new MapOptions { Reserve = -1 });
+    }
+
+    // The VmFlags of the mapping holding `address`, from /proc/self/smaps.
+    private static string[] VmFlags(IntPtr address)
+    {
+        ulong a = (ulong)address;
+        bool inside = false;
+        foreach (string line in File.ReadLines("/proc/self/smaps"))
+        {
+            int dash = line.IndexOf('-');
+            int space = line.IndexOf(' ');
+            if (dash > 0 && space > dash && !line.StartsWith("VmFlags", StringComparison.Ordinal)
+                && ulong.TryParse(line.AsSpan(0, dash), System.Globalization.NumberStyles.HexNumber, null, out ulong lo)
+                && ulong.TryParse(line.AsSpan(dash + 1, space - dash - 1), System.Globalization.NumberStyles.HexNumber, null, out ulong hi))
+                inside = a >= lo && a < hi;
+            else if (inside && line.StartsWith("VmFlags:", StringComparison.Ordinal))
+                return line["VmFlags:".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        }
+        throw new InvalidOperationException($"no mapping holds {a:x}");
     }
 
     [Fact]

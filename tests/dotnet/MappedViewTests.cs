@@ -149,24 +149,60 @@ public sealed class MappedViewTests : IDisposable
         Assert.Equal(new byte[] { 9, 8, 7 }, onDisk[^3..]);
     }
 
+    [StructLayout(LayoutKind.Sequential)]
+    private struct CacheStatRange { public ulong Off, Len; }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct CacheStat { public ulong Cache, Dirty, Writeback, Evicted, RecentlyEvicted; }
+
+    [DllImport("libc", EntryPoint = "syscall", SetLastError = true)]
+    private static extern long CacheStatSyscall(long number, int fd, ref CacheStatRange range, out CacheStat stat, uint flags);
+
+    // Dirty + writeback pages of file pages [first, first + count) (cachestat(2), Linux 6.5+).
+    private static long UncleanPages(string path, long first, long count)
+    {
+        using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        var r = new CacheStatRange { Off = (ulong)(first * 4096), Len = (ulong)(count * 4096) };
+        long rc = CacheStatSyscall(451, (int)fs.SafeFileHandle.DangerousGetHandle(), ref r, out CacheStat cs, 0);
+        Assert.True(rc == 0, $"cachestat failed (errno {Marshal.GetLastPInvokeError()}); this suite needs Linux 6.5+");
+        return (long)(cs.Dirty + cs.Writeback);
+    }
+
     [Fact]
     public void Flush_modes_write_changes_to_the_file()
     {
+        // Written page by page, fsynced: four clean page-cache folios of one page each (on ext4;
+        // tmpfs pages are never clean, so the directory must not be on tmpfs).
         string p = _dir.File("fl.bin");
-        using var f = MappedFile.Create(p, 3 * 4096);
+        using (var fs = new FileStream(p, FileMode.CreateNew))
+        {
+            for (int i = 0; i < 4; i++) fs.Write(TempDir.Pattern(4096));
+            fs.Flush(flushToDisk: true);
+        }
+        Assert.Equal(0, UncleanPages(p, 0, 4));
+        using var f = MappedFile.Open(p, MapAccess.ReadWrite);
         using var v = f.CreateView(1);
-        v.Write<int>(0, 11);
-        v.Flush(0, 4, FlushMode.Async);
-        v.Write<int>(5000, 22);
+        v.Write<int>(0, 11);        // file page 0
+        v.Write<int>(5000, 22);     // file page 1
+        v.Write<int>(9000, 33);     // file page 2
+        v.Write<int>(13000, 44);    // file page 3
+        Assert.Equal(4, UncleanPages(p, 0, 4));
+        v.Flush(0, 4, FlushMode.Async); // schedules only: nothing to observe but success
         v.Flush(4999, 10, FlushMode.Sync);
-        v.Write<int>(9000, 33);
-        v.Flush(0, 0, FlushMode.Full);
-        v.Flush(100, 0);
+        Assert.Equal(0, UncleanPages(p, 1, 1));
+        Assert.Equal(2, UncleanPages(p, 2, 2)); // outside the range: still dirty
+        v.Flush(8191, 2, FlushMode.Full); // spans file pages 2 and 3 (offset 1 in the file)
+        Assert.Equal(0, UncleanPages(p, 2, 2));
+        v.Write<int>(100, 55);
+        Assert.Equal(1, UncleanPages(p, 0, 1));
         v.Flush();
+        Assert.Equal(0, UncleanPages(p, 0, 4));
         byte[] disk = File.ReadAllBytes(p);
         Assert.Equal(11, BitConverter.ToInt32(disk, 1));
+        Assert.Equal(55, BitConverter.ToInt32(disk, 101));
         Assert.Equal(22, BitConverter.ToInt32(disk, 5001));
         Assert.Equal(33, BitConverter.ToInt32(disk, 9001));
+        Assert.Equal(44, BitConverter.ToInt32(disk, 13001));
         Assert.Throws<ArgumentOutOfRangeException>(() => v.Flush(0, 1, (FlushMode)9));
     }
 
@@ -202,10 +238,31 @@ public sealed class MappedViewTests : IDisposable
         Assert.Equal(1 << 20, f.Length);
         Assert.Equal(7L, v.Read<long>(100));
         v.Write((1 << 20) - 8, 9L);
-        v.Resize(8192);
-        Assert.Equal(8192, v.Length);
-        Assert.Throws<ArgumentOutOfRangeException>(() => v.Read<long>(8192));
+        // Pointer and Write fixed the view in place: it never shrinks (a stale span stays valid).
+        Assert.Throws<InvalidOperationException>(() => v.Resize(8192));
+        Assert.Equal(1 << 20, v.Length);
+        Assert.Equal(9L, v.Read<long>((1 << 20) - 8));
         Assert.Throws<ArgumentOutOfRangeException>(() => v.Resize(0));
+    }
+
+    [Fact]
+    public void View_used_only_through_copies_shrinks_and_moves_but_a_fixed_view_does_not()
+    {
+        string p = _dir.Patterned("fix.bin", 3 * 4096);
+        using var f = MappedFile.Open(p, MapAccess.ReadWrite);
+        using var copies = f.CreateView(0, 0, new MapOptions { Reserve = 1 << 20 });
+        copies.Resize(4096);
+        Assert.Equal(4096, copies.Length);
+        Assert.Throws<ArgumentOutOfRangeException>(() => copies.ReadBytes(4096, new byte[1]));
+        copies.Resize(1 << 21); // past the reservation: may move
+        Assert.Equal(TempDir.Pattern(3 * 4096), copies.ReadBytes(0, 3 * 4096));
+
+        using var fixedView = f.CreateView(0, 3 * 4096);
+        _ = fixedView.AsReadOnlySpan(0, 1);
+        Assert.Throws<InvalidOperationException>(() => fixedView.Resize(4096));
+        Assert.Throws<InvalidOperationException>(() => fixedView.Resize(1 << 22));
+        Assert.Equal(3 * 4096, fixedView.Length);
+        Assert.Equal(TempDir.Pattern(3 * 4096), fixedView.ReadBytes(0, 3 * 4096));
     }
 
     [Fact]

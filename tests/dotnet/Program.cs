@@ -59,6 +59,40 @@ public static class Program
                     Console.WriteLine("done");
                     return 0;
                 }
+                // One lifetime operation racing one access (RaceTests).
+                case "race":
+                    return RaceChild.Run(args[1], args[2], args[3]);
+                case "stale":
+                    return RaceChild.Stale(args[1]);
+                // ns per call of small copies and typed access (by hand: old vs new package).
+                case "bench-small":
+                {
+                    using var f = MappedFile.CreateAnonymous(1 << 16);
+                    using var v = f.CreateView();
+                    var buf = new byte[16];
+                    long sum = 0;
+                    double Ns(Action a, int n)
+                    {
+                        a();
+                        var sw = System.Diagnostics.Stopwatch.StartNew();
+                        for (int i = 0; i < n; i++) a();
+                        return sw.Elapsed.TotalNanoseconds / n;
+                    }
+                    for (int rep = 0; rep < 3; rep++)
+                    {
+                        double rb = Ns(() => v.ReadBytes(64, buf), 2_000_000);
+                        double wb = Ns(() => v.WriteBytes(64, buf), 2_000_000);
+                        double rt = Ns(() => { for (int k = 0; k < 100; k++) sum += v.Read<long>(k * 8); }, 200_000) / 100;
+                        double ia = Ns(() => { for (int k = 0; k < 100; k++) sum += v.InterlockedAdd(k * 8, 1L); }, 20_000) / 100;
+                        Console.WriteLine($"ReadBytes(16) {rb:F1} ns, WriteBytes(16) {wb:F1} ns, Read<long> {rt:F2} ns, InterlockedAdd {ia:F2} ns");
+                    }
+                    return sum == 42 ? 1 : 0;
+                }
+                case "inert-cost":
+                    return RaceChild.InertCost(args[1], int.Parse(args[2]));
+                // A SIGBUS in managed code (FaultReportTests): must die with the runtime's report.
+                case "sigbus":
+                    return FaultReportChild.Run(args[1], args[2], args[3] == "load");
                 default:
                     Console.Error.WriteLine("unknown command " + args[0]);
                     return 64;

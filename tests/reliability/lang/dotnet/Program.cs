@@ -143,6 +143,19 @@ switch (args[0])
             ("shared name 'a/b'", () => MappedFile.CreateOrOpenShared("a/b", 4096).Dispose(), new[] { arg }),
             ("shared name of 201 chars", () => MappedFile.CreateOrOpenShared(new string('n', 201), 4096).Dispose(), new[] { arg }),
             ("open missing shared memory", () => MappedFile.OpenShared(missing).Dispose(), new[] { typeof(FileNotFoundException) }),
+            ("create 'data.bin\\0.tmp' (NUL: must not truncate data.bin)", () => MappedFile.Create(data + "\0.tmp", 4096).Dispose(), new[] { arg }),
+            ("open 'data.bin\\0x' ReadWrite with a minimum length", () => MappedFile.Open(data + "\0x", MapAccess.ReadWrite, 1 << 20).Dispose(), new[] { arg }),
+            ("shared name 'ok\\0../../x'", () => MappedFile.CreateShared("ok\0../../x", 4096).Dispose(), new[] { arg }),
+            ("create-or-open shared name with a NUL", () => MappedFile.CreateOrOpenShared(missing + "\0x", 4096).Dispose(), new[] { arg }),
+            ("open shared name with a NUL", () => MappedFile.OpenShared(missing + "\0x").Dispose(), new[] { arg }),
+            ("delete shared name with a NUL", () => MappedFile.DeleteShared(missing + "\0other"), new[] { arg }),
+            ("create-or-open a planted shared object (mode 0666)", () =>
+            {
+                File.WriteAllBytes("/dev/shm/" + missing + "-planted", new byte[16]);
+                File.SetUnixFileMode("/dev/shm/" + missing + "-planted", (UnixFileMode)0x1B6);
+                try { MappedFile.CreateOrOpenShared(missing + "-planted", 4096).Dispose(); }
+                finally { File.Delete("/dev/shm/" + missing + "-planted"); }
+            }, new[] { typeof(UnauthorizedAccessException) }),
             ("CreateAnonymous(0)", () => MappedFile.CreateAnonymous(0).Dispose(), new[] { aoor, arg }),
             ("CreateAnonymous(-1)", () => MappedFile.CreateAnonymous(-1).Dispose(), new[] { aoor, arg }),
         };
@@ -180,6 +193,7 @@ switch (args[0])
         int fds2 = Fds(), maps2 = Maps();
         Check(fds2 == fds, $"descriptors {fds} -> {fds2}");
         Check(maps2 == maps, $"mappings of files, shared memory and memfds {maps} -> {maps2}");
+        Check(new FileInfo(data).Length == 10000, "data.bin kept its length after the NUL paths");
         Console.WriteLine($"hostile[dotnet]: {rows.Count} hostile inputs");
         break;
     }
