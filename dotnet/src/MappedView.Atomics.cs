@@ -120,6 +120,7 @@ public sealed unsafe partial class MappedView
         else if (timeout < TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must be positive, zero or Timeout.InfiniteTimeSpan.");
         else ns = timeout.Ticks > long.MaxValue / 100 ? long.MaxValue : timeout.Ticks * 100;
+        CheckWordOffset(offset);
         long start = Stopwatch.GetTimestamp();
         for (;;)
         {
@@ -137,6 +138,14 @@ public sealed unsafe partial class MappedView
 
     private const long WaitSliceNs = 100_000_000;
 
+    // The core calls a negative offset EINVAL; to .NET it is out of range, as for every other
+    // accessor (alignment and the upper bound stay the core's checks).
+    private static void CheckWordOffset(long offset)
+    {
+        if (offset < 0)
+            throw new ArgumentOutOfRangeException(nameof(offset), offset, "The offset must not be negative.");
+    }
+
     /// <summary>Wakes up to <paramref name="count"/> waiters sleeping in <see cref="Wait"/> on the <see cref="int"/> at <paramref name="offset"/>, in any process.</summary>
     /// <param name="offset">Offset in the view; the address must be 4-byte aligned.</param>
     /// <param name="count">How many to wake; <see cref="int.MaxValue"/> (or 0 or less) for all.</param>
@@ -146,6 +155,7 @@ public sealed unsafe partial class MappedView
     /// <exception cref="ObjectDisposedException">The view was disposed.</exception>
     public int Wake(long offset, int count)
     {
+        CheckWordOffset(offset);
         using var v = Enter();
         return Native.mmk_wake(v.Value, offset, count);
     }

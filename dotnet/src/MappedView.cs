@@ -83,9 +83,10 @@ public sealed unsafe partial class MappedView : SafeBuffer
             if (_exported) return;
             using (var v = Enter())
                 Native.mmk_view_lease(v.Value);
-            _exported = true;
-            _typedLength = _length;
+            // The bounds first: a typed access that sees _exported must also see them.
+            Volatile.Write(ref _typedLength, _length);
             SetAtomicBounds();
+            _exported = true;
         }
     }
 
@@ -288,10 +289,21 @@ public sealed unsafe partial class MappedView : SafeBuffer
     [MethodImpl(MethodImplOptions.NoInlining)]
     private T ReadCold<T>(long offset) where T : unmanaged
     {
-        if (_disposed || _exported || (ulong)offset > (ulong)_length || (ulong)sizeof(T) > (ulong)(_length - offset))
+        if (!InTypedBounds(offset, sizeof(T)))
             throw BadAccess(offset, sizeof(T));
-        Export();
-        return Read<T>(offset);
+        return Unsafe.ReadUnaligned<T>(_data + offset);
+    }
+
+    // The cold half of a typed access's bounds check: the first access fixes the view in
+    // place (Export); then the bound is read again, since another thread may have exported,
+    // grown or disposed the view since the fast check (a stale 0 is not "out of range").
+    private bool InTypedBounds(long offset, int size)
+    {
+        if (_disposed || (ulong)offset > (ulong)_length || (ulong)size > (ulong)(_length - offset))
+            return false;
+        if (!_exported) Export();
+        long bound = Volatile.Read(ref _typedLength);
+        return (ulong)offset <= (ulong)bound && (ulong)size <= (ulong)(bound - offset);
     }
 
     /// <summary>
@@ -318,10 +330,9 @@ public sealed unsafe partial class MappedView : SafeBuffer
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void WriteCold<T>(long offset, T value) where T : unmanaged
     {
-        if (_disposed || _exported || !_writable || (ulong)offset > (ulong)_length || (ulong)sizeof(T) > (ulong)(_length - offset))
+        if (!_writable || !InTypedBounds(offset, sizeof(T)))
             throw BadWrite(offset, sizeof(T));
-        Export();
-        Write(offset, value);
+        Unsafe.WriteUnaligned(_data + offset, value);
     }
 
     /// <summary>
