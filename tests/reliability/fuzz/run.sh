@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
 # Runs the libFuzzer harness for a bounded time.
-#   run.sh --bin FUZZER [--time SECONDS] [--work DIR] [--jobs N] [-- LIBFUZZER_ARGS...]
+#   run.sh --bin FUZZER [--seeds DIR] [--time SECONDS] [--work DIR] [--jobs N]
+#          [-- LIBFUZZER_ARGS...]
 # As root, the run happens in a private mount namespace with 64 MiB tmpfs
 # file systems on the work directory and on /dev/shm, so that huge sizes
 # reach the core and come back as ENOSPC instead of filling the real disk
 # or memory (MMKFUZZ_NO_SANDBOX=1 disables that). The corpus accumulates in
-# WORK/corpus (seeded from tests/reliability/fuzz/seeds); crashes land in
+# WORK/corpus (seeded from --seeds, default tests/reliability/fuzz/seeds:
+# fuzz_mt's are in seeds-mt); crashes land in
 # WORK/artifacts. Exit status: libFuzzer's (0 = no invariant violated).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-bin= time=20 work= jobs=1
+bin= time=20 work= jobs=1 seeds=$here/seeds
 while (($#)); do
   case $1 in
     --bin) bin=$2; shift 2 ;;
+    --seeds) seeds=$2; shift 2 ;;
     --time) time=$2; shift 2 ;;
     --work) work=$2; shift 2 ;;
     --jobs) jobs=$2; shift 2 ;;
@@ -23,7 +26,7 @@ done
 [[ -x $bin ]] || { echo "run.sh: fuzzer binary '$bin' missing (build the mmk_fuzz_api target)" >&2; exit 2; }
 work=${work:-$(dirname "$bin")}
 mkdir -p "$work/corpus" "$work/artifacts" "$work/scratch"
-cp -n "$here"/seeds/* "$work/corpus/" 2>/dev/null || true
+cp -n "$seeds"/* "$work/corpus/" 2>/dev/null || true
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:allow_user_segv_handler=1:handle_sigbus=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
