@@ -215,7 +215,6 @@ typedef struct {
   input in;
   pthread_t th;
   mmk_file *lockh[2]; /* own handles of the file and the shm object */
-  int long_waits;     /* at most 2 per input: bounded time */
   uint8_t a[1 << 17], b[1 << 17];
 } thr;
 
@@ -230,6 +229,7 @@ static thr T[MAXT];
 static int g_nthreads;
 static struct shared *g_sh;
 static pthread_barrier_t g_start;
+static atomic_int g_long_wait; /* this input's long wait is taken */
 
 static uint8_t pat(int64_t o) { return (uint8_t)(o * 13 + 5); }
 
@@ -423,7 +423,9 @@ static void op_wait_wake(thr *t, input *in) {
     int r = mmk_atomic_load_u32(w->v, off, &cur);
     check("mmk_atomic_load_u32", r, OK_ | S(EINVAL) | S(ERANGE) | S(ECLOSED) | S(EIO));
     uint8_t sel = u8(in);
-    int64_t timeout = sel < 16 && t->long_waits++ < 2 ? LONG_WAIT_NS : (int64_t)(sel % 3) * 1000000;
+    /* One long wait per input at most (bounded time), on a view that can
+     * go inert under it. */
+    int64_t timeout = sel < 8 && w->anchored && !atomic_exchange(&g_long_wait, 1) ? LONG_WAIT_NS : (int64_t)(sel % 3) * 1000000;
     int64_t t0 = now_ns();
     int x = mmk_wait_u32(w->v, off, cur, timeout);
     int64_t t1 = now_ns();
@@ -631,7 +633,6 @@ static void op_getters(thr *t, input *in) {
 static void *thread_main(void *arg) {
   thr *t = arg;
   t->lockh[0] = t->lockh[1] = NULL;
-  t->long_waits = 0;
   check("mmk_file_open", mmk_file_open(g_path, MMK_WRITE, 0, 0, &t->lockh[0]), OK_);
   check("mmk_shm_open", mmk_shm_open(g_shm, MMK_WRITE, 0, 0, &t->lockh[1]), OK_);
   pthread_barrier_wait(&g_start);
@@ -673,8 +674,13 @@ static void peer_main(int target, input in, int gofd) {
   if (fd < 0) peer_fail("cannot open the object");
   static uint8_t a[1 << 16], b[1 << 16];
   for (int k = 0; k < MAX_OPS && in.n > 0; k++) {
-    struct timespec pause = {0, 20000 + (long)u8(&in) * 400};
-    nanosleep(&pause, NULL);
+    uint8_t gap = u8(&in); /* spread the ops over the threads' run */
+    if (gap < 64) {
+      struct timespec pause = {0, 1000 + (long)gap * 1000};
+      nanosleep(&pause, NULL);
+    } else {
+      sched_yield();
+    }
     switch (u8(&in) % 4) {
     case 0: {
       off_t n = (off_t)((u8(&in) % 16) * g_page + (u8(&in) & 1 ? u8(&in) : 0));
@@ -872,6 +878,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   g_nthreads = 2 + head % 3;
   int peer = (head >> 2) % 3; /* OBJ_FILE, OBJ_SHM, or none */
   g_sh->epoch = 0;
+  g_long_wait = 0;
   if (setup(&in) != 0) {
     teardown();
     return 0;
@@ -908,7 +915,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   pthread_barrier_destroy(&g_start);
   if (pid > 0) {
     int st;
-    if (waitpid(pid, &st, 0) != pid) fatal("waitpid");
+    pid_t w;
+    while ((w = waitpid(pid, &st, 0)) < 0 && errno == EINTR) {
+      /* libFuzzer's once-a-second SIGALRM (its -timeout watchdog) */
+    }
+    if (w != pid) fatal("waitpid");
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
       finding("the peer process ended with status 0x%x", st);
   }
