@@ -20,12 +20,29 @@
  * - Thread safety: different objects may be used from different threads
  *   freely. One view may be read, written, flushed and advised from several
  *   threads at once; mmk_view_lease / mmk_view_release / mmk_view_close /
- *   mmk_view_close_inert are safe against each other. mmk_view_resize that
- *   grows a view inside its reservation may run while other threads use
- *   the view (they see the old or the new size); a resize that shrinks or
- *   moves the view waits for no lease to be held, and must not race with
- *   unleased calls on the view. Other calls must not race with the close
- *   of the same object (bindings serialize that).
+ *   mmk_view_close_inert are safe against each other.
+ *   Every core call that touches a view's memory (mmk_view_read/write, the
+ *   atomics, mmk_wait_u32, mmk_wake, mmk_view_flush, mmk_view_advise,
+ *   mmk_view_resident, mmk_view_lock_memory/unlock_memory) is an
+ *   "in-flight call" for its duration (a per-thread mark, not a lease):
+ *   mmk_view_close, mmk_view_close_inert and a mmk_view_resize that shrinks
+ *   or moves the view wait for the in-flight calls of other threads to
+ *   end before they unmap, move or free anything, and turn new ones away
+ *   (closed: MMK_ECLOSED; resizing: they wait for the new address). A
+ *   waiter in mmk_wait_u32 is woken by them: a close ends its wait with
+ *   MMK_ECLOSED, a resize lets it step aside and its wait goes on at the
+ *   new address. Only leases (zero-copy exports, which may touch the
+ *   memory at any time) make a close MMK_EBUSY or inert and a shrinking
+ *   or moving resize MMK_EBUSY. A resize that grows a view inside its
+ *   reservation runs beside everything (other threads see the old or the
+ *   new size).
+ *   A view must still not be used after the call that frees it returned
+ *   (mmk_view_close, mmk_view_close_inert without leases, the last
+ *   mmk_view_release of an inert view): a call that starts after that
+ *   touches freed memory, so bindings order their own handle's
+ *   disposal after the calls they let start.
+ *   After fork() the child's closes do not wait for calls of threads that
+ *   exist only in the parent.
  *
  * Platform notes (POSIX backend, Linux first)
  * - flush: msync(MS_ASYNC) / msync(MS_SYNC) / msync(MS_SYNC) + fsync
@@ -159,12 +176,17 @@ enum mmk_mode {
   MMK_COPY = 2   /**< copy-on-write, private: writes never reach the file */
 };
 
-/** Open flags (flags argument); only valid with MMK_WRITE. */
+/** Open flags (flags argument). MMK_CREATE, MMK_TRUNCATE and
+ *  MMK_EXCLUSIVE are only valid with MMK_WRITE; MMK_ALLOW_FOREIGN only
+ *  with mmk_shm_open (any mode). */
 enum mmk_open_flags {
   MMK_CREATE = 1u << 0,    /**< create the file if missing */
   MMK_TRUNCATE = 1u << 1,  /**< truncate to 0 before growing to size */
-  MMK_EXCLUSIVE = 1u << 2  /**< with MMK_CREATE: fail with MMK_EEXIST if it
+  MMK_EXCLUSIVE = 1u << 2, /**< with MMK_CREATE: fail with MMK_EEXIST if it
                                 exists */
+  MMK_ALLOW_FOREIGN = 1u << 3 /**< mmk_shm_open: accept an existing object
+                                owned by another user or accessible to
+                                group/others (sharing between users) */
 };
 
 /** What a mmk_file refers to. */
@@ -180,7 +202,11 @@ enum mmk_file_kind {
  * @param path  file path (NUL-terminated, not empty).
  * @param mode  MMK_READ, MMK_WRITE or MMK_COPY.
  * @param flags 0 or MMK_CREATE | MMK_TRUNCATE | MMK_EXCLUSIVE (MMK_WRITE
- *              only). New files get mode 0666 & ~umask.
+ *              only). New files get mode 0666 & ~umask. MMK_ALLOW_FOREIGN
+ *              is MMK_EINVAL here (it is for shared memory).
+ *              MMK_CREATE without MMK_EXCLUSIVE tries an exclusive create
+ *              first and then opens the existing file, so that
+ *              mmk_file_created can tell which happened.
  * @param size  0, or (MMK_WRITE only) a minimum size: a smaller file is
  *              grown to exactly `size` and the new blocks are reserved
  *              (posix_fallocate), so a full disk is MMK_ENOSPC here, never a
@@ -216,9 +242,18 @@ MMK_EXTERN int mmk_file_from_fd(int fd, int mode, mmk_file **out);
  *              (MMK_EINVAL otherwise). The same name means the same memory
  *              in every language on this machine ("/name" for shm_open).
  * @param mode  MMK_READ, MMK_WRITE or MMK_COPY.
- * @param flags as mmk_file_open; new objects are created with mode 0600.
+ * @param flags as mmk_file_open (new objects are created with mode 0600),
+ *              plus MMK_ALLOW_FOREIGN in any mode.
  * @param size  as mmk_file_open (MMK_WRITE: grow to at least size).
- * @return as mmk_file_open; MMK_ENOENT when missing without MMK_CREATE.
+ * @return as mmk_file_open; MMK_ENOENT when missing without MMK_CREATE;
+ *         MMK_EACCES for an EXISTING object owned by another user
+ *         (st_uid != geteuid()) or accessible to group or others
+ *         (st_mode & 077), unless flags has MMK_ALLOW_FOREIGN: another
+ *         user could have planted it to read what this process writes.
+ *         The message names the object, its owner uid and mode and the
+ *         flag ("owned by uid 1001, mode 0666; pass MMK_ALLOW_FOREIGN to
+ *         share between users"). The check happens before anything is
+ *         truncated or grown, in every mode, with or without MMK_CREATE.
  */
 MMK_EXTERN int mmk_shm_open(const char *name, int mode, unsigned flags,
                             int64_t size, mmk_file **out);
@@ -238,6 +273,11 @@ MMK_EXTERN int mmk_shm_name_check(const char *name);
  * @return 0, MMK_EINVAL, MMK_ENOMEM, MMK_ENOSPC, MMK_EMFILE.
  */
 MMK_EXTERN int mmk_anon_create(int64_t size, mmk_file **out);
+
+/** 1 if the call that made this handle created the file or object
+ *  (always 1 for anonymous memory), 0 if it opened an existing one (and
+ *  for mmk_file_from_fd); MMK_EINVAL for NULL. */
+MMK_EXTERN int mmk_file_created(const mmk_file *file);
 
 /** Current size in bytes (fstat). @return 0, MMK_EINVAL, MMK_ECLOSED,
  *  MMK_EIO. */
@@ -259,13 +299,29 @@ enum mmk_lock_kind {
   MMK_LOCK_EXCLUSIVE = 2 /**< one holder; needs a writable file */
 };
 
+/** The wait argument of mmk_file_lock. */
+enum mmk_lock_wait {
+  MMK_LOCK_TRY = 0,       /**< MMK_EAGAIN at once if a conflicting lock is
+                               held */
+  MMK_LOCK_WAIT = 1,      /**< block until granted; a signal that
+                               interrupts the wait is retried inside */
+  MMK_LOCK_WAIT_INTR = 2  /**< block until granted, but return MMK_EINTR
+                               (nothing locked) when a signal handler
+                               interrupts the wait, so that the caller can
+                               run its own signal handling (PEP 475) and
+                               call again. Handlers installed with
+                               SA_RESTART restart the wait in the kernel
+                               and never interrupt it. */
+};
+
 /**
  * Takes a byte-range lock [offset, offset+length) owned by this handle
  * (length 0 = from offset to any future end of file).
- * @param wait  non-zero: block until granted (EINTR is retried); zero:
- *              return MMK_EAGAIN at once if a conflicting lock is held.
+ * @param wait  MMK_LOCK_TRY (0), MMK_LOCK_WAIT (1) or MMK_LOCK_WAIT_INTR
+ *              (2); any other value is MMK_EINVAL.
  * @return 0, MMK_EINVAL, MMK_EAGAIN, MMK_EACCES (exclusive lock on a
- *         read-only handle), MMK_EDEADLK, MMK_ENOMEM, MMK_ECLOSED.
+ *         read-only handle), MMK_EDEADLK, MMK_ENOMEM, MMK_ECLOSED,
+ *         MMK_EINTR (MMK_LOCK_WAIT_INTR only).
  */
 MMK_EXTERN int mmk_file_lock(mmk_file *file, int64_t offset, int64_t length,
                              int kind, int wait);
@@ -431,14 +487,19 @@ MMK_EXTERN int mmk_view_write(mmk_view *view, int64_t offset,
  * Changes the view's length (> 0). Within the reservation the address is
  * kept. Beyond it, or without one, the view may move (mremap) only when no
  * lease is outstanding (MMK_EBUSY otherwise). Shrinking with leases
- * outstanding is MMK_EBUSY. Growing a MMK_WRITE view past the end of the
- * file grows the file as mmk_map does; MMK_READ/MMK_COPY past the end is
- * MMK_ERANGE.
+ * outstanding is MMK_EBUSY. Shrinking and moving wait for the in-flight
+ * calls of other threads (see Thread safety above). Growing a MMK_WRITE
+ * view past the end of the file grows the file as mmk_map does;
+ * MMK_READ/MMK_COPY past the end is MMK_ERANGE.
  * Growing past the reservation (when the view may move) gives up the
  * reservation: mmk_view_reserved then returns 0 and later growth may move
  * the view again.
  * A failed resize leaves the view exactly as it was (address, length,
- * reservation, content); a file it grew first keeps its new size.
+ * reservation, content). Every refusal (MMK_EINVAL, MMK_ERANGE,
+ * MMK_EBUSY, MMK_ECLOSED) comes before the file is touched; only a
+ * failure of the mapping itself after the file was grown (MMK_ENOMEM)
+ * leaves the file at its new size (shrinking it back could cut off what
+ * another process wrote meanwhile).
  * Moving needs a single kernel mapping for a copy-on-write (MMK_COPY)
  * view, whose private changes only mremap can carry: after advice on part
  * of such a view, a move is MMK_EBUSY (advise MMK_ADVICE_NORMAL over the
@@ -470,14 +531,19 @@ MMK_EXTERN int64_t mmk_view_leases(const mmk_view *view);
 
 /**
  * Unmaps and frees the view. Refused with MMK_EBUSY while leases are
- * outstanding (the view stays usable). NULL is accepted and ignored.
+ * outstanding (the view stays usable). In-flight calls of other threads
+ * are waited for (waiters are woken and return MMK_ECLOSED).
+ * NULL is accepted and ignored.
  * @return 0, MMK_EBUSY, MMK_ECLOSED (already inert-closed).
  */
 MMK_EXTERN int mmk_view_close(mmk_view *view);
 
 /**
  * Closes a view even if exports are outstanding, for languages that cannot
- * refuse. With no leases it behaves as mmk_view_close. With leases, the
+ * refuse. In-flight calls of other threads are waited for first (they
+ * complete on the real mapping; waiters return MMK_ECLOSED), later calls
+ * return MMK_ECLOSED. With no leases it behaves as mmk_view_close. With
+ * leases, the
  * range is replaced in place by inert private zero memory that no longer
  * touches the file (the file and its disk space are released at once);
  * the address space and the handle are freed by the last mmk_view_release.
@@ -553,6 +619,11 @@ MMK_EXTERN int mmk_atomic_cas_u64(mmk_view *view, int64_t off,
  * A short bounded spin precedes sleeping (about 4 us, yielding the CPU a
  * few times so that a peer waiting for this CPU can run); an idle waiter
  * sleeps in the kernel.
+ * The wait is one in-flight call on the view: mmk_view_close and
+ * mmk_view_close_inert wake it and it returns MMK_ECLOSED; a resize that
+ * moves or shrinks the view wakes it, the waiter steps aside until the
+ * resize is done and then waits on at the view's new address
+ * (MMK_ERANGE if the word is no longer inside the view).
  * @param timeout_ns < 0: no timeout; 0: just check.
  * @return 0, MMK_ETIMEDOUT, MMK_EINVAL, MMK_ERANGE, MMK_ECLOSED, MMK_EIO,
  *         MMK_ENOTSUP (no futex: other platforms fall back to a sleeping
@@ -560,6 +631,14 @@ MMK_EXTERN int mmk_atomic_cas_u64(mmk_view *view, int64_t off,
  */
 MMK_EXTERN int mmk_wait_u32(mmk_view *view, int64_t off, uint32_t expected,
                             int64_t timeout_ns);
+
+/** As mmk_wait_u32, but a signal handler that interrupts the sleep ends
+ *  the wait with MMK_EINTR (the word was still equal to expected), so
+ *  that the caller can run its own signal handling (PEP 475) and call
+ *  again with the time that remains. @return as mmk_wait_u32, or
+ *  MMK_EINTR. */
+MMK_EXTERN int mmk_wait_u32_intr(mmk_view *view, int64_t off,
+                                 uint32_t expected, int64_t timeout_ns);
 
 /** Wakes up to count waiters sleeping on the word at off (count <= 0 or
  *  INT32_MAX = all). @return the number woken (>= 0) or MMK_EINVAL,

@@ -75,8 +75,10 @@ static MMK__COLD int mmk__atomic_refused(mmk_view *v, const char *op,
     return mmk__arg_error(MMK_EINVAL, op, mmk__vpath(v), "out is NULL");
   r = mmk__word(v, op, off, size, write, &addr);
   if (r) return r;
-  return mmk__arg_error(MMK_EUNKNOWN, op, mmk__vpath(v),
-                        "internal: atomic refused without a reason");
+  /* As for copies: the view grew in place since the fast check. */
+  return mmk__set_error(MMK_ERANGE, 0, op, mmk__vpath(v),
+                        "word beyond the view (a resize grew it meanwhile)",
+                        "offset %lld, size %zu", (long long)off, size);
 }
 
 /* Every check of mmk__word in one test (no lock, no call); when it fails,
@@ -143,13 +145,21 @@ MMK__GUARDED_ATOMIC(mmk__qa_cas64, uint64_t,
 #define MMK__ATOMIC(T, view, name, off, write, null_out, call)                \
   do {                                                                        \
     void *a;                                                                  \
-    if (MMK__UNLIKELY((null_out) ||                                           \
-                      !mmk__word_ok(view, off, sizeof(T), write)))            \
+    mmk__op op;                                                               \
+    int r;                                                                    \
+    if (MMK__UNLIKELY((null_out) || !(view)))                                 \
       return mmk__atomic_refused(view, name, off, sizeof(T), write,          \
                                  null_out);                                   \
-    a = (void *)(view->data + off);                                           \
-    if (MMK__UNLIKELY(call)) return mmk__fault(view, name, off);              \
-    return 0;                                                                 \
+    r = mmk__op_enter(&op, view, name);                                       \
+    if (MMK__UNLIKELY(r)) return r;                                           \
+    if (MMK__UNLIKELY(!mmk__word_ok(view, off, sizeof(T), write))) {          \
+      r = mmk__atomic_refused(view, name, off, sizeof(T), write, 0);          \
+    } else {                                                                  \
+      a = (void *)(view->data + off);                                         \
+      if (MMK__UNLIKELY(call)) r = mmk__fault(view, name, off);               \
+    }                                                                         \
+    mmk__op_exit(&op);                                                        \
+    return r;                                                                 \
   } while (0)
 
 int mmk_atomic_load_u32(mmk_view *view, int64_t off, uint32_t *out) {
@@ -261,25 +271,41 @@ static long mmk__futex(void *addr, int op, uint32_t val,
 }
 #endif
 
-int mmk_wait_u32(mmk_view *view, int64_t off, uint32_t expected,
-                 int64_t timeout_ns) {
+/* intr: a signal that interrupts the sleep ends the wait (MMK_EINTR).
+ * The whole wait is one in-flight call on the view: a close or close
+ * inert wakes it (MMK_ECLOSED), a resize that moves or shrinks the view
+ * wakes it, lets it step aside while it works and the wait goes on at the
+ * new address (MMK_ERANGE if the word is gone). */
+static int mmk__wait(mmk_view *view, int64_t off, uint32_t expected,
+                     int64_t timeout_ns, int intr) {
   void *a = NULL;
   uint32_t cur;
   int64_t deadline = -1, now;
   unsigned spins = 0;
-  int r = mmk__word(view, "wait", off, 4, 0, &a);
+  int interrupted = 0;
+  mmk__op op;
+  int r;
+  if (!view) return mmk__word(view, "wait", off, 4, 0, &a);
+  r = mmk__op_enter(&op, view, "wait");
   if (r) return r;
+  r = mmk__word(view, "wait", off, 4, 0, &a);
+  if (r) goto out;
 
-  if (mmk__load_word(a, &cur)) return mmk__fault(view, "wait", off);
-  if (cur != expected) return 0;
-  if (timeout_ns == 0)
-    return mmk__set_error(MMK_ETIMEDOUT, 0, "wait", mmk__vpath(view), NULL,
-                          "offset %lld", (long long)off);
+  if (mmk__load_word(a, &cur)) {
+    r = mmk__fault(view, "wait", off);
+    goto out;
+  }
+  if (cur != expected) goto out;
+  if (timeout_ns == 0) {
+    r = mmk__set_error(MMK_ETIMEDOUT, 0, "wait", mmk__vpath(view), NULL,
+                       "offset %lld", (long long)off);
+    goto out;
+  }
   now = mmk__now_ns();
   if (timeout_ns > 0)
     deadline = timeout_ns > INT64_MAX - now ? INT64_MAX : now + timeout_ns;
 
-  /* Bounded spin. */
+  /* Bounded spin (a close or resize meanwhile waits for it to end). */
   {
     int64_t spin_end = now + MMK__SPIN_NS;
     if (deadline >= 0 && deadline < spin_end) spin_end = deadline;
@@ -288,10 +314,13 @@ int mmk_wait_u32(mmk_view *view, int64_t off, uint32_t expected,
         sched_yield();
       else
         mmk__cpu_relax();
-      if (mmk__load_word(a, &cur)) return mmk__fault(view, "wait", off);
+      if (mmk__load_word(a, &cur)) {
+        r = mmk__fault(view, "wait", off);
+        goto out;
+      }
       if (cur != expected) {
         mmk__long_waits = 0;
-        return 0;
+        goto out;
       }
       if ((spins & 15) == 0 && mmk__now_ns() >= spin_end) break;
     }
@@ -300,12 +329,17 @@ int mmk_wait_u32(mmk_view *view, int64_t off, uint32_t expected,
       if (deadline >= 0 && deadline < spin_end) spin_end = deadline;
       while (mmk__now_ns() < spin_end) {
         sched_yield();
-        if (mmk__load_word(a, &cur)) return mmk__fault(view, "wait", off);
-        if (cur != expected) return 0;
+        if (mmk__load_word(a, &cur)) {
+          r = mmk__fault(view, "wait", off);
+          goto out;
+        }
+        if (cur != expected) goto out;
       }
     }
   }
 
+  /* Asleep from here: a drain must know the word to wake us. */
+  atomic_store_explicit(&op.slot->wait_addr, a, memory_order_seq_cst);
   for (;;) {
 #if defined(MMK__HAVE_FUTEX)
     struct timespec abs_ts, *tsp = NULL;
@@ -321,10 +355,17 @@ int mmk_wait_u32(mmk_view *view, int64_t off, uint32_t expected,
                     FUTEX_BITSET_MATCH_ANY);
     if (fr != 0) {
       int e = errno;
-      if (e == EFAULT) return mmk__fault(view, "wait", off);
-      if (e != EAGAIN && e != EINTR && e != ETIMEDOUT)
-        return mmk__sys_error(e, "futex", mmk__vpath(view), "offset %lld",
-                              (long long)off);
+      if (e == EFAULT) {
+        r = mmk__fault(view, "wait", off);
+        break;
+      }
+      if (e == EINTR) {
+        interrupted = intr;
+      } else if (e != EAGAIN && e != ETIMEDOUT) {
+        r = mmk__sys_error(e, "futex", mmk__vpath(view), "offset %lld",
+                           (long long)off);
+        break;
+      }
     }
 #else
     /* No futex here (macOS, BSDs): a sleeping poll with exponential
@@ -344,38 +385,88 @@ int mmk_wait_u32(mmk_view *view, int64_t off, uint32_t expected,
       }
       ts.tv_sec = (time_t)(nap / 1000000000);
       ts.tv_nsec = (long)(nap % 1000000000);
-      nanosleep(&ts, NULL);
+      if (nanosleep(&ts, NULL) != 0 && errno == EINTR) interrupted = intr;
     }
 #endif
-    /* Whatever woke us (wake, signal, timeout, nothing), the word decides. */
-    if (mmk__load_word(a, &cur)) return mmk__fault(view, "wait", off);
+    /* Whatever woke us (wake, signal, timeout, drain, nothing), the word
+     * decides first. */
+    if (mmk__load_word(a, &cur)) {
+      r = mmk__fault(view, "wait", off);
+      break;
+    }
     if (cur != expected) {
       mmk__long_waits = mmk__now_ns() - now > MMK__LONG_WAIT_NS;
-      return 0;
+      break;
     }
     if (deadline >= 0 && mmk__now_ns() >= deadline) {
       mmk__long_waits = deadline - now > MMK__LONG_WAIT_NS;
-      return mmk__set_error(MMK_ETIMEDOUT, 0, "wait", mmk__vpath(view), NULL,
-                            "offset %lld, timeout %lld ns", (long long)off,
-                            (long long)timeout_ns);
+      r = mmk__set_error(MMK_ETIMEDOUT, 0, "wait", mmk__vpath(view), NULL,
+                         "offset %lld, timeout %lld ns", (long long)off,
+                         (long long)timeout_ns);
+      break;
+    }
+    if (interrupted) {
+      r = mmk__set_error(MMK_EINTR, EINTR, "wait", mmk__vpath(view), NULL,
+                         "offset %lld", (long long)off);
+      break;
+    }
+    if (MMK__UNLIKELY(atomic_load_explicit(&view->lw, memory_order_seq_cst) &
+                      (MMK__LW_INERT | MMK__LW_MOVING))) {
+      /* Closed (MMK_ECLOSED, nothing held) or moving: step aside, then
+       * find the word again at the view's new address. */
+      atomic_store_explicit(&op.slot->wait_addr, NULL, memory_order_relaxed);
+      r = mmk__op_enter_slow(view, op.slot, op.prev, "wait");
+      if (r) return r;
+      r = mmk__word(view, "wait", off, 4, 0, &a);
+      if (r) break;
+      atomic_store_explicit(&op.slot->wait_addr, a, memory_order_seq_cst);
     }
   }
+  atomic_store_explicit(&op.slot->wait_addr, NULL, memory_order_relaxed);
+out:
+  mmk__op_exit(&op);
+  return r;
+}
+
+int mmk_wait_u32(mmk_view *view, int64_t off, uint32_t expected,
+                 int64_t timeout_ns) {
+  return mmk__wait(view, off, expected, timeout_ns, 0);
+}
+
+int mmk_wait_u32_intr(mmk_view *view, int64_t off, uint32_t expected,
+                      int64_t timeout_ns) {
+  return mmk__wait(view, off, expected, timeout_ns, 1);
 }
 
 int mmk_wake(mmk_view *view, int64_t off, int count) {
   void *a = NULL;
-  int r = mmk__word(view, "wake", off, 4, 0, &a);
+  mmk__op op;
+  int r;
+  if (!view) return mmk__word(view, "wake", off, 4, 0, &a);
+  r = mmk__op_enter(&op, view, "wake");
   if (r) return r;
-  if (count <= 0 || count == INT32_MAX) count = INT_MAX;
+  r = mmk__word(view, "wake", off, 4, 0, &a);
+  if (!r) {
+    if (count <= 0 || count == INT32_MAX) count = INT_MAX;
 #if defined(MMK__HAVE_FUTEX)
-  {
-    long n = mmk__futex(a, FUTEX_WAKE, (uint32_t)count, NULL, 0);
-    if (n < 0) return mmk__sys_error(errno, "futex", mmk__vpath(view),
-                                     "offset %lld", (long long)off);
-    return (int)n;
+    {
+      long n = mmk__futex(a, FUTEX_WAKE, (uint32_t)count, NULL, 0);
+      r = n < 0 ? mmk__sys_error(errno, "futex", mmk__vpath(view),
+                                 "offset %lld", (long long)off)
+                : (int)n;
+    }
+#else
+    (void)a; /* waiters poll (see mmk_wait_u32) */
+#endif
   }
+  mmk__op_exit(&op);
+  return r;
+}
+
+void mmk__wake_all(void *a) {
+#if defined(MMK__HAVE_FUTEX)
+  mmk__futex(a, FUTEX_WAKE, INT_MAX, NULL, 0);
 #else
   (void)a;
-  return 0; /* waiters poll (see mmk_wait_u32) */
 #endif
 }

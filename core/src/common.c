@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <time.h>
 #include <unistd.h>
 
 const char *mmk_version(void) { return MMK_VERSION_STRING; }
@@ -340,6 +341,112 @@ int mmk_view_closed(const mmk_view *view) {
 }
 
 /* ------------------------------------------------------------------------
+ * In-flight calls (see internal.h)
+ * ---------------------------------------------------------------------- */
+
+_Thread_local struct mmk__slot *mmk__my_slot;
+
+/* Every thread that ever called in: a push-only list (records are reused
+ * after their thread exits, never freed), so a drain can walk it without
+ * a lock. */
+static _Atomic(struct mmk__slot *) mmk__slots;
+static pthread_key_t mmk__slot_key;
+static pthread_once_t mmk__slot_once = PTHREAD_ONCE_INIT;
+
+static void mmk__slot_free(void *p) {
+  struct mmk__slot *s = p;
+  atomic_store(&s->view, NULL);
+  atomic_store(&s->wait_addr, NULL);
+  atomic_store(&s->used, 0);
+}
+
+/* In a forked child only the forking thread exists: the other threads'
+ * calls will never leave, and must not hold up a close there. */
+static void mmk__slot_atfork_child(void) {
+  struct mmk__slot *s;
+  for (s = atomic_load(&mmk__slots); s; s = s->next)
+    if (s != mmk__my_slot) mmk__slot_free(s);
+}
+
+static void mmk__slot_init(void) {
+  pthread_key_create(&mmk__slot_key, mmk__slot_free);
+  pthread_atfork(NULL, NULL, mmk__slot_atfork_child);
+}
+
+struct mmk__slot *mmk__slot_register(void) {
+  struct mmk__slot *s;
+  pthread_once(&mmk__slot_once, mmk__slot_init);
+  for (s = atomic_load(&mmk__slots); s; s = s->next) {
+    int free_ = 0;
+    if (atomic_compare_exchange_strong(&s->used, &free_, 1)) break;
+  }
+  if (!s) {
+    s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    atomic_init(&s->used, 1);
+    s->next = atomic_load(&mmk__slots);
+    while (!atomic_compare_exchange_weak(&mmk__slots, &s->next, s)) {
+    }
+  }
+  pthread_setspecific(mmk__slot_key, s);
+  mmk__my_slot = s;
+  return s;
+}
+
+int mmk__op_enter_slow(mmk_view *v, struct mmk__slot *s, mmk_view *prev,
+                       const char *op) {
+  for (;;) {
+    uint64_t w;
+    if (!s)
+      return mmk__arg_error(MMK_ENOMEM, op, "",
+                            "no memory for the thread's call record");
+    w = atomic_load_explicit(&v->lw, memory_order_seq_cst);
+    if (w & MMK__LW_INERT) {
+      atomic_store_explicit(&s->view, prev, memory_order_release);
+      return mmk__arg_error(MMK_ECLOSED, op, "", "view is closed");
+    }
+    if (!(w & MMK__LW_MOVING)) return 0;
+    /* A resize is moving or shrinking the view: step aside until it has
+     * the new address. The slot stays "parked" on v: the resize does not
+     * wait for it, but a close after the resize does, so v cannot be
+     * freed under this loop. */
+    atomic_store_explicit(&s->view, MMK__PARKED(v), memory_order_release);
+    while (atomic_load_explicit(&v->lw, memory_order_acquire) &
+           MMK__LW_MOVING)
+      sched_yield();
+    atomic_exchange_explicit(&s->view, v, memory_order_seq_cst);
+  }
+}
+
+void mmk__view_drain(mmk_view *v, int moving) {
+  struct mmk__slot *s, *me = mmk__my_slot;
+  unsigned round;
+  for (round = 0;; round++) {
+    int busy = 0;
+    for (s = atomic_load(&mmk__slots); s; s = s->next) {
+      void *a;
+      mmk_view *x = atomic_load_explicit(&s->view, memory_order_seq_cst);
+      /* This thread's own slot can only name v from a signal handler
+       * called inside a call on v: waiting for it would never end. */
+      if (s == me || !(x == v || (!moving && x == MMK__PARKED(v))))
+        continue;
+      busy = 1;
+      a = atomic_load_explicit(&s->wait_addr, memory_order_acquire);
+      if (a) mmk__wake_all(a);
+    }
+    if (!busy) return;
+    /* Copies end by themselves and woken waiters leave at once; a waiter
+     * about to sleep is woken by the next round. */
+    if (round < 16) {
+      sched_yield();
+    } else {
+      struct timespec ts = {0, round < 32 ? 50000L : 1000000L};
+      nanosleep(&ts, NULL);
+    }
+  }
+}
+
+/* ------------------------------------------------------------------------
  * Leases and close
  * ---------------------------------------------------------------------- */
 
@@ -393,6 +500,8 @@ int mmk_view_lease(mmk_view *view) {
 static MMK__COLD void mmk__release_last_inert(mmk_view *view) {
   pthread_mutex_lock(&view->mu);
   pthread_mutex_unlock(&view->mu);
+  /* A call that raced the release may still be turning away. */
+  mmk__view_drain(view, 0);
   mmk__view_free(view);
 }
 
@@ -438,6 +547,9 @@ int mmk_view_close(mmk_view *view) {
                           (long long)(w & MMK__LW_COUNT));
   }
   atomic_store_explicit(&view->state, MMK__VIEW_INERT, memory_order_release);
+  /* Calls already inside finish (waiters are woken: MMK_ECLOSED); new
+   * ones are turned away by INERT. */
+  mmk__view_drain(view, 0);
   pthread_mutex_unlock(&view->mu);
   mmk__view_free(view);
   return 0;
@@ -457,6 +569,9 @@ int mmk_view_close_inert(mmk_view *view) {
     return 0; /* already inert: idempotent */
   }
   atomic_store_explicit(&view->state, MMK__VIEW_INERT, memory_order_release);
+  /* The core's own calls inside finish on the real mapping first (they
+   * may still use the file's path); only exports outlive the close. */
+  mmk__view_drain(view, 0);
   if ((w & MMK__LW_COUNT) == 0) {
     pthread_mutex_unlock(&view->mu);
     mmk__view_free(view);
@@ -504,8 +619,11 @@ static MMK__COLD int mmk__copy_refused(mmk_view *v, const char *op,
   if (r) return r;
   if (write && !v->writable)
     return mmk__arg_error(MMK_EACCES, op, mmk__vpath(v), "view is read-only");
-  return mmk__arg_error(MMK_EUNKNOWN, op, mmk__vpath(v),
-                        "internal: copy refused without a reason");
+  /* Nothing else can change inside the call: the view grew in place
+   * between the fast check and this one (MMK_ERANGE was true then). */
+  return mmk__set_error(MMK_ERANGE, 0, op, mmk__vpath(v),
+                        "range beyond the view (a resize grew it meanwhile)",
+                        "offset %lld, length %zu", (long long)off, n);
 }
 
 static MMK__COLD int mmk__copy_fault(mmk_view *v, int write, int64_t off,
@@ -533,23 +651,39 @@ static inline int mmk__copy_ok(const mmk_view *v, int64_t off,
 
 int mmk_view_read(mmk_view *view, int64_t offset, void *dst, size_t n) {
   const unsigned char *src;
-  int faulted;
-  if (MMK__UNLIKELY(!mmk__copy_ok(view, offset, dst, n, 0)))
+  mmk__op op;
+  int r = 0;
+  if (MMK__UNLIKELY(!view))
     return mmk__copy_refused(view, "read", offset, dst, n, 0);
-  src = view->data + offset;
-  faulted = mmk__guarded_move(dst, src, n, src);
-  if (MMK__UNLIKELY(faulted)) return mmk__copy_fault(view, 0, offset, n);
-  return 0;
+  r = mmk__op_enter(&op, view, "read");
+  if (MMK__UNLIKELY(r)) return r;
+  if (MMK__UNLIKELY(!mmk__copy_ok(view, offset, dst, n, 0))) {
+    r = mmk__copy_refused(view, "read", offset, dst, n, 0);
+  } else {
+    src = view->data + offset;
+    if (MMK__UNLIKELY(mmk__guarded_move(dst, src, n, src)))
+      r = mmk__copy_fault(view, 0, offset, n);
+  }
+  mmk__op_exit(&op);
+  return r;
 }
 
 int mmk_view_write(mmk_view *view, int64_t offset, const void *src,
                    size_t n) {
   unsigned char *dst;
-  int faulted;
-  if (MMK__UNLIKELY(!mmk__copy_ok(view, offset, src, n, 1)))
+  mmk__op op;
+  int r = 0;
+  if (MMK__UNLIKELY(!view))
     return mmk__copy_refused(view, "write", offset, src, n, 1);
-  dst = view->data + offset;
-  faulted = mmk__guarded_move(dst, src, n, dst);
-  if (MMK__UNLIKELY(faulted)) return mmk__copy_fault(view, 1, offset, n);
-  return 0;
+  r = mmk__op_enter(&op, view, "write");
+  if (MMK__UNLIKELY(r)) return r;
+  if (MMK__UNLIKELY(!mmk__copy_ok(view, offset, src, n, 1))) {
+    r = mmk__copy_refused(view, "write", offset, src, n, 1);
+  } else {
+    dst = view->data + offset;
+    if (MMK__UNLIKELY(mmk__guarded_move(dst, src, n, dst)))
+      r = mmk__copy_fault(view, 1, offset, n);
+  }
+  mmk__op_exit(&op);
+  return r;
 }

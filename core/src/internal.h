@@ -79,6 +79,7 @@ struct mmk_file {
   int mode;      /* MMK_READ / MMK_WRITE / MMK_COPY */
   int kind;      /* MMK_KIND_* */
   int rdwr;      /* descriptor opened O_RDWR */
+  int created;   /* the call that made the handle created the file */
   atomic_int closed;    /* the handle was closed (views may live on) */
   atomic_int locked;    /* a byte-range lock was ever taken */
   char *path;    /* path, shm name without '/', or "" */
@@ -89,9 +90,11 @@ enum mmk__view_state {
   MMK__VIEW_INERT = 1 /* closed in place, waiting for the last lease */
 };
 
-/* The lease word of a view: the lease count in the low bits, flags above.
- * Lease and release change it lock-free (compare-and-swap); close, close
- * inert and resize change the flags while holding mu. */
+/* The lease word of a view: the lease count (exports) in the low bits,
+ * flags above. Lease and release change it lock-free (compare-and-swap);
+ * close, close inert and resize change the flags while holding mu. The
+ * core's own in-flight calls are not counted here but in per-thread slots
+ * (see mmk__op_enter). */
 #define MMK__LW_INERT (UINT64_C(1) << 63)  /* closed: no new lease */
 #define MMK__LW_MOVING (UINT64_C(1) << 62) /* resize moves or shrinks the
                                               view: leases wait */
@@ -139,6 +142,77 @@ static inline int64_t mmk__open_length(const mmk_view *v) {
                                  memory_order_acquire) != MMK__VIEW_OPEN)
     return -1;
   return MMK__LEN(v);
+}
+
+/* ------------------------------------------------------------------------
+ * In-flight calls (common.c)
+ *
+ * Every core call that touches a view's memory (copies, atomics, wait,
+ * wake, flush, advise, mincore, mlock) names the view in its thread's slot
+ * while it does: mmk__op_enter ... mmk__op_exit. Close, close inert and a
+ * resize that shrinks or moves the view first set a flag of the lease word
+ * that turns new calls away (INERT: MMK_ECLOSED; MOVING: they wait for the
+ * new address), then wait until no other thread's slot names the view,
+ * waking the waiters among them (mmk__view_drain), and only then unmap,
+ * move or free. Slots are per thread, so the fast path touches no shared
+ * cache line: one exchange on the thread's own slot (a full barrier,
+ * which pairs with the read-modify-write of the flag: either the call sees
+ * the flag or the drain sees the slot) and one store to leave.
+ * ---------------------------------------------------------------------- */
+
+struct mmk__slot {
+  _Atomic(mmk_view *) view;  /* the view this thread is touching, or NULL */
+  _Atomic(void *) wait_addr; /* the word it sleeps on (mmk_wait_u32) */
+  atomic_int used;           /* owned by a live thread */
+  struct mmk__slot *next;    /* registry link, set once */
+};
+
+extern _Thread_local struct mmk__slot *mmk__my_slot MMK__TLS_IE MMK__HIDDEN;
+
+/* The calling thread's slot, registered on first use; NULL only when out
+ * of memory. */
+MMK__HIDDEN struct mmk__slot *mmk__slot_register(void);
+/* The slow part of mmk__op_enter: the view is closed (MMK_ECLOSED, slot
+ * given back) or moving (waits, then enters). */
+MMK__HIDDEN int mmk__op_enter_slow(mmk_view *v, struct mmk__slot *s,
+                                   mmk_view *prev, const char *op);
+/* Waits until no other thread is inside a call on v (INERT or MOVING is
+ * already set), waking those asleep in mmk_wait_u32. moving: a resize,
+ * which need not wait for calls parked until it is done. */
+MMK__HIDDEN void mmk__view_drain(mmk_view *v, int moving);
+/* A slot value: a call waiting for a resize of v to finish (views are
+ * malloc'ed, so the low bit is free). */
+#define MMK__PARKED(v) ((mmk_view *)((uintptr_t)(v) | 1u))
+/* Wakes every waiter on the word at a (atomic.c; a no-op without futex). */
+MMK__HIDDEN void mmk__wake_all(void *a);
+
+/* An in-flight call: the slot and what it held before (a call made by a
+ * signal handler inside another call puts the outer view back). */
+typedef struct mmk__op {
+  struct mmk__slot *slot;
+  mmk_view *prev;
+} mmk__op;
+
+/* Enters a call on v (not NULL): 0, or a recorded error (MMK_ECLOSED,
+ * MMK_ENOMEM) with nothing held. */
+static inline int mmk__op_enter(mmk__op *op, mmk_view *v, const char *name) {
+  struct mmk__slot *s = mmk__my_slot;
+  if (MMK__UNLIKELY(!s)) {
+    s = mmk__slot_register();
+    if (!s) return mmk__op_enter_slow(v, NULL, NULL, name);
+  }
+  op->slot = s;
+  op->prev = atomic_exchange_explicit(&s->view, v, memory_order_seq_cst);
+  if (MMK__LIKELY(!(atomic_load_explicit(&v->lw, memory_order_seq_cst) &
+                    (MMK__LW_INERT | MMK__LW_MOVING))))
+    return 0;
+  return mmk__op_enter_slow(v, s, op->prev, name);
+}
+
+/* Leaves the call: v may be freed or moved right after, so nothing of it
+ * may be touched past this point. */
+static inline void mmk__op_exit(mmk__op *op) {
+  atomic_store_explicit(&op->slot->view, op->prev, memory_order_release);
 }
 
 /* ------------------------------------------------------------------------

@@ -76,15 +76,18 @@ static int mmk__file_new(int fd, int mode, int kind, int rdwr,
   return 0;
 }
 
+#define MMK__WRITE_FLAGS                                                      \
+  ((unsigned)(MMK_CREATE | MMK_TRUNCATE | MMK_EXCLUSIVE))
+
 static int mmk__check_mode(const char *op, const char *path, int mode,
                            unsigned flags, int64_t size) {
   if (mode != MMK_READ && mode != MMK_WRITE && mode != MMK_COPY)
     return mmk__set_error(MMK_EINVAL, 0, op, path, "unknown mode",
                           "mode %d", mode);
-  if (flags & ~(unsigned)(MMK_CREATE | MMK_TRUNCATE | MMK_EXCLUSIVE))
+  if (flags & ~(MMK__WRITE_FLAGS | MMK_ALLOW_FOREIGN))
     return mmk__set_error(MMK_EINVAL, 0, op, path, "unknown flags",
                           "flags 0x%x", flags);
-  if (flags && mode != MMK_WRITE)
+  if ((flags & MMK__WRITE_FLAGS) && mode != MMK_WRITE)
     return mmk__arg_error(MMK_EINVAL, op, path,
                           "create/truncate/exclusive flags need MMK_WRITE");
   if ((flags & MMK_EXCLUSIVE) && !(flags & MMK_CREATE))
@@ -208,21 +211,42 @@ static int mmk__grow(mmk_file *f, int64_t cur, int64_t new_size,
   return mmk__ftruncate(f->fd, new_size, f->path);
 }
 
-/* Shared tail of the open functions: checks the descriptor, truncates and
- * grows, wraps it. Closes fd on failure. */
+/* An existing shared-memory object must be the caller's own and private:
+ * another user may have created it first (mode 0666) to read or forge
+ * what this process writes. */
+static int mmk__check_owner(const struct stat *st, const char *op,
+                            const char *name) {
+  char reason[160];
+  if (st->st_uid == geteuid() && !(st->st_mode & 077)) return 0;
+  snprintf(reason, sizeof reason,
+           "existing object owned by uid %ld, mode %04o (this process: uid "
+           "%ld); pass MMK_ALLOW_FOREIGN to share between users",
+           (long)st->st_uid, (unsigned)(st->st_mode & 07777),
+           (long)geteuid());
+  return mmk__arg_error(MMK_EACCES, op, name, reason);
+}
+
+/* Shared tail of the open functions: checks the descriptor (and, for a
+ * shared-memory object this call did not create, its owner, unless
+ * MMK_ALLOW_FOREIGN), truncates and grows, wraps it. Closes fd on
+ * failure. */
 static int mmk__finish_open(int fd, int mode, unsigned flags, int64_t size,
-                            int kind, const char *op, const char *path,
-                            mmk_file **out) {
+                            int kind, int created, const char *op,
+                            const char *path, mmk_file **out) {
   struct stat st;
   mmk_file *f;
   int r = mmk__fstat(fd, &st, path);
   if (!r) r = mmk__check_stat(&st, op, path);
+  if (!r && kind == MMK_KIND_SHM && !created &&
+      !(flags & MMK_ALLOW_FOREIGN))
+    r = mmk__check_owner(&st, op, path);
   if (r) {
     mmk__close_fd(fd);
     return r;
   }
   r = mmk__file_new(fd, mode, kind, mode == MMK_WRITE, path, op, &f);
   if (r) return r;
+  f->created = created;
   if (flags & MMK_TRUNCATE) {
     r = mmk__ftruncate(fd, 0, path);
     st.st_size = 0;
@@ -237,6 +261,37 @@ static int mmk__finish_open(int fd, int mode, unsigned flags, int64_t size,
   return 0;
 }
 
+typedef int (*mmk__opener)(const char *name, int oflags, mode_t perm);
+
+/* Opens name with `oflags`; with O_CREAT but not O_EXCL it tries an
+ * exclusive create first and then opens the existing object, so *created
+ * tells which happened (one failed open more when it exists). A name that
+ * vanishes between the two tries is tried again; a name that keeps
+ * answering "exists" to the create and "missing" to the open is a
+ * dangling symlink (O_EXCL never follows one): then open(2)'s own
+ * O_CREAT, which creates the target. */
+static int mmk__open_created(mmk__opener op, const char *name, int oflags,
+                             mode_t perm, int *created) {
+  int fd, tries;
+  *created = 0;
+  if (!(oflags & O_CREAT)) return op(name, oflags, perm);
+  if (!(oflags & O_EXCL)) {
+    for (tries = 0; tries < 4; tries++) {
+      fd = op(name, oflags | O_EXCL, perm);
+      if (fd >= 0) {
+        *created = 1;
+        return fd;
+      }
+      if (errno != EEXIST) return -1;
+      fd = op(name, oflags & ~O_CREAT, perm);
+      if (fd >= 0 || errno != ENOENT) return fd;
+    }
+  }
+  fd = op(name, oflags, perm);
+  if (fd >= 0) *created = 1;
+  return fd;
+}
+
 static int mmk__open_flags(int mode, unsigned flags) {
   int o = (mode == MMK_WRITE ? O_RDWR : O_RDONLY);
   if (flags & MMK_CREATE) o |= O_CREAT;
@@ -249,6 +304,7 @@ static int mmk__open_flags(int mode, unsigned flags) {
  * it is accepted) and FD_CLOEXEC is set explicitly elsewhere. */
 static int mmk__shm_open(const char *name, int oflags, mode_t perm) {
   int fd;
+  /* glibc adds O_NOFOLLOW: a symlink planted in /dev/shm is ELOOP. */
 #if defined(__linux__)
   MMK__RETRY(fd, shm_open(name, oflags | O_CLOEXEC, perm));
 #else
@@ -258,16 +314,26 @@ static int mmk__shm_open(const char *name, int oflags, mode_t perm) {
   return fd;
 }
 
+static int mmk__open_path(const char *path, int oflags, mode_t perm) {
+  int fd;
+  MMK__RETRY(fd, open(path, oflags | O_CLOEXEC | O_NONBLOCK | O_NOCTTY,
+                      perm));
+  return fd;
+}
+
 int mmk_file_open(const char *path, int mode, unsigned flags, int64_t size,
                   mmk_file **out) {
   struct stat st;
-  int fd, r;
+  int fd, r, created;
   if (out) *out = NULL;
   if (!out) return mmk__arg_error(MMK_EINVAL, "open", path, "out is NULL");
   if (!path) return mmk__arg_error(MMK_EINVAL, "open", "", "path is NULL");
   if (!*path) return mmk__arg_error(MMK_EINVAL, "open", "", "path is empty");
   r = mmk__check_mode("open", path, mode, flags, size);
   if (r) return r;
+  if (flags & MMK_ALLOW_FOREIGN)
+    return mmk__arg_error(MMK_EINVAL, "open", path,
+                          "MMK_ALLOW_FOREIGN is only for shared memory");
 
   /* The fstat after open is the check that counts (FIFOs, sockets and
    * character devices are refused there). Opening a device can have side
@@ -283,21 +349,21 @@ int mmk_file_open(const char *path, int mode, unsigned flags, int64_t size,
     r = mmk__check_stat(&st, "open", path);
     if (r) return r;
   }
-  MMK__RETRY(fd, open(path, mmk__open_flags(mode, flags) | O_CLOEXEC |
-                                O_NONBLOCK | O_NOCTTY, 0666));
+  fd = mmk__open_created(mmk__open_path, path, mmk__open_flags(mode, flags),
+                         0666, &created);
   if (fd < 0) return mmk__sys_error(errno, "open", path, NULL);
   /* O_NONBLOCK stays set: mmk__finish_open closes anything but a regular
    * file, and on a regular file it changes no read, write, lock or mmap
    * (open(2): "no effect for regular files"), so clearing it would only
    * cost two fcntl calls per open. */
-  return mmk__finish_open(fd, mode, flags, size, MMK_KIND_FILE, "open", path,
-                          out);
+  return mmk__finish_open(fd, mode, flags, size, MMK_KIND_FILE, created,
+                          "open", path, out);
 }
 
 int mmk_shm_open(const char *name, int mode, unsigned flags, int64_t size,
                  mmk_file **out) {
   char full[256];
-  int fd, r;
+  int fd, r, created;
   if (out) *out = NULL;
   if (!out) return mmk__arg_error(MMK_EINVAL, "shm_open", name, "out is NULL");
   r = mmk__shm_name_check(name, "shm_open");
@@ -305,10 +371,11 @@ int mmk_shm_open(const char *name, int mode, unsigned flags, int64_t size,
   r = mmk__check_mode("shm_open", name, mode, flags, size);
   if (r) return r;
   snprintf(full, sizeof full, "/%s", name);
-  fd = mmk__shm_open(full, mmk__open_flags(mode, flags), 0600);
+  fd = mmk__open_created(mmk__shm_open, full, mmk__open_flags(mode, flags),
+                         0600, &created);
   if (fd < 0) return mmk__sys_error(errno, "shm_open", name, NULL);
-  return mmk__finish_open(fd, mode, flags, size, MMK_KIND_SHM, "shm_open",
-                          name, out);
+  return mmk__finish_open(fd, mode, flags, size, MMK_KIND_SHM, created,
+                          "shm_open", name, out);
 }
 
 int mmk_shm_unlink(const char *name) {
@@ -353,6 +420,7 @@ int mmk_anon_create(int64_t size, mmk_file **out) {
   }
   r = mmk__file_new(fd, MMK_WRITE, MMK_KIND_ANON, 1, "", "anon_create", &f);
   if (r) return r;
+  f->created = 1;
   r = mmk__grow(f, 0, size, "anon_create");
   if (r) {
     mmk__os_file_destroy(f);
@@ -447,6 +515,8 @@ static int mmk__lock_range(const mmk_file *f, const char *op, int64_t offset,
   return 0;
 }
 
+/* wait: MMK_LOCK_TRY, MMK_LOCK_WAIT (EINTR retried) or MMK_LOCK_WAIT_INTR
+ * (EINTR returned). */
 static int mmk__fcntl_lock(int fd, int type, int64_t offset, int64_t length,
                            int wait) {
   struct flock fl;
@@ -464,7 +534,10 @@ static int mmk__fcntl_lock(int fd, int type, int64_t offset, int64_t length,
    * file is closed (weaker, documented in the header). */
   cmd = wait ? F_SETLKW : F_SETLK;
 #endif
-  MMK__RETRY(r, fcntl(fd, cmd, &fl));
+  if (wait == MMK_LOCK_WAIT_INTR)
+    r = fcntl(fd, cmd, &fl);
+  else
+    MMK__RETRY(r, fcntl(fd, cmd, &fl));
   return r;
 }
 
@@ -477,6 +550,10 @@ int mmk_file_lock(mmk_file *file, int64_t offset, int64_t length, int kind,
   if (kind != MMK_LOCK_SHARED && kind != MMK_LOCK_EXCLUSIVE)
     return mmk__set_error(MMK_EINVAL, 0, "lock", file->path,
                           "unknown lock kind", "kind %d", kind);
+  if (wait != MMK_LOCK_TRY && wait != MMK_LOCK_WAIT &&
+      wait != MMK_LOCK_WAIT_INTR)
+    return mmk__set_error(MMK_EINVAL, 0, "lock", file->path,
+                          "unknown wait mode", "wait %d", wait);
   if (kind == MMK_LOCK_EXCLUSIVE && !file->rdwr)
     return mmk__arg_error(MMK_EACCES, "lock", file->path,
                           "an exclusive lock needs a writable file");
@@ -504,6 +581,9 @@ int mmk_file_unlock(mmk_file *file, int64_t offset, int64_t length) {
   return 0;
 }
 
+int mmk_file_created(const mmk_file *file) {
+  return file ? file->created : MMK_EINVAL;
+}
 int mmk_file_mode(const mmk_file *file) {
   return file ? file->mode : MMK_EINVAL;
 }
@@ -622,18 +702,15 @@ static int mmk__map(mmk_file *f, int64_t offset, int64_t length,
                             "offset %lld, length %lld", (long long)offset,
                             (long long)length);
     end = offset + length;
-    if (end > size) {
-      /* Only a writable shared view grows the file. */
-      if (f->mode != MMK_WRITE || (options & MMK_MAP_READONLY))
-        return mmk__set_error(MMK_ERANGE, 0, "map", f->path,
-                              "range past the end of the file (read-only "
-                              "and copy-on-write views do not grow it)",
-                              "offset %lld, length %lld, file size %lld",
-                              (long long)offset, (long long)length,
-                              (long long)size);
-      r = mmk__grow(f, size, end, "map");
-      if (r) return r;
-    }
+    /* Only a writable shared view grows the file, after every check
+     * (a refused map changes nothing). */
+    if (end > size && (f->mode != MMK_WRITE || (options & MMK_MAP_READONLY)))
+      return mmk__set_error(MMK_ERANGE, 0, "map", f->path,
+                            "range past the end of the file (read-only "
+                            "and copy-on-write views do not grow it)",
+                            "offset %lld, length %lld, file size %lld",
+                            (long long)offset, (long long)length,
+                            (long long)size);
   }
   if (reserve && reserve < length)
     return mmk__set_error(MMK_EINVAL, 0, "map", f->path,
@@ -646,6 +723,10 @@ static int mmk__map(mmk_file *f, int64_t offset, int64_t length,
                           "range larger than the address space",
                           "offset %lld, length %lld", (long long)offset,
                           (long long)length);
+  if (offset + length > size) {
+    r = mmk__grow(f, size, offset + length, "map");
+    if (r) return r;
+  }
 
   /* malloc + memset, not calloc: glibc's calloc bypasses the per-thread
    * cache that free() fills, which made a map/close cycle pay two trips
@@ -756,7 +837,8 @@ static void mmk__page_span(const mmk_view *v, int64_t off, int64_t len,
   *n = (size_t)(a + (size_t)len - s);
 }
 
-int mmk_view_flush(mmk_view *view, int64_t offset, int64_t length, int how) {
+static int mmk__view_flush(mmk_view *view, int64_t offset, int64_t length,
+                           int how) {
   void *start;
   size_t n;
   int r = mmk__view_check(view, "flush");
@@ -802,8 +884,8 @@ int mmk_view_flush(mmk_view *view, int64_t offset, int64_t length, int how) {
   return 0;
 }
 
-int mmk_view_advise(mmk_view *view, int64_t offset, int64_t length,
-                    int advice) {
+static int mmk__view_advise(mmk_view *view, int64_t offset, int64_t length,
+                            int advice) {
   void *start;
   size_t n;
   int adv;
@@ -844,7 +926,7 @@ int mmk_view_advise(mmk_view *view, int64_t offset, int64_t length,
   return 0;
 }
 
-int mmk_view_lock_memory(mmk_view *view) {
+static int mmk__view_mlock(mmk_view *view) {
   int r = mmk__view_check(view, "mlock");
   if (r) return r;
   if (!view->map_len) return 0;
@@ -856,7 +938,7 @@ int mmk_view_lock_memory(mmk_view *view) {
   return 0;
 }
 
-int mmk_view_unlock_memory(mmk_view *view) {
+static int mmk__view_munlock(mmk_view *view) {
   int r = mmk__view_check(view, "munlock");
   if (r) return r;
   if (!view->map_len) return 0;
@@ -866,8 +948,8 @@ int mmk_view_unlock_memory(mmk_view *view) {
   return 0;
 }
 
-int mmk_view_resident(mmk_view *view, int64_t offset, int64_t length,
-                      int64_t *resident_bytes) {
+static int mmk__view_resident(mmk_view *view, int64_t offset,
+                              int64_t length, int64_t *resident_bytes) {
   enum { CHUNK = 4096 };
   mmk__mincore_t vec[CHUNK];
   size_t pg = mmk__page();
@@ -903,6 +985,40 @@ int mmk_view_resident(mmk_view *view, int64_t offset, int64_t length,
   }
   *resident_bytes = total;
   return 0;
+}
+
+/* The public view calls above run as one in-flight call each (see
+ * mmk__op_enter): a close or a moving resize waits for them. */
+#define MMK__IN_VIEW(view, name, call)                                        \
+  do {                                                                        \
+    mmk__op op_;                                                              \
+    int r_;                                                                   \
+    if (!(view)) return mmk__view_check(view, name);                          \
+    r_ = mmk__op_enter(&op_, view, name);                                     \
+    if (r_) return r_;                                                        \
+    r_ = (call);                                                              \
+    mmk__op_exit(&op_);                                                       \
+    return r_;                                                                \
+  } while (0)
+
+int mmk_view_flush(mmk_view *view, int64_t offset, int64_t length, int how) {
+  MMK__IN_VIEW(view, "flush", mmk__view_flush(view, offset, length, how));
+}
+int mmk_view_advise(mmk_view *view, int64_t offset, int64_t length,
+                    int advice) {
+  MMK__IN_VIEW(view, "advise",
+               mmk__view_advise(view, offset, length, advice));
+}
+int mmk_view_lock_memory(mmk_view *view) {
+  MMK__IN_VIEW(view, "mlock", mmk__view_mlock(view));
+}
+int mmk_view_unlock_memory(mmk_view *view) {
+  MMK__IN_VIEW(view, "munlock", mmk__view_munlock(view));
+}
+int mmk_view_resident(mmk_view *view, int64_t offset, int64_t length,
+                      int64_t *resident_bytes) {
+  MMK__IN_VIEW(view, "mincore",
+               mmk__view_resident(view, offset, length, resident_bytes));
 }
 
 /* Maps [from, to) bytes of the view's page range (offsets from base) from
@@ -1012,48 +1128,43 @@ static int mmk__view_move(mmk_view *v, size_t new_map_len) {
 }
 
 /* Sets MOVING if no lease is outstanding (under mu, so no other flag can
- * be set meanwhile): no lease can start until mmk__view_unblock. Returns 0,
- * or the lease count that prevented it. */
+ * be set meanwhile): no lease and no call can start until
+ * mmk__view_unblock, and the calls already inside have left on return.
+ * Returns 0, or the lease count that prevented it. */
 static uint64_t mmk__view_block(mmk_view *v) {
   uint64_t w = 0;
   if (atomic_compare_exchange_strong_explicit(&v->lw, &w, MMK__LW_MOVING,
-                                              memory_order_acquire,
-                                              memory_order_relaxed))
+                                              memory_order_seq_cst,
+                                              memory_order_relaxed)) {
+    mmk__view_drain(v, 1);
     return 0;
+  }
   return (w & MMK__LW_COUNT) ? (w & MMK__LW_COUNT) : 1;
 }
 
-/* Publishes the moved/shrunk view to the leases waiting for it. */
+/* Publishes the moved/shrunk view to the leases and calls waiting for it. */
 static void mmk__view_unblock(mmk_view *v) {
   atomic_fetch_and_explicit(&v->lw, ~MMK__LW_MOVING, memory_order_release);
 }
 
 static int mmk__view_resize_blocked(mmk_view *v, int64_t new_length);
 
+/* Every check comes before the first change (issue 11, number 8): a
+ * resize refused with MMK_EBUSY or MMK_ERANGE has not grown the file. */
 static int mmk__view_resize_locked(mmk_view *v, int64_t new_length) {
   struct stat st;
   size_t pg = mmk__page();
+  int64_t end = 0;
+  int grow_file = 0, block, r;
   uint64_t busy;
-  int r;
 
   if (v->offset > INT64_MAX - new_length ||
       (uint64_t)new_length > SIZE_MAX - 2 * pg)
     return mmk__set_error(MMK_ERANGE, 0, "resize", mmk__vpath(v),
                           "offset + length overflows", "length %lld",
                           (long long)new_length);
-  if (new_length < v->length) {
-    /* Shrinking: no lease may hold (or start on) the dropped tail. */
-    busy = mmk__view_block(v);
-    if (busy)
-      return mmk__set_error(MMK_EBUSY, 0, "resize", mmk__vpath(v), NULL,
-                            "shrinking with %lld export(s) outstanding",
-                            (long long)busy);
-    r = mmk__view_resize_blocked(v, new_length);
-    mmk__view_unblock(v);
-    return r;
-  }
   if (new_length > v->length) {
-    int64_t end = v->offset + new_length;
+    end = v->offset + new_length;
     r = mmk__fstat(v->file->fd, &st, mmk__vpath(v));
     if (r) return r;
     if (end > (int64_t)st.st_size) {
@@ -1062,22 +1173,27 @@ static int mmk__view_resize_locked(mmk_view *v, int64_t new_length) {
                               "range past the end of the file",
                               "length %lld, file size %lld",
                               (long long)new_length, (long long)st.st_size);
-      r = mmk__grow(v->file, (int64_t)st.st_size, end, "resize");
-      if (r) return r;
+      grow_file = 1;
     }
   }
-  if (v->res_len && new_length <= v->reserve)
-    return mmk__view_resize_blocked(v, new_length); /* in place: leases ok */
-  /* Growing beyond the reservation may move the view: only without
-   * leases, and none may start until the view has its new address. */
-  busy = mmk__view_block(v);
-  if (busy)
-    return mmk__set_error(MMK_EBUSY, 0, "resize", mmk__vpath(v), NULL,
-                          "growing beyond the reservation would move the "
-                          "view; %lld export(s) outstanding",
-                          (long long)busy);
-  r = mmk__view_resize_blocked(v, new_length);
-  mmk__view_unblock(v);
+  /* Shrinking (no lease may hold the dropped tail) and growing beyond the
+   * reservation (the view may move) wait for the calls inside and need
+   * no lease; growing in place runs beside both. */
+  block = new_length < v->length || !(v->res_len && new_length <= v->reserve);
+  if (block) {
+    busy = mmk__view_block(v);
+    if (busy)
+      return mmk__set_error(
+          MMK_EBUSY, 0, "resize", mmk__vpath(v), NULL,
+          new_length < v->length
+              ? "shrinking with %lld export(s) outstanding"
+              : "growing beyond the reservation would move the view; %lld "
+                "export(s) outstanding",
+          (long long)busy);
+  }
+  r = grow_file ? mmk__grow(v->file, (int64_t)st.st_size, end, "resize") : 0;
+  if (!r) r = mmk__view_resize_blocked(v, new_length);
+  if (block) mmk__view_unblock(v);
   return r;
 }
 

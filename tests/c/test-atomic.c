@@ -410,6 +410,44 @@ TEST(test_wait_is_not_ended_by_signals) {
   ASSERT_OK(mmk_file_close(f));
 }
 
+/* The interruptible wait ends with MMK_EINTR at the first signal that
+ * interrupts its sleep (the word unchanged), well before the timeout; a
+ * changed word still wins over the signal. */
+TEST(test_wait_intr_returns_eintr_when_a_signal_interrupts_the_sleep) {
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  anon_view(4096, 0, &f, &v);
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_usr1; /* no SA_RESTART */
+  CHECK_SYS(sigaction(SIGUSR1, &sa, NULL));
+  ASSERT_OK(mmk_atomic_store_u32(v, 0, 5));
+  static struct interrupter it;
+  it.target = pthread_self();
+  atomic_store(&it.stop, 0);
+  test_thread t;
+  test_thread_start(&t, interrupt_loop, &it);
+  int before = usr1_count;
+  uint64_t t0 = test_now_ns();
+  int r = mmk_wait_u32_intr(v, 0, 5, 10 * 1000000000ll);
+  uint64_t waited = test_now_ns() - t0;
+  atomic_store(&it.stop, 1);
+  test_thread_join(&t);
+  ASSERT_STATUS(r, MMK_EINTR);
+  ASSERT_EQ(mmk_last_error_code(), MMK_EINTR);
+  ASSERT_STR_EQ(mmk_last_error_op(), "wait");
+  ASSERT_GT(usr1_count, before);
+  ASSERT_LT(waited, 5 * 1000000000ull);
+  /* no signal, a different word: 0 at once; an equal word: the timeout */
+  ASSERT_OK(mmk_wait_u32_intr(v, 0, 4, -1));
+  ASSERT_STATUS(mmk_wait_u32_intr(v, 0, 5, 1000000), MMK_ETIMEDOUT);
+  ASSERT_STATUS(mmk_wait_u32_intr(NULL, 0, 5, 0), MMK_EINVAL);
+  ASSERT_STATUS(mmk_wait_u32_intr(v, 2, 5, 0), MMK_EINVAL);
+  ASSERT_STATUS(mmk_wait_u32_intr(v, 4096, 5, 0), MMK_ERANGE);
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+}
+
 TEST(test_wake_with_nobody_waiting_returns_zero) {
   mmk_file *f = NULL;
   mmk_view *v = NULL;
@@ -455,6 +493,7 @@ static const test_case tests[] = {
     TEST_ENTRY(test_wake_without_change_does_not_end_the_wait),
     TEST_ENTRY(test_waiting_reader_of_a_slow_producer_uses_little_cpu),
     TEST_ENTRY(test_wait_is_not_ended_by_signals),
+    TEST_ENTRY(test_wait_intr_returns_eintr_when_a_signal_interrupts_the_sleep),
     TEST_ENTRY(test_wake_with_nobody_waiting_returns_zero),
     TEST_ENTRY(test_atomic_store_on_read_only_view_is_refused_without_crash),
     TEST_END};

@@ -322,6 +322,51 @@ TEST(test_lock_blocking_wait_survives_signals) {
   ASSERT_OK(mmk_file_close(b));
 }
 
+/* MMK_LOCK_WAIT_INTR: the first signal that interrupts the wait ends it
+ * with MMK_EINTR and nothing locked (a third handle can take the range
+ * once the holder releases); MMK_LOCK_WAIT on the same lock would retry. */
+TEST(test_lock_wait_intr_returns_eintr_and_locks_nothing) {
+  const char *path = test_path("l.bin");
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_usr1; /* no SA_RESTART: fcntl returns EINTR */
+  CHECK_SYS(sigaction(SIGUSR1, &sa, NULL));
+  mmk_file *a = open_rw(path), *b = open_rw(path), *c = open_rw(path);
+  ASSERT_OK(mmk_file_lock(a, 0, 10, MMK_LOCK_EXCLUSIVE, MMK_LOCK_TRY));
+  static struct interrupter it;
+  it.target = pthread_self();
+  atomic_store(&it.stop, 0);
+  test_thread intr;
+  test_thread_start(&intr, interrupt_loop, &it);
+  uint64_t t0 = test_now_ns();
+  int r = mmk_file_lock(b, 0, 10, MMK_LOCK_EXCLUSIVE, MMK_LOCK_WAIT_INTR);
+  uint64_t waited = test_now_ns() - t0;
+  atomic_store(&it.stop, 1);
+  test_thread_join(&intr);
+  ASSERT_STATUS(r, MMK_EINTR);
+  ASSERT_STR_EQ(mmk_last_error_op(), "lock");
+  ASSERT_STR_CONTAINS(mmk_last_error_message(), path);
+  ASSERT_LT(waited, 5 * 1000000000ull);
+  ASSERT_OK(mmk_file_unlock(a, 0, 10));
+  ASSERT_OK(mmk_file_lock(c, 0, 10, MMK_LOCK_EXCLUSIVE, MMK_LOCK_TRY));
+  ASSERT_OK(mmk_file_unlock(c, 0, 10));
+  /* uncontended it is granted like the other modes */
+  ASSERT_OK(mmk_file_lock(b, 0, 10, MMK_LOCK_EXCLUSIVE, MMK_LOCK_WAIT_INTR));
+  ASSERT_STATUS(mmk_file_lock(c, 0, 10, MMK_LOCK_SHARED, MMK_LOCK_TRY),
+                MMK_EAGAIN);
+  ASSERT_OK(mmk_file_close(a));
+  ASSERT_OK(mmk_file_close(b));
+  ASSERT_OK(mmk_file_close(c));
+}
+
+TEST(test_lock_unknown_wait_mode_is_einval) {
+  mmk_file *a = open_rw(test_path("l.bin"));
+  ASSERT_STATUS(mmk_file_lock(a, 0, 10, MMK_LOCK_EXCLUSIVE, 3), MMK_EINVAL);
+  ASSERT_STATUS(mmk_file_lock(a, 0, 10, MMK_LOCK_EXCLUSIVE, -1), MMK_EINVAL);
+  ASSERT_STR_CONTAINS(mmk_last_error_message(), "wait");
+  ASSERT_OK(mmk_file_close(a));
+}
+
 TEST(test_lock_on_shared_memory_handles) {
   const char *name = test_shm_name("lock");
   mmk_file *a = NULL, *b = NULL;
@@ -346,6 +391,8 @@ static const test_case tests[] = {
     TEST_ENTRY(test_lock_blocking_is_granted_after_another_process_releases),
     TEST_ENTRY(test_lock_blocking_between_two_handles_in_one_process),
     TEST_ENTRY(test_lock_blocking_wait_survives_signals),
+    TEST_ENTRY(test_lock_wait_intr_returns_eintr_and_locks_nothing),
+    TEST_ENTRY(test_lock_unknown_wait_mode_is_einval),
     TEST_ENTRY(test_lock_on_shared_memory_handles),
     TEST_END};
 

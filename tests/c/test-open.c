@@ -107,6 +107,34 @@ TEST(test_open_create_exclusive_existing_is_eexist) {
   ASSERT_EQ(test_file_size(test_path("fresh.bin")), 64);
 }
 
+TEST(test_open_created_tells_create_from_open) {
+  const char *path = test_path("c.bin");
+  mmk_file *a = NULL, *b = NULL, *c = NULL, *d = NULL;
+  ASSERT_OK(mmk_file_open(path, MMK_WRITE, MMK_CREATE, 100, &a));
+  ASSERT_EQ(mmk_file_created(a), 1);
+  ASSERT_OK(mmk_file_open(path, MMK_WRITE, MMK_CREATE, 0, &b));
+  ASSERT_EQ(mmk_file_created(b), 0);
+  ASSERT_OK(mmk_file_open(path, MMK_READ, 0, 0, &c));
+  ASSERT_EQ(mmk_file_created(c), 0);
+  ASSERT_OK(mmk_file_from_fd(mmk_file_fd(a), MMK_WRITE, &d));
+  ASSERT_EQ(mmk_file_created(d), 0);
+  ASSERT_OK(mmk_file_close(d));
+  ASSERT_EQ(unlink(path), 0);
+  ASSERT_OK(mmk_file_open(path, MMK_WRITE, MMK_CREATE | MMK_EXCLUSIVE, 0, &d));
+  ASSERT_EQ(mmk_file_created(d), 1);
+  ASSERT_OK(mmk_file_close(d));
+  /* a dangling symlink: the create makes its target, as open(2) does */
+  ASSERT_EQ(symlink(test_path("target.bin"), test_path("link.bin")), 0);
+  ASSERT_OK(mmk_file_open(test_path("link.bin"), MMK_WRITE, MMK_CREATE, 10,
+                          &d));
+  ASSERT_EQ(mmk_file_created(d), 1);
+  ASSERT_EQ(test_file_size(test_path("target.bin")), 10);
+  ASSERT_OK(mmk_file_close(d));
+  ASSERT_OK(mmk_file_close(a));
+  ASSERT_OK(mmk_file_close(b));
+  ASSERT_OK(mmk_file_close(c));
+}
+
 TEST(test_open_truncate_discards_old_content_then_grows_to_size) {
   const char *path = test_path("t.bin");
   test_make_pattern_file(path, 8000);
@@ -629,6 +657,7 @@ static const test_case tests[] = {
     TEST_ENTRY(test_open_create_makes_file_of_exact_size_with_reserved_blocks),
     TEST_ENTRY(test_open_create_applies_umask_to_0666),
     TEST_ENTRY(test_open_create_exclusive_existing_is_eexist),
+    TEST_ENTRY(test_open_created_tells_create_from_open),
     TEST_ENTRY(test_open_truncate_discards_old_content_then_grows_to_size),
     TEST_ENTRY(test_open_truncate_to_empty_file_maps_empty_view),
     TEST_ENTRY(test_open_empty_file_read_mode_maps_empty_view),

@@ -124,6 +124,7 @@ TEST(test_resize_with_lease_within_reservation_is_allowed) {
 struct grow_reader {
   mmk_view *view;
   _Atomic int stop;
+  _Atomic int passes; /* the growth starts after the first (busy machine) */
   int64_t min_seen, max_seen;
   int bad;
 };
@@ -142,6 +143,7 @@ static void *read_while_growing(void *arg) {
         last != (unsigned char)(n / test_page) ||
         mmk_atomic_load_u32(g->view, n - 4, &word) != 0)
       g->bad++;
+    atomic_fetch_add(&g->passes, 1);
   }
   return (void *)(intptr_t)mmk_view_release(g->view);
 }
@@ -160,9 +162,10 @@ TEST(test_resize_growing_in_place_while_a_lease_holder_reads) {
   ASSERT_OK(mmk_view_resize(g.view, 2 * test_page));
   test_thread t;
   test_thread_start(&t, read_while_growing, &g);
-  test_sleep_ms(5);
+  while (atomic_load(&g.passes) == 0) test_sleep_ms(1);
   for (int64_t k = 3; k <= 64; k++) ASSERT_OK(mmk_view_resize(g.view, k * test_page));
-  test_sleep_ms(5);
+  int passes = atomic_load(&g.passes);
+  while (atomic_load(&g.passes) < passes + 2) test_sleep_ms(1);
   atomic_store(&g.stop, 1);
   ASSERT_TRUE(test_thread_join(&t) == NULL);
   ASSERT_EQ(g.bad, 0);
@@ -427,6 +430,39 @@ TEST(test_resize_failing_past_the_reservation_keeps_the_reservation) {
   ASSERT_CHILD_OK(pid);
 }
 
+/* Issue 11, number 8: a refused call changes nothing. Each refusal below
+ * would need the file grown first; it must still be 4096 bytes. */
+TEST(test_refused_map_and_resize_leave_the_file_as_it_was) {
+  const char *path = test_path("r.bin");
+  mmk_file *f = NULL;
+  mmk_view *v = NULL, *w = (mmk_view *)&w;
+  ASSERT_OK(mmk_file_open(path, MMK_WRITE, MMK_CREATE, 4096, &f));
+  /* reserve smaller than the length */
+  ASSERT_STATUS(mmk_map_reserve(f, 0, 1 << 20, 4096, 0, &w), MMK_EINVAL);
+  ASSERT_NULL(w);
+  ASSERT_EQ(test_file_size(path), 4096);
+  /* unknown option */
+  ASSERT_STATUS(mmk_map(f, 0, 1 << 20, 1u << 7, &w), MMK_EINVAL);
+  ASSERT_EQ(test_file_size(path), 4096);
+  ASSERT_OK(mmk_map(f, 1, 4095, 0, &v));
+  ASSERT_OK(mmk_view_lease(v));
+  /* growing without a reservation would move a leased view */
+  ASSERT_STATUS(mmk_view_resize(v, 1 << 20), MMK_EBUSY);
+  ASSERT_EQ(test_file_size(path), 4096);
+  ASSERT_EQ(mmk_view_size(v), 4095);
+  /* offset + length overflows */
+  ASSERT_STATUS(mmk_view_resize(v, INT64_MAX), MMK_ERANGE);
+  ASSERT_EQ(test_file_size(path), 4096);
+  ASSERT_OK(mmk_view_release(v));
+  ASSERT_OK(mmk_view_close(v));
+  /* a read-only view of the writable file does not grow it either */
+  ASSERT_OK(mmk_map(f, 0, 4096, MMK_MAP_READONLY, &v));
+  ASSERT_STATUS(mmk_view_resize(v, 8192), MMK_ERANGE);
+  ASSERT_EQ(test_file_size(path), 4096);
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+}
+
 static const test_case tests[] = {
     TEST_ENTRY(test_resize_within_reservation_keeps_the_address),
     TEST_ENTRY(test_resize_reserved_view_at_unaligned_offset),
@@ -444,6 +480,7 @@ static const test_case tests[] = {
     TEST_ENTRY(test_resize_reserved_file_view_split_by_advice_moves_past_the_reservation),
     TEST_ENTRY(test_resize_copy_view_split_by_advice_is_ebusy_and_keeps_the_view),
     TEST_ENTRY(test_resize_failing_past_the_reservation_keeps_the_reservation),
+    TEST_ENTRY(test_refused_map_and_resize_leave_the_file_as_it_was),
     TEST_END};
 
 int main(int argc, char **argv) { return test_main(argc, argv, tests); }

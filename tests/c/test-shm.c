@@ -327,6 +327,154 @@ TEST(test_shm_other_user_cannot_open_or_unlink) {
   ASSERT_OK(mmk_shm_unlink(name));
 }
 
+TEST(test_shm_created_tells_create_from_open) {
+  const char *name = test_shm_name("created");
+  mmk_file *a = NULL, *b = NULL, *c = NULL, *d = NULL;
+  ASSERT_OK(mmk_shm_open(name, MMK_WRITE, MMK_CREATE, 4096, &a));
+  ASSERT_EQ(mmk_file_created(a), 1);
+  ASSERT_OK(mmk_shm_open(name, MMK_WRITE, MMK_CREATE, 4096, &b));
+  ASSERT_EQ(mmk_file_created(b), 0);
+  ASSERT_OK(mmk_shm_open(name, MMK_READ, 0, 0, &c));
+  ASSERT_EQ(mmk_file_created(c), 0);
+  ASSERT_OK(mmk_shm_unlink(name));
+  ASSERT_OK(mmk_shm_open(name, MMK_WRITE, MMK_CREATE | MMK_EXCLUSIVE, 0, &d));
+  ASSERT_EQ(mmk_file_created(d), 1);
+  ASSERT_OK(mmk_file_close(a));
+  ASSERT_OK(mmk_file_close(b));
+  ASSERT_OK(mmk_file_close(c));
+  ASSERT_OK(mmk_file_close(d));
+  ASSERT_OK(mmk_shm_unlink(name));
+  ASSERT_OK(mmk_anon_create(4096, &a));
+  ASSERT_EQ(mmk_file_created(a), 1);
+  ASSERT_OK(mmk_file_close(a));
+  ASSERT_STATUS(mmk_file_created(NULL), MMK_EINVAL);
+}
+
+/* Pre-creates /dev/shm/name as a squatter would: mode `perm`, then owner
+ * `uid` (as root) and 4 KiB of the squatter's bytes. */
+static void squat(const char *name, mode_t perm, uid_t uid) {
+  char full[256];
+  snprintf(full, sizeof full, "/%s", name);
+  int fd = shm_open(full, O_RDWR | O_CREAT | O_EXCL, 0600);
+  CHECK_SYS(fd);
+  CHECK_SYS(ftruncate(fd, 4096));
+  CHECK_SYS(pwrite(fd, "squatter", 8, 0));
+  CHECK_SYS(fchmod(fd, perm));
+  if (uid != geteuid()) CHECK_SYS(fchown(fd, uid, (gid_t)-1));
+  close(fd);
+}
+
+static int64_t shm_size(const char *name) {
+  char p[PATH_MAX];
+  struct stat st;
+  snprintf(p, sizeof p, "/dev/shm/%s", name);
+  CHECK_SYS(stat(p, &st));
+  return (int64_t)st.st_size;
+}
+
+/* Every mode, with and without MMK_CREATE (and with MMK_TRUNCATE or a
+ * size that would grow it): refused with MMK_EACCES naming the object,
+ * owner, mode and flag, and nothing changed; MMK_ALLOW_FOREIGN opens it. */
+static void check_squatted_object_refused(const char *name, const char *own) {
+  struct {
+    int mode;
+    unsigned flags;
+    int64_t size;
+  } calls[] = {
+      {MMK_READ, 0, 0},
+      {MMK_COPY, 0, 0},
+      {MMK_WRITE, 0, 0},
+      {MMK_WRITE, MMK_CREATE, 0},
+      {MMK_WRITE, MMK_CREATE, 1 << 20},
+      {MMK_WRITE, MMK_CREATE | MMK_TRUNCATE, 0},
+      {MMK_WRITE, MMK_TRUNCATE, 8192},
+  };
+  for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
+    mmk_file *f = (mmk_file *)&f;
+    ASSERT_STATUS(mmk_shm_open(name, calls[i].mode, calls[i].flags,
+                               calls[i].size, &f),
+                  MMK_EACCES);
+    ASSERT_NULL(f);
+    ASSERT_STR_EQ(mmk_last_error_op(), "shm_open");
+    ASSERT_STR_CONTAINS(mmk_last_error_message(), name);
+    ASSERT_STR_CONTAINS(mmk_last_error_message(), own);
+    ASSERT_STR_CONTAINS(mmk_last_error_message(), "MMK_ALLOW_FOREIGN");
+    ASSERT_EQ(shm_size(name), 4096);
+  }
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  char buf[8];
+  ASSERT_OK(mmk_shm_open(name, MMK_WRITE, MMK_CREATE | MMK_ALLOW_FOREIGN, 0,
+                         &f));
+  ASSERT_EQ(mmk_file_created(f), 0);
+  ASSERT_OK(mmk_map(f, 0, 0, 0, &v));
+  ASSERT_OK(mmk_view_read(v, 0, buf, 8));
+  ASSERT_MEM_EQ(buf, "squatter", 8);
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+  ASSERT_OK(mmk_shm_open(name, MMK_READ, MMK_ALLOW_FOREIGN, 0, &f));
+  ASSERT_OK(mmk_file_close(f));
+}
+
+TEST(test_shm_existing_object_open_to_others_is_refused_without_allow_foreign) {
+  const char *name = test_shm_name("squat666");
+  squat(name, 0666, geteuid());
+  check_squatted_object_refused(name, "mode 0666");
+  ASSERT_OK(mmk_shm_unlink(name));
+  name = test_shm_name("squat640");
+  squat(name, 0640, geteuid());
+  check_squatted_object_refused(name, "mode 0640");
+  ASSERT_OK(mmk_shm_unlink(name));
+}
+
+TEST(test_shm_existing_object_of_another_user_is_refused_without_allow_foreign) {
+  if (geteuid() != 0) TEST_SKIP("needs root to give the object away");
+  const char *name = test_shm_name("squatuid");
+  squat(name, 0600, 65534);
+  check_squatted_object_refused(name, "owned by uid 65534, mode 0600");
+  ASSERT_OK(mmk_shm_unlink(name));
+}
+
+/* The attack of issue 11 with a real second user: nobody (65534) creates
+ * the name first with mode 0666; the victim's create-or-open is refused
+ * and the squatter never sees the victim's bytes. */
+TEST(test_shm_squatted_by_a_second_user_is_refused) {
+  if (geteuid() != 0) TEST_SKIP("needs root to act as a second user");
+  const char *name = test_shm_name("squat2");
+  pid_t pid = test_fork();
+  if (pid == 0) {
+    if (setgid(65534) != 0 || setuid(65534) != 0)
+      test_skip("cannot drop privileges: %s", strerror(errno));
+    squat(name, 0666, geteuid());
+    test_child_exit(0);
+  }
+  ASSERT_CHILD_OK(pid);
+  mmk_file *f = (mmk_file *)&f;
+  ASSERT_STATUS(mmk_shm_open(name, MMK_WRITE, MMK_CREATE, 4096, &f),
+                MMK_EACCES);
+  ASSERT_NULL(f);
+  ASSERT_STR_CONTAINS(mmk_last_error_message(),
+                      "owned by uid 65534, mode 0666");
+  ASSERT_OK(mmk_shm_unlink(name));
+  /* once the name is free, the create makes our own private object */
+  ASSERT_OK(mmk_shm_open(name, MMK_WRITE, MMK_CREATE, 4096, &f));
+  ASSERT_EQ(mmk_file_created(f), 1);
+  ASSERT_OK(mmk_file_close(f));
+  ASSERT_OK(mmk_shm_unlink(name));
+}
+
+TEST(test_allow_foreign_is_for_shared_memory_only) {
+  mmk_file *f = (mmk_file *)&f;
+  ASSERT_STATUS(mmk_file_open(test_path("x"), MMK_WRITE,
+                              MMK_CREATE | MMK_ALLOW_FOREIGN, 0, &f),
+                MMK_EINVAL);
+  ASSERT_NULL(f);
+  ASSERT_STR_CONTAINS(mmk_last_error_message(), "MMK_ALLOW_FOREIGN");
+  ASSERT_EQ(access(test_path("x"), F_OK), -1);
+  ASSERT_STATUS(mmk_shm_open(test_shm_name("af"), MMK_READ, 1u << 4, 0, &f),
+                MMK_EINVAL);
+}
+
 static const test_case tests[] = {
     TEST_ENTRY(test_shm_create_open_and_unlink),
     TEST_ENTRY(test_shm_is_created_owner_only_whatever_the_umask),
@@ -338,6 +486,11 @@ static const test_case tests[] = {
     TEST_ENTRY(test_shm_bad_flags_and_sizes_are_einval),
     TEST_ENTRY(test_shm_copy_mode_is_private),
     TEST_ENTRY(test_shm_other_user_cannot_open_or_unlink),
+    TEST_ENTRY(test_shm_created_tells_create_from_open),
+    TEST_ENTRY(test_shm_existing_object_open_to_others_is_refused_without_allow_foreign),
+    TEST_ENTRY(test_shm_existing_object_of_another_user_is_refused_without_allow_foreign),
+    TEST_ENTRY(test_shm_squatted_by_a_second_user_is_refused),
+    TEST_ENTRY(test_allow_foreign_is_for_shared_memory_only),
     TEST_ENTRY(test_anon_views_share_memory_with_each_other_and_a_forked_child),
     TEST_ENTRY(test_anon_create_bad_sizes_are_einval),
     TEST_ENTRY(test_anon_resize_grows_and_keeps_content),
