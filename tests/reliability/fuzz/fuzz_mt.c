@@ -29,7 +29,7 @@
  *   matching last-error detail;
  * - bytes a thread writes to its own page, or to page 7 under the lock
  *   (threads and the peer), read back, unless an object shrank meanwhile
- *   (a shrink epoch shared with the peer, bumped before each shrink);
+ *   (shrink counters shared with the peer: started before, done after);
  * - a read of the pattern pages sees the pattern or zeros (after a
  *   truncation and regrowth, or inert memory), never other bytes;
  * - MMK_EIO only on an object someone may shrink in this input;
@@ -89,6 +89,8 @@ enum { P_OWN = 1, P_PEER = 5, P_SCRATCH = 6, P_LOCKED = 7, P_PATTERN = 8 };
 static int64_t g_page;
 static char g_dir[256], g_path[320], g_shm[64], g_shm_os[66];
 static int g_soft, g_trace;
+static int g_sandbox; /* run.sh's small tmpfs file systems: huge grows fail there */
+#define HUGE_GROW (256ll << 20)
 
 /* ------------------------------------------------------------ reporting */
 
@@ -220,7 +222,8 @@ typedef struct {
 
 /* Shared with the peer (MAP_SHARED anonymous, made once). */
 struct shared {
-  _Atomic uint64_t epoch; /* shrinks of any object, bumped before each */
+  /* Shrinks of any object: started is counted before, done after each. */
+  _Atomic uint64_t shrinks_started, shrinks_done;
 };
 
 static obj O[NOBJ];
@@ -233,9 +236,20 @@ static atomic_int g_long_wait; /* this input's long wait is taken */
 
 static uint8_t pat(int64_t o) { return (uint8_t)(o * 13 + 5); }
 
-static void shrink_epoch(void) {
+static void shrink_begin(void) {
   st_shrinks++;
-  atomic_fetch_add(&g_sh->epoch, 1);
+  atomic_fetch_add(&g_sh->shrinks_started, 1);
+}
+static void shrink_end(void) { atomic_fetch_add(&g_sh->shrinks_done, 1); }
+
+/* A window in which no object shrinks: it opens only when no shrink is in
+ * flight, and stays quiet while no new one starts. */
+static uint64_t quiet_begin(void) {
+  uint64_t s = atomic_load(&g_sh->shrinks_started);
+  return atomic_load(&g_sh->shrinks_done) == s ? s : UINT64_MAX;
+}
+static int quiet_still(uint64_t q) {
+  return q != UINT64_MAX && atomic_load(&g_sh->shrinks_started) == q;
 }
 
 /* Enters a call on view i: NULL if it is gone. Unanchored views are
@@ -268,6 +282,12 @@ static void after_call(view *w, const char *what, int r, int was_inert) {
     if (d && (uintptr_t)d != w->data0)
       finding("a leased view moved from %p to %p (after %s)", (void *)w->data0, d, what);
   }
+}
+
+static int tmpfs_small(const char *path) {
+  struct statfs s;
+  return statfs(path, &s) == 0 && s.f_type == 0x01021994 /* TMPFS_MAGIC */ &&
+         (uint64_t)s.f_blocks * (uint64_t)s.f_bsize <= (256ull << 20);
 }
 
 static int fs_nearly_full(int fd) {
@@ -338,7 +358,7 @@ static void op_write_own(thr *t, input *in) {
     leave(w);
     return; /* no random writes: they would break the others' oracles */
   }
-  uint64_t e0 = atomic_load(&g_sh->epoch);
+  uint64_t q = quiet_begin();
   int was_inert = atomic_load(&w->inert);
   int r = mmk_view_write(w->v, off, t->a, (size_t)n);
   check("mmk_view_write", r, OK_ | S(ERANGE) | S(EACCES) | S(ECLOSED) | S(EIO));
@@ -349,7 +369,7 @@ static void op_write_own(thr *t, input *in) {
   if (r == 0) {
     int r2 = mmk_view_read(w->v, off, t->b, (size_t)n);
     check("mmk_view_read", r2, OK_ | S(ERANGE) | S(ECLOSED) | S(EIO));
-    if (r2 == 0 && atomic_load(&g_sh->epoch) == e0 && memcmp(t->a, t->b, (size_t)n) != 0)
+    if (r2 == 0 && quiet_still(q) && memcmp(t->a, t->b, (size_t)n) != 0)
       finding("bytes written to a thread's own page do not read back");
   }
   leave(w);
@@ -404,6 +424,7 @@ static void op_atomic(thr *t, input *in) {
 }
 
 static void op_wait_wake(thr *t, input *in) {
+  (void)t;
   view *w = enter(u8(in));
   if (!w) return;
   int64_t off = rel(w, FUTEX_OFF, in);
@@ -487,11 +508,15 @@ static void op_resize(thr *t, input *in) {
   (void)t;
   view *w = enter(u8(in));
   if (!w) return;
-  int64_t n = (1 + u8(in) % 20) * g_page - (u8(in) & 1 ? u8(in) : 0);
+  uint8_t sel = u8(in);
+  int64_t n = (1 + sel % 20) * g_page - (u8(in) & 1 ? u8(in) : 0);
+  if (sel >= 240 && g_sandbox && w->obj != OBJ_ANON) n = HUGE_GROW; /* ENOSPC: see op_file_resize */
   int64_t before = mmk_view_size(w->v);
-  if (w->mode == MMK_COPY) shrink_epoch(); /* a shrunk copy view drops private pages */
+  int copy = w->mode == MMK_COPY; /* a shrunk copy view drops private pages */
+  if (copy) shrink_begin();
   int was_inert = atomic_load(&w->inert);
   int r = mmk_view_resize(w->v, n);
+  if (copy) shrink_end();
   check("mmk_view_resize", r,
         OK_ | S(ERANGE) | S(EBUSY) | S(ENOMEM) | S(ENOSPC) | S(EFBIG) | S(ECLOSED));
   after_call(w, "mmk_view_resize", r, was_inert);
@@ -584,7 +609,7 @@ static void op_locked(thr *t, input *in) {
   if (r != 0) return;
   view *w = enter(u8(in));
   if (w && w->obj == ob && w->mode == MMK_WRITE && w->voff <= P_LOCKED * g_page) {
-    uint64_t e0 = atomic_load(&g_sh->epoch);
+    uint64_t q = quiet_begin();
     uint8_t seed = u8(in);
     for (int64_t k = 0; k < g_page; k++) t->a[k] = (uint8_t)(seed ^ (k * 7) ^ t->id);
     int64_t off = P_LOCKED * g_page - w->voff;
@@ -597,7 +622,7 @@ static void op_locked(thr *t, input *in) {
     if (x == 0) {
       x = mmk_view_read(w->v, off, t->b, (size_t)g_page);
       check("mmk_view_read", x, OK_ | S(ERANGE) | S(ECLOSED) | S(EIO));
-      if (x == 0 && atomic_load(&g_sh->epoch) == e0 && memcmp(t->a, t->b, (size_t)g_page))
+      if (x == 0 && quiet_still(q) && memcmp(t->a, t->b, (size_t)g_page))
         finding("bytes written under an exclusive lock changed before the unlock");
     }
   }
@@ -608,10 +633,21 @@ static void op_locked(thr *t, input *in) {
 static void op_file_resize(thr *t, input *in) {
   (void)t;
   int ob = u8(in) & 1;
-  int64_t n = (u8(in) % 16) * g_page + (u8(in) & 1 ? u8(in) : 0);
+  uint8_t sel = u8(in);
+  int64_t n = (sel % 16) * g_page + (u8(in) & 1 ? u8(in) : 0);
+  if (sel >= 224 && g_sandbox) {
+    /* A grow the small tmpfs refuses (ENOSPC): what it undoes must not
+     * shrink the object below what the peer grew meanwhile (the peer
+     * checks; no shrink is announced for a grow). */
+    n = HUGE_GROW;
+    int r = mmk_file_resize(O[ob].wh, n);
+    check("mmk_file_resize", r, OK_ | S(ENOSPC) | S(EFBIG) | S(EIO));
+    return;
+  }
   if (!O[ob].truncatable) return;
-  shrink_epoch();
+  shrink_begin();
   int r = mmk_file_resize(O[ob].wh, n);
+  shrink_end();
   check("mmk_file_resize", r, OK_ | S(ENOSPC) | S(EFBIG) | S(EIO));
 }
 
@@ -666,6 +702,16 @@ static void peer_fail(const char *what) {
 
 /* The forked peer: plain system calls on its own descriptor, as another
  * program would. Waits for the parent's go (EOF: the parent is gone). */
+/* The size the peer grew its object to must hold until someone announces a
+ * shrink (a failed grow elsewhere that "undoes" by truncating breaks it). */
+static void peer_size_check(int fd, int64_t grown, uint64_t quiet) {
+  struct stat st;
+  /* Quiet checked after fstat: a shrink started before it was seen counts. */
+  if (grown && fstat(fd, &st) == 0 && st.st_size < grown && quiet_still(quiet))
+    peer_fail("invariant violated: the object shrank below the size the peer grew it to, "
+              "though nobody announced a shrink (a failed grow truncating back?)");
+}
+
 static void peer_main(int target, input in, int gofd) {
   char c;
   if (read(gofd, &c, 1) != 1) _exit(0);
@@ -673,7 +719,10 @@ static void peer_main(int target, input in, int gofd) {
                               : shm_open(g_shm_os, O_RDWR | O_CLOEXEC, 0);
   if (fd < 0) peer_fail("cannot open the object");
   static uint8_t a[1 << 16], b[1 << 16];
+  int64_t grown = 0;
+  uint64_t grown_quiet = UINT64_MAX;
   for (int k = 0; k < MAX_OPS && in.n > 0; k++) {
+    peer_size_check(fd, grown, grown_quiet);
     uint8_t gap = u8(&in); /* spread the ops over the threads' run */
     if (gap < 64) {
       struct timespec pause = {0, 1000 + (long)gap * 1000};
@@ -684,13 +733,31 @@ static void peer_main(int target, input in, int gofd) {
     switch (u8(&in) % 4) {
     case 0: {
       off_t n = (off_t)((u8(&in) % 16) * g_page + (u8(&in) & 1 ? u8(&in) : 0));
-      atomic_fetch_add(&g_sh->epoch, 1);
-      if (ftruncate(fd, n) != 0) peer_fail("ftruncate");
+      atomic_fetch_add(&g_sh->shrinks_started, 1);
+      int r = ftruncate(fd, n);
+      atomic_fetch_add(&g_sh->shrinks_done, 1);
+      if (r != 0) peer_fail("ftruncate");
       break;
     }
-    case 1:
-      (void)posix_fallocate(fd, 0, (off_t)((8 + u8(&in) % 12) * g_page)); /* ENOSPC is fine */
+    case 1: {
+      uint8_t sel = u8(&in);
+      int64_t n = (8 + sel % 12) * g_page;
+      struct stat st;
+      if (sel >= 128) {
+        /* Sparse, so it works on a full tmpfs too; an ftruncate that may
+         * shrink (someone grew past n meanwhile) is announced as one. */
+        atomic_fetch_add(&g_sh->shrinks_started, 1);
+        if (fstat(fd, &st) == 0 && st.st_size < n && ftruncate(fd, (off_t)n) != 0)
+          peer_fail("ftruncate (grow)");
+        atomic_fetch_add(&g_sh->shrinks_done, 1);
+      } else {
+        (void)posix_fallocate(fd, 0, (off_t)n); /* ENOSPC is fine */
+      }
+      /* Watched from a quiet point at which the object had grown. */
+      grown_quiet = quiet_begin();
+      grown = fstat(fd, &st) == 0 && st.st_size >= n ? n : 0;
       break;
+    }
     case 2:
       memset(a, u8(&in), (size_t)g_page);
       if (pwrite(fd, a, (size_t)g_page, P_PEER * g_page) < 0) peer_fail("pwrite");
@@ -699,12 +766,12 @@ static void peer_main(int target, input in, int gofd) {
       struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET,
                          .l_start = P_LOCKED * g_page, .l_len = g_page};
       if (fcntl(fd, F_OFD_SETLKW, &fl) != 0) peer_fail("F_OFD_SETLKW");
-      uint64_t e0 = atomic_load(&g_sh->epoch);
+      uint64_t q = quiet_begin();
       memset(a, u8(&in) | 1, (size_t)g_page);
       ssize_t w = pwrite(fd, a, (size_t)g_page, P_LOCKED * g_page);
       sched_yield();
       ssize_t r = pread(fd, b, (size_t)g_page, P_LOCKED * g_page);
-      if (w == g_page && r == g_page && atomic_load(&g_sh->epoch) == e0 &&
+      if (w == g_page && r == g_page && quiet_still(q) &&
           memcmp(a, b, (size_t)g_page) != 0)
         peer_fail("invariant violated: bytes the peer wrote under its exclusive lock changed");
       fl.l_type = F_UNLCK;
@@ -713,6 +780,8 @@ static void peer_main(int target, input in, int gofd) {
     }
     }
   }
+  sched_yield();
+  peer_size_check(fd, grown, grown_quiet);
   close(fd);
   _exit(0);
 }
@@ -769,12 +838,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
   snprintf(g_dir, sizeof g_dir, "%s/mmkfzmt.%d", base && *base ? base : "/tmp", (int)getpid());
   if (mkdir(g_dir, 0700) != 0 && errno != EEXIST) fatal("mkdir work dir");
   snprintf(g_path, sizeof g_path, "%s/obj", g_dir);
+  const char *sb = getenv("MMKFUZZ_SANDBOX");
+  g_sandbox = sb && !strcmp(sb, "1") && tmpfs_small(g_dir) && tmpfs_small("/dev/shm");
   snprintf(g_shm, sizeof g_shm, "mmkfzmt%d", (int)getpid());
   snprintf(g_shm_os, sizeof g_shm_os, "/%s", g_shm);
   g_sh = mmap(NULL, sizeof *g_sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (g_sh == MAP_FAILED) fatal("mmap shared page");
-  fprintf(stderr, "fuzz_mt: work dir %s, shm %s%s\n", g_dir, g_shm,
-          g_soft ? ", survey mode" : "");
+  fprintf(stderr, "fuzz_mt: work dir %s, shm %s, sandbox %s%s\n", g_dir, g_shm,
+          g_sandbox ? "on (failing huge grows)" : "off", g_soft ? ", survey mode" : "");
   return 0;
 }
 
@@ -850,7 +921,7 @@ static void teardown(void) {
     pthread_rwlock_destroy(&w->life);
     w->v = NULL;
   }
-  int shrunk = atomic_load(&g_sh->epoch) != 0;
+  int shrunk = atomic_load(&g_sh->shrinks_started) != 0;
   for (int i = 0; i < NOBJ; i++) {
     if (!O[i].wh) continue;
     int64_t c = 0;
@@ -877,7 +948,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   uint8_t head = u8(&in);
   g_nthreads = 2 + head % 3;
   int peer = (head >> 2) % 3; /* OBJ_FILE, OBJ_SHM, or none */
-  g_sh->epoch = 0;
+  g_sh->shrinks_started = g_sh->shrinks_done = 0;
   g_long_wait = 0;
   if (setup(&in) != 0) {
     teardown();
