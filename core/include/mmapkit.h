@@ -220,6 +220,12 @@ enum mmk_file_kind {
  *         that `size` would grow: those are never written to),
  *         MMK_ENOSPC, MMK_EFBIG, MMK_EROFS, MMK_EMFILE, MMK_ENAMETOOLONG,
  *         MMK_ENOMEM, MMK_EIO.
+ * A call that fails after creating the file (e.g. MMK_ENOSPC while
+ * growing it to size) removes it again, so a retry with MMK_EXCLUSIVE
+ * works; a file that existed keeps its size and content (except with
+ * MMK_TRUNCATE, whose truncation comes first: the file is then empty).
+ * Growing never shrinks: a failed reservation leaves the size as it was,
+ * whatever another process did meanwhile.
  */
 MMK_EXTERN int mmk_file_open(const char *path, int mode, unsigned flags,
                              int64_t size, mmk_file **out);
@@ -254,6 +260,10 @@ MMK_EXTERN int mmk_file_from_fd(int fd, int mode, mmk_file **out);
  *         flag ("owned by uid 1001, mode 0666; pass MMK_ALLOW_FOREIGN to
  *         share between users"). The check happens before anything is
  *         truncated or grown, in every mode, with or without MMK_CREATE.
+ *         MMK_EACCES too for a symbolic link under the name (it is never
+ *         followed).
+ * As mmk_file_open, a call that fails after creating the object unlinks
+ * it again.
  */
 MMK_EXTERN int mmk_shm_open(const char *name, int mode, unsigned flags,
                             int64_t size, mmk_file **out);
@@ -285,8 +295,9 @@ MMK_EXTERN int mmk_file_size(mmk_file *file, int64_t *out);
 
 /**
  * Sets the size. Growing reserves the new blocks (MMK_ENOSPC on a full
- * disk); shrinking under live views makes the cut-off part fault: the
- * guarded copies then return MMK_EIO. Needs MMK_WRITE.
+ * disk, the size then unchanged; it never cuts back what another process
+ * grew meanwhile); shrinking under live views makes the cut-off part
+ * fault: the guarded copies then return MMK_EIO. Needs MMK_WRITE.
  * @return 0, MMK_EINVAL (negative size), MMK_EACCES (not writable),
  *         MMK_ECLOSED, MMK_ENOSPC, MMK_EFBIG, MMK_ENODEV (growing a
  *         /proc, /sys... pseudo-file), MMK_EIO.
@@ -386,6 +397,9 @@ enum mmk_map_options {
  * In MMK_WRITE mode a range past the end grows the file to exactly
  * offset+length first and reserves the new blocks (not with
  * MMK_MAP_READONLY: that view is MMK_ERANGE past the end, as MMK_READ).
+ * Every refusal (MMK_EINVAL, MMK_ERANGE, a reserve smaller than the
+ * length) comes before the file is grown; only a mapping that fails after
+ * the grow (MMK_ENOMEM) leaves the file at its new size.
  * Each call also re-checks mmapkit's SIGBUS handler (one sigaction query;
  * see mmk_fault_guard_install).
  * The returned view stays valid until mmk_view_close, independent of the

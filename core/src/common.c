@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -345,19 +346,41 @@ int mmk_view_closed(const mmk_view *view) {
  * ---------------------------------------------------------------------- */
 
 _Thread_local struct mmk__slot *mmk__my_slot;
+atomic_int mmk__slot_fence;
 
 /* Every thread that ever called in: a push-only list (records are reused
  * after their thread exits, never freed), so a drain can walk it without
- * a lock. */
+ * a lock. mmk__slots_used counts the records owned by live threads. */
 static _Atomic(struct mmk__slot *) mmk__slots;
+static atomic_long mmk__slots_used;
 static pthread_key_t mmk__slot_key;
 static pthread_once_t mmk__slot_once = PTHREAD_ONCE_INIT;
 
-static void mmk__slot_free(void *p) {
-  struct mmk__slot *s = p;
+static void mmk__slot_reset(struct mmk__slot *s) {
   atomic_store(&s->view, NULL);
   atomic_store(&s->wait_addr, NULL);
   atomic_store(&s->used, 0);
+}
+
+static void mmk__slot_free(void *p) {
+  mmk__slot_reset(p);
+  atomic_fetch_sub(&mmk__slots_used, 1);
+}
+
+static int mmk__membarrier(int cmd) {
+#if defined(__linux__) && defined(SYS_membarrier)
+  return (int)syscall(SYS_membarrier, cmd, 0, 0);
+#else
+  (void)cmd;
+  errno = ENOSYS;
+  return -1;
+#endif
+}
+
+/* MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED (16) once per process (and
+ * again in a fork child); without it the calls fence themselves. */
+static void mmk__membarrier_register(void) {
+  if (mmk__membarrier(16) != 0) atomic_store(&mmk__slot_fence, 1);
 }
 
 /* In a forked child only the forking thread exists: the other threads'
@@ -365,12 +388,15 @@ static void mmk__slot_free(void *p) {
 static void mmk__slot_atfork_child(void) {
   struct mmk__slot *s;
   for (s = atomic_load(&mmk__slots); s; s = s->next)
-    if (s != mmk__my_slot) mmk__slot_free(s);
+    if (s != mmk__my_slot) mmk__slot_reset(s);
+  atomic_store(&mmk__slots_used, mmk__my_slot ? 1 : 0);
+  mmk__membarrier_register();
 }
 
 static void mmk__slot_init(void) {
   pthread_key_create(&mmk__slot_key, mmk__slot_free);
   pthread_atfork(NULL, NULL, mmk__slot_atfork_child);
+  mmk__membarrier_register();
 }
 
 struct mmk__slot *mmk__slot_register(void) {
@@ -388,9 +414,34 @@ struct mmk__slot *mmk__slot_register(void) {
     while (!atomic_compare_exchange_weak(&mmk__slots, &s->next, s)) {
     }
   }
+  /* Counted before this thread's first call can look at a flag: a drain
+   * that saw no other live slot (and skipped membarrier) set its flag
+   * before this count, which the call then sees. */
+  atomic_fetch_add(&mmk__slots_used, 1);
+  atomic_thread_fence(memory_order_seq_cst);
   pthread_setspecific(mmk__slot_key, s);
   mmk__my_slot = s;
   return s;
+}
+
+/* Makes the flag just set visible to every call before the drain looks
+ * at their slots (see internal.h). Skipped while no other thread has a
+ * slot: then nobody else can be inside a call. */
+static void mmk__drain_barrier(void) {
+  long others;
+  atomic_thread_fence(memory_order_seq_cst);
+  others = atomic_load(&mmk__slots_used) - (mmk__my_slot ? 1 : 0);
+  if (others <= 0 || atomic_load(&mmk__slot_fence)) return;
+  /* MEMBARRIER_CMD_PRIVATE_EXPEDITED (8) */
+  if (mmk__membarrier(8) != 0) {
+    /* Refused after registering (should not happen): fall back for good,
+     * then wait out any call that entered without a fence. */
+    atomic_store(&mmk__slot_fence, 1);
+    {
+      struct timespec ts = {0, 10000000L};
+      nanosleep(&ts, NULL);
+    }
+  }
 }
 
 int mmk__op_enter_slow(mmk_view *v, struct mmk__slot *s, mmk_view *prev,
@@ -421,6 +472,7 @@ int mmk__op_enter_slow(mmk_view *v, struct mmk__slot *s, mmk_view *prev,
 void mmk__view_drain(mmk_view *v, int moving) {
   struct mmk__slot *s, *me = mmk__my_slot;
   unsigned round;
+  mmk__drain_barrier();
   for (round = 0;; round++) {
     int busy = 0;
     for (s = atomic_load(&mmk__slots); s; s = s->next) {

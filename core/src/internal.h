@@ -128,11 +128,13 @@ struct mmk_view {
  * reservation grows the view while other threads read, write and hold
  * leases (shrinking and moving wait until no lease is held), and they may
  * see the old or the new length, both valid: the new pages are mapped
- * before the length says so. Relaxed atomics make that well defined (and
- * visible to ThreadSanitizer). Code holding the view's mu may read
- * v->length directly; the resize under mu stores with MMK__SET_LEN. */
-#define MMK__LEN(v) __atomic_load_n(&(v)->length, __ATOMIC_RELAXED)
-#define MMK__SET_LEN(v, n) __atomic_store_n(&(v)->length, (n), __ATOMIC_RELAXED)
+ * before the length says so. Release/acquire orders that mapping before
+ * any access a thread makes after seeing the new length (plain moves on
+ * x86-64 and no fence on arm64's ldar/stlr beyond what they are; visible
+ * to ThreadSanitizer). Code holding the view's mu may read v->length
+ * directly; the resize under mu stores with MMK__SET_LEN. */
+#define MMK__LEN(v) __atomic_load_n(&(v)->length, __ATOMIC_ACQUIRE)
+#define MMK__SET_LEN(v, n) __atomic_store_n(&(v)->length, (n), __ATOMIC_RELEASE)
 
 /* The length of an open view, or -1 if v is NULL or not open: the first
  * step of the lock-free checks of copies and atomics. The state is read
@@ -155,9 +157,14 @@ static inline int64_t mmk__open_length(const mmk_view *v) {
  * new address), then wait until no other thread's slot names the view,
  * waking the waiters among them (mmk__view_drain), and only then unmap,
  * move or free. Slots are per thread, so the fast path touches no shared
- * cache line: one exchange on the thread's own slot (a full barrier,
- * which pairs with the read-modify-write of the flag: either the call sees
- * the flag or the drain sees the slot) and one store to leave.
+ * cache line and has no locked instruction: a plain store to the thread's
+ * own slot, a load of the flags, a store to leave. The drain pays for the
+ * ordering instead: after setting the flag it runs membarrier(2)
+ * (MEMBARRIER_CMD_PRIVATE_EXPEDITED: a full barrier on every thread of the
+ * process), so either the call sees the flag or the drain sees the slot.
+ * Where membarrier is missing or refused, mmk__slot_fence is set and the
+ * call fences itself (a full barrier after the store: about 2x the cost of
+ * an 8-byte read).
  * ---------------------------------------------------------------------- */
 
 struct mmk__slot {
@@ -168,6 +175,8 @@ struct mmk__slot {
 };
 
 extern _Thread_local struct mmk__slot *mmk__my_slot MMK__TLS_IE MMK__HIDDEN;
+/* 1 when the drain cannot use membarrier: calls fence themselves. */
+extern atomic_int mmk__slot_fence MMK__HIDDEN;
 
 /* The calling thread's slot, registered on first use; NULL only when out
  * of memory. */
@@ -202,8 +211,15 @@ static inline int mmk__op_enter(mmk__op *op, mmk_view *v, const char *name) {
     if (!s) return mmk__op_enter_slow(v, NULL, NULL, name);
   }
   op->slot = s;
-  op->prev = atomic_exchange_explicit(&s->view, v, memory_order_seq_cst);
-  if (MMK__LIKELY(!(atomic_load_explicit(&v->lw, memory_order_seq_cst) &
+  /* Only this thread writes its slot (and a fork child's handler). */
+  op->prev = atomic_load_explicit(&s->view, memory_order_relaxed);
+  atomic_store_explicit(&s->view, v, memory_order_relaxed);
+  if (MMK__UNLIKELY(atomic_load_explicit(&mmk__slot_fence,
+                                         memory_order_relaxed)))
+    atomic_thread_fence(memory_order_seq_cst);
+  else
+    atomic_signal_fence(memory_order_seq_cst); /* membarrier: see above */
+  if (MMK__LIKELY(!(atomic_load_explicit(&v->lw, memory_order_acquire) &
                     (MMK__LW_INERT | MMK__LW_MOVING))))
     return 0;
   return mmk__op_enter_slow(v, s, op->prev, name);

@@ -158,25 +158,44 @@ static const char *mmk__pseudo_fs(int fd) {
 }
 #endif
 
-/* Grows the file from cur to new_size bytes. Regular files and named
- * shared memory get their blocks reserved (fallocate), so that a full disk
- * or a full /dev/shm is an error here and not a SIGBUS later; on failure
- * the old size is restored. Anonymous memory stays sparse, like
- * MAP_ANONYMOUS memory (reserving would commit all of it at once).
- * On Linux the fallocate system call comes first (one call on every real
- * file system); only when the file system lacks it is glibc's
- * posix_fallocate emulation used, after checking that this is not a
- * pseudo-file (MMK_ENODEV). Without posix_fallocate (macOS) or where
- * nothing can reserve, the file is extended sparsely with ftruncate. */
+/* Sets the size to new_size unless it is already at least that: the size
+ * is read again right before, so that a size another process reached
+ * meanwhile is not cut back to ours (a narrow window remains: ftruncate
+ * cannot "grow only"). */
+static int mmk__extend(mmk_file *f, int64_t new_size) {
+  struct stat st;
+  if (fstat(f->fd, &st) == 0 && (int64_t)st.st_size >= new_size) return 0;
+  return mmk__ftruncate(f->fd, new_size, f->path);
+}
+
+/* Grows the file from cur to at least new_size bytes, never shrinking it
+ * (issue 11, number 7: another process may have grown it since cur was
+ * read, and an "undo" that cut back to cur shrank its data away).
+ * Regular files and named shared memory get their blocks reserved
+ * (fallocate), so that a full disk or a full /dev/shm is an error here
+ * and not a SIGBUS later. On Linux the blocks are reserved first without
+ * changing the size (FALLOC_FL_KEEP_SIZE), then the size is raised by a
+ * second fallocate over the reserved range, which is the kernel's own
+ * "grow to at least": a failed reservation leaves the size as it was.
+ * Only when the file system lacks fallocate is glibc's posix_fallocate
+ * emulation used, after checking that this is not a pseudo-file
+ * (MMK_ENODEV); it writes block by block, so a failure there may leave
+ * the file partly grown (never shrunk). Without posix_fallocate (macOS)
+ * or where nothing can reserve, the file is extended sparsely.
+ * Anonymous memory stays sparse, like MAP_ANONYMOUS memory (reserving
+ * would commit all of it at once). */
 static int mmk__grow(mmk_file *f, int64_t cur, int64_t new_size,
                      const char *op) {
   if (new_size <= cur) return 0;
 #ifdef MMK__HAVE_POSIX_FALLOCATE
   if (f->kind != MMK_KIND_ANON) {
     int err;
+    off_t n = (off_t)(new_size - cur);
 #  if defined(__linux__)
     int rc;
-    MMK__RETRY(rc, fallocate(f->fd, 0, (off_t)cur, (off_t)(new_size - cur)));
+    MMK__RETRY(rc, fallocate(f->fd, FALLOC_FL_KEEP_SIZE, (off_t)cur, n));
+    if (rc == 0 || errno == EOPNOTSUPP)
+      MMK__RETRY(rc, fallocate(f->fd, 0, (off_t)cur, n));
     err = rc == 0 ? 0 : errno;
     if (err == EOPNOTSUPP || err == ENOSYS) {
       const char *fs = f->kind == MMK_KIND_FILE ? mmk__pseudo_fs(f->fd) : NULL;
@@ -189,26 +208,47 @@ static int mmk__grow(mmk_file *f, int64_t cur, int64_t new_size,
                               (long long)cur, (long long)new_size);
       }
       do {
-        err = posix_fallocate(f->fd, (off_t)cur, (off_t)(new_size - cur));
+        err = posix_fallocate(f->fd, (off_t)cur, n);
       } while (err == EINTR);
     }
 #  else
     do {
-      err = posix_fallocate(f->fd, (off_t)cur, (off_t)(new_size - cur));
+      err = posix_fallocate(f->fd, (off_t)cur, n);
     } while (err == EINTR);
 #  endif
     if (err == 0) return 0;
-    if (err != EINVAL && err != EOPNOTSUPP) {
-      int r;
-      MMK__RETRY(r, ftruncate(f->fd, (off_t)cur)); /* undo a partial grow */
-      (void)r;
+    if (err != EINVAL && err != EOPNOTSUPP)
       return mmk__set_error(mmk__status_from_errno(err), err, op, f->path,
                             NULL, "growing from %lld to %lld bytes",
                             (long long)cur, (long long)new_size);
-    }
   }
 #endif
-  return mmk__ftruncate(f->fd, new_size, f->path);
+  return mmk__extend(f, new_size);
+}
+
+/* A call that fails after creating the file or object removes it again
+ * (issue 11, number 9), so that a retry with MMK_EXCLUSIVE works; only
+ * while the name still refers to what this call created (st: its fstat),
+ * never to something another process put there since. */
+static void mmk__undo_create(int kind, const char *path,
+                             const struct stat *st) {
+  struct stat now;
+  char full[256];
+  if (kind == MMK_KIND_SHM) {
+#if defined(__linux__)
+    snprintf(full, sizeof full, "/dev/shm/%s", path);
+    if (lstat(full, &now) != 0 || now.st_ino != st->st_ino ||
+        now.st_dev != st->st_dev)
+      return;
+#endif
+    snprintf(full, sizeof full, "/%s", path);
+    shm_unlink(full);
+  } else if (kind == MMK_KIND_FILE) {
+    if (lstat(path, &now) != 0 || now.st_ino != st->st_ino ||
+        now.st_dev != st->st_dev)
+      return;
+    unlink(path);
+  }
 }
 
 /* An existing shared-memory object must be the caller's own and private:
@@ -235,17 +275,23 @@ static int mmk__finish_open(int fd, int mode, unsigned flags, int64_t size,
                             const char *path, mmk_file **out) {
   struct stat st;
   mmk_file *f;
-  int r = mmk__fstat(fd, &st, path);
+  int r;
+  memset(&st, 0, sizeof st); /* inode 0: nothing to undo if fstat fails */
+  r = mmk__fstat(fd, &st, path);
   if (!r) r = mmk__check_stat(&st, op, path);
   if (!r && kind == MMK_KIND_SHM && !created &&
       !(flags & MMK_ALLOW_FOREIGN))
     r = mmk__check_owner(&st, op, path);
   if (r) {
+    if (created) mmk__undo_create(kind, path, &st);
     mmk__close_fd(fd);
     return r;
   }
   r = mmk__file_new(fd, mode, kind, mode == MMK_WRITE, path, op, &f);
-  if (r) return r;
+  if (r) {
+    if (created) mmk__undo_create(kind, path, &st);
+    return r;
+  }
   f->created = created;
   if (flags & MMK_TRUNCATE) {
     r = mmk__ftruncate(fd, 0, path);
@@ -254,6 +300,7 @@ static int mmk__finish_open(int fd, int mode, unsigned flags, int64_t size,
   if (!r && size > (int64_t)st.st_size)
     r = mmk__grow(f, (int64_t)st.st_size, size, op);
   if (r) {
+    if (created) mmk__undo_create(kind, path, &st);
     mmk__os_file_destroy(f);
     return r;
   }
@@ -373,6 +420,10 @@ int mmk_shm_open(const char *name, int mode, unsigned flags, int64_t size,
   snprintf(full, sizeof full, "/%s", name);
   fd = mmk__open_created(mmk__shm_open, full, mmk__open_flags(mode, flags),
                          0600, &created);
+  if (fd < 0 && errno == ELOOP)
+    return mmk__set_error(MMK_EACCES, ELOOP, "shm_open", name,
+                          "a symbolic link, not a shared-memory object, has "
+                          "this name (planted by someone else?)", NULL);
   if (fd < 0) return mmk__sys_error(errno, "shm_open", name, NULL);
   return mmk__finish_open(fd, mode, flags, size, MMK_KIND_SHM, created,
                           "shm_open", name, out);
@@ -926,23 +977,34 @@ static int mmk__view_advise(mmk_view *view, int64_t offset, int64_t length,
   return 0;
 }
 
+/* The mapped bytes of the view from base, for calls beside an in-place
+ * growth (which changes map_len under mu): those of the length seen. */
+static size_t mmk__mapped_len(const mmk_view *v) {
+  int64_t n = MMK__LEN(v);
+  return n ? mmk__round_up(v->delta + (size_t)n, mmk__page()) : 0;
+}
+
 static int mmk__view_mlock(mmk_view *view) {
+  size_t len;
   int r = mmk__view_check(view, "mlock");
   if (r) return r;
-  if (!view->map_len) return 0;
-  if (mlock(view->base, view->map_len) != 0) {
+  len = mmk__mapped_len(view);
+  if (!len) return 0;
+  if (mlock(view->base, len) != 0) {
     int e = errno == EAGAIN ? ENOMEM : errno;
     return mmk__sys_error(e, "mlock", mmk__vpath(view), "length %lld",
-                          (long long)view->length);
+                          (long long)MMK__LEN(view));
   }
   return 0;
 }
 
 static int mmk__view_munlock(mmk_view *view) {
+  size_t len;
   int r = mmk__view_check(view, "munlock");
   if (r) return r;
-  if (!view->map_len) return 0;
-  if (munlock(view->base, view->map_len) != 0)
+  len = mmk__mapped_len(view);
+  if (!len) return 0;
+  if (munlock(view->base, len) != 0)
     return mmk__sys_error(errno == EAGAIN ? ENOMEM : errno, "munlock",
                           mmk__vpath(view), NULL);
   return 0;

@@ -107,6 +107,15 @@ TEST(test_open_create_exclusive_existing_is_eexist) {
   ASSERT_EQ(test_file_size(test_path("fresh.bin")), 64);
 }
 
+/* Writes "kept" at offset 0 through a view. */
+static int write_kept(mmk_file *f) {
+  mmk_view *v = NULL;
+  int r = mmk_map(f, 0, 0, 0, &v);
+  if (!r) r = mmk_view_write(v, 0, "kept", 4);
+  if (v) mmk_view_close(v);
+  return r;
+}
+
 TEST(test_open_created_tells_create_from_open) {
   const char *path = test_path("c.bin");
   mmk_file *a = NULL, *b = NULL, *c = NULL, *d = NULL;
@@ -650,6 +659,73 @@ TEST(test_growing_a_proc_file_is_enodev_naming_op_and_path) {
   ASSERT_OK(mmk_file_close(f));
 }
 
+/* Issue 11, number 9: a create that fails removes what it created, so an
+ * exclusive retry works; an object that existed keeps size and content.
+ * (tmpfs reports a size beyond its limit as ENOSPC, not EFBIG.) */
+static void check_failed_creates(const char *path, const char *name,
+                                 int64_t too_big, int code, int shm_code) {
+  mmk_file *f = (mmk_file *)&f;
+  char shm_path[PATH_MAX];
+  snprintf(shm_path, sizeof shm_path, "/dev/shm/%s", name);
+  ASSERT_STATUS(mmk_file_open(path, MMK_WRITE, MMK_CREATE, too_big, &f), code);
+  ASSERT_NULL(f);
+  ASSERT_EQ(access(path, F_OK), -1);
+  ASSERT_STATUS(mmk_shm_open(name, MMK_WRITE, MMK_CREATE, too_big, &f),
+                shm_code);
+  ASSERT_EQ(access(shm_path, F_OK), -1);
+  ASSERT_STATUS(mmk_shm_open(name, MMK_WRITE, MMK_CREATE | MMK_EXCLUSIVE,
+                             too_big, &f),
+                shm_code);
+  ASSERT_EQ(access(shm_path, F_OK), -1);
+  /* the exclusive retry with a size that fits */
+  ASSERT_OK(mmk_file_open(path, MMK_WRITE, MMK_CREATE | MMK_EXCLUSIVE, 4096,
+                          &f));
+  ASSERT_OK(write_kept(f));
+  ASSERT_OK(mmk_file_close(f));
+  ASSERT_OK(mmk_shm_open(name, MMK_WRITE, MMK_CREATE | MMK_EXCLUSIVE, 4096,
+                         &f));
+  ASSERT_OK(write_kept(f));
+  ASSERT_OK(mmk_file_close(f));
+  /* existing ones: the failed grow leaves them as they were */
+  ASSERT_STATUS(mmk_file_open(path, MMK_WRITE, MMK_CREATE, too_big, &f), code);
+  ASSERT_EQ(test_file_size(path), 4096);
+  ASSERT_STATUS(mmk_shm_open(name, MMK_WRITE, MMK_CREATE, too_big, &f),
+                shm_code);
+  ASSERT_EQ(test_file_size(shm_path), 4096);
+  char buf[5] = {0};
+  test_pread(path, 0, buf, 4);
+  ASSERT_STR_EQ(buf, "kept");
+  test_pread(shm_path, 0, buf, 4);
+  ASSERT_STR_EQ(buf, "kept");
+  ASSERT_OK(mmk_shm_unlink(name));
+}
+
+TEST(test_failed_create_for_efbig_leaves_nothing_behind) {
+  check_failed_creates(test_path("huge.bin"), test_shm_name("huge"),
+                       INT64_MAX, MMK_EFBIG, MMK_ENOSPC);
+}
+
+/* The same on a full file system: a 1 MiB tmpfs as the directory and as
+ * /dev/shm, in a private mount namespace. */
+TEST(test_failed_create_for_enospc_leaves_nothing_behind) {
+  pid_t pid = test_fork();
+  if (pid == 0) {
+    const char *how;
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s/small", test_dir());
+    int e = test_mount_tmpfs(dir, "size=1m", &how);
+    if (e) test_skip("%s: %s", how, strerror(e));
+    if (mount("tmpfs", "/dev/shm", "tmpfs", 0, "size=1m") != 0)
+      test_skip("mount /dev/shm: %s", strerror(errno));
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/full.bin", dir);
+    check_failed_creates(path, test_shm_name("full"), 4 << 20, MMK_ENOSPC,
+                         MMK_ENOSPC);
+    test_child_exit(0);
+  }
+  ASSERT_CHILD_OK(pid);
+}
+
 static const test_case tests[] = {
     TEST_ENTRY(test_open_read_mode_reports_mode_kind_path_and_size),
     TEST_ENTRY(test_open_every_mode_maps_existing_file),
@@ -686,6 +762,8 @@ static const test_case tests[] = {
     TEST_ENTRY(test_open_out_of_descriptors_is_emfile_without_leaks),
     TEST_ENTRY(test_map_without_address_space_is_enomem_without_leaks),
     TEST_ENTRY(test_growing_a_proc_file_is_enodev_naming_op_and_path),
+    TEST_ENTRY(test_failed_create_for_efbig_leaves_nothing_behind),
+    TEST_ENTRY(test_failed_create_for_enospc_leaves_nothing_behind),
     TEST_END};
 
 int main(int argc, char **argv) { return test_main(argc, argv, tests); }

@@ -553,6 +553,43 @@ TEST(test_race_lifetime_operations_wait_for_a_call_inside) {
   if (failed) TEST_FAIL("%d of %d pairs failed", failed, HL_COUNT * H_COUNT);
 }
 
+/* A thread of the parent waits on the view (an in-flight call) when the
+ * process forks: the child has no such thread, and its close must not
+ * wait for it (issue 11, "smaller ones"). */
+TEST(test_race_close_in_a_forked_child_does_not_wait_for_the_parents_threads) {
+  const char *path = test_path("fork.bin");
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  make_race_file(path);
+  ASSERT_OK(mmk_file_open(path, MMK_WRITE, 0, 0, &f));
+  ASSERT_OK(mmk_map(f, 0, SMALL, 0, &v));
+  static struct held_call call;
+  memset(&call, 0, sizeof call);
+  call.view = v;
+  call.h = H_WAIT;
+  test_thread t;
+  test_thread_start(&t, held_main, &call);
+  for (int i = 0; !in_futex(atomic_load(&call.tid)); i++) {
+    if (i > 20000) TEST_FAIL("the wait never slept");
+    test_sleep_ms(1);
+  }
+  pid_t pid = test_fork();
+  if (pid == 0) {
+    alarm(10);
+    ASSERT_OK(mmk_view_close(v));
+    ASSERT_OK(mmk_file_close(f));
+    test_child_exit(0);
+  }
+  ASSERT_CHILD_OK(pid);
+  ASSERT_FALSE(atomic_load(&call.done));
+  ASSERT_OK(mmk_atomic_store_u32(v, W_WAIT, 1));
+  ASSERT_GE(mmk_wake(v, W_WAIT, INT32_MAX), 0);
+  test_thread_join(&t);
+  ASSERT_OK(atomic_load(&call.status));
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+}
+
 static const test_case tests[] = {
     TEST_ENTRY(test_race_close_is_ebusy_beside_leased_accesses),
     TEST_ENTRY(test_race_close_inert_beside_leased_accesses),
@@ -561,6 +598,7 @@ static const test_case tests[] = {
     TEST_ENTRY(test_race_resize_shrink_beside_accesses),
     TEST_ENTRY(test_race_release_of_last_lease_beside_accesses),
     TEST_ENTRY(test_race_lifetime_operations_wait_for_a_call_inside),
+    TEST_ENTRY(test_race_close_in_a_forked_child_does_not_wait_for_the_parents_threads),
     TEST_END};
 
 int main(int argc, char **argv) { return test_main(argc, argv, tests); }

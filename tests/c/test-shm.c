@@ -463,6 +463,25 @@ TEST(test_shm_squatted_by_a_second_user_is_refused) {
   ASSERT_OK(mmk_shm_unlink(name));
 }
 
+/* A symbolic link planted under the name is never followed (glibc opens
+ * with O_NOFOLLOW): MMK_EACCES naming the name, with or without create,
+ * and nothing is created at its target. */
+TEST(test_shm_symlink_planted_under_the_name_is_eacces) {
+  const char *name = test_shm_name("link");
+  char link[PATH_MAX];
+  snprintf(link, sizeof link, "/dev/shm/%s", name);
+  CHECK_SYS(symlink(test_path("target"), link));
+  mmk_file *f = (mmk_file *)&f;
+  ASSERT_STATUS(mmk_shm_open(name, MMK_WRITE, MMK_CREATE, 4096, &f),
+                MMK_EACCES);
+  ASSERT_NULL(f);
+  ASSERT_STR_CONTAINS(mmk_last_error_message(), name);
+  ASSERT_STATUS(mmk_shm_open(name, MMK_READ, MMK_ALLOW_FOREIGN, 0, &f),
+                MMK_EACCES);
+  ASSERT_EQ(access(test_path("target"), F_OK), -1);
+  CHECK_SYS(unlink(link));
+}
+
 TEST(test_allow_foreign_is_for_shared_memory_only) {
   mmk_file *f = (mmk_file *)&f;
   ASSERT_STATUS(mmk_file_open(test_path("x"), MMK_WRITE,
@@ -490,6 +509,7 @@ static const test_case tests[] = {
     TEST_ENTRY(test_shm_existing_object_open_to_others_is_refused_without_allow_foreign),
     TEST_ENTRY(test_shm_existing_object_of_another_user_is_refused_without_allow_foreign),
     TEST_ENTRY(test_shm_squatted_by_a_second_user_is_refused),
+    TEST_ENTRY(test_shm_symlink_planted_under_the_name_is_eacces),
     TEST_ENTRY(test_allow_foreign_is_for_shared_memory_only),
     TEST_ENTRY(test_anon_views_share_memory_with_each_other_and_a_forked_child),
     TEST_ENTRY(test_anon_create_bad_sizes_are_einval),

@@ -21,6 +21,12 @@
  *       message naming the path; writing into a hole of a sparse file on
  *       the full file system gives MMK_EIO; the process lives; no
  *       descriptor or mapping leaks.
+ *   mmk_crash enospc-race [SECONDS]
+ *       on an 8 MiB tmpfs (private namespace): process A grows a file
+ *       step by step while process B keeps failing to grow it past the
+ *       file system; A's size must never shrink and its writes into the
+ *       grown tail never fault (a failed grow must not "undo" to a size
+ *       read before A's grow).
  *   mmk_crash sandbox SIZE_KIB -- CMD...
  *       runs CMD in a private mount namespace where a SIZE_KIB tmpfs is
  *       mounted on a fresh directory (exported as MMK_SMALLFS) and on
@@ -384,6 +390,7 @@ static int cmd_enospc(void) {
   CHECK(f == NULL, "handle set on failure");
   CHECK(strstr(mmk_last_error_message(), "grow.bin") != NULL, "message lacks the path: %s",
         mmk_last_error_message());
+  CHECK(access(path, F_OK) != 0, "the failed create left %s behind", path);
   checks++;
   unlink(path);
 
@@ -420,7 +427,8 @@ static int cmd_enospc(void) {
   CHECK_ST(mmk_shm_open(name, MMK_WRITE, MMK_CREATE, 4 << 20, &f), MMK_ENOSPC);
   CHECK(strstr(mmk_last_error_message(), name) != NULL, "message lacks the name: %s",
         mmk_last_error_message());
-  mmk_shm_unlink(name);
+  CHECK(mmk_shm_unlink(name) == MMK_ENOENT, "the failed create left /dev/shm/%s behind",
+        name);
   checks++;
 
   /* 6. a hole in a sparse file (made behind mmapkit's back) on a full file
@@ -467,15 +475,116 @@ static int cmd_enospc(void) {
   return failures ? 1 : 0;
 }
 
+/* ----------------------------------------------------------- enospc-race */
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Issue 11, number 7: process A grows a file on an 8 MiB tmpfs step by
+ * step, and after each grow checks that the size is still at least what
+ * it made and that the new last page takes a write; process B meanwhile
+ * keeps trying to grow the same file far past the file system (file
+ * resize, map, view resize: MMK_ENOSPC each time). A failed grow of B must
+ * never shrink what A made. */
+static int cmd_enospc_race(int argc, char **argv) {
+  double seconds = argc > 2 ? atof(argv[2]) : 3.0;
+  char *dir = make_dir();
+  if (!dir) return 1;
+  int s = small_fs(dir, 8192);
+  if (s) return s;
+  char path[512];
+  snprintf(path, sizeof path, "%s/shared.bin", dir);
+  mmk_file *f = NULL;
+  CHECK_ST(mmk_file_open(path, MMK_WRITE, MMK_CREATE, 1 << 20, &f), MMK_OK);
+  if (!f) return 1;
+  volatile long *shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+                               MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (shared == MAP_FAILED) return 1;
+  pid_t b = fork();
+  if (b == 0) {
+    mmk_file *g = NULL;
+    mmk_view *v = NULL, *w = NULL;
+    long tries = 0, other = 0;
+    if (mmk_file_open(path, MMK_WRITE, 0, 0, &g) != 0) _exit(1);
+    if (mmk_map_reserve(g, 0, 4096, 64 << 20, 0, &v) != 0) _exit(1);
+    while (!shared[0]) {
+      int r1 = mmk_file_resize(g, 64 << 20);
+      int r2 = mmk_map(g, 0, 32 << 20, 0, &w);
+      int r3 = mmk_view_resize(v, 48 << 20);
+      if (r2 == MMK_OK) mmk_view_close(w);
+      other += (r1 != MMK_ENOSPC) + (r2 != MMK_ENOSPC) + (r3 != MMK_ENOSPC);
+      tries += 3;
+    }
+    shared[1] = tries;
+    shared[2] = other;
+    _exit(0);
+  }
+  long grows = 0, shrinks = 0, faults = 0, transient = 0;
+  double end = now_s() + seconds;
+  while (now_s() < end) {
+    CHECK_ST(mmk_file_resize(f, 1 << 20), MMK_OK); /* A's own shrink */
+    for (int64_t size = (1 << 20) + (128 << 10); size <= (6 << 20);
+         size += 128 << 10) {
+      int r = mmk_file_resize(f, size);
+      if (r == MMK_ENOSPC) {
+        /* B's reservation holds the pages for a moment: not a shrink */
+        transient++;
+        size -= 128 << 10;
+        continue;
+      }
+      CHECK_ST(r, MMK_OK);
+      grows++;
+      struct stat st;
+      mmk_view *v = NULL;
+      if (fstat(mmk_file_fd(f), &st) == 0 && (int64_t)st.st_size < size)
+        shrinks++;
+      if (mmk_map(f, size - 4096, 4096, 0, &v) == MMK_OK) {
+        char back[8];
+        if (mmk_view_write(v, 4088, "A's data", 8) != MMK_OK ||
+            mmk_view_read(v, 4088, back, 8) != MMK_OK ||
+            memcmp(back, "A's data", 8) != 0)
+          faults++;
+        mmk_view_close(v);
+      } else if (mmk_last_error_code() != MMK_ENOSPC) {
+        faults++;
+      }
+    }
+  }
+  shared[0] = 1;
+  int st = 0;
+  waitpid(b, &st, 0);
+  CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "process B failed (status %d)",
+        st);
+  CHECK(shared[1] > 0, "process B never tried to grow");
+  CHECK(shared[2] == 0, "process B: %ld results other than MMK_ENOSPC",
+        shared[2]);
+  CHECK(shrinks == 0, "%ld of %ld grows of A were shrunk by B's failures",
+        shrinks, grows);
+  CHECK(faults == 0, "%ld writes of A into its grown tail faulted", faults);
+  printf("enospc-race[c]: A grew %ld times (%ld transient ENOSPC), B failed "
+         "%ld grows; %ld shrinks, %ld faults in A\n",
+         grows, transient, shared[1], shrinks, faults);
+  mmk_file_close(f);
+  umount2("/dev/shm", MNT_DETACH);
+  umount2(dir, MNT_DETACH);
+  rmdir(dir);
+  return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) {
-    fprintf(stderr, "usage: mmk_crash kill|writer|enospc|sandbox ...\n");
+    fprintf(stderr,
+            "usage: mmk_crash kill|writer|enospc|enospc-race|sandbox ...\n");
     return 2;
   }
   if (!strcmp(argv[1], "writer")) return cmd_writer(argc, argv);
   if (!strcmp(argv[1], "kill")) return cmd_kill(argc, argv);
   if (!strcmp(argv[1], "enospc")) return cmd_enospc();
   if (!strcmp(argv[1], "sandbox")) return cmd_sandbox(argc, argv);
+  if (!strcmp(argv[1], "enospc-race")) return cmd_enospc_race(argc, argv);
   fprintf(stderr, "mmk_crash: unknown command %s\n", argv[1]);
   return 2;
 }
