@@ -18,10 +18,12 @@
  * peer's, 6 scratch, 7 written only under an exclusive byte-range lock,
  * 8 and up a pattern that nobody writes.
  *
- * The contract lets close and free race nothing (bindings serialize it),
- * so an unanchored view is closed only under a write lock that the other
- * calls on it take for reading; everything else races freely (resize,
- * close_inert and leases included).
+ * A view must not be used once the call that frees it has returned
+ * (bindings serialize that), so an unanchored view is closed only under a
+ * write lock that the other calls on it take for reading; everything else
+ * races freely (resize, close_inert and leases included). In the sandbox
+ * of run.sh (64 MiB tmpfs file systems) threads also make grows that fail
+ * with ENOSPC.
  *
  * Oracles that still hold under concurrency (a violation aborts):
  * - no crash (ASan, UBSan, a SIGBUS the guard does not take), no hang;
@@ -38,6 +40,8 @@
  *   MMK_ECLOSED; a misaligned atomic is MMK_EINVAL, an aligned one is not;
  * - the counter equals the successful fetch-adds when nothing shrank or
  *   went inert, and never exceeds them;
+ * - the object never drops below the size the peer grew it to unless a
+ *   shrink was announced (a failed grow must not "undo" by truncating);
  * - a wait on a view that is closed inert returns (MMK_ECLOSED) well
  *   before its 400 ms timeout;
  * - after each input: only the anchor leases remain, then no descriptor,
