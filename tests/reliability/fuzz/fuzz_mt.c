@@ -448,14 +448,16 @@ static void op_wait_wake(thr *t, input *in) {
     int r = mmk_atomic_load_u32(w->v, off, &cur);
     check("mmk_atomic_load_u32", r, OK_ | S(EINVAL) | S(ERANGE) | S(ECLOSED) | S(EIO));
     uint8_t sel = u8(in);
+    int intr = sel & 0x40; /* the variant that returns MMK_EINTR on a signal */
     /* One long wait per input at most (bounded time), on a view that can
      * go inert under it. */
     int64_t timeout = sel < 8 && w->anchored && !atomic_exchange(&g_long_wait, 1) ? LONG_WAIT_NS : (int64_t)(sel % 3) * 1000000;
     int64_t t0 = now_ns();
-    int x = mmk_wait_u32(w->v, off, cur, timeout);
+    int x = intr ? mmk_wait_u32_intr(w->v, off, cur, timeout) : mmk_wait_u32(w->v, off, cur, timeout);
     int64_t t1 = now_ns();
+    /* EINTR: libFuzzer's once-a-second SIGALRM */
     check("mmk_wait_u32", x,
-          OK_ | S(ETIMEDOUT) | S(EINVAL) | S(ERANGE) | S(ECLOSED) | S(EIO));
+          OK_ | S(ETIMEDOUT) | S(EINVAL) | S(ERANGE) | S(ECLOSED) | S(EIO) | (intr ? S(EINTR) : 0));
     after_call(w, "mmk_wait_u32", x, was_inert);
     eio_check(w, "mmk_wait_u32", x);
     int64_t ti = atomic_load(&w->inert_ns);
@@ -605,11 +607,13 @@ static void op_close(thr *t, input *in) {
 /* Page 7 of the file or the shm object: exclusive lock (threads and the
  * peer each through their own handle), write, read back, unlock. */
 static void op_locked(thr *t, input *in) {
-  int ob = u8(in) & 1;
+  uint8_t sel = u8(in);
+  int ob = sel & 1, wait = sel & 2 ? MMK_LOCK_WAIT_INTR : MMK_LOCK_WAIT;
   if (!t->lockh[ob]) return;
   /* The file lock first: no thread waits for it while holding a view. */
-  int r = mmk_file_lock(t->lockh[ob], P_LOCKED * g_page, g_page, MMK_LOCK_EXCLUSIVE, 1);
-  check("mmk_file_lock", r, OK_ | S(EDEADLK) | S(ENOMEM));
+  int r = mmk_file_lock(t->lockh[ob], P_LOCKED * g_page, g_page, MMK_LOCK_EXCLUSIVE, wait);
+  check("mmk_file_lock", r,
+        OK_ | S(EDEADLK) | S(ENOMEM) | (wait == MMK_LOCK_WAIT_INTR ? S(EINTR) : 0));
   if (r != 0) return;
   view *w = enter(u8(in));
   if (w && w->obj == ob && w->mode == MMK_WRITE && w->voff <= P_LOCKED * g_page) {
@@ -870,6 +874,11 @@ static int setup(input *in) {
   check("mmk_anon_create", mmk_anon_create(size, &O[OBJ_ANON].wh), OK_);
   for (int i = 0; i < NOBJ; i++)
     if (!O[i].wh || fill_object(mmk_file_fd(O[i].wh), size) != 0) return -1;
+  /* The file existed; the shm object was created here; anonymous: 1. */
+  if (mmk_file_created(O[OBJ_FILE].wh) != 0 || mmk_file_created(O[OBJ_FILE].ch) != 0 ||
+      mmk_file_created(O[OBJ_SHM].wh) != 1 || mmk_file_created(O[OBJ_SHM].ch) != 0 ||
+      mmk_file_created(O[OBJ_ANON].wh) != 1)
+    finding("mmk_file_created is wrong for one of the objects of an input");
 
   for (int i = 0; i < NVIEWS; i++) {
     view *w = &V[i];
