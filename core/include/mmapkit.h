@@ -42,7 +42,8 @@
  *   touches freed memory, so bindings order their own handle's
  *   disposal after the calls they let start.
  *   After fork() the child's closes do not wait for calls of threads that
- *   exist only in the parent.
+ *   exist only in the parent. Calls on a mmk_file must not race with its
+ *   mmk_file_close (bindings serialize that).
  *
  * Platform notes (POSIX backend, Linux first)
  * - flush: msync(MS_ASYNC) / msync(MS_SYNC) / msync(MS_SYNC) + fsync

@@ -362,7 +362,11 @@ static void mmk__slot_reset(struct mmk__slot *s) {
   atomic_store(&s->used, 0);
 }
 
+/* The thread exits: its record goes back to the pool. A call from a
+ * later destructor of the same thread registers afresh (the record may
+ * already be another thread's). */
 static void mmk__slot_free(void *p) {
+  mmk__my_slot = NULL;
   mmk__slot_reset(p);
   atomic_fetch_sub(&mmk__slots_used, 1);
 }
