@@ -47,7 +47,9 @@
  *
  * Platform notes (POSIX backend, Linux first)
  * - flush: msync(MS_ASYNC) / msync(MS_SYNC) / msync(MS_SYNC) + fsync
- *   (F_FULLFSYNC on macOS). On Windows (future backend): FlushViewOfFile,
+ *   (F_FULLFSYNC on macOS); on Linux ASYNC adds
+ *   sync_file_range(SYNC_FILE_RANGE_WRITE), since MS_ASYNC alone does not
+ *   start any write-back there. On Windows (future backend): FlushViewOfFile,
  *   plus FlushFileBuffers for SYNC and FULL.
  * - locks: Linux open-file-description locks (F_OFD_SETLK[W]); they belong
  *   to the mmk_file handle, so two handles in one process conflict like two

@@ -910,6 +910,18 @@ static int mmk__view_flush(mmk_view *view, int64_t offset, int64_t length,
     return mmk__sys_error(errno, "msync", mmk__vpath(view),
                           "offset %lld, length %lld", (long long)offset,
                           (long long)length);
+#ifdef SYNC_FILE_RANGE_WRITE
+  /* Linux: MS_ASYNC is a no-op (the kernel tracks dirty pages anyway), so
+   * the range would wait for the periodic write-back. This starts it. */
+  if (how == MMK_FLUSH_ASYNC &&
+      sync_file_range(view->file->fd,
+                      view->aligned_off +
+                          (off_t)((unsigned char *)start - view->base),
+                      (off_t)n, SYNC_FILE_RANGE_WRITE) != 0)
+    return mmk__sys_error(errno, "sync_file_range", mmk__vpath(view),
+                          "offset %lld, length %lld", (long long)offset,
+                          (long long)length);
+#endif
   if (how == MMK_FLUSH_FULL) {
     int fd = view->file->fd;
 #ifdef F_FULLFSYNC

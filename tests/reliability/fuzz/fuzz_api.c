@@ -346,6 +346,9 @@ static void add_file(mmk_file *f) {
   F[s].kind = mmk_file_kind(f);
   F[s].mode = mmk_file_mode(f);
   if (F[s].kind < 0 || F[s].kind > 2) die("mmk_file_kind %d", F[s].kind);
+  int created = mmk_file_created(f);
+  if (created != 0 && created != 1) die("mmk_file_created %d", created);
+  if (F[s].kind == MMK_KIND_ANON && created != 1) die("anonymous memory not 'created'");
 }
 
 /* After a view is unmapped, none of its pages may remain mapped: msync on
@@ -463,7 +466,8 @@ static void op_shm_open(input *in) {
     }
   }
   int mode = fuzz_mode(in);
-  unsigned flags = fuzz_flags(in);
+  uint8_t fb = in->n ? in->p[0] : 0;
+  unsigned flags = fuzz_flags(in) | (fb < 200 ? (fb & MMK_ALLOW_FOREIGN) : 0);
   int64_t size = clamp_grow(i64(in), MMK_KIND_SHM);
   mmk_file *f = NULL;
   int r = mmk_shm_open(name, mode, flags, size, &f);
@@ -941,8 +945,12 @@ static void op_atomic(input *in) {
     x = mmk_atomic_load_u32(v, off, &w);
     check("mmk_atomic_load_u32", x, OK_ | S(EINVAL) | S(ERANGE) | S(ECLOSED) | S(EIO));
     const uint64_t WS = OK_ | S(ETIMEDOUT) | S(EINVAL) | S(ERANGE) | S(ECLOSED) | S(EIO) | S(ENOTSUP);
-    int y = mmk_wait_u32(v, off, w + 1, x == 0 ? -1 : (int64_t)(u8(in) % 3) * 1000);
-    check("mmk_wait_u32", y, WS);
+    uint8_t sel = u8(in);
+    /* sel & 0x80: the variant that returns MMK_EINTR on a signal (here:
+     * libFuzzer's SIGALRM; the word differs, so it returns at once). */
+    int64_t tmo = x == 0 ? -1 : (int64_t)(sel % 3) * 1000;
+    int y = sel & 0x80 ? mmk_wait_u32_intr(v, off, w + 1, tmo) : mmk_wait_u32(v, off, w + 1, tmo);
+    check("mmk_wait_u32", y, WS | ((sel & 0x80) ? S(EINTR) : 0));
     if (x == 0 && y != 0) die("wait on a differing word gave %s", mmk_err_name(y));
     int z = mmk_wait_u32(v, off, w, (int64_t)(u8(in) % 3) * 50000);
     check("mmk_wait_u32", z, WS);
