@@ -672,15 +672,15 @@ static void mmk__sigbus(int sig, siginfo_t *si, void *ucv) {
  * returns without chaining (signal.signal, sun.misc.Signal) turns a small
  * guarded access that faults into a loop inside that handler, with no
  * mmapkit code running, and a sigaction query per small access would cost
- * far more than the access. So one thread, started by the first install
- * (mmk_map), queries the disposition every period and re-asserts ours when
- * it changed: the looping access then faults into ours and returns
- * MMK_EIO. A change that is back at once after a re-assert, again and
- * again (a runtime that re-installs its own handler), doubles the period
- * up to 1 s, so the two never fight faster than that; a change after a
- * quiet spell starts again at the base period. All signals are blocked in it; a forked child starts
- * its own at its next install; MMAPKIT_GUARD_WATCH_MS sets the period
- * (0: no thread). */
+ * far more than the access. So one thread, started by the first mmk_map,
+ * queries the disposition every period and re-asserts ours when it
+ * changed: the looping access then faults into ours and returns MMK_EIO.
+ * A change that is back at once after a re-assert, again and again (a
+ * runtime that re-installs its own handler), doubles the period up to
+ * 1 s, so the two never fight faster than that; a change after a quiet
+ * spell starts again at the base period. All signals are blocked in it;
+ * a forked child starts its own at its next map; MMAPKIT_GUARD_WATCH_MS
+ * sets the period (0: no thread). */
 #define MMK__WATCH_MS_DEFAULT 20
 #define MMK__WATCH_MAX_NS 1000000000LL
 #define MMK__WATCH_STREAK 4
@@ -694,6 +694,8 @@ static pthread_once_t mmk__watch_once = PTHREAD_ONCE_INIT;
 static pthread_t mmk__watch_tid;
 static int mmk__watch_stop;        /* under mmk__watch_mu */
 static int64_t mmk__watch_base_ns; /* set before the thread starts */
+
+static int mmk__guard_assert(void);
 
 static int64_t mmk__watch_now(void) {
   struct timespec ts;
@@ -740,7 +742,7 @@ static void *mmk__watch_main(void *arg) {
         period = MMK__WATCH_MAX_NS;
       last = now;
       next = now;
-      mmk__fault_guard_install();
+      mmk__guard_assert();
     }
     pthread_mutex_lock(&mmk__watch_mu);
   }
@@ -830,15 +832,20 @@ __attribute__((destructor)) static void mmk__watch_fini(void) {
                         memory_order_relaxed);
 }
 
-int mmk_fault_guard_install(void) { return mmk__fault_guard_install(); }
+/* Only a mapping needs the watchdog (a process that merely loads a
+ * binding, which installs the guard at once, gets no thread). */
+int mmk_fault_guard_install(void) { return mmk__guard_assert(); }
 
 int mmk__fault_guard_install(void) {
-  struct sigaction cur, ours, old;
-
   if (MMK__UNLIKELY(atomic_load_explicit(&mmk__watch_state,
                                          memory_order_acquire) ==
                     MMK__WATCH_NONE))
     mmk__watch_start();
+  return mmk__guard_assert();
+}
+
+static int mmk__guard_assert(void) {
+  struct sigaction cur, ours, old;
 
   /* Cheap path: one sigaction query. */
   if (sigaction(SIGBUS, NULL, &cur) == 0 && mmk__is_ours(&cur)) return 0;

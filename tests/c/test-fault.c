@@ -799,7 +799,8 @@ TEST(test_fault_watchdog_starts_at_first_map_and_again_in_a_fork_child) {
     mmk_view *v = NULL;
     ASSERT_EQ(guard_threads(NULL), 0); /* the case's process had none */
     ASSERT_OK(mmk_anon_create(4096, &f));
-    ASSERT_EQ(guard_threads(NULL), 0); /* nothing mapped yet */
+    ASSERT_OK(mmk_fault_guard_install()); /* as a binding does at load */
+    ASSERT_EQ(guard_threads(NULL), 0);    /* nothing mapped yet */
     ASSERT_OK(mmk_map(f, 0, 0, 0, &v));
     ASSERT_EQ(guard_threads(&blocked), 1);
     ASSERT_TRUE(blocked);
