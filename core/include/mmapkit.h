@@ -620,7 +620,10 @@ MMK_EXTERN int mmk_view_close_inert(mmk_view *view);
  * is joined when the library is unloaded or the process exits (exit(),
  * not _exit); it never keeps a process alive. The environment variable
  * MMAPKIT_GUARD_WATCH_MS, read when the thread would start, sets the
- * period in ms (1-1000; 0: no thread, the bound is gone).
+ * period in ms (1-1000; 0: no thread, the bound is gone). A build of
+ * mmapkit with ThreadSanitizer starts no thread unless that variable asks
+ * (TSan kills a fork child of a multi-threaded process that starts a
+ * thread).
  * Once re-asserted, no fault spins through mmapkit's handler: a handler
  * chained to that returns 16 times in a row (less than 1 ms apart) without
  * repairing the same fault gets the default action applied (death by

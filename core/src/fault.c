@@ -776,10 +776,24 @@ static void mmk__watch_init(void) {
   pthread_atfork(mmk__watch_prepare, mmk__watch_parent, mmk__watch_child);
 }
 
+/* ThreadSanitizer kills a fork child of a multi-threaded process when the
+ * child starts a thread, so a TSan build of mmapkit starts the watchdog
+ * only when MMAPKIT_GUARD_WATCH_MS asks for it (its own tests do). */
+#if defined(__SANITIZE_THREAD__)
+#  define MMK__WATCH_DEFAULT_ON 0
+#elif defined(__has_feature)
+#  if __has_feature(thread_sanitizer)
+#    define MMK__WATCH_DEFAULT_ON 0
+#  endif
+#endif
+#ifndef MMK__WATCH_DEFAULT_ON
+#  define MMK__WATCH_DEFAULT_ON 1
+#endif
+
 static MMK__NOINLINE void mmk__watch_start(void) {
   sigset_t all, old;
   const char *env;
-  long ms = MMK__WATCH_MS_DEFAULT;
+  long ms = MMK__WATCH_DEFAULT_ON ? MMK__WATCH_MS_DEFAULT : 0;
   pthread_once(&mmk__watch_once, mmk__watch_init);
   pthread_mutex_lock(&mmk__watch_mu);
   if (atomic_load_explicit(&mmk__watch_state, memory_order_relaxed) !=
