@@ -689,7 +689,7 @@ enum { MMK__WATCH_NONE, MMK__WATCH_RUNNING, MMK__WATCH_OFF };
 static _Atomic int mmk__watch_state; /* in this process */
 static pthread_mutex_t mmk__watch_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t mmk__watch_cv;
-static pthread_condattr_t mmk__watch_cva; /* CLOCK_MONOTONIC */
+static pthread_condattr_t mmk__watch_cva; /* MMK__WATCH_CLOCK */
 static pthread_once_t mmk__watch_once = PTHREAD_ONCE_INIT;
 static pthread_t mmk__watch_tid;
 static int mmk__watch_stop;        /* under mmk__watch_mu */
@@ -697,9 +697,16 @@ static int64_t mmk__watch_base_ns; /* set before the thread starts */
 
 static int mmk__guard_assert(void);
 
+/* The clock of the condition variable's deadlines. */
+#if defined(__APPLE__)
+#  define MMK__WATCH_CLOCK CLOCK_REALTIME /* no pthread_condattr_setclock */
+#else
+#  define MMK__WATCH_CLOCK CLOCK_MONOTONIC
+#endif
+
 static int64_t mmk__watch_now(void) {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(MMK__WATCH_CLOCK, &ts);
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
@@ -770,7 +777,7 @@ static void mmk__watch_child(void) {
 static void mmk__watch_init(void) {
   pthread_condattr_init(&mmk__watch_cva);
 #if !defined(__APPLE__)
-  pthread_condattr_setclock(&mmk__watch_cva, CLOCK_MONOTONIC);
+  pthread_condattr_setclock(&mmk__watch_cva, MMK__WATCH_CLOCK);
 #endif
   pthread_cond_init(&mmk__watch_cv, &mmk__watch_cva);
   pthread_atfork(mmk__watch_prepare, mmk__watch_parent, mmk__watch_child);
@@ -842,7 +849,8 @@ __attribute__((destructor)) static void mmk__watch_fini(void) {
   pthread_cond_signal(&mmk__watch_cv);
   pthread_mutex_unlock(&mmk__watch_mu);
   pthread_join(mmk__watch_tid, NULL);
-  atomic_store_explicit(&mmk__watch_state, MMK__WATCH_NONE,
+  /* A map from a later destructor starts none again. */
+  atomic_store_explicit(&mmk__watch_state, MMK__WATCH_OFF,
                         memory_order_relaxed);
 }
 
