@@ -398,16 +398,18 @@ static int mmk__wait(mmk_view *view, int64_t off, uint32_t expected,
       mmk__long_waits = mmk__now_ns() - now > MMK__LONG_WAIT_NS;
       break;
     }
+    /* A signal in the last sleep is still a signal: the caller runs its
+     * handlers, and its retry with the remaining time then times out. */
+    if (interrupted) {
+      r = mmk__set_error(MMK_EINTR, EINTR, "wait", mmk__vpath(view), NULL,
+                         "offset %lld", (long long)off);
+      break;
+    }
     if (deadline >= 0 && mmk__now_ns() >= deadline) {
       mmk__long_waits = deadline - now > MMK__LONG_WAIT_NS;
       r = mmk__set_error(MMK_ETIMEDOUT, 0, "wait", mmk__vpath(view), NULL,
                          "offset %lld, timeout %lld ns", (long long)off,
                          (long long)timeout_ns);
-      break;
-    }
-    if (interrupted) {
-      r = mmk__set_error(MMK_EINTR, EINTR, "wait", mmk__vpath(view), NULL,
-                         "offset %lld", (long long)off);
       break;
     }
     if (MMK__UNLIKELY(atomic_load_explicit(&view->lw, memory_order_seq_cst) &

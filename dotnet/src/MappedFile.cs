@@ -270,6 +270,22 @@ public sealed class MappedFile : IDisposable
     }
 
     /// <summary>
+    /// Puts mmapkit's SIGBUS handler back on top if another was installed since (native code
+    /// calling <c>sigaction</c>, a debugger or profiler); that handler then gets every SIGBUS
+    /// that is not a fault of a mmapkit access. Cheap when nothing changed (one
+    /// <c>sigaction</c> query). Mapping a view does it too, and so does mmapkit's background
+    /// thread (<c>mmk-guard</c>) within about 20 ms; calling this right after installing such
+    /// a handler makes a small fault-safe access that faults throw at once instead of stalling
+    /// in that handler until the thread's next check.
+    /// </summary>
+    /// <exception cref="IOException">The handler cannot be installed.</exception>
+    public static void InstallFaultGuard()
+    {
+        int status = Native.mmk_fault_guard_install();
+        if (status < 0) NativeError.Throw(status);
+    }
+
+    /// <summary>
     /// Creates anonymous read-write memory of <paramref name="length"/> bytes. All views of it
     /// share the same memory; it can be resized; it is freed when the file and its views are
     /// disposed.

@@ -18,7 +18,8 @@ import mmap as _std_mmap
 
 from . import _core
 from ._api import (Advice, FaultError, Lock, MappedFile, View, anonymous,
-                   open, shared_memory, unlink_shared_memory)
+                   fault_guard_install, open, shared_memory,
+                   unlink_shared_memory)
 from ._mmap import mmap
 
 __version__ = _core.mmk_version()
@@ -31,6 +32,7 @@ del _name
 error = OSError  # mmap.error
 
 __all__ = [
-    "Advice", "FaultError", "Lock", "MappedFile", "View", "anonymous", "mmap",
-    "open", "shared_memory", "unlink_shared_memory", "__version__",
+    "Advice", "FaultError", "Lock", "MappedFile", "View", "anonymous",
+    "fault_guard_install", "mmap", "open", "shared_memory",
+    "unlink_shared_memory", "__version__",
 ]

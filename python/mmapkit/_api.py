@@ -434,6 +434,18 @@ def unlink_shared_memory(name: str) -> None:
     _core.mmk_shm_unlink(name)
 
 
+def fault_guard_install() -> None:
+    """Puts mmapkit's SIGBUS handler back on top if a handler was installed
+    since (``signal.signal(signal.SIGBUS, ...)``, ``faulthandler.enable()``);
+    that handler then gets every SIGBUS that is not a fault of a mmapkit
+    access. Cheap when nothing changed (one ``sigaction`` query). Mapping a
+    view does it too, and so does a background thread (``mmk-guard``)
+    within about 20 ms; calling it right after installing such a handler
+    makes a small access that faults raise FaultError at once instead of
+    stalling its thread in that handler until the thread's next check."""
+    _core.mmk_fault_guard_install()
+
+
 def anonymous(size: int) -> MappedFile:
     """Anonymous read-write memory of ``size`` bytes (> 0); views of it share
     memory with each other and with forked children."""

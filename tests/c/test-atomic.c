@@ -423,6 +423,57 @@ TEST(test_wait_is_not_ended_by_signals) {
   ASSERT_OK(mmk_file_close(f));
 }
 
+/* A signal whose handler runs past the deadline still ends the
+ * interruptible wait with MMK_EINTR, not MMK_ETIMEDOUT: the caller must
+ * get to run its handlers (it timed out on 2b5c428). */
+static volatile sig_atomic_t slow_usr2_count;
+static void on_usr2_slow(int sig) {
+  (void)sig;
+  struct timespec ts = {0, 100 * 1000000L}; /* past the 50 ms timeout */
+  nanosleep(&ts, NULL);
+  slow_usr2_count++;
+}
+
+struct one_signal {
+  pthread_t target;
+};
+static void *send_usr2_later(void *arg) {
+  struct one_signal *o = arg;
+  struct timespec ts = {0, 20 * 1000000L}; /* the waiter is asleep by then */
+  nanosleep(&ts, NULL);
+  pthread_kill(o->target, SIGUSR2);
+  return NULL;
+}
+
+TEST(test_wait_intr_signal_in_the_last_sleep_is_eintr_not_timeout) {
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  anon_view(4096, 0, &f, &v);
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_usr2_slow; /* no SA_RESTART */
+  CHECK_SYS(sigaction(SIGUSR2, &sa, NULL));
+  ASSERT_OK(mmk_atomic_store_u32(v, 0, 5));
+  int r = 0;
+  /* A timeout is retried: on a loaded machine the signal may come after
+   * the wait ended (the old code timed out on every attempt). */
+  for (int attempt = 0; attempt < 5; attempt++) {
+    static struct one_signal o;
+    o.target = pthread_self();
+    int before = slow_usr2_count;
+    test_thread t;
+    test_thread_start(&t, send_usr2_later, &o);
+    r = mmk_wait_u32_intr(v, 0, 5, 50 * 1000000ll);
+    test_thread_join(&t);
+    while (slow_usr2_count == before) sched_yield(); /* it has run */
+    if (r != MMK_ETIMEDOUT) break;
+  }
+  ASSERT_STATUS(r, MMK_EINTR);
+  ASSERT_EQ(mmk_last_error_code(), MMK_EINTR);
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+}
+
 /* The interruptible wait ends with MMK_EINTR at the first signal that
  * interrupts its sleep (the word unchanged), well before the timeout; a
  * changed word still wins over the signal. */
@@ -507,6 +558,7 @@ static const test_case tests[] = {
     TEST_ENTRY(test_waiting_reader_of_a_slow_producer_uses_little_cpu),
     TEST_ENTRY(test_wait_is_not_ended_by_signals),
     TEST_ENTRY(test_wait_intr_returns_eintr_when_a_signal_interrupts_the_sleep),
+    TEST_ENTRY(test_wait_intr_signal_in_the_last_sleep_is_eintr_not_timeout),
     TEST_ENTRY(test_wake_with_nobody_waiting_returns_zero),
     TEST_ENTRY(test_atomic_store_on_read_only_view_is_refused_without_crash),
     TEST_END};

@@ -73,6 +73,63 @@ public sealed class FaultTests : IDisposable
         Assert.Equal(32, faults);
     }
 
+    /// <summary>
+    /// Issue 11.13: a SIGBUS handler installed after mapping that just returns makes a small
+    /// fault-safe access that faults spin in it. With the watchdog thread off (the variable is
+    /// read at the child's first map) only InstallFaultGuard puts the guard back.
+    /// </summary>
+    [Fact]
+    public async Task InstallFaultGuard_puts_the_guard_back_over_a_later_returning_handler()
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo(Child.DotnetHost)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        psi.ArgumentList.Add("exec");
+        psi.ArgumentList.Add(typeof(Child).Assembly.Location);
+        psi.ArgumentList.Add("guard-install");
+        psi.ArgumentList.Add(_dir.Patterned("guard.bin", 4 * 4096));
+        psi.Environment["MMAPKIT_GUARD_WATCH_MS"] = "0";
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        Task<string> output = p.StandardOutput.ReadToEndAsync();
+        Task<string> error = p.StandardError.ReadToEndAsync();
+        bool done = true;
+        using (var limit = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
+        {
+            try { await p.WaitForExitAsync(limit.Token); }
+            catch (OperationCanceledException) { done = false; p.Kill(entireProcessTree: true); }
+        }
+        await p.WaitForExitAsync();
+        string stdout = await output, report = $"exit code {p.ExitCode}\n{stdout}\n{await error}";
+        Assert.True(done, "child spins in the later handler: " + report);
+        Assert.True(p.ExitCode == 0, report);
+        Assert.Contains("IOException ReadBytes", stdout);
+        Assert.Contains("IOException WriteBytes", stdout);
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "signal")]
+    private static extern IntPtr SetSignal(int sig, IntPtr handler);
+
+    internal static int GuardInstallChild(string path)
+    {
+        const int page = 4096, SIGBUS = 7;
+        using var f = MappedFile.Open(path, MapAccess.ReadWrite);
+        using var v = f.CreateView();
+        using (var other = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite))
+            other.SetLength(page);
+        // libc's getpid as the handler: native, returns at once, ignores the signal number.
+        IntPtr libc = System.Runtime.InteropServices.NativeLibrary.Load("libc.so.6");
+        SetSignal(SIGBUS, System.Runtime.InteropServices.NativeLibrary.GetExport(libc, "getpid"));
+        MappedFile.InstallFaultGuard();
+        try { v.ReadBytes(2 * page, new byte[8]); Console.WriteLine("no exception ReadBytes"); }
+        catch (IOException) { Console.WriteLine("IOException ReadBytes"); }
+        try { v.WriteBytes(3 * page, new byte[] { 1 }); Console.WriteLine("no exception WriteBytes"); }
+        catch (IOException) { Console.WriteLine("IOException WriteBytes"); }
+        return 0;
+    }
+
     private sealed class Box { public int Value = 1; }
 
     [Fact]

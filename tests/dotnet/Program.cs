@@ -93,6 +93,9 @@ public static class Program
                 // A SIGBUS in managed code (FaultReportTests): must die with the runtime's report.
                 case "sigbus":
                     return FaultReportChild.Run(args[1], args[2], args[3] == "load");
+                // A later SIGBUS handler that just returns, then InstallFaultGuard (FaultTests).
+                case "guard-install":
+                    return FaultTests.GuardInstallChild(args[1]);
                 default:
                     Console.Error.WriteLine("unknown command " + args[0]);
                     return 64;

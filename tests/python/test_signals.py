@@ -100,5 +100,55 @@ class TestSignals(TempDirTest):
         """, self.path(content=bytes(64)))
 
 
+    # Issue 11.13: a SIGBUS handler installed after mapping (signal.signal,
+    # which just returns) and a small access that faults. With the watchdog
+    # off only fault_guard_install() can put the guard back: without it the
+    # access spins in that handler for good (the watchdog case is in
+    # tests/reliability/lang/handlers).
+    def test_fault_guard_install_puts_the_guard_back_over_a_later_handler(self):
+        self.child("""
+            os.environ["MMAPKIT_GUARD_WATCH_MS"] = "0"  # read at first map
+            path = sys.argv[1]
+            f = mmapkit.open(path, "r+")
+            v = f.map()
+            os.truncate(path, 4096)
+            signal.signal(signal.SIGBUS, lambda *a: None)
+            mmapkit.fault_guard_install()
+            for how in ("slice", "read_into", "atomic"):
+                try:
+                    if how == "slice":
+                        v[8192:8200]
+                    elif how == "read_into":
+                        v.read_into(bytearray(8), offset=8192)
+                    else:
+                        v.atomic_load(8192, size=8)
+                    print("no FaultError", how)
+                    sys.exit(1)
+                except mmapkit.FaultError:
+                    pass
+            assert v[0:4] == bytes(4)
+            v.close()
+            f.close()
+            print("OK")
+        """, self.path(content=bytes(16384)))
+
+    def test_watchdog_thread_runs_only_once_something_is_mapped(self):
+        self.child("""
+            def guards():
+                n = 0
+                for t in os.listdir("/proc/self/task"):
+                    with open(f"/proc/self/task/{t}/comm") as c:
+                        n += c.read() == "mmk-guard\\n"
+                return n
+            assert guards() == 0  # imported: the guard, but no thread
+            mmapkit.fault_guard_install()
+            assert guards() == 0
+            v = mmapkit.anonymous(4096).map()
+            assert guards() == 1
+            v.close()
+            print("OK")
+        """)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -17,6 +17,9 @@ import sun.misc.Signal;
  * <pre>
  *   Handlers signal-bulk DIR   sun.misc.Signal.handle(BUS) after mapping, then a 1 MiB bulk
  *                              get past the new end: FaultException, no livelock
+ *   Handlers signal-small DIR  the same, then an 8-byte bulk get and getLongVolatileSafe:
+ *                              each spun in the JVM's handler for good (2b5c428); now
+ *                              mmapkit's watchdog thread re-asserts the guard: FaultException
  *   Handlers jdk-unsafe DIR    with mmapkit's guard installed, the JDK's own
  *                              MappedByteBuffer over a truncated file still throws the
  *                              JVM's InternalError
@@ -37,7 +40,9 @@ public final class Handlers {
     try (MappedFile f = MappedFile.open(p, MapMode.READ_WRITE);
         MappedView v = f.map(0, SIZE)) {
       v.put(0, (byte) 7);
-      rc = args[0].equals("signal-bulk") ? signalBulk(p, v) : jdkUnsafe(p);
+      rc = args[0].equals("signal-bulk")
+          ? signalBulk(p, v)
+          : args[0].equals("signal-small") ? signalSmall(p, v) : jdkUnsafe(p);
     } finally {
       Files.deleteIfExists(p);
     }
@@ -62,6 +67,29 @@ public final class Handlers {
       System.out.println((ok ? "ok   " : "FAIL ") + "signal-bulk: " + e);
       return ok ? 0 : 1;
     }
+  }
+
+  static int signalSmall(Path p, MappedView v) throws IOException {
+    java.util.concurrent.atomic.AtomicLong calls = new java.util.concurrent.atomic.AtomicLong();
+    Signal.handle(new Signal("BUS"), s -> calls.incrementAndGet());
+    cut(p);
+    int failures = 0;
+    for (int k = 0; k < 2; k++) {
+      String what = k == 0 ? "get 8 bytes" : "getLongVolatileSafe";
+      try {
+        if (k == 0) {
+          v.get(8192, new byte[8]);
+        } else {
+          v.getLongVolatileSafe(8192);
+        }
+        System.out.println("FAIL signal-small: " + what + ": no exception");
+        failures++;
+      } catch (FaultException e) {
+        System.out.println("ok   signal-small: " + what + ": " + e);
+      }
+    }
+    System.out.println("java handler calls: " + calls.get());
+    return failures == 0 && v.get(0) == 7 ? 0 : 1;
   }
 
   static int jdkUnsafe(Path p) throws IOException {

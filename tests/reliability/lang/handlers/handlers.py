@@ -19,19 +19,34 @@ import mmapkit
 SIZE = 1 << 20
 WATCHDOG = 30  # seconds; a case takes well under one
 
-# name: (how the handler is installed, read length). Reads of 256 KiB and
+# name: (how the handler is installed, the access). Reads of 256 KiB and
 # more re-assert mmapkit's guard first; a small read that faults under a
 # later faulthandler is handed back to mmapkit by faulthandler's own
-# re-raise (after faulthandler printed its report).
+# re-raise (after faulthandler printed its report); under signal.signal's
+# handler, which just returns, a small access spins in that handler until
+# mmapkit's watchdog thread re-asserts the guard (hung on 2b5c428).
 CASES = {
-    "faulthandler-bulk": ("faulthandler", SIZE),
-    "faulthandler-small": ("faulthandler", 8),
-    "signal-bulk": ("signal", SIZE),
+    "faulthandler-bulk": ("faulthandler", "bulk"),
+    "faulthandler-small": ("faulthandler", "slice8"),
+    "signal-bulk": ("signal", "bulk"),
+    "signal-small-slice": ("signal", "slice8"),
+    "signal-small-read-into": ("signal", "read_into8"),
+    "signal-small-atomic": ("signal", "atomic8"),
 }
 
 
+def access(v, how):
+    if how == "bulk":
+        return v[0:SIZE]
+    if how == "slice8":
+        return v[8192:8200]
+    if how == "read_into8":
+        return v.read_into(bytearray(8), offset=8192)
+    return v.atomic_load(8192, size=8)
+
+
 def child(name, path):
-    how, n = CASES[name]
+    how, what = CASES[name]
     f = mmapkit.open(path, "w+", size=SIZE)
     v = f.map()
     v[0:4] = b"head"
@@ -42,7 +57,7 @@ def child(name, path):
     else:
         signal.signal(signal.SIGBUS, lambda *a: None)
     try:
-        v[0:n] if n > 8 else v[8192:8192 + n]
+        access(v, what)
         print(f"{name}: no exception")
         return 1
     except mmapkit.FaultError as e:
@@ -59,14 +74,14 @@ def main():
     d = sys.argv[1]
     os.makedirs(d, exist_ok=True)
     failures = 0
-    for name, (how, n) in CASES.items():
+    for name, (how, what) in CASES.items():
         path = os.path.join(d, f"handler-{name}-{os.getpid()}.bin")
         try:
             r = subprocess.run([sys.executable, __file__, "case", name, path],
                                capture_output=True, text=True, timeout=WATCHDOG)
             out = (r.stdout + r.stderr).strip().replace("\n", " | ")
             ok = r.returncode == 0 and "FaultError" in r.stdout
-            if how == "faulthandler" and n > 8:  # re-asserted: no report
+            if how == "faulthandler" and what == "bulk":  # no report
                 ok = ok and "Fatal Python error" not in r.stderr
             rc = r.returncode
         except subprocess.TimeoutExpired:

@@ -35,7 +35,7 @@ case $lang in
       touch "$classes/.stamp"
     fi
     failures=0
-    for c in signal-bulk jdk-unsafe; do
+    for c in signal-bulk signal-small jdk-unsafe; do
       rc=0
       timeout -s KILL 60 "$JAVA_HOME/bin/java" -cp "$pkg:$classes" Handlers "$c" "$work/files" || rc=$?
       if [[ $rc -ne 0 ]]; then

@@ -94,6 +94,9 @@ public final class Child {
           }
         }
         break;
+      case "later-bus-handler": // path: installFaultGuard over a later SIGBUS handler
+        laterBusHandler(Path.of(args[1]));
+        break;
       default:
         throw new IllegalArgumentException(args[0]);
     }
@@ -165,6 +168,41 @@ public final class Child {
       v.putLongVolatileSafe(0, 41);
       System.out.println("OK safe " + (v.getAndAddLongSafe(0, 1) + 1) + " "
           + v.compareAndSetLongSafe(0, 42, 43) + " " + v.getLongVolatile(0));
+    }
+  }
+
+  /**
+   * sun.misc.Signal.handle(BUS) after mapping installs a handler that just returns; a small
+   * access that faults would spin in it. installFaultGuard puts mmapkit's back (the parent
+   * turns the watchdog thread off, so nothing else does). Reflection: the suite compiles with
+   * -Werror, and sun.misc is an internal API.
+   */
+  private static void laterBusHandler(Path p) throws Exception {
+    int size = 1 << 20;
+    try (MappedFile f = MappedFile.create(p, size);
+        MappedView v = f.map()) {
+      try (RandomAccessFile raf = new RandomAccessFile(p.toFile(), "rw")) {
+        raf.setLength(4096);
+      }
+      Class<?> sig = Class.forName("sun.misc.Signal");
+      Class<?> h = Class.forName("sun.misc.SignalHandler");
+      Object handler = java.lang.reflect.Proxy.newProxyInstance(
+          h.getClassLoader(), new Class<?>[] {h}, (proxy, m, a) -> null);
+      sig.getMethod("handle", sig, h)
+          .invoke(null, sig.getConstructor(String.class).newInstance("BUS"), handler);
+      MappedFile.installFaultGuard();
+      try {
+        v.get(8192, new byte[8]);
+        System.out.println("FAIL get returned");
+      } catch (FaultException e) {
+        System.out.println("OK fault get: " + e.getMessage());
+      }
+      try {
+        v.getLongVolatileSafe(8192);
+        System.out.println("FAIL getLongVolatileSafe returned");
+      } catch (FaultException e) {
+        System.out.println("OK fault getLongVolatileSafe");
+      }
     }
   }
 

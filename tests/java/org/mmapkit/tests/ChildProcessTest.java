@@ -221,6 +221,25 @@ class ChildProcessTest {
     loadNextToPlanted(null, List.of("-Djava.library.path="), true);
   }
 
+  /** Issue 11.13: with the watchdog thread off, only installFaultGuard ends the spin. */
+  @Test
+  void installFaultGuard_puts_the_guard_back_over_a_later_sigbus_handler() throws Exception {
+    ProcessBuilder b =
+        Jvm.builder(List.of(), "later-bus-handler", dir.resolve("bus.bin").toString());
+    b.environment().put("MMAPKIT_GUARD_WATCH_MS", "0");
+    Process p = b.start();
+    boolean done = p.waitFor(60, TimeUnit.SECONDS); // the output fits the pipe
+    if (!done) {
+      p.destroyForcibly().waitFor();
+    }
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(done, "child hung (spinning in the later handler):\n" + out);
+    assertEquals(0, p.exitValue(), out);
+    assertTrue(out.contains("OK fault get"), out);
+    assertTrue(out.contains("OK fault getLongVolatileSafe"), out);
+    assertFalse(out.contains("FAIL"), out);
+  }
+
   @Test
   void a_relative_explicit_library_path_is_refused() throws Exception {
     String out =

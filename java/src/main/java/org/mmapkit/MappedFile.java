@@ -207,6 +207,21 @@ public final class MappedFile implements AutoCloseable {
   }
 
   /**
+   * Puts mmapkit's SIGBUS handler back on top if a handler was installed since (for example
+   * with {@code sun.misc.Signal.handle(new Signal("BUS"), ...)}); that handler then gets every
+   * SIGBUS that is not a fault of a mmapkit access. Cheap when nothing changed (one {@code
+   * sigaction} query). Mapping a view does it too, and so does mmapkit's background thread
+   * ({@code mmk-guard}) within about 20 ms; calling this right after installing such a handler
+   * makes a small bulk {@code get}/{@code put} or safe atomic that faults throw {@link
+   * FaultException} at once instead of stalling in that handler until the thread's next check.
+   *
+   * @throws IOException if the handler cannot be installed
+   */
+  public static void installFaultGuard() throws IOException {
+    NativeCore.mmk_fault_guard_install();
+  }
+
+  /**
    * Creates anonymous read-write memory of {@code size} bytes. Views of it share memory with
    * each other; it can be resized.
    *
