@@ -580,7 +580,7 @@ public sealed unsafe partial class MappedView : SafeBuffer
         if ((ulong)offset > (ulong)_length || (ulong)length > (ulong)(_length - offset))
         {
             DangerousRelease();
-            throw new InvalidOperationException("The view was resized below this memory's range.");
+            throw OutsideMemory();
         }
         return _data + offset;
     }
@@ -592,9 +592,13 @@ public sealed unsafe partial class MappedView : SafeBuffer
         ThrowIfDisposed();
         EnsureExported();
         if ((ulong)offset > (ulong)_length || (ulong)length > (ulong)(_length - offset))
-            throw new InvalidOperationException("The view was resized below this memory's range.");
+            throw OutsideMemory();
         return new Span<byte>(_data + offset, length);
     }
+
+    // A Dispose racing the pin zeroes the length after setting _disposed: report that.
+    private Exception OutsideMemory() =>
+        _disposed ? Disposed() : new InvalidOperationException("The view was resized below this memory's range.");
 
     // ---- checks -------------------------------------------------------------
 
