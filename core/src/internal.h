@@ -61,12 +61,8 @@
 #  define MMK__MEMCPY memcpy
 #endif
 
-/* Retries a system call interrupted by a signal (call sites that return -1
- * and set errno). */
-#define MMK__RETRY(res, expr)                                                 \
-  do {                                                                        \
-    (res) = (expr);                                                           \
-  } while ((res) == -1 && errno == EINTR)
+/* The backend interface (what each platform provides). */
+#include "os.h"
 
 /* ------------------------------------------------------------------------
  * Objects
@@ -103,7 +99,7 @@ enum mmk__view_state {
 #define MMK__LW_COUNT (MMK__LW_MOVING - 1)
 
 struct mmk_view {
-  pthread_mutex_t mu;   /* orders close/close_inert/resize (and the free
+  mmk__mutex mu;        /* orders close/close_inert/resize (and the free
                            of an inert view by its last release) */
   atomic_int state;     /* enum mmk__view_state; INERT once lw has
                            MMK__LW_INERT (read by the lock-free fast paths) */
@@ -237,21 +233,18 @@ static inline void mmk__op_exit(mmk__op *op) {
  * Errors (common.c)
  * ---------------------------------------------------------------------- */
 
-/* The one errno -> status translation. */
-MMK__HIDDEN int mmk__status_from_errno(int err);
-
 /* Records the calling thread's last-error detail and returns code.
  * fmt (optional, may be NULL) adds a bracketed detail after the path,
- * e.g. "[offset 4097, length 100]". The reason is strerror(sys_errno) when
- * sys_errno != 0, else reason (or mmk_strerror(code) when reason is NULL). */
+ * e.g. "[offset 4097, length 100]". The reason is mmk__os_reason(sys_errno)
+ * when sys_errno != 0, else reason (or mmk_strerror(code) when reason is NULL). */
 MMK__HIDDEN int mmk__set_error(int code, int sys_errno, const char *op,
                                const char *path, const char *reason,
                                const char *fmt, ...) MMK__PRINTF(6, 7);
 
-/* A failed system call: translates err and records the detail. */
+/* A failed system call: translates the native error err (mmk__os_status,
+ * the one translation point) and records the detail. */
 #define mmk__sys_error(err, op, path, ...)                                    \
-  mmk__set_error(mmk__status_from_errno(err), (err), (op), (path), NULL,      \
-                 __VA_ARGS__)
+  mmk__set_error(mmk__os_status(err), (err), (op), (path), NULL, __VA_ARGS__)
 /* An error found by mmapkit itself (argument checks). */
 #define mmk__arg_error(code, op, path, reason)                                \
   mmk__set_error((code), 0, (op), (path), (reason), NULL)

@@ -9,6 +9,7 @@
 #include "internal.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,8 +19,21 @@
 #include <time.h>
 #include <unistd.h>
 #if defined(__linux__)
+#  include <sys/syscall.h>
 #  include <sys/vfs.h>
 #endif
+
+/* The one place EINTR is retried: res = expr until it is not a call
+ * interrupted by a signal. MMK__RETRY for calls that return -1 and set
+ * errno, MMK__RETRY_RC for those that return the error (posix_fallocate). */
+#define MMK__RETRY(res, expr)                                                 \
+  do {                                                                        \
+    (res) = (expr);                                                           \
+  } while ((res) == -1 && errno == EINTR)
+#define MMK__RETRY_RC(res, expr)                                              \
+  do {                                                                        \
+    (res) = (expr);                                                           \
+  } while ((res) == EINTR)
 
 #if !defined(MAP_ANONYMOUS) && defined(MAP_ANON)
 #  define MAP_ANONYMOUS MAP_ANON
@@ -38,6 +52,104 @@ typedef unsigned char mmk__mincore_t;
 #else
 typedef char mmk__mincore_t;
 #endif
+
+/* ------------------------------------------------------------------------
+ * Platform (os.h)
+ * ---------------------------------------------------------------------- */
+
+size_t mmk__os_page_size(void) {
+  long r = sysconf(_SC_PAGESIZE);
+  return r > 0 ? (size_t)r : 4096;
+}
+
+/* The one native error -> status translation (os.h). */
+int mmk__os_status(int err) {
+  switch (err) {
+  case 0: return MMK_EUNKNOWN; /* a failure without errno: never "OK" */
+  case EPERM: return MMK_EPERM;
+  case ENOENT: return MMK_ENOENT;
+  case ENOTDIR: return MMK_ENOENT; /* a path component is not a directory */
+  case EINTR: return MMK_EINTR;
+  case EIO: return MMK_EIO;
+  case EFAULT: return MMK_EIO; /* kernel touched unbacked mapped memory */
+  case EBADF: return MMK_EBADF;
+  case EAGAIN: return MMK_EAGAIN;
+#if defined(EWOULDBLOCK) && EWOULDBLOCK != EAGAIN
+  case EWOULDBLOCK: return MMK_EAGAIN;
+#endif
+  case ENOMEM: return MMK_ENOMEM;
+  case ENOLCK: return MMK_ENOMEM;
+  case EACCES: return MMK_EACCES;
+  case EBUSY: return MMK_EBUSY;
+  case ETXTBSY: return MMK_EBUSY;
+  case EEXIST: return MMK_EEXIST;
+  case ENODEV: return MMK_ENODEV;
+  case ENXIO: return MMK_ENODEV; /* FIFO without reader, missing device */
+  /* Not seekable: a FIFO, or a pseudo-file (/proc, /sys) that cannot be
+   * grown or written at an offset; as a mapping target it is "not a
+   * mappable file". */
+  case ESPIPE: return MMK_ENODEV;
+  case EISDIR: return MMK_EISDIR;
+  case EINVAL: return MMK_EINVAL;
+  case EMFILE: return MMK_EMFILE;
+  case ENFILE: return MMK_EMFILE;
+  case EFBIG: return MMK_EFBIG;
+  case EOVERFLOW: return MMK_EFBIG;
+  case ENOSPC: return MMK_ENOSPC;
+#ifdef EDQUOT
+  case EDQUOT: return MMK_ENOSPC;
+#endif
+  case EROFS: return MMK_EROFS;
+  case ERANGE: return MMK_ERANGE;
+  case EDEADLK: return MMK_EDEADLK;
+  case ENAMETOOLONG: return MMK_ENAMETOOLONG;
+  case ENOTSUP: return MMK_ENOTSUP;
+#if defined(EOPNOTSUPP) && EOPNOTSUPP != ENOTSUP
+  case EOPNOTSUPP: return MMK_ENOTSUP;
+#endif
+  case ENOSYS: return MMK_ENOTSUP;
+  case ETIMEDOUT: return MMK_ETIMEDOUT;
+  default: return MMK_EUNKNOWN;
+  }
+}
+
+
+const char *mmk__os_reason(int err, char *buf, size_t len) {
+#if defined(__GLIBC__) && defined(_GNU_SOURCE)
+  return strerror_r(err, buf, len); /* GNU variant returns the string */
+#else
+  if (strerror_r(err, buf, len) != 0) snprintf(buf, len, "error %d", err);
+  return buf;
+#endif
+}
+
+void mmk__os_yield(void) { sched_yield(); }
+
+int mmk__os_sleep_ns(int64_t ns) {
+  struct timespec ts;
+  ts.tv_sec = (time_t)(ns / 1000000000);
+  ts.tv_nsec = (long)(ns % 1000000000);
+  return nanosleep(&ts, NULL) == 0 ? 0 : -1;
+}
+
+int64_t mmk__os_now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* membarrier(2): MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED (16), then
+ * MEMBARRIER_CMD_PRIVATE_EXPEDITED (8). */
+static int mmk__membarrier(int cmd) {
+#if defined(__linux__) && defined(SYS_membarrier)
+  return syscall(SYS_membarrier, cmd, 0, 0) == 0 ? 0 : MMK__OS_CANNOT;
+#else
+  (void)cmd;
+  return MMK__OS_CANNOT;
+#endif
+}
+int mmk__os_barrier_register(void) { return mmk__membarrier(16); }
+int mmk__os_barrier(void) { return mmk__membarrier(8); }
 
 /* ------------------------------------------------------------------------
  * File handles
@@ -207,18 +319,14 @@ static int mmk__grow(mmk_file *f, int64_t cur, int64_t new_size,
                               "growing from %lld to %lld bytes",
                               (long long)cur, (long long)new_size);
       }
-      do {
-        err = posix_fallocate(f->fd, (off_t)cur, n);
-      } while (err == EINTR);
+      MMK__RETRY_RC(err, posix_fallocate(f->fd, (off_t)cur, n));
     }
 #  else
-    do {
-      err = posix_fallocate(f->fd, (off_t)cur, n);
-    } while (err == EINTR);
+    MMK__RETRY_RC(err, posix_fallocate(f->fd, (off_t)cur, n));
 #  endif
     if (err == 0) return 0;
     if (err != EINVAL && err != EOPNOTSUPP)
-      return mmk__set_error(mmk__status_from_errno(err), err, op, f->path,
+      return mmk__set_error(mmk__os_status(err), err, op, f->path,
                             NULL, "growing from %lld to %lld bytes",
                             (long long)cur, (long long)new_size);
   }
@@ -787,7 +895,7 @@ static int mmk__map(mmk_file *f, int64_t offset, int64_t length,
   if (!v) return mmk__sys_error(ENOMEM, "map", f->path, NULL);
   MMK__BARRIER();
   memset(v, 0, sizeof *v);
-  if (pthread_mutex_init(&v->mu, NULL) != 0) {
+  if (mmk__mutex_init(&v->mu) != 0) {
     free(v);
     return mmk__sys_error(ENOMEM, "map", f->path, NULL);
   }
@@ -813,7 +921,7 @@ static int mmk__map(mmk_file *f, int64_t offset, int64_t length,
                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (b == MAP_FAILED) {
       int e = errno;
-      pthread_mutex_destroy(&v->mu);
+      mmk__mutex_destroy(&v->mu);
       free(v);
       return mmk__sys_error(e, "mmap", f->path, "reserve %lld bytes",
                             (long long)reserve);
@@ -826,7 +934,7 @@ static int mmk__map(mmk_file *f, int64_t offset, int64_t length,
       if (p == MAP_FAILED) {
         int e = errno;
         munmap(v->base, v->res_len);
-        pthread_mutex_destroy(&v->mu);
+        mmk__mutex_destroy(&v->mu);
         free(v);
         return mmk__sys_error(e, "mmap", f->path, "offset %lld, length %lld",
                               (long long)offset, (long long)length);
@@ -838,7 +946,7 @@ static int mmk__map(mmk_file *f, int64_t offset, int64_t length,
                         v->aligned_off);
     if (p == MAP_FAILED) {
       int e = errno;
-      pthread_mutex_destroy(&v->mu);
+      mmk__mutex_destroy(&v->mu);
       free(v);
       return mmk__sys_error(e, "mmap", f->path, "offset %lld, length %lld",
                             (long long)offset, (long long)length);
@@ -1331,11 +1439,11 @@ int mmk_view_resize(mmk_view *view, int64_t new_length) {
                           "length must be positive", "length %lld",
                           (long long)new_length);
   if (new_length == MMK__LEN(view)) return 0;
-  pthread_mutex_lock(&view->mu);
+  mmk__mutex_lock(&view->mu);
   if (atomic_load(&view->state) != MMK__VIEW_OPEN)
     r = mmk__arg_error(MMK_ECLOSED, "resize", "", "view is closed");
   else
     r = mmk__view_resize_locked(view, new_length);
-  pthread_mutex_unlock(&view->mu);
+  mmk__mutex_unlock(&view->mu);
   return r;
 }
