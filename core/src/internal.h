@@ -115,9 +115,8 @@ struct mmk_view {
   int64_t reserve;      /* requested reservation (0: none) */
   int64_t aligned_off;  /* offset rounded down to the page */
   int mode;             /* mode of the file when mapped */
-  int prot;             /* PROT_* of the mapping */
-  int mflags;           /* MAP_SHARED or MAP_PRIVATE (+ nothing else) */
-  int writable;         /* prot has PROT_WRITE */
+  int cow;              /* copy-on-write (MMK_COPY): private pages */
+  int writable;         /* mapped writable */
   int kind;             /* file kind at map time */
   unsigned options;
 };
@@ -277,19 +276,13 @@ static inline size_t mmk__round_up(size_t n, size_t pg) {
   return (n + pg - 1) & ~(pg - 1);
 }
 
+/* Common prologue of file operations: NULL -> EINVAL, closed -> ECLOSED. */
+MMK__HIDDEN int mmk__file_check(const mmk_file *f, const char *op);
+
 MMK__HIDDEN void mmk__file_ref(mmk_file *f);
 MMK__HIDDEN void mmk__file_unref(mmk_file *f);
 
-/* ------------------------------------------------------------------------
- * Backend (unix.c)
- * ---------------------------------------------------------------------- */
-
-/* Unmaps everything the view holds (mapping and reservation). */
-MMK__HIDDEN void mmk__os_view_unmap(mmk_view *v);
-/* Replaces the mapped range in place by private zero memory. 0 or -1. */
-MMK__HIDDEN int mmk__os_view_make_inert(mmk_view *v);
-/* Closes the descriptor of a file whose last reference went away. */
-MMK__HIDDEN void mmk__os_file_destroy(mmk_file *f);
+/* The backend's file and view functions are declared in os.h. */
 
 /* ------------------------------------------------------------------------
  * Fault guard (fault.c)

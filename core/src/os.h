@@ -96,4 +96,91 @@ static inline void mmk__os_atfork_child(void (*fn)(void)) {
 }
 #endif
 
+/* ------------------------------------------------------------------------
+ * Files (the rest of the file code is still in unix.c: see issue 12)
+ * ---------------------------------------------------------------------- */
+
+/* Closes the descriptor of a file whose last reference went away and
+ * frees the handle. */
+MMK__HIDDEN void mmk__os_file_destroy(mmk_file *f);
+
+/* The file's current size in bytes. */
+MMK__HIDDEN int mmk__os_file_size(mmk_file *f, int64_t *size);
+
+/* Grows the file from cur to at least new_size bytes, never shrinking it,
+ * reserving the blocks where the platform can (a full disk is an error
+ * here, not a SIGBUS later). op names the caller in the error. */
+MMK__HIDDEN int mmk__os_file_grow(mmk_file *f, int64_t cur, int64_t new_size,
+                                  const char *op);
+
+/* ------------------------------------------------------------------------
+ * Views
+ *
+ * They read the view's fields (file, aligned_off, delta, writable, cow,
+ * options, base, map_len, res_len) and, where noted, set base, map_len
+ * and res_len. The common code holds the view's mu, or is mapping a view
+ * nobody else knows yet, and has blocked leases and calls where the
+ * mapping moves or shrinks. The MMK_MAP_POPULATE and MMK_MAP_HUGEPAGE
+ * options apply to every new mapping; a platform without them ignores
+ * them.
+ * ---------------------------------------------------------------------- */
+
+/* Maps a new view: map_len bytes of the file from aligned_off, inside a
+ * reservation of res_len bytes of inaccessible address space when res_len
+ * is not 0. Sets base (NULL when nothing is mapped or reserved). On
+ * failure nothing is held. */
+MMK__HIDDEN int mmk__os_view_map(mmk_view *v);
+
+/* Maps [from, to) of the view's page range (offsets from base) from the
+ * file over its reservation. On failure the reservation is as before. */
+MMK__HIDDEN int mmk__os_view_map_more(mmk_view *v, size_t from, size_t to);
+
+/* Gives back the mapped pages from new_map_len on: to the reservation
+ * (inaccessible again) when the view has one, else unmapped (then it
+ * cannot fail in a way that matters: the result may be ignored). */
+MMK__HIDDEN int mmk__os_view_shrink(mmk_view *v, size_t new_map_len);
+
+/* Maps the view's file range afresh, len bytes at an address of the
+ * platform's choosing, into *out; the view itself is not changed. */
+MMK__HIDDEN int mmk__os_view_map_fresh(mmk_view *v, size_t len, void **out);
+
+/* Unmaps a mapping made by mmk__os_view_map_fresh and not adopted. */
+MMK__HIDDEN void mmk__os_unmap(void *p, size_t len);
+
+/* Moves the mapped view (map_len > 0) to a larger mapping of new_map_len
+ * bytes, carrying its pages over (Linux: mremap), and drops the
+ * reservation; sets base, map_len, res_len, reserve. MMK__OS_CANNOT where
+ * the kernel cannot move mappings, or could not and nothing private is
+ * lost by a fresh mapping: the common code then maps afresh and copies a
+ * copy-on-write view's pages itself. */
+MMK__HIDDEN int mmk__os_view_move(mmk_view *v, size_t new_map_len);
+
+/* Unmaps everything the view holds (mapping and reservation); base NULL. */
+MMK__HIDDEN void mmk__os_view_unmap(mmk_view *v);
+
+/* Replaces the mapped range in place by private zero memory, atomically
+ * for any thread touching it. 0, or -1 when the kernel refuses (then the
+ * old mapping stays until the view is freed: still no crash). */
+MMK__HIDDEN int mmk__os_view_make_inert(mmk_view *v);
+
+/* Writes back the n bytes of dirty pages from start (page-aligned, inside
+ * the view) by how (MMK_FLUSH_*); off/len, the caller's range, for the
+ * error detail. */
+MMK__HIDDEN int mmk__os_view_flush(mmk_view *v, void *start, size_t n,
+                                   int how, int64_t off, int64_t len);
+
+/* Passes an MMK_ADVICE_* (checked) for n bytes from start (page-aligned).
+ * MMK_ENOTSUP when the platform has no such advice. */
+MMK__HIDDEN int mmk__os_view_advise(mmk_view *v, void *start, size_t n,
+                                    int advice, int64_t off, int64_t len);
+
+/* Locks (lock != 0) or unlocks the first len mapped bytes in RAM. */
+MMK__HIDDEN int mmk__os_view_lock(mmk_view *v, size_t len, int lock);
+
+/* Counts the bytes of [lo, hi) (inside the view) whose pages are resident
+ * into *total; off/len for the error detail. */
+MMK__HIDDEN int mmk__os_view_resident(mmk_view *v, uintptr_t lo,
+                                      uintptr_t hi, int64_t off, int64_t len,
+                                      int64_t *total);
+
 #endif /* MMAPKIT_OS_H */

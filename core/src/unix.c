@@ -296,8 +296,8 @@ static int mmk__extend(mmk_file *f, int64_t new_size) {
  * or where nothing can reserve, the file is extended sparsely.
  * Anonymous memory stays sparse, like MAP_ANONYMOUS memory (reserving
  * would commit all of it at once). */
-static int mmk__grow(mmk_file *f, int64_t cur, int64_t new_size,
-                     const char *op) {
+int mmk__os_file_grow(mmk_file *f, int64_t cur, int64_t new_size,
+                      const char *op) {
   if (new_size <= cur) return 0;
 #ifdef MMK__HAVE_POSIX_FALLOCATE
   if (f->kind != MMK_KIND_ANON) {
@@ -406,7 +406,7 @@ static int mmk__finish_open(int fd, int mode, unsigned flags, int64_t size,
     st.st_size = 0;
   }
   if (!r && size > (int64_t)st.st_size)
-    r = mmk__grow(f, (int64_t)st.st_size, size, op);
+    r = mmk__os_file_grow(f, (int64_t)st.st_size, size, op);
   if (r) {
     if (created) mmk__undo_create(kind, path, &st);
     mmk__os_file_destroy(f);
@@ -580,7 +580,7 @@ int mmk_anon_create(int64_t size, mmk_file **out) {
   r = mmk__file_new(fd, MMK_WRITE, MMK_KIND_ANON, 1, "", "anon_create", &f);
   if (r) return r;
   f->created = 1;
-  r = mmk__grow(f, 0, size, "anon_create");
+  r = mmk__os_file_grow(f, 0, size, "anon_create");
   if (r) {
     mmk__os_file_destroy(f);
     return r;
@@ -622,23 +622,26 @@ int mmk_file_from_fd(int fd, int mode, mmk_file **out) {
                        out);
 }
 
-static int mmk__file_check(const mmk_file *f, const char *op) {
+int mmk__file_check(const mmk_file *f, const char *op) {
   if (!f) return mmk__arg_error(MMK_EINVAL, op, "", "file is NULL");
   if (atomic_load(&((mmk_file *)f)->closed))
     return mmk__arg_error(MMK_ECLOSED, op, f->path, "file is closed");
   return 0;
 }
 
-int mmk_file_size(mmk_file *file, int64_t *out) {
+int mmk__os_file_size(mmk_file *f, int64_t *size) {
   struct stat st;
+  int r = mmk__fstat(f->fd, &st, f->path);
+  if (!r) *size = (int64_t)st.st_size;
+  return r;
+}
+
+int mmk_file_size(mmk_file *file, int64_t *out) {
   int r = mmk__file_check(file, "size");
   if (r) return r;
   if (!out)
     return mmk__arg_error(MMK_EINVAL, "size", file->path, "out is NULL");
-  r = mmk__fstat(file->fd, &st, file->path);
-  if (r) return r;
-  *out = (int64_t)st.st_size;
-  return 0;
+  return mmk__os_file_size(file, out);
 }
 
 int mmk_file_resize(mmk_file *file, int64_t new_size) {
@@ -654,7 +657,7 @@ int mmk_file_resize(mmk_file *file, int64_t new_size) {
   r = mmk__fstat(file->fd, &st, file->path);
   if (r) return r;
   if (new_size > (int64_t)st.st_size)
-    return mmk__grow(file, (int64_t)st.st_size, new_size, "resize");
+    return mmk__os_file_grow(file, (int64_t)st.st_size, new_size, "resize");
   if (new_size < (int64_t)st.st_size)
     return mmk__ftruncate(file->fd, new_size, file->path);
   return 0;
@@ -783,18 +786,23 @@ int mmk_file_close(mmk_file *file) {
 }
 
 /* ------------------------------------------------------------------------
- * Views
+ * Views (os.h)
  * ---------------------------------------------------------------------- */
 
-/* The data pointer of an empty view without a reservation: valid, never
- * dereferenced (every access to an empty view is out of range). */
-static unsigned char mmk__empty_view_byte;
-
-static void *mmk__mmap(void *addr, size_t len, int prot, int flags, int fd,
-                       int64_t off) {
-  return mmap(addr, len, prot, flags, fd, (off_t)off);
+static int mmk__prot(const mmk_view *v) {
+  return PROT_READ | (v->writable ? PROT_WRITE : 0);
 }
 
+/* MAP_SHARED or MAP_PRIVATE, plus MAP_POPULATE when asked for. */
+static int mmk__map_flags(const mmk_view *v) {
+  int fl = v->cow ? MAP_PRIVATE : MAP_SHARED;
+#ifdef MAP_POPULATE
+  if (v->options & MMK_MAP_POPULATE) fl |= MAP_POPULATE;
+#endif
+  return fl;
+}
+
+/* The options that mmap flags do not carry, on a new mapping. */
 static void mmk__after_map(void *p, size_t len, unsigned options) {
   if (!p || !len) return;
 #if !defined(MAP_POPULATE) && defined(MADV_WILLNEED)
@@ -806,169 +814,129 @@ static void mmk__after_map(void *p, size_t len, unsigned options) {
   (void)options;
 }
 
-static int mmk__populate_flag(unsigned options) {
-#ifdef MAP_POPULATE
-  return (options & MMK_MAP_POPULATE) ? MAP_POPULATE : 0;
-#else
-  (void)options;
-  return 0;
-#endif
+/* Inaccessible address space at addr (MAP_FIXED over what is there) or
+ * anywhere (addr NULL). */
+static void *mmk__reserve(void *addr, size_t len) {
+  return mmap(addr, len, PROT_NONE,
+              MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
+                  (addr ? MAP_FIXED : 0),
+              -1, 0);
 }
 
-#define MMK__MAP_OPTIONS                                                      \
-  ((unsigned)(MMK_MAP_POPULATE | MMK_MAP_HUGEPAGE | MMK_MAP_READONLY))
-
-static int mmk__map(mmk_file *f, int64_t offset, int64_t length,
-                    int64_t reserve, unsigned options, mmk_view **out) {
-  struct stat st;
-  mmk_view *v;
-  size_t pg = mmk__page();
-  int64_t size, end;
-  int r;
-
-  if (out) *out = NULL;
-  r = mmk__file_check(f, "map");
-  if (r) return r;
-  if (!out) return mmk__arg_error(MMK_EINVAL, "map", f->path, "out is NULL");
-  if (offset < 0 || length < 0 || reserve < 0)
-    return mmk__set_error(MMK_EINVAL, 0, "map", f->path,
-                          "negative offset, length or reserve",
-                          "offset %lld, length %lld, reserve %lld",
-                          (long long)offset, (long long)length,
-                          (long long)reserve);
-  if (options & ~MMK__MAP_OPTIONS)
-    return mmk__set_error(MMK_EINVAL, 0, "map", f->path, "unknown options",
-                          "options 0x%x", options);
-  /* One sigaction query per map (no change: no install): a runtime that
-   * replaced our SIGBUS handler since is noticed here. */
-  r = mmk__fault_guard_install();
-  if (r) return r;
-  r = mmk__fstat(f->fd, &st, f->path);
-  if (r) return r;
-  size = (int64_t)st.st_size;
-
-  if (length == 0) {
-    if (offset > size)
-      return mmk__set_error(MMK_ERANGE, 0, "map", f->path,
-                            "offset past the end of the file",
-                            "offset %lld, file size %lld", (long long)offset,
-                            (long long)size);
-    length = size - offset;
-  } else {
-    if (offset > INT64_MAX - length)
-      return mmk__set_error(MMK_ERANGE, 0, "map", f->path,
-                            "offset + length overflows",
-                            "offset %lld, length %lld", (long long)offset,
-                            (long long)length);
-    end = offset + length;
-    /* Only a writable shared view grows the file, after every check
-     * (a refused map changes nothing). */
-    if (end > size && (f->mode != MMK_WRITE || (options & MMK_MAP_READONLY)))
-      return mmk__set_error(MMK_ERANGE, 0, "map", f->path,
-                            "range past the end of the file (read-only "
-                            "and copy-on-write views do not grow it)",
-                            "offset %lld, length %lld, file size %lld",
-                            (long long)offset, (long long)length,
-                            (long long)size);
-  }
-  if (reserve && reserve < length)
-    return mmk__set_error(MMK_EINVAL, 0, "map", f->path,
-                          "reserve smaller than the mapped length",
-                          "length %lld, reserve %lld", (long long)length,
-                          (long long)reserve);
-  /* Address-space arithmetic must fit size_t (matters on 32-bit). */
-  if ((uint64_t)(reserve > length ? reserve : length) > SIZE_MAX - 2 * pg)
-    return mmk__set_error(MMK_ENOMEM, 0, "map", f->path,
-                          "range larger than the address space",
-                          "offset %lld, length %lld", (long long)offset,
-                          (long long)length);
-  if (offset + length > size) {
-    r = mmk__grow(f, size, offset + length, "map");
-    if (r) return r;
-  }
-
-  /* malloc + memset, not calloc: glibc's calloc bypasses the per-thread
-   * cache that free() fills, which made a map/close cycle pay two trips
-   * through the main allocator. The barrier stops the compiler from
-   * fusing the pair back into calloc. */
-  v = malloc(sizeof *v);
-  if (!v) return mmk__sys_error(ENOMEM, "map", f->path, NULL);
-  MMK__BARRIER();
-  memset(v, 0, sizeof *v);
-  if (mmk__mutex_init(&v->mu) != 0) {
-    free(v);
-    return mmk__sys_error(ENOMEM, "map", f->path, NULL);
-  }
-  atomic_init(&v->state, MMK__VIEW_OPEN);
-  atomic_init(&v->lw, 0);
-  v->offset = offset;
-  v->length = length;
-  v->reserve = reserve;
-  v->aligned_off = offset & ~(int64_t)(pg - 1);
-  v->delta = (size_t)(offset - v->aligned_off);
-  /* The mode "as mapped": the read-only option makes a MMK_READ view. */
-  v->mode = (options & MMK_MAP_READONLY) ? MMK_READ : f->mode;
-  v->kind = f->kind;
-  v->options = options;
-  v->writable = f->mode != MMK_READ && !(options & MMK_MAP_READONLY);
-  v->prot = PROT_READ | (v->writable ? PROT_WRITE : 0);
-  v->mflags = f->mode == MMK_COPY ? MAP_PRIVATE : MAP_SHARED;
-  v->map_len = length ? mmk__round_up(v->delta + (size_t)length, pg) : 0;
-  v->res_len = reserve ? mmk__round_up(v->delta + (size_t)reserve, pg) : 0;
-
+int mmk__os_view_map(mmk_view *v) {
+  void *p;
   if (v->res_len) {
-    void *b = mmk__mmap(NULL, v->res_len, PROT_NONE,
-                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (b == MAP_FAILED) {
-      int e = errno;
-      mmk__mutex_destroy(&v->mu);
-      free(v);
-      return mmk__sys_error(e, "mmap", f->path, "reserve %lld bytes",
-                            (long long)reserve);
-    }
-    v->base = b;
+    void *b = mmk__reserve(NULL, v->res_len);
+    if (b == MAP_FAILED)
+      return mmk__sys_error(errno, "mmap", v->file->path,
+                            "reserve %lld bytes", (long long)v->reserve);
     if (v->map_len) {
-      void *p = mmk__mmap(v->base, v->map_len, v->prot,
-                          v->mflags | MAP_FIXED | mmk__populate_flag(options),
-                          f->fd, v->aligned_off);
+      p = mmap(b, v->map_len, mmk__prot(v), mmk__map_flags(v) | MAP_FIXED,
+               v->file->fd, (off_t)v->aligned_off);
       if (p == MAP_FAILED) {
         int e = errno;
-        munmap(v->base, v->res_len);
-        mmk__mutex_destroy(&v->mu);
-        free(v);
-        return mmk__sys_error(e, "mmap", f->path, "offset %lld, length %lld",
-                              (long long)offset, (long long)length);
+        munmap(b, v->res_len);
+        return mmk__sys_error(e, "mmap", v->file->path,
+                              "offset %lld, length %lld",
+                              (long long)v->offset, (long long)v->length);
       }
     }
+    v->base = b;
   } else if (v->map_len) {
-    void *p = mmk__mmap(NULL, v->map_len, v->prot,
-                        v->mflags | mmk__populate_flag(options), f->fd,
-                        v->aligned_off);
-    if (p == MAP_FAILED) {
-      int e = errno;
-      mmk__mutex_destroy(&v->mu);
-      free(v);
-      return mmk__sys_error(e, "mmap", f->path, "offset %lld, length %lld",
-                            (long long)offset, (long long)length);
-    }
+    p = mmap(NULL, v->map_len, mmk__prot(v), mmk__map_flags(v), v->file->fd,
+             (off_t)v->aligned_off);
+    if (p == MAP_FAILED)
+      return mmk__sys_error(errno, "mmap", v->file->path,
+                            "offset %lld, length %lld", (long long)v->offset,
+                            (long long)v->length);
     v->base = p;
   }
-  v->data = v->base ? v->base + v->delta : &mmk__empty_view_byte;
-  mmk__after_map(v->base, v->map_len, options);
-  mmk__file_ref(f);
-  v->file = f;
-  *out = v;
+  mmk__after_map(v->base, v->map_len, v->options);
   return 0;
 }
 
-int mmk_map(mmk_file *file, int64_t offset, int64_t length, unsigned options,
-            mmk_view **out) {
-  return mmk__map(file, offset, length, 0, options, out);
+int mmk__os_view_map_more(mmk_view *v, size_t from, size_t to) {
+  void *p = mmap(v->base + from, to - from, mmk__prot(v),
+                 mmk__map_flags(v) | MAP_FIXED, v->file->fd,
+                 (off_t)(v->aligned_off + (int64_t)from));
+  if (p == MAP_FAILED) {
+    int e = errno;
+    /* A failed MAP_FIXED may already have unmapped the range: put the
+     * reservation back so the view stays exactly as it was. */
+    mmk__reserve(v->base + from, to - from);
+    return mmk__sys_error(e, "mmap", mmk__vpath(v),
+                          "offset %lld, length %lld",
+                          (long long)(v->aligned_off + (int64_t)from),
+                          (long long)(to - from));
+  }
+  mmk__after_map(p, to - from, v->options);
+  return 0;
 }
 
-int mmk_map_reserve(mmk_file *file, int64_t offset, int64_t length,
-                    int64_t reserve, unsigned options, mmk_view **out) {
-  return mmk__map(file, offset, length, reserve, options, out);
+int mmk__os_view_shrink(mmk_view *v, size_t new_map_len) {
+  if (!v->res_len) {
+    munmap(v->base + new_map_len, v->map_len - new_map_len);
+    return 0;
+  }
+  if (mmk__reserve(v->base + new_map_len, v->map_len - new_map_len) ==
+      MAP_FAILED)
+    return mmk__sys_error(errno, "mmap", mmk__vpath(v), "length %lld",
+                          (long long)(new_map_len - v->delta));
+  return 0;
+}
+
+int mmk__os_view_map_fresh(mmk_view *v, size_t len, void **out) {
+  void *p = mmap(NULL, len, mmk__prot(v), mmk__map_flags(v), v->file->fd,
+                 (off_t)v->aligned_off);
+  if (p == MAP_FAILED)
+    return mmk__sys_error(errno, "mmap", mmk__vpath(v),
+                          "offset %lld, length %lld",
+                          (long long)v->aligned_off, (long long)len);
+  mmk__after_map(p, len, v->options);
+  *out = p;
+  return 0;
+}
+
+void mmk__os_unmap(void *p, size_t len) { munmap(p, len); }
+
+int mmk__os_view_move(mmk_view *v, size_t new_map_len) {
+#ifdef MREMAP_MAYMOVE
+  /* mremap carries the pages over: for a copy-on-write view it is the
+   * only way to keep its private changes. The reservation's unused tail
+   * (a separate PROT_NONE mapping, never part of the moved range) is
+   * given back only once the move has succeeded. */
+  void *p = mremap(v->base, v->map_len, new_map_len, MREMAP_MAYMOVE);
+  int e;
+  if (p != MAP_FAILED) {
+    if (v->res_len > v->map_len)
+      munmap(v->base + v->map_len, v->res_len - v->map_len);
+    v->res_len = 0;
+    v->reserve = 0;
+    v->base = p;
+    v->map_len = new_map_len;
+    mmk__after_map(p, new_map_len, v->options & MMK_MAP_HUGEPAGE);
+    return 0;
+  }
+  e = errno;
+  /* Shared: the pages are the file's, a fresh mapping sees them all. */
+  if (!v->cow) return MMK__OS_CANNOT;
+  /* EFAULT: the range is several kernel mappings (advice on part of the
+   * view split it), which mremap cannot move as one. */
+  if (e == EFAULT)
+    return mmk__set_error(
+        MMK_EBUSY, 0, "resize", mmk__vpath(v),
+        "a copy-on-write view split by advice on part of it cannot "
+        "move without losing its private changes (advise "
+        "MMK_ADVICE_NORMAL over the whole view first, or reserve "
+        "address space with mmk_map_reserve)",
+        "length %lld", (long long)new_map_len);
+  return mmk__sys_error(e, "mremap", mmk__vpath(v), "length %lld",
+                        (long long)new_map_len);
+#else
+  (void)v;
+  (void)new_map_len;
+  return MMK__OS_CANNOT;
+#endif
 }
 
 void mmk__os_view_unmap(mmk_view *v) {
@@ -986,72 +954,41 @@ int mmk__os_view_make_inert(mmk_view *v) {
   return p == MAP_FAILED ? -1 : 0;
 }
 
-/* The page-aligned start and length covering [off, off+len) of the view. */
-static void mmk__page_span(const mmk_view *v, int64_t off, int64_t len,
-                           void **start, size_t *n) {
-  size_t pg = mmk__page();
-  uintptr_t a = (uintptr_t)(v->data + off);
-  uintptr_t s = a & ~(uintptr_t)(pg - 1);
-  *start = (void *)s;
-  *n = (size_t)(a + (size_t)len - s);
-}
-
-static int mmk__view_flush(mmk_view *view, int64_t offset, int64_t length,
-                           int how) {
-  void *start;
-  size_t n;
-  int r = mmk__view_check(view, "flush");
-  if (r) return r;
-  if (how != MMK_FLUSH_ASYNC && how != MMK_FLUSH_SYNC &&
-      how != MMK_FLUSH_FULL)
-    return mmk__set_error(MMK_EINVAL, 0, "flush", mmk__vpath(view),
-                          "unknown flush mode", "how %d", how);
-  r = mmk__view_range(view, "flush", offset, &length, 1);
-  if (r) return r;
-  /* Nothing of ours can reach the file from these. */
-  if (view->mode != MMK_WRITE || !view->writable ||
-      view->mflags != MAP_SHARED || view->kind == MMK_KIND_ANON ||
-      length == 0)
-    return 0;
-  mmk__page_span(view, offset, length, &start, &n);
+int mmk__os_view_flush(mmk_view *v, void *start, size_t n, int how,
+                       int64_t off, int64_t len) {
+  int r;
   if (msync(start, n, how == MMK_FLUSH_ASYNC ? MS_ASYNC : MS_SYNC) != 0)
-    return mmk__sys_error(errno, "msync", mmk__vpath(view),
-                          "offset %lld, length %lld", (long long)offset,
-                          (long long)length);
+    return mmk__sys_error(errno, "msync", mmk__vpath(v),
+                          "offset %lld, length %lld", (long long)off,
+                          (long long)len);
 #ifdef SYNC_FILE_RANGE_WRITE
   /* Linux: MS_ASYNC is a no-op (the kernel tracks dirty pages anyway), so
    * the range would wait for the periodic write-back. This starts it. */
   if (how == MMK_FLUSH_ASYNC &&
-      sync_file_range(view->file->fd,
-                      view->aligned_off +
-                          (off_t)((unsigned char *)start - view->base),
+      sync_file_range(v->file->fd,
+                      v->aligned_off +
+                          (off_t)((unsigned char *)start - v->base),
                       (off_t)n, SYNC_FILE_RANGE_WRITE) != 0)
-    return mmk__sys_error(errno, "sync_file_range", mmk__vpath(view),
-                          "offset %lld, length %lld", (long long)offset,
-                          (long long)length);
+    return mmk__sys_error(errno, "sync_file_range", mmk__vpath(v),
+                          "offset %lld, length %lld", (long long)off,
+                          (long long)len);
 #endif
   if (how == MMK_FLUSH_FULL) {
-    int fd = view->file->fd;
+    int fd = v->file->fd;
 #ifdef F_FULLFSYNC
     /* macOS: fsync does not flush the drive cache; F_FULLFSYNC does. */
     if (fcntl(fd, F_FULLFSYNC) == 0) return 0;
 #endif
     MMK__RETRY(r, fsync(fd));
-    if (r != 0)
-      return mmk__sys_error(errno, "fsync", mmk__vpath(view), NULL);
+    if (r != 0) return mmk__sys_error(errno, "fsync", mmk__vpath(v), NULL);
   }
   return 0;
 }
 
-static int mmk__view_advise(mmk_view *view, int64_t offset, int64_t length,
-                            int advice) {
-  void *start;
-  size_t n;
+int mmk__os_view_advise(mmk_view *v, void *start, size_t n, int advice,
+                        int64_t off, int64_t len) {
   int adv;
-  int r = mmk__view_check(view, "advise");
-  if (r) return r;
   switch (advice) {
-  case MMK_ADVICE_NORMAL: adv = MADV_NORMAL; break;
   case MMK_ADVICE_SEQUENTIAL: adv = MADV_SEQUENTIAL; break;
   case MMK_ADVICE_RANDOM: adv = MADV_RANDOM; break;
   case MMK_ADVICE_WILLNEED: adv = MADV_WILLNEED; break;
@@ -1061,389 +998,59 @@ static int mmk__view_advise(mmk_view *view, int64_t offset, int64_t length,
     adv = MADV_HUGEPAGE;
     break;
 #else
-    return mmk__arg_error(MMK_ENOTSUP, "madvise", mmk__vpath(view),
+    return mmk__arg_error(MMK_ENOTSUP, "madvise", mmk__vpath(v),
                           "huge pages are not supported on this system");
 #endif
-  default:
-    return mmk__set_error(MMK_EINVAL, 0, "advise", mmk__vpath(view),
-                          "unknown advice", "advice %d", advice);
+  default: adv = MADV_NORMAL; break;
   }
-  r = mmk__view_range(view, "advise", offset, &length, 1);
-  if (r) return r;
-  if (length == 0) return 0;
-  mmk__page_span(view, offset, length, &start, &n);
   /* madvise, not posix_madvise: glibc's POSIX_MADV_DONTNEED does nothing. */
   if (madvise(start, n, adv) != 0) {
     int e = errno;
     if (advice == MMK_ADVICE_HUGEPAGE && e == EINVAL)
-      return mmk__arg_error(MMK_ENOTSUP, "madvise", mmk__vpath(view),
+      return mmk__arg_error(MMK_ENOTSUP, "madvise", mmk__vpath(v),
                             "transparent huge pages are not available");
-    return mmk__sys_error(e, "madvise", mmk__vpath(view),
-                          "offset %lld, length %lld", (long long)offset,
-                          (long long)length);
+    return mmk__sys_error(e, "madvise", mmk__vpath(v),
+                          "offset %lld, length %lld", (long long)off,
+                          (long long)len);
   }
   return 0;
 }
 
-/* The mapped bytes of the view from base, for calls beside an in-place
- * growth (which changes map_len under mu): those of the length seen. */
-static size_t mmk__mapped_len(const mmk_view *v) {
-  int64_t n = MMK__LEN(v);
-  return n ? mmk__round_up(v->delta + (size_t)n, mmk__page()) : 0;
-}
-
-static int mmk__view_mlock(mmk_view *view) {
-  size_t len;
-  int r = mmk__view_check(view, "mlock");
-  if (r) return r;
-  len = mmk__mapped_len(view);
-  if (!len) return 0;
-  if (mlock(view->base, len) != 0) {
+int mmk__os_view_lock(mmk_view *v, size_t len, int lock) {
+  if (lock && mlock(v->base, len) != 0) {
     int e = errno == EAGAIN ? ENOMEM : errno;
-    return mmk__sys_error(e, "mlock", mmk__vpath(view), "length %lld",
-                          (long long)MMK__LEN(view));
+    return mmk__sys_error(e, "mlock", mmk__vpath(v), "length %lld",
+                          (long long)MMK__LEN(v));
   }
-  return 0;
-}
-
-static int mmk__view_munlock(mmk_view *view) {
-  size_t len;
-  int r = mmk__view_check(view, "munlock");
-  if (r) return r;
-  len = mmk__mapped_len(view);
-  if (!len) return 0;
-  if (munlock(view->base, len) != 0)
+  if (!lock && munlock(v->base, len) != 0)
     return mmk__sys_error(errno == EAGAIN ? ENOMEM : errno, "munlock",
-                          mmk__vpath(view), NULL);
+                          mmk__vpath(v), NULL);
   return 0;
 }
 
-static int mmk__view_resident(mmk_view *view, int64_t offset,
-                              int64_t length, int64_t *resident_bytes) {
+int mmk__os_view_resident(mmk_view *v, uintptr_t lo, uintptr_t hi,
+                          int64_t off, int64_t len, int64_t *total) {
   enum { CHUNK = 4096 };
   mmk__mincore_t vec[CHUNK];
   size_t pg = mmk__page();
-  uintptr_t lo, hi, page;
-  int64_t total = 0;
-  int r = mmk__view_check(view, "mincore");
-  if (r) return r;
-  if (!resident_bytes)
-    return mmk__arg_error(MMK_EINVAL, "mincore", mmk__vpath(view),
-                          "out is NULL");
-  r = mmk__view_range(view, "mincore", offset, &length, 1);
-  if (r) return r;
-  *resident_bytes = 0;
-  if (length == 0) return 0;
-  lo = (uintptr_t)(view->data + offset);
-  hi = lo + (uintptr_t)length;
-  page = lo & ~(uintptr_t)(pg - 1);
+  uintptr_t page = lo & ~(uintptr_t)(pg - 1);
+  int64_t sum = 0;
   while (page < hi) {
     size_t npages = (size_t)((hi - page + pg - 1) / pg);
     size_t i;
     if (npages > CHUNK) npages = CHUNK;
     if (mincore((void *)page, npages * pg, vec) != 0)
-      return mmk__sys_error(errno, "mincore", mmk__vpath(view),
-                            "offset %lld, length %lld", (long long)offset,
-                            (long long)length);
+      return mmk__sys_error(errno, "mincore", mmk__vpath(v),
+                            "offset %lld, length %lld", (long long)off,
+                            (long long)len);
     for (i = 0; i < npages; i++, page += pg) {
       if (vec[i] & 1) {
         uintptr_t s = page < lo ? lo : page;
         uintptr_t e = page + pg > hi ? hi : page + pg;
-        total += (int64_t)(e - s);
+        sum += (int64_t)(e - s);
       }
     }
   }
-  *resident_bytes = total;
+  *total = sum;
   return 0;
-}
-
-/* The public view calls above run as one in-flight call each (see
- * mmk__op_enter): a close or a moving resize waits for them. */
-#define MMK__IN_VIEW(view, name, call)                                        \
-  do {                                                                        \
-    mmk__op op_;                                                              \
-    int r_;                                                                   \
-    if (!(view)) return mmk__view_check(view, name);                          \
-    r_ = mmk__op_enter(&op_, view, name);                                     \
-    if (r_) return r_;                                                        \
-    r_ = (call);                                                              \
-    mmk__op_exit(&op_);                                                       \
-    return r_;                                                                \
-  } while (0)
-
-int mmk_view_flush(mmk_view *view, int64_t offset, int64_t length, int how) {
-  MMK__IN_VIEW(view, "flush", mmk__view_flush(view, offset, length, how));
-}
-int mmk_view_advise(mmk_view *view, int64_t offset, int64_t length,
-                    int advice) {
-  MMK__IN_VIEW(view, "advise",
-               mmk__view_advise(view, offset, length, advice));
-}
-int mmk_view_lock_memory(mmk_view *view) {
-  MMK__IN_VIEW(view, "mlock", mmk__view_mlock(view));
-}
-int mmk_view_unlock_memory(mmk_view *view) {
-  MMK__IN_VIEW(view, "munlock", mmk__view_munlock(view));
-}
-int mmk_view_resident(mmk_view *view, int64_t offset, int64_t length,
-                      int64_t *resident_bytes) {
-  MMK__IN_VIEW(view, "mincore",
-               mmk__view_resident(view, offset, length, resident_bytes));
-}
-
-/* Maps [from, to) bytes of the view's page range (offsets from base) from
- * the file, over whatever is there (the reservation). */
-static int mmk__map_more(mmk_view *v, size_t from, size_t to) {
-  /* The view's options (populate, huge pages) apply to the new part too. */
-  void *p = mmk__mmap(v->base + from, to - from, v->prot,
-                      v->mflags | MAP_FIXED | mmk__populate_flag(v->options),
-                      v->file->fd, v->aligned_off + (int64_t)from);
-  if (p == MAP_FAILED) {
-    int e = errno;
-    /* A failed MAP_FIXED may already have unmapped the range: put the
-     * reservation back so the view stays exactly as it was. */
-    mmap(v->base + from, to - from, PROT_NONE,
-         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
-    return mmk__sys_error(e, "mmap", mmk__vpath(v),
-                          "offset %lld, length %lld",
-                          (long long)(v->aligned_off + (int64_t)from),
-                          (long long)(to - from));
-  }
-  mmk__after_map(p, to - from, v->options);
-  return 0;
-}
-
-/* Maps the view's range afresh at a new address, new_map_len bytes. */
-static void *mmk__map_fresh(mmk_view *v, size_t new_map_len) {
-  return mmk__mmap(NULL, new_map_len, v->prot,
-                   v->mflags | mmk__populate_flag(v->options), v->file->fd,
-                   v->aligned_off);
-}
-
-/* Switches the view to the new mapping p (new_map_len bytes), unmapping
- * everything the old one held, reservation included. */
-static void mmk__view_adopt(mmk_view *v, void *p, size_t new_map_len) {
-  mmk__os_view_unmap(v);
-  v->base = p;
-  v->map_len = new_map_len;
-  v->reserve = 0;
-  mmk__after_map(p, new_map_len, v->options);
-}
-
-/* Moves the view to a new, larger mapping (no leases outstanding).
- * All or nothing: on failure the view keeps its address, its mapping and
- * its reservation. */
-static int mmk__view_move(mmk_view *v, size_t new_map_len) {
-  void *p;
-#ifdef MREMAP_MAYMOVE
-  if (v->base && v->map_len) {
-    int e;
-    /* mremap carries the pages over: for a copy-on-write view it is the
-     * only way to keep its private changes. The reservation's unused tail
-     * (a separate PROT_NONE mapping, never part of the moved range) is
-     * given back only once the move has succeeded. */
-    p = mremap(v->base, v->map_len, new_map_len, MREMAP_MAYMOVE);
-    if (p != MAP_FAILED) {
-      if (v->res_len > v->map_len)
-        munmap(v->base + v->map_len, v->res_len - v->map_len);
-      v->res_len = 0;
-      v->reserve = 0;
-      v->base = p;
-      v->map_len = new_map_len;
-      mmk__after_map(p, new_map_len, v->options & MMK_MAP_HUGEPAGE);
-      return 0;
-    }
-    e = errno;
-    /* EFAULT: the range is several kernel mappings (advice on part of the
-     * view split it), which mremap cannot move as one. */
-    if (v->mflags == MAP_PRIVATE) {
-      if (e == EFAULT)
-        return mmk__set_error(
-            MMK_EBUSY, 0, "resize", mmk__vpath(v),
-            "a copy-on-write view split by advice on part of it cannot "
-            "move without losing its private changes (advise "
-            "MMK_ADVICE_NORMAL over the whole view first, or reserve "
-            "address space with mmk_map_reserve)",
-            "length %lld", (long long)new_map_len);
-      return mmk__sys_error(e, "mremap", mmk__vpath(v), "length %lld",
-                            (long long)new_map_len);
-    }
-    /* Shared: the pages are the file's, a fresh mapping sees them all. */
-    p = mmk__map_fresh(v, new_map_len);
-    if (p == MAP_FAILED)
-      return mmk__sys_error(errno, "mmap", mmk__vpath(v),
-                            "offset %lld, length %lld",
-                            (long long)v->aligned_off,
-                            (long long)new_map_len);
-    mmk__view_adopt(v, p, new_map_len);
-    return 0;
-  }
-#endif
-  /* Portable path: a fresh mapping; a private (copy-on-write) view keeps
-   * its changes by copying them over. */
-  p = mmk__map_fresh(v, new_map_len);
-  if (p == MAP_FAILED)
-    return mmk__sys_error(errno, "mmap", mmk__vpath(v),
-                          "offset %lld, length %lld",
-                          (long long)v->aligned_off, (long long)new_map_len);
-  if (v->mflags == MAP_PRIVATE && v->map_len) {
-    if (mmk__guarded_copy(p, v->base, v->map_len, v->base)) {
-      munmap(p, new_map_len);
-      return mmk__set_error(MMK_EIO, 0, "resize", mmk__vpath(v),
-                            "fault while copying the view", NULL);
-    }
-  }
-  mmk__view_adopt(v, p, new_map_len);
-  return 0;
-}
-
-/* Sets MOVING if no lease is outstanding (under mu, so no other flag can
- * be set meanwhile): no lease and no call can start until
- * mmk__view_unblock, and the calls already inside have left on return.
- * Returns 0, or the lease count that prevented it. */
-static uint64_t mmk__view_block(mmk_view *v) {
-  uint64_t w = 0;
-  if (atomic_compare_exchange_strong_explicit(&v->lw, &w, MMK__LW_MOVING,
-                                              memory_order_seq_cst,
-                                              memory_order_relaxed)) {
-    mmk__view_drain(v, 1);
-    return 0;
-  }
-  return (w & MMK__LW_COUNT) ? (w & MMK__LW_COUNT) : 1;
-}
-
-/* Publishes the moved/shrunk view to the leases and calls waiting for it. */
-static void mmk__view_unblock(mmk_view *v) {
-  atomic_fetch_and_explicit(&v->lw, ~MMK__LW_MOVING, memory_order_release);
-}
-
-static int mmk__view_resize_blocked(mmk_view *v, int64_t new_length);
-
-/* Every check comes before the first change (issue 11, number 8): a
- * resize refused with MMK_EBUSY or MMK_ERANGE has not grown the file. */
-static int mmk__view_resize_locked(mmk_view *v, int64_t new_length) {
-  struct stat st;
-  size_t pg = mmk__page();
-  int64_t end = 0;
-  int grow_file = 0, block, r;
-  uint64_t busy;
-
-  if (v->offset > INT64_MAX - new_length ||
-      (uint64_t)new_length > SIZE_MAX - 2 * pg)
-    return mmk__set_error(MMK_ERANGE, 0, "resize", mmk__vpath(v),
-                          "offset + length overflows", "length %lld",
-                          (long long)new_length);
-  if (new_length > v->length) {
-    end = v->offset + new_length;
-    r = mmk__fstat(v->file->fd, &st, mmk__vpath(v));
-    if (r) return r;
-    if (end > (int64_t)st.st_size) {
-      if (v->mode != MMK_WRITE)
-        return mmk__set_error(MMK_ERANGE, 0, "resize", mmk__vpath(v),
-                              "range past the end of the file",
-                              "length %lld, file size %lld",
-                              (long long)new_length, (long long)st.st_size);
-      grow_file = 1;
-    }
-  }
-  /* Shrinking (no lease may hold the dropped tail) and growing beyond the
-   * reservation (the view may move) wait for the calls inside and need
-   * no lease; growing in place runs beside both. */
-  block = new_length < v->length || !(v->res_len && new_length <= v->reserve);
-  if (block) {
-    busy = mmk__view_block(v);
-    if (busy)
-      return mmk__set_error(
-          MMK_EBUSY, 0, "resize", mmk__vpath(v), NULL,
-          new_length < v->length
-              ? "shrinking with %lld export(s) outstanding"
-              : "growing beyond the reservation would move the view; %lld "
-                "export(s) outstanding",
-          (long long)busy);
-  }
-  r = grow_file ? mmk__grow(v->file, (int64_t)st.st_size, end, "resize") : 0;
-  if (!r) r = mmk__view_resize_blocked(v, new_length);
-  if (block) mmk__view_unblock(v);
-  return r;
-}
-
-/* The mapping part of a resize; the caller has checked the leases (and
- * set MOVING where the view may move or shrink). */
-static int mmk__view_resize_blocked(mmk_view *v, int64_t new_length) {
-  size_t pg = mmk__page();
-  size_t new_map_len = mmk__round_up(v->delta + (size_t)new_length, pg);
-  unsigned char *data;
-  int r;
-
-  if (v->res_len && new_length <= v->reserve) {
-    /* In place, inside the reservation. */
-    if (new_map_len > v->map_len) {
-      r = mmk__map_more(v, v->map_len, new_map_len);
-      if (r) return r;
-    } else if (new_map_len < v->map_len) {
-      void *p = mmap(v->base + new_map_len, v->map_len - new_map_len,
-                     PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
-                     MAP_FIXED, -1, 0);
-      if (p == MAP_FAILED)
-        return mmk__sys_error(errno, "mmap", mmk__vpath(v), "length %lld",
-                              (long long)new_length);
-    }
-    v->map_len = new_map_len;
-  } else if (new_length < v->length) {
-    /* Shrinking without a reservation: drop the tail, keep the address. */
-    if (new_map_len < v->map_len)
-      munmap(v->base + new_map_len, v->map_len - new_map_len);
-    v->map_len = new_map_len;
-  } else if (!v->base) {
-    void *p = mmk__mmap(NULL, new_map_len, v->prot,
-                        v->mflags | mmk__populate_flag(v->options),
-                        v->file->fd, v->aligned_off);
-    if (p == MAP_FAILED)
-      return mmk__sys_error(errno, "mmap", mmk__vpath(v),
-                            "offset %lld, length %lld", (long long)v->offset,
-                            (long long)new_length);
-    v->base = p;
-    v->map_len = new_map_len;
-    mmk__after_map(p, new_map_len, v->options);
-  } else if (v->res_len && !v->map_len) {
-    /* Empty view in a too-small reservation: map afresh elsewhere. */
-    void *p = mmk__mmap(NULL, new_map_len, v->prot,
-                        v->mflags | mmk__populate_flag(v->options),
-                        v->file->fd, v->aligned_off);
-    if (p == MAP_FAILED)
-      return mmk__sys_error(errno, "mmap", mmk__vpath(v),
-                            "offset %lld, length %lld", (long long)v->offset,
-                            (long long)new_length);
-    mmk__os_view_unmap(v);
-    v->base = p;
-    v->map_len = new_map_len;
-    v->reserve = 0;
-    mmk__after_map(p, new_map_len, v->options);
-  } else {
-    r = mmk__view_move(v, new_map_len);
-    if (r) return r;
-  }
-  /* Written only when it changed: leases taken during an in-place growth
-   * read data without any ordering against this thread. */
-  data = v->base ? v->base + v->delta : &mmk__empty_view_byte;
-  if (v->data != data) v->data = data;
-  MMK__SET_LEN(v, new_length);
-  return 0;
-}
-
-int mmk_view_resize(mmk_view *view, int64_t new_length) {
-  int r = mmk__view_check(view, "resize");
-  if (r) return r;
-  if (new_length <= 0)
-    return mmk__set_error(MMK_EINVAL, 0, "resize", mmk__vpath(view),
-                          "length must be positive", "length %lld",
-                          (long long)new_length);
-  if (new_length == MMK__LEN(view)) return 0;
-  mmk__mutex_lock(&view->mu);
-  if (atomic_load(&view->state) != MMK__VIEW_OPEN)
-    r = mmk__arg_error(MMK_ECLOSED, "resize", "", "view is closed");
-  else
-    r = mmk__view_resize_locked(view, new_length);
-  mmk__mutex_unlock(&view->mu);
-  return r;
 }
