@@ -209,15 +209,6 @@ int mmk__shm_name_check(const char *name, const char *op) {
   return 0;
 }
 
-void mmk__file_ref(mmk_file *f) {
-  atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed);
-}
-
-void mmk__file_unref(mmk_file *f) {
-  if (atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) == 1)
-    mmk__os_file_destroy(f);
-}
-
 int mmk__view_check(const mmk_view *v, const char *op) {
   if (MMK__UNLIKELY(!v))
     return mmk__arg_error(MMK_EINVAL, op, "", "view is NULL");

@@ -276,6 +276,16 @@ static inline size_t mmk__round_up(size_t n, size_t pg) {
   return (n + pg - 1) & ~(pg - 1);
 }
 
+/* A new handle for fd (closed on failure) (file.c). */
+MMK__HIDDEN int mmk__file_new(int fd, int mode, int kind, int rdwr,
+                              const char *path, const char *op,
+                              mmk_file **out);
+/* The mode/flags/size rules of the open functions (API.md). */
+MMK__HIDDEN int mmk__check_mode(const char *op, const char *path, int mode,
+                                unsigned flags, int64_t size);
+/* Refuses what cannot be mapped as a file (directory, FIFO, device). */
+MMK__HIDDEN int mmk__check_stat(const mmk__os_stat *st, const char *op,
+                                const char *path);
 /* Common prologue of file operations: NULL -> EINVAL, closed -> ECLOSED. */
 MMK__HIDDEN int mmk__file_check(const mmk_file *f, const char *op);
 

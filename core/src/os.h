@@ -97,21 +97,82 @@ static inline void mmk__os_atfork_child(void (*fn)(void)) {
 #endif
 
 /* ------------------------------------------------------------------------
- * Files (the rest of the file code is still in unix.c: see issue 12)
+ * Files
+ *
+ * A file handle's descriptor is an int (POSIX); mmk_file_from_fd and
+ * mmk_file_fd, POSIX-only API, live in unix.c beside these.
  * ---------------------------------------------------------------------- */
 
-/* Closes the descriptor of a file whose last reference went away and
- * frees the handle. */
-MMK__HIDDEN void mmk__os_file_destroy(mmk_file *f);
+/* What the common code needs to know of an open file or a path. */
+#define MMK__OS_REG 0   /* a regular file (or shared-memory object) */
+#define MMK__OS_DIR 1
+#define MMK__OS_OTHER 2 /* FIFO, socket, device: never mapped */
+typedef struct mmk__os_stat {
+  int64_t size;
+  int type;           /* MMK__OS_* */
+  uint64_t dev, ino;  /* identity: is a name still what this call made? */
+  long uid;           /* owner and permission bits, for the owner check */
+  unsigned perm;
+} mmk__os_stat;
+
+/* Opens (kind MMK_KIND_FILE) the path or (MMK_KIND_SHM) the checked shm
+ * name, with mode's access and flags' MMK_CREATE/MMK_EXCLUSIVE, never
+ * making it the controlling terminal nor blocking on a FIFO, closed on
+ * exec. *created tells whether this call created it (exactly: a create
+ * race is retried). A symbolic link planted under a shm name is
+ * MMK_EACCES. */
+MMK__HIDDEN int mmk__os_open(int kind, const char *name, int mode,
+                             unsigned flags, int *fd, int *created);
+
+/* The kind, size and identity of an open descriptor. */
+MMK__HIDDEN int mmk__os_stat_fd(int fd, mmk__os_stat *st, const char *path);
+
+/* 1 (and *st filled) if path names an existing device in the platform's
+ * device namespace (/dev), whose mere open may have side effects; else 0.
+ * Never records an error. */
+MMK__HIDDEN int mmk__os_stat_device(const char *path, mmk__os_stat *st);
+
+/* 0 if the existing shared-memory object st is this process's own and
+ * private; else MMK_EACCES naming its owner. */
+MMK__HIDDEN int mmk__os_owner_check(const mmk__os_stat *st, const char *op,
+                                    const char *name);
+
+/* Removes what a failed call created (kind, path or shm name) if the
+ * name still refers to st; silent. */
+MMK__HIDDEN void mmk__os_undo_create(int kind, const char *path,
+                                     const mmk__os_stat *st);
+
+/* A new anonymous memory object, not reachable by any name (memfd, or a
+ * shm object unlinked at once). */
+MMK__HIDDEN int mmk__os_anon_open(int *fd);
+
+/* Removes a shared-memory name (checked). */
+MMK__HIDDEN int mmk__os_shm_unlink(const char *name);
+
+/* Closes a descriptor: 0 or the native error (not recorded, never
+ * retried: an interrupted close has closed). */
+MMK__HIDDEN int mmk__os_close(int fd);
 
 /* The file's current size in bytes. */
 MMK__HIDDEN int mmk__os_file_size(mmk_file *f, int64_t *size);
+
+/* Sets the size (shrinks or grows sparsely). */
+MMK__HIDDEN int mmk__os_file_truncate(mmk_file *f, int64_t size);
 
 /* Grows the file from cur to at least new_size bytes, never shrinking it,
  * reserving the blocks where the platform can (a full disk is an error
  * here, not a SIGBUS later). op names the caller in the error. */
 MMK__HIDDEN int mmk__os_file_grow(mmk_file *f, int64_t cur, int64_t new_size,
                                   const char *op);
+
+/* Byte-range lock (kind MMK_LOCK_*, wait MMK_LOCK_*; checked) and unlock
+ * (length 0: to the end). 0 or the native error, not recorded: a lock
+ * that conflicts under MMK_LOCK_TRY is EAGAIN on every platform; EINTR
+ * ends only MMK_LOCK_WAIT_INTR. */
+MMK__HIDDEN int mmk__os_file_lock(mmk_file *f, int kind, int64_t offset,
+                                  int64_t length, int wait);
+MMK__HIDDEN int mmk__os_file_unlock(mmk_file *f, int64_t offset,
+                                    int64_t length);
 
 /* ------------------------------------------------------------------------
  * Views

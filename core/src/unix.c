@@ -1,6 +1,9 @@
 /*
- * POSIX backend: files, named and anonymous shared memory, mappings,
- * flush/advise/mlock/mincore, byte-range locks and view resizing.
+ * POSIX backend: the functions of os.h (platform, files, named and
+ * anonymous shared memory, byte-range locks, views) and the POSIX-only
+ * API (mmk_file_from_fd, mmk_file_fd). Only OS calls and what they need
+ * to be called safely; every check and state machine is in file.c,
+ * view.c, common.c and atomic.c.
  *
  * Linux-only facilities (MAP_POPULATE, mremap, MADV_HUGEPAGE, memfd_create,
  * OFD locks, posix_fallocate) sit behind feature checks so that the file
@@ -155,74 +158,36 @@ int mmk__os_barrier(void) { return mmk__membarrier(8); }
  * File handles
  * ---------------------------------------------------------------------- */
 
-static int mmk__close_fd(int fd) {
-  /* Never retry close on EINTR: on Linux the descriptor is gone anyway. */
-  return close(fd);
+int mmk__os_close(int fd) {
+  /* Never retried: on Linux the descriptor is gone even on EINTR. */
+  return close(fd) == 0 || errno == EINTR ? 0 : errno;
 }
 
-void mmk__os_file_destroy(mmk_file *f) {
-  if (f->fd >= 0) mmk__close_fd(f->fd);
-  free(f->path);
-  free(f);
+/* The portable fields of a struct stat. */
+static void mmk__stat_fill(const struct stat *st, mmk__os_stat *out) {
+  out->size = (int64_t)st->st_size;
+  out->type = S_ISREG(st->st_mode)   ? MMK__OS_REG
+              : S_ISDIR(st->st_mode) ? MMK__OS_DIR
+                                     : MMK__OS_OTHER;
+  out->dev = (uint64_t)st->st_dev;
+  out->ino = (uint64_t)st->st_ino;
+  out->uid = (long)st->st_uid;
+  out->perm = (unsigned)(st->st_mode & 07777);
 }
 
-static int mmk__file_new(int fd, int mode, int kind, int rdwr,
-                         const char *path, const char *op, mmk_file **out) {
-  mmk_file *f = calloc(1, sizeof *f);
-  char *p = f ? strdup(path ? path : "") : NULL;
-  if (!f || !p) {
-    free(f);
-    free(p);
-    mmk__close_fd(fd);
-    return mmk__sys_error(ENOMEM, op, path, NULL);
-  }
-  atomic_init(&f->refs, 1);
-  atomic_init(&f->closed, 0);
-  atomic_init(&f->locked, 0);
-  f->fd = fd;
-  f->mode = mode;
-  f->kind = kind;
-  f->rdwr = rdwr;
-  f->path = p;
-  *out = f;
+int mmk__os_stat_fd(int fd, mmk__os_stat *out, const char *path) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) return mmk__sys_error(errno, "fstat", path, NULL);
+  mmk__stat_fill(&st, out);
   return 0;
 }
 
-#define MMK__WRITE_FLAGS                                                      \
-  ((unsigned)(MMK_CREATE | MMK_TRUNCATE | MMK_EXCLUSIVE))
-
-static int mmk__check_mode(const char *op, const char *path, int mode,
-                           unsigned flags, int64_t size) {
-  if (mode != MMK_READ && mode != MMK_WRITE && mode != MMK_COPY)
-    return mmk__set_error(MMK_EINVAL, 0, op, path, "unknown mode",
-                          "mode %d", mode);
-  if (flags & ~(MMK__WRITE_FLAGS | MMK_ALLOW_FOREIGN))
-    return mmk__set_error(MMK_EINVAL, 0, op, path, "unknown flags",
-                          "flags 0x%x", flags);
-  if ((flags & MMK__WRITE_FLAGS) && mode != MMK_WRITE)
-    return mmk__arg_error(MMK_EINVAL, op, path,
-                          "create/truncate/exclusive flags need MMK_WRITE");
-  if ((flags & MMK_EXCLUSIVE) && !(flags & MMK_CREATE))
-    return mmk__arg_error(MMK_EINVAL, op, path,
-                          "MMK_EXCLUSIVE needs MMK_CREATE");
-  if (size < 0)
-    return mmk__set_error(MMK_EINVAL, 0, op, path, "negative size",
-                          "size %lld", (long long)size);
-  if (size > 0 && mode != MMK_WRITE)
-    return mmk__arg_error(MMK_EINVAL, op, path,
-                          "a size is only valid with MMK_WRITE");
-  return 0;
-}
-
-/* Refuses what cannot be mapped as a file. */
-static int mmk__check_stat(const struct stat *st, const char *op,
-                           const char *path) {
-  if (S_ISDIR(st->st_mode))
-    return mmk__set_error(MMK_EISDIR, EISDIR, op, path, NULL, NULL);
-  if (!S_ISREG(st->st_mode))
-    return mmk__arg_error(MMK_ENODEV, op, path,
-                          "not a regular file (FIFO, socket or device)");
-  return 0;
+/* Paths under /dev: opening a device may have side effects. */
+int mmk__os_stat_device(const char *path, mmk__os_stat *out) {
+  struct stat st;
+  if (strncmp(path, "/dev/", 5) != 0 || stat(path, &st) != 0) return 0;
+  mmk__stat_fill(&st, out);
+  return 1;
 }
 
 static int mmk__fstat(int fd, struct stat *st, const char *path) {
@@ -237,6 +202,10 @@ static int mmk__ftruncate(int fd, int64_t size, const char *path) {
     return mmk__sys_error(errno, "ftruncate", path, "size %lld",
                           (long long)size);
   return 0;
+}
+
+int mmk__os_file_truncate(mmk_file *f, int64_t size) {
+  return mmk__ftruncate(f->fd, size, f->path);
 }
 
 #if defined(__linux__)
@@ -338,22 +307,24 @@ int mmk__os_file_grow(mmk_file *f, int64_t cur, int64_t new_size,
  * (issue 11, number 9), so that a retry with MMK_EXCLUSIVE works; only
  * while the name still refers to what this call created (st: its fstat),
  * never to something another process put there since. */
-static void mmk__undo_create(int kind, const char *path,
-                             const struct stat *st) {
+/* A call that fails after creating the file or object removes it again,
+ * only while the name still refers to what this call created (st),
+ * never to something another process put there since. */
+void mmk__os_undo_create(int kind, const char *path, const mmk__os_stat *st) {
   struct stat now;
   char full[256];
   if (kind == MMK_KIND_SHM) {
 #if defined(__linux__)
     snprintf(full, sizeof full, "/dev/shm/%s", path);
-    if (lstat(full, &now) != 0 || now.st_ino != st->st_ino ||
-        now.st_dev != st->st_dev)
+    if (lstat(full, &now) != 0 || (uint64_t)now.st_ino != st->ino ||
+        (uint64_t)now.st_dev != st->dev)
       return;
 #endif
     snprintf(full, sizeof full, "/%s", path);
     shm_unlink(full);
   } else if (kind == MMK_KIND_FILE) {
-    if (lstat(path, &now) != 0 || now.st_ino != st->st_ino ||
-        now.st_dev != st->st_dev)
+    if (lstat(path, &now) != 0 || (uint64_t)now.st_ino != st->ino ||
+        (uint64_t)now.st_dev != st->dev)
       return;
     unlink(path);
   }
@@ -362,58 +333,15 @@ static void mmk__undo_create(int kind, const char *path,
 /* An existing shared-memory object must be the caller's own and private:
  * another user may have created it first (mode 0666) to read or forge
  * what this process writes. */
-static int mmk__check_owner(const struct stat *st, const char *op,
-                            const char *name) {
+int mmk__os_owner_check(const mmk__os_stat *st, const char *op,
+                        const char *name) {
   char reason[160];
-  if (st->st_uid == geteuid() && !(st->st_mode & 077)) return 0;
+  if (st->uid == (long)geteuid() && !(st->perm & 077)) return 0;
   snprintf(reason, sizeof reason,
            "existing object owned by uid %ld, mode %04o (this process: uid "
            "%ld); pass MMK_ALLOW_FOREIGN to share between users",
-           (long)st->st_uid, (unsigned)(st->st_mode & 07777),
-           (long)geteuid());
+           st->uid, st->perm, (long)geteuid());
   return mmk__arg_error(MMK_EACCES, op, name, reason);
-}
-
-/* Shared tail of the open functions: checks the descriptor (and, for a
- * shared-memory object this call did not create, its owner, unless
- * MMK_ALLOW_FOREIGN), truncates and grows, wraps it. Closes fd on
- * failure. */
-static int mmk__finish_open(int fd, int mode, unsigned flags, int64_t size,
-                            int kind, int created, const char *op,
-                            const char *path, mmk_file **out) {
-  struct stat st;
-  mmk_file *f;
-  int r;
-  memset(&st, 0, sizeof st); /* inode 0: nothing to undo if fstat fails */
-  r = mmk__fstat(fd, &st, path);
-  if (!r) r = mmk__check_stat(&st, op, path);
-  if (!r && kind == MMK_KIND_SHM && !created &&
-      !(flags & MMK_ALLOW_FOREIGN))
-    r = mmk__check_owner(&st, op, path);
-  if (r) {
-    if (created) mmk__undo_create(kind, path, &st);
-    mmk__close_fd(fd);
-    return r;
-  }
-  r = mmk__file_new(fd, mode, kind, mode == MMK_WRITE, path, op, &f);
-  if (r) {
-    if (created) mmk__undo_create(kind, path, &st);
-    return r;
-  }
-  f->created = created;
-  if (flags & MMK_TRUNCATE) {
-    r = mmk__ftruncate(fd, 0, path);
-    st.st_size = 0;
-  }
-  if (!r && size > (int64_t)st.st_size)
-    r = mmk__os_file_grow(f, (int64_t)st.st_size, size, op);
-  if (r) {
-    if (created) mmk__undo_create(kind, path, &st);
-    mmk__os_file_destroy(f);
-    return r;
-  }
-  *out = f;
-  return 0;
 }
 
 typedef int (*mmk__opener)(const char *name, int oflags, mode_t perm);
@@ -469,6 +397,10 @@ static int mmk__shm_open(const char *name, int oflags, mode_t perm) {
   return fd;
 }
 
+/* A FIFO is opened without blocking (O_NONBLOCK) and closed at once by
+ * the check after open. O_NONBLOCK stays set: on a regular file it
+ * changes no read, write, lock or mmap (open(2): "no effect for regular
+ * files"), so clearing it would only cost two fcntl calls per open. */
 static int mmk__open_path(const char *path, int oflags, mode_t perm) {
   int fd;
   MMK__RETRY(fd, open(path, oflags | O_CLOEXEC | O_NONBLOCK | O_NOCTTY,
@@ -476,86 +408,35 @@ static int mmk__open_path(const char *path, int oflags, mode_t perm) {
   return fd;
 }
 
-int mmk_file_open(const char *path, int mode, unsigned flags, int64_t size,
-                  mmk_file **out) {
-  struct stat st;
-  int fd, r, created;
-  if (out) *out = NULL;
-  if (!out) return mmk__arg_error(MMK_EINVAL, "open", path, "out is NULL");
-  if (!path) return mmk__arg_error(MMK_EINVAL, "open", "", "path is NULL");
-  if (!*path) return mmk__arg_error(MMK_EINVAL, "open", "", "path is empty");
-  r = mmk__check_mode("open", path, mode, flags, size);
-  if (r) return r;
-  if (flags & MMK_ALLOW_FOREIGN)
-    return mmk__arg_error(MMK_EINVAL, "open", path,
-                          "MMK_ALLOW_FOREIGN is only for shared memory");
-
-  /* The fstat after open is the check that counts (FIFOs, sockets and
-   * character devices are refused there). Opening a device can have side
-   * effects, though (a watchdog arms, a serial line raises DTR, a tape
-   * rewinds on close), so paths under /dev are checked before they are
-   * opened. Elsewhere that stat would be a third system call on every
-   * open (0.4 us, a fifth of the whole open+close); a FIFO placed there
-   * is opened without blocking (O_NONBLOCK) and closed at once, as by any
-   * program that opens the path. With MMK_EXCLUSIVE any existing path is
-   * MMK_EEXIST from open. */
-  if (!(flags & MMK_EXCLUSIVE) && strncmp(path, "/dev/", 5) == 0 &&
-      stat(path, &st) == 0) {
-    r = mmk__check_stat(&st, "open", path);
-    if (r) return r;
-  }
-  fd = mmk__open_created(mmk__open_path, path, mmk__open_flags(mode, flags),
-                         0666, &created);
-  if (fd < 0) return mmk__sys_error(errno, "open", path, NULL);
-  /* O_NONBLOCK stays set: mmk__finish_open closes anything but a regular
-   * file, and on a regular file it changes no read, write, lock or mmap
-   * (open(2): "no effect for regular files"), so clearing it would only
-   * cost two fcntl calls per open. */
-  return mmk__finish_open(fd, mode, flags, size, MMK_KIND_FILE, created,
-                          "open", path, out);
-}
-
-int mmk_shm_open(const char *name, int mode, unsigned flags, int64_t size,
-                 mmk_file **out) {
+int mmk__os_open(int kind, const char *name, int mode, unsigned flags,
+                 int *fd, int *created) {
   char full[256];
-  int fd, r, created;
-  if (out) *out = NULL;
-  if (!out) return mmk__arg_error(MMK_EINVAL, "shm_open", name, "out is NULL");
-  r = mmk__shm_name_check(name, "shm_open");
-  if (r) return r;
-  r = mmk__check_mode("shm_open", name, mode, flags, size);
-  if (r) return r;
+  int o = mmk__open_flags(mode, flags);
+  if (kind == MMK_KIND_FILE) {
+    *fd = mmk__open_created(mmk__open_path, name, o, 0666, created);
+    if (*fd < 0) return mmk__sys_error(errno, "open", name, NULL);
+    return 0;
+  }
   snprintf(full, sizeof full, "/%s", name);
-  fd = mmk__open_created(mmk__shm_open, full, mmk__open_flags(mode, flags),
-                         0600, &created);
-  if (fd < 0 && errno == ELOOP)
+  *fd = mmk__open_created(mmk__shm_open, full, o, 0600, created);
+  if (*fd < 0 && errno == ELOOP)
     return mmk__set_error(MMK_EACCES, ELOOP, "shm_open", name,
                           "a symbolic link, not a shared-memory object, has "
                           "this name (planted by someone else?)", NULL);
-  if (fd < 0) return mmk__sys_error(errno, "shm_open", name, NULL);
-  return mmk__finish_open(fd, mode, flags, size, MMK_KIND_SHM, created,
-                          "shm_open", name, out);
+  if (*fd < 0) return mmk__sys_error(errno, "shm_open", name, NULL);
+  return 0;
 }
 
-int mmk_shm_unlink(const char *name) {
+int mmk__os_shm_unlink(const char *name) {
   char full[256];
-  int r = mmk__shm_name_check(name, "shm_unlink");
-  if (r) return r;
   snprintf(full, sizeof full, "/%s", name);
   if (shm_unlink(full) != 0)
     return mmk__sys_error(errno, "shm_unlink", name, NULL);
   return 0;
 }
 
-int mmk_anon_create(int64_t size, mmk_file **out) {
-  int fd = -1, r;
-  mmk_file *f;
-  if (out) *out = NULL;
-  if (!out) return mmk__arg_error(MMK_EINVAL, "anon_create", "", "out is NULL");
-  if (size <= 0)
-    return mmk__set_error(MMK_EINVAL, 0, "anon_create", "",
-                          "size must be positive", "size %lld",
-                          (long long)size);
+int mmk__os_anon_open(int *out) {
+  int fd = -1;
 #if defined(__linux__) && defined(MFD_CLOEXEC)
   fd = memfd_create("mmapkit-anon", MFD_CLOEXEC);
   if (fd < 0 && errno != ENOSYS)
@@ -567,30 +448,23 @@ int mmk_anon_create(int64_t size, mmk_file **out) {
     char name[64];
     int tries;
     for (tries = 0; tries < 64 && fd < 0; tries++) {
-      struct timespec ts;
-      clock_gettime(CLOCK_MONOTONIC, &ts);
       snprintf(name, sizeof name, "/mmapkit-anon-%ld-%u-%ld", (long)getpid(),
-               atomic_fetch_add(&counter, 1), (long)ts.tv_nsec);
+               atomic_fetch_add(&counter, 1),
+               (long)(mmk__os_now_ns() % 1000000000));
       fd = mmk__shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
       if (fd >= 0) shm_unlink(name);
       else if (errno != EEXIST) break;
     }
     if (fd < 0) return mmk__sys_error(errno, "shm_open", "", NULL);
   }
-  r = mmk__file_new(fd, MMK_WRITE, MMK_KIND_ANON, 1, "", "anon_create", &f);
-  if (r) return r;
-  f->created = 1;
-  r = mmk__os_file_grow(f, 0, size, "anon_create");
-  if (r) {
-    mmk__os_file_destroy(f);
-    return r;
-  }
-  *out = f;
+  *out = fd;
   return 0;
 }
 
+/* POSIX only (the header says so): wraps a descriptor the caller owns. */
 int mmk_file_from_fd(int fd, int mode, mmk_file **out) {
   struct stat st;
+  mmk__os_stat ost;
   int fl, nfd, r, acc;
   if (out) *out = NULL;
   if (!out) return mmk__arg_error(MMK_EINVAL, "from_fd", "", "out is NULL");
@@ -607,7 +481,8 @@ int mmk_file_from_fd(int fd, int mode, mmk_file **out) {
 #endif
   if (fstat(fd, &st) != 0)
     return mmk__sys_error(errno, "fstat", "", "fd %d", fd);
-  r = mmk__check_stat(&st, "from_fd", "");
+  mmk__stat_fill(&st, &ost);
+  r = mmk__check_stat(&ost, "from_fd", "");
   if (r) return r;
   acc = fl & O_ACCMODE;
   if (acc == O_WRONLY)
@@ -622,11 +497,10 @@ int mmk_file_from_fd(int fd, int mode, mmk_file **out) {
                        out);
 }
 
-int mmk__file_check(const mmk_file *f, const char *op) {
-  if (!f) return mmk__arg_error(MMK_EINVAL, op, "", "file is NULL");
-  if (atomic_load(&((mmk_file *)f)->closed))
-    return mmk__arg_error(MMK_ECLOSED, op, f->path, "file is closed");
-  return 0;
+
+int mmk_file_fd(const mmk_file *file) {
+  if (!file || atomic_load(&((mmk_file *)file)->closed)) return -1;
+  return file->fd;
 }
 
 int mmk__os_file_size(mmk_file *f, int64_t *size) {
@@ -636,49 +510,12 @@ int mmk__os_file_size(mmk_file *f, int64_t *size) {
   return r;
 }
 
-int mmk_file_size(mmk_file *file, int64_t *out) {
-  int r = mmk__file_check(file, "size");
-  if (r) return r;
-  if (!out)
-    return mmk__arg_error(MMK_EINVAL, "size", file->path, "out is NULL");
-  return mmk__os_file_size(file, out);
-}
-
-int mmk_file_resize(mmk_file *file, int64_t new_size) {
-  struct stat st;
-  int r = mmk__file_check(file, "resize");
-  if (r) return r;
-  if (new_size < 0)
-    return mmk__set_error(MMK_EINVAL, 0, "resize", file->path, "negative size",
-                          "size %lld", (long long)new_size);
-  if (file->mode != MMK_WRITE)
-    return mmk__arg_error(MMK_EACCES, "resize", file->path,
-                          "file is not opened for writing");
-  r = mmk__fstat(file->fd, &st, file->path);
-  if (r) return r;
-  if (new_size > (int64_t)st.st_size)
-    return mmk__os_file_grow(file, (int64_t)st.st_size, new_size, "resize");
-  if (new_size < (int64_t)st.st_size)
-    return mmk__ftruncate(file->fd, new_size, file->path);
-  return 0;
-}
-
 /* ------------------------------------------------------------------------
  * Byte-range locks
  * ---------------------------------------------------------------------- */
 
-static int mmk__lock_range(const mmk_file *f, const char *op, int64_t offset,
-                           int64_t length) {
-  if (offset < 0 || length < 0 || offset > INT64_MAX - length)
-    return mmk__set_error(MMK_EINVAL, 0, op, f->path,
-                          "negative or overflowing range",
-                          "offset %lld, length %lld", (long long)offset,
-                          (long long)length);
-  return 0;
-}
-
 /* wait: MMK_LOCK_TRY, MMK_LOCK_WAIT (EINTR retried) or MMK_LOCK_WAIT_INTR
- * (EINTR returned). */
+ * (EINTR returned). 0 or errno. */
 static int mmk__fcntl_lock(int fd, int type, int64_t offset, int64_t length,
                            int wait) {
   struct flock fl;
@@ -700,89 +537,20 @@ static int mmk__fcntl_lock(int fd, int type, int64_t offset, int64_t length,
     r = fcntl(fd, cmd, &fl);
   else
     MMK__RETRY(r, fcntl(fd, cmd, &fl));
-  return r;
+  return r == 0 ? 0 : errno;
 }
 
-int mmk_file_lock(mmk_file *file, int64_t offset, int64_t length, int kind,
-                  int wait) {
-  int r = mmk__file_check(file, "lock");
-  if (r) return r;
-  r = mmk__lock_range(file, "lock", offset, length);
-  if (r) return r;
-  if (kind != MMK_LOCK_SHARED && kind != MMK_LOCK_EXCLUSIVE)
-    return mmk__set_error(MMK_EINVAL, 0, "lock", file->path,
-                          "unknown lock kind", "kind %d", kind);
-  if (wait != MMK_LOCK_TRY && wait != MMK_LOCK_WAIT &&
-      wait != MMK_LOCK_WAIT_INTR)
-    return mmk__set_error(MMK_EINVAL, 0, "lock", file->path,
-                          "unknown wait mode", "wait %d", wait);
-  if (kind == MMK_LOCK_EXCLUSIVE && !file->rdwr)
-    return mmk__arg_error(MMK_EACCES, "lock", file->path,
-                          "an exclusive lock needs a writable file");
-  atomic_store(&file->locked, 1);
-  if (mmk__fcntl_lock(file->fd, kind == MMK_LOCK_SHARED ? F_RDLCK : F_WRLCK,
-                      offset, length, wait) != 0) {
-    int e = errno;
-    /* Some systems report a conflicting non-blocking lock as EACCES. */
-    if (!wait && (e == EACCES || e == EAGAIN)) e = EAGAIN;
-    return mmk__sys_error(e, "lock", file->path, "offset %lld, length %lld",
-                          (long long)offset, (long long)length);
-  }
-  return 0;
+int mmk__os_file_lock(mmk_file *f, int kind, int64_t offset, int64_t length,
+                      int wait) {
+  int e = mmk__fcntl_lock(f->fd, kind == MMK_LOCK_SHARED ? F_RDLCK : F_WRLCK,
+                          offset, length, wait);
+  /* Some systems report a conflicting non-blocking lock as EACCES. */
+  if (!wait && e == EACCES) e = EAGAIN;
+  return e;
 }
 
-int mmk_file_unlock(mmk_file *file, int64_t offset, int64_t length) {
-  int r = mmk__file_check(file, "unlock");
-  if (r) return r;
-  r = mmk__lock_range(file, "unlock", offset, length);
-  if (r) return r;
-  if (mmk__fcntl_lock(file->fd, F_UNLCK, offset, length, 0) != 0)
-    return mmk__sys_error(errno, "unlock", file->path,
-                          "offset %lld, length %lld", (long long)offset,
-                          (long long)length);
-  return 0;
-}
-
-int mmk_file_created(const mmk_file *file) {
-  return file ? file->created : MMK_EINVAL;
-}
-int mmk_file_mode(const mmk_file *file) {
-  return file ? file->mode : MMK_EINVAL;
-}
-int mmk_file_kind(const mmk_file *file) {
-  return file ? file->kind : MMK_EINVAL;
-}
-const char *mmk_file_path(const mmk_file *file) {
-  return file ? file->path : "";
-}
-int mmk_file_fd(const mmk_file *file) {
-  if (!file || atomic_load(&((mmk_file *)file)->closed)) return -1;
-  return file->fd;
-}
-
-int mmk_file_close(mmk_file *file) {
-  if (!file) return 0;
-  if (atomic_exchange(&file->closed, 1)) return 0;
-  if (atomic_fetch_sub_explicit(&file->refs, 1, memory_order_acq_rel) != 1) {
-    /* Views keep the descriptor (and with it the open file description)
-     * alive: drop this handle's locks explicitly. */
-    if (atomic_load(&file->locked))
-      mmk__fcntl_lock(file->fd, F_UNLCK, 0, 0, 0);
-    /* The last view's close frees the rest. */
-    return 0;
-  }
-  {
-    int r = mmk__close_fd(file->fd);
-    int e = errno;
-    file->fd = -1;
-    if (r != 0 && e != EINTR) {
-      int code = mmk__set_error(MMK_EIO, e, "close", file->path, NULL, NULL);
-      mmk__os_file_destroy(file);
-      return code;
-    }
-    mmk__os_file_destroy(file);
-  }
-  return 0;
+int mmk__os_file_unlock(mmk_file *f, int64_t offset, int64_t length) {
+  return mmk__fcntl_lock(f->fd, F_UNLCK, offset, length, 0);
 }
 
 /* ------------------------------------------------------------------------
