@@ -244,4 +244,29 @@ MMK__HIDDEN int mmk__os_view_resident(mmk_view *v, uintptr_t lo,
                                       uintptr_t hi, int64_t off, int64_t len,
                                       int64_t *total);
 
+/* ------------------------------------------------------------------------
+ * Wait / wake on a 32-bit word of a view, across processes
+ * ---------------------------------------------------------------------- */
+
+#define MMK__OS_INTR 2  /* a signal interrupted the wait */
+#define MMK__OS_FAULT 3 /* the word's page could not be touched */
+
+/* Sleeps while the word at addr (naturally aligned, inside a view the
+ * caller is in a call on) holds expected, until a wake on it, the
+ * absolute deadline (mmk__os_now_ns clock; -1: none) or a signal.
+ * Returns 0 (woken, value already different, timed out or spurious: the
+ * caller re-reads the word and the clock), MMK__OS_INTR, MMK__OS_FAULT,
+ * MMK__OS_CANNOT (no address wait here, nothing slept: the common code
+ * polls instead), or a negative recorded status (path and off for the
+ * detail). */
+MMK__HIDDEN int mmk__os_wait32(void *addr, uint32_t expected,
+                               int64_t deadline_ns, const char *path,
+                               int64_t off);
+
+/* Wakes up to count (INT_MAX: all) waiters on addr, in any process;
+ * *woken: how many. 0, MMK__OS_CANNOT (no address wait: the waiters poll)
+ * or a negative status, recorded unless path is NULL. */
+MMK__HIDDEN int mmk__os_wake(void *addr, int count, const char *path,
+                             int64_t off, int *woken);
+
 #endif /* MMAPKIT_OS_H */

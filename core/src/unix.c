@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 #if defined(__linux__)
+#  include <linux/futex.h>
 #  include <sys/syscall.h>
 #  include <sys/vfs.h>
 #endif
@@ -153,6 +154,62 @@ static int mmk__membarrier(int cmd) {
 }
 int mmk__os_barrier_register(void) { return mmk__membarrier(16); }
 int mmk__os_barrier(void) { return mmk__membarrier(8); }
+
+/* ------------------------------------------------------------------------
+ * Wait / wake (os.h): Linux shared futexes (no FUTEX_PRIVATE_FLAG: waiters
+ * and wakers may be different processes mapping the same file or shm
+ * object). Elsewhere MMK__OS_CANNOT: the common code polls.
+ * ---------------------------------------------------------------------- */
+
+#if defined(__linux__) && defined(SYS_futex)
+static long mmk__futex(void *addr, int op, uint32_t val,
+                       const struct timespec *ts, uint32_t bitset) {
+  return syscall(SYS_futex, addr, op, val, ts, NULL, bitset);
+}
+
+int mmk__os_wait32(void *addr, uint32_t expected, int64_t deadline_ns,
+                   const char *path, int64_t off) {
+  struct timespec abs_ts, *tsp = NULL;
+  int e;
+  if (deadline_ns >= 0) {
+    /* FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC deadline, so
+     * EINTR and spurious wake-ups never stretch the total wait. */
+    abs_ts.tv_sec = (time_t)(deadline_ns / 1000000000);
+    abs_ts.tv_nsec = (long)(deadline_ns % 1000000000);
+    tsp = &abs_ts;
+  }
+  if (mmk__futex(addr, FUTEX_WAIT_BITSET, expected, tsp,
+                 FUTEX_BITSET_MATCH_ANY) == 0)
+    return 0;
+  e = errno;
+  if (e == EINTR) return MMK__OS_INTR;
+  if (e == EFAULT) return MMK__OS_FAULT;
+  if (e == EAGAIN || e == ETIMEDOUT) return 0;
+  return mmk__sys_error(e, "futex", path, "offset %lld", (long long)off);
+}
+
+int mmk__os_wake(void *addr, int count, const char *path, int64_t off,
+                 int *woken) {
+  long n = mmk__futex(addr, FUTEX_WAKE, (uint32_t)count, NULL, 0);
+  *woken = n > 0 ? (int)n : 0;
+  if (n >= 0) return 0;
+  if (!path) return MMK_EUNKNOWN;
+  return mmk__sys_error(errno, "futex", path, "offset %lld", (long long)off);
+}
+#else
+int mmk__os_wait32(void *addr, uint32_t expected, int64_t deadline_ns,
+                   const char *path, int64_t off) {
+  (void)addr, (void)expected, (void)deadline_ns, (void)path, (void)off;
+  return MMK__OS_CANNOT;
+}
+
+int mmk__os_wake(void *addr, int count, const char *path, int64_t off,
+                 int *woken) {
+  (void)addr, (void)count, (void)path, (void)off;
+  *woken = 0;
+  return MMK__OS_CANNOT;
+}
+#endif
 
 /* ------------------------------------------------------------------------
  * File handles
