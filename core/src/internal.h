@@ -1,6 +1,8 @@
 /*
- * Private interface of the mmapkit core: shared by common.c, the platform
- * backend (unix.c), fault.c and atomic.c. Not installed, not API.
+ * Private interface of the mmapkit core, shared by the common files
+ * (common.c: errors, checks, copies; file.c; view.c; lease.c; atomic.c),
+ * the platform backend (os.h, implemented by unix.c) and fault.c. Not
+ * installed, not API.
  *
  * Include this first in every source file: it selects the feature macros
  * (the build uses -std=c11 without GNU extensions).
@@ -144,7 +146,7 @@ static inline int64_t mmk__open_length(const mmk_view *v) {
 }
 
 /* ------------------------------------------------------------------------
- * In-flight calls (common.c)
+ * In-flight calls (lease.c)
  *
  * Every core call that touches a view's memory (copies, atomics, wait,
  * wake, flush, advise, mincore, mlock) names the view in its thread's slot
