@@ -39,6 +39,16 @@
     (res) = (expr);                                                           \
   } while ((res) == EINTR)
 
+/* MMK_OS_CANNOT_TEST (a build option for testing, like MMK_PORTABLE_GUARD):
+ * the address wait, the kernel move of a mapping and the process-wide
+ * barrier report MMK__OS_CANNOT, so the common code's fallbacks (poll,
+ * fresh mapping + copy, self-fencing calls) run on Linux too. */
+#if defined(MMK_OS_CANNOT_TEST)
+#  undef SYS_futex
+#  undef SYS_membarrier
+#  undef MREMAP_MAYMOVE
+#endif
+
 #if !defined(MAP_ANONYMOUS) && defined(MAP_ANON)
 #  define MAP_ANONYMOUS MAP_ANON
 #endif
