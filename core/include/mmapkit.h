@@ -234,6 +234,7 @@ MMK_EXTERN int mmk_file_open(const char *path, int mode, unsigned flags,
                              int64_t size, mmk_file **out);
 
 /**
+ * POSIX only (no Windows equivalent will be offered under this name).
  * Wraps an open descriptor (for drop-in replacements of APIs that take a
  * fileno). The descriptor is duplicated: the caller keeps ownership of fd.
  * It must be a regular file or shared-memory object opened compatibly with
@@ -354,7 +355,8 @@ MMK_EXTERN int mmk_file_kind(const mmk_file *file);
 /** The path, or the shared-memory name without '/', or "" for anonymous
  *  memory. Valid until mmk_file_close. */
 MMK_EXTERN const char *mmk_file_path(const mmk_file *file);
-/** The underlying descriptor (POSIX), owned by the handle; -1 if closed. */
+/** POSIX only: the underlying descriptor, owned by the handle; -1 if
+ *  closed. */
 MMK_EXTERN int mmk_file_fd(const mmk_file *file);
 
 /**

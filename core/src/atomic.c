@@ -8,22 +8,13 @@
  * fault guard (a truncated file gives MMK_EIO, not SIGBUS): on x86-64
  * Linux the quick routines of fault.c, elsewhere a sigsetjmp guard.
  *
- * Wait/wake: Linux shared futexes (no FUTEX_PRIVATE_FLAG: waiters and
- * wakers may be different processes mapping the same file or shm object).
- * Other platforms: see mmk__sleep_poll below.
+ * Wait/wake: spin, then sleep in the backend's address wait
+ * (mmk__os_wait32: Linux shared futexes, which wake across processes);
+ * where the platform has none, a sleeping poll (mmk__wait_poll below).
  */
 #include "internal.h"
 
 #include <limits.h>
-#include <sched.h>
-#include <time.h>
-
-#if defined(__linux__)
-#  include <linux/futex.h>
-#  include <sys/syscall.h>
-#  include <unistd.h>
-#  define MMK__HAVE_FUTEX 1
-#endif
 
 _Static_assert(sizeof(_Atomic uint32_t) == 4, "atomic u32 layout");
 _Static_assert(sizeof(_Atomic uint64_t) == 8, "atomic u64 layout");
@@ -219,12 +210,6 @@ int mmk_atomic_cas_u64(mmk_view *view, int64_t off, uint64_t expected,
 /* Guarded acquire load for the wait loop: 0, or 1 on a fault. */
 #define mmk__load_word(a, out) mmk__qa_load32((a), (out))
 
-static int64_t mmk__now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void mmk__cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
   __asm__ __volatile__("pause");
@@ -255,7 +240,7 @@ static void mmk__cpu_relax(void) {
  * after a wait of this thread that lasted longer than MMK__LONG_WAIT_NS (a
  * producer that is slow anyway), so a reader fed every millisecond does
  * not spend 5 % of a CPU here; an idle waiter spends it once.
- * After that the waiter sleeps in the futex. */
+ * After that the waiter sleeps in the backend's address wait. */
 #define MMK__SPIN_NS 4000
 #define MMK__SPIN_YIELD_EVERY 16
 #define MMK__YIELD_SPIN_NS 50000
@@ -264,12 +249,140 @@ static void mmk__cpu_relax(void) {
 /* 1 when this thread's last wait lasted longer than MMK__LONG_WAIT_NS. */
 static _Thread_local unsigned char mmk__long_waits MMK__TLS_IE;
 
-#if defined(MMK__HAVE_FUTEX)
-static long mmk__futex(void *addr, int op, uint32_t val,
-                       const struct timespec *ts, uint32_t bitset) {
-  return syscall(SYS_futex, addr, op, val, ts, NULL, bitset);
+/* One wait in progress. */
+struct mmk__waiter {
+  mmk_view *view;
+  mmk__op op;
+  void *a;            /* the word's address (changes with a moving resize) */
+  int64_t off;
+  uint32_t expected;
+  int64_t start;      /* mmk__os_now_ns() when sleeping became possible */
+  int64_t deadline;   /* absolute, or -1: none */
+  int64_t timeout_ns;
+  unsigned spins;
+  int intr;
+};
+
+/* The spin phases: 1 when the wait is over (*r is its result), 0 when it
+ * must sleep. */
+static int mmk__wait_spin(struct mmk__waiter *w, int *r) {
+  uint32_t cur;
+  int64_t spin_end = w->start + MMK__SPIN_NS;
+  if (w->deadline >= 0 && w->deadline < spin_end) spin_end = w->deadline;
+  for (;;) {
+    if (++w->spins % MMK__SPIN_YIELD_EVERY == 1)
+      mmk__os_yield();
+    else
+      mmk__cpu_relax();
+    if (mmk__load_word(w->a, &cur)) {
+      *r = mmk__fault(w->view, "wait", w->off);
+      return 1;
+    }
+    if (cur != w->expected) {
+      mmk__long_waits = 0;
+      return 1;
+    }
+    if ((w->spins & 15) == 0 && mmk__os_now_ns() >= spin_end) break;
+  }
+  if (!mmk__long_waits) {
+    spin_end = w->start + MMK__YIELD_SPIN_NS;
+    if (w->deadline >= 0 && w->deadline < spin_end) spin_end = w->deadline;
+    while (mmk__os_now_ns() < spin_end) {
+      mmk__os_yield();
+      if (mmk__load_word(w->a, &cur)) {
+        *r = mmk__fault(w->view, "wait", w->off);
+        return 1;
+      }
+      if (cur != w->expected) return 1;
+    }
+  }
+  return 0;
 }
-#endif
+
+/* Without an address wait (MMK__OS_CANNOT): a sleeping poll with
+ * exponential back-off from 1 us to 1 ms; mmk_wake is then a no-op and a
+ * waiter notices a change within about a millisecond. Correct, if not as
+ * prompt or as frugal. Returns 1 if a signal cut the nap short. */
+static int mmk__wait_poll(struct mmk__waiter *w) {
+  static const int64_t max_sleep = 1000000;
+  int64_t nap = 1000;
+  unsigned k = w->spins++ < 64 ? (unsigned)(w->spins / 8) : 10;
+  for (; k > 0 && nap < max_sleep; k--) nap *= 2;
+  if (nap > max_sleep) nap = max_sleep;
+  if (w->deadline >= 0) {
+    int64_t left = w->deadline - mmk__os_now_ns();
+    if (left < nap) nap = left > 0 ? left : 0;
+  }
+  return mmk__os_sleep_ns(nap) != 0;
+}
+
+/* The sleep phase: sleeps until the word changes, the deadline, a signal
+ * (intr), a fault, a close (MMK_ECLOSED) or a move of the view (the wait
+ * goes on at the new address). Returns the wait's result; *left_call is
+ * set when the in-flight call was already left (a close). */
+static int mmk__wait_sleep(struct mmk__waiter *w, int *left_call) {
+  uint32_t cur;
+  int r = 0, interrupted = 0;
+  /* Asleep from here: a drain must know the word to wake us. */
+  atomic_store_explicit(&w->op.slot->wait_addr, w->a, memory_order_seq_cst);
+  for (;;) {
+    int s = mmk__os_wait32(w->a, w->expected, w->deadline,
+                           mmk__vpath(w->view), w->off);
+    if (s == MMK__OS_CANNOT) s = mmk__wait_poll(w) ? MMK__OS_INTR : 0;
+    if (s == MMK__OS_INTR) {
+      interrupted = w->intr;
+    } else if (s == MMK__OS_FAULT) {
+      r = mmk__fault(w->view, "wait", w->off);
+      break;
+    } else if (s < 0) {
+      r = s;
+      break;
+    }
+    /* Whatever woke us (wake, signal, timeout, drain, nothing), the word
+     * decides first. */
+    if (mmk__load_word(w->a, &cur)) {
+      r = mmk__fault(w->view, "wait", w->off);
+      break;
+    }
+    if (cur != w->expected) {
+      mmk__long_waits = mmk__os_now_ns() - w->start > MMK__LONG_WAIT_NS;
+      break;
+    }
+    /* A signal in the last sleep is still a signal: the caller runs its
+     * handlers, and its retry with the remaining time then times out. */
+    if (interrupted) {
+      r = mmk__set_error(MMK_EINTR, EINTR, "wait", mmk__vpath(w->view), NULL,
+                         "offset %lld", (long long)w->off);
+      break;
+    }
+    if (w->deadline >= 0 && mmk__os_now_ns() >= w->deadline) {
+      mmk__long_waits = w->deadline - w->start > MMK__LONG_WAIT_NS;
+      r = mmk__set_error(MMK_ETIMEDOUT, 0, "wait", mmk__vpath(w->view), NULL,
+                         "offset %lld, timeout %lld ns", (long long)w->off,
+                         (long long)w->timeout_ns);
+      break;
+    }
+    if (MMK__UNLIKELY(atomic_load_explicit(&w->view->lw,
+                                           memory_order_seq_cst) &
+                      (MMK__LW_INERT | MMK__LW_MOVING))) {
+      /* Closed (MMK_ECLOSED, nothing held) or moving: step aside, then
+       * find the word again at the view's new address. */
+      atomic_store_explicit(&w->op.slot->wait_addr, NULL,
+                            memory_order_relaxed);
+      r = mmk__op_enter_slow(w->view, w->op.slot, w->op.prev, "wait");
+      if (r) {
+        *left_call = 1;
+        return r;
+      }
+      r = mmk__word(w->view, "wait", w->off, 4, 0, &w->a);
+      if (r) break;
+      atomic_store_explicit(&w->op.slot->wait_addr, w->a,
+                            memory_order_seq_cst);
+    }
+  }
+  atomic_store_explicit(&w->op.slot->wait_addr, NULL, memory_order_relaxed);
+  return r;
+}
 
 /* intr: a signal that interrupts the sleep ends the wait (MMK_EINTR).
  * The whole wait is one in-flight call on the view: a close or close
@@ -278,20 +391,16 @@ static long mmk__futex(void *addr, int op, uint32_t val,
  * new address (MMK_ERANGE if the word is gone). */
 static int mmk__wait(mmk_view *view, int64_t off, uint32_t expected,
                      int64_t timeout_ns, int intr) {
-  void *a = NULL;
+  struct mmk__waiter w;
   uint32_t cur;
-  int64_t deadline = -1, now;
-  unsigned spins = 0;
-  int interrupted = 0;
-  mmk__op op;
-  int r;
-  if (!view) return mmk__word(view, "wait", off, 4, 0, &a);
-  r = mmk__op_enter(&op, view, "wait");
+  int r, left_call = 0;
+  w.a = NULL;
+  if (!view) return mmk__word(view, "wait", off, 4, 0, &w.a);
+  r = mmk__op_enter(&w.op, view, "wait");
   if (r) return r;
-  r = mmk__word(view, "wait", off, 4, 0, &a);
+  r = mmk__word(view, "wait", off, 4, 0, &w.a);
   if (r) goto out;
-
-  if (mmk__load_word(a, &cur)) {
+  if (mmk__load_word(w.a, &cur)) {
     r = mmk__fault(view, "wait", off);
     goto out;
   }
@@ -301,132 +410,22 @@ static int mmk__wait(mmk_view *view, int64_t off, uint32_t expected,
                        "offset %lld", (long long)off);
     goto out;
   }
-  now = mmk__now_ns();
+  w.view = view;
+  w.off = off;
+  w.expected = expected;
+  w.start = mmk__os_now_ns();
+  w.deadline = -1;
   if (timeout_ns > 0)
-    deadline = timeout_ns > INT64_MAX - now ? INT64_MAX : now + timeout_ns;
-
+    w.deadline = timeout_ns > INT64_MAX - w.start ? INT64_MAX
+                                                   : w.start + timeout_ns;
+  w.timeout_ns = timeout_ns;
+  w.spins = 0;
+  w.intr = intr;
   /* Bounded spin (a close or resize meanwhile waits for it to end). */
-  {
-    int64_t spin_end = now + MMK__SPIN_NS;
-    if (deadline >= 0 && deadline < spin_end) spin_end = deadline;
-    for (;;) {
-      if (++spins % MMK__SPIN_YIELD_EVERY == 1)
-        sched_yield();
-      else
-        mmk__cpu_relax();
-      if (mmk__load_word(a, &cur)) {
-        r = mmk__fault(view, "wait", off);
-        goto out;
-      }
-      if (cur != expected) {
-        mmk__long_waits = 0;
-        goto out;
-      }
-      if ((spins & 15) == 0 && mmk__now_ns() >= spin_end) break;
-    }
-    if (!mmk__long_waits) {
-      spin_end = now + MMK__YIELD_SPIN_NS;
-      if (deadline >= 0 && deadline < spin_end) spin_end = deadline;
-      while (mmk__now_ns() < spin_end) {
-        sched_yield();
-        if (mmk__load_word(a, &cur)) {
-          r = mmk__fault(view, "wait", off);
-          goto out;
-        }
-        if (cur != expected) goto out;
-      }
-    }
-  }
-
-  /* Asleep from here: a drain must know the word to wake us. */
-  atomic_store_explicit(&op.slot->wait_addr, a, memory_order_seq_cst);
-  for (;;) {
-#if defined(MMK__HAVE_FUTEX)
-    struct timespec abs_ts, *tsp = NULL;
-    long fr;
-    if (deadline >= 0) {
-      /* FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC deadline, so
-       * EINTR and spurious wake-ups never stretch the total wait. */
-      abs_ts.tv_sec = (time_t)(deadline / 1000000000);
-      abs_ts.tv_nsec = (long)(deadline % 1000000000);
-      tsp = &abs_ts;
-    }
-    fr = mmk__futex(a, FUTEX_WAIT_BITSET, expected, tsp,
-                    FUTEX_BITSET_MATCH_ANY);
-    if (fr != 0) {
-      int e = errno;
-      if (e == EFAULT) {
-        r = mmk__fault(view, "wait", off);
-        break;
-      }
-      if (e == EINTR) {
-        interrupted = intr;
-      } else if (e != EAGAIN && e != ETIMEDOUT) {
-        r = mmk__sys_error(e, "futex", mmk__vpath(view), "offset %lld",
-                           (long long)off);
-        break;
-      }
-    }
-#else
-    /* No futex here (macOS, BSDs): a sleeping poll with exponential
-     * back-off from 1 us to 1 ms. mmk_wake is then a no-op and a waiter
-     * notices a change within about a millisecond. Correct, if not as
-     * prompt or as frugal as a futex. */
-    {
-      static const int64_t max_sleep = 1000000;
-      int64_t nap = 1000;
-      struct timespec ts;
-      unsigned k = spins++ < 64 ? (unsigned)(spins / 8) : 10;
-      for (; k > 0 && nap < max_sleep; k--) nap *= 2;
-      if (nap > max_sleep) nap = max_sleep;
-      if (deadline >= 0) {
-        int64_t left = deadline - mmk__now_ns();
-        if (left < nap) nap = left > 0 ? left : 0;
-      }
-      ts.tv_sec = (time_t)(nap / 1000000000);
-      ts.tv_nsec = (long)(nap % 1000000000);
-      if (nanosleep(&ts, NULL) != 0 && errno == EINTR) interrupted = intr;
-    }
-#endif
-    /* Whatever woke us (wake, signal, timeout, drain, nothing), the word
-     * decides first. */
-    if (mmk__load_word(a, &cur)) {
-      r = mmk__fault(view, "wait", off);
-      break;
-    }
-    if (cur != expected) {
-      mmk__long_waits = mmk__now_ns() - now > MMK__LONG_WAIT_NS;
-      break;
-    }
-    /* A signal in the last sleep is still a signal: the caller runs its
-     * handlers, and its retry with the remaining time then times out. */
-    if (interrupted) {
-      r = mmk__set_error(MMK_EINTR, EINTR, "wait", mmk__vpath(view), NULL,
-                         "offset %lld", (long long)off);
-      break;
-    }
-    if (deadline >= 0 && mmk__now_ns() >= deadline) {
-      mmk__long_waits = deadline - now > MMK__LONG_WAIT_NS;
-      r = mmk__set_error(MMK_ETIMEDOUT, 0, "wait", mmk__vpath(view), NULL,
-                         "offset %lld, timeout %lld ns", (long long)off,
-                         (long long)timeout_ns);
-      break;
-    }
-    if (MMK__UNLIKELY(atomic_load_explicit(&view->lw, memory_order_seq_cst) &
-                      (MMK__LW_INERT | MMK__LW_MOVING))) {
-      /* Closed (MMK_ECLOSED, nothing held) or moving: step aside, then
-       * find the word again at the view's new address. */
-      atomic_store_explicit(&op.slot->wait_addr, NULL, memory_order_relaxed);
-      r = mmk__op_enter_slow(view, op.slot, op.prev, "wait");
-      if (r) return r;
-      r = mmk__word(view, "wait", off, 4, 0, &a);
-      if (r) break;
-      atomic_store_explicit(&op.slot->wait_addr, a, memory_order_seq_cst);
-    }
-  }
-  atomic_store_explicit(&op.slot->wait_addr, NULL, memory_order_relaxed);
+  if (!mmk__wait_spin(&w, &r)) r = mmk__wait_sleep(&w, &left_call);
+  if (left_call) return r;
 out:
-  mmk__op_exit(&op);
+  mmk__op_exit(&w.op);
   return r;
 }
 
@@ -449,26 +448,18 @@ int mmk_wake(mmk_view *view, int64_t off, int count) {
   if (r) return r;
   r = mmk__word(view, "wake", off, 4, 0, &a);
   if (!r) {
+    int woken = 0;
     if (count <= 0 || count == INT32_MAX) count = INT_MAX;
-#if defined(MMK__HAVE_FUTEX)
-    {
-      long n = mmk__futex(a, FUTEX_WAKE, (uint32_t)count, NULL, 0);
-      r = n < 0 ? mmk__sys_error(errno, "futex", mmk__vpath(view),
-                                 "offset %lld", (long long)off)
-                : (int)n;
-    }
-#else
-    (void)a; /* waiters poll (see mmk_wait_u32) */
-#endif
+    r = mmk__os_wake(a, count, mmk__vpath(view), off, &woken);
+    /* No address wait: waiters poll (see mmk__wait_poll). */
+    if (r == MMK__OS_CANNOT) r = 0;
+    if (!r) r = woken;
   }
   mmk__op_exit(&op);
   return r;
 }
 
 void mmk__wake_all(void *a) {
-#if defined(MMK__HAVE_FUTEX)
-  mmk__futex(a, FUTEX_WAKE, INT_MAX, NULL, 0);
-#else
-  (void)a;
-#endif
+  int woken;
+  (void)mmk__os_wake(a, INT_MAX, NULL, 0, &woken); /* records nothing */
 }

@@ -1,7 +1,7 @@
 /*
  * Platform-independent part of the core: the error table and thread-local
- * last error, argument and range checks, shared-memory names, leases and
- * the close state machine of views, view getters and the guarded copies.
+ * last error, argument and range checks, shared-memory names, view
+ * getters and the guarded copies.
  */
 #include "internal.h"
 
@@ -9,10 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sched.h>
-#include <sys/syscall.h>
-#include <time.h>
-#include <unistd.h>
 
 const char *mmk_version(void) { return MMK_VERSION_STRING; }
 
@@ -46,56 +42,6 @@ const char *mmk_err_name(int code) {
   }
 }
 
-int mmk__status_from_errno(int err) {
-  switch (err) {
-  case 0: return MMK_EUNKNOWN; /* a failure without errno: never "OK" */
-  case EPERM: return MMK_EPERM;
-  case ENOENT: return MMK_ENOENT;
-  case ENOTDIR: return MMK_ENOENT; /* a path component is not a directory */
-  case EINTR: return MMK_EINTR;
-  case EIO: return MMK_EIO;
-  case EFAULT: return MMK_EIO; /* kernel touched unbacked mapped memory */
-  case EBADF: return MMK_EBADF;
-  case EAGAIN: return MMK_EAGAIN;
-#if defined(EWOULDBLOCK) && EWOULDBLOCK != EAGAIN
-  case EWOULDBLOCK: return MMK_EAGAIN;
-#endif
-  case ENOMEM: return MMK_ENOMEM;
-  case ENOLCK: return MMK_ENOMEM;
-  case EACCES: return MMK_EACCES;
-  case EBUSY: return MMK_EBUSY;
-  case ETXTBSY: return MMK_EBUSY;
-  case EEXIST: return MMK_EEXIST;
-  case ENODEV: return MMK_ENODEV;
-  case ENXIO: return MMK_ENODEV; /* FIFO without reader, missing device */
-  /* Not seekable: a FIFO, or a pseudo-file (/proc, /sys) that cannot be
-   * grown or written at an offset; as a mapping target it is "not a
-   * mappable file". */
-  case ESPIPE: return MMK_ENODEV;
-  case EISDIR: return MMK_EISDIR;
-  case EINVAL: return MMK_EINVAL;
-  case EMFILE: return MMK_EMFILE;
-  case ENFILE: return MMK_EMFILE;
-  case EFBIG: return MMK_EFBIG;
-  case EOVERFLOW: return MMK_EFBIG;
-  case ENOSPC: return MMK_ENOSPC;
-#ifdef EDQUOT
-  case EDQUOT: return MMK_ENOSPC;
-#endif
-  case EROFS: return MMK_EROFS;
-  case ERANGE: return MMK_ERANGE;
-  case EDEADLK: return MMK_EDEADLK;
-  case ENAMETOOLONG: return MMK_ENAMETOOLONG;
-  case ENOTSUP: return MMK_ENOTSUP;
-#if defined(EOPNOTSUPP) && EOPNOTSUPP != ENOTSUP
-  case EOPNOTSUPP: return MMK_ENOTSUP;
-#endif
-  case ENOSYS: return MMK_ENOTSUP;
-  case ETIMEDOUT: return MMK_ETIMEDOUT;
-  default: return MMK_EUNKNOWN;
-  }
-}
-
 /* ------------------------------------------------------------------------
  * Thread-local last error
  * ---------------------------------------------------------------------- */
@@ -123,8 +69,8 @@ static const mmk_error mmk__oom_error = {
     "not enough memory to record the error detail"};
 static _Thread_local int mmk__err_oom;
 
-static pthread_key_t mmk__err_key;
-static pthread_once_t mmk__err_once = PTHREAD_ONCE_INIT;
+static mmk__tls_key mmk__err_key;
+static mmk__once mmk__err_once = MMK__ONCE_INIT;
 
 static void mmk__err_free(void *p) {
   free(p);
@@ -132,7 +78,7 @@ static void mmk__err_free(void *p) {
 }
 
 static void mmk__err_key_init(void) {
-  pthread_key_create(&mmk__err_key, mmk__err_free);
+  mmk__os_key_create(&mmk__err_key, mmk__err_free);
 }
 
 static struct mmk__tls_error *mmk__err_get(void) {
@@ -140,22 +86,13 @@ static struct mmk__tls_error *mmk__err_get(void) {
   if (MMK__LIKELY(e != NULL)) return e;
   e = calloc(1, sizeof *e);
   if (!e) return NULL;
-  pthread_once(&mmk__err_once, mmk__err_key_init);
-  pthread_setspecific(mmk__err_key, e);
+  mmk__os_once(&mmk__err_once, mmk__err_key_init);
+  mmk__os_key_set(mmk__err_key, e);
   e->pub.path = e->path;
   e->pub.message = e->message;
   e->pub.op = "";
   mmk__err = e;
   return e;
-}
-
-static const char *mmk__sys_reason(int err, char *buf, size_t len) {
-#if defined(__GLIBC__) && defined(_GNU_SOURCE)
-  return strerror_r(err, buf, len); /* GNU variant returns the string */
-#else
-  if (strerror_r(err, buf, len) != 0) snprintf(buf, len, "error %d", err);
-  return buf;
-#endif
 }
 
 int mmk__set_error(int code, int sys_errno, const char *op, const char *path,
@@ -194,7 +131,7 @@ int mmk__set_error(int code, int sys_errno, const char *op, const char *path,
     va_end(ap);
   }
   if (sys_errno != 0)
-    reason = mmk__sys_reason(sys_errno, rbuf, sizeof rbuf);
+    reason = mmk__os_reason(sys_errno, rbuf, sizeof rbuf);
   else if (!reason)
     reason = mmk_strerror(code);
 
@@ -238,8 +175,7 @@ void mmk_clear_error(void) {
 atomic_size_t mmk__page_size;
 
 size_t mmk__page_init(void) {
-  long r = sysconf(_SC_PAGESIZE);
-  size_t pg = r > 0 ? (size_t)r : 4096;
+  size_t pg = mmk__os_page_size();
   atomic_store_explicit(&mmk__page_size, pg, memory_order_relaxed);
   return pg;
 }
@@ -271,15 +207,6 @@ int mmk__shm_name_check(const char *name, const char *op) {
                             "character %zu", i);
   }
   return 0;
-}
-
-void mmk__file_ref(mmk_file *f) {
-  atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed);
-}
-
-void mmk__file_unref(mmk_file *f) {
-  if (atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) == 1)
-    mmk__os_file_destroy(f);
 }
 
 int mmk__view_check(const mmk_view *v, const char *op) {
@@ -339,309 +266,6 @@ int mmk_view_mode(const mmk_view *view) {
 }
 int mmk_view_closed(const mmk_view *view) {
   return view ? !mmk__open(view) : 1;
-}
-
-/* ------------------------------------------------------------------------
- * In-flight calls (see internal.h)
- * ---------------------------------------------------------------------- */
-
-_Thread_local struct mmk__slot *mmk__my_slot;
-atomic_int mmk__slot_fence;
-
-/* Every thread that ever called in: a push-only list (records are reused
- * after their thread exits, never freed), so a drain can walk it without
- * a lock. mmk__slots_used counts the records owned by live threads. */
-static _Atomic(struct mmk__slot *) mmk__slots;
-static atomic_long mmk__slots_used;
-static pthread_key_t mmk__slot_key;
-static pthread_once_t mmk__slot_once = PTHREAD_ONCE_INIT;
-
-static void mmk__slot_reset(struct mmk__slot *s) {
-  atomic_store(&s->view, NULL);
-  atomic_store(&s->wait_addr, NULL);
-  atomic_store(&s->used, 0);
-}
-
-/* The thread exits: its record goes back to the pool. A call from a
- * later destructor of the same thread registers afresh (the record may
- * already be another thread's). */
-static void mmk__slot_free(void *p) {
-  mmk__my_slot = NULL;
-  mmk__slot_reset(p);
-  atomic_fetch_sub(&mmk__slots_used, 1);
-}
-
-static int mmk__membarrier(int cmd) {
-#if defined(__linux__) && defined(SYS_membarrier)
-  return (int)syscall(SYS_membarrier, cmd, 0, 0);
-#else
-  (void)cmd;
-  errno = ENOSYS;
-  return -1;
-#endif
-}
-
-/* MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED (16) once per process (and
- * again in a fork child); without it the calls fence themselves. */
-static void mmk__membarrier_register(void) {
-  if (mmk__membarrier(16) != 0) atomic_store(&mmk__slot_fence, 1);
-}
-
-/* In a forked child only the forking thread exists: the other threads'
- * calls will never leave, and must not hold up a close there. */
-static void mmk__slot_atfork_child(void) {
-  struct mmk__slot *s;
-  for (s = atomic_load(&mmk__slots); s; s = s->next)
-    if (s != mmk__my_slot) mmk__slot_reset(s);
-  atomic_store(&mmk__slots_used, mmk__my_slot ? 1 : 0);
-  mmk__membarrier_register();
-}
-
-static void mmk__slot_init(void) {
-  pthread_key_create(&mmk__slot_key, mmk__slot_free);
-  pthread_atfork(NULL, NULL, mmk__slot_atfork_child);
-  mmk__membarrier_register();
-}
-
-struct mmk__slot *mmk__slot_register(void) {
-  struct mmk__slot *s;
-  pthread_once(&mmk__slot_once, mmk__slot_init);
-  for (s = atomic_load(&mmk__slots); s; s = s->next) {
-    int free_ = 0;
-    if (atomic_compare_exchange_strong(&s->used, &free_, 1)) break;
-  }
-  if (!s) {
-    s = calloc(1, sizeof *s);
-    if (!s) return NULL;
-    atomic_init(&s->used, 1);
-    s->next = atomic_load(&mmk__slots);
-    while (!atomic_compare_exchange_weak(&mmk__slots, &s->next, s)) {
-    }
-  }
-  /* Counted before this thread's first call can look at a flag: a drain
-   * that saw no other live slot (and skipped membarrier) set its flag
-   * before this count, which the call then sees. */
-  atomic_fetch_add(&mmk__slots_used, 1);
-  atomic_thread_fence(memory_order_seq_cst);
-  pthread_setspecific(mmk__slot_key, s);
-  mmk__my_slot = s;
-  return s;
-}
-
-/* Makes the flag just set visible to every call before the drain looks
- * at their slots (see internal.h). Skipped while no other thread has a
- * slot: then nobody else can be inside a call. */
-static void mmk__drain_barrier(void) {
-  long others;
-  atomic_thread_fence(memory_order_seq_cst);
-  others = atomic_load(&mmk__slots_used) - (mmk__my_slot ? 1 : 0);
-  if (others <= 0 || atomic_load(&mmk__slot_fence)) return;
-  /* MEMBARRIER_CMD_PRIVATE_EXPEDITED (8) */
-  if (mmk__membarrier(8) != 0) {
-    /* Refused after registering (should not happen): fall back for good,
-     * then wait out any call that entered without a fence. */
-    atomic_store(&mmk__slot_fence, 1);
-    {
-      struct timespec ts = {0, 10000000L};
-      nanosleep(&ts, NULL);
-    }
-  }
-}
-
-int mmk__op_enter_slow(mmk_view *v, struct mmk__slot *s, mmk_view *prev,
-                       const char *op) {
-  for (;;) {
-    uint64_t w;
-    if (!s)
-      return mmk__arg_error(MMK_ENOMEM, op, "",
-                            "no memory for the thread's call record");
-    w = atomic_load_explicit(&v->lw, memory_order_seq_cst);
-    if (w & MMK__LW_INERT) {
-      atomic_store_explicit(&s->view, prev, memory_order_release);
-      return mmk__arg_error(MMK_ECLOSED, op, "", "view is closed");
-    }
-    if (!(w & MMK__LW_MOVING)) return 0;
-    /* A resize is moving or shrinking the view: step aside until it has
-     * the new address. The slot stays "parked" on v: the resize does not
-     * wait for it, but a close after the resize does, so v cannot be
-     * freed under this loop. */
-    atomic_store_explicit(&s->view, MMK__PARKED(v), memory_order_release);
-    while (atomic_load_explicit(&v->lw, memory_order_acquire) &
-           MMK__LW_MOVING)
-      sched_yield();
-    atomic_exchange_explicit(&s->view, v, memory_order_seq_cst);
-  }
-}
-
-void mmk__view_drain(mmk_view *v, int moving) {
-  struct mmk__slot *s, *me = mmk__my_slot;
-  unsigned round;
-  mmk__drain_barrier();
-  for (round = 0;; round++) {
-    int busy = 0;
-    for (s = atomic_load(&mmk__slots); s; s = s->next) {
-      void *a;
-      mmk_view *x = atomic_load_explicit(&s->view, memory_order_seq_cst);
-      /* This thread's own slot can only name v from a signal handler
-       * called inside a call on v: waiting for it would never end. */
-      if (s == me || !(x == v || (!moving && x == MMK__PARKED(v))))
-        continue;
-      busy = 1;
-      a = atomic_load_explicit(&s->wait_addr, memory_order_acquire);
-      if (a) mmk__wake_all(a);
-    }
-    if (!busy) return;
-    /* Copies end by themselves and woken waiters leave at once; a waiter
-     * about to sleep is woken by the next round. */
-    if (round < 16) {
-      sched_yield();
-    } else {
-      struct timespec ts = {0, round < 32 ? 50000L : 1000000L};
-      nanosleep(&ts, NULL);
-    }
-  }
-}
-
-/* ------------------------------------------------------------------------
- * Leases and close
- * ---------------------------------------------------------------------- */
-
-static void mmk__view_free(mmk_view *v) {
-  mmk__os_view_unmap(v);
-  if (v->file) mmk__file_unref(v->file);
-  v->file = NULL;
-  pthread_mutex_destroy(&v->mu);
-  free(v);
-}
-
-/* Lease and release never take mu: one compare-and-swap on the lease word
- * each. Ordering: a lease acquires (it sees everything a resize did before
- * clearing MOVING), a release releases (the exporter's accesses happen
- * before a later move, close or free). */
-
-static MMK__COLD int mmk__lease_slow(mmk_view *view, uint64_t w) {
-  for (;;) {
-    if (w & MMK__LW_INERT)
-      return mmk__arg_error(MMK_ECLOSED, "lease", "", "view is closed");
-    if (w & MMK__LW_MOVING) {
-      /* A resize is moving or shrinking the view (a few system calls,
-       * under mu): wait for the new address rather than fail. */
-      sched_yield();
-      w = atomic_load_explicit(&view->lw, memory_order_relaxed);
-      continue;
-    }
-    if (atomic_compare_exchange_weak_explicit(&view->lw, &w, w + 1,
-                                              memory_order_acquire,
-                                              memory_order_relaxed))
-      return 0;
-  }
-}
-
-int mmk_view_lease(mmk_view *view) {
-  uint64_t w;
-  if (MMK__UNLIKELY(!view))
-    return mmk__arg_error(MMK_EINVAL, "lease", "", "view is NULL");
-  /* Guess the common case (no lease yet, no flag) instead of loading the
-   * word first: a load right before the locked instruction measured slower
-   * than the failed guess costs; a wrong guess returns the current value. */
-  w = 0;
-  if (MMK__LIKELY(atomic_compare_exchange_strong_explicit(
-          &view->lw, &w, 1, memory_order_acquire, memory_order_relaxed)))
-    return 0;
-  return mmk__lease_slow(view, w);
-}
-
-/* The last release of an inert-closed view frees it. A close_inert that
- * set INERT may still be replacing the range under mu: wait for it. */
-static MMK__COLD void mmk__release_last_inert(mmk_view *view) {
-  pthread_mutex_lock(&view->mu);
-  pthread_mutex_unlock(&view->mu);
-  /* A call that raced the release may still be turning away. */
-  mmk__view_drain(view, 0);
-  mmk__view_free(view);
-}
-
-int mmk_view_release(mmk_view *view) {
-  uint64_t w;
-  if (MMK__UNLIKELY(!view))
-    return mmk__arg_error(MMK_EINVAL, "release", "", "view is NULL");
-  /* A compare-and-swap, not fetch_sub: a release without a lease must
-   * neither borrow from the flag bits nor be seen by anyone. The first
-   * try guesses one lease, no flag (see mmk_view_lease). */
-  w = 1;
-  do {
-    if (MMK__UNLIKELY((w & MMK__LW_COUNT) == 0))
-      return mmk__arg_error(MMK_EINVAL, "release", "",
-                            "no lease outstanding");
-  } while (MMK__UNLIKELY(!atomic_compare_exchange_weak_explicit(
-      &view->lw, &w, w - 1, memory_order_acq_rel, memory_order_relaxed)));
-  /* Nobody else may reach an inert view without a lease: free it now. */
-  if (MMK__UNLIKELY(w == (MMK__LW_INERT | 1))) mmk__release_last_inert(view);
-  return 0;
-}
-
-int64_t mmk_view_leases(const mmk_view *view) {
-  if (!view) return 0;
-  return (int64_t)(atomic_load_explicit(&((mmk_view *)view)->lw,
-                                        memory_order_acquire) &
-                   MMK__LW_COUNT);
-}
-
-int mmk_view_close(mmk_view *view) {
-  uint64_t w = 0;
-  if (!view) return 0;
-  /* mu: a close_inert or resize in progress finishes first. */
-  pthread_mutex_lock(&view->mu);
-  if (!atomic_compare_exchange_strong_explicit(&view->lw, &w, MMK__LW_INERT,
-                                               memory_order_acq_rel,
-                                               memory_order_acquire)) {
-    pthread_mutex_unlock(&view->mu);
-    if (w & MMK__LW_INERT)
-      return mmk__arg_error(MMK_ECLOSED, "close", "", "view is closed");
-    return mmk__set_error(MMK_EBUSY, 0, "close", mmk__vpath(view), NULL,
-                          "%lld export(s) outstanding",
-                          (long long)(w & MMK__LW_COUNT));
-  }
-  atomic_store_explicit(&view->state, MMK__VIEW_INERT, memory_order_release);
-  /* Calls already inside finish (waiters are woken: MMK_ECLOSED); new
-   * ones are turned away by INERT. */
-  mmk__view_drain(view, 0);
-  pthread_mutex_unlock(&view->mu);
-  mmk__view_free(view);
-  return 0;
-}
-
-int mmk_view_close_inert(mmk_view *view) {
-  mmk_file *f;
-  uint64_t w;
-  if (!view) return 0;
-  /* mu is held from setting INERT until the range is inert: a last
-   * release meanwhile waits for it before freeing. */
-  pthread_mutex_lock(&view->mu);
-  w = atomic_fetch_or_explicit(&view->lw, MMK__LW_INERT,
-                               memory_order_acq_rel);
-  if (w & MMK__LW_INERT) {
-    pthread_mutex_unlock(&view->mu);
-    return 0; /* already inert: idempotent */
-  }
-  atomic_store_explicit(&view->state, MMK__VIEW_INERT, memory_order_release);
-  /* The core's own calls inside finish on the real mapping first (they
-   * may still use the file's path); only exports outlive the close. */
-  mmk__view_drain(view, 0);
-  if ((w & MMK__LW_COUNT) == 0) {
-    pthread_mutex_unlock(&view->mu);
-    mmk__view_free(view);
-    return 0;
-  }
-  /* Exports still point into the range: keep the addresses valid but cut
-   * the tie to the file. If the kernel refuses (out of memory), the old
-   * mapping stays until the last release: still no crash. */
-  mmk__os_view_make_inert(view);
-  f = view->file;
-  view->file = NULL;
-  pthread_mutex_unlock(&view->mu);
-  if (f) mmk__file_unref(f);
-  return 0;
 }
 
 /* ------------------------------------------------------------------------

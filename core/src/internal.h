@@ -1,6 +1,8 @@
 /*
- * Private interface of the mmapkit core: shared by common.c, the platform
- * backend (unix.c), fault.c and atomic.c. Not installed, not API.
+ * Private interface of the mmapkit core, shared by the common files
+ * (common.c: errors, checks, copies; file.c; view.c; lease.c; atomic.c),
+ * the platform backend (os.h, implemented by unix.c) and fault.c. Not
+ * installed, not API.
  *
  * Include this first in every source file: it selects the feature macros
  * (the build uses -std=c11 without GNU extensions).
@@ -61,12 +63,8 @@
 #  define MMK__MEMCPY memcpy
 #endif
 
-/* Retries a system call interrupted by a signal (call sites that return -1
- * and set errno). */
-#define MMK__RETRY(res, expr)                                                 \
-  do {                                                                        \
-    (res) = (expr);                                                           \
-  } while ((res) == -1 && errno == EINTR)
+/* The backend interface (what each platform provides). */
+#include "os.h"
 
 /* ------------------------------------------------------------------------
  * Objects
@@ -103,7 +101,7 @@ enum mmk__view_state {
 #define MMK__LW_COUNT (MMK__LW_MOVING - 1)
 
 struct mmk_view {
-  pthread_mutex_t mu;   /* orders close/close_inert/resize (and the free
+  mmk__mutex mu;        /* orders close/close_inert/resize (and the free
                            of an inert view by its last release) */
   atomic_int state;     /* enum mmk__view_state; INERT once lw has
                            MMK__LW_INERT (read by the lock-free fast paths) */
@@ -119,9 +117,8 @@ struct mmk_view {
   int64_t reserve;      /* requested reservation (0: none) */
   int64_t aligned_off;  /* offset rounded down to the page */
   int mode;             /* mode of the file when mapped */
-  int prot;             /* PROT_* of the mapping */
-  int mflags;           /* MAP_SHARED or MAP_PRIVATE (+ nothing else) */
-  int writable;         /* prot has PROT_WRITE */
+  int cow;              /* copy-on-write (MMK_COPY): private pages */
+  int writable;         /* mapped writable */
   int kind;             /* file kind at map time */
   unsigned options;
 };
@@ -149,7 +146,7 @@ static inline int64_t mmk__open_length(const mmk_view *v) {
 }
 
 /* ------------------------------------------------------------------------
- * In-flight calls (common.c)
+ * In-flight calls (lease.c)
  *
  * Every core call that touches a view's memory (copies, atomics, wait,
  * wake, flush, advise, mincore, mlock) names the view in its thread's slot
@@ -237,21 +234,18 @@ static inline void mmk__op_exit(mmk__op *op) {
  * Errors (common.c)
  * ---------------------------------------------------------------------- */
 
-/* The one errno -> status translation. */
-MMK__HIDDEN int mmk__status_from_errno(int err);
-
 /* Records the calling thread's last-error detail and returns code.
  * fmt (optional, may be NULL) adds a bracketed detail after the path,
- * e.g. "[offset 4097, length 100]". The reason is strerror(sys_errno) when
- * sys_errno != 0, else reason (or mmk_strerror(code) when reason is NULL). */
+ * e.g. "[offset 4097, length 100]". The reason is mmk__os_reason(sys_errno)
+ * when sys_errno != 0, else reason (or mmk_strerror(code) when reason is NULL). */
 MMK__HIDDEN int mmk__set_error(int code, int sys_errno, const char *op,
                                const char *path, const char *reason,
                                const char *fmt, ...) MMK__PRINTF(6, 7);
 
-/* A failed system call: translates err and records the detail. */
+/* A failed system call: translates the native error err (mmk__os_status,
+ * the one translation point) and records the detail. */
 #define mmk__sys_error(err, op, path, ...)                                    \
-  mmk__set_error(mmk__status_from_errno(err), (err), (op), (path), NULL,      \
-                 __VA_ARGS__)
+  mmk__set_error(mmk__os_status(err), (err), (op), (path), NULL, __VA_ARGS__)
 /* An error found by mmapkit itself (argument checks). */
 #define mmk__arg_error(code, op, path, reason)                                \
   mmk__set_error((code), 0, (op), (path), (reason), NULL)
@@ -284,19 +278,23 @@ static inline size_t mmk__round_up(size_t n, size_t pg) {
   return (n + pg - 1) & ~(pg - 1);
 }
 
+/* A new handle for fd (closed on failure) (file.c). */
+MMK__HIDDEN int mmk__file_new(int fd, int mode, int kind, int rdwr,
+                              const char *path, const char *op,
+                              mmk_file **out);
+/* The mode/flags/size rules of the open functions (API.md). */
+MMK__HIDDEN int mmk__check_mode(const char *op, const char *path, int mode,
+                                unsigned flags, int64_t size);
+/* Refuses what cannot be mapped as a file (directory, FIFO, device). */
+MMK__HIDDEN int mmk__check_stat(const mmk__os_stat *st, const char *op,
+                                const char *path);
+/* Common prologue of file operations: NULL -> EINVAL, closed -> ECLOSED. */
+MMK__HIDDEN int mmk__file_check(const mmk_file *f, const char *op);
+
 MMK__HIDDEN void mmk__file_ref(mmk_file *f);
 MMK__HIDDEN void mmk__file_unref(mmk_file *f);
 
-/* ------------------------------------------------------------------------
- * Backend (unix.c)
- * ---------------------------------------------------------------------- */
-
-/* Unmaps everything the view holds (mapping and reservation). */
-MMK__HIDDEN void mmk__os_view_unmap(mmk_view *v);
-/* Replaces the mapped range in place by private zero memory. 0 or -1. */
-MMK__HIDDEN int mmk__os_view_make_inert(mmk_view *v);
-/* Closes the descriptor of a file whose last reference went away. */
-MMK__HIDDEN void mmk__os_file_destroy(mmk_file *f);
+/* The backend's file and view functions are declared in os.h. */
 
 /* ------------------------------------------------------------------------
  * Fault guard (fault.c)

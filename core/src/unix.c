@@ -1,6 +1,9 @@
 /*
- * POSIX backend: files, named and anonymous shared memory, mappings,
- * flush/advise/mlock/mincore, byte-range locks and view resizing.
+ * POSIX backend: the functions of os.h (platform, files, named and
+ * anonymous shared memory, byte-range locks, views) and the POSIX-only
+ * API (mmk_file_from_fd, mmk_file_fd). Only OS calls and what they need
+ * to be called safely; every check and state machine is in file.c,
+ * view.c, common.c and atomic.c.
  *
  * Linux-only facilities (MAP_POPULATE, mremap, MADV_HUGEPAGE, memfd_create,
  * OFD locks, posix_fallocate) sit behind feature checks so that the file
@@ -9,6 +12,7 @@
 #include "internal.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +22,31 @@
 #include <time.h>
 #include <unistd.h>
 #if defined(__linux__)
+#  include <linux/futex.h>
+#  include <sys/syscall.h>
 #  include <sys/vfs.h>
+#endif
+
+/* The one place EINTR is retried: res = expr until it is not a call
+ * interrupted by a signal. MMK__RETRY for calls that return -1 and set
+ * errno, MMK__RETRY_RC for those that return the error (posix_fallocate). */
+#define MMK__RETRY(res, expr)                                                 \
+  do {                                                                        \
+    (res) = (expr);                                                           \
+  } while ((res) == -1 && errno == EINTR)
+#define MMK__RETRY_RC(res, expr)                                              \
+  do {                                                                        \
+    (res) = (expr);                                                           \
+  } while ((res) == EINTR)
+
+/* MMK_OS_CANNOT_TEST (a build option for testing, like MMK_PORTABLE_GUARD):
+ * the address wait, the kernel move of a mapping and the process-wide
+ * barrier report MMK__OS_CANNOT, so the common code's fallbacks (poll,
+ * fresh mapping + copy, self-fencing calls) run on Linux too. */
+#if defined(MMK_OS_CANNOT_TEST)
+#  undef SYS_futex
+#  undef SYS_membarrier
+#  undef MREMAP_MAYMOVE
 #endif
 
 #if !defined(MAP_ANONYMOUS) && defined(MAP_ANON)
@@ -40,77 +68,193 @@ typedef char mmk__mincore_t;
 #endif
 
 /* ------------------------------------------------------------------------
+ * Platform (os.h)
+ * ---------------------------------------------------------------------- */
+
+size_t mmk__os_page_size(void) {
+  long r = sysconf(_SC_PAGESIZE);
+  return r > 0 ? (size_t)r : 4096;
+}
+
+/* The one native error -> status translation (os.h). */
+int mmk__os_status(int err) {
+  switch (err) {
+  case 0: return MMK_EUNKNOWN; /* a failure without errno: never "OK" */
+  case EPERM: return MMK_EPERM;
+  case ENOENT: return MMK_ENOENT;
+  case ENOTDIR: return MMK_ENOENT; /* a path component is not a directory */
+  case EINTR: return MMK_EINTR;
+  case EIO: return MMK_EIO;
+  case EFAULT: return MMK_EIO; /* kernel touched unbacked mapped memory */
+  case EBADF: return MMK_EBADF;
+  case EAGAIN: return MMK_EAGAIN;
+#if defined(EWOULDBLOCK) && EWOULDBLOCK != EAGAIN
+  case EWOULDBLOCK: return MMK_EAGAIN;
+#endif
+  case ENOMEM: return MMK_ENOMEM;
+  case ENOLCK: return MMK_ENOMEM;
+  case EACCES: return MMK_EACCES;
+  case EBUSY: return MMK_EBUSY;
+  case ETXTBSY: return MMK_EBUSY;
+  case EEXIST: return MMK_EEXIST;
+  case ENODEV: return MMK_ENODEV;
+  case ENXIO: return MMK_ENODEV; /* FIFO without reader, missing device */
+  /* Not seekable: a FIFO, or a pseudo-file (/proc, /sys) that cannot be
+   * grown or written at an offset; as a mapping target it is "not a
+   * mappable file". */
+  case ESPIPE: return MMK_ENODEV;
+  case EISDIR: return MMK_EISDIR;
+  case EINVAL: return MMK_EINVAL;
+  case EMFILE: return MMK_EMFILE;
+  case ENFILE: return MMK_EMFILE;
+  case EFBIG: return MMK_EFBIG;
+  case EOVERFLOW: return MMK_EFBIG;
+  case ENOSPC: return MMK_ENOSPC;
+#ifdef EDQUOT
+  case EDQUOT: return MMK_ENOSPC;
+#endif
+  case EROFS: return MMK_EROFS;
+  case ERANGE: return MMK_ERANGE;
+  case EDEADLK: return MMK_EDEADLK;
+  case ENAMETOOLONG: return MMK_ENAMETOOLONG;
+  case ENOTSUP: return MMK_ENOTSUP;
+#if defined(EOPNOTSUPP) && EOPNOTSUPP != ENOTSUP
+  case EOPNOTSUPP: return MMK_ENOTSUP;
+#endif
+  case ENOSYS: return MMK_ENOTSUP;
+  case ETIMEDOUT: return MMK_ETIMEDOUT;
+  default: return MMK_EUNKNOWN;
+  }
+}
+
+
+const char *mmk__os_reason(int err, char *buf, size_t len) {
+#if defined(__GLIBC__) && defined(_GNU_SOURCE)
+  return strerror_r(err, buf, len); /* GNU variant returns the string */
+#else
+  if (strerror_r(err, buf, len) != 0) snprintf(buf, len, "error %d", err);
+  return buf;
+#endif
+}
+
+void mmk__os_yield(void) { sched_yield(); }
+
+int mmk__os_sleep_ns(int64_t ns) {
+  struct timespec ts;
+  ts.tv_sec = (time_t)(ns / 1000000000);
+  ts.tv_nsec = (long)(ns % 1000000000);
+  return nanosleep(&ts, NULL) == 0 ? 0 : -1;
+}
+
+int64_t mmk__os_now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* membarrier(2): MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED (16), then
+ * MEMBARRIER_CMD_PRIVATE_EXPEDITED (8). */
+static int mmk__membarrier(int cmd) {
+#if defined(__linux__) && defined(SYS_membarrier)
+  return syscall(SYS_membarrier, cmd, 0, 0) == 0 ? 0 : MMK__OS_CANNOT;
+#else
+  (void)cmd;
+  return MMK__OS_CANNOT;
+#endif
+}
+int mmk__os_barrier_register(void) { return mmk__membarrier(16); }
+int mmk__os_barrier(void) { return mmk__membarrier(8); }
+
+/* ------------------------------------------------------------------------
+ * Wait / wake (os.h): Linux shared futexes (no FUTEX_PRIVATE_FLAG: waiters
+ * and wakers may be different processes mapping the same file or shm
+ * object). Elsewhere MMK__OS_CANNOT: the common code polls.
+ * ---------------------------------------------------------------------- */
+
+#if defined(__linux__) && defined(SYS_futex)
+static long mmk__futex(void *addr, int op, uint32_t val,
+                       const struct timespec *ts, uint32_t bitset) {
+  return syscall(SYS_futex, addr, op, val, ts, NULL, bitset);
+}
+
+int mmk__os_wait32(void *addr, uint32_t expected, int64_t deadline_ns,
+                   const char *path, int64_t off) {
+  struct timespec abs_ts, *tsp = NULL;
+  int e;
+  if (deadline_ns >= 0) {
+    /* FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC deadline, so
+     * EINTR and spurious wake-ups never stretch the total wait. */
+    abs_ts.tv_sec = (time_t)(deadline_ns / 1000000000);
+    abs_ts.tv_nsec = (long)(deadline_ns % 1000000000);
+    tsp = &abs_ts;
+  }
+  if (mmk__futex(addr, FUTEX_WAIT_BITSET, expected, tsp,
+                 FUTEX_BITSET_MATCH_ANY) == 0)
+    return 0;
+  e = errno;
+  if (e == EINTR) return MMK__OS_INTR;
+  if (e == EFAULT) return MMK__OS_FAULT;
+  if (e == EAGAIN || e == ETIMEDOUT) return 0;
+  return mmk__sys_error(e, "futex", path, "offset %lld", (long long)off);
+}
+
+int mmk__os_wake(void *addr, int count, const char *path, int64_t off,
+                 int *woken) {
+  long n = mmk__futex(addr, FUTEX_WAKE, (uint32_t)count, NULL, 0);
+  *woken = n > 0 ? (int)n : 0;
+  if (n >= 0) return 0;
+  if (!path) return MMK_EUNKNOWN;
+  return mmk__sys_error(errno, "futex", path, "offset %lld", (long long)off);
+}
+#else
+int mmk__os_wait32(void *addr, uint32_t expected, int64_t deadline_ns,
+                   const char *path, int64_t off) {
+  (void)addr, (void)expected, (void)deadline_ns, (void)path, (void)off;
+  return MMK__OS_CANNOT;
+}
+
+int mmk__os_wake(void *addr, int count, const char *path, int64_t off,
+                 int *woken) {
+  (void)addr, (void)count, (void)path, (void)off;
+  *woken = 0;
+  return MMK__OS_CANNOT;
+}
+#endif
+
+/* ------------------------------------------------------------------------
  * File handles
  * ---------------------------------------------------------------------- */
 
-static int mmk__close_fd(int fd) {
-  /* Never retry close on EINTR: on Linux the descriptor is gone anyway. */
-  return close(fd);
+int mmk__os_close(int fd) {
+  /* Never retried: on Linux the descriptor is gone even on EINTR. */
+  return close(fd) == 0 || errno == EINTR ? 0 : errno;
 }
 
-void mmk__os_file_destroy(mmk_file *f) {
-  if (f->fd >= 0) mmk__close_fd(f->fd);
-  free(f->path);
-  free(f);
+/* The portable fields of a struct stat. */
+static void mmk__stat_fill(const struct stat *st, mmk__os_stat *out) {
+  out->size = (int64_t)st->st_size;
+  out->type = S_ISREG(st->st_mode)   ? MMK__OS_REG
+              : S_ISDIR(st->st_mode) ? MMK__OS_DIR
+                                     : MMK__OS_OTHER;
+  out->dev = (uint64_t)st->st_dev;
+  out->ino = (uint64_t)st->st_ino;
+  out->uid = (long)st->st_uid;
+  out->perm = (unsigned)(st->st_mode & 07777);
 }
 
-static int mmk__file_new(int fd, int mode, int kind, int rdwr,
-                         const char *path, const char *op, mmk_file **out) {
-  mmk_file *f = calloc(1, sizeof *f);
-  char *p = f ? strdup(path ? path : "") : NULL;
-  if (!f || !p) {
-    free(f);
-    free(p);
-    mmk__close_fd(fd);
-    return mmk__sys_error(ENOMEM, op, path, NULL);
-  }
-  atomic_init(&f->refs, 1);
-  atomic_init(&f->closed, 0);
-  atomic_init(&f->locked, 0);
-  f->fd = fd;
-  f->mode = mode;
-  f->kind = kind;
-  f->rdwr = rdwr;
-  f->path = p;
-  *out = f;
+int mmk__os_stat_fd(int fd, mmk__os_stat *out, const char *path) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) return mmk__sys_error(errno, "fstat", path, NULL);
+  mmk__stat_fill(&st, out);
   return 0;
 }
 
-#define MMK__WRITE_FLAGS                                                      \
-  ((unsigned)(MMK_CREATE | MMK_TRUNCATE | MMK_EXCLUSIVE))
-
-static int mmk__check_mode(const char *op, const char *path, int mode,
-                           unsigned flags, int64_t size) {
-  if (mode != MMK_READ && mode != MMK_WRITE && mode != MMK_COPY)
-    return mmk__set_error(MMK_EINVAL, 0, op, path, "unknown mode",
-                          "mode %d", mode);
-  if (flags & ~(MMK__WRITE_FLAGS | MMK_ALLOW_FOREIGN))
-    return mmk__set_error(MMK_EINVAL, 0, op, path, "unknown flags",
-                          "flags 0x%x", flags);
-  if ((flags & MMK__WRITE_FLAGS) && mode != MMK_WRITE)
-    return mmk__arg_error(MMK_EINVAL, op, path,
-                          "create/truncate/exclusive flags need MMK_WRITE");
-  if ((flags & MMK_EXCLUSIVE) && !(flags & MMK_CREATE))
-    return mmk__arg_error(MMK_EINVAL, op, path,
-                          "MMK_EXCLUSIVE needs MMK_CREATE");
-  if (size < 0)
-    return mmk__set_error(MMK_EINVAL, 0, op, path, "negative size",
-                          "size %lld", (long long)size);
-  if (size > 0 && mode != MMK_WRITE)
-    return mmk__arg_error(MMK_EINVAL, op, path,
-                          "a size is only valid with MMK_WRITE");
-  return 0;
-}
-
-/* Refuses what cannot be mapped as a file. */
-static int mmk__check_stat(const struct stat *st, const char *op,
-                           const char *path) {
-  if (S_ISDIR(st->st_mode))
-    return mmk__set_error(MMK_EISDIR, EISDIR, op, path, NULL, NULL);
-  if (!S_ISREG(st->st_mode))
-    return mmk__arg_error(MMK_ENODEV, op, path,
-                          "not a regular file (FIFO, socket or device)");
-  return 0;
+/* Paths under /dev: opening a device may have side effects. */
+int mmk__os_stat_device(const char *path, mmk__os_stat *out) {
+  struct stat st;
+  if (strncmp(path, "/dev/", 5) != 0 || stat(path, &st) != 0) return 0;
+  mmk__stat_fill(&st, out);
+  return 1;
 }
 
 static int mmk__fstat(int fd, struct stat *st, const char *path) {
@@ -125,6 +269,10 @@ static int mmk__ftruncate(int fd, int64_t size, const char *path) {
     return mmk__sys_error(errno, "ftruncate", path, "size %lld",
                           (long long)size);
   return 0;
+}
+
+int mmk__os_file_truncate(mmk_file *f, int64_t size) {
+  return mmk__ftruncate(f->fd, size, f->path);
 }
 
 #if defined(__linux__)
@@ -184,8 +332,8 @@ static int mmk__extend(mmk_file *f, int64_t new_size) {
  * or where nothing can reserve, the file is extended sparsely.
  * Anonymous memory stays sparse, like MAP_ANONYMOUS memory (reserving
  * would commit all of it at once). */
-static int mmk__grow(mmk_file *f, int64_t cur, int64_t new_size,
-                     const char *op) {
+int mmk__os_file_grow(mmk_file *f, int64_t cur, int64_t new_size,
+                      const char *op) {
   if (new_size <= cur) return 0;
 #ifdef MMK__HAVE_POSIX_FALLOCATE
   if (f->kind != MMK_KIND_ANON) {
@@ -207,18 +355,14 @@ static int mmk__grow(mmk_file *f, int64_t cur, int64_t new_size,
                               "growing from %lld to %lld bytes",
                               (long long)cur, (long long)new_size);
       }
-      do {
-        err = posix_fallocate(f->fd, (off_t)cur, n);
-      } while (err == EINTR);
+      MMK__RETRY_RC(err, posix_fallocate(f->fd, (off_t)cur, n));
     }
 #  else
-    do {
-      err = posix_fallocate(f->fd, (off_t)cur, n);
-    } while (err == EINTR);
+    MMK__RETRY_RC(err, posix_fallocate(f->fd, (off_t)cur, n));
 #  endif
     if (err == 0) return 0;
     if (err != EINVAL && err != EOPNOTSUPP)
-      return mmk__set_error(mmk__status_from_errno(err), err, op, f->path,
+      return mmk__set_error(mmk__os_status(err), err, op, f->path,
                             NULL, "growing from %lld to %lld bytes",
                             (long long)cur, (long long)new_size);
   }
@@ -230,22 +374,24 @@ static int mmk__grow(mmk_file *f, int64_t cur, int64_t new_size,
  * (issue 11, number 9), so that a retry with MMK_EXCLUSIVE works; only
  * while the name still refers to what this call created (st: its fstat),
  * never to something another process put there since. */
-static void mmk__undo_create(int kind, const char *path,
-                             const struct stat *st) {
+/* A call that fails after creating the file or object removes it again,
+ * only while the name still refers to what this call created (st),
+ * never to something another process put there since. */
+void mmk__os_undo_create(int kind, const char *path, const mmk__os_stat *st) {
   struct stat now;
   char full[256];
   if (kind == MMK_KIND_SHM) {
 #if defined(__linux__)
     snprintf(full, sizeof full, "/dev/shm/%s", path);
-    if (lstat(full, &now) != 0 || now.st_ino != st->st_ino ||
-        now.st_dev != st->st_dev)
+    if (lstat(full, &now) != 0 || (uint64_t)now.st_ino != st->ino ||
+        (uint64_t)now.st_dev != st->dev)
       return;
 #endif
     snprintf(full, sizeof full, "/%s", path);
     shm_unlink(full);
   } else if (kind == MMK_KIND_FILE) {
-    if (lstat(path, &now) != 0 || now.st_ino != st->st_ino ||
-        now.st_dev != st->st_dev)
+    if (lstat(path, &now) != 0 || (uint64_t)now.st_ino != st->ino ||
+        (uint64_t)now.st_dev != st->dev)
       return;
     unlink(path);
   }
@@ -254,58 +400,15 @@ static void mmk__undo_create(int kind, const char *path,
 /* An existing shared-memory object must be the caller's own and private:
  * another user may have created it first (mode 0666) to read or forge
  * what this process writes. */
-static int mmk__check_owner(const struct stat *st, const char *op,
-                            const char *name) {
+int mmk__os_owner_check(const mmk__os_stat *st, const char *op,
+                        const char *name) {
   char reason[160];
-  if (st->st_uid == geteuid() && !(st->st_mode & 077)) return 0;
+  if (st->uid == (long)geteuid() && !(st->perm & 077)) return 0;
   snprintf(reason, sizeof reason,
            "existing object owned by uid %ld, mode %04o (this process: uid "
            "%ld); pass MMK_ALLOW_FOREIGN to share between users",
-           (long)st->st_uid, (unsigned)(st->st_mode & 07777),
-           (long)geteuid());
+           st->uid, st->perm, (long)geteuid());
   return mmk__arg_error(MMK_EACCES, op, name, reason);
-}
-
-/* Shared tail of the open functions: checks the descriptor (and, for a
- * shared-memory object this call did not create, its owner, unless
- * MMK_ALLOW_FOREIGN), truncates and grows, wraps it. Closes fd on
- * failure. */
-static int mmk__finish_open(int fd, int mode, unsigned flags, int64_t size,
-                            int kind, int created, const char *op,
-                            const char *path, mmk_file **out) {
-  struct stat st;
-  mmk_file *f;
-  int r;
-  memset(&st, 0, sizeof st); /* inode 0: nothing to undo if fstat fails */
-  r = mmk__fstat(fd, &st, path);
-  if (!r) r = mmk__check_stat(&st, op, path);
-  if (!r && kind == MMK_KIND_SHM && !created &&
-      !(flags & MMK_ALLOW_FOREIGN))
-    r = mmk__check_owner(&st, op, path);
-  if (r) {
-    if (created) mmk__undo_create(kind, path, &st);
-    mmk__close_fd(fd);
-    return r;
-  }
-  r = mmk__file_new(fd, mode, kind, mode == MMK_WRITE, path, op, &f);
-  if (r) {
-    if (created) mmk__undo_create(kind, path, &st);
-    return r;
-  }
-  f->created = created;
-  if (flags & MMK_TRUNCATE) {
-    r = mmk__ftruncate(fd, 0, path);
-    st.st_size = 0;
-  }
-  if (!r && size > (int64_t)st.st_size)
-    r = mmk__grow(f, (int64_t)st.st_size, size, op);
-  if (r) {
-    if (created) mmk__undo_create(kind, path, &st);
-    mmk__os_file_destroy(f);
-    return r;
-  }
-  *out = f;
-  return 0;
 }
 
 typedef int (*mmk__opener)(const char *name, int oflags, mode_t perm);
@@ -361,6 +464,10 @@ static int mmk__shm_open(const char *name, int oflags, mode_t perm) {
   return fd;
 }
 
+/* A FIFO is opened without blocking (O_NONBLOCK) and closed at once by
+ * the check after open. O_NONBLOCK stays set: on a regular file it
+ * changes no read, write, lock or mmap (open(2): "no effect for regular
+ * files"), so clearing it would only cost two fcntl calls per open. */
 static int mmk__open_path(const char *path, int oflags, mode_t perm) {
   int fd;
   MMK__RETRY(fd, open(path, oflags | O_CLOEXEC | O_NONBLOCK | O_NOCTTY,
@@ -368,86 +475,35 @@ static int mmk__open_path(const char *path, int oflags, mode_t perm) {
   return fd;
 }
 
-int mmk_file_open(const char *path, int mode, unsigned flags, int64_t size,
-                  mmk_file **out) {
-  struct stat st;
-  int fd, r, created;
-  if (out) *out = NULL;
-  if (!out) return mmk__arg_error(MMK_EINVAL, "open", path, "out is NULL");
-  if (!path) return mmk__arg_error(MMK_EINVAL, "open", "", "path is NULL");
-  if (!*path) return mmk__arg_error(MMK_EINVAL, "open", "", "path is empty");
-  r = mmk__check_mode("open", path, mode, flags, size);
-  if (r) return r;
-  if (flags & MMK_ALLOW_FOREIGN)
-    return mmk__arg_error(MMK_EINVAL, "open", path,
-                          "MMK_ALLOW_FOREIGN is only for shared memory");
-
-  /* The fstat after open is the check that counts (FIFOs, sockets and
-   * character devices are refused there). Opening a device can have side
-   * effects, though (a watchdog arms, a serial line raises DTR, a tape
-   * rewinds on close), so paths under /dev are checked before they are
-   * opened. Elsewhere that stat would be a third system call on every
-   * open (0.4 us, a fifth of the whole open+close); a FIFO placed there
-   * is opened without blocking (O_NONBLOCK) and closed at once, as by any
-   * program that opens the path. With MMK_EXCLUSIVE any existing path is
-   * MMK_EEXIST from open. */
-  if (!(flags & MMK_EXCLUSIVE) && strncmp(path, "/dev/", 5) == 0 &&
-      stat(path, &st) == 0) {
-    r = mmk__check_stat(&st, "open", path);
-    if (r) return r;
-  }
-  fd = mmk__open_created(mmk__open_path, path, mmk__open_flags(mode, flags),
-                         0666, &created);
-  if (fd < 0) return mmk__sys_error(errno, "open", path, NULL);
-  /* O_NONBLOCK stays set: mmk__finish_open closes anything but a regular
-   * file, and on a regular file it changes no read, write, lock or mmap
-   * (open(2): "no effect for regular files"), so clearing it would only
-   * cost two fcntl calls per open. */
-  return mmk__finish_open(fd, mode, flags, size, MMK_KIND_FILE, created,
-                          "open", path, out);
-}
-
-int mmk_shm_open(const char *name, int mode, unsigned flags, int64_t size,
-                 mmk_file **out) {
+int mmk__os_open(int kind, const char *name, int mode, unsigned flags,
+                 int *fd, int *created) {
   char full[256];
-  int fd, r, created;
-  if (out) *out = NULL;
-  if (!out) return mmk__arg_error(MMK_EINVAL, "shm_open", name, "out is NULL");
-  r = mmk__shm_name_check(name, "shm_open");
-  if (r) return r;
-  r = mmk__check_mode("shm_open", name, mode, flags, size);
-  if (r) return r;
+  int o = mmk__open_flags(mode, flags);
+  if (kind == MMK_KIND_FILE) {
+    *fd = mmk__open_created(mmk__open_path, name, o, 0666, created);
+    if (*fd < 0) return mmk__sys_error(errno, "open", name, NULL);
+    return 0;
+  }
   snprintf(full, sizeof full, "/%s", name);
-  fd = mmk__open_created(mmk__shm_open, full, mmk__open_flags(mode, flags),
-                         0600, &created);
-  if (fd < 0 && errno == ELOOP)
+  *fd = mmk__open_created(mmk__shm_open, full, o, 0600, created);
+  if (*fd < 0 && errno == ELOOP)
     return mmk__set_error(MMK_EACCES, ELOOP, "shm_open", name,
                           "a symbolic link, not a shared-memory object, has "
                           "this name (planted by someone else?)", NULL);
-  if (fd < 0) return mmk__sys_error(errno, "shm_open", name, NULL);
-  return mmk__finish_open(fd, mode, flags, size, MMK_KIND_SHM, created,
-                          "shm_open", name, out);
+  if (*fd < 0) return mmk__sys_error(errno, "shm_open", name, NULL);
+  return 0;
 }
 
-int mmk_shm_unlink(const char *name) {
+int mmk__os_shm_unlink(const char *name) {
   char full[256];
-  int r = mmk__shm_name_check(name, "shm_unlink");
-  if (r) return r;
   snprintf(full, sizeof full, "/%s", name);
   if (shm_unlink(full) != 0)
     return mmk__sys_error(errno, "shm_unlink", name, NULL);
   return 0;
 }
 
-int mmk_anon_create(int64_t size, mmk_file **out) {
-  int fd = -1, r;
-  mmk_file *f;
-  if (out) *out = NULL;
-  if (!out) return mmk__arg_error(MMK_EINVAL, "anon_create", "", "out is NULL");
-  if (size <= 0)
-    return mmk__set_error(MMK_EINVAL, 0, "anon_create", "",
-                          "size must be positive", "size %lld",
-                          (long long)size);
+int mmk__os_anon_open(int *out) {
+  int fd = -1;
 #if defined(__linux__) && defined(MFD_CLOEXEC)
   fd = memfd_create("mmapkit-anon", MFD_CLOEXEC);
   if (fd < 0 && errno != ENOSYS)
@@ -459,30 +515,23 @@ int mmk_anon_create(int64_t size, mmk_file **out) {
     char name[64];
     int tries;
     for (tries = 0; tries < 64 && fd < 0; tries++) {
-      struct timespec ts;
-      clock_gettime(CLOCK_MONOTONIC, &ts);
       snprintf(name, sizeof name, "/mmapkit-anon-%ld-%u-%ld", (long)getpid(),
-               atomic_fetch_add(&counter, 1), (long)ts.tv_nsec);
+               atomic_fetch_add(&counter, 1),
+               (long)(mmk__os_now_ns() % 1000000000));
       fd = mmk__shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
       if (fd >= 0) shm_unlink(name);
       else if (errno != EEXIST) break;
     }
     if (fd < 0) return mmk__sys_error(errno, "shm_open", "", NULL);
   }
-  r = mmk__file_new(fd, MMK_WRITE, MMK_KIND_ANON, 1, "", "anon_create", &f);
-  if (r) return r;
-  f->created = 1;
-  r = mmk__grow(f, 0, size, "anon_create");
-  if (r) {
-    mmk__os_file_destroy(f);
-    return r;
-  }
-  *out = f;
+  *out = fd;
   return 0;
 }
 
+/* POSIX only (the header says so): wraps a descriptor the caller owns. */
 int mmk_file_from_fd(int fd, int mode, mmk_file **out) {
   struct stat st;
+  mmk__os_stat ost;
   int fl, nfd, r, acc;
   if (out) *out = NULL;
   if (!out) return mmk__arg_error(MMK_EINVAL, "from_fd", "", "out is NULL");
@@ -499,7 +548,8 @@ int mmk_file_from_fd(int fd, int mode, mmk_file **out) {
 #endif
   if (fstat(fd, &st) != 0)
     return mmk__sys_error(errno, "fstat", "", "fd %d", fd);
-  r = mmk__check_stat(&st, "from_fd", "");
+  mmk__stat_fill(&st, &ost);
+  r = mmk__check_stat(&ost, "from_fd", "");
   if (r) return r;
   acc = fl & O_ACCMODE;
   if (acc == O_WRONLY)
@@ -514,60 +564,25 @@ int mmk_file_from_fd(int fd, int mode, mmk_file **out) {
                        out);
 }
 
-static int mmk__file_check(const mmk_file *f, const char *op) {
-  if (!f) return mmk__arg_error(MMK_EINVAL, op, "", "file is NULL");
-  if (atomic_load(&((mmk_file *)f)->closed))
-    return mmk__arg_error(MMK_ECLOSED, op, f->path, "file is closed");
-  return 0;
+
+int mmk_file_fd(const mmk_file *file) {
+  if (!file || atomic_load(&((mmk_file *)file)->closed)) return -1;
+  return file->fd;
 }
 
-int mmk_file_size(mmk_file *file, int64_t *out) {
+int mmk__os_file_size(mmk_file *f, int64_t *size) {
   struct stat st;
-  int r = mmk__file_check(file, "size");
-  if (r) return r;
-  if (!out)
-    return mmk__arg_error(MMK_EINVAL, "size", file->path, "out is NULL");
-  r = mmk__fstat(file->fd, &st, file->path);
-  if (r) return r;
-  *out = (int64_t)st.st_size;
-  return 0;
-}
-
-int mmk_file_resize(mmk_file *file, int64_t new_size) {
-  struct stat st;
-  int r = mmk__file_check(file, "resize");
-  if (r) return r;
-  if (new_size < 0)
-    return mmk__set_error(MMK_EINVAL, 0, "resize", file->path, "negative size",
-                          "size %lld", (long long)new_size);
-  if (file->mode != MMK_WRITE)
-    return mmk__arg_error(MMK_EACCES, "resize", file->path,
-                          "file is not opened for writing");
-  r = mmk__fstat(file->fd, &st, file->path);
-  if (r) return r;
-  if (new_size > (int64_t)st.st_size)
-    return mmk__grow(file, (int64_t)st.st_size, new_size, "resize");
-  if (new_size < (int64_t)st.st_size)
-    return mmk__ftruncate(file->fd, new_size, file->path);
-  return 0;
+  int r = mmk__fstat(f->fd, &st, f->path);
+  if (!r) *size = (int64_t)st.st_size;
+  return r;
 }
 
 /* ------------------------------------------------------------------------
  * Byte-range locks
  * ---------------------------------------------------------------------- */
 
-static int mmk__lock_range(const mmk_file *f, const char *op, int64_t offset,
-                           int64_t length) {
-  if (offset < 0 || length < 0 || offset > INT64_MAX - length)
-    return mmk__set_error(MMK_EINVAL, 0, op, f->path,
-                          "negative or overflowing range",
-                          "offset %lld, length %lld", (long long)offset,
-                          (long long)length);
-  return 0;
-}
-
 /* wait: MMK_LOCK_TRY, MMK_LOCK_WAIT (EINTR retried) or MMK_LOCK_WAIT_INTR
- * (EINTR returned). */
+ * (EINTR returned). 0 or errno. */
 static int mmk__fcntl_lock(int fd, int type, int64_t offset, int64_t length,
                            int wait) {
   struct flock fl;
@@ -589,104 +604,40 @@ static int mmk__fcntl_lock(int fd, int type, int64_t offset, int64_t length,
     r = fcntl(fd, cmd, &fl);
   else
     MMK__RETRY(r, fcntl(fd, cmd, &fl));
-  return r;
+  return r == 0 ? 0 : errno;
 }
 
-int mmk_file_lock(mmk_file *file, int64_t offset, int64_t length, int kind,
-                  int wait) {
-  int r = mmk__file_check(file, "lock");
-  if (r) return r;
-  r = mmk__lock_range(file, "lock", offset, length);
-  if (r) return r;
-  if (kind != MMK_LOCK_SHARED && kind != MMK_LOCK_EXCLUSIVE)
-    return mmk__set_error(MMK_EINVAL, 0, "lock", file->path,
-                          "unknown lock kind", "kind %d", kind);
-  if (wait != MMK_LOCK_TRY && wait != MMK_LOCK_WAIT &&
-      wait != MMK_LOCK_WAIT_INTR)
-    return mmk__set_error(MMK_EINVAL, 0, "lock", file->path,
-                          "unknown wait mode", "wait %d", wait);
-  if (kind == MMK_LOCK_EXCLUSIVE && !file->rdwr)
-    return mmk__arg_error(MMK_EACCES, "lock", file->path,
-                          "an exclusive lock needs a writable file");
-  atomic_store(&file->locked, 1);
-  if (mmk__fcntl_lock(file->fd, kind == MMK_LOCK_SHARED ? F_RDLCK : F_WRLCK,
-                      offset, length, wait) != 0) {
-    int e = errno;
-    /* Some systems report a conflicting non-blocking lock as EACCES. */
-    if (!wait && (e == EACCES || e == EAGAIN)) e = EAGAIN;
-    return mmk__sys_error(e, "lock", file->path, "offset %lld, length %lld",
-                          (long long)offset, (long long)length);
-  }
-  return 0;
+int mmk__os_file_lock(mmk_file *f, int kind, int64_t offset, int64_t length,
+                      int wait) {
+  int e = mmk__fcntl_lock(f->fd, kind == MMK_LOCK_SHARED ? F_RDLCK : F_WRLCK,
+                          offset, length, wait);
+  /* Some systems report a conflicting non-blocking lock as EACCES. */
+  if (!wait && e == EACCES) e = EAGAIN;
+  return e;
 }
 
-int mmk_file_unlock(mmk_file *file, int64_t offset, int64_t length) {
-  int r = mmk__file_check(file, "unlock");
-  if (r) return r;
-  r = mmk__lock_range(file, "unlock", offset, length);
-  if (r) return r;
-  if (mmk__fcntl_lock(file->fd, F_UNLCK, offset, length, 0) != 0)
-    return mmk__sys_error(errno, "unlock", file->path,
-                          "offset %lld, length %lld", (long long)offset,
-                          (long long)length);
-  return 0;
-}
-
-int mmk_file_created(const mmk_file *file) {
-  return file ? file->created : MMK_EINVAL;
-}
-int mmk_file_mode(const mmk_file *file) {
-  return file ? file->mode : MMK_EINVAL;
-}
-int mmk_file_kind(const mmk_file *file) {
-  return file ? file->kind : MMK_EINVAL;
-}
-const char *mmk_file_path(const mmk_file *file) {
-  return file ? file->path : "";
-}
-int mmk_file_fd(const mmk_file *file) {
-  if (!file || atomic_load(&((mmk_file *)file)->closed)) return -1;
-  return file->fd;
-}
-
-int mmk_file_close(mmk_file *file) {
-  if (!file) return 0;
-  if (atomic_exchange(&file->closed, 1)) return 0;
-  if (atomic_fetch_sub_explicit(&file->refs, 1, memory_order_acq_rel) != 1) {
-    /* Views keep the descriptor (and with it the open file description)
-     * alive: drop this handle's locks explicitly. */
-    if (atomic_load(&file->locked))
-      mmk__fcntl_lock(file->fd, F_UNLCK, 0, 0, 0);
-    /* The last view's close frees the rest. */
-    return 0;
-  }
-  {
-    int r = mmk__close_fd(file->fd);
-    int e = errno;
-    file->fd = -1;
-    if (r != 0 && e != EINTR) {
-      int code = mmk__set_error(MMK_EIO, e, "close", file->path, NULL, NULL);
-      mmk__os_file_destroy(file);
-      return code;
-    }
-    mmk__os_file_destroy(file);
-  }
-  return 0;
+int mmk__os_file_unlock(mmk_file *f, int64_t offset, int64_t length) {
+  return mmk__fcntl_lock(f->fd, F_UNLCK, offset, length, 0);
 }
 
 /* ------------------------------------------------------------------------
- * Views
+ * Views (os.h)
  * ---------------------------------------------------------------------- */
 
-/* The data pointer of an empty view without a reservation: valid, never
- * dereferenced (every access to an empty view is out of range). */
-static unsigned char mmk__empty_view_byte;
-
-static void *mmk__mmap(void *addr, size_t len, int prot, int flags, int fd,
-                       int64_t off) {
-  return mmap(addr, len, prot, flags, fd, (off_t)off);
+static int mmk__prot(const mmk_view *v) {
+  return PROT_READ | (v->writable ? PROT_WRITE : 0);
 }
 
+/* MAP_SHARED or MAP_PRIVATE, plus MAP_POPULATE when asked for. */
+static int mmk__map_flags(const mmk_view *v) {
+  int fl = v->cow ? MAP_PRIVATE : MAP_SHARED;
+#ifdef MAP_POPULATE
+  if (v->options & MMK_MAP_POPULATE) fl |= MAP_POPULATE;
+#endif
+  return fl;
+}
+
+/* The options that mmap flags do not carry, on a new mapping. */
 static void mmk__after_map(void *p, size_t len, unsigned options) {
   if (!p || !len) return;
 #if !defined(MAP_POPULATE) && defined(MADV_WILLNEED)
@@ -698,169 +649,129 @@ static void mmk__after_map(void *p, size_t len, unsigned options) {
   (void)options;
 }
 
-static int mmk__populate_flag(unsigned options) {
-#ifdef MAP_POPULATE
-  return (options & MMK_MAP_POPULATE) ? MAP_POPULATE : 0;
-#else
-  (void)options;
-  return 0;
-#endif
+/* Inaccessible address space at addr (MAP_FIXED over what is there) or
+ * anywhere (addr NULL). */
+static void *mmk__reserve(void *addr, size_t len) {
+  return mmap(addr, len, PROT_NONE,
+              MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
+                  (addr ? MAP_FIXED : 0),
+              -1, 0);
 }
 
-#define MMK__MAP_OPTIONS                                                      \
-  ((unsigned)(MMK_MAP_POPULATE | MMK_MAP_HUGEPAGE | MMK_MAP_READONLY))
-
-static int mmk__map(mmk_file *f, int64_t offset, int64_t length,
-                    int64_t reserve, unsigned options, mmk_view **out) {
-  struct stat st;
-  mmk_view *v;
-  size_t pg = mmk__page();
-  int64_t size, end;
-  int r;
-
-  if (out) *out = NULL;
-  r = mmk__file_check(f, "map");
-  if (r) return r;
-  if (!out) return mmk__arg_error(MMK_EINVAL, "map", f->path, "out is NULL");
-  if (offset < 0 || length < 0 || reserve < 0)
-    return mmk__set_error(MMK_EINVAL, 0, "map", f->path,
-                          "negative offset, length or reserve",
-                          "offset %lld, length %lld, reserve %lld",
-                          (long long)offset, (long long)length,
-                          (long long)reserve);
-  if (options & ~MMK__MAP_OPTIONS)
-    return mmk__set_error(MMK_EINVAL, 0, "map", f->path, "unknown options",
-                          "options 0x%x", options);
-  /* One sigaction query per map (no change: no install): a runtime that
-   * replaced our SIGBUS handler since is noticed here. */
-  r = mmk__fault_guard_install();
-  if (r) return r;
-  r = mmk__fstat(f->fd, &st, f->path);
-  if (r) return r;
-  size = (int64_t)st.st_size;
-
-  if (length == 0) {
-    if (offset > size)
-      return mmk__set_error(MMK_ERANGE, 0, "map", f->path,
-                            "offset past the end of the file",
-                            "offset %lld, file size %lld", (long long)offset,
-                            (long long)size);
-    length = size - offset;
-  } else {
-    if (offset > INT64_MAX - length)
-      return mmk__set_error(MMK_ERANGE, 0, "map", f->path,
-                            "offset + length overflows",
-                            "offset %lld, length %lld", (long long)offset,
-                            (long long)length);
-    end = offset + length;
-    /* Only a writable shared view grows the file, after every check
-     * (a refused map changes nothing). */
-    if (end > size && (f->mode != MMK_WRITE || (options & MMK_MAP_READONLY)))
-      return mmk__set_error(MMK_ERANGE, 0, "map", f->path,
-                            "range past the end of the file (read-only "
-                            "and copy-on-write views do not grow it)",
-                            "offset %lld, length %lld, file size %lld",
-                            (long long)offset, (long long)length,
-                            (long long)size);
-  }
-  if (reserve && reserve < length)
-    return mmk__set_error(MMK_EINVAL, 0, "map", f->path,
-                          "reserve smaller than the mapped length",
-                          "length %lld, reserve %lld", (long long)length,
-                          (long long)reserve);
-  /* Address-space arithmetic must fit size_t (matters on 32-bit). */
-  if ((uint64_t)(reserve > length ? reserve : length) > SIZE_MAX - 2 * pg)
-    return mmk__set_error(MMK_ENOMEM, 0, "map", f->path,
-                          "range larger than the address space",
-                          "offset %lld, length %lld", (long long)offset,
-                          (long long)length);
-  if (offset + length > size) {
-    r = mmk__grow(f, size, offset + length, "map");
-    if (r) return r;
-  }
-
-  /* malloc + memset, not calloc: glibc's calloc bypasses the per-thread
-   * cache that free() fills, which made a map/close cycle pay two trips
-   * through the main allocator. The barrier stops the compiler from
-   * fusing the pair back into calloc. */
-  v = malloc(sizeof *v);
-  if (!v) return mmk__sys_error(ENOMEM, "map", f->path, NULL);
-  MMK__BARRIER();
-  memset(v, 0, sizeof *v);
-  if (pthread_mutex_init(&v->mu, NULL) != 0) {
-    free(v);
-    return mmk__sys_error(ENOMEM, "map", f->path, NULL);
-  }
-  atomic_init(&v->state, MMK__VIEW_OPEN);
-  atomic_init(&v->lw, 0);
-  v->offset = offset;
-  v->length = length;
-  v->reserve = reserve;
-  v->aligned_off = offset & ~(int64_t)(pg - 1);
-  v->delta = (size_t)(offset - v->aligned_off);
-  /* The mode "as mapped": the read-only option makes a MMK_READ view. */
-  v->mode = (options & MMK_MAP_READONLY) ? MMK_READ : f->mode;
-  v->kind = f->kind;
-  v->options = options;
-  v->writable = f->mode != MMK_READ && !(options & MMK_MAP_READONLY);
-  v->prot = PROT_READ | (v->writable ? PROT_WRITE : 0);
-  v->mflags = f->mode == MMK_COPY ? MAP_PRIVATE : MAP_SHARED;
-  v->map_len = length ? mmk__round_up(v->delta + (size_t)length, pg) : 0;
-  v->res_len = reserve ? mmk__round_up(v->delta + (size_t)reserve, pg) : 0;
-
+int mmk__os_view_map(mmk_view *v) {
+  void *p;
   if (v->res_len) {
-    void *b = mmk__mmap(NULL, v->res_len, PROT_NONE,
-                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (b == MAP_FAILED) {
-      int e = errno;
-      pthread_mutex_destroy(&v->mu);
-      free(v);
-      return mmk__sys_error(e, "mmap", f->path, "reserve %lld bytes",
-                            (long long)reserve);
-    }
-    v->base = b;
+    void *b = mmk__reserve(NULL, v->res_len);
+    if (b == MAP_FAILED)
+      return mmk__sys_error(errno, "mmap", v->file->path,
+                            "reserve %lld bytes", (long long)v->reserve);
     if (v->map_len) {
-      void *p = mmk__mmap(v->base, v->map_len, v->prot,
-                          v->mflags | MAP_FIXED | mmk__populate_flag(options),
-                          f->fd, v->aligned_off);
+      p = mmap(b, v->map_len, mmk__prot(v), mmk__map_flags(v) | MAP_FIXED,
+               v->file->fd, (off_t)v->aligned_off);
       if (p == MAP_FAILED) {
         int e = errno;
-        munmap(v->base, v->res_len);
-        pthread_mutex_destroy(&v->mu);
-        free(v);
-        return mmk__sys_error(e, "mmap", f->path, "offset %lld, length %lld",
-                              (long long)offset, (long long)length);
+        munmap(b, v->res_len);
+        return mmk__sys_error(e, "mmap", v->file->path,
+                              "offset %lld, length %lld",
+                              (long long)v->offset, (long long)v->length);
       }
     }
+    v->base = b;
   } else if (v->map_len) {
-    void *p = mmk__mmap(NULL, v->map_len, v->prot,
-                        v->mflags | mmk__populate_flag(options), f->fd,
-                        v->aligned_off);
-    if (p == MAP_FAILED) {
-      int e = errno;
-      pthread_mutex_destroy(&v->mu);
-      free(v);
-      return mmk__sys_error(e, "mmap", f->path, "offset %lld, length %lld",
-                            (long long)offset, (long long)length);
-    }
+    p = mmap(NULL, v->map_len, mmk__prot(v), mmk__map_flags(v), v->file->fd,
+             (off_t)v->aligned_off);
+    if (p == MAP_FAILED)
+      return mmk__sys_error(errno, "mmap", v->file->path,
+                            "offset %lld, length %lld", (long long)v->offset,
+                            (long long)v->length);
     v->base = p;
   }
-  v->data = v->base ? v->base + v->delta : &mmk__empty_view_byte;
-  mmk__after_map(v->base, v->map_len, options);
-  mmk__file_ref(f);
-  v->file = f;
-  *out = v;
+  mmk__after_map(v->base, v->map_len, v->options);
   return 0;
 }
 
-int mmk_map(mmk_file *file, int64_t offset, int64_t length, unsigned options,
-            mmk_view **out) {
-  return mmk__map(file, offset, length, 0, options, out);
+int mmk__os_view_map_more(mmk_view *v, size_t from, size_t to) {
+  void *p = mmap(v->base + from, to - from, mmk__prot(v),
+                 mmk__map_flags(v) | MAP_FIXED, v->file->fd,
+                 (off_t)(v->aligned_off + (int64_t)from));
+  if (p == MAP_FAILED) {
+    int e = errno;
+    /* A failed MAP_FIXED may already have unmapped the range: put the
+     * reservation back so the view stays exactly as it was. */
+    mmk__reserve(v->base + from, to - from);
+    return mmk__sys_error(e, "mmap", mmk__vpath(v),
+                          "offset %lld, length %lld",
+                          (long long)(v->aligned_off + (int64_t)from),
+                          (long long)(to - from));
+  }
+  mmk__after_map(p, to - from, v->options);
+  return 0;
 }
 
-int mmk_map_reserve(mmk_file *file, int64_t offset, int64_t length,
-                    int64_t reserve, unsigned options, mmk_view **out) {
-  return mmk__map(file, offset, length, reserve, options, out);
+int mmk__os_view_shrink(mmk_view *v, size_t new_map_len) {
+  if (!v->res_len) {
+    munmap(v->base + new_map_len, v->map_len - new_map_len);
+    return 0;
+  }
+  if (mmk__reserve(v->base + new_map_len, v->map_len - new_map_len) ==
+      MAP_FAILED)
+    return mmk__sys_error(errno, "mmap", mmk__vpath(v), "length %lld",
+                          (long long)(new_map_len - v->delta));
+  return 0;
+}
+
+int mmk__os_view_map_fresh(mmk_view *v, size_t len, void **out) {
+  void *p = mmap(NULL, len, mmk__prot(v), mmk__map_flags(v), v->file->fd,
+                 (off_t)v->aligned_off);
+  if (p == MAP_FAILED)
+    return mmk__sys_error(errno, "mmap", mmk__vpath(v),
+                          "offset %lld, length %lld",
+                          (long long)v->aligned_off, (long long)len);
+  mmk__after_map(p, len, v->options);
+  *out = p;
+  return 0;
+}
+
+void mmk__os_unmap(void *p, size_t len) { munmap(p, len); }
+
+int mmk__os_view_move(mmk_view *v, size_t new_map_len) {
+#ifdef MREMAP_MAYMOVE
+  /* mremap carries the pages over: for a copy-on-write view it is the
+   * only way to keep its private changes. The reservation's unused tail
+   * (a separate PROT_NONE mapping, never part of the moved range) is
+   * given back only once the move has succeeded. */
+  void *p = mremap(v->base, v->map_len, new_map_len, MREMAP_MAYMOVE);
+  int e;
+  if (p != MAP_FAILED) {
+    if (v->res_len > v->map_len)
+      munmap(v->base + v->map_len, v->res_len - v->map_len);
+    v->res_len = 0;
+    v->reserve = 0;
+    v->base = p;
+    v->map_len = new_map_len;
+    mmk__after_map(p, new_map_len, v->options & MMK_MAP_HUGEPAGE);
+    return 0;
+  }
+  e = errno;
+  /* Shared: the pages are the file's, a fresh mapping sees them all. */
+  if (!v->cow) return MMK__OS_CANNOT;
+  /* EFAULT: the range is several kernel mappings (advice on part of the
+   * view split it), which mremap cannot move as one. */
+  if (e == EFAULT)
+    return mmk__set_error(
+        MMK_EBUSY, 0, "resize", mmk__vpath(v),
+        "a copy-on-write view split by advice on part of it cannot "
+        "move without losing its private changes (advise "
+        "MMK_ADVICE_NORMAL over the whole view first, or reserve "
+        "address space with mmk_map_reserve)",
+        "length %lld", (long long)new_map_len);
+  return mmk__sys_error(e, "mremap", mmk__vpath(v), "length %lld",
+                        (long long)new_map_len);
+#else
+  (void)v;
+  (void)new_map_len;
+  return MMK__OS_CANNOT;
+#endif
 }
 
 void mmk__os_view_unmap(mmk_view *v) {
@@ -878,72 +789,41 @@ int mmk__os_view_make_inert(mmk_view *v) {
   return p == MAP_FAILED ? -1 : 0;
 }
 
-/* The page-aligned start and length covering [off, off+len) of the view. */
-static void mmk__page_span(const mmk_view *v, int64_t off, int64_t len,
-                           void **start, size_t *n) {
-  size_t pg = mmk__page();
-  uintptr_t a = (uintptr_t)(v->data + off);
-  uintptr_t s = a & ~(uintptr_t)(pg - 1);
-  *start = (void *)s;
-  *n = (size_t)(a + (size_t)len - s);
-}
-
-static int mmk__view_flush(mmk_view *view, int64_t offset, int64_t length,
-                           int how) {
-  void *start;
-  size_t n;
-  int r = mmk__view_check(view, "flush");
-  if (r) return r;
-  if (how != MMK_FLUSH_ASYNC && how != MMK_FLUSH_SYNC &&
-      how != MMK_FLUSH_FULL)
-    return mmk__set_error(MMK_EINVAL, 0, "flush", mmk__vpath(view),
-                          "unknown flush mode", "how %d", how);
-  r = mmk__view_range(view, "flush", offset, &length, 1);
-  if (r) return r;
-  /* Nothing of ours can reach the file from these. */
-  if (view->mode != MMK_WRITE || !view->writable ||
-      view->mflags != MAP_SHARED || view->kind == MMK_KIND_ANON ||
-      length == 0)
-    return 0;
-  mmk__page_span(view, offset, length, &start, &n);
+int mmk__os_view_flush(mmk_view *v, void *start, size_t n, int how,
+                       int64_t off, int64_t len) {
+  int r;
   if (msync(start, n, how == MMK_FLUSH_ASYNC ? MS_ASYNC : MS_SYNC) != 0)
-    return mmk__sys_error(errno, "msync", mmk__vpath(view),
-                          "offset %lld, length %lld", (long long)offset,
-                          (long long)length);
+    return mmk__sys_error(errno, "msync", mmk__vpath(v),
+                          "offset %lld, length %lld", (long long)off,
+                          (long long)len);
 #ifdef SYNC_FILE_RANGE_WRITE
   /* Linux: MS_ASYNC is a no-op (the kernel tracks dirty pages anyway), so
    * the range would wait for the periodic write-back. This starts it. */
   if (how == MMK_FLUSH_ASYNC &&
-      sync_file_range(view->file->fd,
-                      view->aligned_off +
-                          (off_t)((unsigned char *)start - view->base),
+      sync_file_range(v->file->fd,
+                      v->aligned_off +
+                          (off_t)((unsigned char *)start - v->base),
                       (off_t)n, SYNC_FILE_RANGE_WRITE) != 0)
-    return mmk__sys_error(errno, "sync_file_range", mmk__vpath(view),
-                          "offset %lld, length %lld", (long long)offset,
-                          (long long)length);
+    return mmk__sys_error(errno, "sync_file_range", mmk__vpath(v),
+                          "offset %lld, length %lld", (long long)off,
+                          (long long)len);
 #endif
   if (how == MMK_FLUSH_FULL) {
-    int fd = view->file->fd;
+    int fd = v->file->fd;
 #ifdef F_FULLFSYNC
     /* macOS: fsync does not flush the drive cache; F_FULLFSYNC does. */
     if (fcntl(fd, F_FULLFSYNC) == 0) return 0;
 #endif
     MMK__RETRY(r, fsync(fd));
-    if (r != 0)
-      return mmk__sys_error(errno, "fsync", mmk__vpath(view), NULL);
+    if (r != 0) return mmk__sys_error(errno, "fsync", mmk__vpath(v), NULL);
   }
   return 0;
 }
 
-static int mmk__view_advise(mmk_view *view, int64_t offset, int64_t length,
-                            int advice) {
-  void *start;
-  size_t n;
+int mmk__os_view_advise(mmk_view *v, void *start, size_t n, int advice,
+                        int64_t off, int64_t len) {
   int adv;
-  int r = mmk__view_check(view, "advise");
-  if (r) return r;
   switch (advice) {
-  case MMK_ADVICE_NORMAL: adv = MADV_NORMAL; break;
   case MMK_ADVICE_SEQUENTIAL: adv = MADV_SEQUENTIAL; break;
   case MMK_ADVICE_RANDOM: adv = MADV_RANDOM; break;
   case MMK_ADVICE_WILLNEED: adv = MADV_WILLNEED; break;
@@ -953,389 +833,59 @@ static int mmk__view_advise(mmk_view *view, int64_t offset, int64_t length,
     adv = MADV_HUGEPAGE;
     break;
 #else
-    return mmk__arg_error(MMK_ENOTSUP, "madvise", mmk__vpath(view),
+    return mmk__arg_error(MMK_ENOTSUP, "madvise", mmk__vpath(v),
                           "huge pages are not supported on this system");
 #endif
-  default:
-    return mmk__set_error(MMK_EINVAL, 0, "advise", mmk__vpath(view),
-                          "unknown advice", "advice %d", advice);
+  default: adv = MADV_NORMAL; break;
   }
-  r = mmk__view_range(view, "advise", offset, &length, 1);
-  if (r) return r;
-  if (length == 0) return 0;
-  mmk__page_span(view, offset, length, &start, &n);
   /* madvise, not posix_madvise: glibc's POSIX_MADV_DONTNEED does nothing. */
   if (madvise(start, n, adv) != 0) {
     int e = errno;
     if (advice == MMK_ADVICE_HUGEPAGE && e == EINVAL)
-      return mmk__arg_error(MMK_ENOTSUP, "madvise", mmk__vpath(view),
+      return mmk__arg_error(MMK_ENOTSUP, "madvise", mmk__vpath(v),
                             "transparent huge pages are not available");
-    return mmk__sys_error(e, "madvise", mmk__vpath(view),
-                          "offset %lld, length %lld", (long long)offset,
-                          (long long)length);
+    return mmk__sys_error(e, "madvise", mmk__vpath(v),
+                          "offset %lld, length %lld", (long long)off,
+                          (long long)len);
   }
   return 0;
 }
 
-/* The mapped bytes of the view from base, for calls beside an in-place
- * growth (which changes map_len under mu): those of the length seen. */
-static size_t mmk__mapped_len(const mmk_view *v) {
-  int64_t n = MMK__LEN(v);
-  return n ? mmk__round_up(v->delta + (size_t)n, mmk__page()) : 0;
-}
-
-static int mmk__view_mlock(mmk_view *view) {
-  size_t len;
-  int r = mmk__view_check(view, "mlock");
-  if (r) return r;
-  len = mmk__mapped_len(view);
-  if (!len) return 0;
-  if (mlock(view->base, len) != 0) {
+int mmk__os_view_lock(mmk_view *v, size_t len, int lock) {
+  if (lock && mlock(v->base, len) != 0) {
     int e = errno == EAGAIN ? ENOMEM : errno;
-    return mmk__sys_error(e, "mlock", mmk__vpath(view), "length %lld",
-                          (long long)MMK__LEN(view));
+    return mmk__sys_error(e, "mlock", mmk__vpath(v), "length %lld",
+                          (long long)MMK__LEN(v));
   }
-  return 0;
-}
-
-static int mmk__view_munlock(mmk_view *view) {
-  size_t len;
-  int r = mmk__view_check(view, "munlock");
-  if (r) return r;
-  len = mmk__mapped_len(view);
-  if (!len) return 0;
-  if (munlock(view->base, len) != 0)
+  if (!lock && munlock(v->base, len) != 0)
     return mmk__sys_error(errno == EAGAIN ? ENOMEM : errno, "munlock",
-                          mmk__vpath(view), NULL);
+                          mmk__vpath(v), NULL);
   return 0;
 }
 
-static int mmk__view_resident(mmk_view *view, int64_t offset,
-                              int64_t length, int64_t *resident_bytes) {
+int mmk__os_view_resident(mmk_view *v, uintptr_t lo, uintptr_t hi,
+                          int64_t off, int64_t len, int64_t *total) {
   enum { CHUNK = 4096 };
   mmk__mincore_t vec[CHUNK];
   size_t pg = mmk__page();
-  uintptr_t lo, hi, page;
-  int64_t total = 0;
-  int r = mmk__view_check(view, "mincore");
-  if (r) return r;
-  if (!resident_bytes)
-    return mmk__arg_error(MMK_EINVAL, "mincore", mmk__vpath(view),
-                          "out is NULL");
-  r = mmk__view_range(view, "mincore", offset, &length, 1);
-  if (r) return r;
-  *resident_bytes = 0;
-  if (length == 0) return 0;
-  lo = (uintptr_t)(view->data + offset);
-  hi = lo + (uintptr_t)length;
-  page = lo & ~(uintptr_t)(pg - 1);
+  uintptr_t page = lo & ~(uintptr_t)(pg - 1);
+  int64_t sum = 0;
   while (page < hi) {
     size_t npages = (size_t)((hi - page + pg - 1) / pg);
     size_t i;
     if (npages > CHUNK) npages = CHUNK;
     if (mincore((void *)page, npages * pg, vec) != 0)
-      return mmk__sys_error(errno, "mincore", mmk__vpath(view),
-                            "offset %lld, length %lld", (long long)offset,
-                            (long long)length);
+      return mmk__sys_error(errno, "mincore", mmk__vpath(v),
+                            "offset %lld, length %lld", (long long)off,
+                            (long long)len);
     for (i = 0; i < npages; i++, page += pg) {
       if (vec[i] & 1) {
         uintptr_t s = page < lo ? lo : page;
         uintptr_t e = page + pg > hi ? hi : page + pg;
-        total += (int64_t)(e - s);
+        sum += (int64_t)(e - s);
       }
     }
   }
-  *resident_bytes = total;
+  *total = sum;
   return 0;
-}
-
-/* The public view calls above run as one in-flight call each (see
- * mmk__op_enter): a close or a moving resize waits for them. */
-#define MMK__IN_VIEW(view, name, call)                                        \
-  do {                                                                        \
-    mmk__op op_;                                                              \
-    int r_;                                                                   \
-    if (!(view)) return mmk__view_check(view, name);                          \
-    r_ = mmk__op_enter(&op_, view, name);                                     \
-    if (r_) return r_;                                                        \
-    r_ = (call);                                                              \
-    mmk__op_exit(&op_);                                                       \
-    return r_;                                                                \
-  } while (0)
-
-int mmk_view_flush(mmk_view *view, int64_t offset, int64_t length, int how) {
-  MMK__IN_VIEW(view, "flush", mmk__view_flush(view, offset, length, how));
-}
-int mmk_view_advise(mmk_view *view, int64_t offset, int64_t length,
-                    int advice) {
-  MMK__IN_VIEW(view, "advise",
-               mmk__view_advise(view, offset, length, advice));
-}
-int mmk_view_lock_memory(mmk_view *view) {
-  MMK__IN_VIEW(view, "mlock", mmk__view_mlock(view));
-}
-int mmk_view_unlock_memory(mmk_view *view) {
-  MMK__IN_VIEW(view, "munlock", mmk__view_munlock(view));
-}
-int mmk_view_resident(mmk_view *view, int64_t offset, int64_t length,
-                      int64_t *resident_bytes) {
-  MMK__IN_VIEW(view, "mincore",
-               mmk__view_resident(view, offset, length, resident_bytes));
-}
-
-/* Maps [from, to) bytes of the view's page range (offsets from base) from
- * the file, over whatever is there (the reservation). */
-static int mmk__map_more(mmk_view *v, size_t from, size_t to) {
-  /* The view's options (populate, huge pages) apply to the new part too. */
-  void *p = mmk__mmap(v->base + from, to - from, v->prot,
-                      v->mflags | MAP_FIXED | mmk__populate_flag(v->options),
-                      v->file->fd, v->aligned_off + (int64_t)from);
-  if (p == MAP_FAILED) {
-    int e = errno;
-    /* A failed MAP_FIXED may already have unmapped the range: put the
-     * reservation back so the view stays exactly as it was. */
-    mmap(v->base + from, to - from, PROT_NONE,
-         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
-    return mmk__sys_error(e, "mmap", mmk__vpath(v),
-                          "offset %lld, length %lld",
-                          (long long)(v->aligned_off + (int64_t)from),
-                          (long long)(to - from));
-  }
-  mmk__after_map(p, to - from, v->options);
-  return 0;
-}
-
-/* Maps the view's range afresh at a new address, new_map_len bytes. */
-static void *mmk__map_fresh(mmk_view *v, size_t new_map_len) {
-  return mmk__mmap(NULL, new_map_len, v->prot,
-                   v->mflags | mmk__populate_flag(v->options), v->file->fd,
-                   v->aligned_off);
-}
-
-/* Switches the view to the new mapping p (new_map_len bytes), unmapping
- * everything the old one held, reservation included. */
-static void mmk__view_adopt(mmk_view *v, void *p, size_t new_map_len) {
-  mmk__os_view_unmap(v);
-  v->base = p;
-  v->map_len = new_map_len;
-  v->reserve = 0;
-  mmk__after_map(p, new_map_len, v->options);
-}
-
-/* Moves the view to a new, larger mapping (no leases outstanding).
- * All or nothing: on failure the view keeps its address, its mapping and
- * its reservation. */
-static int mmk__view_move(mmk_view *v, size_t new_map_len) {
-  void *p;
-#ifdef MREMAP_MAYMOVE
-  if (v->base && v->map_len) {
-    int e;
-    /* mremap carries the pages over: for a copy-on-write view it is the
-     * only way to keep its private changes. The reservation's unused tail
-     * (a separate PROT_NONE mapping, never part of the moved range) is
-     * given back only once the move has succeeded. */
-    p = mremap(v->base, v->map_len, new_map_len, MREMAP_MAYMOVE);
-    if (p != MAP_FAILED) {
-      if (v->res_len > v->map_len)
-        munmap(v->base + v->map_len, v->res_len - v->map_len);
-      v->res_len = 0;
-      v->reserve = 0;
-      v->base = p;
-      v->map_len = new_map_len;
-      mmk__after_map(p, new_map_len, v->options & MMK_MAP_HUGEPAGE);
-      return 0;
-    }
-    e = errno;
-    /* EFAULT: the range is several kernel mappings (advice on part of the
-     * view split it), which mremap cannot move as one. */
-    if (v->mflags == MAP_PRIVATE) {
-      if (e == EFAULT)
-        return mmk__set_error(
-            MMK_EBUSY, 0, "resize", mmk__vpath(v),
-            "a copy-on-write view split by advice on part of it cannot "
-            "move without losing its private changes (advise "
-            "MMK_ADVICE_NORMAL over the whole view first, or reserve "
-            "address space with mmk_map_reserve)",
-            "length %lld", (long long)new_map_len);
-      return mmk__sys_error(e, "mremap", mmk__vpath(v), "length %lld",
-                            (long long)new_map_len);
-    }
-    /* Shared: the pages are the file's, a fresh mapping sees them all. */
-    p = mmk__map_fresh(v, new_map_len);
-    if (p == MAP_FAILED)
-      return mmk__sys_error(errno, "mmap", mmk__vpath(v),
-                            "offset %lld, length %lld",
-                            (long long)v->aligned_off,
-                            (long long)new_map_len);
-    mmk__view_adopt(v, p, new_map_len);
-    return 0;
-  }
-#endif
-  /* Portable path: a fresh mapping; a private (copy-on-write) view keeps
-   * its changes by copying them over. */
-  p = mmk__map_fresh(v, new_map_len);
-  if (p == MAP_FAILED)
-    return mmk__sys_error(errno, "mmap", mmk__vpath(v),
-                          "offset %lld, length %lld",
-                          (long long)v->aligned_off, (long long)new_map_len);
-  if (v->mflags == MAP_PRIVATE && v->map_len) {
-    if (mmk__guarded_copy(p, v->base, v->map_len, v->base)) {
-      munmap(p, new_map_len);
-      return mmk__set_error(MMK_EIO, 0, "resize", mmk__vpath(v),
-                            "fault while copying the view", NULL);
-    }
-  }
-  mmk__view_adopt(v, p, new_map_len);
-  return 0;
-}
-
-/* Sets MOVING if no lease is outstanding (under mu, so no other flag can
- * be set meanwhile): no lease and no call can start until
- * mmk__view_unblock, and the calls already inside have left on return.
- * Returns 0, or the lease count that prevented it. */
-static uint64_t mmk__view_block(mmk_view *v) {
-  uint64_t w = 0;
-  if (atomic_compare_exchange_strong_explicit(&v->lw, &w, MMK__LW_MOVING,
-                                              memory_order_seq_cst,
-                                              memory_order_relaxed)) {
-    mmk__view_drain(v, 1);
-    return 0;
-  }
-  return (w & MMK__LW_COUNT) ? (w & MMK__LW_COUNT) : 1;
-}
-
-/* Publishes the moved/shrunk view to the leases and calls waiting for it. */
-static void mmk__view_unblock(mmk_view *v) {
-  atomic_fetch_and_explicit(&v->lw, ~MMK__LW_MOVING, memory_order_release);
-}
-
-static int mmk__view_resize_blocked(mmk_view *v, int64_t new_length);
-
-/* Every check comes before the first change (issue 11, number 8): a
- * resize refused with MMK_EBUSY or MMK_ERANGE has not grown the file. */
-static int mmk__view_resize_locked(mmk_view *v, int64_t new_length) {
-  struct stat st;
-  size_t pg = mmk__page();
-  int64_t end = 0;
-  int grow_file = 0, block, r;
-  uint64_t busy;
-
-  if (v->offset > INT64_MAX - new_length ||
-      (uint64_t)new_length > SIZE_MAX - 2 * pg)
-    return mmk__set_error(MMK_ERANGE, 0, "resize", mmk__vpath(v),
-                          "offset + length overflows", "length %lld",
-                          (long long)new_length);
-  if (new_length > v->length) {
-    end = v->offset + new_length;
-    r = mmk__fstat(v->file->fd, &st, mmk__vpath(v));
-    if (r) return r;
-    if (end > (int64_t)st.st_size) {
-      if (v->mode != MMK_WRITE)
-        return mmk__set_error(MMK_ERANGE, 0, "resize", mmk__vpath(v),
-                              "range past the end of the file",
-                              "length %lld, file size %lld",
-                              (long long)new_length, (long long)st.st_size);
-      grow_file = 1;
-    }
-  }
-  /* Shrinking (no lease may hold the dropped tail) and growing beyond the
-   * reservation (the view may move) wait for the calls inside and need
-   * no lease; growing in place runs beside both. */
-  block = new_length < v->length || !(v->res_len && new_length <= v->reserve);
-  if (block) {
-    busy = mmk__view_block(v);
-    if (busy)
-      return mmk__set_error(
-          MMK_EBUSY, 0, "resize", mmk__vpath(v), NULL,
-          new_length < v->length
-              ? "shrinking with %lld export(s) outstanding"
-              : "growing beyond the reservation would move the view; %lld "
-                "export(s) outstanding",
-          (long long)busy);
-  }
-  r = grow_file ? mmk__grow(v->file, (int64_t)st.st_size, end, "resize") : 0;
-  if (!r) r = mmk__view_resize_blocked(v, new_length);
-  if (block) mmk__view_unblock(v);
-  return r;
-}
-
-/* The mapping part of a resize; the caller has checked the leases (and
- * set MOVING where the view may move or shrink). */
-static int mmk__view_resize_blocked(mmk_view *v, int64_t new_length) {
-  size_t pg = mmk__page();
-  size_t new_map_len = mmk__round_up(v->delta + (size_t)new_length, pg);
-  unsigned char *data;
-  int r;
-
-  if (v->res_len && new_length <= v->reserve) {
-    /* In place, inside the reservation. */
-    if (new_map_len > v->map_len) {
-      r = mmk__map_more(v, v->map_len, new_map_len);
-      if (r) return r;
-    } else if (new_map_len < v->map_len) {
-      void *p = mmap(v->base + new_map_len, v->map_len - new_map_len,
-                     PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
-                     MAP_FIXED, -1, 0);
-      if (p == MAP_FAILED)
-        return mmk__sys_error(errno, "mmap", mmk__vpath(v), "length %lld",
-                              (long long)new_length);
-    }
-    v->map_len = new_map_len;
-  } else if (new_length < v->length) {
-    /* Shrinking without a reservation: drop the tail, keep the address. */
-    if (new_map_len < v->map_len)
-      munmap(v->base + new_map_len, v->map_len - new_map_len);
-    v->map_len = new_map_len;
-  } else if (!v->base) {
-    void *p = mmk__mmap(NULL, new_map_len, v->prot,
-                        v->mflags | mmk__populate_flag(v->options),
-                        v->file->fd, v->aligned_off);
-    if (p == MAP_FAILED)
-      return mmk__sys_error(errno, "mmap", mmk__vpath(v),
-                            "offset %lld, length %lld", (long long)v->offset,
-                            (long long)new_length);
-    v->base = p;
-    v->map_len = new_map_len;
-    mmk__after_map(p, new_map_len, v->options);
-  } else if (v->res_len && !v->map_len) {
-    /* Empty view in a too-small reservation: map afresh elsewhere. */
-    void *p = mmk__mmap(NULL, new_map_len, v->prot,
-                        v->mflags | mmk__populate_flag(v->options),
-                        v->file->fd, v->aligned_off);
-    if (p == MAP_FAILED)
-      return mmk__sys_error(errno, "mmap", mmk__vpath(v),
-                            "offset %lld, length %lld", (long long)v->offset,
-                            (long long)new_length);
-    mmk__os_view_unmap(v);
-    v->base = p;
-    v->map_len = new_map_len;
-    v->reserve = 0;
-    mmk__after_map(p, new_map_len, v->options);
-  } else {
-    r = mmk__view_move(v, new_map_len);
-    if (r) return r;
-  }
-  /* Written only when it changed: leases taken during an in-place growth
-   * read data without any ordering against this thread. */
-  data = v->base ? v->base + v->delta : &mmk__empty_view_byte;
-  if (v->data != data) v->data = data;
-  MMK__SET_LEN(v, new_length);
-  return 0;
-}
-
-int mmk_view_resize(mmk_view *view, int64_t new_length) {
-  int r = mmk__view_check(view, "resize");
-  if (r) return r;
-  if (new_length <= 0)
-    return mmk__set_error(MMK_EINVAL, 0, "resize", mmk__vpath(view),
-                          "length must be positive", "length %lld",
-                          (long long)new_length);
-  if (new_length == MMK__LEN(view)) return 0;
-  pthread_mutex_lock(&view->mu);
-  if (atomic_load(&view->state) != MMK__VIEW_OPEN)
-    r = mmk__arg_error(MMK_ECLOSED, "resize", "", "view is closed");
-  else
-    r = mmk__view_resize_locked(view, new_length);
-  pthread_mutex_unlock(&view->mu);
-  return r;
 }

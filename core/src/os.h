@@ -1,0 +1,272 @@
+/*
+ * The backend interface: everything the common code asks of the platform.
+ * unix.c implements it for POSIX (Linux first, macOS and the BSDs behind
+ * feature checks); a win32.c would implement the same functions and
+ * nothing else. Included by internal.h; not installed, not API.
+ *
+ * Conventions (unless a function says otherwise):
+ * - A function that can fail returns 0 or a status already recorded in the
+ *   thread's error detail (mmk__sys_error with the native error and the
+ *   name of the OS call that failed): the common code passes it on as is.
+ * - MMK__OS_CANNOT (a positive value, never a status): this platform has
+ *   no such facility. Nothing was changed and nothing recorded; the
+ *   common code falls back as noted at each function.
+ * - Calls interrupted by a signal are retried inside the backend (one
+ *   place: MMK__OS_RETRY in unix.c) unless the function says EINTR ends it.
+ */
+#ifndef MMAPKIT_OS_H
+#define MMAPKIT_OS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MMK__OS_CANNOT 1
+
+/* ------------------------------------------------------------------------
+ * Platform
+ * ---------------------------------------------------------------------- */
+
+/* The page size: the granularity of offsets, protection and mapping
+ * lengths (POSIX: sysconf(_SC_PAGESIZE); 4096 if that fails). Called
+ * once; the common code caches it (mmk__page). */
+MMK__HIDDEN size_t mmk__os_page_size(void);
+
+/* THE translation of a native error (errno here, GetLastError on Windows)
+ * into an MMK_* status; every recorded system failure goes through it.
+ * 0 (a failure without a native error) gives MMK_EUNKNOWN, never OK. */
+MMK__HIDDEN int mmk__os_status(int native);
+
+/* The reason text of a native error, written into buf (len bytes) or a
+ * static string; never NULL. */
+MMK__HIDDEN const char *mmk__os_reason(int native, char *buf, size_t len);
+
+/* Gives up the CPU to another runnable thread (sched_yield). */
+MMK__HIDDEN void mmk__os_yield(void);
+
+/* Sleeps about ns nanoseconds. Returns 0, or -1 if a signal cut the sleep
+ * short (not retried: the caller decides). */
+MMK__HIDDEN int mmk__os_sleep_ns(int64_t ns);
+
+/* A monotonic clock in nanoseconds (CLOCK_MONOTONIC); the deadlines of
+ * mmk__os_wait32 are on this clock. */
+MMK__HIDDEN int64_t mmk__os_now_ns(void);
+
+/* Process-wide memory barrier for the in-flight call slots (internal.h):
+ * register once per process (and again in a fork child), then each call
+ * runs a full barrier on every thread of the process. Both return 0 or
+ * MMK__OS_CANNOT (Linux < 4.14, seccomp, other systems): the common code
+ * then sets mmk__slot_fence and every call fences itself. */
+MMK__HIDDEN int mmk__os_barrier_register(void);
+MMK__HIDDEN int mmk__os_barrier(void);
+
+/* Once-initialisation, thread-exit destructors and fork-child hooks:
+ * POSIX threads map one to one (inline below). */
+#if defined(_WIN32)
+#  error "mmapkit: the Windows backend (win32.c) is not written yet"
+#else
+#  include <pthread.h>
+typedef pthread_mutex_t mmk__mutex;
+typedef pthread_once_t mmk__once;
+typedef pthread_key_t mmk__tls_key;
+#  define MMK__ONCE_INIT PTHREAD_ONCE_INIT
+/* 0, or non-zero when out of resources (then nothing to destroy). */
+static inline int mmk__mutex_init(mmk__mutex *m) {
+  return pthread_mutex_init(m, NULL);
+}
+static inline void mmk__mutex_destroy(mmk__mutex *m) {
+  pthread_mutex_destroy(m);
+}
+static inline void mmk__mutex_lock(mmk__mutex *m) { pthread_mutex_lock(m); }
+static inline void mmk__mutex_unlock(mmk__mutex *m) {
+  pthread_mutex_unlock(m);
+}
+static inline void mmk__os_once(mmk__once *o, void (*fn)(void)) {
+  pthread_once(o, fn);
+}
+/* dtor runs at thread exit with the value set by this thread (not NULL). */
+static inline void mmk__os_key_create(mmk__tls_key *k, void (*dtor)(void *)) {
+  pthread_key_create(k, dtor);
+}
+static inline void mmk__os_key_set(mmk__tls_key k, void *value) {
+  pthread_setspecific(k, value);
+}
+/* fn runs in the child of a fork, in its only thread. */
+static inline void mmk__os_atfork_child(void (*fn)(void)) {
+  pthread_atfork(NULL, NULL, fn);
+}
+#endif
+
+/* ------------------------------------------------------------------------
+ * Files
+ *
+ * A file handle's descriptor is an int (POSIX); mmk_file_from_fd and
+ * mmk_file_fd, POSIX-only API, live in unix.c beside these.
+ * ---------------------------------------------------------------------- */
+
+/* What the common code needs to know of an open file or a path. */
+#define MMK__OS_REG 0   /* a regular file (or shared-memory object) */
+#define MMK__OS_DIR 1
+#define MMK__OS_OTHER 2 /* FIFO, socket, device: never mapped */
+typedef struct mmk__os_stat {
+  int64_t size;
+  int type;           /* MMK__OS_* */
+  uint64_t dev, ino;  /* identity: is a name still what this call made? */
+  long uid;           /* owner and permission bits, for the owner check */
+  unsigned perm;
+} mmk__os_stat;
+
+/* Opens (kind MMK_KIND_FILE) the path or (MMK_KIND_SHM) the checked shm
+ * name, with mode's access and flags' MMK_CREATE/MMK_EXCLUSIVE, never
+ * making it the controlling terminal nor blocking on a FIFO, closed on
+ * exec. *created tells whether this call created it (exactly: a create
+ * race is retried). A symbolic link planted under a shm name is
+ * MMK_EACCES. */
+MMK__HIDDEN int mmk__os_open(int kind, const char *name, int mode,
+                             unsigned flags, int *fd, int *created);
+
+/* The kind, size and identity of an open descriptor. */
+MMK__HIDDEN int mmk__os_stat_fd(int fd, mmk__os_stat *st, const char *path);
+
+/* 1 (and *st filled) if path names an existing device in the platform's
+ * device namespace (/dev), whose mere open may have side effects; else 0.
+ * Never records an error. */
+MMK__HIDDEN int mmk__os_stat_device(const char *path, mmk__os_stat *st);
+
+/* 0 if the existing shared-memory object st is this process's own and
+ * private; else MMK_EACCES naming its owner. */
+MMK__HIDDEN int mmk__os_owner_check(const mmk__os_stat *st, const char *op,
+                                    const char *name);
+
+/* Removes what a failed call created (kind, path or shm name) if the
+ * name still refers to st; silent. */
+MMK__HIDDEN void mmk__os_undo_create(int kind, const char *path,
+                                     const mmk__os_stat *st);
+
+/* A new anonymous memory object, not reachable by any name (memfd, or a
+ * shm object unlinked at once). */
+MMK__HIDDEN int mmk__os_anon_open(int *fd);
+
+/* Removes a shared-memory name (checked). */
+MMK__HIDDEN int mmk__os_shm_unlink(const char *name);
+
+/* Closes a descriptor: 0 or the native error (not recorded, never
+ * retried: an interrupted close has closed). */
+MMK__HIDDEN int mmk__os_close(int fd);
+
+/* The file's current size in bytes. */
+MMK__HIDDEN int mmk__os_file_size(mmk_file *f, int64_t *size);
+
+/* Sets the size (shrinks or grows sparsely). */
+MMK__HIDDEN int mmk__os_file_truncate(mmk_file *f, int64_t size);
+
+/* Grows the file from cur to at least new_size bytes, never shrinking it,
+ * reserving the blocks where the platform can (a full disk is an error
+ * here, not a SIGBUS later). op names the caller in the error. */
+MMK__HIDDEN int mmk__os_file_grow(mmk_file *f, int64_t cur, int64_t new_size,
+                                  const char *op);
+
+/* Byte-range lock (kind MMK_LOCK_*, wait MMK_LOCK_*; checked) and unlock
+ * (length 0: to the end). 0 or the native error, not recorded: a lock
+ * that conflicts under MMK_LOCK_TRY is EAGAIN on every platform; EINTR
+ * ends only MMK_LOCK_WAIT_INTR. */
+MMK__HIDDEN int mmk__os_file_lock(mmk_file *f, int kind, int64_t offset,
+                                  int64_t length, int wait);
+MMK__HIDDEN int mmk__os_file_unlock(mmk_file *f, int64_t offset,
+                                    int64_t length);
+
+/* ------------------------------------------------------------------------
+ * Views
+ *
+ * They read the view's fields (file, aligned_off, delta, writable, cow,
+ * options, base, map_len, res_len) and, where noted, set base, map_len
+ * and res_len. The common code holds the view's mu, or is mapping a view
+ * nobody else knows yet, and has blocked leases and calls where the
+ * mapping moves or shrinks. The MMK_MAP_POPULATE and MMK_MAP_HUGEPAGE
+ * options apply to every new mapping; a platform without them ignores
+ * them.
+ * ---------------------------------------------------------------------- */
+
+/* Maps a new view: map_len bytes of the file from aligned_off, inside a
+ * reservation of res_len bytes of inaccessible address space when res_len
+ * is not 0. Sets base (NULL when nothing is mapped or reserved). On
+ * failure nothing is held. */
+MMK__HIDDEN int mmk__os_view_map(mmk_view *v);
+
+/* Maps [from, to) of the view's page range (offsets from base) from the
+ * file over its reservation. On failure the reservation is as before. */
+MMK__HIDDEN int mmk__os_view_map_more(mmk_view *v, size_t from, size_t to);
+
+/* Gives back the mapped pages from new_map_len on: to the reservation
+ * (inaccessible again) when the view has one, else unmapped (then it
+ * cannot fail in a way that matters: the result may be ignored). */
+MMK__HIDDEN int mmk__os_view_shrink(mmk_view *v, size_t new_map_len);
+
+/* Maps the view's file range afresh, len bytes at an address of the
+ * platform's choosing, into *out; the view itself is not changed. */
+MMK__HIDDEN int mmk__os_view_map_fresh(mmk_view *v, size_t len, void **out);
+
+/* Unmaps a mapping made by mmk__os_view_map_fresh and not adopted. */
+MMK__HIDDEN void mmk__os_unmap(void *p, size_t len);
+
+/* Moves the mapped view (map_len > 0) to a larger mapping of new_map_len
+ * bytes, carrying its pages over (Linux: mremap), and drops the
+ * reservation; sets base, map_len, res_len, reserve. MMK__OS_CANNOT where
+ * the kernel cannot move mappings, or could not and nothing private is
+ * lost by a fresh mapping: the common code then maps afresh and copies a
+ * copy-on-write view's pages itself. */
+MMK__HIDDEN int mmk__os_view_move(mmk_view *v, size_t new_map_len);
+
+/* Unmaps everything the view holds (mapping and reservation); base NULL. */
+MMK__HIDDEN void mmk__os_view_unmap(mmk_view *v);
+
+/* Replaces the mapped range in place by private zero memory, atomically
+ * for any thread touching it. 0, or -1 when the kernel refuses (then the
+ * old mapping stays until the view is freed: still no crash). */
+MMK__HIDDEN int mmk__os_view_make_inert(mmk_view *v);
+
+/* Writes back the n bytes of dirty pages from start (page-aligned, inside
+ * the view) by how (MMK_FLUSH_*); off/len, the caller's range, for the
+ * error detail. */
+MMK__HIDDEN int mmk__os_view_flush(mmk_view *v, void *start, size_t n,
+                                   int how, int64_t off, int64_t len);
+
+/* Passes an MMK_ADVICE_* (checked) for n bytes from start (page-aligned).
+ * MMK_ENOTSUP when the platform has no such advice. */
+MMK__HIDDEN int mmk__os_view_advise(mmk_view *v, void *start, size_t n,
+                                    int advice, int64_t off, int64_t len);
+
+/* Locks (lock != 0) or unlocks the first len mapped bytes in RAM. */
+MMK__HIDDEN int mmk__os_view_lock(mmk_view *v, size_t len, int lock);
+
+/* Counts the bytes of [lo, hi) (inside the view) whose pages are resident
+ * into *total; off/len for the error detail. */
+MMK__HIDDEN int mmk__os_view_resident(mmk_view *v, uintptr_t lo,
+                                      uintptr_t hi, int64_t off, int64_t len,
+                                      int64_t *total);
+
+/* ------------------------------------------------------------------------
+ * Wait / wake on a 32-bit word of a view, across processes
+ * ---------------------------------------------------------------------- */
+
+#define MMK__OS_INTR 2  /* a signal interrupted the wait */
+#define MMK__OS_FAULT 3 /* the word's page could not be touched */
+
+/* Sleeps while the word at addr (naturally aligned, inside a view the
+ * caller is in a call on) holds expected, until a wake on it, the
+ * absolute deadline (mmk__os_now_ns clock; -1: none) or a signal.
+ * Returns 0 (woken, value already different, timed out or spurious: the
+ * caller re-reads the word and the clock), MMK__OS_INTR, MMK__OS_FAULT,
+ * MMK__OS_CANNOT (no address wait here, nothing slept: the common code
+ * polls instead), or a negative recorded status (path and off for the
+ * detail). */
+MMK__HIDDEN int mmk__os_wait32(void *addr, uint32_t expected,
+                               int64_t deadline_ns, const char *path,
+                               int64_t off);
+
+/* Wakes up to count (INT_MAX: all) waiters on addr, in any process;
+ * *woken: how many. 0, MMK__OS_CANNOT (no address wait: the waiters poll)
+ * or a negative status, recorded unless path is NULL. */
+MMK__HIDDEN int mmk__os_wake(void *addr, int count, const char *path,
+                             int64_t off, int *woken);
+
+#endif /* MMAPKIT_OS_H */
