@@ -18,6 +18,10 @@
 %ignore MMK_ERRNO_MAP;
 %ignore mmk_last_error;
 %ignore mmk_error;
+/* Pointer-returning calls for the bindings' own C glue (their error and
+ * export paths), not for generated wrappers. */
+%ignore mmk_error_for;
+%ignore mmk_view_lease_range;
 %ignore MMK__STATUS_END_;
 
 /* Opaque handles: SWIG must never try to construct or free them itself. */

@@ -553,6 +553,18 @@ MMK_EXTERN int mmk_view_resize(mmk_view *view, int64_t new_length);
 /** Counts one more export. @return 0, MMK_EINVAL, MMK_ECLOSED. */
 MMK_EXTERN int mmk_view_lease(mmk_view *view);
 /**
+ * Leases the view for [offset, offset+length) and gives its address: what
+ * a binding's zero-copy export (buffer, ByteBuffer, pin) needs in one call.
+ * The range is checked under the lease, so it stays mapped until the
+ * matching mmk_view_release; write != 0 also refuses a read-only view. On
+ * failure no lease is held and *out is NULL.
+ * @return 0, MMK_EINVAL (NULL view or out, negative offset or length),
+ *         MMK_ERANGE (past the end), MMK_EACCES (write on a read-only
+ *         view), MMK_ECLOSED.
+ */
+MMK_EXTERN int mmk_view_lease_range(mmk_view *view, int64_t offset,
+                                    int64_t length, int write, void **out);
+/**
  * Counts one export fewer. When a view closed by mmk_view_close_inert drops
  * to zero leases, it is freed here and must not be used again.
  * @return 0, MMK_EINVAL (NULL or no lease outstanding).

@@ -232,6 +232,27 @@ int mmk_view_release(mmk_view *view) {
   return 0;
 }
 
+int mmk_view_lease_range(mmk_view *view, int64_t offset, int64_t length,
+                         int write, void **out) {
+  int r;
+  if (!out) return mmk__arg_error(MMK_EINVAL, "lease", "", "out is NULL");
+  *out = NULL;
+  r = mmk_view_lease(view);
+  if (r) return r;
+  /* Under the lease the view neither shrinks nor moves (only an in-place
+   * growth can happen), so a range checked now stays mapped. */
+  r = mmk__view_range(view, "lease", offset, &length, 0);
+  if (!r && write && !view->writable)
+    r = mmk__arg_error(MMK_EACCES, "lease", mmk__vpath(view),
+                       "view is read-only");
+  if (r) {
+    mmk_view_release(view); /* keeps the detail: it records no failure */
+    return r;
+  }
+  *out = view->data + offset;
+  return 0;
+}
+
 int64_t mmk_view_leases(const mmk_view *view) {
   if (!view) return 0;
   return (int64_t)(atomic_load_explicit(&((mmk_view *)view)->lw,

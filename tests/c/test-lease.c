@@ -63,6 +63,61 @@ TEST(test_lease_count_tracks_leases_and_releases) {
   ASSERT_OK(mmk_file_close(f));
 }
 
+TEST(test_lease_range_gives_the_address_and_holds_one_lease) {
+  const char *path = test_path("lr.bin");
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  void *p = NULL;
+  make_view(path, &f, &v);
+  ASSERT_OK(mmk_view_lease_range(v, 100, 50, 1, &p));
+  ASSERT_PTR_EQ(p, (unsigned char *)mmk_view_data(v) + 100);
+  ASSERT_EQ(mmk_view_leases(v), 1);
+  ASSERT_EQ(((unsigned char *)p)[0], test_pattern_byte(5 + 100));
+  /* The whole view, and an empty range at its very end, are in range. */
+  ASSERT_OK(mmk_view_lease_range(v, 0, mmk_view_size(v), 0, &p));
+  ASSERT_OK(mmk_view_lease_range(v, mmk_view_size(v), 0, 0, &p));
+  ASSERT_EQ(mmk_view_leases(v), 3);
+  ASSERT_STATUS(mmk_view_close(v), MMK_EBUSY);
+  for (int i = 0; i < 3; i++) ASSERT_OK(mmk_view_release(v));
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+}
+
+/* A refused lease holds nothing and says why, naming the file. */
+TEST(test_lease_range_refusals_hold_no_lease) {
+  const char *path = test_path("lr.bin");
+  mmk_file *f = NULL;
+  mmk_view *v = NULL, *ro = NULL;
+  void *p = (void *)1;
+  make_view(path, &f, &v);
+  int64_t size = mmk_view_size(v);
+  ASSERT_STATUS(mmk_view_lease_range(v, size - 10, 11, 0, &p), MMK_ERANGE);
+  ASSERT_PTR_EQ(p, NULL);
+  ASSERT_TRUE(strstr(mmk_last_error_message(), "lr.bin") != NULL);
+  ASSERT_STATUS(mmk_view_lease_range(v, size + 1, 0, 0, &p), MMK_ERANGE);
+  ASSERT_STATUS(mmk_view_lease_range(v, INT64_MAX, INT64_MAX, 0, &p),
+                MMK_ERANGE);
+  ASSERT_STATUS(mmk_view_lease_range(v, -1, 1, 0, &p), MMK_EINVAL);
+  ASSERT_STATUS(mmk_view_lease_range(v, 0, -1, 0, &p), MMK_EINVAL);
+  ASSERT_STATUS(mmk_view_lease_range(v, 0, 1, 0, NULL), MMK_EINVAL);
+  ASSERT_STATUS(mmk_view_lease_range(NULL, 0, 1, 0, &p), MMK_EINVAL);
+  ASSERT_OK(mmk_map(f, 0, 100, MMK_MAP_READONLY, &ro));
+  ASSERT_STATUS(mmk_view_lease_range(ro, 0, 1, 1, &p), MMK_EACCES);
+  ASSERT_TRUE(strstr(mmk_last_error_message(), "read-only") != NULL);
+  ASSERT_OK(mmk_view_lease_range(ro, 0, 1, 0, &p)); /* reading is fine */
+  ASSERT_OK(mmk_view_release(ro));
+  ASSERT_EQ(mmk_view_leases(v), 0);
+  ASSERT_EQ(mmk_view_leases(ro), 0);
+  ASSERT_OK(mmk_view_close(ro));
+  /* Inert but alive (a lease keeps it): no new lease. */
+  ASSERT_OK(mmk_view_lease(v));
+  ASSERT_OK(mmk_view_close_inert(v));
+  ASSERT_STATUS(mmk_view_lease_range(v, 0, 1, 0, &p), MMK_ECLOSED);
+  ASSERT_EQ(mmk_view_leases(v), 1);
+  ASSERT_OK(mmk_view_release(v)); /* frees it */
+  ASSERT_OK(mmk_file_close(f));
+}
+
 /* The inert close: the old pointer stays readable and writable, the file
  * is no longer touched, and the last release frees the range. */
 TEST(test_lease_close_inert_keeps_pointer_usable_without_touching_the_file) {
@@ -438,6 +493,8 @@ TEST(test_lease_moving_resize_never_moves_a_leased_view) {
 static const test_case tests[] = {
     TEST_ENTRY(test_lease_close_is_refused_with_ebusy_while_leased),
     TEST_ENTRY(test_lease_count_tracks_leases_and_releases),
+    TEST_ENTRY(test_lease_range_gives_the_address_and_holds_one_lease),
+    TEST_ENTRY(test_lease_range_refusals_hold_no_lease),
     TEST_ENTRY(test_lease_close_inert_keeps_pointer_usable_without_touching_the_file),
     TEST_ENTRY(test_lease_close_inert_without_leases_is_a_plain_close),
     TEST_ENTRY(test_lease_inert_range_freed_only_by_the_last_of_several_releases),

@@ -39,12 +39,12 @@
 enum access {
   A_READ, A_WRITE, A_LOAD32, A_LOAD64, A_STORE32, A_STORE64, A_ADD32,
   A_ADD64, A_CAS32, A_CAS64, A_WAIT, A_WAKE, A_FLUSH, A_ADVISE, A_RESIDENT,
-  A_LEASE, A_MLOCK, A_COUNT
+  A_LEASE, A_MLOCK, A_LEASE_RANGE, A_COUNT
 };
 static const char *const access_name[A_COUNT] = {
     "read", "write", "load32", "load64", "store32", "store64",
     "fetch_add32", "fetch_add64", "cas32", "cas64", "wait", "wake",
-    "flush", "advise", "resident", "lease", "lock_memory"};
+    "flush", "advise", "resident", "lease", "lock_memory", "lease_range"};
 
 enum life { L_CLOSE, L_CLOSE_INERT, L_GROW_IN_PLACE, L_GROW_MOVE, L_SHRINK,
             L_RELEASE };
@@ -78,6 +78,12 @@ static int racer_fail(struct racer *r, const char *fmt, ...) {
   vsnprintf(r->fail, sizeof r->fail, fmt, ap);
   va_end(ap);
   return -1;
+}
+
+static int test_all_zero(const unsigned char *p, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (p[i]) return 0;
+  return 1;
 }
 
 /* One access; returns its status (wake: >= 0 is 0), or -1 after recording
@@ -157,13 +163,28 @@ static int access_once(struct racer *r) {
   case A_MLOCK:
     st = mmk_view_lock_memory(v);
     return st == 0 ? mmk_view_unlock_memory(v) : st;
+  case A_LEASE_RANGE: {
+    void *p;
+    st = mmk_view_lease_range(v, off, (int64_t)n, (int)(n & 1), &p);
+    if (st) return st;
+    /* Leased, the range stays mapped: plain loads, no guard needed. A
+     * close_inert meanwhile replaces it by zeros (never the file's bytes
+     * of somebody else, never unmapped). */
+    test_fill_pattern(want, (uint64_t)off, n);
+    if (memcmp(p, want, n) != 0 &&
+        !(atomic_load(&r->closing) && test_all_zero(p, n)))
+      st = racer_fail(r, "leased range at %lld: wrong bytes", (long long)off);
+    if (mmk_view_release(v) != 0 && st == 0)
+      st = racer_fail(r, "release: %s", mmk_last_error_message());
+    return st;
+  }
   default: return racer_fail(r, "unknown access");
   }
 }
 
 static int is_pattern_access(enum access a) {
   return a == A_READ || a == A_WRITE || a == A_FLUSH || a == A_ADVISE ||
-         a == A_RESIDENT;
+         a == A_RESIDENT || a == A_LEASE_RANGE;
 }
 
 static void *racer_main(void *arg) {
@@ -202,7 +223,8 @@ static void pause_a_little(void) {
  * MMK_EBUSY, documented, and the view unchanged; it is tried again. */
 static void resize_to(mmk_view *v, int64_t n, enum access a) {
   int st;
-  while ((st = mmk_view_resize(v, n)) == MMK_EBUSY && a == A_LEASE) {
+  while ((st = mmk_view_resize(v, n)) == MMK_EBUSY &&
+         (a == A_LEASE || a == A_LEASE_RANGE)) {
     ASSERT_NE(mmk_view_size(v), n);
     sched_yield();
   }
