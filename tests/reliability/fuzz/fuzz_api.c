@@ -846,7 +846,28 @@ static void op_lease(input *in) {
   }
   if (mmk_view_leases(r->v) != r->leases)
     die("mmk_view_leases %lld, model %lld", (long long)mmk_view_leases(r->v), (long long)r->leases);
-  if (u8(in) & 1) {
+  uint8_t how = u8(in);
+  if (how % 4 == 2) {
+    /* lease_range: the model decides the status, in the core's order. */
+    int64_t off = i64(in), len = i64(in), size = mmk_view_size(r->v);
+    int write = u8(in) & 1, want;
+    void *p = (void *)1;
+    int x = mmk_view_lease_range(r->v, off, len, write, &p);
+    if (r->inert) want = MMK_ECLOSED;
+    else if (off < 0 || len < 0) want = MMK_EINVAL;
+    else if (off > size || len > size - off) want = MMK_ERANGE;
+    else if (write && r->readonly) want = MMK_EACCES;
+    else want = 0;
+    if (x != want)
+      die("mmk_view_lease_range(%lld, %lld, %d) gave %d, model %d",
+          (long long)off, (long long)len, write, x, want);
+    if (x != 0 && p != NULL) die("a refused lease_range left *out set");
+    if (x == 0) {
+      if ((unsigned char *)p != (unsigned char *)mmk_view_data(r->v) + off)
+        die("lease_range address is not data + offset");
+      r->leases++;
+    }
+  } else if (how & 1) {
     int x = mmk_view_lease(r->v);
     check("mmk_view_lease", x, OK_ | S(EINVAL) | S(ECLOSED));
     if (r->inert && x != MMK_ECLOSED) die("lease on an inert view gave %d", x);
