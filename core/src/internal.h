@@ -75,7 +75,7 @@ struct mmk_file {
    * needed by views (flush FULL, growing, resize) after the handle is
    * closed, so it is closed with the last reference. */
   atomic_long refs;
-  int fd;
+  mmk__os_fd fd;
   int mode;      /* MMK_READ / MMK_WRITE / MMK_COPY */
   int kind;      /* MMK_KIND_* */
   int rdwr;      /* descriptor opened O_RDWR */
@@ -279,7 +279,7 @@ static inline size_t mmk__round_up(size_t n, size_t pg) {
 }
 
 /* A new handle for fd (closed on failure) (file.c). */
-MMK__HIDDEN int mmk__file_new(int fd, int mode, int kind, int rdwr,
+MMK__HIDDEN int mmk__file_new(mmk__os_fd fd, int mode, int kind, int rdwr,
                               const char *path, const char *op,
                               mmk_file **out);
 /* The mode/flags/size rules of the open functions (API.md). */

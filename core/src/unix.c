@@ -225,7 +225,7 @@ int mmk__os_wake(void *addr, int count, const char *path, int64_t off,
  * File handles
  * ---------------------------------------------------------------------- */
 
-int mmk__os_close(int fd) {
+int mmk__os_close(mmk__os_fd fd) {
   /* Never retried: on Linux the descriptor is gone even on EINTR. */
   return close(fd) == 0 || errno == EINTR ? 0 : errno;
 }
@@ -242,7 +242,7 @@ static void mmk__stat_fill(const struct stat *st, mmk__os_stat *out) {
   out->perm = (unsigned)(st->st_mode & 07777);
 }
 
-int mmk__os_stat_fd(int fd, mmk__os_stat *out, const char *path) {
+int mmk__os_stat_fd(mmk__os_fd fd, mmk__os_stat *out, const char *path) {
   struct stat st;
   if (fstat(fd, &st) != 0) return mmk__sys_error(errno, "fstat", path, NULL);
   mmk__stat_fill(&st, out);
@@ -476,7 +476,7 @@ static int mmk__open_path(const char *path, int oflags, mode_t perm) {
 }
 
 int mmk__os_open(int kind, const char *name, int mode, unsigned flags,
-                 int *fd, int *created) {
+                 mmk__os_fd *fd, int *created) {
   char full[256];
   int o = mmk__open_flags(mode, flags);
   if (kind == MMK_KIND_FILE) {
@@ -502,7 +502,7 @@ int mmk__os_shm_unlink(const char *name) {
   return 0;
 }
 
-int mmk__os_anon_open(int *out) {
+int mmk__os_anon_open(mmk__os_fd *out) {
   int fd = -1;
 #if defined(__linux__) && defined(MFD_CLOEXEC)
   fd = memfd_create("mmapkit-anon", MFD_CLOEXEC);
