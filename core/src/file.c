@@ -147,7 +147,8 @@ int mmk_file_open(const char *path, int mode, unsigned flags, int64_t size,
     r = mmk__check_stat(&st, "open", path);
     if (r) return r;
   }
-  r = mmk__os_open(MMK_KIND_FILE, path, mode, flags, &fd, &created);
+  r = mmk__os_open(MMK_KIND_FILE, path, mode, flags, size, &fd,
+                   &created);
   if (r) return r;
   return mmk__finish_open(fd, mode, flags, size, MMK_KIND_FILE, created,
                           "open", path, out);
@@ -163,7 +164,7 @@ int mmk_shm_open(const char *name, int mode, unsigned flags, int64_t size,
   if (r) return r;
   r = mmk__check_mode("shm_open", name, mode, flags, size);
   if (r) return r;
-  r = mmk__os_open(MMK_KIND_SHM, name, mode, flags, &fd, &created);
+  r = mmk__os_open(MMK_KIND_SHM, name, mode, flags, size, &fd, &created);
   if (r) return r;
   return mmk__finish_open(fd, mode, flags, size, MMK_KIND_SHM, created,
                           "shm_open", name, out);
@@ -184,7 +185,7 @@ int mmk_anon_create(int64_t size, mmk_file **out) {
     return mmk__set_error(MMK_EINVAL, 0, "anon_create", "",
                           "size must be positive", "size %lld",
                           (long long)size);
-  r = mmk__os_anon_open(&fd);
+  r = mmk__os_anon_open(size, &fd);
   if (r) return r;
   r = mmk__file_new(fd, MMK_WRITE, MMK_KIND_ANON, 1, "", "anon_create", &f);
   if (r) return r;

@@ -158,9 +158,10 @@ typedef struct mmk__os_stat {
  * making it the controlling terminal nor blocking on a FIFO, closed on
  * exec. *created tells whether this call created it (exactly: a create
  * race is retried). A symbolic link planted under a shm name is
- * MMK_EACCES. */
+ * MMK_EACCES. size: the size the caller asked for, for a platform whose
+ * shared memory takes its size at creation (Windows); POSIX ignores it. */
 MMK__HIDDEN int mmk__os_open(int kind, const char *name, int mode,
-                             unsigned flags, mmk__os_fd *fd,
+                             unsigned flags, int64_t size, mmk__os_fd *fd,
                              int *created);
 
 /* The kind, size and identity of an open descriptor. */
@@ -183,8 +184,8 @@ MMK__HIDDEN void mmk__os_undo_create(int kind, const char *path,
                                      const mmk__os_stat *st);
 
 /* A new anonymous memory object, not reachable by any name (memfd, or a
- * shm object unlinked at once). */
-MMK__HIDDEN int mmk__os_anon_open(mmk__os_fd *fd);
+ * shm object unlinked at once); size as for mmk__os_open. */
+MMK__HIDDEN int mmk__os_anon_open(int64_t size, mmk__os_fd *fd);
 
 /* Removes a shared-memory name (checked). */
 MMK__HIDDEN int mmk__os_shm_unlink(const char *name);

@@ -476,8 +476,9 @@ static int mmk__open_path(const char *path, int oflags, mode_t perm) {
 }
 
 int mmk__os_open(int kind, const char *name, int mode, unsigned flags,
-                 mmk__os_fd *fd, int *created) {
+                 int64_t size, mmk__os_fd *fd, int *created) {
   char full[256];
+  (void)size; /* shared memory grows later (ftruncate) */
   int o = mmk__open_flags(mode, flags);
   if (kind == MMK_KIND_FILE) {
     *fd = mmk__open_created(mmk__open_path, name, o, 0666, created);
@@ -502,8 +503,9 @@ int mmk__os_shm_unlink(const char *name) {
   return 0;
 }
 
-int mmk__os_anon_open(mmk__os_fd *out) {
+int mmk__os_anon_open(int64_t size, mmk__os_fd *out) {
   int fd = -1;
+  (void)size; /* the common code grows it */
 #if defined(__linux__) && defined(MFD_CLOEXEC)
   fd = memfd_create("mmapkit-anon", MFD_CLOEXEC);
   if (fd < 0 && errno != ENOSYS)
