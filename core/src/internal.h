@@ -36,7 +36,11 @@
 #if defined(__GNUC__) || defined(__clang__)
 #  define MMK__LIKELY(x) __builtin_expect(!!(x), 1)
 #  define MMK__UNLIKELY(x) __builtin_expect(!!(x), 0)
-#  define MMK__PRINTF(a, b) __attribute__((format(printf, a, b)))
+#  if defined(_WIN32) /* mingw's C99 stdio (__USE_MINGW_ANSI_STDIO) */
+#    define MMK__PRINTF(a, b) __attribute__((format(gnu_printf, a, b)))
+#  else
+#    define MMK__PRINTF(a, b) __attribute__((format(printf, a, b)))
+#  endif
 #  if defined(__ELF__)
 /* Static TLS: reading it never allocates, even in a dlopen'ed library, so
  * the signal handler may touch it. */
@@ -44,7 +48,12 @@
 #  else
 #    define MMK__TLS_IE
 #  endif
-#  define MMK__HIDDEN __attribute__((visibility("hidden")))
+#  if defined(_WIN32)
+/* PE: a DLL exports only what is dllexport'ed (MMK_EXTERN). */
+#    define MMK__HIDDEN
+#  else
+#    define MMK__HIDDEN __attribute__((visibility("hidden")))
+#  endif
 #  define MMK__NOINLINE __attribute__((noinline))
 /* Error paths: out of line and out of the hot code's cache lines. */
 #  define MMK__COLD __attribute__((cold, noinline))
@@ -297,13 +306,14 @@ MMK__HIDDEN void mmk__file_unref(mmk_file *f);
 /* The backend's file and view functions are declared in os.h. */
 
 /* ------------------------------------------------------------------------
- * Fault guard (fault.c)
+ * Fault guard (fault.c; win32_guard.c on Windows)
  *
  * A guard lives on the stack of the guarded function. While armed, the
  * thread-local pointer mmk__guard_cur points at it; the SIGBUS handler
  * jumps back to env when a kernel-generated SIGBUS hits [lo, hi).
  * ---------------------------------------------------------------------- */
 
+#if !defined(_WIN32) /* Windows: the quick routines only, no jump buffer */
 struct mmk__guard {
   sigjmp_buf env;
   uintptr_t lo, hi; /* the guarded bytes [lo, hi); widened to pages by the
@@ -367,6 +377,7 @@ static inline void mmk__guard_disarm(struct mmk__guard *g) {
       (faulted) = 1;                                                          \
     }                                                                         \
   } while (0)
+#endif /* !_WIN32 */
 
 /* memmove of n <= 16 bytes inline: every load before any store, so
  * overlapping buffers are copied correctly; fixed-size __builtin_memcpy
@@ -425,7 +436,9 @@ MMK__HIDDEN int mmk__guarded_copy(void *dst, const void *src, size_t n,
  * mmk__guarded_copy. */
 /* MMK_PORTABLE_GUARD (a build option for testing) keeps the sigsetjmp
  * guard of other platforms on x86-64 Linux too. */
-#if defined(__linux__) && defined(__x86_64__) && !defined(MMK_PORTABLE_GUARD)
+#if (defined(__linux__) && defined(__x86_64__) &&                             \
+     !defined(MMK_PORTABLE_GUARD)) ||                                         \
+    (defined(_WIN32) && defined(__x86_64__))
 #  define MMK__QUICK_GUARD 1
 #  define MMK__QUICK_GUARD_MAX 64
 MMK__HIDDEN int mmk__quick_guarded_move(void *dst, const void *src, size_t n,

@@ -54,6 +54,14 @@ static TEST_UNUSED void test_write_file(const char *path, const void *data,
   close(fd);
 }
 
+static TEST_UNUSED void test_mkdir(const char *path) {
+  if (mkdir(path, 0755) != 0) TEST_FAIL("mkdir(%s): %s", path, strerror(errno));
+}
+
+/* Devices that must never be mapped (MMK_ENODEV). */
+#define TEST_DEV_ZERO "/dev/zero"
+#define TEST_DEV_NULL "/dev/null"
+
 /* Reads n bytes at off from the file, outside any mapping. */
 static TEST_UNUSED void test_pread(const char *path, int64_t off, void *buf,
                                    size_t n) {
@@ -277,28 +285,6 @@ static int test__count_maps(const char *maps) {
     p += len + (nl ? 1 : 0);
   }
   return n;
-}
-
-/* Prints the lines of `b` that are not in `a`, prefixed. */
-static void test__diff_lines(const char *a, const char *b, const char *prefix) {
-  const char *p = b;
-  while (*p) {
-    const char *nl = strchr(p, '\n');
-    size_t len = nl ? (size_t)(nl - p) : strlen(p);
-    int found = 0;
-    for (const char *q = a; *q;) {
-      const char *qn = strchr(q, '\n');
-      size_t qlen = qn ? (size_t)(qn - q) : strlen(q);
-      if (qlen == len && memcmp(q, p, len) == 0) {
-        found = 1;
-        break;
-      }
-      q += qlen + (qn ? 1 : 0);
-    }
-    if (!found && len && test__maps_line_counts(p, len))
-      fprintf(stderr, "    %s %.*s\n", prefix, (int)len, p);
-    p += len + (nl ? 1 : 0);
-  }
 }
 
 static void test__list_fds(void) {

@@ -65,6 +65,11 @@ int __lsan_do_recoverable_leak_check(void);
 #endif
 
 #define TEST_UNUSED __attribute__((unused))
+#if defined(_WIN32) /* mingw's C99 stdio (__USE_MINGW_ANSI_STDIO) */
+#define TEST_PRINTF(a, b) __attribute__((format(gnu_printf, a, b)))
+#else
+#define TEST_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#endif
 #define TEST_EXIT_SKIP 77
 #define TEST_TIMEOUT_SECONDS 30
 
@@ -111,7 +116,7 @@ __attribute__((noreturn)) static void test__die(int code) {
   _exit(code);
 }
 
-__attribute__((format(printf, 3, 4), noreturn)) static TEST_UNUSED void
+TEST_PRINTF(3, 4) __attribute__((noreturn)) static TEST_UNUSED void
 test_fail_at(const char *file, int line, const char *fmt, ...) {
   va_list ap;
   fprintf(stderr, "  FAIL %s:%d [%s%s]: ", file, line, test__case_name,
@@ -126,7 +131,7 @@ test_fail_at(const char *file, int line, const char *fmt, ...) {
 
 #define TEST_FAIL(...) test_fail_at(__FILE__, __LINE__, __VA_ARGS__)
 
-__attribute__((format(printf, 1, 2), noreturn)) static TEST_UNUSED void
+TEST_PRINTF(1, 2) __attribute__((noreturn)) static TEST_UNUSED void
 test_skip(const char *fmt, ...) {
   va_list ap;
   printf("  SKIP [%s]: ", test__case_name);
@@ -284,6 +289,28 @@ static TEST_UNUSED void test_fill_pattern(void *buf, uint64_t file_off,
 #else
 #include "test-posix.h"
 #endif
+
+/* Prints the lines of `b` that are not in `a`, prefixed. */
+static void test__diff_lines(const char *a, const char *b, const char *prefix) {
+  const char *p = b;
+  while (*p) {
+    const char *nl = strchr(p, '\n');
+    size_t len = nl ? (size_t)(nl - p) : strlen(p);
+    int found = 0;
+    for (const char *q = a; *q;) {
+      const char *qn = strchr(q, '\n');
+      size_t qlen = qn ? (size_t)(qn - q) : strlen(q);
+      if (qlen == len && memcmp(q, p, len) == 0) {
+        found = 1;
+        break;
+      }
+      q += qlen + (qn ? 1 : 0);
+    }
+    if (!found && len && test__maps_line_counts(p, len))
+      fprintf(stderr, "    %s %.*s\n", prefix, (int)len, p);
+    p += len + (nl ? 1 : 0);
+  }
+}
 
 /* Exercises the library once so that lazy one-time set-up (the signal
  * handler, thread-local error buffers, the allocator) happens before the

@@ -1,0 +1,90 @@
+/*
+ * Win32 backend, part 3: the fault guard. A vectored exception handler,
+ * installed first in the chain, turns a fault of a quick routine
+ * (arch/x86_64-win64.S) on the view's own pages into that routine's
+ * "return 1" (MMK_EIO for the caller) and leaves every other exception to
+ * the handlers after it: the .NET and Java runtimes have their own.
+ *
+ * The fault is EXCEPTION_IN_PAGE_ERROR when Windows cannot page a mapped
+ * page in (a file truncated from outside, a network drive gone, a disk
+ * error); Wine raises EXCEPTION_ACCESS_VIOLATION instead, and an access to
+ * the pages a shrink made inaccessible is one too, so both are taken,
+ * inside the guarded range only.
+ */
+#include "internal.h"
+
+#define WIN32_LEAN_AND_MEAN
+#include <windows.h>
+
+/* Written by internal.h's copy wrapper for the POSIX handler's sake;
+ * the vectored handler needs no such flag. */
+_Thread_local int mmk__quick_busy;
+
+extern const char mmk__quick_guard_exit[];
+extern const char mmk__quick_atomics[];
+extern const char mmk__quick_atomic_exit[];
+
+/* Whether a lies in the (64 KiB) pages holding [lo, hi). */
+static int mmk__in_pages(uintptr_t a, uintptr_t lo, uintptr_t hi) {
+  uintptr_t pg = (uintptr_t)mmk__page(), mask = ~(pg - 1);
+  lo &= mask;
+  hi = hi > (UINTPTR_MAX & mask) ? UINTPTR_MAX : (hi + pg - 1) & mask;
+  return a >= lo && a < hi;
+}
+
+/* The exit to resume at for a fault at pc on addr, or 0: not ours. */
+static uintptr_t mmk__resume_at(const CONTEXT *c, uintptr_t addr) {
+  uintptr_t pc = (uintptr_t)c->Rip;
+  if (pc >= (uintptr_t)(void *)mmk__quick_guarded_move &&
+      pc < (uintptr_t)mmk__quick_guard_exit)
+    return mmk__in_pages(addr, (uintptr_t)c->R9, (uintptr_t)c->R9 + c->R8)
+               ? (uintptr_t)mmk__quick_guard_exit
+               : 0;
+  if (pc >= (uintptr_t)mmk__quick_atomics &&
+      pc < (uintptr_t)mmk__quick_atomic_exit)
+    return mmk__in_pages(addr, (uintptr_t)c->Rcx, (uintptr_t)c->Rcx + 8)
+               ? (uintptr_t)mmk__quick_atomic_exit
+               : 0;
+  return 0;
+}
+
+static LONG CALLBACK mmk__veh(EXCEPTION_POINTERS *ep) {
+  const EXCEPTION_RECORD *er = ep->ExceptionRecord;
+  uintptr_t exit;
+  if ((er->ExceptionCode != EXCEPTION_IN_PAGE_ERROR &&
+       er->ExceptionCode != EXCEPTION_ACCESS_VIOLATION) ||
+      er->NumberParameters < 2)
+    return EXCEPTION_CONTINUE_SEARCH;
+  exit = mmk__resume_at(ep->ContextRecord,
+                        (uintptr_t)er->ExceptionInformation[1]);
+  if (!exit) return EXCEPTION_CONTINUE_SEARCH;
+  ep->ContextRecord->Rip = exit;
+  return EXCEPTION_CONTINUE_EXECUTION;
+}
+
+static void *mmk__veh_handle;
+
+static void mmk__veh_install(void) {
+  mmk__veh_handle = AddVectoredExceptionHandler(1, mmk__veh);
+}
+
+/* Once per process; the handler stays first (nothing can be inserted
+ * before a first-position handler except by another first-position
+ * one, which then sees our faults first and, if it is not ours, passes
+ * them on). */
+int mmk__fault_guard_install(void) {
+  static mmk__once once = MMK__ONCE_INIT;
+  mmk__os_once(&once, mmk__veh_install);
+  if (!mmk__veh_handle)
+    return mmk__sys_error(ERROR_NOT_ENOUGH_MEMORY,
+                          "AddVectoredExceptionHandler", "", NULL);
+  return 0;
+}
+
+int mmk_fault_guard_install(void) { return mmk__fault_guard_install(); }
+
+/* The move routine handles any size: no jump buffer anywhere. */
+int mmk__guarded_copy(void *dst, const void *src, size_t n,
+                      const void *guard_p) {
+  return mmk__quick_guarded_move(dst, src, n, guard_p);
+}
