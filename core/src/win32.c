@@ -536,7 +536,10 @@ int mmk__os_file_truncate(mmk_file *f, int64_t size) {
 
 /* The allocation is set first, which reserves the clusters (a full disk
  * is ERROR_DISK_FULL here), then the end of file; the size is read again
- * right before, so a larger size another process reached is kept. */
+ * right before, so a larger size another process reached is kept. Where
+ * the allocation cannot be set (Wine 8: not implemented), the end of file
+ * alone: on NTFS, whose files are not sparse unless asked, that allocates
+ * the clusters too. */
 int mmk__os_file_grow(mmk_file *f, int64_t cur, int64_t new_size,
                       const char *op) {
   FILE_ALLOCATION_INFO alloc;
@@ -551,11 +554,14 @@ int mmk__os_file_grow(mmk_file *f, int64_t cur, int64_t new_size,
   if (r || now >= new_size) return r;
   alloc.AllocationSize.QuadPart = new_size;
   if (!SetFileInformationByHandle(f->fd, FileAllocationInfo, &alloc,
-                                  sizeof alloc))
-    return mmk__set_error(mmk__os_status((int)GetLastError()),
-                          (int)GetLastError(), op, f->path, NULL,
-                          "growing from %lld to %lld bytes", (long long)cur,
-                          (long long)new_size);
+                                  sizeof alloc)) {
+    int e = (int)GetLastError();
+    if (e != ERROR_CALL_NOT_IMPLEMENTED && e != ERROR_NOT_SUPPORTED &&
+        e != ERROR_INVALID_PARAMETER && e != ERROR_INVALID_FUNCTION)
+      return mmk__set_error(mmk__os_status(e), e, op, f->path, NULL,
+                            "growing from %lld to %lld bytes",
+                            (long long)cur, (long long)new_size);
+  }
   return mmk__os_file_truncate(f, new_size);
 }
 
