@@ -12,6 +12,7 @@
  * inside the guarded range only.
  */
 #include "internal.h"
+#include "win32.h"
 
 #define WIN32_LEAN_AND_MEAN
 #include <windows.h>
@@ -48,6 +49,49 @@ static uintptr_t mmk__resume_at(const CONTEXT *c, uintptr_t addr) {
   return 0;
 }
 
+/* The inert close's windows: the last few ranges swapped (a faulting
+ * thread may look after the next swap has begun), each with its state. */
+enum { MMK__INERT_RING = 8 };
+enum { MMK__INERT_NONE, MMK__INERT_SWAPPING, MMK__INERT_DONE };
+static struct {
+  _Atomic uintptr_t lo, hi;
+  atomic_int state;
+} mmk__inert[MMK__INERT_RING];
+static unsigned mmk__inert_next; /* under mmk__inert_mu */
+static SRWLOCK mmk__inert_mu = SRWLOCK_INIT;
+static unsigned mmk__inert_cur;
+
+void mmk__win_inert_begin(void *p, size_t n) {
+  AcquireSRWLockExclusive(&mmk__inert_mu);
+  mmk__inert_cur = mmk__inert_next++ % MMK__INERT_RING;
+  atomic_store(&mmk__inert[mmk__inert_cur].state, MMK__INERT_NONE);
+  atomic_store(&mmk__inert[mmk__inert_cur].lo, (uintptr_t)p);
+  atomic_store(&mmk__inert[mmk__inert_cur].hi, (uintptr_t)p + n);
+  atomic_store(&mmk__inert[mmk__inert_cur].state, MMK__INERT_SWAPPING);
+}
+
+void mmk__win_inert_end(int ok) {
+  atomic_store(&mmk__inert[mmk__inert_cur].state,
+               ok ? MMK__INERT_DONE : MMK__INERT_NONE);
+  ReleaseSRWLockExclusive(&mmk__inert_mu);
+}
+
+/* 1 if addr lies in a range being (or just) swapped: wait for the swap,
+ * then the access is to run again. */
+static int mmk__inert_retry(uintptr_t addr) {
+  int i, st;
+  for (i = 0; i < MMK__INERT_RING; i++) {
+    st = atomic_load(&mmk__inert[i].state);
+    if (st == MMK__INERT_NONE || addr < atomic_load(&mmk__inert[i].lo) ||
+        addr >= atomic_load(&mmk__inert[i].hi))
+      continue;
+    while ((st = atomic_load(&mmk__inert[i].state)) == MMK__INERT_SWAPPING)
+      SwitchToThread();
+    return st == MMK__INERT_DONE;
+  }
+  return 0;
+}
+
 static LONG CALLBACK mmk__veh(EXCEPTION_POINTERS *ep) {
   const EXCEPTION_RECORD *er = ep->ExceptionRecord;
   uintptr_t exit;
@@ -55,6 +99,9 @@ static LONG CALLBACK mmk__veh(EXCEPTION_POINTERS *ep) {
        er->ExceptionCode != EXCEPTION_ACCESS_VIOLATION) ||
       er->NumberParameters < 2)
     return EXCEPTION_CONTINUE_SEARCH;
+  if (er->ExceptionCode == EXCEPTION_ACCESS_VIOLATION &&
+      mmk__inert_retry((uintptr_t)er->ExceptionInformation[1]))
+    return EXCEPTION_CONTINUE_EXECUTION;
   exit = mmk__resume_at(ep->ContextRecord,
                         (uintptr_t)er->ExceptionInformation[1]);
   if (!exit) return EXCEPTION_CONTINUE_SEARCH;

@@ -16,13 +16,11 @@
  * not be tested here.
  */
 #include "internal.h"
+#include "win32.h"
 
 #define WIN32_LEAN_AND_MEAN
 #include <windows.h>
 #include <psapi.h>
-
-/* Windows has no atomic in-place replacement of a mapped range by other
- * memory, see mmk__os_view_make_inert. */
 
 static DWORD mmk__page_prot(const mmk_view *v) {
   return v->cow ? PAGE_WRITECOPY : v->writable ? PAGE_READWRITE
@@ -239,13 +237,23 @@ void mmk__os_view_unmap(mmk_view *v) {
   v->map_len = v->res_len = 0;
 }
 
-/* Windows cannot swap the pages under a mapped address for other memory
- * in one step (unmapping leaves a window in which another thread's
- * access faults): the mapping stays until the last lease is released,
- * as os.h allows. */
+/* Windows cannot replace mapped pages by other memory in one step (no
+ * MAP_FIXED): the views are unmapped and private zero pages committed at
+ * the same addresses at once. A thread touching the range in between
+ * faults; the vectored handler holds it until the new pages are there and
+ * lets its access run again (win32_guard.c), so a stale pointer never
+ * crashes and never reaches the file. Fails (-1, the range then left
+ * unmapped) only if another thread's allocation took the addresses in
+ * that window. */
 int mmk__os_view_make_inert(mmk_view *v) {
-  (void)v;
-  return -1;
+  void *p;
+  if (!v->base || !v->map_len) return 0;
+  mmk__win_inert_begin(v->base, v->map_len);
+  mmk__release(v->base, v->map_len);
+  p = VirtualAlloc(v->base, v->map_len, MEM_RESERVE | MEM_COMMIT,
+                   PAGE_READWRITE);
+  mmk__win_inert_end(p != NULL);
+  return p ? 0 : -1;
 }
 
 /* The bytes from start that are mapped and accessible (at most n): a

@@ -58,6 +58,9 @@ static TEST_UNUSED void test_mkdir(const char *path) {
   if (mkdir(path, 0755) != 0) TEST_FAIL("mkdir(%s): %s", path, strerror(errno));
 }
 
+/* mmk_shm_unlink of a name whose handles and views are all closed. */
+#define TEST_SHM_UNLINK_CLOSED MMK_OK
+
 /* Devices that must never be mapped (MMK_ENODEV). */
 #define TEST_DEV_ZERO "/dev/zero"
 #define TEST_DEV_NULL "/dev/null"

@@ -67,6 +67,10 @@ static TEST_UNUSED void test_mkdir(const char *path) {
   if (_mkdir(path) != 0) TEST_FAIL("mkdir(%s): %s", path, strerror(errno));
 }
 
+/* mmk_shm_unlink of a name whose handles and views are all closed: the
+ * name went with the last of them. */
+#define TEST_SHM_UNLINK_CLOSED MMK_ENOENT
+
 /* Devices that must never be mapped (MMK_ENODEV): DOS device names. */
 #define TEST_DEV_ZERO "NUL"
 #define TEST_DEV_NULL "CON"
