@@ -236,23 +236,46 @@ static int mmk__section_size(HANDLE h, int64_t *size) {
   return 1;
 }
 
-/* Owner-only access (the creating account, nobody else), like the 0600
- * of POSIX shared memory. */
+/* This process's user SID as an SDDL string (LocalFree it), or NULL. */
+static wchar_t *mmk__user_sid(void) {
+  char buf[256];
+  DWORD n;
+  HANDLE tok;
+  wchar_t *sid = NULL;
+  if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &tok)) return NULL;
+  if (GetTokenInformation(tok, TokenUser, buf, sizeof buf, &n))
+    ConvertSidToStringSidW(((TOKEN_USER *)buf)->User.Sid, &sid);
+  CloseHandle(tok);
+  return sid;
+}
+
+/* Owner-only access (this account, nobody else), like the 0600 of POSIX
+ * shared memory: a protected DACL granting all access to the user's SID
+ * only, owned by that user (not the token's default owner, which may be a
+ * group). Not the OWNER RIGHTS SID "OW": Wine does not honour it. */
 static int mmk__owner_only(SECURITY_ATTRIBUTES *sa) {
+  wchar_t sddl[256];
+  wchar_t *sid = mmk__user_sid();
+  BOOL ok;
+  if (!sid) return (int)GetLastError();
+  _snwprintf(sddl, sizeof sddl / sizeof sddl[0], L"O:%lsD:P(A;;GA;;;%ls)",
+             sid, sid);
+  sddl[sizeof sddl / sizeof sddl[0] - 1] = L'\0';
+  LocalFree(sid);
   sa->nLength = sizeof *sa;
   sa->bInheritHandle = FALSE;
-  return ConvertStringSecurityDescriptorToSecurityDescriptorW(
-             L"D:P(A;;GA;;;OW)", SDDL_REVISION_1, &sa->lpSecurityDescriptor,
-             NULL)
-             ? 0
-             : (int)GetLastError();
+  ok = ConvertStringSecurityDescriptorToSecurityDescriptorW(
+      sddl, SDDL_REVISION_1, &sa->lpSecurityDescriptor, NULL);
+  return ok ? 0 : (int)GetLastError();
 }
 
 /* mmapkit name -> Windows name: "Local\" + name (this session). */
 static int mmk__shm_open(const char *name, int mode, unsigned flags,
                          int64_t size, HANDLE *out, int *created) {
-  DWORD acc = mode == MMK_WRITE ? FILE_MAP_WRITE | FILE_MAP_READ
-                                : FILE_MAP_READ;
+  /* SECTION_QUERY for its size, READ_CONTROL for its owner. */
+  DWORD acc = (mode == MMK_WRITE ? FILE_MAP_WRITE | FILE_MAP_READ
+                                 : FILE_MAP_READ) |
+              SECTION_QUERY | READ_CONTROL;
   wchar_t *w = mmk__wide(name, L"Local\\", 0, "shm_open");
   SECURITY_ATTRIBUTES sa;
   HANDLE h;

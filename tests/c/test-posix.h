@@ -345,6 +345,21 @@ static void test__unlink_leftover_shm(void) {
 }
 
 
+/* Runs the TEST_CHILD_ONLY entry `name` in a forked child; its exit code
+ * (0: it returned), or 128 + the signal that killed it. */
+static const struct test_case *test__child_case(const char *name);
+static TEST_UNUSED int test_run_child(const char *name) {
+  const struct test_case *tc = test__child_case(name);
+  if (!tc) TEST_FAIL("no child entry named %s", name);
+  pid_t pid = test_fork();
+  if (pid == 0) {
+    tc->fn();
+    test__die(0);
+  }
+  int st = test_wait(pid);
+  return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+}
+
 /* ---- runner (POSIX) --------------------------------------------------- */
 
 static void test__platform_init(void) {

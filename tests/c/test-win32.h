@@ -314,10 +314,12 @@ static const char *test__tmp_base(void) {
 static int test__mkdir_private(const char *dir) { return _mkdir(dir); }
 
 static int test__is_case_process(int argc, char **argv) {
-  return argc >= 3 && !strcmp(argv[1], "--run-case");
+  return argc >= 3 && (!strcmp(argv[1], "--run-case") ||
+                       !strcmp(argv[1], "--run-child"));
 }
 
 static int test__run_here(const test_case *tc);
+static const test_case *test__child_case(const char *name);
 
 /* The case process: the case named by argv[2], in the directory and with
  * the shared-memory prefix of the harness that started it. */
@@ -329,22 +331,32 @@ static int test__case_process_main(int argc, char **argv,
   if (!dir || !pid) return 2;
   snprintf(test__dir, sizeof test__dir, "%s", dir);
   test__harness_pid = (pid_t)atol(pid);
-  for (const test_case *tc = cases; tc->name; tc++)
-    if (!strcmp(tc->name, argv[2])) test__die(test__run_here(tc));
+  test__case_pid = getpid();
+  for (const test_case *tc = cases; tc->name; tc++) {
+    if (strcmp(tc->name, argv[2])) continue;
+    if (!strcmp(argv[1], "--run-child")) {
+      test__case_name = tc->name;
+      test__case_pid = 0; /* failures say "in a child process" */
+      tc->fn();
+      test__die(0);
+    }
+    test__die(test__run_here(tc));
+  }
   fprintf(stderr, "no case named %s\n", argv[2]);
   return 2;
 }
 
-/* Re-executes this binary for the case, with a timeout. Its exit code, 1
- * if it crashed or timed out, -1 if it could not be started. */
-static int test__run_isolated(const test_case *tc, const char *argv0) {
+/* Re-executes this binary for the case (or, as_child, the child-only
+ * entry), with a timeout. Its exit code, 1 if it crashed or timed out,
+ * -1 if it could not be started. */
+static int test__spawn(const test_case *tc, int as_child) {
   char exe[MAX_PATH], cmd[MAX_PATH + 256], pid[32];
   STARTUPINFOA si;
   PROCESS_INFORMATION pi;
   DWORD code = 1, w;
-  (void)argv0;
   if (!GetModuleFileNameA(NULL, exe, sizeof exe)) return -1;
-  snprintf(cmd, sizeof cmd, "\"%s\" --run-case %s", exe, tc->name);
+  snprintf(cmd, sizeof cmd, "\"%s\" %s %s", exe,
+           as_child ? "--run-child" : "--run-case", tc->name);
   snprintf(pid, sizeof pid, "%ld", (long)test__harness_pid);
   SetEnvironmentVariableA(TEST_CASE_ENV_DIR, test__dir);
   SetEnvironmentVariableA(TEST_CASE_ENV_PID, pid);
@@ -372,6 +384,21 @@ static int test__run_isolated(const test_case *tc, const char *argv0) {
     return 1;
   }
   return (int)code;
+}
+
+static int test__run_isolated(const test_case *tc, const char *argv0) {
+  (void)argv0;
+  return test__spawn(tc, 0);
+}
+
+/* Runs the TEST_CHILD_ONLY entry `name` in a new process of this binary;
+ * its exit code (0: it returned). */
+static TEST_UNUSED int test_run_child(const char *name) {
+  const test_case *tc = test__child_case(name);
+  if (!tc) TEST_FAIL("no child entry named %s", name);
+  int rc = test__spawn(tc, 1);
+  if (rc < 0) TEST_FAIL("could not start the child process %s", name);
+  return rc;
 }
 
 #endif /* MMAPKIT_TEST_WIN32_H */

@@ -83,6 +83,10 @@ typedef struct test_case {
  * warm-up before the leak-check baseline), e.g. to install a signal handler
  * before the library installs its own. */
 #define TEST_NO_WARMUP 1u
+/* Not a case: the body of a child process a case starts with
+ * test_run_child(name) (forked on POSIX, a re-exec of the test binary on
+ * Windows), run without warm-up or leak check; it passes by returning. */
+#define TEST_CHILD_ONLY 2u
 
 #define TEST(name) static void name(void)
 #define TEST_ENTRY(fn) {#fn, fn, 0}
@@ -96,6 +100,7 @@ static pid_t test__harness_pid;       /* the process running test_main */
 static pid_t test__case_pid;          /* the process running the case */
 static const char *test__case_name = "";
 static long test_page TEST_UNUSED;    /* page size */
+static const struct test_case *test__cases; /* the table test_main runs */
 
 /* ---- failure reporting ------------------------------------------------ */
 
@@ -400,6 +405,13 @@ static int test__matches(const char *name, int argc, char **argv, int first) {
   return !any;
 }
 
+/* The child-only entry named name, or NULL. */
+static TEST_UNUSED const test_case *test__child_case(const char *name) {
+  for (const test_case *tc = test__cases; tc && tc->name; tc++)
+    if ((tc->flags & TEST_CHILD_ONLY) && !strcmp(tc->name, name)) return tc;
+  return NULL;
+}
+
 static TEST_UNUSED int test_main(int argc, char **argv,
                                  const test_case *cases) {
   int no_fork = 0, list = 0;
@@ -412,21 +424,27 @@ static TEST_UNUSED int test_main(int argc, char **argv,
   test__platform_init();
   test__harness_pid = getpid();
   /* A case process started by test__run_isolated (Windows) runs it alone. */
+  test__cases = cases;
   if (test__is_case_process(argc, argv))
     return test__case_process_main(argc, argv, cases);
   const char *base = test__tmp_base();
 
   int total = 0, passed = 0, failed = 0, skipped = 0;
+  test__cases = cases;
   for (const test_case *tc = cases; tc->name; tc++)
-    if (test__matches(tc->name, argc, argv, 1)) total++;
+    if (!(tc->flags & TEST_CHILD_ONLY) && test__matches(tc->name, argc, argv, 1))
+      total++;
   if (list) {
-    for (const test_case *tc = cases; tc->name; tc++) printf("%s\n", tc->name);
+    for (const test_case *tc = cases; tc->name; tc++)
+      if (!(tc->flags & TEST_CHILD_ONLY)) printf("%s\n", tc->name);
     return 0;
   }
   printf("1..%d\n", total);
   int index = 0;
   for (const test_case *tc = cases; tc->name; tc++) {
-    if (!test__matches(tc->name, argc, argv, 1)) continue;
+    if ((tc->flags & TEST_CHILD_ONLY) ||
+        !test__matches(tc->name, argc, argv, 1))
+      continue;
     index++;
     snprintf(test__dir, sizeof test__dir, "%s/mmk-test-%ld-%d", base,
              (long)test__harness_pid, index);
