@@ -94,9 +94,12 @@ MMK_EXTERN const char *mmk_version(void);
 /* ------------------------------------------------------------------------
  * Errors
  *
- * One table: name, value, message. The values equal Linux errno numbers
- * negated where one exists (so -code is the errno a Python OSError wants on
- * Linux); codes without an errno counterpart live above 3000.
+ * One table: name, value, message. The values are mmapkit's own, the same
+ * on every platform and stable across releases. They happen to be the
+ * Linux errno numbers negated, but nothing may rely on that: the errno of
+ * the platform at hand is mmk_status_errno(code), and the native error
+ * (errno, or a Win32 error code) of a failed system call is in the
+ * detail's sys_errno. Codes without an errno counterpart live above 3000.
  * ---------------------------------------------------------------------- */
 #define MMK_ERRNO_MAP(XX)                                                     \
   XX(EPERM, -1, "operation not permitted")                                    \
@@ -139,6 +142,12 @@ MMK_EXTERN const char *mmk_strerror(int code);
  *  unknown code gives "MMK_EUNKNOWN". */
 MMK_EXTERN const char *mmk_err_name(int code);
 
+/** The C library's errno value on this platform for a status (ENOENT for
+ *  MMK_ENOENT), for bindings whose errors carry one (Python's OSError);
+ *  0 for MMK_OK and for codes without a counterpart (MMK_EUNKNOWN,
+ *  MMK_ECLOSED, unknown codes). */
+MMK_EXTERN int mmk_status_errno(int code);
+
 /** Detail of the calling thread's last failure. */
 typedef struct mmk_error {
   int code;            /**< MMK_E* status of the failure (0 if none yet). */
@@ -160,6 +169,13 @@ MMK_EXTERN int mmk_last_error_errno(void);
 MMK_EXTERN const char *mmk_last_error_op(void);
 MMK_EXTERN const char *mmk_last_error_path(void);
 MMK_EXTERN const char *mmk_last_error_message(void);
+/** The detail of the failure that returned code: the thread's last-failure
+ *  detail if it records that code, else (a status that did not come from
+ *  this thread's last failing call) a detail of that code alone, with its
+ *  mmk_strerror message and no operation or path. Bindings build their
+ *  exceptions from it, so a stale detail never leaks into a message.
+ *  Never NULL; valid as mmk_last_error's. */
+MMK_EXTERN const mmk_error *mmk_error_for(int code);
 /** Resets the calling thread's detail to "no error". */
 MMK_EXTERN void mmk_clear_error(void);
 

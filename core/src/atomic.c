@@ -5,8 +5,9 @@
  * have the plain integer's representation on every platform we build for,
  * so they interoperate with other processes and with the JVM's and .NET's
  * own atomic instructions on the same memory. Every access runs under the
- * fault guard (a truncated file gives MMK_EIO, not SIGBUS): on x86-64
- * Linux the quick routines of fault.c, elsewhere a sigsetjmp guard.
+ * fault guard (a truncated file gives MMK_EIO, not SIGBUS): the
+ * mmk__qa_* routines (internal.h), in assembly under arch/ where the
+ * machine has them, else the backend's guarded C11 atomics.
  *
  * Wait/wake: spin, then sleep in the backend's address wait
  * (mmk__os_wait32: Linux shared futexes, which wake across processes);
@@ -83,56 +84,8 @@ static inline int mmk__word_ok(const mmk_view *v, int64_t off, size_t size,
          (!write || v->writable);
 }
 
-#ifndef MMK__QUICK_GUARD
-/* Elsewhere the routines fault.c has in assembly for x86-64 Linux are C11
- * atomics under the sigsetjmp guard, each in a small frame of its own
- * (the guard must be expanded in the frame that accesses). */
-#  define MMK__GUARDED_ATOMIC(name, T, params, stmt)                          \
-    static __attribute__((noinline)) int name params {                        \
-      int faulted;                                                            \
-      MMK__GUARDED(p, sizeof(T), faulted, stmt);                              \
-      return faulted;                                                         \
-    }
-#  define MMK__A(T, p) ((_Atomic T *)(p))
-MMK__GUARDED_ATOMIC(mmk__qa_load32, uint32_t, (const void *p, uint32_t *out),
-                    *out = atomic_load_explicit(MMK__A(uint32_t, p),
-                                                memory_order_acquire))
-MMK__GUARDED_ATOMIC(mmk__qa_load64, uint64_t, (const void *p, uint64_t *out),
-                    *out = atomic_load_explicit(MMK__A(uint64_t, p),
-                                                memory_order_acquire))
-MMK__GUARDED_ATOMIC(mmk__qa_store32, uint32_t, (void *p, uint32_t value),
-                    atomic_store_explicit(MMK__A(uint32_t, p), value,
-                                          memory_order_release))
-MMK__GUARDED_ATOMIC(mmk__qa_store64, uint64_t, (void *p, uint64_t value),
-                    atomic_store_explicit(MMK__A(uint64_t, p), value,
-                                          memory_order_release))
-MMK__GUARDED_ATOMIC(mmk__qa_xadd32, uint32_t,
-                    (void *p, uint32_t delta, uint32_t *old),
-                    *old = atomic_fetch_add_explicit(MMK__A(uint32_t, p), delta,
-                                                     memory_order_seq_cst))
-MMK__GUARDED_ATOMIC(mmk__qa_xadd64, uint64_t,
-                    (void *p, uint64_t delta, uint64_t *old),
-                    *old = atomic_fetch_add_explicit(MMK__A(uint64_t, p), delta,
-                                                     memory_order_seq_cst))
-MMK__GUARDED_ATOMIC(mmk__qa_cas32, uint32_t,
-                    (void *p, uint32_t expected, uint32_t desired,
-                     uint32_t *current),
-                    (*current = expected,
-                     (void)atomic_compare_exchange_strong_explicit(
-                         MMK__A(uint32_t, p), current, desired,
-                         memory_order_seq_cst, memory_order_seq_cst)))
-MMK__GUARDED_ATOMIC(mmk__qa_cas64, uint64_t,
-                    (void *p, uint64_t expected, uint64_t desired,
-                     uint64_t *current),
-                    (*current = expected,
-                     (void)atomic_compare_exchange_strong_explicit(
-                         MMK__A(uint64_t, p), current, desired,
-                         memory_order_seq_cst, memory_order_seq_cst)))
-#endif
-
 /* The body of every atomic: checks, then `call`, one of the guarded
- * routines above or in fault.c on `a`, the word's address; it returns 1 on
- * a fault. */
+ * mmk__qa_* routines on `a`, the word's address; it returns 1 on a fault. */
 #define MMK__ATOMIC(T, view, name, off, write, null_out, call)                \
   do {                                                                        \
     void *a;                                                                  \

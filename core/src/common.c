@@ -42,6 +42,22 @@ const char *mmk_err_name(int code) {
   }
 }
 
+/* The two codes of mmapkit's own have no errno: 0. Neither name is an
+ * errno macro anywhere. */
+#define EUNKNOWN 0
+#define ECLOSED 0
+int mmk_status_errno(int code) {
+  switch (code) {
+#define MMK__ERRNO(name, value, msg)                                            case value:                                                                     return name;
+    MMK_ERRNO_MAP(MMK__ERRNO)
+#undef MMK__ERRNO
+  default:
+    return 0;
+  }
+}
+#undef EUNKNOWN
+#undef ECLOSED
+
 /* ------------------------------------------------------------------------
  * Thread-local last error
  * ---------------------------------------------------------------------- */
@@ -157,6 +173,13 @@ const char *mmk_last_error_message(void) {
   return mmk_last_error()->message;
 }
 
+const mmk_error *mmk_error_for(int code) {
+  const mmk_error *e = mmk_last_error();
+  if (e->code == code) return e;
+  mmk__set_error(code, 0, NULL, NULL, NULL, NULL);
+  return mmk_last_error();
+}
+
 void mmk_clear_error(void) {
   struct mmk__tls_error *e = mmk__err;
   mmk__err_oom = 0;
@@ -173,10 +196,14 @@ void mmk_clear_error(void) {
  * ---------------------------------------------------------------------- */
 
 atomic_size_t mmk__page_size;
+atomic_size_t mmk__gran_size;
 
 size_t mmk__page_init(void) {
   size_t pg = mmk__os_page_size();
-  atomic_store_explicit(&mmk__page_size, pg, memory_order_relaxed);
+  size_t gran = mmk__os_map_granularity();
+  /* The granularity first: whoever sees the page size set sees it too. */
+  atomic_store_explicit(&mmk__gran_size, gran, memory_order_relaxed);
+  atomic_store_explicit(&mmk__page_size, pg, memory_order_release);
   return pg;
 }
 

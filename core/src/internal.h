@@ -1,7 +1,7 @@
 /*
  * Private interface of the mmapkit core, shared by the common files
  * (common.c: errors, checks, copies; file.c; view.c; lease.c; atomic.c),
- * the platform backend (os.h, implemented by unix.c) and fault.c. Not
+ * the platform backend (os.h, implemented by unix*.c) and guard.c. Not
  * installed, not API.
  *
  * Include this first in every source file: it selects the feature macros
@@ -25,9 +25,6 @@
 #include "mmapkit.h"
 
 #include <errno.h>
-#include <pthread.h>
-#include <setjmp.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stddef.h>
@@ -120,11 +117,11 @@ struct mmk_view {
   unsigned char *base;  /* page-aligned start of mapping/reservation or NULL */
   size_t map_len;       /* bytes of base mapped from the file (page multiple) */
   size_t res_len;       /* bytes of address space reserved at base (0: none) */
-  size_t delta;         /* offset - aligned offset (< page size) */
+  size_t delta;         /* offset - aligned offset (< mmk__gran()) */
   int64_t offset;       /* requested file offset */
   int64_t length;       /* requested length; see MMK__LEN */
   int64_t reserve;      /* requested reservation (0: none) */
-  int64_t aligned_off;  /* offset rounded down to the page */
+  int64_t aligned_off;  /* offset rounded down to mmk__gran() */
   int mode;             /* mode of the file when mapped */
   int cow;              /* copy-on-write (MMK_COPY): private pages */
   int writable;         /* mapped writable */
@@ -259,12 +256,20 @@ MMK__HIDDEN int mmk__set_error(int code, int sys_errno, const char *op,
 #define mmk__arg_error(code, op, path, reason)                                \
   mmk__set_error((code), 0, (op), (path), (reason), NULL)
 
-/* The page size, cached on first use (never 0 after mmk__page_init). */
+/* The page size and the mapping granularity (os.h), cached on first use
+ * (never 0 after mmk__page_init). */
 extern atomic_size_t mmk__page_size MMK__HIDDEN;
+extern atomic_size_t mmk__gran_size MMK__HIDDEN;
 MMK__HIDDEN size_t mmk__page_init(void);
 static inline size_t mmk__page(void) {
   size_t pg = atomic_load_explicit(&mmk__page_size, memory_order_relaxed);
   return MMK__LIKELY(pg != 0) ? pg : mmk__page_init();
+}
+static inline size_t mmk__gran(void) {
+  if (MMK__UNLIKELY(
+          atomic_load_explicit(&mmk__page_size, memory_order_acquire) == 0))
+    mmk__page_init();
+  return atomic_load_explicit(&mmk__gran_size, memory_order_relaxed);
 }
 
 /* Shared-memory name rules (API.md); op names the caller in the error. */
@@ -306,145 +311,46 @@ MMK__HIDDEN void mmk__file_unref(mmk_file *f);
 /* The backend's file and view functions are declared in os.h. */
 
 /* ------------------------------------------------------------------------
- * Fault guard (fault.c; win32_guard.c on Windows)
+ * Fault guard (guard.c; the handler is the backend's, see os.h)
  *
- * A guard lives on the stack of the guarded function. While armed, the
- * thread-local pointer mmk__guard_cur points at it; the SIGBUS handler
- * jumps back to env when a kernel-generated SIGBUS hits [lo, hi).
+ * Every access of the core to mapped memory goes through one of these, so
+ * that a page without backing (a file truncated by another process, an
+ * I/O error) gives MMK_EIO instead of killing the process:
+ * - the quick routines: a small copy and the atomics, in assembly, one
+ *   file per calling convention under arch/, whose faults the handler
+ *   recognises by the program counter (mmk__quick_resume) and resumes at
+ *   the routine's exit, no jump buffer and no thread-local record;
+ * - mmk__guarded_copy for any length (the backend's: POSIX a sigsetjmp
+ *   guard around memmove).
+ * Where arch/ has no routines for this machine, the backend provides
+ * mmk__qa_* and the small copy is mmk__guarded_copy.
  * ---------------------------------------------------------------------- */
 
-#if !defined(_WIN32) /* Windows: the quick routines only, no jump buffer */
-struct mmk__guard {
-  sigjmp_buf env;
-  uintptr_t lo, hi; /* the guarded bytes [lo, hi); widened to pages by the
-                       handler */
-  struct mmk__guard *prev;
-};
+/* MMK_PORTABLE_GUARD (a build option for testing: MMAPKIT_PORTABLE_GUARD)
+ * keeps the routines out on x86-64 Linux too, so the fallback is tested. */
+#if defined(__linux__) && defined(__x86_64__) && !defined(MMK_PORTABLE_GUARD)
+#  define MMK__QUICK_GUARD 1 /* arch/x86_64-sysv.S */
+#elif defined(_WIN32) && defined(__x86_64__)
+#  define MMK__QUICK_GUARD 1 /* arch/x86_64-win64.S (no other guard there) */
+#endif
 
-extern _Thread_local struct mmk__guard *mmk__guard_cur MMK__TLS_IE
-    MMK__HIDDEN;
-
-static inline void mmk__guard_prepare(struct mmk__guard *g, const void *p,
-                                      size_t n) {
-  /* The exact range; the handler widens it to whole pages (those pages
-   * belong to the view's mapping, and a vectorised copy may touch any byte
-   * of them), so the fast path does no page arithmetic. */
-  g->lo = (uintptr_t)p;
-  g->hi = (uintptr_t)p + n;
-  g->prev = mmk__guard_cur;
-}
-
-static inline void mmk__guard_arm(struct mmk__guard *g) {
-  atomic_signal_fence(memory_order_seq_cst);
-  mmk__guard_cur = g;
-  /* The guarded accesses stay after this point (and before the disarm):
-   * no load or store of memory may be moved across an asm memory
-   * clobber. */
-  MMK__BARRIER();
-}
-
-static inline void mmk__guard_disarm(struct mmk__guard *g) {
-  MMK__BARRIER();
-  mmk__guard_cur = g->prev;
-  atomic_signal_fence(memory_order_seq_cst);
-}
-
-/* Runs the statement(s) after `faulted` with a guard armed over
- * [p, p+n). On a fault the statements are abandoned and `faulted` becomes
- * 1 (else 0).
- *
- * A macro on purpose: sigsetjmp must run in the frame that does the
- * guarded access (a helper that returned after sigsetjmp would leave a
- * dead jump buffer), and a function that calls sigsetjmp is never inlined.
- * So the guarded public functions expand it in their own body.
- * sigsetjmp does not save the signal mask (fast path: no system call); the
- * handler restores the mask from the ucontext before jumping.
- * Rules for the caller: the statements must not leave the block (return,
- * goto, break); the caller must not read, after a fault, any of its local
- * variables that the statements assign (C11 7.13.2.1: those are
- * indeterminate after the jump; values only read are fine). Declare
- * temporaries inside the statements' own block. */
-#define MMK__GUARDED(p, n, faulted, ...)                                      \
-  do {                                                                        \
-    struct mmk__guard mmk__g_;                                                \
-    mmk__guard_prepare(&mmk__g_, (p), (n));                                   \
-    if (sigsetjmp(mmk__g_.env, 0) == 0) {                                     \
-      mmk__guard_arm(&mmk__g_);                                               \
-      __VA_ARGS__;                                                            \
-      mmk__guard_disarm(&mmk__g_);                                            \
-      (faulted) = 0;                                                          \
-    } else {                                                                  \
-      (faulted) = 1;                                                          \
-    }                                                                         \
-  } while (0)
-#endif /* !_WIN32 */
-
-/* memmove of n <= 16 bytes inline: every load before any store, so
- * overlapping buffers are copied correctly; fixed-size __builtin_memcpy
- * compiles to plain (unaligned-safe) moves, no library call. */
-static inline void mmk__move_small(unsigned char *d, const unsigned char *s,
-                                   size_t n) {
-  if (n >= 8) {
-    uint64_t a, b;
-    MMK__MEMCPY(&a, s, 8);
-    MMK__MEMCPY(&b, s + n - 8, 8);
-    MMK__MEMCPY(d, &a, 8);
-    MMK__MEMCPY(d + n - 8, &b, 8);
-  } else if (n >= 4) {
-    uint32_t a, b;
-    MMK__MEMCPY(&a, s, 4);
-    MMK__MEMCPY(&b, s + n - 4, 4);
-    MMK__MEMCPY(d, &a, 4);
-    MMK__MEMCPY(d + n - 4, &b, 4);
-  } else if (n >= 2) {
-    uint16_t a, b;
-    MMK__MEMCPY(&a, s, 2);
-    MMK__MEMCPY(&b, s + n - 2, 2);
-    MMK__MEMCPY(d, &a, 2);
-    MMK__MEMCPY(d + n - 2, &b, 2);
-  } else if (n == 1) {
-    *d = *s;
-  }
-}
-#define MMK__SMALL_COPY 16
-
-/* The statement for MMK__GUARDED: a guarded memmove (the caller's buffer
- * may lie inside the same view). Large copies go to the C library and run
- * at memcpy bandwidth. */
-#define MMK__GUARDED_MOVE(dst, src, n)                                        \
-  do {                                                                        \
-    if ((n) <= MMK__SMALL_COPY)                                               \
-      mmk__move_small((unsigned char *)(dst),                                 \
-                      (const unsigned char *)(src), (n));                     \
-    else                                                                      \
-      memmove((dst), (src), (n));                                             \
-  } while (0)
-
-/* Guarded memmove of n bytes (for code off the hot path, e.g. moving a
- * view); returns 0, or 1 if it faulted. guard_p is the start of the mapped
- * side (dst or src). */
+/* Guarded memmove of n bytes (the backend's); returns 0, or 1 if it
+ * faulted. guard_p is the start of the mapped side (dst or src). */
 MMK__HIDDEN int mmk__guarded_copy(void *dst, const void *src, size_t n,
                                   const void *guard_p);
 
-/* The same for n <= MMK__QUICK_GUARD_MAX, without a jump buffer: on x86-64
- * Linux a leaf routine in assembly whose every load and store the SIGBUS
- * handler recognises by its program counter (exception-table style); it
- * then resumes at the routine's own return-1 exit. Its arguments stay in
- * their registers, so the handler reads the guarded range from the
- * interrupted context: no thread-local state, no sigsetjmp (which was a
- * third of the instructions of an 8-byte mmk_view_read). Elsewhere it is
- * mmk__guarded_copy. */
-/* MMK_PORTABLE_GUARD (a build option for testing) keeps the sigsetjmp
- * guard of other platforms on x86-64 Linux too. */
-#if (defined(__linux__) && defined(__x86_64__) &&                             \
-     !defined(MMK_PORTABLE_GUARD)) ||                                         \
-    (defined(_WIN32) && defined(__x86_64__))
-#  define MMK__QUICK_GUARD 1
+/* The same for n <= MMK__QUICK_GUARD_MAX: the quick routine. */
+#ifdef MMK__QUICK_GUARD
 #  define MMK__QUICK_GUARD_MAX 64
 MMK__HIDDEN int mmk__quick_guarded_move(void *dst, const void *src, size_t n,
                                         const void *guard_p);
-/* The atomics on a naturally aligned view word p in the same style: 0, or
- * 1 on a fault. Loads acquire, stores release, the rest seq_cst. */
+#else
+#  define MMK__QUICK_GUARD_MAX 16
+#  define mmk__quick_guarded_move mmk__guarded_copy
+#endif
+
+/* The atomics on a naturally aligned view word p: 0, or 1 on a fault.
+ * Loads acquire, stores release, the rest seq_cst. */
 MMK__HIDDEN int mmk__qa_load32(const void *p, uint32_t *out);
 MMK__HIDDEN int mmk__qa_load64(const void *p, uint64_t *out);
 MMK__HIDDEN int mmk__qa_store32(void *p, uint32_t value);
@@ -455,17 +361,27 @@ MMK__HIDDEN int mmk__qa_cas32(void *p, uint32_t expected, uint32_t desired,
                               uint32_t *current);
 MMK__HIDDEN int mmk__qa_cas64(void *p, uint64_t expected, uint64_t desired,
                               uint64_t *current);
-#else
-#  define MMK__QUICK_GUARD_MAX 16
-#  define mmk__quick_guarded_move mmk__guarded_copy
-#endif
 
-/* mmk_fault_guard_install without the PLT hop (called by mmk_map). */
+/* For the platform's fault handler: if pc lies in a quick routine and the
+ * fault address addr in its guarded pages, the address to resume at (the
+ * routine's exit, which returns 1); else 0. arg0, arg2 and arg3 are the
+ * routine's first, third and fourth integer arguments as the interrupted
+ * context holds them (the routines never write those registers). */
+MMK__HIDDEN uintptr_t mmk__quick_resume(uintptr_t pc, uintptr_t addr,
+                                        uintptr_t arg0, uintptr_t arg2,
+                                        uintptr_t arg3);
+/* Whether fault address a lies in the pages of the guarded bytes
+ * [lo, hi): those pages belong to the view's mapping, and a vectorised copy
+ * may touch any byte of them, so the fast paths do no page arithmetic. */
+MMK__HIDDEN int mmk__in_guarded_pages(uintptr_t a, uintptr_t lo, uintptr_t hi);
+
+/* mmk_fault_guard_install for a mapping (mmk_map, long copies): no PLT
+ * hop, and the backend may start what only mappings need. */
 MMK__HIDDEN int mmk__fault_guard_install(void);
 
-/* Set while this thread runs a quick guarded copy: the handler then knows
- * that a SIGBUS raised by a handler installed over ours is that copy's
- * fault handed back (see mmk__sigbus). */
+/* Set while this thread runs a quick routine: the POSIX handler then
+ * knows that a SIGBUS raised by a handler installed over ours is that
+ * access's fault handed back (see mmk__sigbus in unix_fault.c). */
 extern _Thread_local int mmk__quick_busy MMK__TLS_IE MMK__HIDDEN;
 
 /* Guarded copies of at least this many bytes first re-assert the guard

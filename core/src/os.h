@@ -52,6 +52,12 @@ typedef int mmk__os_fd;
  * once; the common code caches it (mmk__page). */
 MMK__HIDDEN size_t mmk__os_page_size(void);
 
+/* The alignment of a mapping's file offset and start address: the page
+ * size on POSIX, the allocation granularity (64 KiB) on Windows; always a
+ * multiple of the page size. The common code maps from the offset rounded
+ * down to it, so views start at any offset on every platform. */
+MMK__HIDDEN size_t mmk__os_map_granularity(void);
+
 /* THE translation of a native error (errno here, GetLastError on Windows)
  * into an MMK_* status; every recorded system failure goes through it.
  * 0 (a failure without a native error) gives MMK_EUNKNOWN, never OK. */
@@ -284,6 +290,26 @@ MMK__HIDDEN int mmk__os_view_lock(mmk_view *v, size_t len, int lock);
 MMK__HIDDEN int mmk__os_view_resident(mmk_view *v, uintptr_t lo,
                                       uintptr_t hi, int64_t off, int64_t len,
                                       int64_t *total);
+
+/* ------------------------------------------------------------------------
+ * Fault guard
+ *
+ * The common code guards its accesses with the quick routines of arch/
+ * and mmk__guarded_copy (internal.h). The backend provides the handler
+ * that recovers them: on a fault in a quick routine it asks
+ * mmk__quick_resume where to resume, with the program counter, the fault
+ * address and the routine's first, third and fourth argument registers
+ * read from the interrupted context; every other fault goes on to the
+ * handlers that were there before, as if mmapkit were not loaded. It also
+ * provides mmk__guarded_copy (any length) and, where arch/ has no
+ * routines for this machine, mmk__qa_*.
+ * ---------------------------------------------------------------------- */
+
+/* Installs the handler, or puts it back in front when another was
+ * installed over it since; cheap when nothing changed (one query).
+ * mapping: called by mmk_map or a long copy (POSIX starts its watchdog
+ * thread then: unix_watch.c). 0 or a recorded status. */
+MMK__HIDDEN int mmk__os_guard_install(int mapping);
 
 /* ------------------------------------------------------------------------
  * Wait / wake on a 32-bit word of a view, across processes

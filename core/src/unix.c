@@ -76,6 +76,17 @@ size_t mmk__os_page_size(void) {
   return r > 0 ? (size_t)r : 4096;
 }
 
+/* MMK_GRAN_TEST (a build option for testing): Windows' 64 KiB, so the
+ * common code's offset arithmetic runs where granularity and page differ
+ * on Linux too (mmap takes any page-aligned offset, 64 KiB ones as well). */
+size_t mmk__os_map_granularity(void) {
+#if defined(MMK_GRAN_TEST)
+  return 65536;
+#else
+  return mmk__os_page_size();
+#endif
+}
+
 /* The one native error -> status translation (os.h). */
 int mmk__os_status(int err) {
   switch (err) {

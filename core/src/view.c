@@ -43,7 +43,7 @@ static int mmk__map_args(mmk_file *f, int64_t offset, int64_t length,
  * and refuses what the view may not grow the file to. */
 static int mmk__map_range(mmk_file *f, int64_t offset, int64_t *length,
                           int64_t reserve, unsigned options, int64_t size) {
-  size_t pg = mmk__page();
+  size_t gran = mmk__gran();
   if (*length == 0) {
     if (offset > size)
       return mmk__set_error(MMK_ERANGE, 0, "map", f->path,
@@ -74,7 +74,7 @@ static int mmk__map_range(mmk_file *f, int64_t offset, int64_t *length,
                           "length %lld, reserve %lld", (long long)*length,
                           (long long)reserve);
   /* Address-space arithmetic must fit size_t (matters on 32-bit). */
-  if ((uint64_t)(reserve > *length ? reserve : *length) > SIZE_MAX - 2 * pg)
+  if ((uint64_t)(reserve > *length ? reserve : *length) > SIZE_MAX - 2 * gran)
     return mmk__set_error(MMK_ENOMEM, 0, "map", f->path,
                           "range larger than the address space",
                           "offset %lld, length %lld", (long long)offset,
@@ -103,7 +103,7 @@ static mmk_view *mmk__view_new(mmk_file *f, int64_t offset, int64_t length,
   v->offset = offset;
   v->length = length;
   v->reserve = reserve;
-  v->aligned_off = offset & ~(int64_t)(pg - 1);
+  v->aligned_off = offset & ~(int64_t)(mmk__gran() - 1);
   v->delta = (size_t)(offset - v->aligned_off);
   /* The mode "as mapped": the read-only option makes a MMK_READ view. */
   v->mode = (options & MMK_MAP_READONLY) ? MMK_READ : f->mode;
@@ -379,7 +379,7 @@ static int mmk__view_resize_locked(mmk_view *v, int64_t new_length) {
   uint64_t busy;
 
   if (v->offset > INT64_MAX - new_length ||
-      (uint64_t)new_length > SIZE_MAX - 2 * mmk__page())
+      (uint64_t)new_length > SIZE_MAX - 2 * mmk__gran())
     return mmk__set_error(MMK_ERANGE, 0, "resize", mmk__vpath(v),
                           "offset + length overflows", "length %lld",
                           (long long)new_length);

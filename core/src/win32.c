@@ -33,10 +33,15 @@ _Static_assert(sizeof(mmk__tls_key) == sizeof(DWORD), "mmk__tls_key layout");
  * Platform (os.h)
  * ---------------------------------------------------------------------- */
 
-/* Offsets of a view must be multiples of the allocation granularity
- * (64 KiB), not of the 4 KiB page: that is the "page" the common code
- * hides. */
 size_t mmk__os_page_size(void) {
+  SYSTEM_INFO si;
+  GetSystemInfo(&si);
+  return si.dwPageSize ? si.dwPageSize : 4096;
+}
+
+/* MapViewOfFileEx takes offsets and addresses in multiples of the
+ * allocation granularity (64 KiB), not of the page. */
+size_t mmk__os_map_granularity(void) {
   SYSTEM_INFO si;
   GetSystemInfo(&si);
   return si.dwAllocationGranularity ? si.dwAllocationGranularity : 65536;

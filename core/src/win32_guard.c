@@ -17,38 +17,6 @@
 #define WIN32_LEAN_AND_MEAN
 #include <windows.h>
 
-/* Written by internal.h's copy wrapper for the POSIX handler's sake;
- * the vectored handler needs no such flag. */
-_Thread_local int mmk__quick_busy;
-
-extern const char mmk__quick_guard_exit[];
-extern const char mmk__quick_atomics[];
-extern const char mmk__quick_atomic_exit[];
-
-/* Whether a lies in the (64 KiB) pages holding [lo, hi). */
-static int mmk__in_pages(uintptr_t a, uintptr_t lo, uintptr_t hi) {
-  uintptr_t pg = (uintptr_t)mmk__page(), mask = ~(pg - 1);
-  lo &= mask;
-  hi = hi > (UINTPTR_MAX & mask) ? UINTPTR_MAX : (hi + pg - 1) & mask;
-  return a >= lo && a < hi;
-}
-
-/* The exit to resume at for a fault at pc on addr, or 0: not ours. */
-static uintptr_t mmk__resume_at(const CONTEXT *c, uintptr_t addr) {
-  uintptr_t pc = (uintptr_t)c->Rip;
-  if (pc >= (uintptr_t)(void *)mmk__quick_guarded_move &&
-      pc < (uintptr_t)mmk__quick_guard_exit)
-    return mmk__in_pages(addr, (uintptr_t)c->R9, (uintptr_t)c->R9 + c->R8)
-               ? (uintptr_t)mmk__quick_guard_exit
-               : 0;
-  if (pc >= (uintptr_t)mmk__quick_atomics &&
-      pc < (uintptr_t)mmk__quick_atomic_exit)
-    return mmk__in_pages(addr, (uintptr_t)c->Rcx, (uintptr_t)c->Rcx + 8)
-               ? (uintptr_t)mmk__quick_atomic_exit
-               : 0;
-  return 0;
-}
-
 /* The inert close's windows: the last few ranges swapped (a faulting
  * thread may look after the next swap has begun), each with its state. */
 enum { MMK__INERT_RING = 8 };
@@ -102,8 +70,12 @@ static LONG CALLBACK mmk__veh(EXCEPTION_POINTERS *ep) {
   if (er->ExceptionCode == EXCEPTION_ACCESS_VIOLATION &&
       mmk__inert_retry((uintptr_t)er->ExceptionInformation[1]))
     return EXCEPTION_CONTINUE_EXECUTION;
-  exit = mmk__resume_at(ep->ContextRecord,
-                        (uintptr_t)er->ExceptionInformation[1]);
+  /* The Win64 argument registers: rcx, rdx, r8, r9. */
+  exit = mmk__quick_resume((uintptr_t)ep->ContextRecord->Rip,
+                           (uintptr_t)er->ExceptionInformation[1],
+                           (uintptr_t)ep->ContextRecord->Rcx,
+                           (uintptr_t)ep->ContextRecord->R8,
+                           (uintptr_t)ep->ContextRecord->R9);
   if (!exit) return EXCEPTION_CONTINUE_SEARCH;
   ep->ContextRecord->Rip = exit;
   return EXCEPTION_CONTINUE_EXECUTION;
@@ -115,20 +87,19 @@ static void mmk__veh_install(void) {
   mmk__veh_handle = AddVectoredExceptionHandler(1, mmk__veh);
 }
 
-/* Once per process; the handler stays first (nothing can be inserted
- * before a first-position handler except by another first-position
- * one, which then sees our faults first and, if it is not ours, passes
- * them on). */
-int mmk__fault_guard_install(void) {
+/* Once per process, first in the chain (the .NET and Java runtimes add
+ * theirs later, behind it, and get every exception that is not ours).
+ * Nothing to re-assert: a handler added first after ours sees our faults
+ * first and, not knowing them, passes them on. */
+int mmk__os_guard_install(int mapping) {
   static mmk__once once = MMK__ONCE_INIT;
+  (void)mapping;
   mmk__os_once(&once, mmk__veh_install);
   if (!mmk__veh_handle)
     return mmk__sys_error(ERROR_NOT_ENOUGH_MEMORY,
                           "AddVectoredExceptionHandler", "", NULL);
   return 0;
 }
-
-int mmk_fault_guard_install(void) { return mmk__fault_guard_install(); }
 
 /* The move routine handles any size: no jump buffer anywhere. */
 int mmk__guarded_copy(void *dst, const void *src, size_t n,

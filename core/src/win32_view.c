@@ -3,9 +3,10 @@
  * reservation, shrink, unmap, flush, advise, lock, residency).
  *
  * A view is one or more MapViewOfFileEx mappings laid end to end from
- * base (one per growth inside a reservation), each 64 KiB aligned; the
- * unused rest of a reservation is one MEM_RESERVE region right after
- * them. Nothing about the chunks is stored: VirtualQuery tells each
+ * base (one per growth inside a reservation), each starting at a multiple
+ * of the 64 KiB granularity; the unused rest of a reservation is one
+ * MEM_RESERVE region from the granule after them. A growth that starts
+ * inside the last mapping's granule maps that mapping again, longer. Nothing about the chunks is stored: VirtualQuery tells each
  * mapping's AllocationBase when they are unmapped.
  *
  * Reservations use the fallback path: the address range is reserved,
@@ -117,6 +118,17 @@ static void mmk__release(unsigned char *p, size_t n) {
   }
 }
 
+static size_t mmk__gran_up(size_t n) { return mmk__round_up(n, mmk__gran()); }
+
+/* Reserves [from, res_len) of the view's address space (from rounded up
+ * to the granularity): 1 if done or nothing to do. */
+static int mmk__reserve_tail(mmk_view *v, size_t from) {
+  from = mmk__gran_up(from);
+  return from >= v->res_len ||
+         VirtualAlloc(v->base + from, v->res_len - from, MEM_RESERVE,
+                      PAGE_NOACCESS) != NULL;
+}
+
 /* Maps map_len bytes at the start of a reservation of res_len bytes. */
 static int mmk__map_reserved(mmk_view *v) {
   int tries, r;
@@ -140,13 +152,10 @@ static int mmk__map_reserved(mmk_view *v) {
       if (e == ERROR_INVALID_ADDRESS) continue; /* taken meanwhile */
       return mmk__map_error(v, e, v->offset, (size_t)v->length);
     }
-    if (v->res_len == v->map_len ||
-        VirtualAlloc(b + v->map_len, v->res_len - v->map_len, MEM_RESERVE,
-                     PAGE_NOACCESS)) {
-      v->base = b;
-      return 0;
-    }
+    v->base = b;
+    if (mmk__reserve_tail(v, v->map_len)) return 0;
     e = GetLastError();
+    v->base = NULL;
     UnmapViewOfFile(p);
   }
   return mmk__map_error(v, e, v->offset, (size_t)v->length);
@@ -166,11 +175,17 @@ int mmk__os_view_map(mmk_view *v) {
 }
 
 /* [from, to) is either pages of mapped chunks made inaccessible by a
- * shrink (given their protection back) or the start of the reservation's
- * tail (released, mapped, the rest reserved again). */
+ * shrink (given their protection back) or new: mapped from the granule
+ * of from on, over the reservation's tail. When from is inside the last
+ * mapping's granule, that mapping is mapped again from its start, in the
+ * inert close's window (win32_guard.c): a thread touching it meanwhile
+ * waits and retries, so readers of the growing view see no gap. A
+ * copy-on-write view's private pages would be lost that way: MMK_ENOTSUP
+ * there (reserve a multiple of 64 KiB, or map afresh). */
 int mmk__os_view_map_more(mmk_view *v, size_t from, size_t to) {
   MEMORY_BASIC_INFORMATION mi;
-  unsigned char *b = v->base;
+  unsigned char *b = v->base, *start;
+  size_t tail;
   DWORD old, e;
   void *p;
   int r;
@@ -185,22 +200,43 @@ int mmk__os_view_map_more(mmk_view *v, size_t from, size_t to) {
     from += n;
   }
   if (from >= to) return 0;
-  if (mi.State != MEM_RESERVE || mi.AllocationBase != b + from)
-    return mmk__set_error(MMK_ENOMEM, 0, "resize", mmk__vpath(v),
-                          "the view's reserved address space was lost",
-                          NULL);
-  VirtualFree(b + from, 0, MEM_RELEASE);
-  r = mmk__map_at(v, b + from, v->aligned_off + (int64_t)from, to - from, &p);
-  if (r) {
-    e = GetLastError();
-    VirtualAlloc(b + from, v->res_len - from, MEM_RESERVE, PAGE_NOACCESS);
-    return r < 0 ? r
-                 : mmk__map_error(v, e, v->aligned_off + (int64_t)from,
-                                  to - from);
+  start = b + from;
+  if (from % mmk__gran()) {
+    if (!VirtualQuery(b + from - 1, &mi, sizeof mi) || mi.Type != MEM_MAPPED)
+      return mmk__set_error(MMK_ENOMEM, 0, "resize", mmk__vpath(v),
+                            "the view's address space was lost", NULL);
+    if (v->cow)
+      return mmk__set_error(MMK_ENOTSUP, 0, "resize", mmk__vpath(v),
+                            "a copy-on-write view grows inside its "
+                            "reservation only by whole 64 KiB granules on "
+                            "Windows",
+                            "length %lld", (long long)(to - v->delta));
+    start = mi.AllocationBase;
   }
-  if (to < v->res_len)
-    VirtualAlloc(b + to, v->res_len - to, MEM_RESERVE, PAGE_NOACCESS);
-  return 0;
+  tail = mmk__gran_up(from);
+  if (tail < v->res_len &&
+      (!VirtualQuery(b + tail, &mi, sizeof mi) || mi.State != MEM_RESERVE ||
+       mi.AllocationBase != b + tail))
+    return mmk__set_error(MMK_ENOMEM, 0, "resize", mmk__vpath(v),
+                          "the view's reserved address space was lost", NULL);
+  if (start < b + from) mmk__win_inert_begin(start, (size_t)(b + to - start));
+  if (start < b + from) UnmapViewOfFile(start);
+  if (tail < v->res_len) VirtualFree(b + tail, 0, MEM_RELEASE);
+  r = mmk__map_at(v, start, v->aligned_off + (int64_t)(start - b),
+                  (size_t)(b + to - start), &p);
+  e = GetLastError();
+  if (r) { /* put back what was there */
+    if (start < b + from)
+      mmk__map_at(v, start, v->aligned_off + (int64_t)(start - b),
+                  (size_t)(b + from - start), &p);
+    mmk__reserve_tail(v, from);
+  } else {
+    mmk__reserve_tail(v, to);
+  }
+  if (start < b + from) mmk__win_inert_end(1);
+  if (r > 0)
+    return mmk__map_error(v, e, v->aligned_off + (int64_t)from, to - from);
+  return r;
 }
 
 /* A view cannot be partly unmapped: the pages past the new end are made

@@ -393,29 +393,67 @@ TEST(test_err_name_and_strerror_come_from_one_table) {
 #undef CHECK_ROW
 }
 
-TEST(test_err_codes_equal_negated_linux_errno) {
-  ASSERT_EQ(MMK_EPERM, -EPERM);
-  ASSERT_EQ(MMK_ENOENT, -ENOENT);
-  ASSERT_EQ(MMK_EINTR, -EINTR);
-  ASSERT_EQ(MMK_EIO, -EIO);
-  ASSERT_EQ(MMK_EBADF, -EBADF);
-  ASSERT_EQ(MMK_EAGAIN, -EAGAIN);
-  ASSERT_EQ(MMK_ENOMEM, -ENOMEM);
-  ASSERT_EQ(MMK_EACCES, -EACCES);
-  ASSERT_EQ(MMK_EBUSY, -EBUSY);
-  ASSERT_EQ(MMK_EEXIST, -EEXIST);
-  ASSERT_EQ(MMK_ENODEV, -ENODEV);
-  ASSERT_EQ(MMK_EISDIR, -EISDIR);
-  ASSERT_EQ(MMK_EINVAL, -EINVAL);
-  ASSERT_EQ(MMK_EMFILE, -EMFILE);
-  ASSERT_EQ(MMK_EFBIG, -EFBIG);
-  ASSERT_EQ(MMK_ENOSPC, -ENOSPC);
-  ASSERT_EQ(MMK_EROFS, -EROFS);
-  ASSERT_EQ(MMK_ERANGE, -ERANGE);
-  ASSERT_EQ(MMK_EDEADLK, -EDEADLK);
-  ASSERT_EQ(MMK_ENAMETOOLONG, -ENAMETOOLONG);
-  ASSERT_EQ(MMK_ENOTSUP, -EOPNOTSUPP);
-  ASSERT_EQ(MMK_ETIMEDOUT, -ETIMEDOUT);
+/* The values are part of the contract (the same on every platform, as
+ * the bindings' tables have them); the errno a status stands for is the
+ * platform's own, through mmk_status_errno. */
+TEST(test_err_codes_are_stable_and_status_errno_is_the_platforms) {
+  static const struct {
+    int code, value, err;
+  } rows[] = {
+      {MMK_EPERM, -1, EPERM},
+      {MMK_ENOENT, -2, ENOENT},
+      {MMK_EINTR, -4, EINTR},
+      {MMK_EIO, -5, EIO},
+      {MMK_EBADF, -9, EBADF},
+      {MMK_EAGAIN, -11, EAGAIN},
+      {MMK_ENOMEM, -12, ENOMEM},
+      {MMK_EACCES, -13, EACCES},
+      {MMK_EBUSY, -16, EBUSY},
+      {MMK_EEXIST, -17, EEXIST},
+      {MMK_ENODEV, -19, ENODEV},
+      {MMK_EISDIR, -21, EISDIR},
+      {MMK_EINVAL, -22, EINVAL},
+      {MMK_EMFILE, -24, EMFILE},
+      {MMK_EFBIG, -27, EFBIG},
+      {MMK_ENOSPC, -28, ENOSPC},
+      {MMK_EROFS, -30, EROFS},
+      {MMK_ERANGE, -34, ERANGE},
+      {MMK_EDEADLK, -35, EDEADLK},
+      {MMK_ENAMETOOLONG, -36, ENAMETOOLONG},
+      {MMK_ENOTSUP, -95, ENOTSUP},
+      {MMK_ETIMEDOUT, -110, ETIMEDOUT},
+  };
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+    ASSERT_EQ(rows[i].code, rows[i].value);
+    ASSERT_EQ(mmk_status_errno(rows[i].code), rows[i].err);
+  }
+  ASSERT_EQ(MMK_EUNKNOWN, -3000);
+  ASSERT_EQ(MMK_ECLOSED, -3001);
+  ASSERT_EQ(mmk_status_errno(MMK_OK), 0);
+  ASSERT_EQ(mmk_status_errno(MMK_EUNKNOWN), 0);
+  ASSERT_EQ(mmk_status_errno(MMK_ECLOSED), 0);
+  ASSERT_EQ(mmk_status_errno(-12345), 0);
+}
+
+TEST(test_error_for_gives_the_detail_of_that_failure_or_of_the_code_alone) {
+  const char *path = test_path("missing.bin");
+  mmk_file *f = NULL;
+  ASSERT_STATUS(mmk_file_open(path, MMK_READ, 0, 0, &f), MMK_ENOENT);
+  const mmk_error *e = mmk_error_for(MMK_ENOENT);
+  ASSERT_EQ(e->code, MMK_ENOENT);
+  ASSERT_EQ(e->sys_errno, ENOENT);
+  ASSERT_STR_EQ(e->path, path);
+  ASSERT_TRUE(strstr(e->message, "missing.bin") != NULL);
+  /* A status the last failure did not record: its own detail, nothing of
+   * the stale one. */
+  e = mmk_error_for(MMK_EBUSY);
+  ASSERT_EQ(e->code, MMK_EBUSY);
+  ASSERT_EQ(e->sys_errno, 0);
+  ASSERT_STR_EQ(e->path, "");
+  ASSERT_STR_EQ(e->op, "");
+  ASSERT_TRUE(strstr(e->message, "missing.bin") == NULL);
+  ASSERT_TRUE(strstr(e->message, mmk_strerror(MMK_EBUSY)) != NULL);
+  ASSERT_EQ(mmk_last_error_code(), MMK_EBUSY);
 }
 
 static void *fail_in_thread(void *arg) {
@@ -750,7 +788,8 @@ static const test_case tests[] = {
     TEST_ENTRY(test_file_close_null_is_ok),
     TEST_ENTRY(test_view_outlives_file_close),
     TEST_ENTRY(test_err_name_and_strerror_come_from_one_table),
-    TEST_ENTRY(test_err_codes_equal_negated_linux_errno),
+    TEST_ENTRY(test_err_codes_are_stable_and_status_errno_is_the_platforms),
+    TEST_ENTRY(test_error_for_gives_the_detail_of_that_failure_or_of_the_code_alone),
     TEST_ENTRY(test_last_error_is_thread_local),
     TEST_ENTRY(test_last_error_survives_success_and_clear_resets_it),
     TEST_ENTRY(test_version_matches_header),

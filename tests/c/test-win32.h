@@ -295,8 +295,7 @@ static void test__platform_init(void) {
   SetUnhandledExceptionFilter(test__unhandled);
   SYSTEM_INFO si;
   GetSystemInfo(&si);
-  /* What mmapkit calls the page: the granularity of view offsets. */
-  test_page = (long)si.dwAllocationGranularity;
+  test_page = (long)si.dwPageSize; /* views start at 64 KiB granules */
   SetErrorMode(SEM_FAILCRITICALERRORS | SEM_NOGPFAULTERRORBOX);
 }
 

@@ -1,5 +1,5 @@
 /*
- * The SIGBUS fault guard.
+ * The POSIX fault handler: SIGBUS inside a guarded access becomes MMK_EIO.
  *
  * Touching a mapped page that has no backing any more (file truncated by
  * another process, I/O error, disk full on a sparse page) raises SIGBUS.
@@ -9,14 +9,12 @@
  *
  * - one process-wide handler (SA_SIGINFO | SA_ONSTACK | SA_NODEFER),
  *   installed once and re-installed by mmk_fault_guard_install when
- *   somebody replaced it (the newcomer is then the handler chained to);
- * - a thread-local pointer (initial-exec TLS: a dlopen'ed library's
- *   dynamic TLS access may allocate, which a signal handler must not do)
- *   to a guard record on the stack of the copying thread: jump buffer and
- *   the armed address range. It is non-NULL only inside a guarded copy;
- * - sigsetjmp(env, 0) on the fast path (no sigprocmask system call); on
- *   the fault path the handler restores the interrupted signal mask from
- *   the ucontext and siglongjmps;
+ *   somebody replaced it (the newcomer is then the handler chained to),
+ *   and by the watchdog thread (unix_watch.c);
+ * - it recovers two kinds of guarded access: the quick routines
+ *   (arch/x86_64-sysv.S: resumed at their exit, see mmk__quick_resume)
+ *   and the sigsetjmp guards of unix_guard.c (siglongjmp; the handler
+ *   restores the interrupted signal mask from the ucontext first);
  * - any other SIGBUS (another thread, another address, sent with kill) is
  *   passed exactly to the previous disposition, as the kernel would have
  *   delivered it (its mask; its stack, see mmk__redeliver). SIGSEGV is
@@ -26,18 +24,13 @@
  *   back to us (by a call, or restore-and-raise) is still recognised.
  */
 #include "internal.h"
+#include "unix_guard.h"
 
 #include <stdlib.h>
 #include <string.h> /* ucontext_t comes with <signal.h> */
 #include <sys/syscall.h>
-#if defined(__linux__)
-#  include <sys/prctl.h>
-#endif
 #include <time.h>
 #include <unistd.h>
-
-_Thread_local struct mmk__guard *mmk__guard_cur MMK__TLS_IE = NULL;
-_Thread_local int mmk__quick_busy MMK__TLS_IE = 0;
 
 /* The dispositions we chain to, newest last. Each (re-)install over a
  * newcomer (only when a runtime replaced our handler: a handful per
@@ -400,226 +393,17 @@ static void mmk__chain(int sig, siginfo_t *si, void *ucv, void *ret) {
   mmk__call(prev, sig, si, ucv, kernel_fault);
 }
 
-/* Whether fault address a lies in the pages of the guarded bytes
- * [lo, hi): those pages belong to the view's mapping, and a vectorised copy
- * may touch any byte of them, so the fast paths do no page arithmetic. */
-static int mmk__in_guarded_pages(uintptr_t a, uintptr_t lo, uintptr_t hi) {
-  /* Set by mmk_map before any view (and so any guard) exists; 1 keeps
-   * the exact range should it ever be 0. */
-  uintptr_t pg =
-      (uintptr_t)atomic_load_explicit(&mmk__page_size, memory_order_relaxed);
-  uintptr_t mask = pg ? ~(pg - 1) : ~(uintptr_t)0;
-  lo &= mask;
-  hi = hi > (UINTPTR_MAX & mask) ? UINTPTR_MAX : (hi + ~mask) & mask;
-  return a >= lo && a < hi;
-}
-
 #ifdef MMK__QUICK_GUARD
-#  ifdef __CET__
-#    define QUICK_ENDBR "  endbr64\n"
-#  else
-#    define QUICK_ENDBR ""
-#  endif
-/* A hidden leaf function of the quick blocks below. */
-#  define QUICK_FN(name)                                                      \
-  "  .globl " name "\n"                                                       \
-  "  .hidden " name "\n"                                                      \
-  "  .type " name ", @function\n"                                             \
-  name ":\n"                                                                  \
-  "  .cfi_startproc\n" QUICK_ENDBR
-#  define QUICK_END(name)                                                     \
-  "  .cfi_endproc\n"                                                          \
-  "  .size " name ", .-" name "\n"
-
-/* int mmk__quick_guarded_move(void *dst, const void *src, size_t n,
- *                             const void *guard_p), n <= 64.
- * A leaf that never touches the stack and never writes rdi, rsi, rdx or
- * rcx: every instruction from its entry to mmk__quick_guard_exit may fault
- * on the view's pages, and the handler then sets the PC to that exit,
- * which returns 1. Memmove semantics: each size class loads everything
- * (overlapping head and tail words) before it stores. */
-__asm__(
-    "  .pushsection .text\n"
-    "  .p2align 4\n"
-    QUICK_FN("mmk__quick_guarded_move")
-    "  cmpq $16, %rdx\n"
-    "  ja 5f\n"
-    "  cmpq $8, %rdx\n"
-    "  jb 2f\n"
-    "  movq (%rsi), %r8\n"
-    "  movq -8(%rsi,%rdx), %r9\n"
-    "  movq %r8, (%rdi)\n"
-    "  movq %r9, -8(%rdi,%rdx)\n"
-    "  xorl %eax, %eax\n"
-    "  ret\n"
-    "2:cmpq $4, %rdx\n"
-    "  jb 3f\n"
-    "  movl (%rsi), %r8d\n"
-    "  movl -4(%rsi,%rdx), %r9d\n"
-    "  movl %r8d, (%rdi)\n"
-    "  movl %r9d, -4(%rdi,%rdx)\n"
-    "  xorl %eax, %eax\n"
-    "  ret\n"
-    "3:cmpq $2, %rdx\n"
-    "  jb 4f\n"
-    "  movzwl (%rsi), %r8d\n"
-    "  movzwl -2(%rsi,%rdx), %r9d\n"
-    "  movw %r8w, (%rdi)\n"
-    "  movw %r9w, -2(%rdi,%rdx)\n"
-    "  xorl %eax, %eax\n"
-    "  ret\n"
-    "4:testq %rdx, %rdx\n"
-    "  je 1f\n"
-    "  movzbl (%rsi), %r8d\n"
-    "  movb %r8b, (%rdi)\n"
-    "1:xorl %eax, %eax\n"
-    "  ret\n"
-    "5:cmpq $32, %rdx\n"
-    "  ja 6f\n"
-    "  movdqu (%rsi), %xmm0\n"
-    "  movdqu -16(%rsi,%rdx), %xmm1\n"
-    "  movdqu %xmm0, (%rdi)\n"
-    "  movdqu %xmm1, -16(%rdi,%rdx)\n"
-    "  xorl %eax, %eax\n"
-    "  ret\n"
-    "6:movdqu (%rsi), %xmm0\n"
-    "  movdqu 16(%rsi), %xmm1\n"
-    "  movdqu -32(%rsi,%rdx), %xmm2\n"
-    "  movdqu -16(%rsi,%rdx), %xmm3\n"
-    "  movdqu %xmm0, (%rdi)\n"
-    "  movdqu %xmm1, 16(%rdi)\n"
-    "  movdqu %xmm2, -32(%rdi,%rdx)\n"
-    "  movdqu %xmm3, -16(%rdi,%rdx)\n"
-    "  xorl %eax, %eax\n"
-    "  ret\n"
-    "  .globl mmk__quick_guard_exit\n"
-    "  .hidden mmk__quick_guard_exit\n"
-    "mmk__quick_guard_exit:\n"
-    "  movl $1, %eax\n"
-    "  ret\n"
-    QUICK_END("mmk__quick_guarded_move") /* the exit is part of it */
-    "  .popsection\n");
-
-/* The atomics on a view word, in the same style: a fault can only come
- * from the access to the word at rdi (at most 8 bytes, naturally aligned:
- * one page), which no routine writes before it; the results go through the
- * other pointer arguments after the access. x86-64 loads are acquire and
- * stores release as they are; the locked instructions are sequentially
- * consistent. Each returns 0, or 1 from mmk__quick_atomic_exit. Each
- * sets mmk__quick_busy while it runs (r9 is free in all of them), as the
- * inline wrapper does around the copy routine. */
-#  define QUICK_BUSY(v)                                                       \
-  "  movq mmk__quick_busy@gottpoff(%rip), %r9\n"                              \
-  "  movl $" v ", %fs:(%r9)\n"
-__asm__(
-    "  .pushsection .text\n"
-    "  .p2align 4\n"
-    "  .globl mmk__quick_atomics\n"
-    "  .hidden mmk__quick_atomics\n"
-    "mmk__quick_atomics:\n"
-    QUICK_FN("mmk__qa_load32")
-    QUICK_BUSY("1")
-    "  movl (%rdi), %r8d\n"
-    "  movl %r8d, (%rsi)\n"
-    QUICK_BUSY("0")
-    "  xorl %eax, %eax\n"
-    "  ret\n"
-    QUICK_END("mmk__qa_load32")
-    QUICK_FN("mmk__qa_load64")
-    QUICK_BUSY("1")
-    "  movq (%rdi), %r8\n"
-    "  movq %r8, (%rsi)\n"
-    QUICK_BUSY("0")
-    "  xorl %eax, %eax\n"
-    "  ret\n"
-    QUICK_END("mmk__qa_load64")
-    QUICK_FN("mmk__qa_store32")
-    QUICK_BUSY("1")
-    "  movl %esi, (%rdi)\n"
-    QUICK_BUSY("0")
-    "  xorl %eax, %eax\n"
-    "  ret\n"
-    QUICK_END("mmk__qa_store32")
-    QUICK_FN("mmk__qa_store64")
-    QUICK_BUSY("1")
-    "  movq %rsi, (%rdi)\n"
-    QUICK_BUSY("0")
-    "  xorl %eax, %eax\n"
-    "  ret\n"
-    QUICK_END("mmk__qa_store64")
-    QUICK_FN("mmk__qa_xadd32")
-    QUICK_BUSY("1")
-    "  movl %esi, %r8d\n"
-    "  lock xaddl %r8d, (%rdi)\n"
-    "  movl %r8d, (%rdx)\n"
-    QUICK_BUSY("0")
-    "  xorl %eax, %eax\n"
-    "  ret\n"
-    QUICK_END("mmk__qa_xadd32")
-    QUICK_FN("mmk__qa_xadd64")
-    QUICK_BUSY("1")
-    "  movq %rsi, %r8\n"
-    "  lock xaddq %r8, (%rdi)\n"
-    "  movq %r8, (%rdx)\n"
-    QUICK_BUSY("0")
-    "  xorl %eax, %eax\n"
-    "  ret\n"
-    QUICK_END("mmk__qa_xadd64")
-    QUICK_FN("mmk__qa_cas32")
-    QUICK_BUSY("1")
-    "  movl %esi, %eax\n"
-    "  lock cmpxchgl %edx, (%rdi)\n"
-    "  movl %eax, (%rcx)\n"
-    QUICK_BUSY("0")
-    "  xorl %eax, %eax\n"
-    "  ret\n"
-    QUICK_END("mmk__qa_cas32")
-    QUICK_FN("mmk__qa_cas64")
-    QUICK_BUSY("1")
-    "  movq %rsi, %rax\n"
-    "  lock cmpxchgq %rdx, (%rdi)\n"
-    "  movq %rax, (%rcx)\n"
-    QUICK_BUSY("0")
-    "  xorl %eax, %eax\n"
-    "  ret\n"
-    QUICK_END("mmk__qa_cas64")
-    "  .globl mmk__quick_atomic_exit\n"
-    "  .hidden mmk__quick_atomic_exit\n"
-    "  .type mmk__quick_atomic_exit, @function\n"
-    "mmk__quick_atomic_exit:\n"
-    "  .cfi_startproc\n"
-    QUICK_BUSY("0")
-    "  movl $1, %eax\n"
-    "  ret\n"
-    "  .cfi_endproc\n"
-    "  .size mmk__quick_atomic_exit, .-mmk__quick_atomic_exit\n"
-    "  .popsection\n");
-
-extern const char mmk__quick_guard_exit[] MMK__HIDDEN;
-extern const char mmk__quick_atomics[] MMK__HIDDEN;
-extern const char mmk__quick_atomic_exit[] MMK__HIDDEN;
-
-/* A fault of a quick routine on its guarded pages: resume at its exit. */
-static int mmk__quick_guard_recover(siginfo_t *si, void *ucv) {
+/* A fault of a quick routine on its guarded pages: resume at its exit.
+ * The routines' arguments are still in their registers (see the contract
+ * in arch/x86_64-sysv.S). */
+static int mmk__quick_recover(siginfo_t *si, void *ucv) {
   greg_t *r = ((ucontext_t *)ucv)->uc_mcontext.gregs;
-  uintptr_t pc = (uintptr_t)r[REG_RIP], lo, hi;
-  const char *exit;
-  if (pc >= (uintptr_t)&mmk__quick_guarded_move &&
-      pc < (uintptr_t)mmk__quick_guard_exit) {
-    lo = (uintptr_t)r[REG_RCX];
-    hi = lo + (uintptr_t)r[REG_RDX];
-    exit = mmk__quick_guard_exit;
-  } else if (pc >= (uintptr_t)mmk__quick_atomics &&
-             pc < (uintptr_t)mmk__quick_atomic_exit) {
-    lo = (uintptr_t)r[REG_RDI];
-    hi = lo + 8;
-    exit = mmk__quick_atomic_exit;
-  } else {
-    return 0;
-  }
-  if (!mmk__in_guarded_pages((uintptr_t)si->si_addr, lo, hi))
-    return 0; /* the caller's own memory: not ours to excuse */
-  r[REG_RIP] = (greg_t)(uintptr_t)exit;
+  uintptr_t exit = mmk__quick_resume(
+      (uintptr_t)r[REG_RIP], (uintptr_t)si->si_addr, (uintptr_t)r[REG_RDI],
+      (uintptr_t)r[REG_RDX], (uintptr_t)r[REG_RCX]);
+  if (!exit) return 0;
+  r[REG_RIP] = (greg_t)exit;
   return 1; /* sigreturn restores the interrupted mask too */
 }
 #endif
@@ -629,7 +413,7 @@ static void mmk__sigbus(int sig, siginfo_t *si, void *ucv) {
   /* si_code > 0: raised by the kernel for this access (BUS_ADRERR...),
    * not sent by kill/sigqueue whose si_addr is meaningless. */
 #ifdef MMK__QUICK_GUARD
-  if (si && si->si_code > 0 && ucv && mmk__quick_guard_recover(si, ucv)) {
+  if (si && si->si_code > 0 && ucv && mmk__quick_recover(si, ucv)) {
     MMK__RELAPSE_RESET();
     return;
   }
@@ -668,205 +452,23 @@ static void mmk__sigbus(int sig, siginfo_t *si, void *ucv) {
   }
 }
 
-/* The watchdog thread ("mmk-guard"). A handler installed over ours that
- * returns without chaining (signal.signal, sun.misc.Signal) turns a small
- * guarded access that faults into a loop inside that handler, with no
- * mmapkit code running, and a sigaction query per small access would cost
- * far more than the access. So one thread, started by the first mmk_map,
- * queries the disposition every period and re-asserts ours when it
- * changed: the looping access then faults into ours and returns MMK_EIO.
- * A change that is back at once after a re-assert, again and again (a
- * runtime that re-installs its own handler), doubles the period up to
- * 1 s, so the two never fight faster than that; a change after a quiet
- * spell starts again at the base period. All signals are blocked in it;
- * a forked child starts its own at its next map; MMAPKIT_GUARD_WATCH_MS
- * sets the period (0: no thread). */
-#define MMK__WATCH_MS_DEFAULT 20
-#define MMK__WATCH_MAX_NS 1000000000LL
-#define MMK__WATCH_STREAK 4
-
-enum { MMK__WATCH_NONE, MMK__WATCH_RUNNING, MMK__WATCH_OFF };
-static _Atomic int mmk__watch_state; /* in this process */
-static pthread_mutex_t mmk__watch_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t mmk__watch_cv;
-static pthread_condattr_t mmk__watch_cva; /* MMK__WATCH_CLOCK */
-static pthread_once_t mmk__watch_once = PTHREAD_ONCE_INIT;
-static pthread_t mmk__watch_tid;
-static int mmk__watch_stop;        /* under mmk__watch_mu */
-static int64_t mmk__watch_base_ns; /* set before the thread starts */
-
-static int mmk__guard_assert(void);
-
-/* The clock of the condition variable's deadlines. */
-#if defined(__APPLE__)
-#  define MMK__WATCH_CLOCK CLOCK_REALTIME /* no pthread_condattr_setclock */
-#else
-#  define MMK__WATCH_CLOCK CLOCK_MONOTONIC
-#endif
-
-static int64_t mmk__watch_now(void) {
-  struct timespec ts;
-  clock_gettime(MMK__WATCH_CLOCK, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static void *mmk__watch_main(void *arg) {
-  int64_t period = mmk__watch_base_ns, next = mmk__watch_now(), last = 0;
-  unsigned streak = 0; /* re-asserts, each soon after the one before */
-  (void)arg;
-#if defined(__APPLE__)
-  pthread_setname_np("mmk-guard"); /* Linux: named by its creator */
-#elif defined(__linux__)
-  /* Its wake-ups may be batched with others' (1 ms against its period). */
-  prctl(PR_SET_TIMERSLACK, 1000000UL, 0, 0, 0);
-#endif
-  pthread_mutex_lock(&mmk__watch_mu);
-  while (!mmk__watch_stop) {
-    struct timespec until;
-    struct sigaction cur;
-    int64_t now;
-    next += period;
-    until.tv_sec = (time_t)(next / 1000000000);
-    until.tv_nsec = (long)(next % 1000000000);
-    while (!mmk__watch_stop &&
-           pthread_cond_timedwait(&mmk__watch_cv, &mmk__watch_mu, &until) !=
-               ETIMEDOUT) {
-    } /* a spurious wake-up waits again for the same deadline */
-    if (mmk__watch_stop) break;
-    pthread_mutex_unlock(&mmk__watch_mu);
-    now = mmk__watch_now();
-    if (next < now - period) next = now; /* stopped a while: no catching up */
-    if (sigaction(SIGBUS, NULL, &cur) == 0 && !mmk__is_ours(&cur)) {
-      /* Back within two periods of our last re-assert, a few times in a
-       * row: a fight (a program installing its handlers one after the
-       * other is not). */
-      streak = last && now - last <= 2 * period ? streak + 1 : 0;
-      if (streak < MMK__WATCH_STREAK)
-        period = mmk__watch_base_ns;
-      else if (period < MMK__WATCH_MAX_NS / 2)
-        period *= 2;
-      else
-        period = MMK__WATCH_MAX_NS;
-      last = now;
-      next = now;
-      mmk__guard_assert();
-    }
-    pthread_mutex_lock(&mmk__watch_mu);
-  }
-  pthread_mutex_unlock(&mmk__watch_mu);
-  return NULL;
-}
-
-/* fork: the child has no watchdog; no lock may be left held in it. */
-static void mmk__watch_prepare(void) {
-  pthread_mutex_lock(&mmk__install_mu);
-  pthread_mutex_lock(&mmk__watch_mu);
-}
-static void mmk__watch_parent(void) {
-  pthread_mutex_unlock(&mmk__watch_mu);
+void mmk__unix_install_lock(void) { pthread_mutex_lock(&mmk__install_mu); }
+void mmk__unix_install_unlock(void) {
   pthread_mutex_unlock(&mmk__install_mu);
 }
-static void mmk__watch_child(void) {
-  pthread_mutex_unlock(&mmk__watch_mu);
-  pthread_mutex_unlock(&mmk__install_mu);
-  pthread_cond_init(&mmk__watch_cv, &mmk__watch_cva); /* no waiter here */
-  atomic_store_explicit(&mmk__watch_state, MMK__WATCH_NONE,
-                        memory_order_relaxed);
+
+int mmk__unix_handler_is_ours(const struct sigaction *sa) {
+  return mmk__is_ours(sa);
 }
 
-static void mmk__watch_init(void) {
-  pthread_condattr_init(&mmk__watch_cva);
-#if !defined(__APPLE__)
-  pthread_condattr_setclock(&mmk__watch_cva, MMK__WATCH_CLOCK);
-#endif
-  pthread_cond_init(&mmk__watch_cv, &mmk__watch_cva);
-  pthread_atfork(mmk__watch_prepare, mmk__watch_parent, mmk__watch_child);
+int mmk__os_guard_install(int mapping) {
+  /* Only a mapping needs the watchdog (a process that merely loads a
+   * binding, which installs the guard at once, gets no thread). */
+  if (mapping) mmk__unix_watch_start();
+  return mmk__unix_guard_assert();
 }
 
-/* ThreadSanitizer kills a fork child of a multi-threaded process when the
- * child starts a thread, so a TSan build of mmapkit starts the watchdog
- * only when MMAPKIT_GUARD_WATCH_MS asks for it (its own tests do). */
-#if defined(__SANITIZE_THREAD__)
-#  define MMK__WATCH_DEFAULT_ON 0
-#elif defined(__has_feature)
-#  if __has_feature(thread_sanitizer)
-#    define MMK__WATCH_DEFAULT_ON 0
-#  endif
-#endif
-#ifndef MMK__WATCH_DEFAULT_ON
-#  define MMK__WATCH_DEFAULT_ON 1
-#endif
-
-static MMK__NOINLINE void mmk__watch_start(void) {
-  sigset_t all, old;
-  const char *env;
-  long ms = MMK__WATCH_DEFAULT_ON ? MMK__WATCH_MS_DEFAULT : 0;
-  pthread_once(&mmk__watch_once, mmk__watch_init);
-  pthread_mutex_lock(&mmk__watch_mu);
-  if (atomic_load_explicit(&mmk__watch_state, memory_order_relaxed) !=
-      MMK__WATCH_NONE) {
-    pthread_mutex_unlock(&mmk__watch_mu);
-    return;
-  }
-  env = getenv("MMAPKIT_GUARD_WATCH_MS");
-  if (env && *env) {
-    char *end;
-    long v = strtol(env, &end, 10);
-    if (*end == '\0' && v >= 0) ms = v > 1000 ? 1000 : v;
-  }
-  if (ms == 0) {
-    atomic_store_explicit(&mmk__watch_state, MMK__WATCH_OFF,
-                          memory_order_release);
-    pthread_mutex_unlock(&mmk__watch_mu);
-    return;
-  }
-  mmk__watch_base_ns = (int64_t)ms * 1000000;
-  mmk__watch_stop = 0;
-  /* Created with every signal blocked, which it inherits: no signal meant
-   * for the process is ever delivered to it. */
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &old);
-  if (pthread_create(&mmk__watch_tid, NULL, mmk__watch_main, NULL) == 0) {
-#if defined(__linux__)
-    pthread_setname_np(mmk__watch_tid, "mmk-guard"); /* seen at once */
-#endif
-    atomic_store_explicit(&mmk__watch_state, MMK__WATCH_RUNNING,
-                          memory_order_release);
-  }
-  /* else: no thread now; the next install tries again */
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
-  pthread_mutex_unlock(&mmk__watch_mu);
-}
-
-/* At exit or unload: the thread runs this library's code, so it ends
- * before the code goes away. */
-__attribute__((destructor)) static void mmk__watch_fini(void) {
-  if (atomic_load_explicit(&mmk__watch_state, memory_order_acquire) !=
-      MMK__WATCH_RUNNING)
-    return;
-  pthread_mutex_lock(&mmk__watch_mu);
-  mmk__watch_stop = 1;
-  pthread_cond_signal(&mmk__watch_cv);
-  pthread_mutex_unlock(&mmk__watch_mu);
-  pthread_join(mmk__watch_tid, NULL);
-  /* A map from a later destructor starts none again. */
-  atomic_store_explicit(&mmk__watch_state, MMK__WATCH_OFF,
-                        memory_order_relaxed);
-}
-
-/* Only a mapping needs the watchdog (a process that merely loads a
- * binding, which installs the guard at once, gets no thread). */
-int mmk_fault_guard_install(void) { return mmk__guard_assert(); }
-
-int mmk__fault_guard_install(void) {
-  if (MMK__UNLIKELY(atomic_load_explicit(&mmk__watch_state,
-                                         memory_order_acquire) ==
-                    MMK__WATCH_NONE))
-    mmk__watch_start();
-  return mmk__guard_assert();
-}
-
-static int mmk__guard_assert(void) {
+int mmk__unix_guard_assert(void) {
   struct sigaction cur, ours, old;
 
   /* Cheap path: one sigaction query. */
@@ -912,14 +514,4 @@ static int mmk__guard_assert(void) {
   }
   pthread_mutex_unlock(&mmk__install_mu);
   return 0;
-}
-
-/* Off the hot path (mmk_view_read/write and the atomics expand the guard
- * in their own frames). memmove because source and destination may lie in
- * the same view. */
-int mmk__guarded_copy(void *dst, const void *src, size_t n,
-                      const void *guard_p) {
-  int faulted;
-  MMK__GUARDED(guard_p, n, faulted, MMK__GUARDED_MOVE(dst, src, n));
-  return faulted;
 }
