@@ -15,6 +15,10 @@ packages=(
   clang                # libFuzzer harness
   libclang-rt-14-dev   # sanitizer and fuzzer runtimes for clang
   pkg-config           # checks the installed mmapkit.pc
+  # Windows cross build, tested under Wine (scripts/test-windows.sh)
+  gcc-mingw-w64-x86-64 # x86_64-w64-mingw32-gcc: the Win32 backend and its tests
+  wine64               # /usr/lib/wine/wine64 runs the tests (CMAKE_CROSSCOMPILING_EMULATOR)
+  wine                 # the wine loader scripts and the Win32 DLLs they need
 )
 
 missing=()

@@ -42,5 +42,8 @@ cmake -S "$repo" -B "$portable_build" -DCMAKE_BUILD_TYPE=Release \
 cmake --build "$portable_build" -j"$(nproc)"
 ctest --test-dir "$portable_build" -L '^c$' --output-on-failure --timeout 600
 
+# The Windows core and its C suite, cross-built and run under Wine.
+"$repo/scripts/test-windows.sh"
+
 echo "== all suites passed in $((SECONDS - start)) s; packages:"
 ls -1 "$repo/dist"

@@ -49,8 +49,7 @@
  * - flush: msync(MS_ASYNC) / msync(MS_SYNC) / msync(MS_SYNC) + fsync
  *   (F_FULLFSYNC on macOS); on Linux ASYNC adds
  *   sync_file_range(SYNC_FILE_RANGE_WRITE), since MS_ASYNC alone does not
- *   start any write-back there. On Windows (future backend): FlushViewOfFile,
- *   plus FlushFileBuffers for SYNC and FULL.
+ *   start any write-back there.
  * - locks: Linux open-file-description locks (F_OFD_SETLK[W]); they belong
  *   to the mmk_file handle, so two handles in one process conflict like two
  *   processes. Elsewhere: classic fcntl locks (per process; documented
@@ -58,6 +57,45 @@
  * - named shared memory: shm_open("/" name), created with mode 0600.
  * - anonymous memory: memfd_create on Linux (shm_open + shm_unlink
  *   elsewhere), so every view of it, and a forked child, share the pages.
+ *
+ * Platform notes (Windows backend, x86-64; tested under Wine 8)
+ * - paths are UTF-8 (converted to UTF-16; long paths get the \\?\ form),
+ *   opened with FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE.
+ *   View offsets are hidden on the 64 KiB allocation granularity as on the
+ *   page elsewhere. Growing a file sets its allocation, then its end.
+ * - flush: ASYNC is FlushViewOfFile (starts the write of the dirty pages);
+ *   SYNC and FULL add FlushFileBuffers, which waits for them and the
+ *   metadata and flushes the drive cache, so FULL adds nothing to SYNC.
+ * - resize: Windows never shrinks a file under a mapped view: shrinking a
+ *   file that has views (this process's or another's) is MMK_EBUSY
+ *   (ERROR_USER_MAPPED_FILE). Growth inside a reservation maps more
+ *   (reserve-then-map fallback: VirtualAlloc2 placeholders are not used,
+ *   Wine lacks them); a copy-on-write view grows there only from a 64 KiB
+ *   boundary (else MMK_ENOTSUP).
+ * - locks: LockFileEx, mandatory (ReadFile/WriteFile of a range another
+ *   handle locked fail; mapped access is not checked); an unlock must name
+ *   a range exactly as locked. Not on shared or anonymous memory
+ *   (MMK_ENOTSUP).
+ * - named shared memory: a paging-file section named "Local\" + name
+ *   (this session), created with a DACL for the creating user only and
+ *   charged to the commit limit in full at creation. Its size is fixed
+ *   when it is created (a size > 0 is needed then; growing or shrinking
+ *   it is MMK_ENOTSUP; under Wine its size reads back rounded up to the
+ *   page), and the name lives until its last handle and
+ *   view are closed, in any process: mmk_shm_unlink cannot remove it
+ *   earlier (it returns 0 while the name exists, MMK_ENOENT after).
+ * - anonymous memory: an unnamed section with an inheritable handle.
+ * - advise: WILLNEED is PrefetchVirtualMemory; DONTNEED takes the pages
+ *   out of the working set (contents kept; MMK_ENOTSUP on copy-on-write
+ *   views); SEQUENTIAL, RANDOM and NORMAL do nothing; HUGEPAGE is
+ *   MMK_ENOTSUP. Memory lock: VirtualLock; residency: QueryWorkingSetEx.
+ * - the fault guard is a vectored exception handler installed first; it
+ *   takes EXCEPTION_IN_PAGE_ERROR and EXCEPTION_ACCESS_VIOLATION on the
+ *   guarded pages of a mmapkit access only, and passes everything else on.
+ * - close_inert swaps the views for private zero pages; a thread touching
+ *   the range during the swap is held and retries. wait/wake poll (bounded
+ *   spin, then sleeps): WaitOnAddress does not cross processes.
+ * - mmk_file_from_fd is MMK_ENOTSUP and mmk_file_fd -1.
  */
 #ifndef MMAPKIT_H
 #define MMAPKIT_H
@@ -250,7 +288,8 @@ MMK_EXTERN int mmk_file_open(const char *path, int mode, unsigned flags,
                              int64_t size, mmk_file **out);
 
 /**
- * POSIX only (no Windows equivalent will be offered under this name).
+ * POSIX only (no Windows equivalent will be offered under this name;
+ * there it is MMK_ENOTSUP).
  * Wraps an open descriptor (for drop-in replacements of APIs that take a
  * fileno). The descriptor is duplicated: the caller keeps ownership of fd.
  * It must be a regular file or shared-memory object opened compatibly with
@@ -372,7 +411,7 @@ MMK_EXTERN int mmk_file_kind(const mmk_file *file);
  *  memory. Valid until mmk_file_close. */
 MMK_EXTERN const char *mmk_file_path(const mmk_file *file);
 /** POSIX only: the underlying descriptor, owned by the handle; -1 if
- *  closed. */
+ *  closed (always -1 on Windows). */
 MMK_EXTERN int mmk_file_fd(const mmk_file *file);
 
 /**

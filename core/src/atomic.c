@@ -304,7 +304,8 @@ static int mmk__wait_sleep(struct mmk__waiter *w, int *left_call) {
     /* A signal in the last sleep is still a signal: the caller runs its
      * handlers, and its retry with the remaining time then times out. */
     if (interrupted) {
-      r = mmk__set_error(MMK_EINTR, EINTR, "wait", mmk__vpath(w->view), NULL,
+      r = mmk__set_error(MMK_EINTR, MMK__OS_EINTR, "wait",
+                         mmk__vpath(w->view), NULL,
                          "offset %lld", (long long)w->off);
       break;
     }

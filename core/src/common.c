@@ -81,7 +81,7 @@ static _Thread_local struct mmk__tls_error *mmk__err;
 /* When nothing was recorded yet, or allocating the record failed. */
 static const mmk_error mmk__no_error = {0, 0, "", "", "no error"};
 static const mmk_error mmk__oom_error = {
-    MMK_ENOMEM, ENOMEM, "", "",
+    MMK_ENOMEM, MMK__OS_ENOMEM, "", "",
     "not enough memory to record the error detail"};
 static _Thread_local int mmk__err_oom;
 

@@ -12,15 +12,15 @@
 #define MMK__WRITE_FLAGS                                                      \
   ((unsigned)(MMK_CREATE | MMK_TRUNCATE | MMK_EXCLUSIVE))
 
-int mmk__file_new(int fd, int mode, int kind, int rdwr, const char *path,
-                  const char *op, mmk_file **out) {
+int mmk__file_new(mmk__os_fd fd, int mode, int kind, int rdwr,
+                  const char *path, const char *op, mmk_file **out) {
   mmk_file *f = calloc(1, sizeof *f);
   char *p = f ? strdup(path ? path : "") : NULL;
   if (!f || !p) {
     free(f);
     free(p);
     mmk__os_close(fd);
-    return mmk__sys_error(ENOMEM, op, path, NULL);
+    return mmk__sys_error(MMK__OS_ENOMEM, op, path, NULL);
   }
   atomic_init(&f->refs, 1);
   atomic_init(&f->closed, 0);
@@ -36,7 +36,7 @@ int mmk__file_new(int fd, int mode, int kind, int rdwr, const char *path,
 
 /* Closes the descriptor (if still open) and frees the handle. */
 static void mmk__file_destroy(mmk_file *f) {
-  if (f->fd >= 0) mmk__os_close(f->fd);
+  if (f->fd != MMK__OS_FD_NONE) mmk__os_close(f->fd);
   free(f->path);
   free(f);
 }
@@ -76,7 +76,7 @@ int mmk__check_mode(const char *op, const char *path, int mode,
 int mmk__check_stat(const mmk__os_stat *st, const char *op,
                     const char *path) {
   if (st->type == MMK__OS_DIR)
-    return mmk__set_error(MMK_EISDIR, EISDIR, op, path, NULL, NULL);
+    return mmk__set_error(MMK_EISDIR, MMK__OS_EISDIR, op, path, NULL, NULL);
   if (st->type != MMK__OS_REG)
     return mmk__arg_error(MMK_ENODEV, op, path,
                           "not a regular file (FIFO, socket or device)");
@@ -88,8 +88,8 @@ int mmk__check_stat(const mmk__os_stat *st, const char *op,
  * MMK_ALLOW_FOREIGN), truncates and grows, wraps it. On failure fd is
  * closed and a file this call created is removed again (issue 11,
  * number 9). */
-static int mmk__finish_open(int fd, int mode, unsigned flags, int64_t size,
-                            int kind, int created, const char *op,
+static int mmk__finish_open(mmk__os_fd fd, int mode, unsigned flags,
+                            int64_t size, int kind, int created, const char *op,
                             const char *path, mmk_file **out) {
   mmk__os_stat st;
   mmk_file *f;
@@ -128,7 +128,8 @@ static int mmk__finish_open(int fd, int mode, unsigned flags, int64_t size,
 int mmk_file_open(const char *path, int mode, unsigned flags, int64_t size,
                   mmk_file **out) {
   mmk__os_stat st;
-  int fd, r, created;
+  mmk__os_fd fd;
+  int r, created;
   if (out) *out = NULL;
   if (!out) return mmk__arg_error(MMK_EINVAL, "open", path, "out is NULL");
   if (!path) return mmk__arg_error(MMK_EINVAL, "open", "", "path is NULL");
@@ -146,7 +147,8 @@ int mmk_file_open(const char *path, int mode, unsigned flags, int64_t size,
     r = mmk__check_stat(&st, "open", path);
     if (r) return r;
   }
-  r = mmk__os_open(MMK_KIND_FILE, path, mode, flags, &fd, &created);
+  r = mmk__os_open(MMK_KIND_FILE, path, mode, flags, size, &fd,
+                   &created);
   if (r) return r;
   return mmk__finish_open(fd, mode, flags, size, MMK_KIND_FILE, created,
                           "open", path, out);
@@ -154,14 +156,15 @@ int mmk_file_open(const char *path, int mode, unsigned flags, int64_t size,
 
 int mmk_shm_open(const char *name, int mode, unsigned flags, int64_t size,
                  mmk_file **out) {
-  int fd, r, created;
+  mmk__os_fd fd;
+  int r, created;
   if (out) *out = NULL;
   if (!out) return mmk__arg_error(MMK_EINVAL, "shm_open", name, "out is NULL");
   r = mmk__shm_name_check(name, "shm_open");
   if (r) return r;
   r = mmk__check_mode("shm_open", name, mode, flags, size);
   if (r) return r;
-  r = mmk__os_open(MMK_KIND_SHM, name, mode, flags, &fd, &created);
+  r = mmk__os_open(MMK_KIND_SHM, name, mode, flags, size, &fd, &created);
   if (r) return r;
   return mmk__finish_open(fd, mode, flags, size, MMK_KIND_SHM, created,
                           "shm_open", name, out);
@@ -173,7 +176,8 @@ int mmk_shm_unlink(const char *name) {
 }
 
 int mmk_anon_create(int64_t size, mmk_file **out) {
-  int fd, r;
+  mmk__os_fd fd;
+  int r;
   mmk_file *f;
   if (out) *out = NULL;
   if (!out) return mmk__arg_error(MMK_EINVAL, "anon_create", "", "out is NULL");
@@ -181,7 +185,7 @@ int mmk_anon_create(int64_t size, mmk_file **out) {
     return mmk__set_error(MMK_EINVAL, 0, "anon_create", "",
                           "size must be positive", "size %lld",
                           (long long)size);
-  r = mmk__os_anon_open(&fd);
+  r = mmk__os_anon_open(size, &fd);
   if (r) return r;
   r = mmk__file_new(fd, MMK_WRITE, MMK_KIND_ANON, 1, "", "anon_create", &f);
   if (r) return r;
@@ -308,7 +312,7 @@ int mmk_file_close(mmk_file *file) {
     return 0;
   }
   e = mmk__os_close(file->fd);
-  file->fd = -1;
+  file->fd = MMK__OS_FD_NONE;
   if (e) {
     int code = mmk__set_error(MMK_EIO, e, "close", file->path, NULL, NULL);
     mmk__file_destroy(file);

@@ -33,7 +33,11 @@
 #if defined(__GNUC__) || defined(__clang__)
 #  define MMK__LIKELY(x) __builtin_expect(!!(x), 1)
 #  define MMK__UNLIKELY(x) __builtin_expect(!!(x), 0)
-#  define MMK__PRINTF(a, b) __attribute__((format(printf, a, b)))
+#  if defined(_WIN32) /* mingw's C99 stdio (__USE_MINGW_ANSI_STDIO) */
+#    define MMK__PRINTF(a, b) __attribute__((format(gnu_printf, a, b)))
+#  else
+#    define MMK__PRINTF(a, b) __attribute__((format(printf, a, b)))
+#  endif
 #  if defined(__ELF__)
 /* Static TLS: reading it never allocates, even in a dlopen'ed library, so
  * the signal handler may touch it. */
@@ -41,7 +45,12 @@
 #  else
 #    define MMK__TLS_IE
 #  endif
-#  define MMK__HIDDEN __attribute__((visibility("hidden")))
+#  if defined(_WIN32)
+/* PE: a DLL exports only what is dllexport'ed (MMK_EXTERN). */
+#    define MMK__HIDDEN
+#  else
+#    define MMK__HIDDEN __attribute__((visibility("hidden")))
+#  endif
 #  define MMK__NOINLINE __attribute__((noinline))
 /* Error paths: out of line and out of the hot code's cache lines. */
 #  define MMK__COLD __attribute__((cold, noinline))
@@ -72,7 +81,7 @@ struct mmk_file {
    * needed by views (flush FULL, growing, resize) after the handle is
    * closed, so it is closed with the last reference. */
   atomic_long refs;
-  int fd;
+  mmk__os_fd fd;
   int mode;      /* MMK_READ / MMK_WRITE / MMK_COPY */
   int kind;      /* MMK_KIND_* */
   int rdwr;      /* descriptor opened O_RDWR */
@@ -284,7 +293,7 @@ static inline size_t mmk__round_up(size_t n, size_t pg) {
 }
 
 /* A new handle for fd (closed on failure) (file.c). */
-MMK__HIDDEN int mmk__file_new(int fd, int mode, int kind, int rdwr,
+MMK__HIDDEN int mmk__file_new(mmk__os_fd fd, int mode, int kind, int rdwr,
                               const char *path, const char *op,
                               mmk_file **out);
 /* The mode/flags/size rules of the open functions (API.md). */
@@ -321,6 +330,8 @@ MMK__HIDDEN void mmk__file_unref(mmk_file *f);
  * keeps the routines out on x86-64 Linux too, so the fallback is tested. */
 #if defined(__linux__) && defined(__x86_64__) && !defined(MMK_PORTABLE_GUARD)
 #  define MMK__QUICK_GUARD 1 /* arch/x86_64-sysv.S */
+#elif defined(_WIN32) && defined(__x86_64__)
+#  define MMK__QUICK_GUARD 1 /* arch/x86_64-win64.S (no other guard there) */
 #endif
 
 /* Guarded memmove of n bytes (the backend's); returns 0, or 1 if it

@@ -22,6 +22,27 @@
 
 #define MMK__OS_CANNOT 1
 
+/* The native handle of an open file or memory object, and "none". */
+#if defined(_WIN32)
+typedef void *mmk__os_fd; /* a HANDLE */
+#  define MMK__OS_FD_NONE ((mmk__os_fd)0)
+#else
+typedef int mmk__os_fd;
+#  define MMK__OS_FD_NONE (-1)
+#endif
+
+/* Native error values the common code records itself (0 where the
+ * platform has none: the reason is then the status's own message). */
+#if defined(_WIN32)
+#  define MMK__OS_ENOMEM 8 /* ERROR_NOT_ENOUGH_MEMORY */
+#  define MMK__OS_EISDIR 0
+#  define MMK__OS_EINTR 0
+#else
+#  define MMK__OS_ENOMEM ENOMEM
+#  define MMK__OS_EISDIR EISDIR
+#  define MMK__OS_EINTR EINTR
+#endif
+
 /* ------------------------------------------------------------------------
  * Platform
  * ---------------------------------------------------------------------- */
@@ -68,7 +89,22 @@ MMK__HIDDEN int mmk__os_barrier(void);
 /* Once-initialisation, thread-exit destructors and fork-child hooks:
  * POSIX threads map one to one (inline below). */
 #if defined(_WIN32)
-#  error "mmapkit: the Windows backend (win32.c) is not written yet"
+/* Windows: an SRWLOCK, an INIT_ONCE and a fiber-local-storage index (its
+ * callback runs at thread exit), declared by layout so that the common
+ * code need not include <windows.h>; win32.c checks the sizes. No fork:
+ * mmk__os_atfork_child does nothing. */
+typedef struct { void *opaque; } mmk__mutex;
+typedef struct { void *opaque; } mmk__once;
+typedef unsigned long mmk__tls_key;
+#  define MMK__ONCE_INIT {0}
+MMK__HIDDEN int mmk__mutex_init(mmk__mutex *m);
+MMK__HIDDEN void mmk__mutex_destroy(mmk__mutex *m);
+MMK__HIDDEN void mmk__mutex_lock(mmk__mutex *m);
+MMK__HIDDEN void mmk__mutex_unlock(mmk__mutex *m);
+MMK__HIDDEN void mmk__os_once(mmk__once *o, void (*fn)(void));
+MMK__HIDDEN void mmk__os_key_create(mmk__tls_key *k, void (*dtor)(void *));
+MMK__HIDDEN void mmk__os_key_set(mmk__tls_key k, void *value);
+static inline void mmk__os_atfork_child(void (*fn)(void)) { (void)fn; }
 #else
 #  include <pthread.h>
 typedef pthread_mutex_t mmk__mutex;
@@ -105,8 +141,10 @@ static inline void mmk__os_atfork_child(void (*fn)(void)) {
 /* ------------------------------------------------------------------------
  * Files
  *
- * A file handle's descriptor is an int (POSIX); mmk_file_from_fd and
- * mmk_file_fd, POSIX-only API, live in unix.c beside these.
+ * A file handle's descriptor is an mmk__os_fd: an int on POSIX (where
+ * mmk_file_from_fd and mmk_file_fd, POSIX-only API, live in unix.c beside
+ * these), a HANDLE on Windows (of the file, or of the named or anonymous
+ * file mapping for shared and anonymous memory).
  * ---------------------------------------------------------------------- */
 
 /* What the common code needs to know of an open file or a path. */
@@ -126,12 +164,15 @@ typedef struct mmk__os_stat {
  * making it the controlling terminal nor blocking on a FIFO, closed on
  * exec. *created tells whether this call created it (exactly: a create
  * race is retried). A symbolic link planted under a shm name is
- * MMK_EACCES. */
+ * MMK_EACCES. size: the size the caller asked for, for a platform whose
+ * shared memory takes its size at creation (Windows); POSIX ignores it. */
 MMK__HIDDEN int mmk__os_open(int kind, const char *name, int mode,
-                             unsigned flags, int *fd, int *created);
+                             unsigned flags, int64_t size, mmk__os_fd *fd,
+                             int *created);
 
 /* The kind, size and identity of an open descriptor. */
-MMK__HIDDEN int mmk__os_stat_fd(int fd, mmk__os_stat *st, const char *path);
+MMK__HIDDEN int mmk__os_stat_fd(mmk__os_fd fd, mmk__os_stat *st,
+                                const char *path);
 
 /* 1 (and *st filled) if path names an existing device in the platform's
  * device namespace (/dev), whose mere open may have side effects; else 0.
@@ -149,15 +190,15 @@ MMK__HIDDEN void mmk__os_undo_create(int kind, const char *path,
                                      const mmk__os_stat *st);
 
 /* A new anonymous memory object, not reachable by any name (memfd, or a
- * shm object unlinked at once). */
-MMK__HIDDEN int mmk__os_anon_open(int *fd);
+ * shm object unlinked at once); size as for mmk__os_open. */
+MMK__HIDDEN int mmk__os_anon_open(int64_t size, mmk__os_fd *fd);
 
 /* Removes a shared-memory name (checked). */
 MMK__HIDDEN int mmk__os_shm_unlink(const char *name);
 
 /* Closes a descriptor: 0 or the native error (not recorded, never
  * retried: an interrupted close has closed). */
-MMK__HIDDEN int mmk__os_close(int fd);
+MMK__HIDDEN int mmk__os_close(mmk__os_fd fd);
 
 /* The file's current size in bytes. */
 MMK__HIDDEN int mmk__os_file_size(mmk_file *f, int64_t *size);

@@ -11,7 +11,7 @@
  * File handles
  * ---------------------------------------------------------------------- */
 
-int mmk__os_close(int fd) {
+int mmk__os_close(mmk__os_fd fd) {
   /* Never retried: on Linux the descriptor is gone even on EINTR. */
   return close(fd) == 0 || errno == EINTR ? 0 : errno;
 }
@@ -28,7 +28,7 @@ static void mmk__stat_fill(const struct stat *st, mmk__os_stat *out) {
   out->perm = (unsigned)(st->st_mode & 07777);
 }
 
-int mmk__os_stat_fd(int fd, mmk__os_stat *out, const char *path) {
+int mmk__os_stat_fd(mmk__os_fd fd, mmk__os_stat *out, const char *path) {
   struct stat st;
   if (fstat(fd, &st) != 0) return mmk__sys_error(errno, "fstat", path, NULL);
   mmk__stat_fill(&st, out);
@@ -262,8 +262,9 @@ static int mmk__open_path(const char *path, int oflags, mode_t perm) {
 }
 
 int mmk__os_open(int kind, const char *name, int mode, unsigned flags,
-                 int *fd, int *created) {
+                 int64_t size, mmk__os_fd *fd, int *created) {
   char full[256];
+  (void)size; /* shared memory grows later (ftruncate) */
   int o = mmk__open_flags(mode, flags);
   if (kind == MMK_KIND_FILE) {
     *fd = mmk__open_created(mmk__open_path, name, o, 0666, created);
@@ -288,8 +289,9 @@ int mmk__os_shm_unlink(const char *name) {
   return 0;
 }
 
-int mmk__os_anon_open(int *out) {
+int mmk__os_anon_open(int64_t size, mmk__os_fd *out) {
   int fd = -1;
+  (void)size; /* the common code grows it */
 #if defined(__linux__) && defined(MFD_CLOEXEC)
   fd = memfd_create("mmapkit-anon", MFD_CLOEXEC);
   if (fd < 0 && errno != ENOSYS)

@@ -139,7 +139,7 @@ static int mmk__map(mmk_file *f, int64_t offset, int64_t length,
     if (r) return r;
   }
   v = mmk__view_new(f, offset, length, reserve, options);
-  if (!v) return mmk__sys_error(ENOMEM, "map", f->path, NULL);
+  if (!v) return mmk__sys_error(MMK__OS_ENOMEM, "map", f->path, NULL);
   r = mmk__os_view_map(v);
   if (r) {
     mmk__mutex_destroy(&v->mu);

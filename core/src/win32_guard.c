@@ -1,0 +1,108 @@
+/*
+ * Win32 backend, part 3: the fault guard. A vectored exception handler,
+ * installed first in the chain, turns a fault of a quick routine
+ * (arch/x86_64-win64.S) on the view's own pages into that routine's
+ * "return 1" (MMK_EIO for the caller) and leaves every other exception to
+ * the handlers after it: the .NET and Java runtimes have their own.
+ *
+ * The fault is EXCEPTION_IN_PAGE_ERROR when Windows cannot page a mapped
+ * page in (a file truncated from outside, a network drive gone, a disk
+ * error); Wine raises EXCEPTION_ACCESS_VIOLATION instead, and an access to
+ * the pages a shrink made inaccessible is one too, so both are taken,
+ * inside the guarded range only.
+ */
+#include "internal.h"
+#include "win32.h"
+
+#define WIN32_LEAN_AND_MEAN
+#include <windows.h>
+
+/* The inert close's windows: the last few ranges swapped (a faulting
+ * thread may look after the next swap has begun), each with its state. */
+enum { MMK__INERT_RING = 8 };
+enum { MMK__INERT_NONE, MMK__INERT_SWAPPING, MMK__INERT_DONE };
+static struct {
+  _Atomic uintptr_t lo, hi;
+  atomic_int state;
+} mmk__inert[MMK__INERT_RING];
+static unsigned mmk__inert_next; /* under mmk__inert_mu */
+static SRWLOCK mmk__inert_mu = SRWLOCK_INIT;
+static unsigned mmk__inert_cur;
+
+void mmk__win_inert_begin(void *p, size_t n) {
+  AcquireSRWLockExclusive(&mmk__inert_mu);
+  mmk__inert_cur = mmk__inert_next++ % MMK__INERT_RING;
+  atomic_store(&mmk__inert[mmk__inert_cur].state, MMK__INERT_NONE);
+  atomic_store(&mmk__inert[mmk__inert_cur].lo, (uintptr_t)p);
+  atomic_store(&mmk__inert[mmk__inert_cur].hi, (uintptr_t)p + n);
+  atomic_store(&mmk__inert[mmk__inert_cur].state, MMK__INERT_SWAPPING);
+}
+
+void mmk__win_inert_end(int ok) {
+  atomic_store(&mmk__inert[mmk__inert_cur].state,
+               ok ? MMK__INERT_DONE : MMK__INERT_NONE);
+  ReleaseSRWLockExclusive(&mmk__inert_mu);
+}
+
+/* 1 if addr lies in a range being (or just) swapped: wait for the swap,
+ * then the access is to run again. */
+static int mmk__inert_retry(uintptr_t addr) {
+  int i, st;
+  for (i = 0; i < MMK__INERT_RING; i++) {
+    st = atomic_load(&mmk__inert[i].state);
+    if (st == MMK__INERT_NONE || addr < atomic_load(&mmk__inert[i].lo) ||
+        addr >= atomic_load(&mmk__inert[i].hi))
+      continue;
+    while ((st = atomic_load(&mmk__inert[i].state)) == MMK__INERT_SWAPPING)
+      SwitchToThread();
+    return st == MMK__INERT_DONE;
+  }
+  return 0;
+}
+
+static LONG CALLBACK mmk__veh(EXCEPTION_POINTERS *ep) {
+  const EXCEPTION_RECORD *er = ep->ExceptionRecord;
+  uintptr_t exit;
+  if ((er->ExceptionCode != EXCEPTION_IN_PAGE_ERROR &&
+       er->ExceptionCode != EXCEPTION_ACCESS_VIOLATION) ||
+      er->NumberParameters < 2)
+    return EXCEPTION_CONTINUE_SEARCH;
+  if (er->ExceptionCode == EXCEPTION_ACCESS_VIOLATION &&
+      mmk__inert_retry((uintptr_t)er->ExceptionInformation[1]))
+    return EXCEPTION_CONTINUE_EXECUTION;
+  /* The Win64 argument registers: rcx, rdx, r8, r9. */
+  exit = mmk__quick_resume((uintptr_t)ep->ContextRecord->Rip,
+                           (uintptr_t)er->ExceptionInformation[1],
+                           (uintptr_t)ep->ContextRecord->Rcx,
+                           (uintptr_t)ep->ContextRecord->R8,
+                           (uintptr_t)ep->ContextRecord->R9);
+  if (!exit) return EXCEPTION_CONTINUE_SEARCH;
+  ep->ContextRecord->Rip = exit;
+  return EXCEPTION_CONTINUE_EXECUTION;
+}
+
+static void *mmk__veh_handle;
+
+static void mmk__veh_install(void) {
+  mmk__veh_handle = AddVectoredExceptionHandler(1, mmk__veh);
+}
+
+/* Once per process, first in the chain (the .NET and Java runtimes add
+ * theirs later, behind it, and get every exception that is not ours).
+ * Nothing to re-assert: a handler added first after ours sees our faults
+ * first and, not knowing them, passes them on. */
+int mmk__os_guard_install(int mapping) {
+  static mmk__once once = MMK__ONCE_INIT;
+  (void)mapping;
+  mmk__os_once(&once, mmk__veh_install);
+  if (!mmk__veh_handle)
+    return mmk__sys_error(ERROR_NOT_ENOUGH_MEMORY,
+                          "AddVectoredExceptionHandler", "", NULL);
+  return 0;
+}
+
+/* The move routine handles any size: no jump buffer anywhere. */
+int mmk__guarded_copy(void *dst, const void *src, size_t n,
+                      const void *guard_p) {
+  return mmk__quick_guarded_move(dst, src, n, guard_p);
+}

@@ -1,0 +1,123 @@
+/*
+ * tests/c/test-win32.c: behaviours of the Windows backend that differ
+ * from POSIX or exist only there (the Windows notes of mmapkit.h): views
+ * at offsets that are not multiples of the 64 KiB granularity, growth
+ * inside a reservation from within the last mapping's granule, a file
+ * that cannot shrink under a view, shared memory of a fixed size, and
+ * the flush modes.
+ */
+#include "test.h"
+
+#define G 65536
+
+static void open_pattern(const char *name, size_t size, mmk_file **f) {
+  test_make_pattern_file(test_path(name), size);
+  ASSERT_OK(mmk_file_open(test_path(name), MMK_WRITE, 0, 0, f));
+}
+
+TEST(test_win32_views_at_any_offset_see_the_right_bytes) {
+  static const int64_t offs[] = {1, 4095, 4096, G - 1, G, G + 1, 3 * G + 17};
+  mmk_file *f = NULL;
+  unsigned char want[300];
+  open_pattern("a.bin", 5 * G, &f);
+  for (size_t i = 0; i < sizeof offs / sizeof offs[0]; i++) {
+    mmk_view *v = NULL;
+    ASSERT_OK(mmk_map(f, offs[i], 300, 0, &v));
+    test_fill_pattern(want, (uint64_t)offs[i], 300);
+    ASSERT_MEM_EQ(mmk_view_data(v), want, 300);
+    ASSERT_OK(mmk_view_close(v));
+  }
+  ASSERT_OK(mmk_file_close(f));
+}
+
+/* A reservation grown a page at a time: each growth after the first
+ * starts inside the granule of the mapping before it. */
+TEST(test_win32_reserved_view_grows_page_by_page_keeping_its_address) {
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  unsigned char want[4096];
+  open_pattern("r.bin", 4 * G, &f);
+  ASSERT_OK(mmk_map_reserve(f, 100, 4096, 3 * G, 0, &v));
+  unsigned char *p = mmk_view_data(v);
+  for (int64_t n = 8192; n <= 2 * G + 4096; n += 4096 * 5) {
+    ASSERT_OK(mmk_view_resize(v, n));
+    ASSERT_PTR_EQ(mmk_view_data(v), p);
+    ASSERT_EQ(mmk_view_size(v), n);
+    test_fill_pattern(want, (uint64_t)(100 + n - 4096), 4096);
+    ASSERT_MEM_EQ(p + n - 4096, want, 4096);
+  }
+  /* writes through the grown view reach the file */
+  ASSERT_OK(mmk_view_write(v, G + 5, "grown", 5));
+  ASSERT_OK(mmk_view_flush(v, 0, 0, MMK_FLUSH_SYNC));
+  char buf[5];
+  test_pread(test_path("r.bin"), 100 + G + 5, buf, 5);
+  ASSERT_MEM_EQ(buf, "grown", 5);
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+}
+
+TEST(test_win32_file_under_a_view_cannot_shrink) {
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  open_pattern("s.bin", 2 * G, &f);
+  ASSERT_OK(mmk_map(f, 0, G, 0, &v));
+  ASSERT_STATUS(mmk_file_resize(f, 100), MMK_EBUSY);
+  ASSERT_EQ(test_file_size(test_path("s.bin")), 2 * G);
+  ASSERT_OK(mmk_file_resize(f, 3 * G)); /* growing is fine */
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_resize(f, 100)); /* and shrinking without views */
+  ASSERT_EQ(test_file_size(test_path("s.bin")), 100);
+  ASSERT_OK(mmk_file_close(f));
+}
+
+TEST(test_win32_shared_memory_keeps_its_creation_size) {
+  const char *name = test_shm_name("fixed");
+  mmk_file *f = NULL, *g = NULL;
+  int64_t size;
+  ASSERT_STATUS(mmk_shm_open(name, MMK_WRITE, MMK_CREATE, 0, &f), MMK_EINVAL);
+  ASSERT_OK(mmk_shm_open(name, MMK_WRITE, MMK_CREATE, 10000, &f));
+  ASSERT_OK(mmk_file_size(f, &size));
+  /* the size as asked, or rounded up to the page (Wine's NtQuerySection) */
+  ASSERT_GE(size, 10000);
+  ASSERT_LT(size, 10000 + 4096);
+  ASSERT_OK(mmk_file_resize(f, size)); /* the same size: nothing to do */
+  ASSERT_STATUS(mmk_file_resize(f, 20000), MMK_ENOTSUP);
+  ASSERT_STATUS(mmk_file_resize(f, 5000), MMK_ENOTSUP);
+  ASSERT_STATUS(mmk_shm_open(name, MMK_WRITE, MMK_CREATE, 20000, &g),
+                MMK_ENOTSUP);
+  ASSERT_OK(mmk_shm_open(name, MMK_READ, 0, 0, &g));
+  ASSERT_OK(mmk_file_size(g, &size));
+  ASSERT_GE(size, 10000);
+  ASSERT_LT(size, 10000 + 4096);
+  ASSERT_OK(mmk_file_close(g));
+  ASSERT_OK(mmk_shm_unlink(name)); /* the name exists: 0 */
+  ASSERT_OK(mmk_file_close(f));
+  ASSERT_STATUS(mmk_shm_unlink(name), MMK_ENOENT); /* gone with it */
+}
+
+TEST(test_win32_flush_modes_write_the_file) {
+  static const int hows[] = {MMK_FLUSH_ASYNC, MMK_FLUSH_SYNC, MMK_FLUSH_FULL};
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  open_pattern("fl.bin", 2 * G, &f);
+  ASSERT_OK(mmk_map(f, 7, 2 * G - 7, 0, &v));
+  for (int i = 0; i < 3; i++) {
+    char tag[4] = {'F', (char)('0' + i), 'x', 'y'}, got[4];
+    ASSERT_OK(mmk_view_write(v, G + i, tag, 4));
+    ASSERT_OK(mmk_view_flush(v, G, 100, hows[i]));
+    test_pread(test_path("fl.bin"), 7 + G + i, got, 4);
+    ASSERT_MEM_EQ(got, tag, 4);
+  }
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+}
+
+static const test_case cases[] = {
+    TEST_ENTRY(test_win32_views_at_any_offset_see_the_right_bytes),
+    TEST_ENTRY(test_win32_reserved_view_grows_page_by_page_keeping_its_address),
+    TEST_ENTRY(test_win32_file_under_a_view_cannot_shrink),
+    TEST_ENTRY(test_win32_shared_memory_keeps_its_creation_size),
+    TEST_ENTRY(test_win32_flush_modes_write_the_file),
+    TEST_END};
+
+int main(int argc, char **argv) { return test_main(argc, argv, cases); }
