@@ -224,6 +224,36 @@ class MappedViewTest {
   }
 
   @Test
+  void out_of_range_and_read_only_errors_say_index_size_and_file() throws IOException {
+    Path p = dir.resolve("msg.bin");
+    try (MappedFile f = MappedFile.create(p, 4096);
+        MappedView v = f.map()) {
+      for (Runnable access : new Runnable[] {
+        () -> v.getLong(4090), () -> v.putInt(-1, 0), () -> v.get(4096), () -> v.getLong(1L << 40)
+      }) {
+        IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class, access::run);
+        assertTrue(e.getMessage().contains("4096 bytes"), e.getMessage());
+        assertTrue(e.getMessage().contains(p.toString()), e.getMessage());
+      }
+      assertTrue(assertThrows(IndexOutOfBoundsException.class, () -> v.getLong(4090))
+          .getMessage().contains("index 4090"));
+    }
+    try (MappedFile f = MappedFile.open(p, MapMode.READ_ONLY);
+        MappedView v = f.map()) {
+      v.getLong(0); // the windows exist: the inline path must refuse too
+      for (Runnable write : new Runnable[] {
+        () -> v.putLong(8, 1), () -> v.put(100, (byte) 1), () -> v.put(0, new byte[1])
+      }) {
+        ReadOnlyBufferException e = assertThrows(ReadOnlyBufferException.class, write::run);
+        assertTrue(e.getMessage().contains("read-only"), e.getMessage());
+        assertTrue(e.getMessage().contains(p.toString()), e.getMessage());
+      }
+      assertTrue(assertThrows(ReadOnlyBufferException.class, () -> v.put(100, (byte) 1))
+          .getMessage().contains("index 100"));
+    }
+  }
+
+  @Test
   void resize_without_reservation_works_before_any_buffer_exists() throws IOException {
     try (MappedFile f = MappedFile.create(dir.resolve("nr.bin"), 4096);
         MappedView v = f.map()) {
