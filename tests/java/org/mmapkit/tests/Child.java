@@ -186,7 +186,8 @@ public final class Child {
           calls[i].run();
           System.out.println("FAIL " + names[i] + " returned");
         } catch (FaultException e) {
-          System.out.println("OK fault " + names[i] + ": " + e.getMessage());
+          System.out.println("OK fault " + names[i] + " " + e.statusName() + " " + e.status() + ": "
+              + e.getMessage());
         }
       }
       // In the part still backed by the file they work.
