@@ -254,6 +254,48 @@ class MappedViewTest {
   }
 
   @Test
+  void resize_that_moves_or_shrinks_after_typed_access_needs_no_gc() throws IOException {
+    Path p = dir.resolve("move.bin");
+    try (MappedFile f = MappedFile.create(p, 4096);
+        MappedView v = f.map(0, 4096, MapOption.RESERVE(8192))) {
+      v.putLong(0, 11); // the accessors' windows exist and hold leases from here on
+      v.resize(1 << 20); // past the reservation: the view moves
+      assertEquals(1 << 20, v.size());
+      assertEquals(1 << 20, f.size());
+      assertEquals(11, v.getLong(0));
+      v.putLong((1 << 20) - 8, 22);
+      v.resize(8192); // and shrinks
+      assertEquals(11, v.getLong(0));
+      assertThrows(IndexOutOfBoundsException.class, () -> v.getLong(8192));
+      v.putLong(8184, 33);
+      byte[] b = new byte[8];
+      v.get(8184, b);
+      assertEquals(33, ByteBuffer.wrap(b).order(ByteOrder.nativeOrder()).getLong());
+    }
+    try (MappedFile f = MappedFile.open(p, MapMode.READ_WRITE);
+        MappedView v = f.map()) {
+      assertEquals(22, v.getLong((1 << 20) - 8)); // the moved view wrote the file
+    }
+  }
+
+  @Test
+  void resize_of_a_private_view_after_typed_access_is_refused_not_remapped()
+      throws IOException {
+    Path p = dir.resolve("cow.bin");
+    try (MappedFile w = MappedFile.create(p, 1 << 16)) {
+      w.map().putLong(0, 1);
+    }
+    try (MappedFile f = MappedFile.open(p, MapMode.PRIVATE);
+        MappedView v = f.map(0, 4096)) {
+      v.putLong(0, 7); // a private change: only this mapping has it
+      IllegalStateException e = assertThrows(IllegalStateException.class, () -> v.resize(8192));
+      assertTrue(e.getMessage().contains("private pages"), e.getMessage());
+      assertEquals(7, v.getLong(0));
+      assertEquals(4096, v.size());
+    }
+  }
+
+  @Test
   void resize_without_reservation_works_before_any_buffer_exists() throws IOException {
     try (MappedFile f = MappedFile.create(dir.resolve("nr.bin"), 4096);
         MappedView v = f.map()) {

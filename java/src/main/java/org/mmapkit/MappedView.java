@@ -7,6 +7,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.lang.invoke.VarHandle;
 import java.lang.ref.Cleaner;
+import java.lang.ref.WeakReference;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.ReadOnlyBufferException;
@@ -16,6 +17,7 @@ import java.util.concurrent.locks.LockSupport;
 import org.mmapkit.ViewMemory.Window;
 import org.mmapkit.ViewMemory.Windows;
 import org.mmapkit.internal.NativeCore;
+import org.mmapkit.internal.NativeCoreConstants;
 
 /**
  * One mapped region {@code [offset, offset+size)} of a {@link MappedFile}: the zero-copy object.
@@ -65,8 +67,13 @@ public final class MappedView implements AutoCloseable {
   /** How long resize() waits for other threads' calls in flight to let go of the view. */
   private static final long RESIZE_WAIT_NANOS = 1_000_000_000L;
 
-  private final ViewMemory mem;
-  private final Cleaner.Cleanable cleanable;
+  /** The native view and its leases; replaced when resize() moves the view by remapping. */
+  private volatile ViewMemory mem;
+  /** Closes {@code mem} when the view is closed or collected (guarded by this). */
+  private Cleaner.Cleanable cleanable;
+  /** Where resize() maps the view anew; weak: a view does not keep its file open. */
+  private final WeakReference<MappedFile> file;
+  private final int mapBits;
   private final long offset;
   private final boolean writable;
   private final String name;
@@ -74,7 +81,9 @@ public final class MappedView implements AutoCloseable {
   /** The current windows; NONE before the first typed access, after resize() and close(). */
   private Windows win = Windows.NONE;
 
-  MappedView(long ptr, String name) {
+  MappedView(long ptr, String name, MappedFile file, int mapBits) {
+    this.file = new WeakReference<>(file);
+    this.mapBits = mapBits;
     this.mem = new ViewMemory(ptr, "view of " + (name.isEmpty() ? "anonymous memory" : name));
     this.offset = NativeCore.mmk_view_offset(ptr);
     this.size = NativeCore.mmk_view_size(ptr);
@@ -138,7 +147,12 @@ public final class MappedView implements AutoCloseable {
    */
   public ByteBuffer asByteBuffer(long index, int length) {
     checkRange(index, length);
-    return mem.lease(index, length, writable);
+    ViewMemory m = enter();
+    try {
+      return m.lease(index, length, writable, true);
+    } finally {
+      m.ref.release();
+    }
   }
 
   // Typed accessors: the first 2 GiB - 1 bytes are one buffer (win.first) tested inline, so
@@ -204,7 +218,7 @@ public final class MappedView implements AutoCloseable {
     checkOpen(); // under the lock: close() cannot have let go of the windows meanwhile
     Windows v = win;
     if (v == Windows.NONE) {
-      v = win = mem.build(size, writable);
+      v = win = mem.build(size, writable); // mem cannot change: resize() holds this lock
     }
     return v;
   }
@@ -422,11 +436,12 @@ public final class MappedView implements AutoCloseable {
   public void get(long index, byte[] dst, int off, int length) {
     Objects.checkFromIndexSize(off, length, dst.length);
     checkRange(index, length);
-    long p = mem.ref.acquire();
+    ViewMemory m = enter();
+    long p = m.ref.ptr;
     try {
       NativeCore.mmkj_view_read(p, index, dst, off, length);
     } finally {
-      mem.ref.release();
+      m.ref.release();
     }
   }
 
@@ -456,11 +471,12 @@ public final class MappedView implements AutoCloseable {
     Objects.checkFromIndexSize(off, length, src.length);
     checkWritable();
     checkRange(index, length);
-    long p = mem.ref.acquire();
+    ViewMemory m = enter();
+    long p = m.ref.ptr;
     try {
       NativeCore.mmkj_view_write(p, index, src, off, length);
     } finally {
-      mem.ref.release();
+      m.ref.release();
     }
   }
 
@@ -491,11 +507,12 @@ public final class MappedView implements AutoCloseable {
       get(index, dst.array(), dst.arrayOffset() + dst.position(), n);
     } else {
       checkRange(index, n);
-      long p = mem.ref.acquire();
+      ViewMemory m = enter();
+      long p = m.ref.ptr;
       try {
         NativeCore.mmkj_view_read_buffer(p, index, dst, dst.position(), n);
       } finally {
-        mem.ref.release();
+        m.ref.release();
       }
     }
     dst.position(dst.position() + n);
@@ -520,11 +537,12 @@ public final class MappedView implements AutoCloseable {
     } else {
       checkWritable();
       checkRange(index, n);
-      long p = mem.ref.acquire();
+      ViewMemory m = enter();
+      long p = m.ref.ptr;
       try {
         NativeCore.mmkj_view_write_buffer(p, index, src, src.position(), n);
       } finally {
-        mem.ref.release();
+        m.ref.release();
       }
     }
     src.position(src.position() + n);
@@ -539,11 +557,12 @@ public final class MappedView implements AutoCloseable {
    * @throws IOException if the write-back fails
    */
   public void force() throws IOException {
-    long p = mem.ref.acquire();
+    ViewMemory m = enter();
+    long p = m.ref.ptr;
     try {
       NativeCore.mmk_view_flush(p, 0, 0, FlushMode.SYNC.code);
     } finally {
-      mem.ref.release();
+      m.ref.release();
     }
   }
 
@@ -574,11 +593,12 @@ public final class MappedView implements AutoCloseable {
       checkOpen();
       return;
     }
-    long p = mem.ref.acquire();
+    ViewMemory m = enter();
+    long p = m.ref.ptr;
     try {
       NativeCore.mmk_view_flush(p, index, length, mode.code);
     } finally {
-      mem.ref.release();
+      m.ref.release();
     }
   }
 
@@ -598,11 +618,12 @@ public final class MappedView implements AutoCloseable {
       checkOpen();
       return;
     }
-    long p = mem.ref.acquire();
+    ViewMemory m = enter();
+    long p = m.ref.ptr;
     try {
       NativeCore.mmk_view_advise(p, index, length, advice.code);
     } finally {
-      mem.ref.release();
+      m.ref.release();
     }
   }
 
@@ -655,7 +676,8 @@ public final class MappedView implements AutoCloseable {
    * @return 0 to size
    */
   public long resident() {
-    long p = mem.ref.acquire();
+    ViewMemory m = enter();
+    long p = m.ref.ptr;
     try {
       long[] out = new long[1];
       NativeCore.mmk_view_resident(p, 0, 0, out);
@@ -663,7 +685,7 @@ public final class MappedView implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } finally {
-      mem.ref.release();
+      m.ref.release();
     }
   }
 
@@ -673,11 +695,12 @@ public final class MappedView implements AutoCloseable {
    * @throws IOException e.g. when RLIMIT_MEMLOCK is exceeded
    */
   public void lockMemory() throws IOException {
-    long p = mem.ref.acquire();
+    ViewMemory m = enter();
+    long p = m.ref.ptr;
     try {
       NativeCore.mmk_view_lock_memory(p);
     } finally {
-      mem.ref.release();
+      m.ref.release();
     }
   }
 
@@ -687,11 +710,12 @@ public final class MappedView implements AutoCloseable {
    * @throws IOException on failure
    */
   public void unlockMemory() throws IOException {
-    long p = mem.ref.acquire();
+    ViewMemory m = enter();
+    long p = m.ref.ptr;
     try {
       NativeCore.mmk_view_unlock_memory(p);
     } finally {
-      mem.ref.release();
+      m.ref.release();
     }
   }
 
@@ -714,7 +738,8 @@ public final class MappedView implements AutoCloseable {
     if (newSize <= 0) {
       throw new IllegalArgumentException("size must be positive: " + newSize);
     }
-    long p = mem.ref.acquire();
+    ViewMemory m = enter();
+    long p = m.ref.ptr;
     try {
       long deadline = System.nanoTime() + RESIZE_WAIT_NANOS;
       for (int attempt = 0; ; attempt++) {
@@ -722,14 +747,18 @@ public final class MappedView implements AutoCloseable {
           NativeCore.mmk_view_resize(p, newSize);
           break;
         } catch (IllegalStateException busy) {
-          // The core refuses (EBUSY) while any lease is held. Leases of buffers stay until GC;
-          // that of a long bulk copy on another thread ends soon: retry for that only.
-          if (mem.hasBuffers() || System.nanoTime() - deadline > 0) {
-            throw new IllegalStateException(
-                "cannot resize " + mem.ref.what() + " to " + newSize + " bytes while ByteBuffers"
-                    + " from it are reachable or other threads keep using it (map with"
-                    + " MapOption.RESERVE to grow in place): " + busy.getMessage(),
-                busy);
+          // The core refuses (EBUSY) while any lease is held: a user's buffer (until the GC
+          // takes it), the accessors' windows, or a long bulk copy on another thread.
+          boolean windows = m.hasBuffers() && !m.hasUserBuffers();
+          if (windows && remap(m, newSize)) {
+            return;
+          }
+          if (m.hasBuffers() || System.nanoTime() - deadline > 0) {
+            throw new IllegalStateException("cannot resize " + m.ref.what() + " to " + newSize
+                + " bytes while " + (windows ? "its private pages exist only where it is mapped"
+                    + " (or its MappedFile is closed)" : "ByteBuffers from asByteBuffer() are"
+                    + " reachable or other threads keep using it") + " (map with"
+                + " MapOption.RESERVE to grow in place): " + busy.getMessage(), busy);
           }
           if (attempt < 64) {
             Thread.yield();
@@ -740,9 +769,37 @@ public final class MappedView implements AutoCloseable {
       }
       size = NativeCore.mmk_view_size(p);
     } finally {
-      mem.ref.release();
+      m.ref.release();
     }
     win = Windows.NONE; // rebuilt on next access; old windows keep their leases until GC
+  }
+
+  /**
+   * Moves or shrinks a view whose only leases are the accessors' own windows: maps the range
+   * anew and closes the old mapping inert. The view cannot know when other threads are done with
+   * its old windows (only the GC does), so it does not wait: a typed access racing this sees the
+   * file through the old mapping until it turns inert, then zeros (a write there is lost), never
+   * freed memory; the old range is freed when its windows are collected. Calls in flight on the
+   * old mapping finish there first (a shared mapping: their writes are in the file).
+   *
+   * @return false if the view cannot be remapped (private mapping, file gone): refused as before
+   */
+  private boolean remap(ViewMemory old, long newSize) throws IOException {
+    MappedFile f = file.get();
+    if (f == null || f.isClosed()
+        || NativeCore.mmk_view_mode(old.ref.ptr) == NativeCoreConstants.MMK_COPY) {
+      return false; // a copy-on-write view's private pages exist only in the old mapping
+    }
+    ViewMemory m = new ViewMemory(f.mapNative(offset, newSize, mapBits, 0), old.ref.what());
+    Cleaner.Cleanable c = MappedFile.CLEANER.register(this, m::ownerGone);
+    Cleaner.Cleanable oldClean = cleanable;
+    size = NativeCore.mmk_view_size(m.ref.ptr);
+    mem = m; // first: a call turned away by the old memory finds this one (enter())
+    cleanable = c;
+    win = Windows.NONE;
+    old.ref.closeQuietly(); // inert close once the calls in flight on it (ours too) end
+    oldClean.clean();
+    return true;
   }
 
   // ---------------------------------------------------------------- atomics
@@ -940,11 +997,12 @@ public final class MappedView implements AutoCloseable {
   /** One fault-safe atomic: the checks of atomic(), then the core under the view's lease. */
   private long safe(int op, int bits, long index, long a, long b) {
     checkWord(index, bits / 8);
-    long p = mem.ref.acquire();
+    ViewMemory m = enter();
+    long p = m.ref.ptr;
     try {
       return NativeCore.mmkj_atomic(p, op, bits, index, a, b);
     } finally {
-      mem.ref.release();
+      m.ref.release();
     }
   }
 
@@ -1003,12 +1061,13 @@ public final class MappedView implements AutoCloseable {
         long left = deadline - System.nanoTime();
         slice = Math.max(0, Math.min(slice, left));
       }
-      long p = mem.ref.acquire();
+      ViewMemory m = enter();
+      long p = m.ref.ptr;
       int r;
       try {
         r = NativeCore.mmk_wait_u32(p, index, exp, slice);
       } finally {
-        mem.ref.release();
+        m.ref.release();
       }
       if (r == 0) {
         return true;
@@ -1029,11 +1088,12 @@ public final class MappedView implements AutoCloseable {
    */
   public int wake(long index, int count) {
     atomic(index, 4);
-    long p = mem.ref.acquire();
+    ViewMemory m = enter();
+    long p = m.ref.ptr;
     try {
       return NativeCore.mmk_wake(p, index, count);
     } finally {
-      mem.ref.release();
+      m.ref.release();
     }
   }
 
@@ -1047,16 +1107,18 @@ public final class MappedView implements AutoCloseable {
    */
   @Override
   public void close() {
-    try {
-      mem.ref.close(); // first: windows() cannot lease any more after this
-    } catch (IOException e) {
-      throw new UncheckedIOException(e); // not reported by the core's inert close
-    } finally {
-      synchronized (this) {
+    Cleaner.Cleanable c;
+    synchronized (this) { // after a resize() in progress: it may replace mem
+      c = cleanable;
+      try {
+        mem.ref.close(); // first: build() cannot lease any more after this
+      } catch (IOException e) {
+        throw new UncheckedIOException(e); // not reported by the core's inert close
+      } finally {
         win = Windows.NONE; // accessors now take the slow path and see "closed"
       }
-      cleanable.clean();
     }
+    c.clean();
   }
 
   // ---------------------------------------------------------------- helpers
@@ -1101,6 +1163,25 @@ public final class MappedView implements AutoCloseable {
     @Override
     public String getMessage() {
       return message;
+    }
+  }
+
+  /**
+   * The current memory, with this call registered on it (the caller releases m.ref). A resize
+   * that remapped the view publishes the new memory before it closes the old one, so a call
+   * turned away by the old one finds the new one here.
+   */
+  private ViewMemory enter() {
+    for (; ; ) {
+      ViewMemory m = mem;
+      try {
+        m.ref.acquire();
+        return m;
+      } catch (IllegalStateException closed) {
+        if (m == mem) {
+          throw closed;
+        }
+      }
     }
   }
 

@@ -84,21 +84,27 @@ final class ViewMemory {
 
   final NativeRef ref;
   private int buffers;
+  private int userBuffers;
   private boolean ownerGone;
 
   ViewMemory(long ptr, String what) {
     this.ref = new NativeRef(ptr, what, NativeCore::mmk_view_close_inert);
   }
 
-  /** A new direct buffer over [offset, offset+length) in native order, holding one core lease. */
-  ByteBuffer lease(long offset, int length, boolean writable) {
+  /**
+   * A new direct buffer over [offset, offset+length) in native order, holding one core lease.
+   *
+   * @param user true for a buffer handed to the user, false for an internal window
+   */
+  ByteBuffer lease(long offset, int length, boolean writable, boolean user) {
     long p = ref.acquire();
     try {
       ByteBuffer b = NativeCore.mmkj_view_window(p, offset, length);
       synchronized (this) {
         buffers++;
+        userBuffers += user ? 1 : 0;
       }
-      MappedFile.CLEANER.register(b, this::bufferGone);
+      MappedFile.CLEANER.register(b, user ? this::userBufferGone : this::bufferGone);
       return (writable ? b : b.asReadOnlyBuffer()).order(NATIVE);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -110,12 +116,12 @@ final class ViewMemory {
   /** The windows over a view of {@code size} bytes, each leased. */
   Windows build(long size, boolean writable) {
     if (size <= Integer.MAX_VALUE) { // one buffer is first and tail
-      Window all = new Window(lease(0, (int) size, writable), 0);
+      Window all = new Window(lease(0, (int) size, writable, false), 0);
       return new Windows(all, all, new Window[0]);
     }
     long tailStart = size - Integer.MAX_VALUE;
-    return new Windows(new Window(lease(0, Integer.MAX_VALUE, writable), 0),
-        new Window(lease(tailStart, Integer.MAX_VALUE, writable), tailStart),
+    return new Windows(new Window(lease(0, Integer.MAX_VALUE, writable, false), 0),
+        new Window(lease(tailStart, Integer.MAX_VALUE, writable, false), tailStart),
         // first and tail overlap enough for every 8-byte value up to this size
         size <= 2L * Integer.MAX_VALUE - SLACK ? new Window[0] : chunks(size, writable));
   }
@@ -125,9 +131,17 @@ final class ViewMemory {
     Window[] c = new Window[n];
     for (int i = 0; i < n; i++) {
       long start = (long) i << SHIFT;
-      c[i] = new Window(lease(start, (int) Math.min(CHUNK + SLACK, size - start), writable), start);
+      int length = (int) Math.min(CHUNK + SLACK, size - start);
+      c[i] = new Window(lease(start, length, writable, false), start);
     }
     return c;
+  }
+
+  private void userBufferGone() {
+    synchronized (this) {
+      userBuffers--;
+    }
+    bufferGone();
   }
 
   /** Cleaner of a buffer: give its lease back (after an inert close the last one frees). */
@@ -145,6 +159,11 @@ final class ViewMemory {
   /** True while a ByteBuffer over the view (a user's or an internal window) is reachable. */
   synchronized boolean hasBuffers() {
     return buffers > 0;
+  }
+
+  /** True while a ByteBuffer handed to the user (asByteBuffer) is reachable. */
+  synchronized boolean hasUserBuffers() {
+    return userBuffers > 0;
   }
 
   /** The MappedView is closed or unreachable: unmap now if no buffer is left, else later. */
