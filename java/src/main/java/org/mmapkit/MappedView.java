@@ -159,8 +159,11 @@ public final class MappedView implements AutoCloseable {
   // Typed accessors: the first 2 GiB - 1 bytes are one buffer (win.first) tested inline, so
   // that a loop over it compiles like a loop over a MappedByteBuffer; everything else goes
   // through far(), which returns a prebuilt window. The windows are built at the first access
-  // (slow(), kept out of the accessors' compiled code: see there), not at map time, so that a
-  // view never accessed this way closes without inert memory.
+  // (slow(), kept out of the accessors' compiled code: see there), not at map time. Measured
+  // both ways (JDK 17, same runs): built at map time, every close is an inert close and
+  // map+close churn took 49 instead of 24 us; built at the first access, that access leaves a
+  // taken far() branch in getLong's profile, and scans compiled afterwards run at about 0.5x of
+  // MappedByteBuffer instead of 0.9x. Churn keeps the lazy build; the cost is documented.
 
   /** The window holding {@code [index, index + width)}; the part of an access past 2 GiB. */
   private Window far(long index, int width) {
@@ -194,7 +197,7 @@ public final class MappedView implements AutoCloseable {
     }
   }
 
-  @SuppressWarnings("FieldMayBeFinal") // final would let the JIT inline slow() again
+  /** Deliberately not final: a final handle is a constant, and the JIT inlines through it. */
   private static MethodHandle slowPath;
 
   static {

@@ -47,15 +47,18 @@ final class ViewMemory {
     static {
       ByteBuffer none = ByteBuffer.allocateDirect(0);
       Window w = new Window(none, 0);
-      NONE = new Windows(w, w, new Window[0]);
+      NONE = new Windows(w, w, new Window[0], 0);
     }
 
     final ByteBuffer first;
     final Window head;
     final Window tail;
     final Window[] chunks;
+    /** The view's size when these windows were built. */
+    final long size;
 
-    private Windows(Window head, Window tail, Window[] chunks) {
+    private Windows(Window head, Window tail, Window[] chunks, long size) {
+      this.size = size;
       this.first = head.buf;
       this.head = head;
       this.tail = tail;
@@ -71,11 +74,9 @@ final class ViewMemory {
       }
       Window[] c = chunks;
       long i = index >>> SHIFT; // a negative index is huge: one compare covers both ends
-      if (i < c.length) {
-        Window w = c[(int) i];
-        if (index - w.base <= w.buf.capacity() - width) {
-          return w;
-        }
+      // Inside the view, chunk i holds the value whole: it runs SLACK bytes into chunk i + 1.
+      if (i < c.length && index <= size - width) {
+        return c[(int) i];
       }
       Window h = head; // the accessors test it inline; the atomics come here
       return index >= 0 && index <= h.buf.capacity() - width ? h : null;
@@ -117,13 +118,13 @@ final class ViewMemory {
   Windows build(long size, boolean writable) {
     if (size <= Integer.MAX_VALUE) { // one buffer is first and tail
       Window all = new Window(lease(0, (int) size, writable, false), 0);
-      return new Windows(all, all, new Window[0]);
+      return new Windows(all, all, new Window[0], size);
     }
     long tailStart = size - Integer.MAX_VALUE;
     return new Windows(new Window(lease(0, Integer.MAX_VALUE, writable, false), 0),
         new Window(lease(tailStart, Integer.MAX_VALUE, writable, false), tailStart),
         // first and tail overlap enough for every 8-byte value up to this size
-        size <= 2L * Integer.MAX_VALUE - SLACK ? new Window[0] : chunks(size, writable));
+        size <= 2L * Integer.MAX_VALUE - SLACK ? new Window[0] : chunks(size, writable), size);
   }
 
   private Window[] chunks(long size, boolean writable) {
