@@ -1015,7 +1015,8 @@ public final class MappedView implements AutoCloseable {
 
   private Window atomic(long index, int n) {
     checkWord(index, n);
-    return far(index, n);
+    Window h = win.head; // the first 2 GiB inline, as in the typed accessors
+    return index <= h.buf.capacity() - n ? h : far(index, n);
   }
 
   private void checkWord(long index, int n) {
