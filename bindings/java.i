@@ -69,6 +69,19 @@ static void mmkj_throw_noarg(JNIEnv *jenv, const char *cls) {
   (*jenv)->DeleteLocalRef(jenv, c);
 }
 
+/* org.mmapkit.FaultException(message, status): the core status travels with it. */
+static void mmkj_throw_fault(JNIEnv *jenv, const char *msg, int code) {
+  jclass c = (*jenv)->FindClass(jenv, "org/mmapkit/FaultException");
+  if (!c) return;
+  jmethodID ctor = (*jenv)->GetMethodID(jenv, c, "<init>", "(Ljava/lang/String;I)V");
+  jstring jmsg = ctor ? (*jenv)->NewStringUTF(jenv, msg) : NULL;
+  if (jmsg) {
+    jobject ex = (*jenv)->NewObject(jenv, c, ctor, jmsg, (jint)code);
+    if (ex) (*jenv)->Throw(jenv, (jthrowable)ex);
+  }
+  (*jenv)->DeleteLocalRef(jenv, c);
+}
+
 /* java.nio.file.FileSystemException family: (file, other, reason). */
 static void mmkj_throw_fs(JNIEnv *jenv, const char *cls, const char *path,
                           const char *reason) {
@@ -151,7 +164,7 @@ static void mmkj_throw(JNIEnv *jenv, int code, int fault) {
     return;
   case MMK_EIO:
     if (fault) {
-      mmkj_throw_new(jenv, "org/mmapkit/FaultException", text);
+      mmkj_throw_fault(jenv, text, code);
       return;
     }
     break;

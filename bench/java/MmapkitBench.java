@@ -142,28 +142,12 @@ public final class MmapkitBench {
     }
     System.gc();
 
-    // Past 2 GiB: a long index into a 3 GiB view against a MappedByteBuffer mapped at that spot
-    // (the only way MappedByteBuffer reaches it). Sparse file: both read the same zero pages.
-    Path sparse = Files.createTempFile(file.getParent(), "mmapkit-bench-sparse-", ".bin");
-    try {
-      long far = 5L << 29; // 2.5 GiB
-      try (RandomAccessFile raf = new RandomAccessFile(sparse.toFile(), "rw")) {
-        raf.setLength(3L << 30);
-      }
-      try (MappedFile mf = MappedFile.open(sparse, MapMode.READ_ONLY);
-          MappedView view = mf.map();
-          FileChannel ch = FileChannel.open(sparse, StandardOpenOption.READ)) {
-        MappedByteBuffer mbb = ch.map(FileChannel.MapMode.READ_ONLY, far, size);
-        mbb.order(ByteOrder.nativeOrder());
-        double gib = size / (double) (1L << 30);
-        double[] r =
-            pair(rounds, () -> scanViewFrom(view, far, n), () -> scanBuffer(mbb, n));
-        rows.add(new Row("getLong scan at 2.5 GiB of a 3 GiB view", "GiB/s", gib / r[0],
-            gib / r[1], true, "MBB: a second mapping at that offset"));
-      }
-    } finally {
-      Files.deleteIfExists(sparse);
-    }
+    // Past 2 GiB: a long index into a big view against a MappedByteBuffer mapped at that spot
+    // (the only way MappedByteBuffer reaches it). Sparse files: both read the same zero pages.
+    rows.add(farScan(file.getParent(), 3L << 30, 5L << 29, n, rounds,
+        "getLong scan at 2.5 GiB of a 3 GiB view"));
+    rows.add(farScan(file.getParent(), 6L << 30, (3L << 30) - n / 2, n, rounds,
+        "getLong scan in the middle of a 6 GiB view"));
     System.gc();
 
     // Atomics on a file-backed view: the VarHandle form (JIT intrinsic, a truncated file can kill
@@ -201,6 +185,23 @@ public final class MmapkitBench {
     rows.add(new Row("map+getLong+close churn, MBB incl. its GC unmapping", "us/cycle",
         churnViewTouch[0] / 1e3 / churn, churnMbb[3] / 1e3 / churn, false,
         "MBB: loop + System.gc() until its mappings are gone (what close() does at once)"));
+
+    rows.add(firstAccess(file, churn));
+
+    // The near scan again, after all the map/first-read/close cycles above (more than 10,000),
+    // with loops compiled only now: what a long-running process that maps many views sees.
+    try (MappedFile mf = MappedFile.open(file, MapMode.READ_ONLY);
+        MappedView view = mf.map();
+        FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      MappedByteBuffer mbb = ch.map(FileChannel.MapMode.READ_ONLY, 0, size);
+      mbb.order(ByteOrder.nativeOrder());
+      mbb.load();
+      view.load();
+      double gib = size / (double) (1L << 30);
+      double[] r = pair(rounds, () -> scanViewLater(view, n), () -> scanBufferLater(mbb, n));
+      rows.add(new Row("getLong scan after " + (2 * (WARM_CYCLES + churn)) + " map/close cycles",
+          "GiB/s", gib / r[0], gib / r[1], true, "loops first compiled after the churn rows"));
+    }
 
     print(rows, size, rounds);
     if (json != null) {
@@ -246,6 +247,74 @@ public final class MmapkitBench {
       s += v.getLong(i);
     }
     return s;
+  }
+
+  /** scanView's twin, first compiled after the churn (a fresh profile of its own). */
+  static long scanViewLater(MappedView v, int n) {
+    long s = 0;
+    for (long i = 0; i + 8 <= n; i += 8) {
+      s += v.getLong(i);
+    }
+    return s;
+  }
+
+  static long scanBufferLater(ByteBuffer b, int n) {
+    long s = 0;
+    for (int i = 0; i + 8 <= n; i += 8) {
+      s += b.getLong(i);
+    }
+    return s;
+  }
+
+  static Row farScan(Path dir, long viewSize, long at, int n, int rounds, String name)
+      throws IOException {
+    Path sparse = Files.createTempFile(dir, "mmapkit-bench-sparse-", ".bin");
+    try {
+      try (RandomAccessFile raf = new RandomAccessFile(sparse.toFile(), "rw")) {
+        raf.setLength(viewSize);
+      }
+      try (MappedFile mf = MappedFile.open(sparse, MapMode.READ_ONLY);
+          MappedView view = mf.map();
+          FileChannel ch = FileChannel.open(sparse, StandardOpenOption.READ)) {
+        MappedByteBuffer mbb = ch.map(FileChannel.MapMode.READ_ONLY, at, n);
+        mbb.order(ByteOrder.nativeOrder());
+        double gib = n / (double) (1L << 30);
+        double[] r = pair(rounds, () -> scanViewFrom(view, at, n), () -> scanBuffer(mbb, n));
+        return new Row(name, "GiB/s", gib / r[0], gib / r[1], true,
+            "MBB: a second mapping at that offset");
+      }
+    } finally {
+      Files.deleteIfExists(sparse);
+    }
+  }
+
+  /**
+   * The first getLong of a freshly mapped 4 KiB view (mmapkit builds its window there; the page
+   * is in cache for both), timed alone around that one call and averaged over many views.
+   */
+  static Row firstAccess(Path file, int cycles) throws IOException {
+    long[] t = new long[2];
+    try (MappedFile f = MappedFile.open(file, MapMode.READ_ONLY);
+        FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      for (int pass = 0; pass < 2; pass++) { // pass 0: warm-up
+        t[0] = t[1] = 0;
+        for (int i = 0; i < cycles; i++) {
+          long off = (i % 64) * 4096L;
+          try (MappedView v = f.map(off, 4096)) {
+            long t0 = System.nanoTime();
+            sink += v.getLong(8);
+            t[0] += System.nanoTime() - t0;
+          }
+          MappedByteBuffer b = ch.map(FileChannel.MapMode.READ_ONLY, off, 4096);
+          long t0 = System.nanoTime();
+          sink += b.getLong(8);
+          t[1] += System.nanoTime() - t0;
+        }
+      }
+    }
+    System.gc();
+    return new Row("first getLong of a fresh 4 KiB view", "ns", t[0] / (double) cycles,
+        t[1] / (double) cycles, false, "one call timed alone (includes nanoTime's cost)");
   }
 
   static long scanBuffer(ByteBuffer b, int n) {

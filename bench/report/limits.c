@@ -93,6 +93,34 @@ static void reread(const char *path, size_t size) {
   close(fd);
 }
 
+/* The fastest single-thread scan we can write: 32-byte vector loads into
+ * four independent accumulators (GCC vector extensions, so it builds on
+ * any target; on x86-64 an AVX2 clone is picked at run time where the CPU
+ * has it). This, not a scalar 8-byte loop, is the bound of a zero-copy
+ * scan: .NET's span scan and numpy's sum beat the scalar loop. */
+typedef uint64_t v4u64 __attribute__((vector_size(32)));
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+static uint64_t vector_sum(const unsigned char *p, size_t size) {
+  v4u64 a = {0}, b = {0}, c = {0}, d = {0}, x;
+  size_t i = 0;
+  for (; i + 128 <= size; i += 128) {
+    memcpy(&x, p + i, 32), a += x;
+    memcpy(&x, p + i + 32, 32), b += x;
+    memcpy(&x, p + i + 64, 32), c += x;
+    memcpy(&x, p + i + 96, 32), d += x;
+  }
+  a += b + c + d;
+  uint64_t s = a[0] + a[1] + a[2] + a[3];
+  for (; i + 8 <= size; i += 8) {
+    uint64_t w;
+    memcpy(&w, p + i, 8);
+    s += w;
+  }
+  return s;
+}
+
 /* GB/s of the first full pass (8-byte loads) over a fresh mapping: the
  * scan plus the cost of faulting every page in. */
 static double first_touch(const char *path, size_t size, int populate) {
@@ -177,7 +205,16 @@ int main(int argc, char **argv) {
       __asm__ __volatile__("" : : "r"(s));
       x[r] = size / (now() - t0) / 1e9;
     }
-    add("mapped scan (8-byte loads)", "C limit", median(x, reps), "GB/s", "warm mapping");
+    add("mapped scan (8-byte loads)", "C limit", median(x, reps), "GB/s",
+        "warm mapping, scalar loop");
+    for (int r = 0; r < reps; r++) {
+      double t0 = now();
+      uint64_t s = vector_sum((const unsigned char *)p, size);
+      __asm__ __volatile__("" : : "r"(s));
+      x[r] = size / (now() - t0) / 1e9;
+    }
+    add("mapped scan (vector loads)", "C limit", median(x, reps), "GB/s",
+        "warm mapping, 32-byte loads, 4 accumulators, 1 thread: the scan bound");
     munmap((void *)p, size);
     close(fd);
   }

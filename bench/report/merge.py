@@ -229,7 +229,7 @@ def limit_for(bench, limits):
     if "bulk" in b or "copy" in b or "memcpy" in b or "read_into" in b or "readbytes" in b:
         return get("memcpy 1 MiB")
     if "scan" in b or "sequential" in b or "sum" in b:
-        return get("mapped scan (8-byte loads)")
+        return get("mapped scan (vector loads)") or get("mapped scan (8-byte loads)")
     return None
 
 

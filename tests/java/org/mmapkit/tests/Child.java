@@ -22,6 +22,15 @@ import org.mmapkit.MappedView;
 public final class Child {
   private Child() {}
 
+  /** The loop whose inlining JitTest looks at. */
+  static long scan(MappedView v) {
+    long s = 0;
+    for (long i = 0; i + 8 <= v.size(); i += 8) {
+      s += v.getLong(i);
+    }
+    return s;
+  }
+
   public static void main(String[] args) throws Exception {
     switch (args[0]) {
       case "shm-read": // name, expected long at 0: read what the parent wrote, write back
@@ -94,6 +103,22 @@ public final class Child {
           }
         }
         break;
+      case "scan-after-churn": // views: map, first-read, close that many, then scan a view
+        try (MappedFile f = MappedFile.anonymous(8 << 20)) {
+          long x = 0;
+          for (int i = 0, n = Integer.parseInt(args[1]); i < n; i++) {
+            try (MappedView v = f.map(0, 4096)) {
+              x += v.getLong(8);
+            }
+          }
+          try (MappedView v = f.map()) {
+            for (int r = 0; r < 60; r++) {
+              x += scan(v);
+            }
+          }
+          System.out.println("OK scanned " + x);
+        }
+        break;
       case "later-bus-handler": // path: installFaultGuard over a later SIGBUS handler
         laterBusHandler(Path.of(args[1]));
         break;
@@ -161,7 +186,8 @@ public final class Child {
           calls[i].run();
           System.out.println("FAIL " + names[i] + " returned");
         } catch (FaultException e) {
-          System.out.println("OK fault " + names[i] + ": " + e.getMessage());
+          System.out.println("OK fault " + names[i] + " " + e.statusName() + " " + e.status() + ": "
+              + e.getMessage());
         }
       }
       // In the part still backed by the file they work.

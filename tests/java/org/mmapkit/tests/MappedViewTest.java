@@ -224,6 +224,78 @@ class MappedViewTest {
   }
 
   @Test
+  void out_of_range_and_read_only_errors_say_index_size_and_file() throws IOException {
+    Path p = dir.resolve("msg.bin");
+    try (MappedFile f = MappedFile.create(p, 4096);
+        MappedView v = f.map()) {
+      for (Runnable access : new Runnable[] {
+        () -> v.getLong(4090), () -> v.putInt(-1, 0), () -> v.get(4096), () -> v.getLong(1L << 40)
+      }) {
+        IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class, access::run);
+        assertTrue(e.getMessage().contains("4096 bytes"), e.getMessage());
+        assertTrue(e.getMessage().contains(p.toString()), e.getMessage());
+      }
+      assertTrue(assertThrows(IndexOutOfBoundsException.class, () -> v.getLong(4090))
+          .getMessage().contains("index 4090"));
+    }
+    try (MappedFile f = MappedFile.open(p, MapMode.READ_ONLY);
+        MappedView v = f.map()) {
+      v.getLong(0); // the windows exist: the inline path must refuse too
+      for (Runnable write : new Runnable[] {
+        () -> v.putLong(8, 1), () -> v.put(100, (byte) 1), () -> v.put(0, new byte[1])
+      }) {
+        ReadOnlyBufferException e = assertThrows(ReadOnlyBufferException.class, write::run);
+        assertTrue(e.getMessage().contains("read-only"), e.getMessage());
+        assertTrue(e.getMessage().contains(p.toString()), e.getMessage());
+      }
+      assertTrue(assertThrows(ReadOnlyBufferException.class, () -> v.put(100, (byte) 1))
+          .getMessage().contains("index 100"));
+    }
+  }
+
+  @Test
+  void resize_that_moves_or_shrinks_after_typed_access_needs_no_gc() throws IOException {
+    Path p = dir.resolve("move.bin");
+    try (MappedFile f = MappedFile.create(p, 4096);
+        MappedView v = f.map(0, 4096, MapOption.RESERVE(8192))) {
+      v.putLong(0, 11); // the accessors' windows exist and hold leases from here on
+      v.resize(1 << 20); // past the reservation: the view moves
+      assertEquals(1 << 20, v.size());
+      assertEquals(1 << 20, f.size());
+      assertEquals(11, v.getLong(0));
+      v.putLong((1 << 20) - 8, 22);
+      v.resize(8192); // and shrinks
+      assertEquals(11, v.getLong(0));
+      assertThrows(IndexOutOfBoundsException.class, () -> v.getLong(8192));
+      v.putLong(8184, 33);
+      byte[] b = new byte[8];
+      v.get(8184, b);
+      assertEquals(33, ByteBuffer.wrap(b).order(ByteOrder.nativeOrder()).getLong());
+    }
+    try (MappedFile f = MappedFile.open(p, MapMode.READ_WRITE);
+        MappedView v = f.map()) {
+      assertEquals(22, v.getLong((1 << 20) - 8)); // the moved view wrote the file
+    }
+  }
+
+  @Test
+  void resize_of_a_private_view_after_typed_access_is_refused_not_remapped()
+      throws IOException {
+    Path p = dir.resolve("cow.bin");
+    try (MappedFile w = MappedFile.create(p, 1 << 16)) {
+      w.map().putLong(0, 1);
+    }
+    try (MappedFile f = MappedFile.open(p, MapMode.PRIVATE);
+        MappedView v = f.map(0, 4096)) {
+      v.putLong(0, 7); // a private change: only this mapping has it
+      IllegalStateException e = assertThrows(IllegalStateException.class, () -> v.resize(8192));
+      assertTrue(e.getMessage().contains("private pages"), e.getMessage());
+      assertEquals(7, v.getLong(0));
+      assertEquals(4096, v.size());
+    }
+  }
+
+  @Test
   void resize_without_reservation_works_before_any_buffer_exists() throws IOException {
     try (MappedFile f = MappedFile.create(dir.resolve("nr.bin"), 4096);
         MappedView v = f.map()) {

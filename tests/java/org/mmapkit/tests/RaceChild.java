@@ -184,6 +184,12 @@ public final class RaceChild {
             direct.get(big);
             checkBytes(big, at);
             break;
+          case "buffer-put": // the direct-buffer copy: an in-flight call of the core too
+            direct.clear();
+            direct.put(pattern(at, 16384));
+            direct.flip();
+            v.put(at, direct);
+            break;
           case "typed-get": {
             long x = v.getLong(at + 8192);
             long want = ByteBuffer.wrap(pattern(at + 8192, 8)).order(ByteOrder.nativeOrder())

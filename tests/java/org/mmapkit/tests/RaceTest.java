@@ -23,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 class RaceTest {
   static final String[] LIFETIME = {"close", "grow-in-place", "resize-move", "shrink"};
   static final String[] ACCESS = {
-    "bulk-get", "bulk-put", "buffer-get", "typed-get", "typed-put", "atomic-add",
+    "bulk-get", "bulk-put", "buffer-get", "buffer-put", "typed-get", "typed-put", "atomic-add",
     "atomic-add-safe", "wait", "wake", "flush", "advise", "bytebuffer-read", "bytebuffer-write",
     "lock"
   };

@@ -441,6 +441,11 @@ public final class MappedFile implements AutoCloseable {
         reserve = o.reserve;
       }
     }
+    return new MappedView(mapNative(offset, length, bits, reserve), name, this, bits);
+  }
+
+  /** A native view of the file (MappedView.resize() maps through here too). */
+  long mapNative(long offset, long length, int bits, long reserve) throws IOException {
     long p = ref.acquire();
     try {
       long[] out = new long[1];
@@ -449,7 +454,7 @@ public final class MappedFile implements AutoCloseable {
       } else {
         NativeCore.mmk_map(p, offset, length, bits, out);
       }
-      return new MappedView(out[0], name);
+      return out[0];
     } finally {
       ref.release();
     }

@@ -21,10 +21,10 @@ import org.mmapkit.MappedFile;
 import org.mmapkit.MappedView;
 
 /**
- * The typed accessors' internal windows: every view size class (one buffer, two buffers up to 4
- * GiB, 1 GiB chunks beyond) and who may skip the inert close.
+ * The typed accessors' internal windows (not the Windows OS): every view size class (one
+ * buffer, two buffers up to 4 GiB, 1 GiB chunks beyond) at every edge between windows.
  */
-class WindowsTest {
+class AccessorWindowsTest {
   @TempDir Path dir;
 
   private Path sparse(long size) throws IOException {
@@ -109,13 +109,4 @@ class WindowsTest {
       Files.delete(p);
     }
   }
-
-  /** /proc/self/maps lines whose range is exactly {@code bytes} long. */
-  private static long rangesOf(long bytes) throws IOException {
-    return Files.readAllLines(Path.of("/proc/self/maps")).stream()
-        .map(l -> l.substring(0, l.indexOf(' ')).split("-"))
-        .filter(r -> Long.parseUnsignedLong(r[1], 16) - Long.parseUnsignedLong(r[0], 16) == bytes)
-        .count();
-  }
-
 }

@@ -1,0 +1,180 @@
+package org.mmapkit;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import org.mmapkit.internal.NativeCore;
+
+/**
+ * The memory behind a {@link MappedView}: the native view, the leases of the direct ByteBuffers
+ * over it and the geometry of the internal windows the typed accessors read through.
+ *
+ * <p>It never references the MappedView nor any of its buffers, so a cleaner can hold it while
+ * both are collected. Every ByteBuffer over the view (a user's from asByteBuffer, or an internal
+ * window) holds one core lease until it is unreachable: only then can no thread be inside it, so
+ * only then may the range be unmapped. A close while leases are held is an inert close (the range
+ * turns into zero memory that no longer touches the file); the last lease frees it.
+ */
+final class ViewMemory {
+  static final int SHIFT = 30;
+  static final long CHUNK = 1L << SHIFT;
+  /** Each chunk window runs this far into the next chunk so that an 8-byte value never splits. */
+  static final int SLACK = 7;
+  private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
+
+  /** A buffer over the view's bytes {@code [base, base + buf.capacity())}. */
+  static final class Window {
+    final ByteBuffer buf;
+    final long base;
+
+    Window(ByteBuffer buf, long base) {
+      this.buf = buf;
+      this.base = base;
+    }
+  }
+
+  /**
+   * One immutable set of windows over the view as it was when they were built. {@code first}
+   * covers the first 2 GiB - 1 bytes: the accessors' inline path, so that every access to a view
+   * of up to 2 GiB compiles like a MappedByteBuffer access. {@code tail} covers the last 2 GiB - 1
+   * bytes: a fixed buffer whose loads the JIT hoists out of a far loop. {@code chunks[i]} covers
+   * chunk i (1 GiB + SLACK): the middle of views over 4 GiB.
+   */
+  static final class Windows {
+    static final Windows NONE;
+
+    static {
+      ByteBuffer none = ByteBuffer.allocateDirect(0);
+      Window w = new Window(none, 0);
+      NONE = new Windows(w, w, new Window[0], 0);
+    }
+
+    final ByteBuffer first;
+    final Window head;
+    final Window tail;
+    final Window[] chunks;
+    /** The view's size when these windows were built. */
+    final long size;
+
+    private Windows(Window head, Window tail, Window[] chunks, long size) {
+      this.size = size;
+      this.first = head.buf;
+      this.head = head;
+      this.tail = tail;
+      this.chunks = chunks;
+    }
+
+    /** The window holding {@code [index, index + width)}, or null (not built, out of range). */
+    Window find(long index, int width) {
+      Window t = tail;
+      long r = index - t.base;
+      if (r >= 0 && r <= t.buf.capacity() - width) {
+        return t;
+      }
+      Window[] c = chunks;
+      long i = index >>> SHIFT; // a negative index is huge: one compare covers both ends
+      // Inside the view, chunk i holds the value whole: it runs SLACK bytes into chunk i + 1.
+      if (i < c.length && index <= size - width) {
+        return c[(int) i];
+      }
+      Window h = head; // the accessors test it inline; the atomics come here
+      return index >= 0 && index <= h.buf.capacity() - width ? h : null;
+    }
+  }
+
+  final NativeRef ref;
+  private int buffers;
+  private int userBuffers;
+  private boolean ownerGone;
+
+  ViewMemory(long ptr, String what) {
+    this.ref = new NativeRef(ptr, what, NativeCore::mmk_view_close_inert);
+  }
+
+  /**
+   * A new direct buffer over [offset, offset+length) in native order, holding one core lease.
+   *
+   * @param user true for a buffer handed to the user, false for an internal window
+   */
+  ByteBuffer lease(long offset, int length, boolean writable, boolean user) {
+    long p = ref.acquire();
+    try {
+      ByteBuffer b = NativeCore.mmkj_view_window(p, offset, length);
+      synchronized (this) {
+        buffers++;
+        userBuffers += user ? 1 : 0;
+      }
+      MappedFile.CLEANER.register(b, user ? this::userBufferGone : this::bufferGone);
+      return (writable ? b : b.asReadOnlyBuffer()).order(NATIVE);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } finally {
+      ref.release();
+    }
+  }
+
+  /** The windows over a view of {@code size} bytes, each leased. */
+  Windows build(long size, boolean writable) {
+    if (size <= Integer.MAX_VALUE) { // one buffer is first and tail
+      Window all = new Window(lease(0, (int) size, writable, false), 0);
+      return new Windows(all, all, new Window[0], size);
+    }
+    long tailStart = size - Integer.MAX_VALUE;
+    return new Windows(new Window(lease(0, Integer.MAX_VALUE, writable, false), 0),
+        new Window(lease(tailStart, Integer.MAX_VALUE, writable, false), tailStart),
+        // first and tail overlap enough for every 8-byte value up to this size
+        size <= 2L * Integer.MAX_VALUE - SLACK ? new Window[0] : chunks(size, writable), size);
+  }
+
+  private Window[] chunks(long size, boolean writable) {
+    int n = (int) ((size + CHUNK - 1) >>> SHIFT);
+    Window[] c = new Window[n];
+    for (int i = 0; i < n; i++) {
+      long start = (long) i << SHIFT;
+      int length = (int) Math.min(CHUNK + SLACK, size - start);
+      c[i] = new Window(lease(start, length, writable, false), start);
+    }
+    return c;
+  }
+
+  private void userBufferGone() {
+    synchronized (this) {
+      userBuffers--;
+    }
+    bufferGone();
+  }
+
+  /** Cleaner of a buffer: give its lease back (after an inert close the last one frees). */
+  private void bufferGone() {
+    boolean closeNow;
+    synchronized (this) {
+      closeNow = --buffers == 0 && ownerGone;
+    }
+    NativeCore.mmk_view_release(ref.ptr);
+    if (closeNow) {
+      ref.closeQuietly();
+    }
+  }
+
+  /** True while a ByteBuffer over the view (a user's or an internal window) is reachable. */
+  synchronized boolean hasBuffers() {
+    return buffers > 0;
+  }
+
+  /** True while a ByteBuffer handed to the user (asByteBuffer) is reachable. */
+  synchronized boolean hasUserBuffers() {
+    return userBuffers > 0;
+  }
+
+  /** The MappedView is closed or unreachable: unmap now if no buffer is left, else later. */
+  void ownerGone() {
+    synchronized (this) {
+      ownerGone = true;
+      if (buffers > 0) {
+        return;
+      }
+    }
+    ref.closeQuietly();
+  }
+}
