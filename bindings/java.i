@@ -104,10 +104,12 @@ static void mmkj_throw(JNIEnv *jenv, int code, int fault) {
   size_t oplen, pathlen;
 
   if ((*jenv)->ExceptionCheck(jenv)) return; /* e.g. OutOfMemoryError */
-  if (mmk_last_error_code() == code) {
-    op = mmk_last_error_op();
-    path = mmk_last_error_path();
-    message = mmk_last_error_message();
+  {
+    /* This failure's detail, or the code's alone: never a stale one. */
+    const mmk_error *e = mmk_error_for(code);
+    op = e->op;
+    path = e->path;
+    message = e->message;
   }
   if (!op) op = "";
   if (!path) path = "";
@@ -190,33 +192,17 @@ typedef struct mmkj_window {
 
 /* Leases the view and returns [offset, offset+length) of it. On success the
  * caller owns one lease (released with mmk_view_release when the ByteBuffer
- * is collected); on failure no lease is held. */
+ * is collected); on failure no lease is held and the core's detail says
+ * why (mmk_view_lease_range checks the range under the lease). */
 static mmkj_window mmkj_view_window(mmk_view *view, int64_t offset,
                                     int32_t length) {
   mmkj_window w = {NULL, 0, 0};
-  int64_t size;
-  char *base;
-  if (!view || offset < 0 || length < 0) {
-    mmk_clear_error();
-    w.status = MMK_EINVAL;
-    return w;
-  }
-  w.status = mmk_view_lease(view);
-  if (w.status < 0) return w;
-  /* With the lease held the view can neither move nor be unmapped. */
-  base = (char *)mmk_view_data(view);
-  size = mmk_view_size(view);
-  if (!base) {
-    w.status = MMK_ECLOSED;
-  } else if (offset > size || (int64_t)length > size - offset) {
-    w.status = MMK_ERANGE;
-  } else {
-    w.addr = base + offset;
+  void *p = NULL;
+  w.status = mmk_view_lease_range(view, offset, length, 0, &p);
+  if (w.status == 0) {
+    w.addr = p;
     w.length = length;
-    return w;
   }
-  mmk_clear_error(); /* the status is ours: no stale detail in the message */
-  mmk_view_release(view);
   return w;
 }
 

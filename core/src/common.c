@@ -151,8 +151,11 @@ int mmk__set_error(int code, int sys_errno, const char *op, const char *path,
   else if (!reason)
     reason = mmk_strerror(code);
 
-  /* Truncation is acceptable (the buffer fits a 1 KiB path and details). */
-  if (snprintf(e->message, sizeof e->message, "%s%s%s%s%s%s%s: %s",
+  /* Truncation is acceptable (the buffer fits a 1 KiB path and details).
+   * A detail of a code alone (mmk_error_for) is its reason alone. */
+  if (!e->pub.op[0] && !e->path[0] && !detail[0])
+    snprintf(e->message, sizeof e->message, "%s", reason);
+  else if (snprintf(e->message, sizeof e->message, "%s%s%s%s%s%s%s: %s",
                e->pub.op, e->path[0] ? " '" : "", e->path,
                e->path[0] ? "'" : "", detail[0] ? " [" : "", detail,
                detail[0] ? "]" : "", reason) < 0)

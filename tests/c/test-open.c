@@ -452,7 +452,7 @@ TEST(test_error_for_gives_the_detail_of_that_failure_or_of_the_code_alone) {
   ASSERT_STR_EQ(e->path, "");
   ASSERT_STR_EQ(e->op, "");
   ASSERT_TRUE(strstr(e->message, "missing.bin") == NULL);
-  ASSERT_TRUE(strstr(e->message, mmk_strerror(MMK_EBUSY)) != NULL);
+  ASSERT_STR_EQ(e->message, mmk_strerror(MMK_EBUSY));
   ASSERT_EQ(mmk_last_error_code(), MMK_EBUSY);
 }
 
