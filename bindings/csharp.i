@@ -104,3 +104,10 @@ MMK_OUT_PARAM(uint32_t *, uint)
 %ignore mmk_wait_u32_intr;
 
 %include "mmapkit.i"
+
+/* The error point's mmk_error_for (a pointer result, ignored in
+ * mmapkit.i): selects this failure's detail, or the code's alone, so that
+ * the mmk_last_error_* accessors describe it and never a stale one. */
+%inline %{
+void mmk_select_error(int code) { (void)mmk_error_for(code); }
+%}

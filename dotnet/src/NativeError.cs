@@ -25,21 +25,13 @@ internal static class NativeError
 
     internal static Exception Create(int status)
     {
-        // The detail describes this failure only if it carries the same code:
-        // a call that fails before recording detail must not borrow a stale one.
-        string op = "", path = "", message;
-        int sysErrno = 0;
-        if (Native.mmk_last_error_code() == status)
-        {
-            sysErrno = Native.mmk_last_error_errno();
-            op = Native.mmk_last_error_op();
-            path = Native.mmk_last_error_path();
-            message = Native.mmk_last_error_message();
-        }
-        else
-        {
-            message = Native.mmk_strerror(status);
-        }
+        // The core picks this failure's detail, or the code's alone: a call that
+        // failed before recording detail never borrows a stale one.
+        Native.mmk_select_error(status);
+        int sysErrno = Native.mmk_last_error_errno();
+        string op = Native.mmk_last_error_op();
+        string path = Native.mmk_last_error_path();
+        string message = Native.mmk_last_error_message();
         if (message.Length == 0)
             message = Native.mmk_strerror(status);
         return Map(status, sysErrno, op, path, message);
