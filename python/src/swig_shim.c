@@ -1,0 +1,128 @@
+/*
+ * python/src/swig_shim.c: the only code that sees SWIG's Python runtime
+ * (SwigPyObject, the SWIGTYPE_p_* descriptors, SWIG_NewPointerObj). It is
+ * compiled inside the generated wrapper (bindings/python.i includes it in
+ * its %wrapper block), since those names exist only there; the rest of
+ * python/src reaches SWIG's objects through the functions below
+ * (declared in mmkpy.h).
+ */
+
+static PyTypeObject *mmkpy_swig_type(swig_type_info *ty)
+{
+  SwigPyClientData *cd = (SwigPyClientData *)ty->clientdata;
+  return cd ? cd->pytype : NULL;
+}
+
+PyTypeObject *mmkpy_view_type(void)
+{
+  return mmkpy_swig_type(SWIGTYPE_p_mmkpy_view);
+}
+
+PyTypeObject *mmkpy_file_type(void)
+{
+  return mmkpy_swig_type(SWIGTYPE_p_mmkpy_file);
+}
+
+/* self of a method of View / File: -builtin objects are SwigPyObjects
+ * whose ptr is the handle (NULL before __init__). */
+mmkpy_view *mmkpy_view_of(PyObject *self)
+{
+  return (mmkpy_view *)((SwigPyObject *)self)->ptr;
+}
+
+mmkpy_file *mmkpy_file_of(PyObject *self)
+{
+  return (mmkpy_file *)((SwigPyObject *)self)->ptr;
+}
+
+mmkpy_file *mmkpy_file_from(PyObject *obj)
+{
+  void *pf = NULL;
+  if (!SWIG_IsOK(SWIG_ConvertPtr(obj, &pf, SWIGTYPE_p_mmkpy_file, 0)) || !pf) {
+    PyErr_SetString(PyExc_TypeError, "mmap._h is not a file handle");
+    return NULL;
+  }
+  return (mmkpy_file *)pf;
+}
+
+PyObject *mmkpy_file_wrap(mmkpy_file *pf)
+{
+  PyObject *o = SWIG_InternalNewPointerObj(SWIG_as_voidptr(pf),
+                                           SWIGTYPE_p_mmkpy_file,
+                                           SWIG_POINTER_OWN);
+  if (!o || o == Py_None) {
+    Py_XDECREF(o);
+    delete_mmkpy_file(pf);
+    if (!PyErr_Occurred())
+      PyErr_SetString(PyExc_RuntimeError, "cannot wrap a file handle");
+    return NULL;
+  }
+  return o;
+}
+
+int mmkpy_view_attach(PyObject *obj, mmkpy_view *pv)
+{
+  PyObject *r = SWIG_Python_NewPointerObj(obj, SWIG_as_voidptr(pv),
+                                          SWIGTYPE_p_mmkpy_view,
+                                          SWIG_BUILTIN_INIT);
+  if (!r) {
+    delete_mmkpy_view(pv);
+    return -1;
+  }
+  return 0;
+}
+
+/* tp_new of File and View: an object whose __init__ has not run (yet)
+ * carries its SWIG type and a NULL handle, so every method reports
+ * "closed" instead of SWIG dereferencing a missing type. */
+static PyObject *mmkpy_tp_new_common(PyTypeObject *t, swig_type_info *ty)
+{
+  PyObject *o = PyType_GenericNew(t, NULL, NULL);
+  if (o) {
+    ((SwigPyObject *)o)->ty = ty;
+    ((SwigPyObject *)o)->own = 0;
+  }
+  return o;
+}
+
+static PyObject *mmkpy_view_tp_new(PyTypeObject *t, PyObject *a, PyObject *k)
+{
+  (void)a; (void)k;
+  return mmkpy_tp_new_common(t, SWIGTYPE_p_mmkpy_view);
+}
+
+static PyObject *mmkpy_file_tp_new(PyTypeObject *t, PyObject *a, PyObject *k)
+{
+  (void)a; (void)k;
+  return mmkpy_tp_new_common(t, SWIGTYPE_p_mmkpy_file);
+}
+
+/* The Python subclasses (View, mmap, MappedFile) are collected, but their
+ * __dict__ is the SWIG base's, which nothing traversed: a view in a cycle
+ * through its attributes was never freed, nor unmapped. */
+static int mmkpy_traverse_dict(PyObject *self, visitproc visit, void *arg)
+{
+  Py_VISIT(((SwigPyObject *)self)->dict);
+  return 0;
+}
+
+static int mmkpy_clear_dict(PyObject *self)
+{
+  Py_CLEAR(((SwigPyObject *)self)->dict);
+  return 0;
+}
+
+/* Runs before any subclass exists (they inherit these slots). */
+int mmkpy_shim_init(void)
+{
+  PyTypeObject *vt = mmkpy_view_type(), *ft = mmkpy_file_type();
+  if (!vt || !ft) {
+    PyErr_SetString(PyExc_ImportError, "mmapkit._core: SWIG types missing");
+    return -1;
+  }
+  vt->tp_new = mmkpy_view_tp_new;
+  ft->tp_new = mmkpy_file_tp_new;
+  vt->tp_traverse = ft->tp_traverse = mmkpy_traverse_dict;
+  vt->tp_clear = ft->tp_clear = mmkpy_clear_dict;
+  return 0;
+}
