@@ -137,6 +137,15 @@ if(BUILD_TESTING)
       ENVIRONMENT "PYTHONPATH=${PROJECT_SOURCE_DIR}/tests/python;PYTHONDONTWRITEBYTECODE=1")
   endforeach()
 
+  # CPython's own test_mmap with mmap.mmap replaced by mmapkit.mmap.
+  add_test(NAME python_cpython_test_mmap
+    COMMAND "${_py_testenv}/bin/python" -X faulthandler
+            "${PROJECT_SOURCE_DIR}/tests/python/cpython_test_mmap.py"
+    WORKING_DIRECTORY "${_py_scratch}")
+  set_tests_properties(python_cpython_test_mmap PROPERTIES
+    LABELS python FIXTURES_REQUIRED mmapkit_py_venv TIMEOUT 300
+    ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")
+
   # numpy: Debian's python3 (same cp311 ABI) with its python3-numpy.
   if(EXISTS "${MMAPKIT_NUMPY_PYTHON}")
     set(_py_numpyenv "${_py_bin}/numpyenv")

@@ -7,6 +7,7 @@
  */
 #include "mmkpy.h" /* Python.h first, as it asks */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -82,7 +83,10 @@ static int mmkpy_compat_mode(int access, int flags, int prot)
   }
 }
 
-static PyObject *mmkpy_mmap_init(PyObject *self, PyObject *args, PyObject *kw)
+/* The standard library builds the map in tp_new (a subclass may override
+ * __new__ and pass other arguments than its __init__ gets): so does
+ * mmapkit.mmap. self is a View object without a handle. 0 or -1. */
+static int mmkpy_mmap_construct(PyObject *self, PyObject *args, PyObject *kw)
 {
   static char *kwlist[] = {"fileno", "length", "flags", "prot", "access",
                            "offset", NULL};
@@ -94,41 +98,48 @@ static PyObject *mmkpy_mmap_init(PyObject *self, PyObject *args, PyObject *kw)
   mmkpy_view *pv = NULL;
   PyObject *fileobj = NULL, *tmp;
 
-  if (mmkpy_view_of(self)) {
-    PyErr_SetString(PyExc_TypeError, "mmap.__init__ called twice");
-    return NULL;
-  }
   if (!PyArg_ParseTupleAndKeywords(args, kw, "in|iiiL:mmap", kwlist, &fd,
                                    &length, &flags, &prot, &access, &offset))
-    return NULL;
+    return -1;
   if (length < 0) {
     PyErr_SetString(PyExc_OverflowError, "memory mapped length must be positive");
-    return NULL;
+    return -1;
   }
   if (offset < 0) {
     PyErr_SetString(PyExc_OverflowError, "memory mapped offset must be positive");
-    return NULL;
+    return -1;
   }
   if ((mode = mmkpy_compat_mode(access, flags, prot)) < 0)
-    return NULL;
+    return -1;
   anon = fd == -1;
   tmp = PyLong_FromLong(access);
   if (!tmp || PyObject_SetAttr(self, mmkpy_str_access, tmp) < 0) {
     Py_XDECREF(tmp);
-    return NULL;
+    return -1;
   }
   Py_DECREF(tmp);
   if (PyObject_SetAttr(self, mmkpy_str_anon, anon ? Py_True : Py_False) < 0)
-    return NULL;
+    return -1;
 
+  /* mmap(2) wants a page-aligned offset: the standard library's EINVAL,
+   * after its size checks and its dup() of a bad descriptor (EBADF).
+   * mmapkit.View maps at any offset. */
+  if (offset % mmk_page_size() != 0 && (anon || fcntl(fd, F_GETFD) != -1)) {
+    if (!anon && mmkpy_compat_range(fd, length, offset) < 0)
+      return -1;
+    errno = EINVAL;
+    PyErr_SetFromErrno(PyExc_OSError);
+    return -1;
+  }
   if (anon) {
     if (length == 0) {
       errno = EINVAL;
-      return PyErr_SetFromErrno(PyExc_OSError);
+      PyErr_SetFromErrno(PyExc_OSError);
+      return -1;
     }
     pf = new_mmkpy_file(MMKPY_KIND_ANON, Py_None, MMK_WRITE, 0, length, -1);
     if (!pf)
-      return NULL;
+      return -1;
   } else {
     /* The standard library checks the range against the file size before
      * mapping; here without an extra fstat on the common path: the core
@@ -137,15 +148,15 @@ static PyObject *mmkpy_mmap_init(PyObject *self, PyObject *args, PyObject *kw)
      * length 0 maps to the end, and only a writable map with a length,
      * which the core would grow the file for, needs the size first. */
     if (length && mode == MMK_WRITE && mmkpy_compat_range(fd, length, offset) < 0)
-      return NULL;
+      return -1;
     pf = new_mmkpy_file(MMKPY_KIND_FD, Py_None, mode, 0, 0, fd);
     if (!pf) {
       mmkpy_prefer_range_error(fd, length, offset);
-      return NULL;
+      return -1;
     }
   }
   if (!(fileobj = mmkpy_file_wrap(pf)))
-    return NULL;
+    return -1;
   if (PyObject_SetAttr(self, mmkpy_str_h, fileobj) < 0)
     goto fail;
   pv = new_mmkpy_view(pf, offset, length, 0,
@@ -165,14 +176,30 @@ static PyObject *mmkpy_mmap_init(PyObject *self, PyObject *args, PyObject *kw)
   if (mmkpy_view_attach(self, pv) < 0)
     goto fail;
   Py_DECREF(fileobj);
-  Py_RETURN_NONE;
+  return 0;
 fail:
   if (pf->f) {
     mmk_file_close(pf->f);
     pf->f = NULL;
   }
   Py_DECREF(fileobj);
-  return NULL;
+  return -1;
+}
+
+PyObject *mmkpy_mmap_new(PyTypeObject *t, PyObject *args, PyObject *kw)
+{
+  PyObject *self = mmkpy_view_alloc(t);
+  if (self && mmkpy_mmap_construct(self, args, kw) < 0)
+    Py_CLEAR(self);
+  return self;
+}
+
+/* __init__ has nothing left to do (the standard library's mmap has no
+ * __init__ of its own either). */
+static PyObject *mmkpy_mmap_init(PyObject *self, PyObject *args, PyObject *kw)
+{
+  (void)self; (void)args; (void)kw;
+  Py_RETURN_NONE;
 }
 
 /* The handle in mmap._h (new reference in *ref), or NULL with the
@@ -303,12 +330,8 @@ fail:
 PyMethodDef mmkpy_mmap_init_def = {
   "__init__", (PyCFunction)(void (*)(void))mmkpy_mmap_init,
   METH_VARARGS | METH_KEYWORDS,
-  /* Literal defaults (inspect cannot evaluate names): MAP_SHARED,
-   * PROT_WRITE|PROT_READ, ACCESS_DEFAULT; checked above. */
-  "__init__($self, /, fileno, length, flags=1, prot=3, access=0, "
-  "offset=0)\n--\n\n"
-  "The standard library's mmap.mmap constructor (see mmapkit.mmap):\n"
-  "flags=MAP_SHARED, prot=PROT_WRITE|PROT_READ, access=ACCESS_DEFAULT."
+  "__init__($self, /, *args, **kwargs)\n--\n\n"
+  "Does nothing: the map is made by __new__, as the standard library's."
 };
 PyMethodDef mmkpy_mmap_close_def = {
   "close", mmkpy_mmap_close, METH_NOARGS,

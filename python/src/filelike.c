@@ -104,8 +104,9 @@ static PyObject *mmkpy_find_method(mmkpy_view *pv, PyObject *sub,
     return NULL;
   if (PyObject_GetBuffer(sub, &nb, PyBUF_SIMPLE) < 0)
     return NULL;
-  if (mmkpy_find_bound(start, pv->pos, pv->size, &s) < 0 ||
-      mmkpy_find_bound(end, pv->size, pv->size, &e) < 0) {
+  /* Each conversion may run Python code that closes the view. */
+  if (mmkpy_find_bound(start, pv->pos, pv->size, &s) < 0 || !mmkpy_view_ok(pv) ||
+      mmkpy_find_bound(end, pv->size, pv->size, &e) < 0 || !mmkpy_view_ok(pv)) {
     PyBuffer_Release(&nb);
     return NULL;
   }
@@ -134,7 +135,7 @@ PyObject *mmkpy_view_read(mmkpy_view *pv, PyObject *n)
   PyObject *res;
   if (!mmkpy_view_ok(pv))
     return NULL;
-  if (n && n != Py_None && mmkpy_ssize(n, &want) < 0)
+  if (n && n != Py_None && (mmkpy_ssize(n, &want) < 0 || !mmkpy_view_ok(pv)))
     return NULL;
   remaining = pv->pos < pv->size ? pv->size - pv->pos : 0;
   if (want < 0 || want > remaining)
@@ -195,7 +196,7 @@ PyObject *mmkpy_view_write(mmkpy_view *pv, PyObject *data)
     return NULL;
   if (PyObject_GetBuffer(data, &b, PyBUF_SIMPLE) < 0)
     return NULL;
-  if (!mmkpy_writable_ok(pv)) {
+  if (!mmkpy_view_ok(pv) || !mmkpy_writable_ok(pv)) {
     PyBuffer_Release(&b);
     return NULL;
   }
@@ -231,7 +232,7 @@ PyObject *mmkpy_view_write_byte(mmkpy_view *pv, PyObject *value)
 {
   long v;
   unsigned char c;
-  if (!mmkpy_view_ok(pv) || mmkpy_c_long(value, &v) < 0)
+  if (!mmkpy_view_ok(pv) || mmkpy_c_long(value, &v) < 0 || !mmkpy_view_ok(pv))
     return NULL;
   if (v < 0) {
     PyErr_SetString(PyExc_OverflowError,
@@ -271,6 +272,8 @@ PyObject *mmkpy_view_seek(mmkpy_view *pv, PyObject *pos, PyObject *whence)
       return NULL;
     }
   }
+  if (!mmkpy_view_ok(pv)) /* the conversions may have closed it */
+    return NULL;
   switch (how) {
   case 0: where = dist; break;
   case 1:

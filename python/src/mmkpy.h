@@ -217,6 +217,10 @@ extern PyMethodDef mmkpy_file_map_def, mmkpy_atomic_load_def,
     mmkpy_atomic_store_def, mmkpy_atomic_add_def, mmkpy_atomic_cas_def,
     mmkpy_wait_def, mmkpy_wake_def;
 extern PyObject *mmkpy_view_class; /* mmapkit.View, what File.map returns */
+extern PyObject *mmkpy_mmap_class; /* mmapkit.mmap, built by its tp_new */
+/* tp_new of mmapkit.mmap (and subclasses): the standard library's
+ * constructor. */
+PyObject *mmkpy_mmap_new(PyTypeObject *t, PyObject *args, PyObject *kw);
 extern PyObject *mmkpy_str_h, *mmkpy_str_anon, *mmkpy_str_access;
 
 /* ---- module.c ---------------------------------------------------------- */
@@ -233,6 +237,8 @@ mmkpy_file *mmkpy_file_of(PyObject *self);
 mmkpy_file *mmkpy_file_from(PyObject *obj);
 /* A new File object owning pf (on failure pf is freed). */
 PyObject *mmkpy_file_wrap(mmkpy_file *pf);
+/* A View object of type t without a handle (what tp_new makes). */
+PyObject *mmkpy_view_alloc(PyTypeObject *t);
 /* Puts pv into obj, an instance of View whose __init__ has not run. */
 int mmkpy_view_attach(PyObject *obj, mmkpy_view *pv);
 PyTypeObject *mmkpy_view_type(void);

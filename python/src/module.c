@@ -6,22 +6,42 @@
  */
 #include "mmkpy.h"
 
-static PyObject *mmkpy_register_view(PyObject *mod, PyObject *cls)
+PyObject *mmkpy_mmap_class;
+
+static int mmkpy_register(PyObject *cls, PyObject **slot)
 {
-  (void)mod;
   if (!PyType_Check(cls) ||
       !PyType_IsSubtype((PyTypeObject *)cls, mmkpy_view_type())) {
     PyErr_SetString(PyExc_TypeError, "expected a subclass of View");
-    return NULL;
+    return -1;
   }
   Py_INCREF(cls);
-  Py_XSETREF(mmkpy_view_class, cls);
+  Py_XSETREF(*slot, cls);
+  return 0;
+}
+
+static PyObject *mmkpy_register_view(PyObject *mod, PyObject *cls)
+{
+  (void)mod;
+  if (mmkpy_register(cls, &mmkpy_view_class) < 0)
+    return NULL;
+  Py_RETURN_NONE;
+}
+
+static PyObject *mmkpy_register_mmap(PyObject *mod, PyObject *cls)
+{
+  (void)mod;
+  if (mmkpy_register(cls, &mmkpy_mmap_class) < 0)
+    return NULL;
   Py_RETURN_NONE;
 }
 
 static PyMethodDef mmkpy_module_defs[] = {
   {"_register_view_class", mmkpy_register_view, METH_O,
    "Registers mmapkit.View, the class MappedFile.map returns."},
+  {"_register_mmap_class", mmkpy_register_mmap, METH_O,
+   "Registers mmapkit.mmap, whose tp_new is the standard library's "
+   "constructor."},
   {NULL, NULL, 0, NULL}
 };
 

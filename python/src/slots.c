@@ -126,7 +126,8 @@ PyObject *mmkpy_view_subscript(PyObject *self, PyObject *item)
   if (PySlice_Check(item)) {
     Py_ssize_t start, stop, step, n;
     PyObject *res;
-    if (PySlice_Unpack(item, &start, &stop, &step) < 0)
+    /* Converting the bounds may run Python code that closes the view. */
+    if (PySlice_Unpack(item, &start, &stop, &step) < 0 || !mmkpy_view_ok(pv))
       return NULL;
     n = PySlice_AdjustIndices(pv->size, &start, &stop, step);
     res = PyBytes_FromStringAndSize(NULL, n);
@@ -141,7 +142,7 @@ PyObject *mmkpy_view_subscript(PyObject *self, PyObject *item)
   }
   if (PyIndex_Check(item)) {
     Py_ssize_t i = PyNumber_AsSsize_t(item, PyExc_IndexError);
-    if (i == -1 && PyErr_Occurred())
+    if ((i == -1 && PyErr_Occurred()) || !mmkpy_view_ok(pv))
       return NULL;
     if (i < 0)
       i += pv->size;
@@ -158,7 +159,7 @@ static int mmkpy_ass_slice(mmkpy_view *pv, PyObject *item, PyObject *value)
   Py_ssize_t start, stop, step, n, k;
   Py_buffer buf;
   int rc = 0;
-  if (PySlice_Unpack(item, &start, &stop, &step) < 0)
+  if (PySlice_Unpack(item, &start, &stop, &step) < 0 || !mmkpy_view_ok(pv))
     return -1;
   n = PySlice_AdjustIndices(pv->size, &start, &stop, step);
   if (value == NULL) {
@@ -169,6 +170,10 @@ static int mmkpy_ass_slice(mmkpy_view *pv, PyObject *item, PyObject *value)
   }
   if (PyObject_GetBuffer(value, &buf, PyBUF_SIMPLE) < 0)
     return -1;
+  if (!mmkpy_view_ok(pv)) {
+    PyBuffer_Release(&buf);
+    return -1;
+  }
   if (buf.len != n) {
     PyErr_SetString(PyExc_IndexError,
                     MMKPY_NAME(pv, "mmap slice assignment is wrong size",
@@ -193,7 +198,7 @@ static int mmkpy_ass_index(mmkpy_view *pv, PyObject *item, PyObject *value)
   Py_ssize_t i = PyNumber_AsSsize_t(item, PyExc_IndexError);
   long b;
   unsigned char c;
-  if (i == -1 && PyErr_Occurred())
+  if ((i == -1 && PyErr_Occurred()) || !mmkpy_view_ok(pv))
     return -1;
   if (i < 0)
     i += pv->size;
@@ -215,7 +220,7 @@ static int mmkpy_ass_index(mmkpy_view *pv, PyObject *item, PyObject *value)
     return -1;
   }
   b = PyLong_AsLong(value);
-  if (b == -1 && PyErr_Occurred())
+  if ((b == -1 && PyErr_Occurred()) || !mmkpy_view_ok(pv))
     return -1;
   if (b < 0 || b > 255) {
     PyErr_SetString(PyExc_ValueError,

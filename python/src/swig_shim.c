@@ -85,10 +85,18 @@ static PyObject *mmkpy_tp_new_common(PyTypeObject *t, swig_type_info *ty)
   return o;
 }
 
+PyObject *mmkpy_view_alloc(PyTypeObject *t)
+{
+  return mmkpy_tp_new_common(t, SWIGTYPE_p_mmkpy_view);
+}
+
+/* mmapkit.mmap and its subclasses map in __new__, as the standard
+ * library's mmap does. */
 static PyObject *mmkpy_view_tp_new(PyTypeObject *t, PyObject *a, PyObject *k)
 {
-  (void)a; (void)k;
-  return mmkpy_tp_new_common(t, SWIGTYPE_p_mmkpy_view);
+  if (mmkpy_mmap_class && PyType_IsSubtype(t, (PyTypeObject *)mmkpy_mmap_class))
+    return mmkpy_mmap_new(t, a, k);
+  return mmkpy_view_alloc(t);
 }
 
 static PyObject *mmkpy_file_tp_new(PyTypeObject *t, PyObject *a, PyObject *k)
