@@ -40,6 +40,16 @@
     SWIG_fail;
 }
 
+/* 64-bit offsets and sizes: our conversion and its messages ("length does
+ * not fit in 64 bits"), not SWIG's ("argument 5 of type 'int64_t'"). */
+%typemap(in) int64_t {
+  if (mmkpy_arg64($input, "$1_name", 0, 0, &$1) < 0)
+    SWIG_fail;
+}
+%typemap(typecheck, precedence=SWIG_TYPECHECK_INT64) int64_t {
+  $1 = PyIndex_Check($input);
+}
+
 /* The C API is a whitelist: every mmk_* function is left out but the pure
  * getters below (everything else Python does goes through the handles). */
 %rename("$ignore", regextarget=1, %$isfunction) "^mmk_";
@@ -93,6 +103,7 @@ typedef struct mmkpy_file {} mmkpy_file;
 %feature("python:mp_ass_subscript") mmkpy_view "mmkpy_view_ass_subscript";
 %feature("python:sq_item") mmkpy_view "mmkpy_view_item";
 %feature("python:sq_ass_item") mmkpy_view "mmkpy_view_ass_item";
+%feature("python:sq_contains") mmkpy_view "mmkpy_view_contains";
 %feature("python:bf_getbuffer", functype="getbufferproc") mmkpy_view "mmkpy_view_getbuffer";
 %feature("python:bf_releasebuffer", functype="releasebufferproc") mmkpy_view "mmkpy_view_releasebuffer";
 

@@ -16,7 +16,20 @@ range. Deliberate differences:
 - madvise() accepts the advice values mmapkit knows (MADV_NORMAL, RANDOM,
   SEQUENTIAL, WILLNEED, DONTNEED, HUGEPAGE); others raise OSError(EINVAL).
 - anonymous memory (fileno=-1) is shared with forked children even with
-  MAP_PRIVATE (it is a memfd).
+  MAP_PRIVATE (it is a memfd); size() of an anonymous map is its length.
+- flags: MAP_SHARED or MAP_PRIVATE, plus MAP_POPULATE (honoured) and
+  MAP_ANONYMOUS; any other bit is OSError(EINVAL) instead of being passed
+  to mmap(2). prot: PROT_EXEC is ignored (never executable memory) and
+  PROT_NONE maps read-only instead of an inaccessible region.
+- isinstance(m, mmap.mmap) is False: mmapkit.mmap is its own class (a
+  subclass of mmapkit's view type; the standard type cannot be its base).
+- What mmapkit's core refuses with its own errno: a descriptor that is not
+  a regular file or shared memory (/dev/zero, a pipe, a socket: ENODEV; a
+  directory: IsADirectoryError), and resize() of a MAP_PRIVATE map of a
+  file (PermissionError: the descriptor is not writable).
+- An OSError's strerror names the failing operation ("... [from_fd]").
+- No ResourceWarning for a View or MappedFile collected unclosed (neither
+  does the standard library's mmap warn).
 """
 from __future__ import annotations
 
@@ -190,6 +203,14 @@ class mmap(_core.View):
         if self._anon:
             return len(self)
         return os.fstat(self._h.fileno()).st_size
+
+    def __iter__(self):
+        """1-byte bytes objects, as the standard library's iteration gives
+        (its sq_item); m[i] is an int."""
+        i = 0
+        while i < len(self):
+            yield self[i:i + 1]
+            i += 1
 
     def __bytes__(self) -> bytes:
         """bytes(m), through the fault-safe copy (the buffer protocol is

@@ -61,9 +61,35 @@ static void mmkpy_prefer_range_error(int fd, Py_ssize_t length,
   }
 }
 
-/* access/flags/prot -> the core's mode, or -1 with the exception. */
+/* A flags or prot value mmapkit cannot honour is refused (the standard
+ * library hands it to mmap(2)): OSError(EINVAL) naming what is supported. */
+static int mmkpy_compat_unsupported(const char *what)
+{
+  PyObject *args = Py_BuildValue("(is)", EINVAL, what);
+  if (args) {
+    PyErr_SetObject(PyExc_OSError, args);
+    Py_DECREF(args);
+  }
+  return -1;
+}
+
+/* access/flags/prot -> the core's mode, or -1 with the exception.
+ * flags: MAP_SHARED or MAP_PRIVATE as mmap(2) wants (0 is its EINVAL),
+ * with MAP_POPULATE (honoured) and MAP_ANONYMOUS (implied by fileno -1)
+ * the only other bits; anything else would be ignored, so it is refused.
+ * prot: PROT_EXEC is ignored (mmapkit never maps executable memory) and
+ * PROT_NONE maps read-only (the standard library's map faults on access). */
 static int mmkpy_compat_mode(int access, int flags, int prot)
 {
+  int type = flags & (MAP_SHARED | MAP_PRIVATE);
+  if ((type != MAP_SHARED && type != MAP_PRIVATE) ||
+      (flags & ~(MAP_SHARED | MAP_PRIVATE | MAP_POPULATE | MAP_ANONYMOUS)))
+    return mmkpy_compat_unsupported(
+        "mmapkit.mmap supports flags MAP_SHARED or MAP_PRIVATE, with "
+        "MAP_POPULATE or MAP_ANONYMOUS");
+  if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC))
+    return mmkpy_compat_unsupported(
+        "mmapkit.mmap supports prot PROT_READ, PROT_WRITE, PROT_EXEC");
   if (access != MMKPY_ACCESS_DEFAULT &&
       (flags != MAP_SHARED || prot != (PROT_WRITE | PROT_READ))) {
     PyErr_SetString(PyExc_ValueError,
@@ -160,7 +186,8 @@ static int mmkpy_mmap_construct(PyObject *self, PyObject *args, PyObject *kw)
   if (PyObject_SetAttr(self, mmkpy_str_h, fileobj) < 0)
     goto fail;
   pv = new_mmkpy_view(pf, offset, length, 0,
-                      mode == MMK_READ ? MMK_MAP_READONLY : 0, 1);
+                      (mode == MMK_READ ? MMK_MAP_READONLY : 0) |
+                      (flags & MAP_POPULATE ? MMK_MAP_POPULATE : 0), 1);
   if (!pv) {
     if (!anon && PyErr_ExceptionMatches(PyExc_ValueError))
       mmkpy_prefer_range_error(mmk_file_fd(pf->f), length, offset);

@@ -203,6 +203,7 @@ PyObject *mmkpy_view_move(mmkpy_view *pv, int64_t dest, int64_t src,
 
 Py_ssize_t mmkpy_view_length(PyObject *self);
 PyObject *mmkpy_view_item(PyObject *self, Py_ssize_t i);
+int mmkpy_view_contains(PyObject *self, PyObject *value);
 PyObject *mmkpy_view_subscript(PyObject *self, PyObject *item);
 int mmkpy_view_ass_subscript(PyObject *self, PyObject *item, PyObject *value);
 int mmkpy_view_ass_item(PyObject *self, Py_ssize_t i, PyObject *value);

@@ -36,6 +36,50 @@ PyObject *mmkpy_view_item(PyObject *self, Py_ssize_t i)
   return pv ? mmkpy_item_at(pv, i) : NULL;
 }
 
+/* `x in v`. View: as bytearray (an int is a byte value, a bytes-like
+ * object a substring). mmapkit.mmap: as the standard library's, which has
+ * no sq_contains and compares x with its 1-byte items: True only for a
+ * 1-byte bytes-like x that occurs. Fault-safe, like find(). */
+int mmkpy_view_contains(PyObject *self, PyObject *value)
+{
+  mmkpy_view *pv = mmkpy_view_ok(mmkpy_view_of(self));
+  Py_buffer b;
+  Py_ssize_t found = -1;
+  int rc;
+  if (!pv)
+    return -1;
+  if (!pv->compat && PyIndex_Check(value)) {
+    Py_ssize_t x = PyNumber_AsSsize_t(value, NULL);
+    unsigned char c;
+    if ((x == -1 && PyErr_Occurred()) || !mmkpy_view_ok(pv))
+      return -1;
+    if (x < 0 || x > 255) {
+      PyErr_SetString(PyExc_ValueError, "byte must be in range(0, 256)");
+      return -1;
+    }
+    c = (unsigned char)x;
+    return mmkpy_find(pv, (const char *)&c, 1, 0, pv->size, 0, &found) < 0
+               ? -1 : found >= 0;
+  }
+  if (PyObject_GetBuffer(value, &b, PyBUF_SIMPLE) < 0) {
+    if (!pv->compat || !PyErr_ExceptionMatches(PyExc_TypeError))
+      return -1;
+    PyErr_Clear(); /* never equal to a bytes item */
+    return 0;
+  }
+  if (!mmkpy_view_ok(pv)) {
+    PyBuffer_Release(&b);
+    return -1;
+  }
+  if (pv->compat && b.len != 1) {
+    PyBuffer_Release(&b);
+    return 0;
+  }
+  rc = mmkpy_find(pv, b.buf, b.len, 0, pv->size, 0, &found);
+  PyBuffer_Release(&b);
+  return rc < 0 ? -1 : found >= 0;
+}
+
 /* Strided gather through a bounded window of fault-safe reads. */
 static int mmkpy_gather(mmkpy_view *pv, char *out, Py_ssize_t start,
                         Py_ssize_t step, Py_ssize_t n)

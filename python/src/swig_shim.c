@@ -120,6 +120,64 @@ static int mmkpy_clear_dict(PyObject *self)
   return 0;
 }
 
+/* SWIG's tp_init of a -builtin type chains a second handle onto an object
+ * that has one (leaking the first mapping or descriptor): refuse it. */
+static initproc mmkpy_swig_view_init, mmkpy_swig_file_init;
+
+static int mmkpy_init_once(PyObject *self, PyObject *a, PyObject *k,
+                           initproc swig_init, const char *what)
+{
+  if (((SwigPyObject *)self)->ptr) {
+    PyErr_Format(PyExc_TypeError, "%s.__init__ called twice", what);
+    return -1;
+  }
+  return swig_init(self, a, k);
+}
+
+static int mmkpy_view_tp_init(PyObject *self, PyObject *a, PyObject *k)
+{
+  return mmkpy_init_once(self, a, k, mmkpy_swig_view_init, "View");
+}
+
+static int mmkpy_file_tp_init(PyObject *self, PyObject *a, PyObject *k)
+{
+  return mmkpy_init_once(self, a, k, mmkpy_swig_file_init, "File");
+}
+
+/* The types' __init__ attributes were made from SWIG's tp_init when the
+ * types were readied; _core.View.__init__(obj, ...) must reach the guard. */
+static PyObject *mmkpy_view_init_meth(PyObject *self, PyObject *a, PyObject *k)
+{
+  return mmkpy_view_tp_init(self, a, k) < 0 ? NULL : Py_NewRef(Py_None);
+}
+
+static PyObject *mmkpy_file_init_meth(PyObject *self, PyObject *a, PyObject *k)
+{
+  return mmkpy_file_tp_init(self, a, k) < 0 ? NULL : Py_NewRef(Py_None);
+}
+
+static PyMethodDef mmkpy_view_init_def = {
+  "__init__", (PyCFunction)(void (*)(void))mmkpy_view_init_meth,
+  METH_VARARGS | METH_KEYWORDS,
+  "__init__($self, file, offset, length, reserve, options, compat, /)\n--\n\n"
+  "Maps the view (internal: see mmapkit.View)."
+};
+static PyMethodDef mmkpy_file_init_def = {
+  "__init__", (PyCFunction)(void (*)(void))mmkpy_file_init_meth,
+  METH_VARARGS | METH_KEYWORDS,
+  "__init__($self, kind, name, mode, flags, size, fd, /)\n--\n\n"
+  "Opens the file (internal: see mmapkit.MappedFile)."
+};
+
+static int mmkpy_set_init(PyTypeObject *t, PyMethodDef *def)
+{
+  PyObject *d = PyDescr_NewMethod(t, def);
+  int rc = d ? PyDict_SetItemString(t->tp_dict, "__init__", d) : -1;
+  Py_XDECREF(d);
+  PyType_Modified(t);
+  return rc;
+}
+
 /* Runs before any subclass exists (they inherit these slots). */
 int mmkpy_shim_init(void)
 {
@@ -132,5 +190,10 @@ int mmkpy_shim_init(void)
   ft->tp_new = mmkpy_file_tp_new;
   vt->tp_traverse = ft->tp_traverse = mmkpy_traverse_dict;
   vt->tp_clear = ft->tp_clear = mmkpy_clear_dict;
-  return 0;
+  mmkpy_swig_view_init = vt->tp_init;
+  mmkpy_swig_file_init = ft->tp_init;
+  vt->tp_init = mmkpy_view_tp_init;
+  ft->tp_init = mmkpy_file_tp_init;
+  return mmkpy_set_init(vt, &mmkpy_view_init_def) < 0 ||
+         mmkpy_set_init(ft, &mmkpy_file_init_def) < 0 ? -1 : 0;
 }

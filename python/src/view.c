@@ -345,9 +345,11 @@ PyObject *mmkpy_view_resize(mmkpy_view *pv, int64_t new_length)
     return NULL;
   if (pv->exports > 0 || pv->inflight > 0) {
     PyErr_SetString(PyExc_BufferError,
-                    pv->compat ? "mmap can't resize with extant buffers exported."
-                               : "cannot resize a view while buffers exported "
-                                 "from it are alive");
+                    pv->exports > 0
+                        ? "cannot resize a view while buffers exported from "
+                          "it are alive"
+                        : "cannot resize a view while another thread copies, "
+                          "flushes or waits on it without the GIL");
     return NULL;
   }
   mmkpy_view_drop_lease(pv);
@@ -403,8 +405,9 @@ PyObject *mmkpy_view_write_from(mmkpy_view *pv, PyObject *data,
       b.len > pv->size - (Py_ssize_t)offset) {
     PyBuffer_Release(&b);
     PyErr_SetString(PyExc_IndexError,
-                    pv->compat ? "data out of range"
-                               : "write past the end of the view");
+                    offset < 0 || offset > (int64_t)pv->size
+                        ? "offset out of range"
+                        : "write past the end of the view");
     return NULL;
   }
   rc = mmkpy_write(pv, offset, b.buf, b.len);
