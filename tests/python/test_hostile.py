@@ -120,7 +120,7 @@ class TestHostilePaths(TempDirTest):
 
 
 class TestCreatedFlag(TempDirTest):
-    def test_files(self):
+    def test_created_is_true_only_for_the_call_that_created_the_file(self):
         p = self.path()
         for mode, created in (("x+", True), ("w+", False), ("r+", False),
                               ("r", False), ("c", False)):
@@ -132,7 +132,7 @@ class TestCreatedFlag(TempDirTest):
         self.assertTrue(f.created)  # still known after close
         self.assertTrue(mmapkit.anonymous(4096).created)
 
-    def test_shared_memory(self):
+    def test_created_is_true_only_for_the_call_that_created_the_object(self):
         name = unique_shm_name("created")
         a = mmapkit.shared_memory(name, size=4096)
         self.addCleanup(mmapkit.unlink_shared_memory, name)

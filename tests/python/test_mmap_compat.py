@@ -59,7 +59,7 @@ class Compat(TempDirTest):
 
 
 class TestConstructor(Compat):
-    def test_constructor_variants(self):
+    def test_constructor_variants_match_stdlib(self):
         def sc(cls, p, t):
             fd = os.open(p, os.O_RDWR)
             rofd = os.open(p, os.O_RDONLY)
@@ -103,7 +103,7 @@ class TestConstructor(Compat):
                 os.close(rofd)
         self.compare(sc)
 
-    def test_empty_file(self):
+    def test_empty_file_is_refused_as_in_stdlib(self):
         def sc(cls, p, t):
             fd = os.open(p, os.O_RDWR)
             try:
@@ -233,7 +233,7 @@ class TestMethods(Compat):
             os.close(fd)
         self.compare(sc, content=b"abcdefgh")
 
-    def test_find_rfind(self):
+    def test_find_and_rfind_match_stdlib(self):
         content = b"abcabcXYZabc" * 3 + b"\x00end"
         def sc(cls, p, t):
             fd = os.open(p, os.O_RDWR)
@@ -301,7 +301,7 @@ class TestMethods(Compat):
             m.close()
         self.compare(sc)
 
-    def test_move(self):
+    def test_move_matches_stdlib(self):
         def sc(cls, p, t):
             fd = os.open(p, os.O_RDWR)
             m = cls(fd, 0)
@@ -333,13 +333,13 @@ class TestMethods(Compat):
             os.close(fd)
         self.compare(sc)
 
-    def test_resize_anonymous(self):
+    def test_resize_of_anonymous_memory_matches_stdlib(self):
         def sc(cls, p, t):
             m = cls(-1, 100)
             m[0:3] = b"abc"
             t.append(outcome(lambda: m.resize(PAGE * 3)))
             # (size() of an anonymous map is OSError(EBADF) in CPython 3.11,
-            # len(m) in mmapkit: see test_anonymous_size below.)
+            # len(m) in mmapkit: see test_size_of_an_anonymous_map_is_its_length.)
             t.append((len(m), m[0:3]))
             t.append(outcome(lambda: m.resize(10)))
             t.append((len(m), m[:]))
@@ -374,7 +374,7 @@ class TestMethods(Compat):
             m.close()
         self.compare(sc, content=pattern(1000))
 
-    def test_closed_behaviour(self):
+    def test_every_operation_on_a_closed_map_matches_stdlib(self):
         def sc(cls, p, t):
             fd = os.open(p, os.O_RDWR)
             m = cls(fd, 0)
@@ -478,7 +478,7 @@ class TestDeliberateDifferences(TempDirTest):
         self.assertIs(mmapkit.error, std_mmap.error)
         self.assertTrue(isinstance(mmapkit.mmap, type))
 
-    def test_anonymous_size(self):
+    def test_size_of_an_anonymous_map_is_its_length(self):
         # CPython 3.11 fstat()s descriptor -1 here (OSError EBADF); the
         # documented meaning, and what mmapkit returns, is the map's size.
         with mmapkit.mmap(-1, 300) as m:

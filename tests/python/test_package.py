@@ -43,7 +43,7 @@ class TestInstalledPackage(unittest.TestCase):
         self.assertTrue(os.path.exists(os.path.join(pkg, "_core.pyi")))
         self.assertIn("return", str(mmapkit.open.__annotations__))
 
-    def test_public_names(self):
+    def test_public_names_and_advice_order(self):
         for name in ("open", "shared_memory", "unlink_shared_memory", "anonymous",
                      "MappedFile", "View", "Advice", "FaultError", "Lock", "mmap"):
             self.assertTrue(hasattr(mmapkit, name), name)
