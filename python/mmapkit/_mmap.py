@@ -202,7 +202,12 @@ class mmap(_core.View):
         self._valid()
         if self._anon:
             return len(self)
-        return os.fstat(self._h.fileno()).st_size
+        # Through the handle, not os.fstat(fileno()): a close() in another
+        # thread between the two would leave a stale descriptor number.
+        try:
+            return _core.File.size(self._h)
+        except ValueError:
+            raise ValueError(_CLOSED) from None
 
     def __iter__(self):
         """1-byte bytes objects, as the standard library's iteration gives

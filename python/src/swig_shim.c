@@ -178,6 +178,32 @@ static int mmkpy_set_init(PyTypeObject *t, PyMethodDef *def)
   return rc;
 }
 
+/* What SwigPyObject (the -builtin base, this module's own static type)
+ * and SWIG's getsets add to File and View: pointer comparison and hash
+ * (two closed views were equal), int(v) giving an address, and handle
+ * plumbing. None of it is API; help() and dir() show the public methods
+ * only, and == / hash() are object's (identity), as on mmap.mmap. */
+static const char *const mmkpy_swig_names[] = {
+  "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__hash__",
+  "__int__", "acquire", "append", "disown", "next", "own", "this", "thisown",
+  NULL
+};
+
+static int mmkpy_strip_swig(PyTypeObject *t)
+{
+  const char *const *n;
+  for (n = mmkpy_swig_names; *n; n++)
+    if (PyDict_GetItemString(t->tp_dict, *n) &&
+        PyDict_DelItemString(t->tp_dict, *n) < 0)
+      return -1;
+  t->tp_richcompare = PyBaseObject_Type.tp_richcompare;
+  t->tp_hash = PyBaseObject_Type.tp_hash;
+  if (t->tp_as_number)
+    t->tp_as_number->nb_int = NULL;
+  PyType_Modified(t);
+  return 0;
+}
+
 /* Runs before any subclass exists (they inherit these slots). */
 int mmkpy_shim_init(void)
 {
@@ -194,6 +220,11 @@ int mmkpy_shim_init(void)
   mmkpy_swig_file_init = ft->tp_init;
   vt->tp_init = mmkpy_view_tp_init;
   ft->tp_init = mmkpy_file_tp_init;
+  if (mmkpy_strip_swig(vt) < 0 || mmkpy_strip_swig(ft) < 0 ||
+      (vt->tp_base && mmkpy_strip_swig(vt->tp_base) < 0) ||
+      (ft->tp_base && ft->tp_base != vt->tp_base &&
+       mmkpy_strip_swig(ft->tp_base) < 0))
+    return -1;
   return mmkpy_set_init(vt, &mmkpy_view_init_def) < 0 ||
          mmkpy_set_init(ft, &mmkpy_file_init_def) < 0 ? -1 : 0;
 }

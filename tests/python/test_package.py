@@ -60,6 +60,22 @@ class TestCoreModule(TempDirTest):
         self.assertEqual(raw, {"mmk_version", "mmk_strerror", "mmk_err_name",
                                "mmk_page_size"})
 
+    def test_no_swig_internals_in_the_public_classes(self):
+        swig = {"acquire", "append", "disown", "next", "own", "this",
+                "thisown", "__int__"}
+        for cls in (mmapkit.View, mmapkit.MappedFile, mmapkit.mmap):
+            with self.subTest(cls=cls):
+                self.assertEqual(swig & set(dir(cls)), set())
+        f = mmapkit.anonymous(4096)
+        a, b = f.map(), f.map()
+        a.close()
+        b.close()
+        f.close()
+        # identity, as object's (SWIG compared handle pointers: two closed
+        # views were equal and hashed alike)
+        self.assertNotEqual(a, b)
+        self.assertEqual(a, a)
+
     def test_errors_and_strings(self):
         with self.assertRaises(FileNotFoundError) as cm:
             _core.File(0, self.path("nope"), _core.MMK_READ, 0, 0, -1)
