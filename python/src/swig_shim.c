@@ -144,38 +144,22 @@ static int mmkpy_file_tp_init(PyObject *self, PyObject *a, PyObject *k)
   return mmkpy_init_once(self, a, k, mmkpy_swig_file_init, "File");
 }
 
-/* The types' __init__ attributes were made from SWIG's tp_init when the
- * types were readied; _core.View.__init__(obj, ...) must reach the guard. */
-static PyObject *mmkpy_view_init_meth(PyObject *self, PyObject *a, PyObject *k)
+/* The types' __init__ attributes are slot wrappers made from SWIG's
+ * tp_init when SWIG readied the types: point them at the guard too, so that
+ * _core.View.__init__(obj, ...) reaches it and subclasses inherit the guard
+ * itself as their C tp_init (a method in the dict instead would give every
+ * subclass the slower generic slot_tp_init). */
+static int mmkpy_guard_init(PyTypeObject *t, initproc guard)
 {
-  return mmkpy_view_tp_init(self, a, k) < 0 ? NULL : Py_NewRef(Py_None);
-}
-
-static PyObject *mmkpy_file_init_meth(PyObject *self, PyObject *a, PyObject *k)
-{
-  return mmkpy_file_tp_init(self, a, k) < 0 ? NULL : Py_NewRef(Py_None);
-}
-
-static PyMethodDef mmkpy_view_init_def = {
-  "__init__", (PyCFunction)(void (*)(void))mmkpy_view_init_meth,
-  METH_VARARGS | METH_KEYWORDS,
-  "__init__($self, file, offset, length, reserve, options, compat, /)\n--\n\n"
-  "Maps the view (internal: see mmapkit.View)."
-};
-static PyMethodDef mmkpy_file_init_def = {
-  "__init__", (PyCFunction)(void (*)(void))mmkpy_file_init_meth,
-  METH_VARARGS | METH_KEYWORDS,
-  "__init__($self, kind, name, mode, flags, size, fd, /)\n--\n\n"
-  "Opens the file (internal: see mmapkit.MappedFile)."
-};
-
-static int mmkpy_set_init(PyTypeObject *t, PyMethodDef *def)
-{
-  PyObject *d = PyDescr_NewMethod(t, def);
-  int rc = d ? PyDict_SetItemString(t->tp_dict, "__init__", d) : -1;
-  Py_XDECREF(d);
+  PyObject *d = PyDict_GetItemString(t->tp_dict, "__init__");
+  if (!d || !PyObject_TypeCheck(d, &PyWrapperDescr_Type)) {
+    PyErr_SetString(PyExc_ImportError, "mmapkit._core: no SWIG __init__");
+    return -1;
+  }
+  ((PyWrapperDescrObject *)d)->d_wrapped = (void *)guard;
+  t->tp_init = guard;
   PyType_Modified(t);
-  return rc;
+  return 0;
 }
 
 /* What SwigPyObject (the -builtin base, this module's own static type)
@@ -218,13 +202,11 @@ int mmkpy_shim_init(void)
   vt->tp_clear = ft->tp_clear = mmkpy_clear_dict;
   mmkpy_swig_view_init = vt->tp_init;
   mmkpy_swig_file_init = ft->tp_init;
-  vt->tp_init = mmkpy_view_tp_init;
-  ft->tp_init = mmkpy_file_tp_init;
   if (mmkpy_strip_swig(vt) < 0 || mmkpy_strip_swig(ft) < 0 ||
       (vt->tp_base && mmkpy_strip_swig(vt->tp_base) < 0) ||
       (ft->tp_base && ft->tp_base != vt->tp_base &&
        mmkpy_strip_swig(ft->tp_base) < 0))
     return -1;
-  return mmkpy_set_init(vt, &mmkpy_view_init_def) < 0 ||
-         mmkpy_set_init(ft, &mmkpy_file_init_def) < 0 ? -1 : 0;
+  return mmkpy_guard_init(vt, mmkpy_view_tp_init) < 0 ||
+         mmkpy_guard_init(ft, mmkpy_file_tp_init) < 0 ? -1 : 0;
 }
