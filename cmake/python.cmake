@@ -51,6 +51,14 @@ file(MAKE_DIRECTORY "${_py_bin}/swig")
 
 Python3_add_library(mmapkit_python MODULE WITH_SOABI "${_py_wrap}" ${_py_c_sources})
 target_include_directories(mmapkit_python PRIVATE "${_py_src}/src")
+# The hot slots call across python/src's files (mmkpy_view_of in the shim,
+# mmkpy_view_ok in view.c): link-time optimisation inlines them again, as
+# when all of it sat in one generated file.
+include(CheckIPOSupported)
+check_ipo_supported(RESULT _py_ipo OUTPUT _py_ipo_why LANGUAGES C)
+if(_py_ipo)
+  set_property(TARGET mmapkit_python PROPERTY INTERPROCEDURAL_OPTIMIZATION TRUE)
+endif()
 set_target_properties(mmapkit_python PROPERTIES
   OUTPUT_NAME _core
   LIBRARY_OUTPUT_DIRECTORY "${_py_bin}/lib"
