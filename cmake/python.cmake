@@ -29,7 +29,11 @@ set(_py_bin "${CMAKE_BINARY_DIR}/python")
 set(_py_src "${PROJECT_SOURCE_DIR}/python")
 
 # --- SWIG -> C ------------------------------------------------------------
+# SWIG generates the types and the constants; the C they call is in
+# python/src (swig_shim.c is compiled inside the wrapper, see python.i).
 set(_py_wrap "${_py_bin}/mmapkit_python_wrap.c")
+file(GLOB _py_c_sources CONFIGURE_DEPENDS "${_py_src}/src/*.c")
+list(FILTER _py_c_sources EXCLUDE REGEX "swig_shim\\.c$")
 add_custom_command(
   OUTPUT "${_py_wrap}"
   COMMAND "${SWIG_EXECUTABLE}" -python -builtin -interface _core
@@ -40,11 +44,21 @@ add_custom_command(
   DEPENDS "${PROJECT_SOURCE_DIR}/bindings/python.i"
           "${PROJECT_SOURCE_DIR}/bindings/mmapkit.i"
           "${PROJECT_SOURCE_DIR}/core/include/mmapkit.h"
+          "${_py_src}/src/swig_shim.c" "${_py_src}/src/mmkpy.h"
   COMMENT "SWIG: bindings/python.i -> mmapkit._core"
   VERBATIM)
 file(MAKE_DIRECTORY "${_py_bin}/swig")
 
-Python3_add_library(mmapkit_python MODULE WITH_SOABI "${_py_wrap}")
+Python3_add_library(mmapkit_python MODULE WITH_SOABI "${_py_wrap}" ${_py_c_sources})
+target_include_directories(mmapkit_python PRIVATE "${_py_src}/src")
+# The hot slots call across python/src's files (mmkpy_view_of in the shim,
+# mmkpy_view_ok in view.c): link-time optimisation inlines them again, as
+# when all of it sat in one generated file.
+include(CheckIPOSupported)
+check_ipo_supported(RESULT _py_ipo OUTPUT _py_ipo_why LANGUAGES C)
+if(_py_ipo)
+  set_property(TARGET mmapkit_python PROPERTY INTERPROCEDURAL_OPTIMIZATION TRUE)
+endif()
 set_target_properties(mmapkit_python PROPERTIES
   OUTPUT_NAME _core
   LIBRARY_OUTPUT_DIRECTORY "${_py_bin}/lib"
@@ -54,8 +68,11 @@ target_link_libraries(mmapkit_python PRIVATE mmapkit::static)
 # they never clash with another copy (the JNI or .NET library) in-process.
 target_link_options(mmapkit_python PRIVATE "LINKER:--exclude-libs,ALL")
 if(CMAKE_C_COMPILER_ID MATCHES "GNU|Clang")
-  # SWIG's generated code is not warning-clean; our own parts are reviewed.
-  target_compile_options(mmapkit_python PRIVATE -Wno-unused-parameter -Wno-missing-field-initializers)
+  # SWIG's generated code is not warning-clean; python/src is held to -Wall.
+  set_source_files_properties("${_py_wrap}" PROPERTIES COMPILE_OPTIONS
+    "-Wno-unused-parameter;-Wno-missing-field-initializers")
+  set_source_files_properties(${_py_c_sources} PROPERTIES COMPILE_OPTIONS
+    "-Wall;-Wextra;-Wno-missing-field-initializers")
 endif()
 
 # --- wheel ------------------------------------------------------------------
@@ -127,6 +144,15 @@ if(BUILD_TESTING)
       LABELS python FIXTURES_REQUIRED mmapkit_py_venv TIMEOUT 300
       ENVIRONMENT "PYTHONPATH=${PROJECT_SOURCE_DIR}/tests/python;PYTHONDONTWRITEBYTECODE=1")
   endforeach()
+
+  # CPython's own test_mmap with mmap.mmap replaced by mmapkit.mmap.
+  add_test(NAME python_cpython_test_mmap
+    COMMAND "${_py_testenv}/bin/python" -X faulthandler
+            "${PROJECT_SOURCE_DIR}/tests/python/cpython_test_mmap.py"
+    WORKING_DIRECTORY "${_py_scratch}")
+  set_tests_properties(python_cpython_test_mmap PROPERTIES
+    LABELS python FIXTURES_REQUIRED mmapkit_py_venv TIMEOUT 300
+    ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")
 
   # numpy: Debian's python3 (same cp311 ABI) with its python3-numpy.
   if(EXISTS "${MMAPKIT_NUMPY_PYTHON}")

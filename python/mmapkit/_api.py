@@ -431,7 +431,7 @@ def unlink_shared_memory(name: str) -> None:
     a ValueError before anything reaches the system."""
     if not isinstance(name, str):
         raise TypeError(f"name must be str, not {type(name).__name__}")
-    _core.mmk_shm_unlink(name)
+    _core.shm_unlink(name)
 
 
 def fault_guard_install() -> None:
@@ -443,7 +443,7 @@ def fault_guard_install() -> None:
     within about 20 ms; calling it right after installing such a handler
     makes a small access that faults raise FaultError at once instead of
     stalling its thread in that handler until the thread's next check."""
-    _core.mmk_fault_guard_install()
+    _core.fault_guard_install()
 
 
 def anonymous(size: int) -> MappedFile:

@@ -8,13 +8,28 @@ SIGBUS. The buffer protocol cannot be guarded: memoryview(m), bytearray(m),
 hashlib, zlib, struct, re or numpy read the pages directly, and on a
 truncated file they die as they do on the standard library's mmap.
 
-Deliberate differences (all are relaxations of stdlib errors):
-- ``offset`` need not be a multiple of ALLOCATIONGRANULARITY, and flush()
-  / madvise() ranges need not start on a page: alignment is done inside.
+It passes CPython's own Lib/test/test_mmap.py (every test that runs on
+Linux). Like the standard library's, it refuses an ``offset`` that is not a
+multiple of ALLOCATIONGRANULARITY and flush() / madvise() ranges that do
+not start on a page (OSError EINVAL); mmapkit.View maps and flushes any
+range. Deliberate differences:
 - madvise() accepts the advice values mmapkit knows (MADV_NORMAL, RANDOM,
   SEQUENTIAL, WILLNEED, DONTNEED, HUGEPAGE); others raise OSError(EINVAL).
 - anonymous memory (fileno=-1) is shared with forked children even with
-  MAP_PRIVATE (it is a memfd).
+  MAP_PRIVATE (it is a memfd); size() of an anonymous map is its length.
+- flags: MAP_SHARED or MAP_PRIVATE, plus MAP_POPULATE (honoured) and
+  MAP_ANONYMOUS; any other bit is OSError(EINVAL) instead of being passed
+  to mmap(2). prot: PROT_EXEC is ignored (never executable memory) and
+  PROT_NONE maps read-only instead of an inaccessible region.
+- isinstance(m, mmap.mmap) is False: mmapkit.mmap is its own class (a
+  subclass of mmapkit's view type; the standard type cannot be its base).
+- What mmapkit's core refuses with its own errno: a descriptor that is not
+  a regular file or shared memory (/dev/zero, a pipe, a socket: ENODEV; a
+  directory: IsADirectoryError), and resize() of a MAP_PRIVATE map of a
+  file (PermissionError: the descriptor is not writable).
+- An OSError's strerror names the failing operation ("... [from_fd]").
+- No ResourceWarning for a View or MappedFile collected unclosed (neither
+  does the standard library's mmap warn).
 """
 from __future__ import annotations
 
@@ -37,6 +52,8 @@ _ADVICE = {
 if hasattr(_std, "MADV_HUGEPAGE"):
     _ADVICE[_std.MADV_HUGEPAGE] = _core.MMK_ADVICE_HUGEPAGE
 
+_ACCESS_NAMES = {_std.ACCESS_DEFAULT: "ACCESS_DEFAULT", _std.ACCESS_READ: "ACCESS_READ",
+                 _std.ACCESS_WRITE: "ACCESS_WRITE", _std.ACCESS_COPY: "ACCESS_COPY"}
 _SSIZE_MAX = (1 << 63) - 1
 _INT_MAX = (1 << 31) - 1
 _CLOSED = "mmap closed or invalid"
@@ -79,13 +96,15 @@ class mmap(_core.View):
 
     # mmap(fileno, length, flags=MAP_SHARED, prot=PROT_WRITE|PROT_READ,
     #      access=ACCESS_DEFAULT, offset=0): the standard library's
-    # constructor, written in C (no Python frame on the open+map+close
-    # path). It sets _h (the handle of the duplicated descriptor or of the
-    # anonymous memory), _anon and _access.
+    # constructor, written in C and run by __new__ as the standard
+    # library's is (a subclass may override __new__); no Python frame on
+    # the open+map+close path. It sets _h (the handle of the duplicated
+    # descriptor or of the anonymous memory), _anon and _access; __init__
+    # does nothing.
     if TYPE_CHECKING:
-        def __init__(self, fileno: int, length: int, flags: int = _std.MAP_SHARED,
-                     prot: int = _std.PROT_WRITE | _std.PROT_READ,
-                     access: int = _std.ACCESS_DEFAULT, offset: int = 0) -> None: ...
+        def __new__(cls, fileno: int, length: int, flags: int = _std.MAP_SHARED,
+                    prot: int = _std.PROT_WRITE | _std.PROT_READ,
+                    access: int = _std.ACCESS_DEFAULT, offset: int = 0) -> "mmap": ...
 
         def close(self) -> None: ...
     else:
@@ -132,7 +151,11 @@ class mmap(_core.View):
         size = total - offset if size is None else _ssize(size)
         if size < 0 or offset < 0 or total - offset < size:
             raise ValueError("flush values out of range")
-        if self._access in (_std.ACCESS_READ, _std.ACCESS_COPY) or size == 0:
+        if self._access in (_std.ACCESS_READ, _std.ACCESS_COPY):
+            return None
+        if offset % _std.PAGESIZE:  # msync(2) wants a page-aligned start
+            raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
+        if size == 0:
             return None
         _core.View.flush(self, offset, size, _core.MMK_FLUSH_SYNC)
         return None
@@ -152,6 +175,8 @@ class mmap(_core.View):
             raise OverflowError("madvise length too large")
         if start + length > total:
             length = total - start
+        if start % _std.PAGESIZE:  # madvise(2) wants a page-aligned start
+            raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
         advice = _ADVICE.get(option)
         if advice is None:
             raise OSError(errno.EINVAL, "mmapkit.mmap.madvise supports only "
@@ -177,7 +202,20 @@ class mmap(_core.View):
         self._valid()
         if self._anon:
             return len(self)
-        return os.fstat(self._h.fileno()).st_size
+        # Through the handle, not os.fstat(fileno()): a close() in another
+        # thread between the two would leave a stale descriptor number.
+        try:
+            return _core.File.size(self._h)
+        except ValueError:
+            raise ValueError(_CLOSED) from None
+
+    def __iter__(self):
+        """1-byte bytes objects, as the standard library's iteration gives
+        (its sq_item); m[i] is an int."""
+        i = 0
+        while i < len(self):
+            yield self[i:i + 1]
+            i += 1
 
     def __bytes__(self) -> bytes:
         """bytes(m), through the fault-safe copy (the buffer protocol is
@@ -188,7 +226,14 @@ class mmap(_core.View):
         raise TypeError("cannot pickle 'mmapkit.mmap' object")
 
     def __repr__(self) -> str:
+        # The standard library's words; its class prints as "mmap.mmap"
+        # (a subclass as its own name, as the type's tp_name gives).
+        cls = "mmap.mmap" if type(self) is mmap else type(self).__name__
         if self.closed:
-            return "<mmapkit.mmap closed=True>"
-        return (f"<mmapkit.mmap closed=False, length={len(self)}, "
-                f"pos={self.tell()}, offset={_core.View._offset(self)}>")
+            return f"<{cls} closed=True>"
+        return (f"<{cls} closed=False, access={_ACCESS_NAMES[self._access]}, "
+                f"length={len(self)}, pos={self.tell()}, "
+                f"offset={_core.View._offset(self)}>")
+
+
+_core._register_mmap_class(mmap)  # its tp_new runs the constructor

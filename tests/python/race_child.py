@@ -132,6 +132,13 @@ def find(c):
         raise AssertionError(f"find returned {r}")
 
 
+def contains(c):
+    # View: a substring test; mmap: the standard library's 1-byte items.
+    probe = NEEDLE[:1] if c.kind == "mmap" else NEEDLE
+    if (probe in c.v) not in (True, False):
+        raise AssertionError("'in' returned a non-bool")
+
+
 def seek_read(c):
     a = c.at(BIG)
     c.v.seek(a)
@@ -161,7 +168,7 @@ def size(c):
 ACCESSES = {f.__name__: f for f in (
     slice_small, slice_large, index, strided, assign_small, assign_large,
     read_into, write_from, atomics, wait, wake, flush, advise, resident,
-    export, find, seek_read, seek_write, readline, move, size)}
+    export, find, contains, seek_read, seek_write, readline, move, size)}
 VIEW_ACCESSES = [n for n in ACCESSES if n not in ("readline", "move", "size")]
 MMAP_ACCESSES = [n for n in ACCESSES if n not in ("resident", "read_into",
                                                   "write_from", "atomics",

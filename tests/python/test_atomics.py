@@ -43,7 +43,7 @@ class TestAtomics(unittest.TestCase):
         self.assertEqual(v.atomic_load(16), (1 << 64) - 1)
         self.assertEqual(v.atomic_cas(4, -1, 3, size=4), (True, 0xFFFFFFFF))
 
-    def test_argument_errors(self):
+    def test_misaligned_or_wrong_size_words_are_value_errors(self):
         v = self.v
         with self.assertRaises(ValueError):
             v.atomic_load(2)  # misaligned

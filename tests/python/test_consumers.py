@@ -21,31 +21,31 @@ class TestConsumers(TempDirTest):
         self.v = self.f.map()
         self.addCleanup(self.v.close)
 
-    def test_hashlib(self):
+    def test_hashlib_digests_the_view_like_its_bytes(self):
         for algo in ("sha256", "md5", "blake2b"):
             self.assertEqual(hashlib.new(algo, self.v).hexdigest(),
                              hashlib.new(algo, self.data).hexdigest())
 
-    def test_zlib(self):
+    def test_zlib_checksums_and_compresses_the_view_like_its_bytes(self):
         self.assertEqual(zlib.crc32(self.v), zlib.crc32(self.data))
         self.assertEqual(zlib.adler32(self.v), zlib.adler32(self.data))
         self.assertEqual(zlib.decompress(zlib.compress(self.v)), self.data)
 
-    def test_struct(self):
+    def test_struct_unpacks_and_packs_in_place(self):
         for off in (0, 1, 7, 4097, len(self.data) - 8):
             self.assertEqual(struct.unpack_from("<Q", self.v, off),
                              struct.unpack_from("<Q", self.data, off))
         struct.pack_into("<I", self.v, 3, 0xDEADBEEF)
         self.assertEqual(self.v[3:7], struct.pack("<I", 0xDEADBEEF))
 
-    def test_re(self):
+    def test_re_searches_the_view_in_place(self):
         m = re.search(rb"needle-(\w+)-haystack", self.v)
         self.assertIsNotNone(m)
         self.assertEqual(m.start(), 1 << 20)
         self.assertEqual(m.group(1), b"in")
         self.assertEqual(len(re.findall(rb"needle", self.v)), 1)
 
-    def test_memoryview_cast(self):
+    def test_memoryview_casts_to_the_same_words(self):
         mv = memoryview(self.v)
         try:
             self.assertEqual(mv.nbytes, len(self.data))

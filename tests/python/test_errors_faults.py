@@ -16,7 +16,7 @@ PAGE = std_mmap.PAGESIZE
 
 
 class TestErrors(TempDirTest):
-    def test_missing_file(self):
+    def test_missing_file_is_file_not_found_naming_the_path(self):
         p = self.path("missing.bin")
         with self.assertRaises(FileNotFoundError) as cm:
             mmapkit.open(p)
@@ -26,7 +26,7 @@ class TestErrors(TempDirTest):
         self.assertIn("No such file", e.strerror)
         self.assertIn(p, str(e))
 
-    def test_directory(self):
+    def test_directory_is_is_a_directory_error_naming_the_path(self):
         with self.assertRaises(IsADirectoryError) as cm:
             mmapkit.open(self.dir)
         self.assertEqual(cm.exception.errno, errno.EISDIR)
@@ -61,7 +61,7 @@ class TestErrors(TempDirTest):
         finally:
             os.close(fd)
 
-    def test_bad_descriptor(self):
+    def test_bad_descriptor_is_ebadf(self):
         with self.assertRaises(OSError) as cm:
             mmapkit.mmap(999999, 10)
         self.assertEqual(cm.exception.errno, errno.EBADF)
@@ -79,7 +79,7 @@ class TestErrors(TempDirTest):
             a.close()
             b.close()
 
-    def test_range_errors(self):
+    def test_out_of_range_access_is_index_error(self):
         p = self.path(content=bytes(100))
         with mmapkit.open(p, "r+") as f, f.map() as v:
             with self.assertRaises(IndexError):
@@ -91,7 +91,7 @@ class TestErrors(TempDirTest):
             with self.assertRaises(ValueError):
                 v.atomic_load(3)  # misaligned
 
-    def test_error_hierarchy(self):
+    def test_fault_error_is_an_oserror_of_mmapkit(self):
         self.assertTrue(issubclass(mmapkit.FaultError, OSError))
         self.assertEqual(mmapkit.FaultError.__module__, "mmapkit")
 

@@ -64,10 +64,11 @@ class TestHostileShmNames(unittest.TestCase):
 
     def test_raw_core_calls_refuse_every_hostile_name(self):
         calls = {
-            "mmk_shm_unlink": lambda n: _core.mmk_shm_unlink(n),
-            "mmk_shm_name_check": lambda n: _core.mmk_shm_name_check(n),
-            "mmk_shm_open": lambda n: _core.mmk_shm_open(
-                n, _core.MMK_WRITE, _core.MMK_CREATE | _core.MMK_TRUNCATE, 8192),
+            "shm_unlink": _core.shm_unlink,
+            "shm_name_check": _core.shm_name_check,
+            "File(shm)": lambda n: _core.File(
+                1, n, _core.MMK_WRITE, _core.MMK_CREATE | _core.MMK_TRUNCATE,
+                8192, -1),
         }
         for cname, call in calls.items():
             for name in self.hostile(self.victim):
@@ -79,7 +80,7 @@ class TestHostileShmNames(unittest.TestCase):
 
     def test_wrong_types_are_type_errors(self):
         for call in (mmapkit.unlink_shared_memory, mmapkit.shared_memory,
-                     _core.mmk_shm_unlink):
+                     _core.shm_unlink):
             for bad in (None, 3, pathlib.PurePath("x")):
                 with self.subTest(call=call, arg=bad), self.assertRaises(TypeError):
                     call(bad)
@@ -95,8 +96,8 @@ class TestHostilePaths(TempDirTest):
                     mmapkit.open(p, mode, size=4096 if "+" in mode else None)
         for p in (victim + "\0", victim.encode() + b"\0x"):
             with self.subTest(raw=p), self.assertRaises(ValueError):
-                _core.mmk_file_open(p, _core.MMK_WRITE,
-                                    _core.MMK_CREATE | _core.MMK_TRUNCATE, 4096)
+                _core.File(0, p, _core.MMK_WRITE,
+                           _core.MMK_CREATE | _core.MMK_TRUNCATE, 4096, -1)
         with open(victim, "rb") as fh:
             self.assertEqual(fh.read(), b"precious")
         self.assertEqual(os.listdir(self.dir), ["important.db"])
@@ -119,7 +120,7 @@ class TestHostilePaths(TempDirTest):
 
 
 class TestCreatedFlag(TempDirTest):
-    def test_files(self):
+    def test_created_is_true_only_for_the_call_that_created_the_file(self):
         p = self.path()
         for mode, created in (("x+", True), ("w+", False), ("r+", False),
                               ("r", False), ("c", False)):
@@ -131,7 +132,7 @@ class TestCreatedFlag(TempDirTest):
         self.assertTrue(f.created)  # still known after close
         self.assertTrue(mmapkit.anonymous(4096).created)
 
-    def test_shared_memory(self):
+    def test_created_is_true_only_for_the_call_that_created_the_object(self):
         name = unique_shm_name("created")
         a = mmapkit.shared_memory(name, size=4096)
         self.addCleanup(mmapkit.unlink_shared_memory, name)

@@ -59,7 +59,7 @@ class Compat(TempDirTest):
 
 
 class TestConstructor(Compat):
-    def test_constructor_variants(self):
+    def test_constructor_variants_match_stdlib(self):
         def sc(cls, p, t):
             fd = os.open(p, os.O_RDWR)
             rofd = os.open(p, os.O_RDONLY)
@@ -103,7 +103,7 @@ class TestConstructor(Compat):
                 os.close(rofd)
         self.compare(sc)
 
-    def test_empty_file(self):
+    def test_empty_file_is_refused_as_in_stdlib(self):
         def sc(cls, p, t):
             fd = os.open(p, os.O_RDWR)
             try:
@@ -233,7 +233,7 @@ class TestMethods(Compat):
             os.close(fd)
         self.compare(sc, content=b"abcdefgh")
 
-    def test_find_rfind(self):
+    def test_find_and_rfind_match_stdlib(self):
         content = b"abcabcXYZabc" * 3 + b"\x00end"
         def sc(cls, p, t):
             fd = os.open(p, os.O_RDWR)
@@ -301,7 +301,7 @@ class TestMethods(Compat):
             m.close()
         self.compare(sc)
 
-    def test_move(self):
+    def test_move_matches_stdlib(self):
         def sc(cls, p, t):
             fd = os.open(p, os.O_RDWR)
             m = cls(fd, 0)
@@ -333,13 +333,13 @@ class TestMethods(Compat):
             os.close(fd)
         self.compare(sc)
 
-    def test_resize_anonymous(self):
+    def test_resize_of_anonymous_memory_matches_stdlib(self):
         def sc(cls, p, t):
             m = cls(-1, 100)
             m[0:3] = b"abc"
             t.append(outcome(lambda: m.resize(PAGE * 3)))
             # (size() of an anonymous map is OSError(EBADF) in CPython 3.11,
-            # len(m) in mmapkit: see test_anonymous_size below.)
+            # len(m) in mmapkit: see test_size_of_an_anonymous_map_is_its_length.)
             t.append((len(m), m[0:3]))
             t.append(outcome(lambda: m.resize(10)))
             t.append((len(m), m[:]))
@@ -374,7 +374,7 @@ class TestMethods(Compat):
             m.close()
         self.compare(sc, content=pattern(1000))
 
-    def test_closed_behaviour(self):
+    def test_every_operation_on_a_closed_map_matches_stdlib(self):
         def sc(cls, p, t):
             fd = os.open(p, os.O_RDWR)
             m = cls(fd, 0)
@@ -443,19 +443,32 @@ class TestMethods(Compat):
 
 
 class TestDeliberateDifferences(TempDirTest):
-    def test_unaligned_offset_is_accepted(self):
+    def test_unaligned_offset_flush_and_madvise_are_einval_as_in_stdlib(self):
         data = pattern(3 * PAGE)
         p = self.path(content=data)
         fd = os.open(p, os.O_RDWR)
         try:
-            with self.assertRaises(OSError) as cm:
-                std_mmap.mmap(fd, 10, offset=1)
-            self.assertEqual(cm.exception.errno, errno.EINVAL)
-            with mmapkit.mmap(fd, 10, offset=4097) as m:
-                self.assertEqual(m[:], data[4097:4107])
-                m.flush(3, 2)  # unaligned flush start is fine too
+            for cls in CLASSES:
+                with self.subTest(cls=cls):
+                    with self.assertRaises(OSError) as cm:
+                        cls(fd, 10, offset=1)
+                    self.assertEqual(cm.exception.errno, errno.EINVAL)
+                    with cls(fd, 2 * PAGE) as m:
+                        for call in (lambda: m.flush(3, 2), lambda: m.flush(1, 0),
+                                     lambda: m.madvise(std_mmap.MADV_NORMAL, 1, 2)):
+                            with self.assertRaises(OSError) as cm:
+                                call()
+                            self.assertEqual(cm.exception.errno, errno.EINVAL)
+                        self.assertIsNone(m.flush(PAGE, 2))
         finally:
             os.close(fd)
+
+    def test_view_keeps_unaligned_offsets_and_flush_ranges(self):
+        data = pattern(3 * PAGE)
+        p = self.path(content=data)
+        with mmapkit.open(p, "r+") as f, f.map(offset=4097, length=10) as v:
+            self.assertEqual(v[:], data[4097:4107])
+            v.flush(3, 2)  # unaligned flush start is fine on a View
 
     def test_module_constants_reexported(self):
         for name in ("ACCESS_READ", "ACCESS_WRITE", "ACCESS_COPY", "ACCESS_DEFAULT",
@@ -465,7 +478,7 @@ class TestDeliberateDifferences(TempDirTest):
         self.assertIs(mmapkit.error, std_mmap.error)
         self.assertTrue(isinstance(mmapkit.mmap, type))
 
-    def test_anonymous_size(self):
+    def test_size_of_an_anonymous_map_is_its_length(self):
         # CPython 3.11 fstat()s descriptor -1 here (OSError EBADF); the
         # documented meaning, and what mmapkit returns, is the map's size.
         with mmapkit.mmap(-1, 300) as m:
@@ -479,23 +492,61 @@ class TestDeliberateDifferences(TempDirTest):
             m[0] = 5
             self.assertEqual(m.first(), 5)
 
-    def test_init_twice_and_close_before_init(self):
-        m = mmapkit.mmap.__new__(mmapkit.mmap)
-        m.close()  # nothing to close: no error
-        self.assertTrue(m.closed)
+    def test_new_builds_the_map_and_init_again_changes_nothing(self):
         p = os.path.join(self.dir, "twice.bin")
         with open(p, "wb") as fh:
             fh.write(b"abcd")
         fd = os.open(p, os.O_RDONLY)
         try:
-            m = mmapkit.mmap(fd, 0, access=std_mmap.ACCESS_READ)
-            with self.assertRaises(TypeError):
-                m.__init__(fd, 0, access=std_mmap.ACCESS_READ)
-            self.assertEqual(m[:], b"abcd")
-            m.close()
-            m.close()  # idempotent
+            for cls in CLASSES:
+                with self.subTest(cls=cls):
+                    with self.assertRaises(TypeError):
+                        cls.__new__(cls)  # no arguments: no map
+                    m = cls.__new__(cls, fd, 0, access=std_mmap.ACCESS_READ)
+                    self.assertEqual(m[:], b"abcd")
+                    m.__init__(fd, 2, access=std_mmap.ACCESS_READ)
+                    self.assertEqual(len(m), 4)
+                    m.close()
+                    m.close()  # idempotent
         finally:
             os.close(fd)
+
+    def test_subclass_overriding_new_maps_what_new_asks(self):
+        for cls in CLASSES:
+            class Anon(cls):
+                def __new__(klass, *args, **kwargs):
+                    return cls.__new__(klass, -1, *args, **kwargs)
+            with self.subTest(cls=cls), Anon(PAGE) as m:
+                self.assertEqual(len(m), PAGE)
+
+    def test_repr_is_the_standard_librarys(self):
+        p = self.path(content=pattern(2 * PAGE))
+        fd = os.open(p, os.O_RDWR)
+        try:
+            reprs = []
+            for cls in CLASSES:
+                m = cls(fd, PAGE, access=std_mmap.ACCESS_WRITE, offset=PAGE)
+                m.seek(7)
+                reprs.append((repr(m), m.close(), repr(m)))
+            self.assertEqual(reprs[0], reprs[1])
+        finally:
+            os.close(fd)
+
+    def test_operations_closed_by_an_index_conversion_say_closed(self):
+        for cls in CLASSES:
+            for op in (lambda m, x: m[x], lambda m, x: m[x:20],
+                       lambda m, x: m.read(x), lambda m, x: m.find(b"1", 1, x),
+                       lambda m, x: m.write_byte(x),
+                       lambda m, x: m.__setitem__(slice(x, 20), b"1" * 10)):
+                m = cls(-1, 100)
+
+                class X:
+                    def __index__(self):
+                        m.close()
+                        return 10
+                with self.subTest(cls=cls), \
+                        self.assertRaisesRegex(ValueError, "^mmap closed or invalid$"):
+                    op(m, X())
 
     def test_subclass_init_runs_the_c_constructor(self):
         class M(mmapkit.mmap):

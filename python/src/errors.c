@@ -1,0 +1,120 @@
+/*
+ * python/src/errors.c: the one place a core status becomes a Python
+ * exception (mmkpy_raise), and the binding's own refusals that every
+ * method shares (closed, read-only).
+ */
+#include "mmkpy.h" /* Python.h first, as it asks */
+#include <errno.h>
+#include <string.h>
+
+PyObject *mmkpy_FaultError = NULL;
+
+/* The errno an OSError carries for a status. The core's statuses are
+ * minus the Linux errno values (MMK_ENOENT == -ENOENT), so this is a
+ * negation; the Windows port, whose errno values differ, changes it here
+ * and nowhere else. The OS's own errno, when the core recorded one, wins. */
+static int mmkpy_os_errno(int status, int sys_errno)
+{
+  if (sys_errno > 0)
+    return sys_errno;
+  return (status < 0 && status > -3000) ? -status : EIO;
+}
+
+/* A refusal of mmapkit's own (no native errno) says why; the C flag it
+ * may name is spelled as the Python keyword. */
+static void mmkpy_python_spelling(const char *why, char *out, size_t n)
+{
+  static const char c_flag[] = "pass MMK_ALLOW_FOREIGN";
+  const char *flag = strstr(why, c_flag);
+  if (!flag) {
+    PyOS_snprintf(out, n, "%s", why);
+    return;
+  }
+  PyOS_snprintf(out, n, "%.*spass allow_foreign=True%s", (int)(flag - why),
+                why, flag + strlen(c_flag));
+}
+
+PyObject *mmkpy_raise(mmkpy_ctx ctx, int status)
+{
+  const char *op = "", *path = "", *message = NULL;
+  int sys_errno = 0, own_refusal, detail = mmk_last_error_code() == status;
+  PyObject *exc_type, *args, *filename, *text;
+  char reason[512], why[400] = "";
+
+  if (detail) {
+    op = mmk_last_error_op();
+    path = mmk_last_error_path();
+    message = mmk_last_error_message();
+    sys_errno = mmk_last_error_errno();
+  }
+  if (!op) op = "";
+  if (!path) path = "";
+  if (!message || !*message) message = mmk_strerror(status);
+
+  switch (status) {
+  case MMK_EINVAL:
+  case MMK_ECLOSED:
+    PyErr_SetString(PyExc_ValueError, message);
+    return NULL;
+  case MMK_ERANGE:
+    PyErr_SetString(ctx == MMKPY_CTX_MAP ? PyExc_ValueError : PyExc_IndexError,
+                    message);
+    return NULL;
+  case MMK_EBUSY:
+    PyErr_SetString(PyExc_BufferError, message);
+    return NULL;
+  default:
+    break;
+  }
+
+  /* An OSError: errno, strerror, filename. OSError's constructor picks the
+   * subclass from errno (FileNotFoundError, PermissionError, ...). */
+  own_refusal = sys_errno <= 0 && detail;
+  sys_errno = mmkpy_os_errno(status, sys_errno);
+  if (status == MMK_EIO && ctx == MMKPY_CTX_ACCESS) {
+    exc_type = mmkpy_FaultError;
+    sys_errno = EIO; /* the contract: a fault is errno EIO, whatever raised it */
+    PyOS_snprintf(reason, sizeof reason,
+                  "fault while accessing mapped memory (%s)", message);
+  } else {
+    exc_type = PyExc_OSError;
+    if (own_refusal)
+      mmkpy_python_spelling(message, why, sizeof why);
+    PyOS_snprintf(reason, sizeof reason, "%s%s%s%s%s%s", strerror(sys_errno),
+                  *op ? " [" : "", op, *op ? "]" : "", *why ? ": " : "", why);
+  }
+  text = PyUnicode_DecodeLocale(reason, "surrogateescape");
+  if (!text)
+    return NULL;
+  if (*path) {
+    filename = PyUnicode_DecodeFSDefault(path);
+    if (!filename) {
+      Py_DECREF(text);
+      return NULL;
+    }
+    args = Py_BuildValue("(iNN)", sys_errno, text, filename);
+  } else {
+    args = Py_BuildValue("(iN)", sys_errno, text);
+  }
+  if (!args)
+    return NULL;
+  PyErr_SetObject(exc_type, args);
+  Py_DECREF(args);
+  return NULL;
+}
+
+PyObject *mmkpy_raise_closed(const mmkpy_view *pv)
+{
+  PyErr_SetString(PyExc_ValueError, pv && pv->compat
+                                        ? "mmap closed or invalid"
+                                        : "I/O operation on closed view");
+  return NULL;
+}
+
+PyObject *mmkpy_raise_readonly(const mmkpy_view *pv)
+{
+  PyErr_SetString(PyExc_TypeError,
+                  pv->compat ? "mmap can't modify a readonly memory map."
+                             : "cannot modify a read-only view");
+  return NULL;
+}
