@@ -9,15 +9,17 @@
 
 PyObject *mmkpy_FaultError = NULL;
 
-/* The errno an OSError carries for a status. The core's statuses are
- * minus the Linux errno values (MMK_ENOENT == -ENOENT), so this is a
- * negation; the Windows port, whose errno values differ, changes it here
- * and nowhere else. The OS's own errno, when the core recorded one, wins. */
+/* The errno an OSError carries for a status: the OS's own when the core
+ * recorded one (on POSIX an errno; the Windows port, whose native errors
+ * are Win32 codes, changes this here and nowhere else), else the
+ * platform's errno for the status (mmk_status_errno), else EIO. */
 static int mmkpy_os_errno(int status, int sys_errno)
 {
+  int e;
   if (sys_errno > 0)
     return sys_errno;
-  return (status < 0 && status > -3000) ? -status : EIO;
+  e = mmk_status_errno(status);
+  return e ? e : EIO;
 }
 
 /* A refusal of mmapkit's own (no native errno) says why; the C flag it
@@ -36,17 +38,13 @@ static void mmkpy_python_spelling(const char *why, char *out, size_t n)
 
 PyObject *mmkpy_raise(mmkpy_ctx ctx, int status)
 {
-  const char *op = "", *path = "", *message = NULL;
-  int sys_errno = 0, own_refusal, detail = mmk_last_error_code() == status;
+  /* This failure's detail, or the status's alone: never a stale one. */
+  const mmk_error *e = mmk_error_for(status);
+  const char *op = e->op, *path = e->path, *message = e->message;
+  int sys_errno = e->sys_errno, own_refusal;
   PyObject *exc_type, *args, *filename, *text;
   char reason[512], why[400] = "";
 
-  if (detail) {
-    op = mmk_last_error_op();
-    path = mmk_last_error_path();
-    message = mmk_last_error_message();
-    sys_errno = mmk_last_error_errno();
-  }
   if (!op) op = "";
   if (!path) path = "";
   if (!message || !*message) message = mmk_strerror(status);
@@ -69,7 +67,7 @@ PyObject *mmkpy_raise(mmkpy_ctx ctx, int status)
 
   /* An OSError: errno, strerror, filename. OSError's constructor picks the
    * subclass from errno (FileNotFoundError, PermissionError, ...). */
-  own_refusal = sys_errno <= 0 && detail;
+  own_refusal = sys_errno <= 0 && *op; /* recorded by the core, with why */
   sys_errno = mmkpy_os_errno(status, sys_errno);
   if (status == MMK_EIO && ctx == MMKPY_CTX_ACCESS) {
     exc_type = mmkpy_FaultError;
