@@ -15,6 +15,10 @@ packages=(
   clang                # libFuzzer harness
   libclang-rt-14-dev   # sanitizer and fuzzer runtimes for clang
   pkg-config           # checks the installed mmapkit.pc
+  # Linux arm64 natives, their suites under emulation (scripts/test-arm64.sh)
+  gcc-aarch64-linux-gnu   # cross compiler for cmake/toolchains/aarch64-linux-gnu.cmake
+  libc6-dev-arm64-cross   # its glibc headers and libraries (the qemu -L sysroot)
+  qemu-user-static        # qemu-aarch64 + /usr/lib/binfmt.d/qemu-aarch64.conf
 )
 
 missing=()
@@ -31,4 +35,4 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq
-"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+"${sudo[@]}" apt-get install -o DPkg::Lock::Timeout=600 -y -qq --no-install-recommends "${missing[@]}" >/dev/null
