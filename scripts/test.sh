@@ -2,7 +2,8 @@
 # The README's test command: installs what is missing, builds everything,
 # leaves the wheel, jars and nupkg in dist/, and runs every test suite:
 # C (plain, under ASan+UBSan, under ThreadSanitizer, and with the portable
-# fault guard that other platforms use), Python, Java, .NET, packaging.
+# fault guard that other platforms use), Python, Java, .NET, packaging, and
+# the Linux arm64 suites under qemu (scripts/test-arm64.sh).
 # Non-zero exit on any failure.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -39,6 +40,10 @@ cmake -S "$repo" -B "$portable_build" -DCMAKE_BUILD_TYPE=Release \
   -DMMAPKIT_JAVA=OFF -DMMAPKIT_DOTNET=OFF -DMMAPKIT_BENCH=OFF >/dev/null
 cmake --build "$portable_build" -j"$(nproc)"
 ctest --test-dir "$portable_build" -L '^c$' --output-on-failure --timeout 600
+
+# build.sh cross-built build-aarch64/: its suites under qemu-aarch64.
+echo "== Linux arm64 suites under emulation"
+"$repo/scripts/test-arm64.sh"
 
 echo "== all suites passed in $((SECONDS - start)) s; packages:"
 ls -1 "$repo/dist"
