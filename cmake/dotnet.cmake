@@ -9,7 +9,7 @@
 # directory (never ~/.nuget/packages, so no stale MmapKit can be picked up).
 
 find_program(DOTNET_EXECUTABLE dotnet)
-if(NOT DOTNET_EXECUTABLE)
+if(NOT DOTNET_EXECUTABLE AND NOT MMAPKIT_NATIVES_ONLY)
   message(FATAL_ERROR "MMAPKIT_DOTNET is ON but no `dotnet` was found; install the .NET SDK or configure with -DMMAPKIT_DOTNET=OFF")
 endif()
 find_package(SWIG 4.0 REQUIRED COMPONENTS csharp)
@@ -90,6 +90,30 @@ set_target_properties(mmapkit_native PROPERTIES
 if(CMAKE_C_COMPILER_ID MATCHES "GNU|Clang")
   target_link_options(mmapkit_native PRIVATE -Wl,--no-undefined)
 endif()
+if(MMAPKIT_NATIVES_ONLY)
+  mmk_export_native(mmapkit_native)
+  return()
+endif()
+
+# The cross builds' native libraries, staged as runtimes/<rid>/native/ for
+# the nupkg (the jar's platform names mapped to .NET's RIDs).
+set(_mmk_runtimes "${MMAPKIT_DOTNET_DIR}/runtimes")
+set(_mmk_runtimes_stage COMMAND ${CMAKE_COMMAND} -E rm -rf "${_mmk_runtimes}")
+set(_mmk_runtimes_files "")
+mmk_foreign_natives("*mmapkit_native.*" _mmk_native_foreign)
+foreach(_pair IN LISTS _mmk_native_foreign)
+  string(REGEX REPLACE "=.*" "" _platform "${_pair}")
+  string(REGEX REPLACE "^[^=]*=" "" _file "${_pair}")
+  set(_rid "${_platform}")
+  string(REGEX REPLACE "^windows-" "win-" _rid "${_rid}")
+  string(REGEX REPLACE "-x86_64$" "-x64" _rid "${_rid}")
+  string(REGEX REPLACE "-aarch64$" "-arm64" _rid "${_rid}")
+  list(APPEND _mmk_runtimes_stage
+    COMMAND ${CMAKE_COMMAND} -E make_directory "${_mmk_runtimes}/${_rid}/native"
+    COMMAND ${CMAKE_COMMAND} -E copy "${_file}" "${_mmk_runtimes}/${_rid}/native/")
+  list(APPEND _mmk_runtimes_files "${_file}")
+  message(STATUS ".NET: the nupkg carries runtimes/${_rid}/native/ (${_file})")
+endforeach()
 
 # ---- MmapKit.dll and the nupkg --------------------------------------------
 file(GLOB _mmk_cs_sources CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/dotnet/src/*.cs")
@@ -101,6 +125,7 @@ set(MMAPKIT_DOTNET_COMMON_ARGS
 add_custom_command(
   OUTPUT "${MMAPKIT_NUPKG}"
   COMMAND ${CMAKE_COMMAND} -E rm -f "${MMAPKIT_NUPKG}"
+  ${_mmk_runtimes_stage}
   COMMAND ${CMAKE_COMMAND} -E env ${MMAPKIT_DOTNET_ENV}
           ${DOTNET_EXECUTABLE} pack "${PROJECT_SOURCE_DIR}/dotnet/MmapKit.csproj"
           -c Release -o "${MMAPKIT_DIST_DIR}" ${MMAPKIT_DOTNET_COMMON_ARGS}
@@ -109,8 +134,10 @@ add_custom_command(
           -p:BaseOutputPath=${MMAPKIT_DOTNET_DIR}/lib/bin/
           -p:MmapKitGeneratedDir=${_mmk_gen_dir}
           -p:MmapKitNativeLibrary=$<TARGET_FILE:mmapkit_native>
+          -p:MmapKitRuntimesDir=${_mmk_runtimes}
           -p:Version=${PROJECT_VERSION}
   DEPENDS mmapkit_native "${_mmk_gen_dir}/Native.cs" ${_mmk_cs_sources}
+          ${_mmk_runtimes_files}
           "${PROJECT_SOURCE_DIR}/dotnet/MmapKit.csproj"
   COMMENT "dotnet pack: ${MMAPKIT_NUPKG}"
   VERBATIM)

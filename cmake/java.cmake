@@ -12,11 +12,25 @@ if(NOT JAVA_HOME AND NOT DEFINED ENV{JAVA_HOME}
    AND EXISTS "/usr/lib/jvm/java-17-openjdk-amd64/include/jni.h")
   set(JAVA_HOME "/usr/lib/jvm/java-17-openjdk-amd64")
 endif()
-find_package(Java 17 REQUIRED COMPONENTS Runtime Development)
-if(CMAKE_VERSION VERSION_GREATER_EQUAL 3.24)
-  find_package(JNI REQUIRED COMPONENTS JVM) # headers only needed: no AWT on headless JDKs
+if(MMAPKIT_NATIVES_ONLY)
+  # Cross build: only the JNI library. jni.h and Linux's jni_md.h do not
+  # depend on the CPU, so the host JDK's headers serve every Linux target.
+  set(_mmk_jdk "${JAVA_HOME}")
+  if(NOT _mmk_jdk)
+    set(_mmk_jdk "$ENV{JAVA_HOME}")
+  endif()
+  find_path(MMK_JNI_INCLUDE jni.h HINTS "${_mmk_jdk}/include" NO_CMAKE_FIND_ROOT_PATH)
+  if(NOT MMK_JNI_INCLUDE)
+    message(FATAL_ERROR "MMAPKIT_NATIVES_ONLY: no jni.h under JAVA_HOME (${_mmk_jdk})")
+  endif()
+  set(JNI_INCLUDE_DIRS "${MMK_JNI_INCLUDE}" "${MMK_JNI_INCLUDE}/${_mmk_os}")
 else()
-  find_package(JNI REQUIRED)
+  find_package(Java 17 REQUIRED COMPONENTS Runtime Development)
+  if(CMAKE_VERSION VERSION_GREATER_EQUAL 3.24)
+    find_package(JNI REQUIRED COMPONENTS JVM) # headers only needed: no AWT on headless JDKs
+  else()
+    find_package(JNI REQUIRED)
+  endif()
 endif()
 find_package(SWIG 4.0 REQUIRED)
 
@@ -30,17 +44,7 @@ set(MMK_SOURCES_JAR "${MMAPKIT_DIST_DIR}/mmapkit-${PROJECT_VERSION}-sources.jar"
 set(MMK_JAVADOC_JAR "${MMAPKIT_DIST_DIR}/mmapkit-${PROJECT_VERSION}-javadoc.jar")
 
 # The jar's native folder, named as NativeLoader.platform() names it.
-string(TOLOWER "${CMAKE_SYSTEM_NAME}" _mmk_os)
-string(TOLOWER "${CMAKE_SYSTEM_PROCESSOR}" _mmk_arch)
-if(_mmk_os STREQUAL "darwin")
-  set(_mmk_os "macos")
-endif()
-if(_mmk_arch MATCHES "^(amd64|x86_64|x64)$")
-  set(_mmk_arch "x86_64")
-elseif(_mmk_arch MATCHES "^(arm64|aarch64)$")
-  set(_mmk_arch "aarch64")
-endif()
-set(MMK_JAVA_PLATFORM "${_mmk_os}-${_mmk_arch}")
+set(MMK_JAVA_PLATFORM "${MMAPKIT_PLATFORM}")
 
 # ---- SWIG: the internal JNI layer ------------------------------------------
 set(_mmk_gen_java
@@ -76,6 +80,10 @@ if(CMAKE_SYSTEM_NAME STREQUAL "Linux")
   # Export only the JNI entry points, not the statically linked core.
   target_link_options(mmapkit_jni PRIVATE "LINKER:--exclude-libs,ALL" "LINKER:-z,noexecstack")
 endif()
+if(MMAPKIT_NATIVES_ONLY)
+  mmk_export_native(mmapkit_jni)
+  return()
+endif()
 
 # ---- the jar -----------------------------------------------------------------
 file(GLOB_RECURSE _mmk_java_sources CONFIGURE_DEPENDS "${MMK_JAVA_SRC}/*.java")
@@ -88,6 +96,19 @@ file(WRITE "${_mmk_manifest}"
 set(_mmk_classes "${MMK_JAVA_DIR}/classes")
 set(_mmk_native_res "${_mmk_classes}/org/mmapkit/native/${MMK_JAVA_PLATFORM}")
 set(_mmk_javac_flags --release 17 -encoding UTF-8 -Xlint:all,-processing -Werror)
+# The cross builds' JNI libraries, each in its platform's folder.
+mmk_foreign_natives("libmmapkit_jni.so" _mmk_jni_foreign)
+set(_mmk_foreign_copy "")
+set(_mmk_foreign_files "")
+foreach(_pair IN LISTS _mmk_jni_foreign)
+  string(REGEX REPLACE "=.*" "" _platform "${_pair}")
+  string(REGEX REPLACE "^[^=]*=" "" _file "${_pair}")
+  list(APPEND _mmk_foreign_copy
+    COMMAND "${CMAKE_COMMAND}" -E make_directory "${_mmk_classes}/org/mmapkit/native/${_platform}"
+    COMMAND "${CMAKE_COMMAND}" -E copy "${_file}" "${_mmk_classes}/org/mmapkit/native/${_platform}/")
+  list(APPEND _mmk_foreign_files "${_file}")
+  message(STATUS "Java: the jar carries ${_platform} (${_file})")
+endforeach()
 
 add_custom_command(
   OUTPUT "${MMK_JAR}"
@@ -98,9 +119,11 @@ add_custom_command(
           ${_mmk_java_sources} ${_mmk_gen_java}
   COMMAND "${CMAKE_COMMAND}" -E copy "$<TARGET_FILE:mmapkit_jni>"
           "${_mmk_native_res}/$<TARGET_FILE_NAME:mmapkit_jni>"
+  ${_mmk_foreign_copy}
   COMMAND "${Java_JAR_EXECUTABLE}" --create --file "${MMK_JAR}"
           --manifest "${_mmk_manifest}" -C "${_mmk_classes}" .
   DEPENDS ${_mmk_java_sources} ${_mmk_gen_java} mmapkit_jni "${_mmk_manifest}"
+          ${_mmk_foreign_files}
   COMMENT "Java: ${MMK_JAR}"
   VERBATIM)
 

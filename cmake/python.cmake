@@ -9,16 +9,7 @@
 #   MMAPKIT_WHEEL_WHL         the offline `wheel` package for the build venv
 #   MMAPKIT_NUMPY_PYTHON      interpreter that has numpy (Debian's python3)
 
-find_package(Python3 REQUIRED COMPONENTS Interpreter Development.Module)
 find_package(SWIG 4.0 REQUIRED)
-# pyenv's shim picks the interpreter per directory: pin the real binary.
-execute_process(COMMAND "${Python3_EXECUTABLE}" -c "import sys; print(sys.executable)"
-  OUTPUT_VARIABLE _py_real OUTPUT_STRIP_TRAILING_WHITESPACE)
-if(_py_real)
-  set(_py_exe "${_py_real}")
-else()
-  set(_py_exe "${Python3_EXECUTABLE}")
-endif()
 
 set(MMAPKIT_WHEEL_WHL "/usr/share/python-wheels/wheel-0.38.4-py3-none-any.whl"
   CACHE FILEPATH "Offline wheel of the `wheel` package (Debian python3-wheel-whl)")
@@ -48,6 +39,44 @@ add_custom_command(
   COMMENT "SWIG: bindings/python.i -> mmapkit._core"
   VERBATIM)
 file(MAKE_DIRECTORY "${_py_bin}/swig")
+
+# --- cross build: the extension alone, for a target CPython's headers ------
+# scripts/arm64-sysroot.sh unpacks them from Debian's arm64 packages. No
+# headers, no extension (the other natives still build).
+if(MMAPKIT_NATIVES_ONLY)
+  set(MMAPKIT_CROSS_PYTHON_INCLUDE "" CACHE PATH
+    "Target CPython's include dir (with Python.h and the target's pyconfig.h)")
+  set(MMAPKIT_CROSS_PYTHON_SOABI "" CACHE STRING
+    "Target CPython's SOABI, e.g. cpython-311-aarch64-linux-gnu")
+  if(NOT EXISTS "${MMAPKIT_CROSS_PYTHON_INCLUDE}/Python.h" OR NOT MMAPKIT_CROSS_PYTHON_SOABI)
+    message(STATUS "Python: no target CPython headers (MMAPKIT_CROSS_PYTHON_INCLUDE): no extension")
+    return()
+  endif()
+  add_library(mmapkit_python MODULE "${_py_wrap}" ${_py_c_sources})
+  # Debian's python3.11/pyconfig.h includes <aarch64-linux-gnu/python3.11/pyconfig.h>.
+  get_filename_component(_py_inc_root "${MMAPKIT_CROSS_PYTHON_INCLUDE}" DIRECTORY)
+  target_include_directories(mmapkit_python PRIVATE "${_py_src}/src"
+    "${MMAPKIT_CROSS_PYTHON_INCLUDE}" "${_py_inc_root}")
+  set_target_properties(mmapkit_python PROPERTIES
+    PREFIX "" OUTPUT_NAME _core SUFFIX ".${MMAPKIT_CROSS_PYTHON_SOABI}.so"
+    LIBRARY_OUTPUT_DIRECTORY "${_py_bin}/lib"
+    C_VISIBILITY_PRESET hidden)
+  target_link_libraries(mmapkit_python PRIVATE mmapkit::static)
+  target_link_options(mmapkit_python PRIVATE "LINKER:--exclude-libs,ALL")
+  target_compile_options(mmapkit_python PRIVATE -Wno-unused-parameter -Wno-missing-field-initializers)
+  mmk_export_native(mmapkit_python)
+  return()
+endif()
+
+find_package(Python3 REQUIRED COMPONENTS Interpreter Development.Module)
+# pyenv's shim picks the interpreter per directory: pin the real binary.
+execute_process(COMMAND "${Python3_EXECUTABLE}" -c "import sys; print(sys.executable)"
+  OUTPUT_VARIABLE _py_real OUTPUT_STRIP_TRAILING_WHITESPACE)
+if(_py_real)
+  set(_py_exe "${_py_real}")
+else()
+  set(_py_exe "${Python3_EXECUTABLE}")
+endif()
 
 Python3_add_library(mmapkit_python MODULE WITH_SOABI "${_py_wrap}" ${_py_c_sources})
 target_include_directories(mmapkit_python PRIVATE "${_py_src}/src")
@@ -117,6 +146,35 @@ add_custom_command(
   COMMENT "Python: ${MMAPKIT_WHEEL}"
   VERBATIM)
 add_custom_target(mmapkit_python_wheel ALL DEPENDS "${MMAPKIT_WHEEL}")
+
+# --- wheels of the cross builds' extensions (MMAPKIT_NATIVES_DIR) -----------
+# Same package, another platform's _core: the ABI tag must match the host
+# interpreter's (cp311 here), the platform tag comes from the glibc symbol
+# versions the extension imports (cmake/foreign_wheel.cmake).
+find_program(MMAPKIT_OBJDUMP objdump)
+mmk_foreign_natives("_core.cpython-${Python3_VERSION_MAJOR}${Python3_VERSION_MINOR}-*.so" _py_foreign)
+foreach(_pair IN LISTS _py_foreign)
+  string(REGEX REPLACE "=.*" "" _platform "${_pair}")
+  string(REGEX REPLACE "^[^=]*=" "" _ext "${_pair}")
+  string(REGEX REPLACE "^linux-" "" _arch "${_platform}")
+  if(NOT _platform MATCHES "^linux-" OR NOT MMAPKIT_OBJDUMP)
+    continue()
+  endif()
+  set(_stamp "${_py_bin}/wheel-${_platform}.stamp")
+  add_custom_command(
+    OUTPUT "${_stamp}"
+    COMMAND "${CMAKE_COMMAND}" -DPYTHON=${_py_buildenv}/bin/python
+            -DOBJDUMP=${MMAPKIT_OBJDUMP} -DSRC=${_py_src}
+            -DSTAGE=${_py_bin}/stage-${_platform} -DEXT=${_ext} -DARCH=${_arch}
+            -DDIST=${MMAPKIT_DIST_DIR} -DVERSION=${PROJECT_VERSION} -DSTAMP=${_stamp}
+            -P "${PROJECT_SOURCE_DIR}/cmake/foreign_wheel.cmake"
+    DEPENDS "${_ext}" "${_py_buildenv_stamp}" ${_py_package_files}
+            "${_py_src}/setup.py" "${PROJECT_SOURCE_DIR}/cmake/foreign_wheel.cmake"
+    COMMENT "Python: the ${_platform} wheel"
+    VERBATIM)
+  add_custom_target(mmapkit_python_wheel_${_platform} ALL DEPENDS "${_stamp}")
+  message(STATUS "Python: a ${_platform} wheel from ${_ext}")
+endforeach()
 
 # --- tests: against the wheel installed into fresh venvs ---------------------
 if(BUILD_TESTING)

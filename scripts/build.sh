@@ -1,12 +1,29 @@
 #!/usr/bin/env bash
-# Installs what is missing, configures and builds everything into build/
-# (override with MMAPKIT_BUILD_DIR); the packages land in dist/.
-# Extra arguments go to the CMake configure step.
+# Installs what is missing, cross-builds the other platforms' natives, then
+# configures and builds everything into build/ (override with
+# MMAPKIT_BUILD_DIR); the packages land in dist/ and carry every native.
+# Extra arguments go to the host's CMake configure step.
+#
+# Cross builds (a toolchain file and MMAPKIT_NATIVES_ONLY=ON) write their
+# natives to $build/natives/<platform>/, which the host build packs:
+#   linux-aarch64   build-aarch64/ (MMAPKIT_ARM64_BUILD_DIR), with the CPython
+#                   extension built against scripts/arm64-sysroot.sh's headers
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 build=${MMAPKIT_BUILD_DIR:-$repo/build}
+arm64_build=${MMAPKIT_ARM64_BUILD_DIR:-$repo/build-aarch64}
 
 "$repo/scripts/deps.sh"
 export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}
-cmake -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+
+sysroot=$("$repo/scripts/arm64-sysroot.sh")
+cmake -S "$repo" -B "$arm64_build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_TOOLCHAIN_FILE="$repo/cmake/toolchains/aarch64-linux-gnu.cmake" \
+  -DMMAPKIT_NATIVES_ONLY=ON -DMMAPKIT_NATIVES_DIR="$build/natives" \
+  -DMMAPKIT_CROSS_PYTHON_INCLUDE="$sysroot/usr/include/python3.11" \
+  -DMMAPKIT_CROSS_PYTHON_SOABI=cpython-311-aarch64-linux-gnu >/dev/null
+cmake --build "$arm64_build" -j"$(nproc)"
+
+cmake -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DMMAPKIT_NATIVES_DIR="$build/natives" "$@" >/dev/null
 cmake --build "$build" -j"$(nproc)"

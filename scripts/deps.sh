@@ -19,6 +19,10 @@ packages=(
   gcc-mingw-w64-x86-64 # x86_64-w64-mingw32-gcc: the Win32 backend and its tests
   wine64               # /usr/lib/wine/wine64 runs the tests (CMAKE_CROSSCOMPILING_EMULATOR)
   wine                 # the wine loader scripts and the Win32 DLLs they need
+  # Linux arm64 natives, their suites under emulation (scripts/test-arm64.sh)
+  gcc-aarch64-linux-gnu   # cross compiler for cmake/toolchains/aarch64-linux-gnu.cmake
+  libc6-dev-arm64-cross   # its glibc headers and libraries (the qemu -L sysroot)
+  qemu-user-static        # qemu-aarch64 + /usr/lib/binfmt.d/qemu-aarch64.conf
 )
 
 missing=()
@@ -35,4 +39,4 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq
-"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+"${sudo[@]}" apt-get install -o DPkg::Lock::Timeout=600 -y -qq --no-install-recommends "${missing[@]}" >/dev/null

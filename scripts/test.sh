@@ -2,7 +2,8 @@
 # The README's test command: installs what is missing, builds everything,
 # leaves the wheel, jars and nupkg in dist/, and runs every test suite:
 # C (plain, under ASan+UBSan, under ThreadSanitizer, and with the portable
-# fault guard that other platforms use), Python, Java, .NET, packaging.
+# fault guard that other platforms use), Python, Java, .NET, packaging, and
+# the Linux arm64 suites under qemu (scripts/test-arm64.sh).
 # Non-zero exit on any failure.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -44,6 +45,10 @@ ctest --test-dir "$portable_build" -L '^c$' --output-on-failure --timeout 600
 
 # The Windows core and its C suite, cross-built and run under Wine.
 "$repo/scripts/test-windows.sh"
+
+# build.sh cross-built build-aarch64/: its suites under qemu-aarch64.
+echo "== Linux arm64 suites under emulation"
+"$repo/scripts/test-arm64.sh"
 
 echo "== all suites passed in $((SECONDS - start)) s; packages:"
 ls -1 "$repo/dist"

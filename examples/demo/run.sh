@@ -19,7 +19,7 @@ export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 mkdir -p "$work"
 
-wheel=$(ls -t "$dist"/mmapkit-*.whl 2>/dev/null | head -n1 || true)
+wheel=$(ls -t "$dist"/mmapkit-*_"$(uname -m)".whl 2>/dev/null | head -n1 || true)
 jar=$dist/mmapkit-0.1.0.jar
 nupkg=$(ls -t "$dist"/MmapKit.*.nupkg 2>/dev/null | head -n1 || true)
 missing=()

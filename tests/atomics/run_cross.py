@@ -119,7 +119,8 @@ class Installer:
         return {l: self.cmds[l] for l in langs}
 
     def setup_python(self):
-        wheel = find_one(self.dist, "mmapkit-", ".whl")
+        # dist/ holds the cross builds' wheels too: this machine's only.
+        wheel = find_one(self.dist, "mmapkit-", "_" + os.uname().machine + ".whl")
         if not wheel:
             raise Skip(f"no mmapkit wheel in {self.dist}")
         venv = os.path.join(self.work, "py-venv")

@@ -571,7 +571,13 @@ TEST(test_fault_earlier_handler_that_longjmps_still_gets_later_raised_sigbus) {
 /* A handler installed after ours that chains by calling ours, then ours
  * re-asserted on top: an unguarded fault goes ours -> it -> ours, which
  * must pass it on to the earlier handler instead of recursing. */
+/* The guard tells a hand-back by the highest free real-time signal, which
+ * it blocks while a chained handler runs: qemu-user cannot block those. */
+#define TEST_MARK_EMULATED                                                     \
+  "it cannot block SIGRTMAX and SIGRTMAX-1, the hand-back's mark"
+
 TEST(test_fault_later_handler_calling_ours_back_reaches_the_earlier_one) {
+  TEST_SKIP_EMULATED(TEST_MARK_EMULATED);
   install_user_handler();
   const char *path = test_path("c.bin");
   mmk_file *f = NULL;
@@ -638,6 +644,7 @@ TEST(test_fault_guarded_copies_work_under_a_later_handler_that_chains) {
 TEST(test_fault_hand_back_by_raise_goes_to_the_handler_before) {
   if (TEST_TSAN) /* it runs handlers with every signal blocked */
     TEST_SKIP("ThreadSanitizer defers the raise past the handler");
+  TEST_SKIP_EMULATED(TEST_MARK_EMULATED);
   install_user_handler();
   const char *path = test_path("h.bin");
   mmk_file *f = NULL;
@@ -803,7 +810,11 @@ TEST(test_fault_watchdog_starts_at_first_map_and_again_in_a_fork_child) {
     ASSERT_EQ(guard_threads(NULL), 0);    /* nothing mapped yet */
     ASSERT_OK(mmk_map(f, 0, 0, 0, &v));
     ASSERT_EQ(guard_threads(&blocked), 1);
-    ASSERT_TRUE(blocked);
+    if (test_emulator()) /* qemu keeps SIGBUS, SIGSEGV open for itself */
+      printf("  [%s] not checked: its /proc SigBlk is the host mask\n",
+             test_emulator());
+    else
+      ASSERT_TRUE(blocked);
     ASSERT_OK(mmk_map(f, 0, 0, 0, &v)); /* still one */
     ASSERT_EQ(guard_threads(NULL), 1);
     if (TEST_TSAN) /* it kills a fork child of this (now multi-threaded)
@@ -863,7 +874,11 @@ TEST(test_fault_watchdog_backs_off_from_a_runtime_reinstalling_its_handler) {
     printf("  [%s] %ld re-asserts in 1.5 s against a re-install every ms\n",
            test__case_name, n);
     ASSERT_GE(n, 1);  /* it does re-assert */
-    ASSERT_LE(n, 20); /* 10+20+...+640 ms, then 1 s apart: about 9 */
+    if (test_emulator()) /* 12 to 21 seen: the bound is about timing */
+      printf("  [%s] bound not checked: the 1 ms re-install loop and the "
+             "watchdog's periods run at emulated speed\n", test_emulator());
+    else
+      ASSERT_LE(n, 20); /* 10+20+...+640 ms, then 1 s apart: about 9 */
     test_child_exit(0);
   }
   ASSERT_CHILD_OK(pid);
@@ -1018,6 +1033,11 @@ static void chained_handler_stack_case(int onstack) {
 }
 
 TEST(test_fault_chained_handler_without_onstack_runs_on_the_threads_stack) {
+#if !(defined(__linux__) && defined(__x86_64__))
+  /* Not an emulation artefact: a platform gap, on real hardware too. */
+  TEST_SKIP("only x86-64 Linux re-delivers to a handler without SA_ONSTACK "
+            "on the interrupted stack (fault.c, MMK__REDELIVER)");
+#endif
   chained_handler_stack_case(0);
 }
 

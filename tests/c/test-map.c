@@ -320,6 +320,8 @@ TEST(test_view_write_on_read_view_is_eacces) {
 }
 
 TEST(test_map_populate_makes_the_range_resident) {
+  TEST_SKIP_EMULATED("qemu-user maps without MAP_POPULATE's read-ahead "
+                     "(mincore: nothing resident)");
   const char *path = test_path("pop.bin");
   const int64_t size = 64 * test_page;
   test_make_pattern_file(path, (size_t)size);

@@ -636,6 +636,7 @@ TEST(test_open_out_of_descriptors_is_emfile_without_leaks) {
 TEST(test_map_without_address_space_is_enomem_without_leaks) {
   if (TEST_ASAN) TEST_SKIP("RLIMIT_AS cannot be lowered under AddressSanitizer");
   if (TEST_TSAN) TEST_SKIP("RLIMIT_AS cannot be lowered under ThreadSanitizer");
+  TEST_SKIP_EMULATED("qemu-user does not enforce RLIMIT_AS");
   const char *path = test_path("big.bin");
   int fd = open(path, O_RDWR | O_CREAT, 0644);
   CHECK_SYS(fd);

@@ -469,6 +469,11 @@ static void *held_life_main(void *arg) {
 
 /* Whether thread tid sleeps in futex(2) (syscall 202 on x86-64, 98 on
  * arm64) right now. */
+/* qemu-user's /proc/<tid>/syscall shows the host's syscall numbers. */
+#define TEST_FUTEX_PROBE_EMULATED                                             \
+  "its /proc/<tid>/syscall shows the host's syscall numbers: a wait "         \
+  "cannot be seen asleep in futex"
+
 static int in_futex(int tid) {
   char p[64], line[64] = "";
   snprintf(p, sizeof p, "/proc/self/task/%d/syscall", tid);
@@ -556,9 +561,15 @@ static void run_held(enum held_life L, enum held h) {
  * the right bytes; a waiter is woken (closes: MMK_ECLOSED) or follows the
  * view to its new address (resizes). Each pair in a child process. */
 TEST(test_race_lifetime_operations_wait_for_a_call_inside) {
-  int failed = 0;
+  int failed = 0, ran = 0;
   for (int L = 0; L < HL_COUNT; L++)
     for (int h = 0; h < H_COUNT; h++) {
+      if (h == H_WAIT && test_emulator()) {
+        printf("  SKIP %s vs wait inside under %s: %s\n", held_life_name[L],
+               test_emulator(), TEST_FUTEX_PROBE_EMULATED);
+        continue;
+      }
+      ran++;
       pid_t pid = test_fork();
       if (pid == 0) {
         alarm(10);
@@ -573,14 +584,15 @@ TEST(test_race_lifetime_operations_wait_for_a_call_inside) {
         failed++;
       }
     }
-  printf("  [held] %d pairs, %d failed\n", HL_COUNT * H_COUNT, failed);
-  if (failed) TEST_FAIL("%d of %d pairs failed", failed, HL_COUNT * H_COUNT);
+  printf("  [held] %d pairs, %d failed\n", ran, failed);
+  if (failed) TEST_FAIL("%d of %d pairs failed", failed, ran);
 }
 
 /* A thread of the parent waits on the view (an in-flight call) when the
  * process forks: the child has no such thread, and its close must not
  * wait for it (issue 11, "smaller ones"). */
 TEST(test_race_close_in_a_forked_child_does_not_wait_for_the_parents_threads) {
+  TEST_SKIP_EMULATED(TEST_FUTEX_PROBE_EMULATED);
   const char *path = test_path("fork.bin");
   mmk_file *f = NULL;
   mmk_view *v = NULL;

@@ -350,6 +350,8 @@ TEST(test_resize_reserved_file_view_split_by_advice_moves_past_the_reservation) 
  * cannot, the resize is refused (MMK_EBUSY) and the view, its private
  * changes and its reservation stay exactly as they were. */
 TEST(test_resize_copy_view_split_by_advice_is_ebusy_and_keeps_the_view) {
+  TEST_SKIP_EMULATED("qemu-user does not pass madvise to the kernel, so the "
+                     "advice does not split the mapping");
   const char *path = test_path("cow.bin");
   test_make_pattern_file(path, (size_t)(32 * test_page));
   mmk_file *f = NULL;
@@ -401,6 +403,7 @@ static int64_t vm_size_bytes(void) {
  * nothing back: the reservation, the address and the content stay. */
 TEST(test_resize_failing_past_the_reservation_keeps_the_reservation) {
   if (TEST_ASAN) TEST_SKIP("RLIMIT_AS cannot be lowered under AddressSanitizer");
+  TEST_SKIP_EMULATED("qemu-user does not enforce RLIMIT_AS");
   pid_t pid = test_fork();
   if (pid == 0) {
     mmk_file *f = NULL;

@@ -148,6 +148,18 @@ test_skip(const char *fmt, ...) {
 }
 #define TEST_SKIP(...) test_skip(__VA_ARGS__)
 
+/* The emulator running the suite (CTest sets MMK_TEST_EMULATOR in a cross
+ * build, e.g. "qemu-aarch64-static"), or NULL on a real machine. Only for
+ * what the emulator itself does not reproduce, each with its reason. */
+static TEST_UNUSED const char *test_emulator(void) {
+  const char *e = getenv("MMK_TEST_EMULATOR");
+  return e && *e ? e : NULL;
+}
+#define TEST_SKIP_EMULATED(reason)                                             \
+  do {                                                                         \
+    if (test_emulator()) test_skip("%s: %s", test_emulator(), reason);        \
+  } while (0)
+
 /* Status assertion: prints both codes with their names, libuv style. */
 #define ASSERT_STATUS(expr, expected)                                          \
   do {                                                                         \
