@@ -76,7 +76,8 @@ python_suite() {
   done
   # Two at a time (the machine has two cores), each module's log kept.
   printf '%s\n' "${modules[@]}" | (cd "$run" &&
-    PYTHONPATH="$repo/tests/python" PYTHONDONTWRITEBYTECODE=1 xargs -P2 -I{} \
+    PYTHONPATH="$repo/tests/python" PYTHONDONTWRITEBYTECODE=1 \
+      MMK_TEST_EMULATOR=qemu-aarch64 xargs -P2 -I{} \
       sh -c '"$0" -X faulthandler -m unittest -v {} >"$1/{}.log" 2>&1 || echo {} >>"$1/failed"' \
       "$venv/bin/python" "$logs")
   local ran skipped=0

@@ -9,6 +9,7 @@ import errno
 import mmap as std_mmap
 import os
 import random
+import sys
 import unittest
 
 import mmapkit
@@ -533,7 +534,11 @@ class TestDeliberateDifferences(TempDirTest):
             os.close(fd)
 
     def test_operations_closed_by_an_index_conversion_say_closed(self):
-        for cls in CLASSES:
+        # The standard library itself crashed here before 3.11.4 (a use
+        # after free, CPython gh-103987; Debian's arm64 3.11.2 has it):
+        # compare with it only where it is fixed.
+        fixed = sys.version_info >= (3, 11, 4)
+        for cls in CLASSES if fixed else (mmapkit.mmap,):
             for op in (lambda m, x: m[x], lambda m, x: m[x:20],
                        lambda m, x: m.read(x), lambda m, x: m.find(b"1", 1, x),
                        lambda m, x: m.write_byte(x),
