@@ -2,7 +2,8 @@
 # The README's test command: installs what is missing, builds everything,
 # leaves the wheel, jars and nupkg in dist/, and runs every test suite:
 # C (plain, under ASan+UBSan, under ThreadSanitizer, and with the portable
-# fault guard that other platforms use), Python, Java, .NET, packaging, and
+# fault guard and Windows' 64 KiB granularity), Python, Java, .NET,
+# packaging, the Windows C suites under Wine (scripts/test-windows.sh) and
 # the Linux arm64 suites under qemu (scripts/test-arm64.sh).
 # Non-zero exit on any failure.
 set -euo pipefail
