@@ -48,12 +48,20 @@ register_binfmt() {
 }
 
 # Wheel, jar and nupkg: the arm64 natives are inside.
+# The whole listing is read before grep decides: `unzip -l | grep -q` stops
+# reading at the first match, and under pipefail unzip's SIGPIPE (141) fails
+# the run whenever the listing is larger than the pipe.
+has_entry() {
+  local listing
+  listing=$(unzip -Z1 "$1") || return 1
+  grep -Fxq "$2" <<<"$listing" || { echo "test-arm64: $1 lacks $2" >&2; return 1; }
+}
 check_packages() {
   local wheel jar=$dist/mmapkit-$version.jar nupkg=$dist/MmapKit.$version.nupkg
   wheel=$(ls "$dist"/mmapkit-"$version"-cp311-cp311-manylinux_2_*_aarch64.whl)
-  unzip -l "$jar" | grep -q "org/mmapkit/native/linux-aarch64/libmmapkit_jni.so"
-  unzip -l "$nupkg" | grep -q "runtimes/linux-arm64/native/libmmapkit_native.so"
-  unzip -l "$wheel" | grep -q "mmapkit/_core.cpython-311-aarch64-linux-gnu.so"
+  has_entry "$jar" "org/mmapkit/native/linux-aarch64/libmmapkit_jni.so"
+  has_entry "$nupkg" "runtimes/linux-arm64/native/libmmapkit_native.so"
+  has_entry "$wheel" "mmapkit/_core.cpython-311-aarch64-linux-gnu.so"
   echo "$(basename "$jar"): linux-aarch64; $(basename "$nupkg"): linux-arm64; $(basename "$wheel")"
 }
 
