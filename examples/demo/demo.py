@@ -25,12 +25,19 @@ examples/demo/dotnet/Program.cs) follows the same protocol:
      (no lock);
   6. announce `done` (atomic add, wake), sleep until all three are done;
   7. verify the other two parts (under shared locks): every byte matches
-     the writer's pattern and checksum; record what it saw in its row.
+     the writer's pattern and checksum; record what it saw in its row;
+  8. the promise: map FILE.trunc (64 KiB), announce `mapped`, sleep until
+     the orchestrator has truncated that file to 0 bytes under the live
+     views and stored `truncated`, then read 8 bytes at offset 8192 of its
+     view. The read must raise the language's fault exception (Python
+     FaultError, Java FaultException, .NET IOException), not SIGBUS: the
+     process lives on, closes the view and reports what it caught.
 
 Layout of the shared region (native byte order, shared with the Java and
 .NET programs):
       0 u32 magic 'MMKD'     4 u32 joined     8 u32 done     12 u32 go
      16 u64 atomic counter  24 u64 locked counter
+     32 u32 mapped (step 8)  36 u32 truncated (step 8)
      64 + 64*i: row of participant i (0 Python, 1 Java, 2 .NET):
         +0 u64 lock rounds  +8 u64 checksum of its part  +16 u64 bytes written
         +24 u64 pid  +32 u64 saw mask (bit j: part j verified)  +40 u64 state
@@ -50,6 +57,8 @@ import mmapkit
 MAGIC = 0x444B4D4D
 OFF_JOINED, OFF_DONE, OFF_GO = 4, 8, 12
 OFF_ATOMIC, OFF_LOCKED = 16, 24
+OFF_MAPPED, OFF_TRUNCATED = 32, 36
+TRUNC_SIZE, TRUNC_READ_AT = 64 << 10, 8192
 ROW0, ROW_SIZE = 64, 64
 PART = (1 << 20) + 100          # unaligned parts: page alignment is mmapkit's job
 NAMES = ["Python", "Java", ".NET"]
@@ -184,7 +193,20 @@ def participant(shm_name, path, index, rounds, adds, threads):
                 mask |= 1 << j
     table.atomic_store(row(index, 4), mask)
     t["verify_ms"] = (time.perf_counter() - t0) * 1e3
+
+    # 8. a file truncated under a live view: an exception, not a crash
+    with mmapkit.open(path + ".trunc", "r") as tf, tf.map() as tv:
+        tv[0:8]
+        table.atomic_add(OFF_MAPPED, 1, 4)
+        table.wake(OFF_MAPPED, 0)
+        wait_until(table, OFF_TRUNCATED, 1, 120)
+        try:
+            got = tv[TRUNC_READ_AT:TRUNC_READ_AT + 8]
+            truncation = f"no error: read {len(got)} bytes"
+        except mmapkit.FaultError as e:
+            truncation = f"{type(e).__name__}: {e}"
     result = {"lang": NAMES[index], "pid": os.getpid(), "wrote": PART, "saw": saw,
+              "truncation": truncation,
               "locked_counter_seen": struct.unpack_from("=Q", table[OFF_LOCKED:OFF_LOCKED + 8])[0],
               "atomic_counter_seen": table.atomic_load(OFF_ATOMIC), "timings": t}
     table.close()
@@ -201,6 +223,8 @@ def run(args):
     region = mmapkit.shared_memory(shm_name, size=4096, exclusive=True)
     table = region.map()
     f = mmapkit.open(path, "w+", size=N * PART)
+    with open(path + ".trunc", "wb") as tf:
+        tf.write(pattern(0, TRUNC_SIZE))
     table.atomic_store(0, MAGIC, 4)
     print(f"Python (orchestrator, pid {os.getpid()}) created shared memory '{shm_name}' "
           f"(4 KiB) and mapped file {path} ({N * PART} bytes)")
@@ -239,6 +263,16 @@ def run(args):
         threads = [threading.Thread(target=collect, args=(i, p)) for i, p in enumerate(procs)]
         for th in threads:
             th.start()
+        # 8. once every participant has its view of FILE.trunc: shrink the
+        # file to nothing under them, and tell them to read.
+        truncated = False
+        try:
+            wait_until(table, OFF_MAPPED, N, 300)
+            os.truncate(path + ".trunc", 0)
+            truncated = True
+        finally:
+            table.atomic_store(OFF_TRUNCATED, 1, 4)   # releases them either way
+            table.wake(OFF_TRUNCATED, 0)
         for th in threads:
             th.join()
         t_work = (time.perf_counter() - t_go) * 1e3
@@ -267,6 +301,10 @@ def run(args):
         file_ok = [whole[j * PART:(j + 1) * PART] == pattern(j, PART) for j in range(N)]
 
     print()
+    print("Each participant wrote its part of the file under a byte-range lock and flushed it\n"
+          "(write+flush), verified the other two parts byte by byte (saw the others, verify),\n"
+          "took and released the lock on a shared counter word in every round (lock round: the\n"
+          "time of one round) and hammered another word with fetch-adds (atomic add: per add).")
     print(f"{'who':8} {'pid':>8} {'wrote':>12} {'saw the others':30} {'write+flush':>12} "
           f"{'lock round':>11} {'atomic add':>11} {'verify':>9}")
     for i, r in enumerate(results):
@@ -293,9 +331,17 @@ def run(args):
           f"(re-read by the orchestrator)")
     print(f"cross checks   : {sum(bin(m).count('1') for m in masks)} of {N * (N - 1)} "
           f"(each participant verified the other two parts)")
+    caught = [r["truncation"] if r else "FAILED" for r in results]
+    trunc_ok = truncated and all(r is not None and not r["truncation"].startswith("no error")
+                                 for r in results)
+    print(f"truncation     : FILE.trunc cut from {TRUNC_SIZE >> 10} KiB to 0 under three live views; "
+          f"each read at {TRUNC_READ_AT} raised, and every process lived "
+          f"{'OK' if trunc_ok else 'WRONG'}")
+    for i, c in enumerate(caught):
+        print(f"                 {NAMES[i]:7} {c}")
     print(f"wall time      : {t_work:.0f} ms from go to last report, "
           f"{(time.perf_counter() - t_start) * 1e3:.0f} ms in all")
-    ok = ok and locked == want and rounds == [T * args.rounds] * N and atomic == want_a \
+    ok = ok and trunc_ok and locked == want and rounds == [T * args.rounds] * N and atomic == want_a \
         and all(file_ok) and \
         all(m == ((1 << N) - 1) & ~(1 << i) for i, m in enumerate(masks))
     table.close()
@@ -303,7 +349,9 @@ def run(args):
     f.close()
     mmapkit.unlink_shared_memory(shm_name)
     os.unlink(path)
-    print("\nRESULT: " + ("three languages shared one memory: every write seen, every counter exact"
+    os.unlink(path + ".trunc")
+    print("\nRESULT: " + ("three languages shared one memory: every write seen, every counter exact,"
+                          " and a file truncated under them was an exception in each, not a crash"
                           if ok else "FAILED"))
     return 0 if ok else 1
 

@@ -8,6 +8,7 @@ using MmapKit;
 
 const int Magic = 0x444B4D4D;
 const long OffJoined = 4, OffDone = 8, OffGo = 12, OffAtomic = 16, OffLocked = 24;
+const long OffMapped = 32, OffTruncated = 36, TruncReadAt = 8192;
 const long Row0 = 64, RowSize = 64;
 const int Part = (1 << 20) + 100;
 const int N = 3;
@@ -153,10 +154,31 @@ using (var whole = file.CreateView())
 table.VolatileWrite<long>(Row(index, 4), mask);
 t.Add(("verify_ms", sw.Elapsed.TotalMilliseconds));
 
+// 8. a file truncated under a live view: an exception, not a crash
+string truncation;
+using (var tf = MappedFile.Open(path + ".trunc", MapAccess.Read))
+using (var tv = tf.CreateView())
+{
+    tv.ReadBytes(0, 8);
+    table.InterlockedAdd(OffMapped, 1);
+    table.Wake(OffMapped, 0);
+    WaitUntil(table, OffTruncated, 1, TimeSpan.FromSeconds(120));
+    try
+    {
+        tv.ReadBytes(TruncReadAt, 8);
+        truncation = "no error: read 8 bytes";
+    }
+    catch (IOException e)
+    {
+        truncation = $"{e.GetType().Name}: {e.Message}";
+    }
+}
+
 var sb = new StringBuilder();
 sb.Append(CultureInfo.InvariantCulture, $"{{\"lang\": \".NET\", \"pid\": {pid}, \"wrote\": {Part}, \"saw\": {{");
 sb.Append(string.Join(", ", saw.Select(s => $"\"{s.Item1}\": \"{s.Item2}\"")));
-sb.Append(CultureInfo.InvariantCulture, $"}}, \"locked_counter_seen\": {table.VolatileRead<long>(OffLocked)}");
+sb.Append("}, \"truncation\": \"").Append(truncation.Replace("\\", "\\\\").Replace("\"", "\\\""));
+sb.Append(CultureInfo.InvariantCulture, $"\", \"locked_counter_seen\": {table.VolatileRead<long>(OffLocked)}");
 sb.Append(CultureInfo.InvariantCulture, $", \"atomic_counter_seen\": {table.VolatileRead<long>(OffAtomic)}, \"timings\": {{");
 sb.Append(string.Join(", ", t.Select(x => string.Create(CultureInfo.InvariantCulture, $"\"{x.Item1}\": {x.Item2:F3}"))));
 sb.Append("}}");

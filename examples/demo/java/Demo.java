@@ -2,6 +2,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.mmapkit.FaultException;
 import org.mmapkit.FileRangeLock;
 import org.mmapkit.FlushMode;
 import org.mmapkit.MapMode;
@@ -16,6 +17,7 @@ import org.mmapkit.MappedView;
 public final class Demo {
   static final int MAGIC = 0x444B4D4D;
   static final long OFF_JOINED = 4, OFF_DONE = 8, OFF_GO = 12, OFF_ATOMIC = 16, OFF_LOCKED = 24;
+  static final long OFF_MAPPED = 32, OFF_TRUNCATED = 36, TRUNC_READ_AT = 8192;
   static final long ROW0 = 64, ROW_SIZE = 64;
   static final int PART = (1 << 20) + 100;
   static final String[] NAMES = {"Python", "Java", ".NET"};
@@ -181,6 +183,22 @@ public final class Demo {
       table.putLongVolatile(row(index, 4), mask);
       t.put("verify_ms", (System.nanoTime() - t0) / 1e6);
 
+      // 8. a file truncated under a live view: an exception, not a crash
+      String truncation;
+      try (MappedFile tf = MappedFile.open(Path.of(args[1] + ".trunc"), MapMode.READ_ONLY);
+          MappedView tv = tf.map()) {
+        tv.get(0, new byte[8], 0, 8);
+        table.getAndAddInt(OFF_MAPPED, 1);
+        table.wake(OFF_MAPPED, 0);
+        waitUntil(table, OFF_TRUNCATED, 1, 120_000);
+        try {
+          tv.get(TRUNC_READ_AT, new byte[8], 0, 8);
+          truncation = "no error: read 8 bytes";
+        } catch (FaultException e) {
+          truncation = e.getClass().getSimpleName() + ": " + e.getMessage();
+        }
+      }
+
       StringBuilder sb = new StringBuilder();
       sb.append("{\"lang\": \"Java\", \"pid\": ").append(ProcessHandle.current().pid());
       sb.append(", \"wrote\": ").append(PART).append(", \"saw\": {");
@@ -189,7 +207,8 @@ public final class Demo {
         sb.append(sep).append('"').append(e.getKey()).append("\": \"").append(e.getValue()).append('"');
         sep = ", ";
       }
-      sb.append("}, \"locked_counter_seen\": ").append(table.getLongVolatile(OFF_LOCKED));
+      sb.append("}, \"truncation\": \"").append(truncation.replace("\\", "\\\\").replace("\"", "\\\""));
+      sb.append("\", \"locked_counter_seen\": ").append(table.getLongVolatile(OFF_LOCKED));
       sb.append(", \"atomic_counter_seen\": ").append(table.getLongVolatile(OFF_ATOMIC));
       sb.append(", \"timings\": {");
       sep = "";
