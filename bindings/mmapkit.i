@@ -34,4 +34,6 @@
  * its name in every language. */
 %rename(mmk_file_kind_enum, %$isenum) mmk_file_kind;
 
+/* Generated from project(VERSION); SWIG does not follow mmapkit.h's #include. */
+%include "mmapkit_version.h"
 %include "mmapkit.h"

@@ -73,11 +73,11 @@ add_custom_command(
   COMMAND ${CMAKE_COMMAND} -E make_directory "${_mmk_gen_dir}"
   COMMAND ${SWIG_EXECUTABLE} -csharp -namespace MmapKit.Interop -dllimport mmapkit_native
           -DSWIG_CSHARP_NO_EXCEPTION_HELPER -DSWIG_CSHARP_NO_STRING_HELPER
-          -I${PROJECT_SOURCE_DIR}/core/include -I${PROJECT_SOURCE_DIR}/bindings
+          -I${PROJECT_SOURCE_DIR}/core/include -I${MMAPKIT_GEN_INCLUDE} -I${PROJECT_SOURCE_DIR}/bindings
           -outdir "${_mmk_gen_dir}" -o "${_mmk_wrap_c}"
           "${PROJECT_SOURCE_DIR}/bindings/csharp.i"
   DEPENDS "${PROJECT_SOURCE_DIR}/bindings/csharp.i" "${PROJECT_SOURCE_DIR}/bindings/mmapkit.i"
-          "${PROJECT_SOURCE_DIR}/core/include/mmapkit.h"
+          "${PROJECT_SOURCE_DIR}/core/include/mmapkit.h" "${MMAPKIT_GEN_INCLUDE}/mmapkit_version.h"
   COMMENT "SWIG: generating the C# P/Invoke layer"
   VERBATIM)
 
@@ -89,6 +89,11 @@ set_target_properties(mmapkit_native PROPERTIES
   LIBRARY_OUTPUT_DIRECTORY "${MMAPKIT_DOTNET_DIR}/native")
 if(CMAKE_C_COMPILER_ID MATCHES "GNU|Clang")
   target_link_options(mmapkit_native PRIVATE -Wl,--no-undefined)
+  if(NOT WIN32)
+    # The core's MMK_EXTERN functions come from the static archive: keep
+    # them out of the dynamic symbol table too.
+    target_link_options(mmapkit_native PRIVATE "LINKER:--exclude-libs,ALL")
+  endif()
 endif()
 if(MMAPKIT_NATIVES_ONLY)
   mmk_export_native(mmapkit_native)
@@ -100,20 +105,36 @@ endif()
 set(_mmk_runtimes "${MMAPKIT_DOTNET_DIR}/runtimes")
 set(_mmk_runtimes_stage COMMAND ${CMAKE_COMMAND} -E rm -rf "${_mmk_runtimes}")
 set(_mmk_runtimes_files "")
+# The jar's platform names (linux-x86_64) as .NET runtime identifiers (linux-x64).
+function(mmk_dotnet_rid platform out)
+  string(REGEX REPLACE "^windows-" "win-" rid "${platform}")
+  string(REGEX REPLACE "-x86_64$" "-x64" rid "${rid}")
+  string(REGEX REPLACE "-aarch64$" "-arm64" rid "${rid}")
+  set(${out} "${rid}" PARENT_SCOPE)
+endfunction()
+mmk_dotnet_rid("${MMAPKIT_PLATFORM}" _mmk_host_rid)
+set(_mmk_rids "${_mmk_host_rid}")
 mmk_foreign_natives("*mmapkit_native.*" _mmk_native_foreign)
 foreach(_pair IN LISTS _mmk_native_foreign)
   string(REGEX REPLACE "=.*" "" _platform "${_pair}")
   string(REGEX REPLACE "^[^=]*=" "" _file "${_pair}")
-  set(_rid "${_platform}")
-  string(REGEX REPLACE "^windows-" "win-" _rid "${_rid}")
-  string(REGEX REPLACE "-x86_64$" "-x64" _rid "${_rid}")
-  string(REGEX REPLACE "-aarch64$" "-arm64" _rid "${_rid}")
+  mmk_dotnet_rid("${_platform}" _rid)
+  list(APPEND _mmk_rids "${_rid}")
   list(APPEND _mmk_runtimes_stage
     COMMAND ${CMAKE_COMMAND} -E make_directory "${_mmk_runtimes}/${_rid}/native"
     COMMAND ${CMAKE_COMMAND} -E copy "${_file}" "${_mmk_runtimes}/${_rid}/native/")
   list(APPEND _mmk_runtimes_files "${_file}")
   message(STATUS ".NET: the nupkg carries runtimes/${_rid}/native/ (${_file})")
 endforeach()
+
+# A consumer that builds or publishes for a RID outside that list gets a build
+# error naming the list, not a DllNotFoundException at run time.
+list(JOIN _mmk_rids ";" MMK_DOTNET_RIDS)
+list(JOIN _mmk_rids ", " MMK_DOTNET_RIDS_TEXT)
+list(GET _mmk_rids 0 MMK_DOTNET_RIDS_FIRST)
+list(JOIN _mmk_rids " " MMK_DOTNET_RIDS_SPACED)
+set(_mmk_targets "${MMAPKIT_DOTNET_DIR}/MmapKit.targets")
+configure_file("${PROJECT_SOURCE_DIR}/dotnet/MmapKit.targets.in" "${_mmk_targets}" @ONLY)
 
 # ---- MmapKit.dll and the nupkg --------------------------------------------
 file(GLOB _mmk_cs_sources CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/dotnet/src/*.cs")
@@ -135,10 +156,14 @@ add_custom_command(
           -p:MmapKitGeneratedDir=${_mmk_gen_dir}
           -p:MmapKitNativeLibrary=$<TARGET_FILE:mmapkit_native>
           -p:MmapKitRuntimesDir=${_mmk_runtimes}
+          -p:MmapKitTargetsFile=${_mmk_targets}
+          -p:MmapKitNativeRid=${_mmk_host_rid}
+          "-p:MmapKitRuntimeIdentifiers=${MMK_DOTNET_RIDS_SPACED}"
+          -p:MmapKitRepositoryUrl=${MMAPKIT_REPOSITORY_URL}
           -p:Version=${PROJECT_VERSION}
   DEPENDS mmapkit_native "${_mmk_gen_dir}/Native.cs" ${_mmk_cs_sources}
           ${_mmk_runtimes_files}
-          "${PROJECT_SOURCE_DIR}/dotnet/MmapKit.csproj"
+          "${PROJECT_SOURCE_DIR}/dotnet/MmapKit.csproj" "${_mmk_targets}"
   COMMENT "dotnet pack: ${MMAPKIT_NUPKG}"
   VERBATIM)
 add_custom_target(mmapkit_nupkg ALL DEPENDS "${MMAPKIT_NUPKG}")

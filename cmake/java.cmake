@@ -7,10 +7,19 @@
 #                 the packaged jar and the compiled tests only.
 # Benchmark:      cmake --build <dir> --target bench_java
 
-# cmake 3.25's FindJNI does not find Debian's JDK 17 without a JAVA_HOME.
-if(NOT JAVA_HOME AND NOT DEFINED ENV{JAVA_HOME}
-   AND EXISTS "/usr/lib/jvm/java-17-openjdk-amd64/include/jni.h")
-  set(JAVA_HOME "/usr/lib/jvm/java-17-openjdk-amd64")
+# cmake 3.25's FindJNI does not find Debian's JDK 17 without a JAVA_HOME:
+# derive one from the javac on PATH (<jdk>/bin/javac, symlinks resolved).
+if(NOT JAVA_HOME AND NOT DEFINED ENV{JAVA_HOME})
+  find_program(MMK_JAVAC javac NO_CMAKE_FIND_ROOT_PATH)
+  if(MMK_JAVAC)
+    file(REAL_PATH "${MMK_JAVAC}" _mmk_javac)
+    cmake_path(GET _mmk_javac PARENT_PATH _mmk_jdk_home)
+    cmake_path(GET _mmk_jdk_home PARENT_PATH _mmk_jdk_home)
+    if(EXISTS "${_mmk_jdk_home}/include/jni.h")
+      set(JAVA_HOME "${_mmk_jdk_home}")
+      message(STATUS "Java: JAVA_HOME ${JAVA_HOME} (from ${MMK_JAVAC})")
+    endif()
+  endif()
 endif()
 if(MMAPKIT_NATIVES_ONLY)
   # Cross build: only the JNI library. jni.h and Linux's jni_md.h do not
@@ -57,11 +66,11 @@ add_custom_command(
   COMMAND "${CMAKE_COMMAND}" -E make_directory "${MMK_JAVA_GEN_PKG}"
   COMMAND "${SWIG_EXECUTABLE}" -java -package org.mmapkit.internal
           -outdir "${MMK_JAVA_GEN_PKG}" -o "${MMK_JAVA_GEN}/mmapkit_jni_wrap.c"
-          -I${PROJECT_SOURCE_DIR}/core/include -I${PROJECT_SOURCE_DIR}/bindings
+          -I${PROJECT_SOURCE_DIR}/core/include -I${MMAPKIT_GEN_INCLUDE} -I${PROJECT_SOURCE_DIR}/bindings
           "${PROJECT_SOURCE_DIR}/bindings/java.i"
   DEPENDS "${PROJECT_SOURCE_DIR}/bindings/java.i"
           "${PROJECT_SOURCE_DIR}/bindings/mmapkit.i"
-          "${PROJECT_SOURCE_DIR}/core/include/mmapkit.h"
+          "${PROJECT_SOURCE_DIR}/core/include/mmapkit.h" "${MMAPKIT_GEN_INCLUDE}/mmapkit_version.h"
   COMMENT "SWIG: Java wrapper (org.mmapkit.internal)"
   VERBATIM)
 
@@ -88,11 +97,9 @@ endif()
 # ---- the jar -----------------------------------------------------------------
 file(GLOB_RECURSE _mmk_java_sources CONFIGURE_DEPENDS "${MMK_JAVA_SRC}/*.java")
 set(_mmk_manifest "${MMK_JAVA_DIR}/MANIFEST.MF")
-file(WRITE "${_mmk_manifest}"
-  "Automatic-Module-Name: org.mmapkit\n"
-  "Implementation-Title: mmapkit\n"
-  "Implementation-Version: ${PROJECT_VERSION}\n"
-  "Specification-Version: ${PROJECT_VERSION}\n")
+# file(CONFIGURE) rewrites only on change: the jar is not rebuilt by a re-configure.
+file(CONFIGURE OUTPUT "${_mmk_manifest}" CONTENT
+  "Automatic-Module-Name: org.mmapkit\nImplementation-Title: mmapkit\nImplementation-Version: ${PROJECT_VERSION}\nSpecification-Version: ${PROJECT_VERSION}\n")
 set(_mmk_classes "${MMK_JAVA_DIR}/classes")
 set(_mmk_native_res "${_mmk_classes}/org/mmapkit/native/${MMK_JAVA_PLATFORM}")
 set(_mmk_javac_flags --release 17 -encoding UTF-8 -Xlint:all,-processing -Werror)
@@ -110,6 +117,26 @@ foreach(_pair IN LISTS _mmk_jni_foreign)
   message(STATUS "Java: the jar carries ${_platform} (${_file})")
 endforeach()
 
+# Maven coordinates inside the jar (where Maven and IDEs look) and beside it
+# in dist/, so `mvn install:install-file -Dfile=... -DpomFile=...` works.
+set(MMK_JAVA_PLATFORMS "${MMK_JAVA_PLATFORM}")
+foreach(_pair IN LISTS _mmk_jni_foreign)
+  string(REGEX REPLACE "=.*" "" _platform "${_pair}")
+  string(APPEND MMK_JAVA_PLATFORMS ", ${_platform}")
+endforeach()
+set(MMK_POM "${MMAPKIT_DIST_DIR}/mmapkit-${PROJECT_VERSION}.pom")
+configure_file("${PROJECT_SOURCE_DIR}/java/pom.xml.in" "${MMK_POM}" @ONLY)
+set(_mmk_maven_meta "${MMK_JAVA_DIR}/maven-meta")
+set(_mmk_maven_dir "${_mmk_maven_meta}/META-INF/maven/org.mmapkit/mmapkit")
+file(MAKE_DIRECTORY "${_mmk_maven_dir}")
+configure_file("${PROJECT_SOURCE_DIR}/java/pom.xml.in" "${_mmk_maven_dir}/pom.xml" @ONLY)
+file(CONFIGURE OUTPUT "${_mmk_maven_dir}/pom.properties" CONTENT
+  "groupId=org.mmapkit\nartifactId=mmapkit\nversion=${PROJECT_VERSION}\n")
+configure_file("${PROJECT_SOURCE_DIR}/LICENSE" "${_mmk_maven_meta}/META-INF/LICENSE" COPYONLY)
+# The loader names the platforms the jar carries when this one is not among them.
+string(REPLACE ", " "\n" _mmk_index "${MMK_JAVA_PLATFORMS}\n")
+file(CONFIGURE OUTPUT "${_mmk_maven_meta}/org/mmapkit/native/platforms.txt" CONTENT "${_mmk_index}")
+
 add_custom_command(
   OUTPUT "${MMK_JAR}"
   COMMAND "${CMAKE_COMMAND}" -E rm -rf "${_mmk_classes}"
@@ -121,9 +148,10 @@ add_custom_command(
           "${_mmk_native_res}/$<TARGET_FILE_NAME:mmapkit_jni>"
   ${_mmk_foreign_copy}
   COMMAND "${Java_JAR_EXECUTABLE}" --create --file "${MMK_JAR}"
-          --manifest "${_mmk_manifest}" -C "${_mmk_classes}" .
+          --manifest "${_mmk_manifest}" -C "${_mmk_classes}" . -C "${_mmk_maven_meta}" META-INF
+          -C "${_mmk_maven_meta}" org/mmapkit/native/platforms.txt
   DEPENDS ${_mmk_java_sources} ${_mmk_gen_java} mmapkit_jni "${_mmk_manifest}"
-          ${_mmk_foreign_files}
+          ${_mmk_foreign_files} "${_mmk_maven_dir}/pom.xml" "${PROJECT_SOURCE_DIR}/LICENSE"
   COMMENT "Java: ${MMK_JAR}"
   VERBATIM)
 

@@ -28,13 +28,13 @@ list(FILTER _py_c_sources EXCLUDE REGEX "swig_shim\\.c$")
 add_custom_command(
   OUTPUT "${_py_wrap}"
   COMMAND "${SWIG_EXECUTABLE}" -python -builtin -interface _core
-          -I${PROJECT_SOURCE_DIR}/core/include -I${PROJECT_SOURCE_DIR}/bindings
+          -I${PROJECT_SOURCE_DIR}/core/include -I${MMAPKIT_GEN_INCLUDE} -I${PROJECT_SOURCE_DIR}/bindings
           -outdir "${_py_bin}/swig" -o "${_py_wrap}"
           "${PROJECT_SOURCE_DIR}/bindings/python.i"
   COMMAND "${CMAKE_COMMAND}" -E make_directory "${_py_bin}/swig"
   DEPENDS "${PROJECT_SOURCE_DIR}/bindings/python.i"
           "${PROJECT_SOURCE_DIR}/bindings/mmapkit.i"
-          "${PROJECT_SOURCE_DIR}/core/include/mmapkit.h"
+          "${PROJECT_SOURCE_DIR}/core/include/mmapkit.h" "${MMAPKIT_GEN_INCLUDE}/mmapkit_version.h"
           "${_py_src}/src/swig_shim.c" "${_py_src}/src/mmkpy.h"
   COMMENT "SWIG: bindings/python.i -> mmapkit._core"
   VERBATIM)

@@ -25,7 +25,7 @@ while (($#)); do
     *) echo "bench.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
-export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}
+source "$repo/scripts/env.sh"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 if ((do_build)); then
@@ -137,7 +137,7 @@ fi
 
 # --- Java: the jar alone on the classpath ------------------------------------
 if want java; then
-  jar=$dist/mmapkit-0.1.0.jar
+  jar=$dist/mmapkit-$MMAPKIT_VERSION.jar
   [[ -f $jar ]] || jar=$(ls -t "$dist"/mmapkit-*.jar 2>/dev/null | grep -v -- '-sources\|-javadoc' | head -n1)
   mapfile -t jsrc < <(find "$repo/bench/java" -name '*.java' 2>/dev/null | sort)
   if [[ -z $jar || ! -f $jar ]]; then

@@ -2,7 +2,8 @@
 # Installs what is missing, cross-builds the other platforms' natives, then
 # configures and builds everything into build/ (override with
 # MMAPKIT_BUILD_DIR); the packages land in dist/ and carry every native.
-# Extra arguments go to the host's CMake configure step.
+# Extra arguments go to the host's CMake configure step; its output (and the
+# cross builds') is printed, so a suite that stops being registered shows.
 #
 # Cross builds (a toolchain file and MMAPKIT_NATIVES_ONLY=ON) write their
 # natives to $build/natives/<platform>/, which the host build packs:
@@ -14,16 +15,19 @@ build=${MMAPKIT_BUILD_DIR:-$repo/build}
 arm64_build=${MMAPKIT_ARM64_BUILD_DIR:-$repo/build-aarch64}
 
 "$repo/scripts/deps.sh"
-export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}
+source "$repo/scripts/env.sh"
 
 sysroot=$("$repo/scripts/arm64-sysroot.sh")
 cmake -S "$repo" -B "$arm64_build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_TOOLCHAIN_FILE="$repo/cmake/toolchains/aarch64-linux-gnu.cmake" \
   -DMMAPKIT_NATIVES_ONLY=ON -DMMAPKIT_NATIVES_DIR="$build/natives" \
   -DMMAPKIT_CROSS_PYTHON_INCLUDE="$sysroot/usr/include/python3.11" \
-  -DMMAPKIT_CROSS_PYTHON_SOABI=cpython-311-aarch64-linux-gnu >/dev/null
+  -DMMAPKIT_CROSS_PYTHON_SOABI=cpython-311-aarch64-linux-gnu
 cmake --build "$arm64_build" -j"$(nproc)"
 
 cmake -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DMMAPKIT_NATIVES_DIR="$build/natives" "$@" >/dev/null
-cmake --build "$build" -j"$(nproc)"
+  -DMMAPKIT_NATIVES_DIR="$build/natives" "$@"
+# MMAPKIT_BUILD_TARGETS: only these (demo.sh: the packages and its example).
+targets=()
+for t in ${MMAPKIT_BUILD_TARGETS:-}; do targets+=(--target "$t"); done
+cmake --build "$build" -j"$(nproc)" "${targets[@]}"

@@ -15,6 +15,11 @@ packages=(
   clang                # libFuzzer harness
   libclang-rt-14-dev   # sanitizer and fuzzer runtimes for clang
   pkg-config           # checks the installed mmapkit.pc
+  # A Maven consumer of the jar, offline (tests/packaging/maven_consumer.sh)
+  maven
+  libmaven-install-plugin-java
+  libmaven-compiler-plugin-java
+  libmaven-resources-plugin-java
   # Windows cross build, tested under Wine (scripts/test-windows.sh)
   gcc-mingw-w64-x86-64 # x86_64-w64-mingw32-gcc: the Win32 backend and its tests
   wine64               # /usr/lib/wine/wine64 runs the tests (CMAKE_CROSSCOMPILING_EMULATOR)

@@ -20,7 +20,7 @@ ctest --test-dir "$build" --output-on-failure --timeout 600
 echo "== C suite under AddressSanitizer + UndefinedBehaviorSanitizer"
 cmake -S "$repo" -B "$asan_build" -DCMAKE_BUILD_TYPE=Debug \
   -DMMAPKIT_SANITIZE=address,undefined -DMMAPKIT_PYTHON=OFF \
-  -DMMAPKIT_JAVA=OFF -DMMAPKIT_DOTNET=OFF -DMMAPKIT_BENCH=OFF >/dev/null
+  -DMMAPKIT_JAVA=OFF -DMMAPKIT_DOTNET=OFF -DMMAPKIT_BENCH=OFF
 cmake --build "$asan_build" -j"$(nproc)"
 ctest --test-dir "$asan_build" -L '^c$' --output-on-failure --timeout 600
 
@@ -28,7 +28,7 @@ ctest --test-dir "$asan_build" -L '^c$' --output-on-failure --timeout 600
 echo "== C suite under ThreadSanitizer"
 cmake -S "$repo" -B "$tsan_build" -DCMAKE_BUILD_TYPE=Debug \
   -DMMAPKIT_SANITIZE=thread -DMMAPKIT_PYTHON=OFF \
-  -DMMAPKIT_JAVA=OFF -DMMAPKIT_DOTNET=OFF -DMMAPKIT_BENCH=OFF >/dev/null
+  -DMMAPKIT_JAVA=OFF -DMMAPKIT_DOTNET=OFF -DMMAPKIT_BENCH=OFF
 cmake --build "$tsan_build" -j"$(nproc)"
 ctest --test-dir "$tsan_build" -L '^c$' --output-on-failure --timeout 600
 
@@ -40,7 +40,7 @@ echo "== C suite with the portable (sigsetjmp) fault guard and 64 KiB granularit
 cmake -S "$repo" -B "$portable_build" -DCMAKE_BUILD_TYPE=Release \
   -DMMAPKIT_PORTABLE_GUARD=ON -DCMAKE_C_FLAGS=-DMMK_GRAN_TEST \
   -DMMAPKIT_PYTHON=OFF -DMMAPKIT_JAVA=OFF -DMMAPKIT_DOTNET=OFF \
-  -DMMAPKIT_BENCH=OFF >/dev/null
+  -DMMAPKIT_BENCH=OFF
 cmake --build "$portable_build" -j"$(nproc)"
 ctest --test-dir "$portable_build" -L '^c$' --output-on-failure --timeout 600
 

@@ -121,12 +121,13 @@ extern "C" {
 #  define MMK_EXTERN
 #endif
 
-#define MMK_VERSION_MAJOR 0
-#define MMK_VERSION_MINOR 1
-#define MMK_VERSION_PATCH 0
-#define MMK_VERSION_STRING "0.1.0"
+/* MMK_VERSION_MAJOR, _MINOR, _PATCH and MMK_VERSION_STRING, generated from
+ * the build's project version. */
+#include "mmapkit_version.h"
 
-/** The library's version string, e.g. "0.1.0". Static storage. */
+/** The library's version string, MMK_VERSION_STRING (e.g. "0.1.0") of the
+ *  library actually loaded, which may differ from the header compiled
+ *  against. Static storage. */
 MMK_EXTERN const char *mmk_version(void);
 
 /* ------------------------------------------------------------------------

@@ -15,16 +15,16 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 here=$repo/examples/demo
 dist=${MMAPKIT_DIST_DIR:-$repo/dist}
 work=${MMAPKIT_DEMO_DIR:-${MMAPKIT_BUILD_DIR:-$repo/build}/demo}
-export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}
+source "$repo/scripts/env.sh"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 mkdir -p "$work"
 
 wheel=$(ls -t "$dist"/mmapkit-*_"$(uname -m)".whl 2>/dev/null | head -n1 || true)
-jar=$dist/mmapkit-0.1.0.jar
+jar=$dist/mmapkit-$MMAPKIT_VERSION.jar
 nupkg=$(ls -t "$dist"/MmapKit.*.nupkg 2>/dev/null | head -n1 || true)
 missing=()
 [[ -n $wheel ]] || missing+=("the wheel (mmapkit-*.whl)")
-[[ -f $jar ]] || missing+=("the jar (mmapkit-0.1.0.jar)")
+[[ -f $jar ]] || missing+=("the jar ($(basename "$jar"))")
 [[ -n $nupkg ]] || missing+=("the nupkg (MmapKit.*.nupkg)")
 if ((${#missing[@]})); then
   echo "demo: $dist lacks ${missing[*]}; build first (scripts/build.sh)" >&2

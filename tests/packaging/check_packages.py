@@ -14,7 +14,7 @@ import tempfile
 import unittest
 import zipfile
 
-VERSION = "0.1.0"
+VERSION = None  # --version: CMake's PROJECT_VERSION, the one place it is written
 ARGS = None
 
 
@@ -91,6 +91,11 @@ class JarTest(unittest.TestCase, NativeChecks):
             self.assert_self_contained(native[0], z.read(native[0]))
             manifest = z.read("META-INF/MANIFEST.MF").decode()
             self.assertIn("Automatic-Module-Name: org.mmapkit", manifest)
+            self.assertIn(f"Implementation-Version: {VERSION}", manifest)
+            self.assertIn("META-INF/LICENSE", names)
+            pom = z.read("META-INF/maven/org.mmapkit/mmapkit/pom.xml").decode()
+            self.assertIn(f"<version>{VERSION}</version>", pom)
+            self.assertIn("<groupId>org.mmapkit</groupId>", pom)
             self.assertFalse([n for n in names if "junit" in n.lower()], "test classes in the jar")
 
     def test_sources_and_javadoc_jars(self):
@@ -117,10 +122,29 @@ class NupkgTest(unittest.TestCase, NativeChecks):
             nuspec = z.read("MmapKit.nuspec").decode()
             self.assertIn("<id>MmapKit</id>", nuspec)
             self.assertIn(f"<version>{VERSION}</version>", nuspec)
+            self.assertIn('<license type="expression">MIT</license>', nuspec)
+            self.assertIn("<readme>README.md</readme>", nuspec)
+            self.assertIn("LICENSE", names)
+            self.assertIn("buildTransitive/MmapKit.targets", names)
+            targets = z.read("buildTransitive/MmapKit.targets").decode()
+            self.assertIn("MMAPKIT001", targets)
+            # Only the SWIG entry points the .NET layer calls; the core stays private.
+            syms = readelf(z.read(native[0]), "--dyn-syms")
+            exported = [l.split()[-1] for l in syms.splitlines()
+                        if " FUNC " in l and " GLOBAL " in l and " UND " not in l]
+            self.assertTrue(exported)
+            self.assertEqual([f for f in exported if not f.startswith("CSharp_")], [],
+                             "the native library exports more than the C# entry points")
+
+    def test_symbols_package_has_the_pdb(self):
+        with zipfile.ZipFile(single(f"MmapKit.{VERSION}.snupkg")) as z:
+            self.assertTrue([n for n in z.namelist() if n.endswith("/MmapKit.pdb")], z.namelist())
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--dist", required=True)
+    parser.add_argument("--version", required=True)
     ARGS, rest = parser.parse_known_args()
+    VERSION = ARGS.version
     unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)

@@ -8,7 +8,7 @@
 set -euo pipefail
 lang=$1 what=$2 crash=$(realpath "$3") dist=$(realpath "$4") work=$(realpath -m "$5")
 here=$(cd "$(dirname "$0")" && pwd)
-export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}
+source "$here/../../../scripts/env.sh"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 mkdir -p "$work"
 iterations=${MMAPKIT_CRASH_ITERATIONS:-10}
@@ -31,7 +31,7 @@ case $lang in
     cd "$work" # never import the source tree
     ;;
   java)
-    pkg=$dist/mmapkit-0.1.0.jar
+    pkg=$dist/mmapkit-$MMAPKIT_VERSION.jar
     [[ -f $pkg ]] || { echo "skip: no $pkg"; exit 77; }
     env=$work/java
     if stale "$pkg" "$env/.stamp" || [[ $here/Faults.java -nt $env/.stamp ]]; then

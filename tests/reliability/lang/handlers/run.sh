@@ -7,7 +7,7 @@
 set -euo pipefail
 lang=$1 dist=$(realpath "$2") work=$(realpath -m "$3")
 here=$(cd "$(dirname "$0")" && pwd)
-export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}
+source "$here/../../../../scripts/env.sh"
 mkdir -p "$work"
 
 case $lang in
@@ -25,7 +25,7 @@ case $lang in
     exec "$env/bin/python" "$here/handlers.py" "$work/files"
     ;;
   java)
-    pkg=$dist/mmapkit-0.1.0.jar
+    pkg=$dist/mmapkit-$MMAPKIT_VERSION.jar
     [[ -f $pkg ]] || { echo "skip: no $pkg"; exit 77; }
     classes=$work/java-classes
     if [[ ! -f $classes/.stamp || $pkg -nt $classes/.stamp || $here/Handlers.java -nt $classes/.stamp ]]; then

@@ -90,6 +90,15 @@ public final class Child {
           System.out.println("OK counted " + n);
         }
         break;
+      case "load-twice": // two calls that need the library; print what each one threw
+        for (int i = 1; i <= 2; i++) {
+          try (MappedFile f = MappedFile.anonymous(4096)) {
+            System.out.println("LOADED " + i);
+          } catch (Throwable t) {
+            System.out.println("CALL " + i + " " + t.getClass().getName() + ": " + t.getMessage());
+          }
+        }
+        break;
       case "load": // nothing: just load the library and map anonymous memory
         try (MappedFile f = MappedFile.anonymous(4096);
             MappedView v = f.map()) {

@@ -241,6 +241,26 @@ class ChildProcessTest {
   }
 
   @Test
+  void a_platform_the_jar_lacks_is_named_with_the_ones_it_carries_on_every_call() throws Exception {
+    // os.arch set to one the jar has no folder for: the loader's view of an unknown platform.
+    String out = Jvm.run(List.of("-Dos.arch=riscv64"), "load-twice");
+    String[] lines = out.lines().filter(l -> l.startsWith("CALL ")).toArray(String[]::new);
+    assertEquals(2, lines.length, out);
+    for (String line : lines) {
+      assertTrue(line.contains("java.lang.UnsatisfiedLinkError"), out);
+      assertTrue(line.contains("linux-riscv64"), out);
+      assertTrue(line.contains("its jar carries linux-x86_64"), out);
+      assertTrue(line.contains("-Dmmapkit.library.path="), out);
+      assertFalse(line.contains("java.io.tmpdir"), out); // nothing to do with the tmpdir
+    }
+    // The second call repeats the first reason instead of a bare NoClassDefFoundError.
+    assertEquals(lines[0].substring("CALL 1".length()), lines[1].substring("CALL 2".length()), out);
+    int first = lines[0].indexOf("its jar carries");
+    assertEquals(-1, lines[0].indexOf("its jar carries", first + 1),
+        "the message repeats itself: " + lines[0]);
+  }
+
+  @Test
   void a_relative_explicit_library_path_is_refused() throws Exception {
     String out =
         loadNextToPlanted(null, List.of("-Dmmapkit.library.path=libmmapkit_jni.so"), false);

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.Objects;
 import java.util.concurrent.locks.LockSupport;
 import org.mmapkit.internal.NativeCore;
+import org.mmapkit.internal.NativeLoader;
 
 /**
  * Something that can be mapped: a regular file, a named shared-memory object or anonymous memory.
@@ -203,6 +204,7 @@ public final class MappedFile implements AutoCloseable {
    * @throws IOException on failure
    */
   public static void unlinkSharedMemory(String name) throws IOException {
+    NativeLoader.load();
     NativeCore.mmk_shm_unlink(checkName("unlinkSharedMemory", name));
   }
 
@@ -218,6 +220,7 @@ public final class MappedFile implements AutoCloseable {
    * @throws IOException if the handler cannot be installed
    */
   public static void installFaultGuard() throws IOException {
+    NativeLoader.load();
     NativeCore.mmk_fault_guard_install();
   }
 
@@ -230,6 +233,7 @@ public final class MappedFile implements AutoCloseable {
    * @throws IOException on failure
    */
   public static MappedFile anonymous(long size) throws IOException {
+    NativeLoader.load();
     if (size <= 0) {
       throw new IllegalArgumentException("size must be positive: " + size);
     }
@@ -240,6 +244,7 @@ public final class MappedFile implements AutoCloseable {
 
   private static MappedFile openFile(
       String call, Path path, int mode, int flags, long size, MapMode m) throws IOException {
+    NativeLoader.load(); // before the JNI class: a failure keeps its reason on every call
     Objects.requireNonNull(path, "path");
     if (path.getFileSystem() != FileSystems.getDefault()) {
       throw new IllegalArgumentException(
@@ -256,6 +261,7 @@ public final class MappedFile implements AutoCloseable {
 
   private static MappedFile openShm(String call, String name, MapMode mode, int flags,
       long size, ShmOption... options) throws IOException {
+    NativeLoader.load();
     checkName(call, name);
     for (ShmOption o : options) {
       if (Objects.requireNonNull(o, "option") == ShmOption.ALLOW_FOREIGN) {

@@ -29,6 +29,10 @@ import java.util.Locale;
  * for the current directory, or a relative one, is skipped, so a library planted in the working
  * directory is never loaded.
  *
+ * <p>A failure is remembered: every later call throws an error with the same message (the
+ * public factories call {@link #load()} before anything touches the JNI class, so a user never
+ * sees a bare NoClassDefFoundError that has lost the reason).
+ *
  * <p>Not public API.
  */
 public final class NativeLoader {
@@ -37,7 +41,11 @@ public final class NativeLoader {
 
   static final String LIBRARY = "mmapkit_jni";
 
+  /** Written by the build: one line per platform folder the jar carries. */
+  static final String INDEX = "/org/mmapkit/native/platforms.txt";
+
   private static boolean loaded;
+  private static UnsatisfiedLinkError failure;
 
   private NativeLoader() {}
 
@@ -46,6 +54,19 @@ public final class NativeLoader {
     if (loaded) {
       return;
     }
+    if (failure != null) {
+      throw error(failure.getMessage(), failure); // the first attempt's reason, again
+    }
+    try {
+      find();
+    } catch (UnsatisfiedLinkError e) {
+      loaded = false; // a library of the wrong version may be in the process: never use it
+      failure = e;
+      throw e;
+    }
+  }
+
+  private static void find() {
     String explicit = System.getProperty(PATH_PROPERTY);
     if (explicit != null && !explicit.isEmpty()) {
       if (!Paths.get(explicit).isAbsolute()) {
@@ -94,12 +115,13 @@ public final class NativeLoader {
     String resource = "/org/mmapkit/native/" + platform + "/" + System.mapLibraryName(LIBRARY);
     try (InputStream in = NativeLoader.class.getResourceAsStream(resource)) {
       if (in == null) {
-        tried.add("resource " + resource + ": not in the jar");
         throw error(
-            "mmapkit has no native library for " + platform + " in its jar. Tried: "
-                + String.join("; ", tried)
-                + ". Build mmapkit for this platform and set -D" + PATH_PROPERTY
-                + "=/path/to/" + System.mapLibraryName(LIBRARY) + ".",
+            "mmapkit has no native library for this platform, " + platform + " (os.name="
+                + System.getProperty("os.name") + ", os.arch=" + System.getProperty("os.arch")
+                + "); its jar carries " + carried() + "; " + String.join("; ", tried)
+                + ". Run on one of those platforms, or build mmapkit's "
+                + System.mapLibraryName(LIBRARY) + " for " + platform + " and pass -D"
+                + PATH_PROPERTY + "=<its absolute path>.",
             null);
       }
       Path dir = createPrivateDir();
@@ -113,17 +135,25 @@ public final class NativeLoader {
         deleteQuietly(dir);
       }
       loaded = true;
-    } catch (IOException | UnsatisfiedLinkError e) {
-      tried.add("extracting " + resource + " to java.io.tmpdir and loading it: " + e);
+    } catch (IOException e) {
+      String tmp = System.getProperty("java.io.tmpdir");
       throw error(
-          "cannot load mmapkit's native library for " + platform + ". Tried: "
-              + String.join("; ", tried)
-              + ". If java.io.tmpdir (" + System.getProperty("java.io.tmpdir")
-              + ") is not writable or is mounted noexec, pass -Djava.io.tmpdir=<another dir>;"
-              + " otherwise extract " + System.mapLibraryName(LIBRARY)
-              + " from the jar's org/mmapkit/native/" + platform + "/ folder (or build it) and"
-              + " pass -D" + PATH_PROPERTY + "=<its path>.",
+          "cannot extract mmapkit's native library for " + platform + " from the jar into"
+              + " java.io.tmpdir (" + tmp + "): " + e + ". Pass -Djava.io.tmpdir=<a writable"
+              + " directory>, or extract the jar's " + resource.substring(1) + " yourself and"
+              + " pass -D" + PATH_PROPERTY + "=<its absolute path>.",
           e);
+    } catch (UnsatisfiedLinkError e) {
+      String why = e.getMessage() == null ? "" : e.getMessage();
+      // A noexec mount refuses the mapping of the extracted code; anything else is the library
+      // itself not fitting this system (C library, CPU), which another tmpdir would not fix.
+      String fix = why.contains("failed to map segment") || why.contains("Operation not permitted")
+          ? " java.io.tmpdir (" + System.getProperty("java.io.tmpdir") + ") looks mounted"
+              + " noexec: pass -Djava.io.tmpdir=<a directory that allows executables>."
+          : " The jar's library for " + platform + " does not fit this system; build mmapkit"
+              + " here and pass -D" + PATH_PROPERTY + "=<its absolute path>.";
+      throw error("cannot load mmapkit's native library for " + platform + " (extracted from"
+          + " the jar): " + why + "." + fix, e);
     }
   }
 
@@ -145,6 +175,20 @@ public final class NativeLoader {
               + ". Remove it from that path, or point -D" + PATH_PROPERTY
               + " at the matching libmmapkit_jni.so.",
           null);
+    }
+  }
+
+  /** The platforms the jar carries, from the index the build writes into it. */
+  private static String carried() {
+    try (InputStream in = NativeLoader.class.getResourceAsStream(INDEX)) {
+      if (in == null) {
+        return "no index of its platforms (" + INDEX + " is missing)";
+      }
+      String list = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
+          .trim().replace("\n", ", ");
+      return list.isEmpty() ? "no native library" : list;
+    } catch (IOException e) {
+      return "an unreadable index of its platforms (" + e + ")";
     }
   }
 
