@@ -1,18 +1,17 @@
 # Python binding: the SWIG extension mmapkit._core (core linked statically),
-# the wheel dist/mmapkit-<version>-cp311-cp311-linux_x86_64.whl built offline
+# a wheel per CPython (dist/mmapkit-<version>-cp3XY-cp3XY-manylinux_2_N_<arch>.whl)
+# and the sdist built offline by python/build_backend.py
 # as part of the default build, and the tests run against that wheel
 # installed into fresh venvs (label "python").
 #
 # Knobs:
 #   Python3_EXECUTABLE        interpreter to build for (default: python3 on PATH,
 #                             pyenv's 3.11 on the reference machine)
-#   MMAPKIT_WHEEL_WHL         the offline `wheel` package for the build venv
+#   MMAPKIT_EXTRA_PYTHONS     other CPythons to build wheels for (default: pyenv's 3.11+)
 #   MMAPKIT_NUMPY_PYTHON      interpreter that has numpy (Debian's python3)
 
 find_package(SWIG 4.0 REQUIRED)
 
-set(MMAPKIT_WHEEL_WHL "/usr/share/python-wheels/wheel-0.38.4-py3-none-any.whl"
-  CACHE FILEPATH "Offline wheel of the `wheel` package (Debian python3-wheel-whl)")
 set(MMAPKIT_NUMPY_PYTHON "/usr/bin/python3"
   CACHE FILEPATH "Interpreter with numpy for the numpy test (same ABI as Python3_EXECUTABLE)")
 
@@ -104,77 +103,134 @@ if(CMAKE_C_COMPILER_ID MATCHES "GNU|Clang")
     "-Wall;-Wextra;-Wno-missing-field-initializers")
 endif()
 
-# --- wheel ------------------------------------------------------------------
-# A build venv made from the target interpreter gets `wheel` from the offline
-# Debian wheel file (nothing is installed into the interpreter itself); the
-# package is staged in the build tree and `pip wheel` runs offline there.
-set(_py_buildenv "${_py_bin}/buildenv")
-set(_py_buildenv_stamp "${_py_buildenv}/.mmapkit-ready")
-add_custom_command(
-  OUTPUT "${_py_buildenv_stamp}"
-  COMMAND "${CMAKE_COMMAND}" -E rm -rf "${_py_buildenv}"
-  COMMAND "${_py_exe}" -m venv "${_py_buildenv}"
-  COMMAND "${_py_buildenv}/bin/python" -m pip install --quiet --no-index
-          --disable-pip-version-check "${MMAPKIT_WHEEL_WHL}"
-  COMMAND "${CMAKE_COMMAND}" -E touch "${_py_buildenv_stamp}"
-  COMMENT "Python: build venv with the offline `wheel` package"
-  VERBATIM)
-
+# --- wheels and sdist ----------------------------------------------------------
+# python/build_backend.py (the PEP 517 backend of pyproject.toml, standard
+# library only) packs each built extension into a wheel tagged with its own
+# cpXY and manylinux_2_N from the glibc versions it imports, and writes the
+# sdist; `pip install .` goes through the same backend.
+set(_py_backend "${_py_src}/build_backend.py")
 file(GLOB _py_package_files CONFIGURE_DEPENDS
   "${_py_src}/mmapkit/*.py" "${_py_src}/mmapkit/*.pyi" "${_py_src}/mmapkit/py.typed")
-set(_py_stage "${_py_bin}/stage")
-# The wheel ships the extension without debug info (the build tree keeps it).
-set(_py_strip "")
-if(CMAKE_STRIP)
-  set(_py_strip COMMAND "${CMAKE_STRIP}" --strip-debug
-      "${_py_stage}/mmapkit/$<TARGET_FILE_NAME:mmapkit_python>")
-endif()
-set(MMAPKIT_WHEEL "${MMAPKIT_DIST_DIR}/mmapkit-${PROJECT_VERSION}-cp${Python3_VERSION_MAJOR}${Python3_VERSION_MINOR}-cp${Python3_VERSION_MAJOR}${Python3_VERSION_MINOR}-linux_x86_64.whl")
-add_custom_command(
-  OUTPUT "${MMAPKIT_WHEEL}"
-  COMMAND "${CMAKE_COMMAND}" -E rm -rf "${_py_stage}"
-  COMMAND "${CMAKE_COMMAND}" -E copy_directory "${_py_src}" "${_py_stage}"
-  COMMAND "${CMAKE_COMMAND}" -E copy "$<TARGET_FILE:mmapkit_python>" "${_py_stage}/mmapkit/"
-  ${_py_strip}
-  COMMAND "${CMAKE_COMMAND}" -E rm -f "${MMAPKIT_WHEEL}"
-  COMMAND "${CMAKE_COMMAND}" -E env MMAPKIT_VERSION=${PROJECT_VERSION}
-          "${_py_buildenv}/bin/python" -m pip wheel --quiet --no-build-isolation
-          --no-index --no-deps --disable-pip-version-check
-          --wheel-dir "${MMAPKIT_DIST_DIR}" "${_py_stage}"
-  DEPENDS mmapkit_python "${_py_buildenv_stamp}" ${_py_package_files}
-          "${_py_src}/setup.py" "${_py_src}/pyproject.toml"
-  COMMENT "Python: ${MMAPKIT_WHEEL}"
-  VERBATIM)
-add_custom_target(mmapkit_python_wheel ALL DEPENDS "${MMAPKIT_WHEEL}")
+set(_py_pack_deps "${_py_backend}" ${_py_package_files} "${PROJECT_SOURCE_DIR}/pyproject.toml"
+    "${_py_src}/README.md" "${PROJECT_SOURCE_DIR}/LICENSE")
 
-# --- wheels of the cross builds' extensions (MMAPKIT_NATIVES_DIR) -----------
-# Same package, another platform's _core: the ABI tag must match the host
-# interpreter's (cp311 here), the platform tag comes from the glibc symbol
-# versions the extension imports (cmake/foreign_wheel.cmake).
-find_program(MMAPKIT_OBJDUMP objdump)
-mmk_foreign_natives("_core.cpython-${Python3_VERSION_MAJOR}${Python3_VERSION_MINOR}-*.so" _py_foreign)
+# mmk_python_wheel(<target> <extension target or file> <name>): dist/ gets
+# the wheel; <target>'s stamp file holds its path.
+function(mmk_python_wheel target ext name)
+  set(stamp "${_py_bin}/${name}.wheel")
+  set(stage "${_py_bin}/stage-${name}")
+  if(TARGET ${ext})
+    set(ext_file "$<TARGET_FILE:${ext}>")
+    set(staged "${stage}/$<TARGET_FILE_NAME:${ext}>")
+  else()
+    set(ext_file "${ext}")
+    get_filename_component(ext_name "${ext}" NAME)
+    set(staged "${stage}/${ext_name}")
+  endif()
+  # The wheel ships the extension without debug info (the build tree keeps it).
+  set(strip "")
+  if(CMAKE_STRIP AND TARGET ${ext}) # a cross build's file is not for this strip
+    set(strip COMMAND "${CMAKE_STRIP}" --strip-debug "${staged}")
+  endif()
+  add_custom_command(
+    OUTPUT "${stamp}"
+    COMMAND "${CMAKE_COMMAND}" -E rm -rf "${stage}"
+    COMMAND "${CMAKE_COMMAND}" -E make_directory "${stage}"
+    COMMAND "${CMAKE_COMMAND}" -E copy "${ext_file}" "${staged}"
+    ${strip}
+    COMMAND "${_py_exe}" "${_py_backend}" wheel --ext "${staged}"
+            --out "${MMAPKIT_DIST_DIR}" --stamp "${stamp}"
+    DEPENDS ${ext} ${_py_pack_deps}
+    COMMENT "Python: the ${name} wheel"
+    VERBATIM)
+  add_custom_target(${target} ALL DEPENDS "${stamp}")
+endfunction()
+
+mmk_python_wheel(mmapkit_python_wheel mmapkit_python
+  "cp${Python3_VERSION_MAJOR}${Python3_VERSION_MINOR}")
+set(MMAPKIT_WHEEL_STAMP "${_py_bin}/cp${Python3_VERSION_MAJOR}${Python3_VERSION_MINOR}.wheel")
+
+# The other CPythons of this machine (3.11+, each with its headers): one
+# extension and wheel each. MMAPKIT_EXTRA_PYTHONS lists their interpreters;
+# by default the ones pyenv has.
+if(NOT DEFINED MMAPKIT_EXTRA_PYTHONS)
+  set(_py_found "")
+  find_program(MMK_PYENV pyenv)
+  if(MMK_PYENV)
+    execute_process(COMMAND "${MMK_PYENV}" root OUTPUT_VARIABLE _py_root
+      OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
+    file(GLOB _py_cands "${_py_root}/versions/3.*/bin/python3")
+    list(SORT _py_cands COMPARE NATURAL)
+    foreach(_c IN LISTS _py_cands)
+      if(_c MATCHES "/versions/3\\.([0-9]+)\\.[0-9]+/bin/python3$"
+         AND CMAKE_MATCH_1 GREATER_EQUAL 11
+         AND NOT CMAKE_MATCH_1 EQUAL Python3_VERSION_MINOR)
+        list(APPEND _py_found "${_c}")
+      endif()
+    endforeach()
+  endif()
+  set(MMAPKIT_EXTRA_PYTHONS "${_py_found}" CACHE STRING
+    "Other CPython 3.11+ interpreters to build a wheel for (default: pyenv's)")
+endif()
+set(MMAPKIT_EXTRA_WHEEL_STAMPS "")
+set(MMAPKIT_EXTRA_WHEEL_PYTHONS "")
+foreach(_x IN LISTS MMAPKIT_EXTRA_PYTHONS)
+  execute_process(COMMAND "${_x}" -c
+    "import sys,sysconfig as s;print(f'cp{sys.version_info[0]}{sys.version_info[1]}');print(s.get_paths()['include']);print(s.get_config_var('EXT_SUFFIX'))"
+    OUTPUT_VARIABLE _xinfo RESULT_VARIABLE _xrc OUTPUT_STRIP_TRAILING_WHITESPACE)
+  if(NOT _xrc EQUAL 0)
+    message(STATUS "Python: ${_x} does not run: no wheel for it")
+    continue()
+  endif()
+  string(REPLACE "\n" ";" _xinfo "${_xinfo}")
+  list(GET _xinfo 0 _xtag)
+  list(GET _xinfo 1 _xinc)
+  list(GET _xinfo 2 _xsuffix)
+  if(NOT EXISTS "${_xinc}/Python.h")
+    message(STATUS "Python: ${_x} has no Python.h: no ${_xtag} wheel")
+    continue()
+  endif()
+  add_library(mmapkit_python_${_xtag} MODULE "${_py_wrap}" ${_py_c_sources})
+  target_include_directories(mmapkit_python_${_xtag} PRIVATE "${_py_src}/src" "${_xinc}")
+  set_target_properties(mmapkit_python_${_xtag} PROPERTIES
+    PREFIX "" OUTPUT_NAME _core SUFFIX "${_xsuffix}"
+    LIBRARY_OUTPUT_DIRECTORY "${_py_bin}/lib-${_xtag}"
+    C_VISIBILITY_PRESET hidden)
+  if(_py_ipo)
+    set_property(TARGET mmapkit_python_${_xtag} PROPERTY INTERPROCEDURAL_OPTIMIZATION TRUE)
+  endif()
+  target_link_libraries(mmapkit_python_${_xtag} PRIVATE mmapkit::static)
+  target_link_options(mmapkit_python_${_xtag} PRIVATE "LINKER:--exclude-libs,ALL")
+  target_compile_options(mmapkit_python_${_xtag} PRIVATE
+    -Wno-unused-parameter -Wno-missing-field-initializers)
+  mmk_python_wheel(mmapkit_python_wheel_${_xtag} mmapkit_python_${_xtag} "${_xtag}")
+  list(APPEND MMAPKIT_EXTRA_WHEEL_PYTHONS "${_x}")
+  message(STATUS "Python: a ${_xtag} wheel too, for ${_x}")
+endforeach()
+
+# The cross builds' extensions (MMAPKIT_NATIVES_DIR): the same package for
+# another platform.
+mmk_foreign_natives("_core.cpython-*-linux-gnu.so" _py_foreign)
 foreach(_pair IN LISTS _py_foreign)
   string(REGEX REPLACE "=.*" "" _platform "${_pair}")
   string(REGEX REPLACE "^[^=]*=" "" _ext "${_pair}")
-  string(REGEX REPLACE "^linux-" "" _arch "${_platform}")
-  if(NOT _platform MATCHES "^linux-" OR NOT MMAPKIT_OBJDUMP)
+  if(NOT _platform MATCHES "^linux-")
     continue()
   endif()
-  set(_stamp "${_py_bin}/wheel-${_platform}.stamp")
-  add_custom_command(
-    OUTPUT "${_stamp}"
-    COMMAND "${CMAKE_COMMAND}" -DPYTHON=${_py_buildenv}/bin/python
-            -DOBJDUMP=${MMAPKIT_OBJDUMP} -DSRC=${_py_src}
-            -DSTAGE=${_py_bin}/stage-${_platform} -DEXT=${_ext} -DARCH=${_arch}
-            -DDIST=${MMAPKIT_DIST_DIR} -DVERSION=${PROJECT_VERSION} -DSTAMP=${_stamp}
-            -P "${PROJECT_SOURCE_DIR}/cmake/foreign_wheel.cmake"
-    DEPENDS "${_ext}" "${_py_buildenv_stamp}" ${_py_package_files}
-            "${_py_src}/setup.py" "${PROJECT_SOURCE_DIR}/cmake/foreign_wheel.cmake"
-    COMMENT "Python: the ${_platform} wheel"
-    VERBATIM)
-  add_custom_target(mmapkit_python_wheel_${_platform} ALL DEPENDS "${_stamp}")
+  mmk_python_wheel(mmapkit_python_wheel_${_platform} "${_ext}" "${_platform}")
   message(STATUS "Python: a ${_platform} wheel from ${_ext}")
 endforeach()
+
+set(MMAPKIT_SDIST "${MMAPKIT_DIST_DIR}/mmapkit-${PROJECT_VERSION}.tar.gz")
+file(GLOB_RECURSE _py_sdist_inputs CONFIGURE_DEPENDS
+  "${PROJECT_SOURCE_DIR}/core/*" "${PROJECT_SOURCE_DIR}/bindings/*" "${_py_src}/src/*")
+add_custom_command(
+  OUTPUT "${MMAPKIT_SDIST}"
+  COMMAND "${_py_exe}" "${_py_backend}" sdist --out "${MMAPKIT_DIST_DIR}"
+  DEPENDS ${_py_pack_deps} ${_py_sdist_inputs} "${PROJECT_SOURCE_DIR}/CMakeLists.txt"
+  COMMENT "Python: ${MMAPKIT_SDIST}"
+  VERBATIM)
+add_custom_target(mmapkit_python_sdist ALL DEPENDS "${MMAPKIT_SDIST}")
 
 # --- tests: against the wheel installed into fresh venvs ---------------------
 if(BUILD_TESTING)
@@ -182,7 +238,7 @@ if(BUILD_TESTING)
   add_test(NAME python_install_wheel
     COMMAND "${CMAKE_COMMAND}"
             -DPYTHON=${_py_exe} -DVENV=${_py_testenv}
-            -DWHEEL=${MMAPKIT_WHEEL} -DSYSTEM_SITE=OFF
+            -DDIST=${MMAPKIT_DIST_DIR} -DVERSION=${PROJECT_VERSION} -DSYSTEM_SITE=OFF
             -P "${PROJECT_SOURCE_DIR}/tests/python/install_wheel.cmake")
   set_tests_properties(python_install_wheel PROPERTIES
     LABELS python FIXTURES_SETUP mmapkit_py_venv)
@@ -212,13 +268,34 @@ if(BUILD_TESTING)
     LABELS python FIXTURES_REQUIRED mmapkit_py_venv TIMEOUT 300
     ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")
 
+  # The other CPythons' wheels, and the sdist built by pip with CMake.
+  set(_py_smoke "${PROJECT_SOURCE_DIR}/tests/python/wheel_smoke.py")
+  foreach(_x IN LISTS MMAPKIT_EXTRA_WHEEL_PYTHONS)
+    execute_process(COMMAND "${_x}" -c "import sys;print(f'cp{sys.version_info[0]}{sys.version_info[1]}')"
+      OUTPUT_VARIABLE _xtag OUTPUT_STRIP_TRAILING_WHITESPACE)
+    add_test(NAME python_wheel_${_xtag}
+      COMMAND "${CMAKE_COMMAND}" -E env "VENV=${_py_bin}/venv-${_xtag}" sh -c
+              "\"$0\" -DPYTHON=\"$1\" -DVENV=\"$VENV\" -DDIST=\"$2\" -DVERSION=\"$3\" -P \"$4\" && \"$VENV/bin/python\" \"$5\" \"$3\""
+              "${CMAKE_COMMAND}" "${_x}" "${MMAPKIT_DIST_DIR}" "${PROJECT_VERSION}"
+              "${PROJECT_SOURCE_DIR}/tests/python/install_wheel.cmake" "${_py_smoke}"
+      WORKING_DIRECTORY "${_py_scratch}")
+    set_tests_properties(python_wheel_${_xtag} PROPERTIES LABELS "python;packaging" TIMEOUT 300)
+  endforeach()
+  add_test(NAME python_sdist_install
+    COMMAND "${CMAKE_COMMAND}" -E env "VENV=${_py_bin}/venv-sdist" sh -c
+            "\"$0\" -DPYTHON=\"$1\" -DVENV=\"$VENV\" -DDIST=\"$2\" -DVERSION=\"$3\" -DSDIST=ON -P \"$4\" && \"$VENV/bin/python\" \"$5\" \"$3\""
+            "${CMAKE_COMMAND}" "${_py_exe}" "${MMAPKIT_DIST_DIR}" "${PROJECT_VERSION}"
+            "${PROJECT_SOURCE_DIR}/tests/python/install_wheel.cmake" "${_py_smoke}"
+    WORKING_DIRECTORY "${_py_scratch}")
+  set_tests_properties(python_sdist_install PROPERTIES LABELS "python;packaging" TIMEOUT 900)
+
   # numpy: Debian's python3 (same cp311 ABI) with its python3-numpy.
   if(EXISTS "${MMAPKIT_NUMPY_PYTHON}")
     set(_py_numpyenv "${_py_bin}/numpyenv")
     add_test(NAME python_install_wheel_numpy
       COMMAND "${CMAKE_COMMAND}"
               -DPYTHON=${MMAPKIT_NUMPY_PYTHON} -DVENV=${_py_numpyenv}
-              -DWHEEL=${MMAPKIT_WHEEL} -DSYSTEM_SITE=ON
+              -DDIST=${MMAPKIT_DIST_DIR} -DVERSION=${PROJECT_VERSION} -DSYSTEM_SITE=ON
               -P "${PROJECT_SOURCE_DIR}/tests/python/install_wheel.cmake")
     set_tests_properties(python_install_wheel_numpy PROPERTIES
       LABELS python FIXTURES_SETUP mmapkit_py_numpyenv)

@@ -96,7 +96,7 @@ fi
 
 # --- Python: the wheel in a fresh venv (with the system numpy for numpy.memmap)
 if want python; then
-  wheel=$(ls -t "$dist"/mmapkit-*.whl 2>/dev/null | head -n1)
+  wheel=$(mmapkit_wheel "$dist")
   mapfile -t pyb < <(grep -l -- "--json" "$repo"/bench/python/*.py 2>/dev/null)
   if [[ -z $wheel ]]; then
     note python missing "no wheel in $dist"

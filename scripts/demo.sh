@@ -8,7 +8,7 @@ build=${MMAPKIT_BUILD_DIR:-$repo/build}
 log=$build/demo-build.log
 mkdir -p "$build"
 
-printf '%-72s' "Build: the packages and the C example (log: ${log#"$repo"/})"
+printf '%-82s' "Build: the packages and the C example (log: ${log#"$repo"/})"
 s=$SECONDS
 if ! MMAPKIT_BUILD_TARGETS="mmapkit_packages shared_counter" "$repo/scripts/build.sh" >"$log" 2>&1; then
   echo "FAILED"; tail -n 40 "$log" >&2

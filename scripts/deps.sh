@@ -7,7 +7,6 @@ set -euo pipefail
 packages=(
   swig                 # generates the Python, Java and C# wrappers
   junit5               # junit-platform-console-standalone.jar for tests/java
-  python3-wheel-whl    # offline `wheel` for building the wheel (no PyPI here)
   python3-setuptools-whl
   python3-pip-whl
   python3-venv         # venvs from Debian's python3 (numpy test)

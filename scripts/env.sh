@@ -8,3 +8,12 @@ if [[ -z ${JAVA_HOME:-} ]] && command -v javac >/dev/null; then
   JAVA_HOME=$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")
   export JAVA_HOME
 fi
+
+# mmapkit_wheel DIST [PYTHON]: the wheel in DIST for PYTHON (default python3)
+# on this machine's architecture, or nothing (dist/ holds one per CPython
+# and the cross builds' wheels).
+mmapkit_wheel() {
+  local tag
+  tag=$("${2:-python3}" -c 'import sys; print("cp%d%d" % sys.version_info[:2])') || return 0
+  ls "$1"/mmapkit-"$MMAPKIT_VERSION"-"$tag"-"$tag"-*_"$(uname -m)".whl 2>/dev/null | head -n1 || true
+}

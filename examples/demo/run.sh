@@ -19,7 +19,7 @@ source "$repo/scripts/env.sh"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 mkdir -p "$work"
 
-wheel=$(ls -t "$dist"/mmapkit-*_"$(uname -m)".whl 2>/dev/null | head -n1 || true)
+wheel=$(mmapkit_wheel "$dist")
 jar=$dist/mmapkit-$MMAPKIT_VERSION.jar
 nupkg=$(ls -t "$dist"/MmapKit.*.nupkg 2>/dev/null | head -n1 || true)
 missing=()
@@ -33,7 +33,7 @@ if ((${#missing[@]})); then
 fi
 version=$(basename "$nupkg" .nupkg); version=${version#MmapKit.}
 
-step() { printf '%-72s' "$1"; }
+step() { printf '%-82s' "$1"; }
 t0=$SECONDS
 
 step "Python: venv + pip install $(basename "$wheel")"

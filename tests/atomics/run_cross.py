@@ -67,9 +67,9 @@ def run(cmd, env=None, cwd=None):
     return r.stdout
 
 
-def find_one(dist, prefix, suffix):
-    names = sorted(n for n in os.listdir(dist) if n.startswith(prefix)
-                   and n.endswith(suffix)) if os.path.isdir(dist) else []
+def find_one(dist, prefix, suffix, *parts):
+    names = sorted(n for n in os.listdir(dist) if n.startswith(prefix) and n.endswith(suffix)
+                   and all(p in n for p in parts)) if os.path.isdir(dist) else []
     names = [n for n in names if not n.endswith(("-sources.jar", "-javadoc.jar"))]
     return os.path.join(dist, names[-1]) if names else None
 
@@ -120,7 +120,9 @@ class Installer:
 
     def setup_python(self):
         # dist/ holds the cross builds' wheels too: this machine's only.
-        wheel = find_one(self.dist, "mmapkit-", "_" + os.uname().machine + ".whl")
+        tag = subprocess.run([self.python, "-c", 'import sys; print("cp%d%d" % sys.version_info[:2])'],
+                             check=True, capture_output=True, text=True).stdout.strip()
+        wheel = find_one(self.dist, "mmapkit-", "_" + os.uname().machine + ".whl", f"-{tag}-{tag}-")
         if not wheel:
             raise Skip(f"no mmapkit wheel in {self.dist}")
         venv = os.path.join(self.work, "py-venv")

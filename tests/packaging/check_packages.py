@@ -8,8 +8,10 @@ ecosystem expects, and nothing that points back into this machine's build.
 import argparse
 import glob
 import os
+import re
 import subprocess
 import sys
+import tarfile
 import tempfile
 import unittest
 import zipfile
@@ -60,8 +62,47 @@ class NativeChecks:
 
 @unittest.skipUnless(os.environ.get("MMAPKIT_CHECK_PYTHON") == "1", "Python package not built")
 class WheelTest(unittest.TestCase, NativeChecks):
+    def wheels(self):
+        machine = os.uname().machine
+        found = sorted(glob.glob(os.path.join(ARGS.dist, f"mmapkit-{VERSION}-cp3*-manylinux_2_*_{machine}.whl")))
+        self.assertTrue(found, f"no manylinux {machine} wheel in {ARGS.dist}")
+        return found
+
+    def test_wheel_tag_claims_the_glibc_its_extension_needs(self):
+        for path in self.wheels() + glob.glob(os.path.join(ARGS.dist, f"mmapkit-{VERSION}-*_aarch64.whl")):
+            name = os.path.basename(path)
+            with zipfile.ZipFile(path) as z:
+                ext = [n for n in z.namelist() if n.startswith("mmapkit/_core") and n.endswith(".so")]
+                self.assertEqual(len(ext), 1, name)
+                with tempfile.NamedTemporaryFile(suffix=".so") as tmp:
+                    tmp.write(z.read(ext[0]))
+                    tmp.flush()
+                    syms = subprocess.run(["objdump", "-T", tmp.name], check=True,
+                                          capture_output=True, text=True).stdout
+                wheel_meta = z.read(f"mmapkit-{VERSION}.dist-info/WHEEL").decode()
+            need = max([17] + [int(m) for m in re.findall(r"GLIBC_2\.(\d+)", syms)])
+            py = re.search(r"cpython-(\d)(\d+)-", ext[0])
+            tag = f"cp{py[1]}{py[2]}-cp{py[1]}{py[2]}-manylinux_2_{need}_"
+            self.assertIn(f"-{tag}", name, f"{name}: its extension needs glibc 2.{need}")
+            self.assertIn(f"Tag: {tag}", wheel_meta, name)
+
     def test_wheel_has_package_types_and_extension(self):
-        path = single(f"mmapkit-{VERSION}-cp311-cp311-linux_x86_64.whl")
+        for path in self.wheels():
+            self.check_wheel(path)
+
+    def test_sdist_builds_from_the_sources_it_carries(self):
+        with tarfile.open(single(f"mmapkit-{VERSION}.tar.gz")) as t:
+            names = t.getnames()
+            base = f"mmapkit-{VERSION}/"
+            for need in ("pyproject.toml", "PKG-INFO", "LICENSE", "CMakeLists.txt",
+                         "python/build_backend.py", "core/include/mmapkit.h",
+                         "bindings/python.i", "python/mmapkit/__init__.py"):
+                self.assertIn(base + need, names)
+            self.assertFalse([n for n in names if "/tests/" in n or n.endswith((".so", ".pyc"))])
+            info = t.extractfile(base + "PKG-INFO").read().decode()
+            self.assertIn(f"Version: {VERSION}", info)
+
+    def check_wheel(self, path):
         with zipfile.ZipFile(path) as z:
             names = z.namelist()
             self.assertIn("mmapkit/__init__.py", names)
@@ -74,6 +115,11 @@ class WheelTest(unittest.TestCase, NativeChecks):
             text = z.read(meta[0]).decode()
             self.assertIn("Name: mmapkit", text)
             self.assertIn(f"Version: {VERSION}", text)
+            self.assertIn("Requires-Python: >=3.11", text)
+            self.assertIn("License: MIT", text)
+            self.assertIn("Description-Content-Type: text/markdown", text)
+            self.assertIn("# mmapkit for Python", text)  # the long description
+            self.assertIn(f"mmapkit-{VERSION}.dist-info/LICENSE", names)
             self.assertFalse([n for n in names if "/tests/" in n or n.endswith(".c")],
                              "sources or tests leaked into the wheel")
 

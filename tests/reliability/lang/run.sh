@@ -18,7 +18,7 @@ stale() { [[ ! -f $2 || $1 -nt $2 ]]; }
 
 case $lang in
   python)
-    pkg=$(ls -t "$dist"/mmapkit-*_"$(uname -m)".whl 2>/dev/null | head -n1 || true)
+    pkg=$(mmapkit_wheel "$dist")
     [[ -n $pkg ]] || { echo "skip: no wheel in $dist"; exit 77; }
     env=$work/python
     if stale "$pkg" "$env/.stamp"; then

@@ -12,7 +12,7 @@ mkdir -p "$work"
 
 case $lang in
   python)
-    pkg=$(ls -t "$dist"/mmapkit-*_"$(uname -m)".whl 2>/dev/null | head -n1 || true)
+    pkg=$(mmapkit_wheel "$dist")
     [[ -n $pkg ]] || { echo "skip: no wheel in $dist"; exit 77; }
     env=$work/python-venv
     if [[ ! -f $env/.stamp || $pkg -nt $env/.stamp ]]; then
