@@ -12,8 +12,6 @@
 
 find_package(SWIG 4.0 REQUIRED)
 
-set(MMAPKIT_NUMPY_PYTHON "/usr/bin/python3"
-  CACHE FILEPATH "Interpreter with numpy for the numpy test (same ABI as Python3_EXECUTABLE)")
 
 set(_py_bin "${CMAKE_BINARY_DIR}/python")
 set(_py_src "${PROJECT_SOURCE_DIR}/python")
@@ -76,6 +74,27 @@ if(_py_real)
 else()
   set(_py_exe "${Python3_EXECUTABLE}")
 endif()
+
+# The numpy test needs an interpreter of the same CPython minor with numpy
+# importable (Debian's python3 with python3-numpy): the first on PATH.
+if(NOT DEFINED MMAPKIT_NUMPY_PYTHON)
+  set(_py_numpy "")
+  execute_process(COMMAND sh -c "which -a python3 python3.${Python3_VERSION_MINOR}"
+    OUTPUT_VARIABLE _py_cands OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
+  string(REPLACE "\n" ";" _py_cands "${_py_cands}")
+  foreach(_c IN LISTS _py_cands)
+    execute_process(COMMAND "${_c}" -c
+      "import sys, numpy; sys.exit(sys.version_info[:2] != (${Python3_VERSION_MAJOR}, ${Python3_VERSION_MINOR}))"
+      RESULT_VARIABLE _rc OUTPUT_QUIET ERROR_QUIET)
+    if(_rc EQUAL 0)
+      set(_py_numpy "${_c}")
+      break()
+    endif()
+  endforeach()
+  set(MMAPKIT_NUMPY_PYTHON "${_py_numpy}" CACHE FILEPATH
+    "Interpreter with numpy for the numpy test (same CPython minor as Python3_EXECUTABLE)")
+endif()
+message(STATUS "Python: numpy test interpreter: ${MMAPKIT_NUMPY_PYTHON}")
 
 Python3_add_library(mmapkit_python MODULE WITH_SOABI "${_py_wrap}" ${_py_c_sources})
 target_include_directories(mmapkit_python PRIVATE "${_py_src}/src")
