@@ -4,7 +4,7 @@
  * at offsets that are not multiples of the 64 KiB granularity, growth
  * inside a reservation from within the last mapping's granule, a file
  * that cannot shrink under a view, shared memory of a fixed size, and
- * the flush modes.
+ * the flush modes; mapping a HANDLE the caller opened.
  */
 #include "test.h"
 
@@ -118,6 +118,7 @@ static const test_case cases[] = {
     TEST_ENTRY(test_win32_file_under_a_view_cannot_shrink),
     TEST_ENTRY(test_win32_shared_memory_keeps_its_creation_size),
     TEST_ENTRY(test_win32_flush_modes_write_the_file),
+    TEST_ENTRY(test_win32_from_handle_duplicates_and_checks_access_and_kind),
     TEST_END};
 
 int main(int argc, char **argv) { return test_main(argc, argv, cases); }
