@@ -101,6 +101,7 @@ MMK_OUT_PARAM(uint32_t *, uint)
 /* Used by the bindings of other languages only (.NET threads are not
  * interrupted by signals: no EINTR-returning wait is needed). */
 %ignore mmk_file_from_fd;
+%ignore mmk_file_from_handle;
 %ignore mmk_wait_u32_intr;
 
 %include "mmapkit.i"

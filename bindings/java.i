@@ -543,6 +543,7 @@ MMKJ_VALUE(mmk_page_size)
 %ignore mmk_view_read;
 %ignore mmk_view_write;
 %ignore mmk_file_from_fd;
+%ignore mmk_file_from_handle;
 %ignore mmk_file_fd;
 
 /* Flag bits written as "1u << n" are not Java literals. */

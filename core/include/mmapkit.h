@@ -95,7 +95,8 @@
  * - close_inert swaps the views for private zero pages; a thread touching
  *   the range during the swap is held and retries. wait/wake poll (bounded
  *   spin, then sleeps): WaitOnAddress does not cross processes.
- * - mmk_file_from_fd is MMK_ENOTSUP and mmk_file_fd -1.
+ * - mmk_file_from_fd is MMK_ENOTSUP and mmk_file_fd -1: a HANDLE the
+ *   caller opened maps with mmk_file_from_handle.
  */
 #ifndef MMAPKIT_H
 #define MMAPKIT_H
@@ -288,17 +289,64 @@ MMK_EXTERN int mmk_file_open(const char *path, int mode, unsigned flags,
                              int64_t size, mmk_file **out);
 
 /**
- * POSIX only (no Windows equivalent will be offered under this name;
- * there it is MMK_ENOTSUP).
- * Wraps an open descriptor (for drop-in replacements of APIs that take a
- * fileno). The descriptor is duplicated: the caller keeps ownership of fd.
- * It must be a regular file or shared-memory object opened compatibly with
- * mode (MMK_WRITE needs O_RDWR).
+ * POSIX only (on Windows: MMK_ENOTSUP; see mmk_file_from_handle).
+ * Maps what the caller already has open: a descriptor from open(2) with
+ * flags mmapkit does not know (O_DIRECT, O_TMPFILE), an unlinked file, a
+ * descriptor received over a Unix socket or inherited.
+ *
+ * Lifetime: the library duplicates fd (F_DUPFD_CLOEXEC) and works on the
+ * duplicate only. The caller keeps fd and may close it at once, even
+ * before mapping; mmk_file_close closes the duplicate, never fd. Every
+ * check is made on the duplicate, so another thread that closes fd and
+ * reuses its number meanwhile can only make the call fail (MMK_EBADF) or
+ * wrap what the number named when it was duplicated, whole and checked.
+ * The duplicate shares fd's open file description: its file offset and
+ * status flags, and on Linux (OFD locks) its byte-range locks: locks
+ * taken through fd and through the handle are one owner's (they never
+ * exclude each other), and mmk_file_unlock or mmk_file_close release the
+ * range for both.
+ *
+ * What can be mapped: a regular file, including an unlinked or O_TMPFILE
+ * one, a memfd or a shm_open descriptor (all regular files to the
+ * kernel; the handle's kind is MMK_KIND_FILE and mmk_file_created 0).
+ * mode must fit how fd was opened: MMK_READ and MMK_COPY need read
+ * access, MMK_WRITE needs O_RDWR (and, for a memfd, no F_SEAL_WRITE);
+ * otherwise MMK_EACCES, before anything is mapped.
+ *
+ * Names: mmk_file_path and every error message about the handle carry
+ * what the system tells about the descriptor when the call is made
+ * (Linux: the /proc/self/fd link, e.g. "/tmp/x (deleted)", "/memfd:name
+ * (deleted)", "pipe:[4711]"; macOS: F_GETPATH), or "fd N (no path)" (N:
+ * the caller's number) when it tells nothing. It is for reading, not for
+ * opening: the file may have been renamed or removed since. Errors of
+ * this call add "[fd N]" after a path the system named.
+ *
  * @return 0, MMK_EINVAL (NULL out, bad mode), MMK_EBADF (a negative fd
- *         such as -1, a descriptor that is not open, an O_PATH descriptor),
- *         MMK_EACCES, MMK_EISDIR, MMK_ENODEV, MMK_EMFILE.
+ *         such as -1, a descriptor that is not open, an O_PATH
+ *         descriptor), MMK_EACCES (mode not allowed by the descriptor, or
+ *         a write-only one), MMK_EISDIR (a directory), MMK_ENODEV (a pipe,
+ *         FIFO, socket, character or block device: the reason says which;
+ *         never blocks), MMK_EMFILE (no descriptor left for the
+ *         duplicate). Nothing is left open on failure.
  */
 MMK_EXTERN int mmk_file_from_fd(int fd, int mode, mmk_file **out);
+
+/**
+ * Windows only (on POSIX: MMK_ENOTSUP). mmk_file_from_fd for a file
+ * HANDLE (void * here, so that this header needs no <windows.h>), with
+ * the same lifetime rule: the handle is duplicated (DuplicateHandle, same
+ * access, not inheritable), checked and used as the duplicate only; the
+ * caller may close theirs at once and mmk_file_close never closes it.
+ * It must be a file on disk (GetFileType FILE_TYPE_DISK, not a
+ * directory: MMK_EISDIR; a pipe, socket, console or other device:
+ * MMK_ENODEV); MMK_WRITE needs a handle granted FILE_WRITE_DATA and every
+ * mode FILE_READ_DATA (else MMK_EACCES). The path is the handle's final
+ * path name (GetFinalPathNameByHandle), or "handle 0x... (no path)".
+ * @return 0, MMK_EINVAL (NULL out, bad mode), MMK_EBADF (NULL,
+ *         INVALID_HANDLE_VALUE or a handle that is not open), MMK_EACCES,
+ *         MMK_EISDIR, MMK_ENODEV, MMK_ENOMEM.
+ */
+MMK_EXTERN int mmk_file_from_handle(void *handle, int mode, mmk_file **out);
 
 /**
  * Opens or creates a named shared-memory object.
@@ -408,7 +456,8 @@ MMK_EXTERN int mmk_file_mode(const mmk_file *file);
 /** MMK_KIND_FILE, MMK_KIND_SHM or MMK_KIND_ANON; MMK_EINVAL for NULL. */
 MMK_EXTERN int mmk_file_kind(const mmk_file *file);
 /** The path, or the shared-memory name without '/', or "" for anonymous
- *  memory. Valid until mmk_file_close. */
+ *  memory, or for mmk_file_from_fd what the system named (see there).
+ *  Valid until mmk_file_close. */
 MMK_EXTERN const char *mmk_file_path(const mmk_file *file);
 /** POSIX only: the underlying descriptor, owned by the handle; -1 if
  *  closed (always -1 on Windows). */

@@ -304,13 +304,13 @@ int mmk_file_close(mmk_file *file) {
   int e;
   if (!file) return 0;
   if (atomic_exchange(&file->closed, 1)) return 0;
-  if (atomic_fetch_sub_explicit(&file->refs, 1, memory_order_acq_rel) != 1) {
-    /* Views keep the descriptor (and with it the open file description)
-     * alive: drop this handle's locks explicitly. */
-    if (atomic_load(&file->locked)) mmk__os_file_unlock(file, 0, 0);
-    /* The last view's close frees the rest. */
-    return 0;
-  }
+  /* Views, or the caller's own descriptor of a handle made by
+   * mmk_file_from_fd (a duplicate shares the open file description), may
+   * keep the description and with it its locks alive: drop this handle's
+   * locks explicitly. */
+  if (atomic_load(&file->locked)) mmk__os_file_unlock(file, 0, 0);
+  if (atomic_fetch_sub_explicit(&file->refs, 1, memory_order_acq_rel) != 1)
+    return 0; /* the last view's close frees the rest */
   e = mmk__os_close(file->fd);
   file->fd = MMK__OS_FD_NONE;
   if (e) {

@@ -2,7 +2,8 @@
  * POSIX backend, files: open (paths, shm names), anonymous memory, stat,
  * the owner check, size, truncate, grow with reserved blocks, undo of a
  * failed create, byte-range locks (OFD locks where present), and the
- * POSIX-only API mmk_file_from_fd / mmk_file_fd.
+ * POSIX-only API mmk_file_from_fd / mmk_file_fd (and the Windows-only
+ * mmk_file_from_handle's MMK_ENOTSUP).
  */
 #include "internal.h"
 #include "unix.h"
@@ -316,42 +317,106 @@ int mmk__os_anon_open(int64_t size, mmk__os_fd *out) {
   return 0;
 }
 
-/* POSIX only (the header says so): wraps a descriptor the caller owns. */
-int mmk_file_from_fd(int fd, int mode, mmk_file **out) {
-  struct stat st;
-  mmk__os_stat ost;
-  int fl, nfd, r, acc;
-  if (out) *out = NULL;
-  if (!out) return mmk__arg_error(MMK_EINVAL, "from_fd", "", "out is NULL");
-  r = mmk__check_mode("from_fd", "", mode, 0, 0);
-  if (r) return r;
-  if (fd < 0)
-    return mmk__set_error(MMK_EBADF, EBADF, "from_fd", "", NULL, "fd %d", fd);
-  fl = fcntl(fd, F_GETFL);
-  if (fl < 0) return mmk__sys_error(errno, "fcntl", "", "fd %d", fd);
-#ifdef O_PATH
-  if (fl & O_PATH)
-    return mmk__set_error(MMK_EBADF, EBADF, "from_fd", "", NULL,
-                          "fd %d is an O_PATH descriptor", fd);
+/* What the system calls the file open as fd, for messages and
+ * mmk_file_path: /proc/self/fd's link on Linux ("/tmp/x (deleted)",
+ * "/memfd:name (deleted)", "pipe:[1234]"), F_GETPATH where it exists;
+ * else "fd N (no path)", N being the caller's number. Returns 1 when the
+ * system named it. */
+static int mmk__fd_name(int fd, int callers, char *buf, size_t len) {
+#if defined(__linux__)
+  char link[40];
+  ssize_t n;
+  snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+  n = readlink(link, buf, len - 1);
+  if (n > 0) {
+    buf[n] = '\0';
+    return 1;
+  }
+#elif defined(F_GETPATH)
+  if (len >= PATH_MAX && fcntl(fd, F_GETPATH, buf) == 0 && buf[0]) return 1;
 #endif
-  if (fstat(fd, &st) != 0)
-    return mmk__sys_error(errno, "fstat", "", "fd %d", fd);
-  mmk__stat_fill(&st, &ost);
-  r = mmk__check_stat(&ost, "from_fd", "");
-  if (r) return r;
-  acc = fl & O_ACCMODE;
-  if (acc == O_WRONLY)
-    return mmk__arg_error(MMK_EACCES, "from_fd", "",
-                          "descriptor is write-only (mapping needs read)");
-  if (mode == MMK_WRITE && acc != O_RDWR)
-    return mmk__arg_error(MMK_EACCES, "from_fd", "",
-                          "MMK_WRITE needs a descriptor opened O_RDWR");
-  nfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-  if (nfd < 0) return mmk__sys_error(errno, "dup", "", "fd %d", fd);
-  return mmk__file_new(nfd, mode, MMK_KIND_FILE, acc == O_RDWR, "", "from_fd",
-                       out);
+  snprintf(buf, len, "fd %d (no path)", callers);
+  return 0;
 }
 
+/* Why a descriptor that is neither a regular file nor a directory cannot
+ * be mapped, by what it is. */
+static const char *mmk__fd_kind_reason(mode_t m) {
+  if (S_ISFIFO(m)) return "a pipe or FIFO, not a regular file";
+  if (S_ISSOCK(m)) return "a socket, not a regular file";
+  if (S_ISCHR(m)) return "a character device, not a regular file";
+  if (S_ISBLK(m)) return "a block device, not a regular file";
+  return "not a regular file";
+}
+
+/* POSIX only (the header says so). Everything is checked on the
+ * duplicate, never on the caller's number: another thread may close that
+ * number and open something else under it at any moment, and then the
+ * file checked would not be the file mapped. */
+int mmk_file_from_fd(int fd, int mode, mmk_file **out) {
+  struct stat st;
+  char name[PATH_MAX + 32];
+  int fl, nfd, r, acc, named;
+  if (out) *out = NULL;
+  snprintf(name, sizeof name, "fd %d (no path)", fd);
+  if (!out) return mmk__arg_error(MMK_EINVAL, "from_fd", name, "out is NULL");
+  r = mmk__check_mode("from_fd", name, mode, 0, 0);
+  if (r) return r;
+  if (fd < 0)
+    return mmk__set_error(MMK_EBADF, EBADF, "from_fd", name, NULL, NULL);
+  nfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (nfd < 0) return mmk__sys_error(errno, "from_fd", name, NULL);
+  named = mmk__fd_name(nfd, fd, name, sizeof name);
+#define MMK__FD_FAIL(code, sys, reason)                                       \
+  do {                                                                        \
+    r = mmk__set_error((code), (sys), "from_fd", name, (reason),              \
+                       named ? "fd %d" : NULL, fd);                           \
+    mmk__os_close(nfd);                                                       \
+    return r;                                                                 \
+  } while (0)
+  fl = fcntl(nfd, F_GETFL);
+  if (fl < 0) MMK__FD_FAIL(mmk__os_status(errno), errno, NULL);
+#ifdef O_PATH
+  if (fl & O_PATH)
+    MMK__FD_FAIL(MMK_EBADF, 0, "an O_PATH descriptor gives no access to the "
+                               "file's contents");
+#endif
+  if (fstat(nfd, &st) != 0) MMK__FD_FAIL(mmk__os_status(errno), errno, NULL);
+  if (S_ISDIR(st.st_mode)) MMK__FD_FAIL(MMK_EISDIR, EISDIR, NULL);
+  if (!S_ISREG(st.st_mode))
+    MMK__FD_FAIL(MMK_ENODEV, 0, mmk__fd_kind_reason(st.st_mode));
+  acc = fl & O_ACCMODE;
+  if (acc == O_WRONLY)
+    MMK__FD_FAIL(MMK_EACCES, 0,
+                 "the descriptor is write-only (every mapping needs read)");
+  if (mode == MMK_WRITE && acc != O_RDWR)
+    MMK__FD_FAIL(MMK_EACCES, 0,
+                 "MMK_WRITE needs a descriptor opened for reading and "
+                 "writing (O_RDWR); this one is read-only");
+#ifdef F_GET_SEALS
+  if (mode == MMK_WRITE) {
+    int seals = fcntl(nfd, F_GET_SEALS);
+#  ifndef F_SEAL_FUTURE_WRITE
+#    define F_SEAL_FUTURE_WRITE 0x0010
+#  endif
+    if (seals > 0 && (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)))
+      MMK__FD_FAIL(MMK_EACCES, 0,
+                   "the memfd is sealed against writing (F_SEAL_WRITE)");
+  }
+#endif
+#undef MMK__FD_FAIL
+  return mmk__file_new(nfd, mode, MMK_KIND_FILE, acc == O_RDWR, name,
+                       "from_fd", out);
+}
+
+/* Windows-only API (the header says so): the symbol exists so that the
+ * bindings link on every platform. */
+int mmk_file_from_handle(void *handle, int mode, mmk_file **out) {
+  (void)handle, (void)mode;
+  if (out) *out = NULL;
+  return mmk__arg_error(MMK_ENOTSUP, "from_handle", "",
+                        "HANDLEs are Windows-only: use mmk_file_from_fd");
+}
 
 int mmk_file_fd(const mmk_file *file) {
   if (!file || atomic_load(&((mmk_file *)file)->closed)) return -1;

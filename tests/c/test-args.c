@@ -187,7 +187,7 @@ TEST(test_args_file_calls_table) {
 #if defined(_WIN32) /* descriptors are POSIX-only (mmapkit.h) */
   ROW(mmk_file_from_fd(-1, MMK_READ, &t), MMK_ENOTSUP, NULL);
 #else
-  ROW(mmk_file_from_fd(-1, MMK_READ, &t), MMK_EBADF, NULL);
+  ROW(mmk_file_from_fd(-1, MMK_READ, &t), MMK_EBADF, "fd -1 (no path)");
 #endif
   ROW(mmk_anon_create(0, &t), MMK_EINVAL, NULL);
   ROW(mmk_anon_create(-1, &t), MMK_EINVAL, NULL);

@@ -3,6 +3,9 @@
 
 #include <sys/socket.h>
 #include <sys/un.h>
+#if defined(__linux__)
+#  include <sys/syscall.h>
+#endif
 
 TEST(test_open_read_mode_reports_mode_kind_path_and_size) {
   const char *path = test_path("data.bin");
@@ -279,7 +282,10 @@ TEST(test_file_from_fd_duplicates_the_descriptor) {
   mmk_view *v = NULL;
   ASSERT_OK(mmk_file_from_fd(fd, MMK_WRITE, &f));
   ASSERT_NE(mmk_file_fd(f), fd);
+  ASSERT_TRUE(fcntl(mmk_file_fd(f), F_GETFD) & FD_CLOEXEC);
   ASSERT_EQ(mmk_file_mode(f), MMK_WRITE);
+  ASSERT_EQ(mmk_file_kind(f), MMK_KIND_FILE);
+  ASSERT_EQ(mmk_file_created(f), 0);
   ASSERT_OK(mmk_map(f, 10, 10, 0, &v));
   ASSERT_OK(mmk_view_write(v, 0, "0123456789", 10));
   ASSERT_OK(mmk_view_close(v));
@@ -291,6 +297,150 @@ TEST(test_file_from_fd_duplicates_the_descriptor) {
   close(fd);
 }
 
+/* The name is what the system says, kept for the handle's later errors. */
+TEST(test_file_from_fd_names_the_file_in_later_errors) {
+  const char *path = test_path("named.bin");
+  test_make_pattern_file(path, 4096);
+  int fd = open(path, O_RDONLY);
+  CHECK_SYS(fd);
+  mmk_file *f = NULL;
+  ASSERT_OK(mmk_file_from_fd(fd, MMK_READ, &f));
+  close(fd);
+#if defined(__linux__) || defined(F_GETPATH)
+  char real[PATH_MAX];
+  ASSERT_NOT_NULL(realpath(path, real));
+  ASSERT_STR_EQ(mmk_file_path(f), real);
+  ASSERT_STATUS(mmk_file_resize(f, 10), MMK_EACCES);
+  ASSERT_STR_EQ(mmk_last_error_path(), real);
+  ASSERT_STR_CONTAINS(mmk_last_error_message(), real);
+#endif
+  mmk_view *v = NULL;
+  ASSERT_STATUS(mmk_map(f, 8192, 10, 0, &v), MMK_ERANGE);
+  ASSERT_STR_EQ(mmk_last_error_path(), mmk_file_path(f));
+  ASSERT_OK(mmk_file_close(f));
+}
+
+/* Unlinked before wrapping (the common "anonymous temporary file"), the
+ * caller closing its descriptor at once: the handle alone keeps it. */
+TEST(test_file_from_fd_maps_an_unlinked_file_after_the_caller_closed_it) {
+  const char *path = test_path("gone.bin");
+  test_make_pattern_file(path, 10000);
+  int fd = open(path, O_RDWR);
+  CHECK_SYS(fd);
+  CHECK_SYS(unlink(path));
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  ASSERT_OK(mmk_file_from_fd(fd, MMK_WRITE, &f));
+  ASSERT_EQ(close(fd), 0);
+#if defined(__linux__)
+  ASSERT_STR_CONTAINS(mmk_file_path(f), "gone.bin (deleted)");
+#endif
+  /* the number is free again: whatever reuses it is not what is mapped */
+  int other = open("/dev/null", O_RDONLY);
+  CHECK_SYS(other);
+  ASSERT_OK(mmk_map(f, 0, 0, 0, &v));
+  ASSERT_EQ(mmk_view_size(v), 10000);
+  unsigned char buf[64], want[64];
+  ASSERT_OK(mmk_view_read(v, 5000, buf, 64));
+  test_fill_pattern(want, 5000, 64);
+  ASSERT_MEM_EQ(buf, want, 64);
+  ASSERT_OK(mmk_view_close(v));
+  /* growing the unlinked file works too (blocks reserved as for a path) */
+  ASSERT_OK(mmk_file_resize(f, 20000));
+  ASSERT_OK(mmk_map(f, 15000, 100, 0, &v));
+  ASSERT_OK(mmk_view_write(v, 0, "tail", 4));
+  ASSERT_OK(mmk_view_read(v, 0, buf, 4));
+  ASSERT_MEM_EQ(buf, "tail", 4);
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+  close(other);
+}
+
+/* A view outlives both descriptors: the caller's (closed right after the
+ * map) and the handle's (closed by mmk_file_close). */
+TEST(test_file_from_fd_view_outlives_the_callers_descriptor_and_the_handle) {
+  const char *path = test_path("owner.bin");
+  test_make_pattern_file(path, 8192);
+  int fd = open(path, O_RDWR);
+  CHECK_SYS(fd);
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  ASSERT_OK(mmk_file_from_fd(fd, MMK_WRITE, &f));
+  ASSERT_OK(mmk_map(f, 0, 8192, 0, &v));
+  ASSERT_EQ(close(fd), 0);
+  ASSERT_OK(mmk_file_close(f));
+  ASSERT_OK(mmk_view_write(v, 100, "still", 5));
+  ASSERT_OK(mmk_view_flush(v, 0, 0, MMK_FLUSH_SYNC));
+  ASSERT_OK(mmk_view_close(v));
+  char buf[5];
+  int check = open(path, O_RDONLY);
+  CHECK_SYS(check);
+  ASSERT_EQ(pread(check, buf, 5, 100), 5);
+  ASSERT_MEM_EQ(buf, "still", 5);
+  close(check);
+}
+
+#if defined(__linux__) && defined(O_TMPFILE)
+TEST(test_file_from_fd_maps_an_o_tmpfile_that_never_had_a_name) {
+  int fd = open(test_dir(), O_TMPFILE | O_RDWR, 0600);
+  if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL))
+    TEST_SKIP("this file system has no O_TMPFILE (%s)", strerror(errno));
+  CHECK_SYS(fd);
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  ASSERT_OK(mmk_file_from_fd(fd, MMK_WRITE, &f));
+  close(fd);
+  ASSERT_STR_CONTAINS(mmk_file_path(f), "(deleted)");
+  /* empty: a writable map past the end grows it, as for a path */
+  ASSERT_OK(mmk_map(f, 0, 5000, 0, &v));
+  int64_t size = 0;
+  ASSERT_OK(mmk_file_size(f, &size));
+  ASSERT_EQ(size, 5000);
+  ASSERT_OK(mmk_view_write(v, 4990, "0123456789", 10));
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_map(f, 4990, 10, 0, &v));
+  char buf[10];
+  ASSERT_OK(mmk_view_read(v, 0, buf, 10));
+  ASSERT_MEM_EQ(buf, "0123456789", 10);
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+}
+#endif
+
+#if defined(__linux__)
+/* memfd: a regular file to the kernel, so it maps; a write seal refuses
+ * MMK_WRITE up front instead of failing in mmap. */
+TEST(test_file_from_fd_maps_a_memfd_and_respects_its_write_seal) {
+  int fd = (int)syscall(SYS_memfd_create, "mmk-test", 0x0002u /* ALLOW_SEALING */);
+  if (fd < 0 && errno == ENOSYS) TEST_SKIP("no memfd_create");
+  CHECK_SYS(fd);
+  CHECK_SYS(ftruncate(fd, 4096));
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  ASSERT_OK(mmk_file_from_fd(fd, MMK_WRITE, &f));
+  ASSERT_STR_CONTAINS(mmk_file_path(f), "memfd:mmk-test");
+  ASSERT_OK(mmk_map(f, 0, 0, 0, &v));
+  ASSERT_OK(mmk_view_write(v, 7, "memfd", 5));
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+  char buf[5];
+  ASSERT_EQ(pread(fd, buf, 5, 7), 5);
+  ASSERT_MEM_EQ(buf, "memfd", 5);
+  CHECK_SYS(fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE));
+  f = (mmk_file *)&f;
+  ASSERT_STATUS(mmk_file_from_fd(fd, MMK_WRITE, &f), MMK_EACCES);
+  ASSERT_NULL(f);
+  ASSERT_STR_CONTAINS(mmk_last_error_message(), "F_SEAL_WRITE");
+  ASSERT_OK(mmk_file_from_fd(fd, MMK_READ, &f));
+  ASSERT_OK(mmk_map(f, 0, 0, 0, &v));
+  ASSERT_OK(mmk_view_read(v, 7, buf, 5));
+  ASSERT_MEM_EQ(buf, "memfd", 5);
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+  close(fd);
+}
+#endif
+
 TEST(test_file_from_fd_write_mode_on_read_only_descriptor_is_eacces) {
   const char *path = test_path("fd.bin");
   test_make_pattern_file(path, 4096);
@@ -299,11 +449,28 @@ TEST(test_file_from_fd_write_mode_on_read_only_descriptor_is_eacces) {
   mmk_file *f = (mmk_file *)&f;
   ASSERT_STATUS(mmk_file_from_fd(fd, MMK_WRITE, &f), MMK_EACCES);
   ASSERT_NULL(f);
+  ASSERT_STR_EQ(mmk_last_error_op(), "from_fd");
+  ASSERT_STR_CONTAINS(mmk_last_error_message(), "O_RDWR");
+  ASSERT_STR_CONTAINS(mmk_last_error_message(), "fd.bin");
+  char detail[32];
+  snprintf(detail, sizeof detail, "[fd %d]", fd);
+#if defined(__linux__) || defined(F_GETPATH)
+  ASSERT_STR_CONTAINS(mmk_last_error_message(), detail);
+#endif
   /* read and copy-on-write are fine on an O_RDONLY descriptor */
   ASSERT_OK(mmk_file_from_fd(fd, MMK_READ, &f));
   ASSERT_OK(mmk_file_close(f));
   ASSERT_OK(mmk_file_from_fd(fd, MMK_COPY, &f));
   ASSERT_OK(mmk_file_close(f));
+  close(fd);
+  /* a write-only descriptor maps in no mode */
+  fd = open(path, O_WRONLY);
+  CHECK_SYS(fd);
+  const int modes[] = {MMK_READ, MMK_WRITE, MMK_COPY};
+  for (size_t i = 0; i < 3; i++) {
+    ASSERT_STATUS(mmk_file_from_fd(fd, modes[i], &f), MMK_EACCES);
+    ASSERT_STR_CONTAINS(mmk_last_error_message(), "write-only");
+  }
   close(fd);
 }
 
@@ -312,27 +479,92 @@ TEST(test_file_from_fd_closed_descriptor_is_ebadf) {
   CHECK_SYS(fd);
   close(fd);
   mmk_file *f = (mmk_file *)&f;
+  char name[32];
+  snprintf(name, sizeof name, "fd %d (no path)", fd);
   ASSERT_STATUS(mmk_file_from_fd(fd, MMK_READ, &f), MMK_EBADF);
   ASSERT_NULL(f);
+  ASSERT_STR_EQ(mmk_last_error_path(), name);
+  ASSERT_STATUS(mmk_file_from_fd(-1, MMK_READ, &f), MMK_EBADF);
+  ASSERT_STR_EQ(mmk_last_error_path(), "fd -1 (no path)");
   ASSERT_STATUS(mmk_file_from_fd(0, MMK_READ, NULL), MMK_EINVAL);
   ASSERT_STATUS(mmk_file_from_fd(0, 5, &f), MMK_EINVAL);
+#ifdef O_PATH
+  fd = open(test_dir(), O_PATH);
+  CHECK_SYS(fd);
+  ASSERT_STATUS(mmk_file_from_fd(fd, MMK_READ, &f), MMK_EBADF);
+  ASSERT_STR_CONTAINS(mmk_last_error_message(), "O_PATH");
+  close(fd);
+#endif
 }
 
-TEST(test_file_from_fd_directory_fifo_and_device_are_refused) {
-  int fd = open(test_dir(), O_RDONLY | O_DIRECTORY);
-  CHECK_SYS(fd);
-  mmk_file *f = NULL;
-  ASSERT_STATUS(mmk_file_from_fd(fd, MMK_READ, &f), MMK_EISDIR);
+/* Refused with the documented status and a reason saying what it is,
+ * without blocking and without leaving the duplicate open (the harness
+ * counts descriptors). */
+static void expect_refused(int fd, int mode, int status, const char *reason,
+                           const char *name) {
+  mmk_file *f = (mmk_file *)&f;
+  ASSERT_STATUS(mmk_file_from_fd(fd, mode, &f), status);
+  ASSERT_NULL(f);
+  ASSERT_STR_EQ(mmk_last_error_op(), "from_fd");
+  if (reason) ASSERT_STR_CONTAINS(mmk_last_error_message(), reason);
+#if defined(__linux__)
+  ASSERT_STR_CONTAINS(mmk_last_error_path(), name);
+#else
+  (void)name;
+#endif
   close(fd);
-  const char *fifo = test_path("fifo");
-  CHECK_SYS(mkfifo(fifo, 0600));
-  fd = open(fifo, O_RDWR | O_NONBLOCK); /* O_RDWR: does not wait for a peer */
+}
+
+TEST(test_file_from_fd_directory_pipe_socket_and_devices_are_refused) {
+  const int modes[] = {MMK_READ, MMK_WRITE, MMK_COPY};
+  for (size_t i = 0; i < 3; i++) {
+    int m = modes[i];
+    int fd = open(test_dir(), O_RDONLY | O_DIRECTORY);
+    CHECK_SYS(fd);
+    expect_refused(fd, m, MMK_EISDIR, NULL, "/");
+    int p[2];
+    CHECK_SYS(pipe(p)); /* empty, no writer data: a read would block */
+    expect_refused(p[0], m, MMK_ENODEV, "a pipe or FIFO", "pipe:[");
+    expect_refused(p[1], m, MMK_ENODEV, "a pipe or FIFO", "pipe:[");
+    int sv[2];
+    CHECK_SYS(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+    expect_refused(sv[0], m, MMK_ENODEV, "a socket", "socket:[");
+    close(sv[1]);
+    const char *fifo = test_path("fifo");
+    unlink(fifo);
+    CHECK_SYS(mkfifo(fifo, 0600));
+    fd = open(fifo, O_RDWR | O_NONBLOCK); /* O_RDWR: does not wait for a peer */
+    CHECK_SYS(fd);
+    expect_refused(fd, m, MMK_ENODEV, "a pipe or FIFO", "fifo");
+    fd = open("/dev/null", O_RDWR);
+    CHECK_SYS(fd);
+    expect_refused(fd, m, MMK_ENODEV, "a character device", "/dev/null");
+    fd = open("/dev/zero", O_RDWR);
+    CHECK_SYS(fd);
+    expect_refused(fd, m, MMK_ENODEV, "a character device", "/dev/zero");
+  }
+}
+
+/* The duplicate shares the caller's open file description, and with it
+ * (OFD locks) the caller's locks: mmk_file_close must release its own
+ * explicitly, since the caller's descriptor keeps the description alive. */
+TEST(test_file_from_fd_close_releases_its_locks_while_the_caller_keeps_fd) {
+  const char *path = test_path("locks.bin");
+  test_make_pattern_file(path, 4096);
+  int fd = open(path, O_RDWR);
   CHECK_SYS(fd);
-  ASSERT_STATUS(mmk_file_from_fd(fd, MMK_READ, &f), MMK_ENODEV);
-  close(fd);
-  fd = open("/dev/zero", O_RDWR);
-  CHECK_SYS(fd);
-  ASSERT_STATUS(mmk_file_from_fd(fd, MMK_WRITE, &f), MMK_ENODEV);
+  mmk_file *f = NULL, *g = NULL;
+  ASSERT_OK(mmk_file_from_fd(fd, MMK_WRITE, &f));
+  ASSERT_OK(mmk_file_lock(f, 0, 100, MMK_LOCK_EXCLUSIVE, MMK_LOCK_TRY));
+  ASSERT_OK(mmk_file_open(path, MMK_WRITE, 0, 0, &g));
+#ifdef F_OFD_SETLK
+  ASSERT_STATUS(mmk_file_lock(g, 0, 100, MMK_LOCK_EXCLUSIVE, MMK_LOCK_TRY),
+                MMK_EAGAIN);
+#endif
+  ASSERT_OK(mmk_file_close(f));
+  ASSERT_OK(mmk_file_lock(g, 0, 100, MMK_LOCK_EXCLUSIVE, MMK_LOCK_TRY));
+  ASSERT_OK(mmk_file_close(g));
+  ASSERT_EQ(fcntl(fd, F_GETFD) >= 0, 1); /* never closed by mmapkit */
   close(fd);
 }
 
@@ -782,9 +1014,19 @@ static const test_case tests[] = {
     TEST_ENTRY(test_file_resize_grows_with_reserved_blocks_and_shrinks),
     TEST_ENTRY(test_file_resize_read_only_handle_is_eacces),
     TEST_ENTRY(test_file_from_fd_duplicates_the_descriptor),
+    TEST_ENTRY(test_file_from_fd_names_the_file_in_later_errors),
+    TEST_ENTRY(test_file_from_fd_maps_an_unlinked_file_after_the_caller_closed_it),
+    TEST_ENTRY(test_file_from_fd_view_outlives_the_callers_descriptor_and_the_handle),
+#if defined(__linux__) && defined(O_TMPFILE)
+    TEST_ENTRY(test_file_from_fd_maps_an_o_tmpfile_that_never_had_a_name),
+#endif
+#if defined(__linux__)
+    TEST_ENTRY(test_file_from_fd_maps_a_memfd_and_respects_its_write_seal),
+#endif
     TEST_ENTRY(test_file_from_fd_write_mode_on_read_only_descriptor_is_eacces),
     TEST_ENTRY(test_file_from_fd_closed_descriptor_is_ebadf),
-    TEST_ENTRY(test_file_from_fd_directory_fifo_and_device_are_refused),
+    TEST_ENTRY(test_file_from_fd_directory_pipe_socket_and_devices_are_refused),
+    TEST_ENTRY(test_file_from_fd_close_releases_its_locks_while_the_caller_keeps_fd),
     TEST_ENTRY(test_open_fifo_and_device_paths_are_refused_without_blocking),
     TEST_ENTRY(test_file_close_null_is_ok),
     TEST_ENTRY(test_view_outlives_file_close),

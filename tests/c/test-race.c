@@ -12,7 +12,8 @@
  * bindings make them (close is MMK_EBUSY, close inert turns them into
  * MMK_ECLOSED). The last cases put a call deterministically inside the
  * core (a trapped page of the caller's buffer, or a futex sleep) and show
- * that close, close inert and a moving resize wait for it. */
+ * that close, close inert and a moving resize wait for it. The last one
+ * races mmk_file_from_fd against the caller swapping its descriptor. */
 #include "test.h"
 
 #include <stdatomic.h>
@@ -626,6 +627,122 @@ TEST(test_race_close_in_a_forked_child_does_not_wait_for_the_parents_threads) {
   ASSERT_OK(mmk_file_close(f));
 }
 
+/* mmk_file_from_fd racing the caller's own descriptor table: one thread
+ * keeps replacing the number N (dup2, atomic) by a read-write regular
+ * file A, a read-only descriptor of another file B, and a pipe, as a
+ * program that closes and reopens while another thread maps would. Every
+ * handle that comes back must be one whole, checked file: a mode the
+ * descriptor allowed, its name and its bytes both A's or both B's, never
+ * a pipe; every refusal a documented status. */
+struct fd_race {
+  int n;                /* the caller's number under attack */
+  int a, b, pipe_rd;    /* what the swapper puts under it */
+  ino_t ino_a, ino_b;
+  const char *path_a, *path_b;
+  _Atomic int stop;
+  _Atomic int ok, refused;
+  char fail[320];
+};
+
+static void *fd_swapper(void *arg) {
+  struct fd_race *r = arg;
+  int from[3] = {r->a, r->b, r->pipe_rd};
+  for (unsigned i = 0; !atomic_load(&r->stop); i++)
+    if (dup2(from[i % 3], r->n) < 0) {
+      snprintf(r->fail, sizeof r->fail, "dup2: %s", strerror(errno));
+      break;
+    }
+  return NULL;
+}
+
+static int fd_race_check(struct fd_race *r, int mode) {
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  struct stat st;
+  int st_r = mmk_file_from_fd(r->n, mode, &f);
+  if (st_r == MMK_ENODEV || (st_r == MMK_EACCES && mode == MMK_WRITE)) {
+    atomic_fetch_add(&r->refused, 1);
+    return 0;
+  }
+  if (st_r != MMK_OK) {
+    snprintf(r->fail, sizeof r->fail, "from_fd: %s", mmk_last_error_message());
+    return -1;
+  }
+  int is_a = fstat(mmk_file_fd(f), &st) == 0 && st.st_ino == r->ino_a;
+  int is_b = !is_a && st.st_ino == r->ino_b;
+  unsigned char got[256], want[256];
+  if (!is_a && !is_b)
+    snprintf(r->fail, sizeof r->fail, "a handle to neither file");
+  else if (is_b && mode == MMK_WRITE)
+    snprintf(r->fail, sizeof r->fail, "the read-only B was wrapped writable");
+  else if (!strstr(mmk_file_path(f), is_a ? r->path_a : r->path_b))
+    snprintf(r->fail, sizeof r->fail, "the name %s is not the file's",
+             mmk_file_path(f));
+  else if (mmk_map(f, PAT_OFF, sizeof got, 0, &v) != MMK_OK ||
+           mmk_view_read(v, 0, got, sizeof got) != MMK_OK)
+    snprintf(r->fail, sizeof r->fail, "map/read: %s", mmk_last_error_message());
+  else {
+    if (is_a) test_fill_pattern(want, PAT_OFF, sizeof want);
+    else memset(want, 0xb5, sizeof want);
+    if (memcmp(got, want, sizeof got) != 0)
+      snprintf(r->fail, sizeof r->fail, "the bytes are not the file's");
+  }
+  if (v) mmk_view_close(v);
+  mmk_file_close(f);
+  atomic_fetch_add(&r->ok, 1);
+  return r->fail[0] ? -1 : 0;
+}
+
+TEST(test_race_from_fd_beside_the_callers_descriptor_swaps) {
+  static struct fd_race r;
+  memset(&r, 0, sizeof r);
+  r.path_a = test_path("a.bin");
+  r.path_b = test_path("b.bin");
+  make_race_file(r.path_a);
+  unsigned char fill[8192];
+  memset(fill, 0xb5, sizeof fill);
+  int fd = open(r.path_b, O_RDWR | O_CREAT, 0600);
+  CHECK_SYS(fd);
+  CHECK_SYS(pwrite(fd, fill, sizeof fill, 0));
+  close(fd);
+  int p[2];
+  CHECK_SYS(pipe(p));
+  r.a = open(r.path_a, O_RDWR);
+  r.b = open(r.path_b, O_RDONLY);
+  CHECK_SYS(r.a);
+  CHECK_SYS(r.b);
+  r.pipe_rd = p[0];
+  /* far above the numbers the duplicates get, so no dup2 hits one */
+  r.n = fcntl(r.a, F_DUPFD, 200);
+  CHECK_SYS(r.n);
+  struct stat st;
+  CHECK_SYS(fstat(r.a, &st));
+  r.ino_a = st.st_ino;
+  CHECK_SYS(fstat(r.b, &st));
+  r.ino_b = st.st_ino;
+  test_thread t;
+  test_thread_start(&t, fd_swapper, &r);
+  const int modes[] = {MMK_READ, MMK_WRITE, MMK_COPY};
+  uint64_t end = test_now_ns() + 2000000000ull;
+  int calls = 0, bad = 0;
+  while (!bad && (calls < 3000 || atomic_load(&r.ok) == 0 ||
+                  atomic_load(&r.refused) == 0) &&
+         test_now_ns() < end)
+    bad = fd_race_check(&r, modes[calls++ % 3]);
+  atomic_store(&r.stop, 1);
+  test_thread_join(&t);
+  printf("  [from_fd] %d calls: %d handles checked, %d refused\n", calls,
+         atomic_load(&r.ok), atomic_load(&r.refused));
+  if (r.fail[0]) TEST_FAIL("%s", r.fail);
+  ASSERT_GT(atomic_load(&r.ok), 0);
+  ASSERT_GT(atomic_load(&r.refused), 0);
+  close(r.n);
+  close(r.a);
+  close(r.b);
+  close(p[0]);
+  close(p[1]);
+}
+
 static const test_case tests[] = {
     TEST_ENTRY(test_race_close_is_ebusy_beside_leased_accesses),
     TEST_ENTRY(test_race_close_inert_beside_leased_accesses),
@@ -635,6 +752,7 @@ static const test_case tests[] = {
     TEST_ENTRY(test_race_release_of_last_lease_beside_accesses),
     TEST_ENTRY(test_race_lifetime_operations_wait_for_a_call_inside),
     TEST_ENTRY(test_race_close_in_a_forked_child_does_not_wait_for_the_parents_threads),
+    TEST_ENTRY(test_race_from_fd_beside_the_callers_descriptor_swaps),
     TEST_END};
 
 int main(int argc, char **argv) { return test_main(argc, argv, tests); }

@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/types.h>
@@ -490,17 +491,29 @@ static void op_shm_open(input *in) {
 }
 
 /* mmk_file_from_fd over hostile descriptors: invalid, closed, a directory,
- * a FIFO, a device, a read-only descriptor asked for writing. */
+ * a FIFO, a device, a pipe, a socket, a write-only and a read-only
+ * descriptor asked for writing. The caller's descriptor is closed right
+ * after the call (the handle must not need it); a failure names the
+ * descriptor (its path, or "fd N (no path)"). */
 static void op_from_fd(input *in) {
   if (free_file_slot() < 0) return;
-  int kind = u8(in) % 7, fd = -1, own = 1;
+  int kind = u8(in) % 10, fd = -1, own = 1, peer = -1;
+  int pair[2];
   switch (kind) {
   case 0: fd = -1; own = 0; break;
   case 1: fd = 1 << 20; own = 0; break; /* never open */
   case 2: fd = open(g_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC); break;
   case 3: fd = open(g_paths[4], O_RDWR | O_NONBLOCK | O_CLOEXEC); break;
   case 4: fd = open("/dev/zero", O_RDWR | O_CLOEXEC); break;
-  case 5: fd = open(g_paths[0], O_RDONLY | O_CLOEXEC); break;
+  case 5:
+    if (pipe2(pair, O_CLOEXEC) == 0) fd = pair[0], peer = pair[1];
+    break;
+  case 6:
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) == 0)
+      fd = pair[0], peer = pair[1];
+    break;
+  case 7: fd = open(g_paths[0], O_WRONLY | O_CLOEXEC); break;
+  case 8: fd = open(g_paths[0], O_RDONLY | O_CLOEXEC); break;
   default: fd = open(g_paths[0], O_RDWR | O_CLOEXEC); break;
   }
   int mode = fuzz_mode(in);
@@ -509,14 +522,19 @@ static void op_from_fd(input *in) {
   check("mmk_file_from_fd", r,
         OK_ | S(EINVAL) | S(EBADF) | S(EACCES) | S(EISDIR) | S(ENODEV) | S(EMFILE));
   if (r == 0) {
-    if (kind < 5) die("mmk_file_from_fd accepted descriptor kind %d", kind);
-    if (kind == 5 && mode == MMK_WRITE) die("a read-only descriptor was accepted for MMK_WRITE");
+    if (kind < 8) die("mmk_file_from_fd accepted descriptor kind %d", kind);
+    if (kind == 8 && mode == MMK_WRITE) die("a read-only descriptor was accepted for MMK_WRITE");
     if (mmk_file_fd(f) == fd) die("mmk_file_from_fd did not duplicate the descriptor");
+    if (!mmk_file_path(f)[0]) die("mmk_file_from_fd gave a handle without a name");
     add_file(f);
-  } else if (f != NULL) {
-    die("mmk_file_from_fd failed but *out is not NULL");
+  } else {
+    if (f != NULL) die("mmk_file_from_fd failed but *out is not NULL");
+    if (r != MMK_EINVAL && !mmk_last_error_path()[0])
+      die("mmk_file_from_fd failed without naming the descriptor: %s",
+          mmk_last_error_message());
   }
   if (own && fd >= 0) close(fd); /* the caller keeps ownership */
+  if (peer >= 0) close(peer);
 }
 
 static void op_shm_unlink(input *in) {
