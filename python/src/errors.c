@@ -22,18 +22,24 @@ static int mmkpy_os_errno(int status, int sys_errno)
   return e ? e : EIO;
 }
 
-/* A refusal of mmapkit's own (no native errno) says why; the C flag it
- * may name is spelled as the Python keyword. */
+/* A refusal of mmapkit's own (no native errno) says why; the C names it
+ * may use are spelled as Python spells them. */
 static void mmkpy_python_spelling(const char *why, char *out, size_t n)
 {
-  static const char c_flag[] = "pass MMK_ALLOW_FOREIGN";
-  const char *flag = strstr(why, c_flag);
-  if (!flag) {
-    PyOS_snprintf(out, n, "%s", why);
-    return;
+  static const char *const spelling[][2] = {
+    {"pass MMK_ALLOW_FOREIGN", "pass allow_foreign=True"},
+    {"MMK_WRITE needs", "a writable map needs"},
+  };
+  size_t i;
+  for (i = 0; i < sizeof spelling / sizeof spelling[0]; i++) {
+    const char *c = strstr(why, spelling[i][0]);
+    if (c) {
+      PyOS_snprintf(out, n, "%.*s%s%s", (int)(c - why), why, spelling[i][1],
+                    c + strlen(spelling[i][0]));
+      return;
+    }
   }
-  PyOS_snprintf(out, n, "%.*spass allow_foreign=True%s", (int)(flag - why),
-                why, flag + strlen(c_flag));
+  PyOS_snprintf(out, n, "%s", why);
 }
 
 PyObject *mmkpy_raise(mmkpy_ctx ctx, int status)
