@@ -15,6 +15,9 @@ not start on a page (OSError EINVAL); mmapkit.View maps and flushes any
 range. On every Python version it has 3.13's additions: ``trackfd=False``
 (keyword-only; no descriptor is kept, so size() is OSError(EBADF) and
 resize() a ValueError), seekable(), and seek() returning the new position.
+Collected unclosed, it gives no ResourceWarning, as the standard library's
+gives none (mmapkit.View and MappedFile do, as file objects do: shown
+under ``-X dev``).
 Deliberate differences:
 - madvise() accepts the advice values mmapkit knows (MADV_NORMAL, RANDOM,
   SEQUENTIAL, WILLNEED, DONTNEED, HUGEPAGE); others raise OSError(EINVAL).
@@ -31,8 +34,6 @@ Deliberate differences:
   directory: IsADirectoryError), and resize() of a MAP_PRIVATE map of a
   file (PermissionError: the descriptor is not writable).
 - An OSError's strerror names the failing operation ("... [from_fd]").
-- No ResourceWarning for a View or MappedFile collected unclosed (neither
-  does the standard library's mmap warn).
 """
 from __future__ import annotations
 

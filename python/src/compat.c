@@ -169,6 +169,7 @@ static int mmkpy_mmap_construct(PyObject *self, PyObject *args, PyObject *kw)
     pf = new_mmkpy_file(MMKPY_KIND_ANON, Py_None, MMK_WRITE, 0, length, -1);
     if (!pf)
       return -1;
+    pf->quiet = 1; /* the standard library's mmap gives no ResourceWarning */
   } else {
     /* The standard library checks the range against the file size before
      * mapping; here without an extra fstat on the common path: the core
@@ -183,6 +184,7 @@ static int mmkpy_mmap_construct(PyObject *self, PyObject *args, PyObject *kw)
       mmkpy_prefer_range_error(fd, length, offset);
       return -1;
     }
+    pf->quiet = 1;
   }
   /* trackfd=False keeps no descriptor: the handle goes once the view is
    * made, and _h stays None (size() is then EBADF, resize() refused, as

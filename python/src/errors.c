@@ -5,6 +5,7 @@
  */
 #include "mmkpy.h" /* Python.h first, as it asks */
 #include <errno.h>
+#include <stdarg.h>
 #include <string.h>
 
 PyObject *mmkpy_FaultError = NULL;
@@ -105,6 +106,20 @@ PyObject *mmkpy_raise(mmkpy_ctx ctx, int status)
   PyErr_SetObject(exc_type, args);
   Py_DECREF(args);
   return NULL;
+}
+
+void mmkpy_warn_unclosed(const char *fmt, ...)
+{
+  PyObject *et, *ev, *tb, *msg;
+  va_list ap;
+  PyErr_Fetch(&et, &ev, &tb);
+  va_start(ap, fmt);
+  msg = PyUnicode_FromFormatV(fmt, ap);
+  va_end(ap);
+  if (!msg || PyErr_WarnEx(PyExc_ResourceWarning, PyUnicode_AsUTF8(msg), 1) < 0)
+    PyErr_WriteUnraisable(NULL);
+  Py_XDECREF(msg);
+  PyErr_Restore(et, ev, tb);
 }
 
 PyObject *mmkpy_raise_closed(const mmkpy_view *pv)
