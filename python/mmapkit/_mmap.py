@@ -34,6 +34,8 @@ Deliberate differences:
   directory: IsADirectoryError), and resize() of a MAP_PRIVATE map of a
   file (PermissionError: the descriptor is not writable).
 - An OSError's strerror names the failing operation ("... [from_fd]").
+- It has the view type's extra methods too (read_into, write_from,
+  advise, resident, lock_memory...), which the standard library's lacks.
 """
 from __future__ import annotations
 
