@@ -99,9 +99,9 @@ MMK_OUT_PARAM(uint32_t *, uint)
 
 
 /* Used by the bindings of other languages only (.NET threads are not
- * interrupted by signals: no EINTR-returning wait is needed). */
-%ignore mmk_file_from_fd;
-%ignore mmk_file_from_handle;
+ * interrupted by signals: no EINTR-returning wait is needed).
+ * mmk_file_from_fd / mmk_file_from_handle stay: MappedFile.FromHandle
+ * calls the one of the platform it runs on. */
 %ignore mmk_wait_u32_intr;
 
 %include "mmapkit.i"

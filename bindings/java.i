@@ -183,6 +183,70 @@ static void mmkj_throw(JNIEnv *jenv, int code, int fault) {
  * Helpers the generic C API cannot express for Java.
  * ---------------------------------------------------------------------- */
 
+/* MappedFile.of(FileChannel | FileDescriptor): JDK 17 has no public way
+ * to reach either's descriptor, so it is read here, through JNI, which
+ * module encapsulation does not restrict (no --add-opens): the
+ * FileDescriptor of the JDK's own channel class (its private field "fd")
+ * and that FileDescriptor's private int "fd" (POSIX) or long "handle"
+ * (Windows), fields the JDK has kept since 1.4. Anything else (a custom
+ * FileChannel, a JDK without those fields) is MMK_ENOTSUP, never a guess.
+ * The core duplicates the number; reading the field again afterwards
+ * tells whether the channel was closed meanwhile (the JDK sets the field
+ * to -1 before it closes the number, so a field that still holds it means
+ * the duplicate is of the channel's file): then MMK_ECLOSED, nothing
+ * kept. */
+static int mmkj_file_from_java(JNIEnv *jenv, jobject src, int32_t mode,
+                               mmk_file **out) {
+  jclass fdc;
+  jobject fdo = src;
+  jfieldID fid;
+  int r, changed;
+  mmk_clear_error();
+  if (!src || !out) return MMK_EINVAL;
+  fdc = (*jenv)->FindClass(jenv, "java/io/FileDescriptor");
+  if (!fdc) return MMK_ENOMEM; /* NoClassDefFoundError is pending */
+  if (!(*jenv)->IsInstanceOf(jenv, src, fdc)) {
+    jclass c = (*jenv)->GetObjectClass(jenv, src);
+    fid = (*jenv)->GetFieldID(jenv, c, "fd", "Ljava/io/FileDescriptor;");
+    (*jenv)->DeleteLocalRef(jenv, c);
+    if (!fid) {
+      (*jenv)->ExceptionClear(jenv); /* NoSuchFieldError */
+      return MMK_ENOTSUP;
+    }
+    fdo = (*jenv)->GetObjectField(jenv, src, fid);
+    if (!fdo) return MMK_ENOTSUP;
+  }
+#if defined(_WIN32)
+  fid = (*jenv)->GetFieldID(jenv, fdc, "handle", "J");
+#else
+  fid = (*jenv)->GetFieldID(jenv, fdc, "fd", "I");
+#endif
+  if (!fid) {
+    (*jenv)->ExceptionClear(jenv);
+    return MMK_ENOTSUP;
+  }
+#if defined(_WIN32)
+  {
+    jlong h = (*jenv)->GetLongField(jenv, fdo, fid);
+    r = mmk_file_from_handle((void *)(intptr_t)h, mode, out);
+    changed = (*jenv)->GetLongField(jenv, fdo, fid) != h;
+  }
+#else
+  {
+    jint n = (*jenv)->GetIntField(jenv, fdo, fid);
+    r = mmk_file_from_fd((int)n, mode, out);
+    changed = (*jenv)->GetIntField(jenv, fdo, fid) != n;
+  }
+#endif
+  if (r == 0 && changed) {
+    mmk_file_close(*out);
+    *out = NULL;
+    mmk_clear_error();
+    return MMK_ECLOSED;
+  }
+  return r;
+}
+
 /* A window of a view for NewDirectByteBuffer (see the out typemap). */
 typedef struct mmkj_window {
   void *addr;
@@ -567,6 +631,8 @@ int mmkj_view_read_buffer(JNIEnv *jenv, mmk_view *view, int64_t offset,
                           jobject dst, int32_t pos, int32_t n);
 int mmkj_view_write_buffer(JNIEnv *jenv, mmk_view *view, int64_t offset,
                            jobject src, int32_t pos, int32_t n);
+int mmkj_file_from_java(JNIEnv *jenv, jobject source, int32_t mode,
+                        mmk_file **out);
 enum { MMKJ_LOAD, MMKJ_STORE, MMKJ_ADD, MMKJ_CAS };
 int64_t mmkj_atomic(JNIEnv *jenv, mmk_view *view, int32_t op, int32_t bits,
                     int64_t off, int64_t a, int64_t b);

@@ -393,7 +393,7 @@ MMK_EXTERN int mmk_anon_create(int64_t size, mmk_file **out);
 
 /** 1 if the call that made this handle created the file or object
  *  (always 1 for anonymous memory), 0 if it opened an existing one (and
- *  for mmk_file_from_fd); MMK_EINVAL for NULL. */
+ *  for mmk_file_from_fd and mmk_file_from_handle); MMK_EINVAL for NULL. */
 MMK_EXTERN int mmk_file_created(const mmk_file *file);
 
 /** Current size in bytes (fstat). @return 0, MMK_EINVAL, MMK_ECLOSED,

@@ -524,7 +524,94 @@ int mmk_file_from_fd(int fd, int mode, mmk_file **out) {
   (void)fd, (void)mode;
   if (out) *out = NULL;
   return mmk__arg_error(MMK_ENOTSUP, "from_fd", "",
-                        "descriptors are POSIX-only: use mmk_file_open");
+                        "descriptors are POSIX-only: use mmk_file_from_handle");
+}
+
+/* NtQueryObject's ObjectBasicInformation: the access the handle was
+ * granted (no Win32 call tells it). */
+typedef struct {
+  ULONG attributes;
+  ACCESS_MASK granted;
+  ULONG handles, pointers, reserved[10];
+} mmk__object_info;
+typedef LONG(NTAPI *mmk__nt_query_object)(HANDLE, int, PVOID, ULONG, PULONG);
+
+/* What the system calls the file behind h (its final path, without the
+ * \\?\ prefix), else "handle 0x... (no path)" with the caller's value. */
+static void mmk__handle_name(HANDLE h, void *callers, char *buf, size_t len) {
+  wchar_t w[1024];
+  const wchar_t *p = w;
+  DWORD n = GetFinalPathNameByHandleW(h, w, 1024, FILE_NAME_NORMALIZED);
+  if (n > 0 && n < 1024) {
+    if (wcsncmp(p, L"\\\\?\\", 4) == 0) p += 4;
+    if (WideCharToMultiByte(CP_UTF8, 0, p, -1, buf, (int)len, NULL, NULL) > 0)
+      return;
+  }
+  snprintf(buf, len, "handle %p (no path)", callers);
+}
+
+/* The lifetime rule of mmk_file_from_fd: every check is made on the
+ * duplicate, which the caller cannot close or replace. */
+int mmk_file_from_handle(void *handle, int mode, mmk_file **out) {
+  static mmk__nt_query_object query;
+  BY_HANDLE_FILE_INFORMATION bi;
+  mmk__object_info oi;
+  HANDLE dup;
+  DWORD type;
+  char name[1100];
+  int r, can_read = 1, can_write = mode == MMK_WRITE;
+  if (out) *out = NULL;
+  snprintf(name, sizeof name, "handle %p (no path)", handle);
+  if (!out)
+    return mmk__arg_error(MMK_EINVAL, "from_handle", name, "out is NULL");
+  r = mmk__check_mode("from_handle", name, mode, 0, 0);
+  if (r) return r;
+  if (!handle || handle == INVALID_HANDLE_VALUE)
+    return mmk__arg_error(MMK_EBADF, "from_handle", name,
+                          "NULL or INVALID_HANDLE_VALUE is no handle");
+  if (!DuplicateHandle(GetCurrentProcess(), handle, GetCurrentProcess(), &dup,
+                       0, FALSE, DUPLICATE_SAME_ACCESS))
+    return mmk__sys_error(GetLastError(), "from_handle", name, NULL);
+  mmk__handle_name(dup, handle, name, sizeof name);
+#define MMK__H_FAIL(code, sys, reason)                                        \
+  do {                                                                        \
+    r = mmk__set_error((code), (sys), "from_handle", name, (reason), NULL);   \
+    CloseHandle(dup);                                                         \
+    return r;                                                                 \
+  } while (0)
+  type = GetFileType(dup);
+  if (type == FILE_TYPE_PIPE)
+    MMK__H_FAIL(MMK_ENODEV, 0, "a pipe or socket, not a regular file");
+  if (type == FILE_TYPE_CHAR)
+    MMK__H_FAIL(MMK_ENODEV, 0,
+                "a character device (console, NUL...), not a regular file");
+  if (type != FILE_TYPE_DISK)
+    MMK__H_FAIL(MMK_ENODEV, 0, "not a file on disk");
+  if (!GetFileInformationByHandle(dup, &bi))
+    MMK__H_FAIL(mmk__os_status((int)GetLastError()), (int)GetLastError(),
+                NULL);
+  if (bi.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY)
+    MMK__H_FAIL(MMK_EISDIR, 0, "a directory, not a regular file");
+  if (!query)
+    query = (mmk__nt_query_object)(void (*)(void))GetProcAddress(
+        GetModuleHandleW(L"ntdll.dll"), "NtQueryObject");
+  /* Unknown access (no NtQueryObject): the mapping itself will tell. */
+  if (query && query(dup, 0 /* ObjectBasicInformation */, &oi, sizeof oi,
+                     NULL) >= 0) {
+    can_read = (oi.granted & FILE_READ_DATA) != 0;
+    can_write = (oi.granted & FILE_WRITE_DATA) != 0;
+  }
+  if (!can_read)
+    MMK__H_FAIL(MMK_EACCES, 0,
+                "the handle has no read access (every mapping needs "
+                "FILE_READ_DATA)");
+  if (mode == MMK_WRITE && !can_write)
+    MMK__H_FAIL(MMK_EACCES, 0,
+                "MMK_WRITE needs a handle opened for reading and writing "
+                "(FILE_WRITE_DATA); this one is read-only");
+#undef MMK__H_FAIL
+  return mmk__file_new(dup, mode, MMK_KIND_FILE, can_write, name,
+                       "from_handle", out);
 }
 
 int mmk_file_fd(const mmk_file *file) {

@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
 using MmapKit.Interop;
 
 namespace MmapKit;
@@ -86,7 +87,8 @@ public sealed class MappedFile : IDisposable
     /// <summary>The access the file was opened with; views inherit it.</summary>
     public MapAccess Access { get; }
 
-    /// <summary>The path, the shared-memory name, or "" for anonymous memory.</summary>
+    /// <summary>The path, the shared-memory name, "" for anonymous memory, or for
+    /// <see cref="FromHandle"/> what the OS tells about the handle.</summary>
     public string Name { get; }
 
     /// <summary><see langword="true"/> once <see cref="Dispose"/> has been called.</summary>
@@ -301,6 +303,81 @@ public sealed class MappedFile : IDisposable
         Native.mmk_anon_create(length, out IntPtr file);
         handle.Attach(file);
         return new MappedFile(handle, MapAccess.ReadWrite, "");
+    }
+
+    /// <summary>
+    /// Maps a file the caller already opened (with options mmapkit does not know, a file deleted
+    /// since, a handle inherited or received from another process). The handle is duplicated:
+    /// the caller may dispose theirs at once, even before mapping, and disposing this object
+    /// never closes it. The duplicate shares the caller's open file: its position and, on
+    /// Linux, its byte-range locks (a lock taken through either never excludes the other; see
+    /// docs/API.md).
+    /// </summary>
+    /// <param name="handle">An open handle of a regular file.</param>
+    /// <param name="access">Read and CopyOnWrite need a readable handle, ReadWrite a readable
+    /// and writable one.</param>
+    /// <returns>The file; <see cref="Name"/> is what the OS tells about the handle (for
+    /// example "/tmp/x (deleted)"), for messages only.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="handle"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="access"/> is not a defined value.</exception>
+    /// <exception cref="ObjectDisposedException">The handle is closed.</exception>
+    /// <exception cref="UnauthorizedAccessException">The handle's access does not allow
+    /// <paramref name="access"/>, or it is a directory.</exception>
+    /// <exception cref="IOException">A pipe, socket or device (the message says which), or
+    /// another failure naming the handle.</exception>
+    public static MappedFile FromHandle(SafeFileHandle handle, MapAccess access)
+    {
+        ArgumentNullException.ThrowIfNull(handle);
+        CheckAccess(access);
+        // The reference keeps the caller's handle from being closed (and its number reused)
+        // until the core has duplicated it.
+        bool added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+        }
+        catch (ObjectDisposedException)
+        {
+            throw new ObjectDisposedException(nameof(SafeFileHandle), "FromHandle: the handle is closed.");
+        }
+        var owned = new FileHandle();
+        try
+        {
+            IntPtr raw = handle.DangerousGetHandle();
+            IntPtr file;
+            if (OperatingSystem.IsWindows())
+                Native.mmk_file_from_handle(raw, (int)access, out file);
+            else
+                Native.mmk_file_from_fd(checked((int)raw), (int)access, out file);
+            owned.Attach(file);
+        }
+        finally
+        {
+            handle.DangerousRelease();
+        }
+        return new MappedFile(owned, access, Native.mmk_file_path(owned.DangerousGetHandle()));
+    }
+
+    /// <summary>
+    /// <see cref="FromHandle(SafeFileHandle, MapAccess)"/> for the file under a
+    /// <see cref="FileStream"/>, after flushing its write buffer (so that bytes written through
+    /// the stream are in the file the views see). The same lifetime rule: the stream may be
+    /// disposed at once; disposing this object never disposes it.
+    /// </summary>
+    /// <param name="stream">An open FileStream.</param>
+    /// <param name="access">Read, ReadWrite or CopyOnWrite, allowed by how the stream was opened.</param>
+    /// <returns>The file.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="stream"/> is null.</exception>
+    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
+    /// <exception cref="UnauthorizedAccessException">The stream's access does not allow <paramref name="access"/>.</exception>
+    /// <exception cref="IOException">Not a regular file, or another failure naming it.</exception>
+    public static MappedFile FromStream(FileStream stream, MapAccess access)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        CheckAccess(access);
+        // SafeFileHandle flushes the stream's buffer first; it throws ObjectDisposedException
+        // once the stream is disposed.
+        return FromHandle(stream.SafeFileHandle, access);
     }
 
     private static MappedFile OpenFile(string path, MapAccess access, uint flags, long size)

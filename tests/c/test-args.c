@@ -186,8 +186,10 @@ TEST(test_args_file_calls_table) {
   mmk_file *t = NULL;
 #if defined(_WIN32) /* descriptors are POSIX-only (mmapkit.h) */
   ROW(mmk_file_from_fd(-1, MMK_READ, &t), MMK_ENOTSUP, NULL);
+  ROW(mmk_file_from_handle(NULL, MMK_READ, &t), MMK_EBADF, NULL);
 #else
   ROW(mmk_file_from_fd(-1, MMK_READ, &t), MMK_EBADF, "fd -1 (no path)");
+  ROW(mmk_file_from_handle(NULL, MMK_READ, &t), MMK_ENOTSUP, NULL);
 #endif
   ROW(mmk_anon_create(0, &t), MMK_EINVAL, NULL);
   ROW(mmk_anon_create(-1, &t), MMK_EINVAL, NULL);

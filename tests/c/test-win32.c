@@ -4,7 +4,7 @@
  * at offsets that are not multiples of the 64 KiB granularity, growth
  * inside a reservation from within the last mapping's granule, a file
  * that cannot shrink under a view, shared memory of a fixed size, and
- * the flush modes.
+ * the flush modes; mapping a HANDLE the caller opened.
  */
 #include "test.h"
 
@@ -112,12 +112,83 @@ TEST(test_win32_flush_modes_write_the_file) {
   ASSERT_OK(mmk_file_close(f));
 }
 
+/* mmk_file_from_handle: the caller's handle is duplicated (closed right
+ * after the call, the handle still maps; mmk_file_close leaves it open),
+ * the mode is checked against the handle's granted access, and what is
+ * not a file on disk is refused by kind. */
+TEST(test_win32_from_handle_duplicates_and_checks_access_and_kind) {
+  const char *path = test_path("h.bin");
+  const DWORD share = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  unsigned char want[16], got[16];
+  test_make_pattern_file(path, 5000);
+  HANDLE h = CreateFileA(path, GENERIC_READ | GENERIC_WRITE, share, NULL,
+                         OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
+  ASSERT_TRUE(h != INVALID_HANDLE_VALUE);
+  ASSERT_OK(mmk_file_from_handle(h, MMK_WRITE, &f));
+  ASSERT_STR_CONTAINS(mmk_file_path(f), "h.bin");
+  ASSERT_OK(mmk_map(f, 0, 0, 0, &v));
+  CloseHandle(h); /* the owner closes right after mapping */
+  test_fill_pattern(want, 1000, 16);
+  ASSERT_OK(mmk_view_read(v, 1000, got, 16));
+  ASSERT_MEM_EQ(got, want, 16);
+  ASSERT_OK(mmk_view_write(v, 0, "abcd", 4));
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+  test_pread(path, 0, got, 4);
+  ASSERT_MEM_EQ(got, "abcd", 4);
+
+  h = CreateFileA(path, GENERIC_READ, share, NULL, OPEN_EXISTING,
+                  FILE_ATTRIBUTE_NORMAL, NULL);
+  ASSERT_TRUE(h != INVALID_HANDLE_VALUE);
+  f = (mmk_file *)&f;
+  ASSERT_STATUS(mmk_file_from_handle(h, MMK_WRITE, &f), MMK_EACCES);
+  ASSERT_NULL(f);
+  ASSERT_STR_CONTAINS(mmk_last_error_message(), "FILE_WRITE_DATA");
+  ASSERT_OK(mmk_file_from_handle(h, MMK_COPY, &f));
+  ASSERT_OK(mmk_file_close(f));
+  ASSERT_TRUE(GetFileType(h) == FILE_TYPE_DISK); /* still the caller's */
+  CloseHandle(h);
+
+  h = CreateFileA(path, GENERIC_WRITE, share, NULL, OPEN_EXISTING,
+                  FILE_ATTRIBUTE_NORMAL, NULL);
+  ASSERT_TRUE(h != INVALID_HANDLE_VALUE);
+  ASSERT_STATUS(mmk_file_from_handle(h, MMK_READ, &f), MMK_EACCES);
+  CloseHandle(h);
+
+  h = CreateFileA(test_dir(), GENERIC_READ, share, NULL, OPEN_EXISTING,
+                  FILE_FLAG_BACKUP_SEMANTICS, NULL);
+  ASSERT_TRUE(h != INVALID_HANDLE_VALUE);
+  ASSERT_STATUS(mmk_file_from_handle(h, MMK_READ, &f), MMK_EISDIR);
+  CloseHandle(h);
+
+  HANDLE rd, wr;
+  ASSERT_TRUE(CreatePipe(&rd, &wr, NULL, 0));
+  ASSERT_STATUS(mmk_file_from_handle(rd, MMK_READ, &f), MMK_ENODEV);
+  ASSERT_STR_CONTAINS(mmk_last_error_message(), "a pipe");
+  CloseHandle(rd);
+  CloseHandle(wr);
+
+  h = CreateFileA("NUL", GENERIC_READ | GENERIC_WRITE, share, NULL,
+                  OPEN_EXISTING, 0, NULL);
+  ASSERT_TRUE(h != INVALID_HANDLE_VALUE);
+  ASSERT_STATUS(mmk_file_from_handle(h, MMK_READ, &f), MMK_ENODEV);
+  CloseHandle(h);
+
+  ASSERT_STATUS(mmk_file_from_handle(INVALID_HANDLE_VALUE, MMK_READ, &f),
+                MMK_EBADF);
+  ASSERT_STATUS(mmk_file_from_handle(NULL, MMK_READ, &f), MMK_EBADF);
+  ASSERT_STATUS(mmk_file_from_fd(0, MMK_READ, &f), MMK_ENOTSUP);
+}
+
 static const test_case cases[] = {
     TEST_ENTRY(test_win32_views_at_any_offset_see_the_right_bytes),
     TEST_ENTRY(test_win32_reserved_view_grows_page_by_page_keeping_its_address),
     TEST_ENTRY(test_win32_file_under_a_view_cannot_shrink),
     TEST_ENTRY(test_win32_shared_memory_keeps_its_creation_size),
     TEST_ENTRY(test_win32_flush_modes_write_the_file),
+    TEST_ENTRY(test_win32_from_handle_duplicates_and_checks_access_and_kind),
     TEST_END};
 
 int main(int argc, char **argv) { return test_main(argc, argv, cases); }

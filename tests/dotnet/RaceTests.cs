@@ -38,4 +38,51 @@ public sealed class RaceTests : IDisposable
         var (code, output, error) = Child.RunWithin(TimeSpan.FromSeconds(45), "stale", _dir.Path);
         Assert.True(code == 0 && output == "ok stale", $"exit code {code}\n{output}\n{error}");
     }
+
+    /// <summary>
+    /// FromStream racing another thread that disposes the stream and opens another file (which
+    /// takes the freed number): every MappedFile that comes back maps the stream's own file
+    /// (its length and bytes), every refusal is ObjectDisposedException.
+    /// </summary>
+    [Fact]
+    public void FromStream_racing_the_streams_Dispose_and_the_numbers_reuse_never_maps_a_stranger()
+    {
+        string a = _dir.Patterned("a.bin", 8192);
+        string b = _dir.File("b.bin");
+        File.WriteAllBytes(b, new byte[12288]);
+        byte[] want = TempDir.Pattern(8192);
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(1.5);
+        int ok = 0, disposed = 0, rounds = 0;
+        while (DateTime.UtcNow < until || ok == 0 || disposed == 0)
+        {
+            Assert.True(++rounds < 100_000, $"{rounds} rounds: {ok} mapped, {disposed} disposed");
+            var fs = new FileStream(a, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1);
+            FileStream? other = null;
+            int spin = Random.Shared.Next(200_000);
+            var closer = new Thread(() =>
+            {
+                var t = System.Diagnostics.Stopwatch.StartNew();
+                while (t.Elapsed.Ticks * 100 < spin) Thread.SpinWait(1);
+                fs.Dispose();
+                other = new FileStream(b, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1);
+            });
+            closer.Start();
+            try
+            {
+                using var f = MappedFile.FromStream(fs, MapAccess.Read);
+                using var v = f.CreateView();
+                Assert.Equal(want.Length, f.Length);
+                Assert.Equal(want, v.ReadBytes(0, want.Length));
+                ok++;
+            }
+            catch (ObjectDisposedException)
+            {
+                disposed++;
+            }
+            closer.Join();
+            other!.Dispose();
+        }
+        Console.WriteLine($"FromStream racing Dispose: {rounds} rounds, {ok} mapped, {disposed} disposed");
+    }
 }
+

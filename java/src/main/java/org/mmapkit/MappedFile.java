@@ -1,9 +1,13 @@
 package org.mmapkit;
 
+import java.io.FileDescriptor;
 import java.io.IOException;
 import java.lang.ref.Cleaner;
 import java.nio.channels.AsynchronousCloseException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
 import java.nio.channels.FileLockInterruptionException;
+import java.nio.file.FileSystemException;
 import java.nio.file.FileSystems;
 import java.nio.file.Path;
 import java.util.Objects;
@@ -238,6 +242,79 @@ public final class MappedFile implements AutoCloseable {
     return new MappedFile(out[0], MapMode.READ_WRITE, "", "anonymous memory");
   }
 
+  /**
+   * Maps a file through a channel the caller opened (with options mmapkit does not know, a file
+   * already unlinked, ...). The channel's descriptor is duplicated: the caller may close the
+   * channel at once, even before mapping, and {@link #close()} never closes it. The duplicate
+   * shares the channel's open file: its position, and on Linux its byte-range locks (a lock
+   * taken here and a {@code channel.lock()} never exclude each other; see docs/API.md).
+   *
+   * <p>JDK 17 has no public way to reach a channel's descriptor: mmapkit reads it in native code
+   * through JNI (no {@code --add-opens} needed), so only the JDK's own file channels
+   * ({@code FileChannel.open}, {@code RandomAccessFile.getChannel()}, ...) can be mapped.
+   *
+   * @param channel an open file channel of the default file system
+   * @param mode READ_ONLY or PRIVATE need a readable channel, READ_WRITE a readable and writable
+   *     one
+   * @return the file; {@link #name()} is what the OS tells about the descriptor (e.g. {@code
+   *     "/tmp/x (deleted)"}), for messages only
+   * @throws java.nio.channels.ClosedChannelException if the channel is closed (also when another
+   *     thread closes it during the call: {@code AsynchronousCloseException})
+   * @throws java.nio.file.AccessDeniedException if the channel's access does not allow the mode
+   * @throws java.nio.file.FileSystemException for a directory, pipe, socket or device
+   * @throws UnsupportedOperationException for a channel that is not the JDK's own
+   */
+  public static MappedFile of(FileChannel channel, MapMode mode) throws IOException {
+    Objects.requireNonNull(channel, "channel");
+    Objects.requireNonNull(mode, "mode");
+    if (!channel.isOpen()) {
+      throw new ClosedChannelException();
+    }
+    return ofNative(channel, mode, "the channel " + channel.getClass().getName());
+  }
+
+  /**
+   * Maps the file open as {@code fd} (from {@code FileInputStream.getFD()}, {@code
+   * RandomAccessFile.getFD()}, ...), with the lifetime rule of {@link #of(FileChannel, MapMode)}:
+   * the descriptor is duplicated, the caller keeps and may close theirs.
+   *
+   * @param fd a valid descriptor of a regular file
+   * @param mode READ_ONLY, READ_WRITE or PRIVATE, allowed by how fd was opened
+   * @return the file
+   * @throws java.nio.file.FileSystemException for an invalid (closed) descriptor, a directory,
+   *     pipe, socket or device, naming the descriptor
+   * @throws java.nio.file.AccessDeniedException if fd's access does not allow the mode
+   */
+  public static MappedFile of(FileDescriptor fd, MapMode mode) throws IOException {
+    Objects.requireNonNull(fd, "fd");
+    Objects.requireNonNull(mode, "mode");
+    return ofNative(fd, mode, "the FileDescriptor");
+  }
+
+  private static MappedFile ofNative(Object source, MapMode mode, String what)
+      throws IOException {
+    long[] out = new long[1];
+    try {
+      NativeCore.mmkj_file_from_java(source, mode.code, out);
+    } catch (IllegalStateException e) { // MMK_ECLOSED: closed while the call ran
+      AsynchronousCloseException ce = new AsynchronousCloseException();
+      ce.initCause(e);
+      throw ce;
+    } catch (FileSystemException e) { // MMK_EBADF "fd -1": closed before the call read it
+      if (source instanceof FileChannel && !((FileChannel) source).isOpen()) {
+        AsynchronousCloseException ce = new AsynchronousCloseException();
+        ce.initCause(e);
+        throw ce;
+      }
+      throw e;
+    } catch (UnsupportedOperationException e) {
+      throw new UnsupportedOperationException("of: " + what + " has no file descriptor mmapkit"
+          + " can reach (only the JDK's own file channels and descriptors)", e);
+    }
+    String name = NativeCore.mmk_file_path(out[0]);
+    return new MappedFile(out[0], mode, name, "file " + name);
+  }
+
   private static MappedFile openFile(
       String call, Path path, int mode, int flags, long size, MapMode m) throws IOException {
     Objects.requireNonNull(path, "path");
@@ -379,7 +456,10 @@ public final class MappedFile implements AutoCloseable {
     return mode;
   }
 
-  /** @return the path, the shared-memory name, or "" for anonymous memory */
+  /**
+   * @return the path, the shared-memory name, "" for anonymous memory, or for {@code of(...)}
+   *     what the OS tells about the descriptor
+   */
   public String name() {
     return name;
   }
