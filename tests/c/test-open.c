@@ -441,6 +441,37 @@ TEST(test_file_from_fd_maps_a_memfd_and_respects_its_write_seal) {
 }
 #endif
 
+/* A shm_open descriptor is a regular file too: it maps as a file (kind
+ * MMK_KIND_FILE, so no owner check: the caller chose to open it), and
+ * shares its memory with the name's other users. */
+TEST(test_file_from_fd_maps_a_shm_open_descriptor) {
+  char name[160];
+  snprintf(name, sizeof name, "/%s", test_shm_name("fromfd"));
+  int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+  CHECK_SYS(fd);
+  CHECK_SYS(ftruncate(fd, 8192));
+  mmk_file *f = NULL, *g = NULL;
+  mmk_view *v = NULL, *w = NULL;
+  ASSERT_OK(mmk_file_from_fd(fd, MMK_WRITE, &f));
+  close(fd);
+  ASSERT_EQ(mmk_file_kind(f), MMK_KIND_FILE);
+#if defined(__linux__)
+  ASSERT_STR_CONTAINS(mmk_file_path(f), name + 1);
+#endif
+  ASSERT_OK(mmk_shm_open(name + 1, MMK_READ, 0, 0, &g));
+  ASSERT_OK(mmk_map(f, 0, 0, 0, &v));
+  ASSERT_OK(mmk_map(g, 0, 0, 0, &w));
+  ASSERT_OK(mmk_atomic_store_u32(v, 4096, 0xfeedu));
+  uint32_t x = 0;
+  ASSERT_OK(mmk_atomic_load_u32(w, 4096, &x));
+  ASSERT_UEQ(x, 0xfeedu);
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_view_close(w));
+  ASSERT_OK(mmk_file_close(f));
+  ASSERT_OK(mmk_file_close(g));
+  ASSERT_OK(mmk_shm_unlink(name + 1));
+}
+
 TEST(test_file_from_fd_write_mode_on_read_only_descriptor_is_eacces) {
   const char *path = test_path("fd.bin");
   test_make_pattern_file(path, 4096);
@@ -1023,6 +1054,7 @@ static const test_case tests[] = {
 #if defined(__linux__)
     TEST_ENTRY(test_file_from_fd_maps_a_memfd_and_respects_its_write_seal),
 #endif
+    TEST_ENTRY(test_file_from_fd_maps_a_shm_open_descriptor),
     TEST_ENTRY(test_file_from_fd_write_mode_on_read_only_descriptor_is_eacces),
     TEST_ENTRY(test_file_from_fd_closed_descriptor_is_ebadf),
     TEST_ENTRY(test_file_from_fd_directory_pipe_socket_and_devices_are_refused),
