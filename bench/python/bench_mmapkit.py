@@ -18,7 +18,8 @@ Metrics
   overhead subtracted) over 64 MiB, and both over a cache-resident 1 MiB
   (what the API itself costs)
 - open+map+close of a 1 MiB file (us); the stdlib column uses os.open,
-  its fastest form (a second row gives the usual `with open(...)` form)
+  its fastest form (a second row gives the usual `with open(...)` form,
+  another mmapkit.open of the same os.open descriptor)
 - flush 4 KiB: dirty one page, flush that page synchronously (us);
   numpy.memmap.flush() has no range and syncs the whole map
 """
@@ -225,6 +226,15 @@ def run(args):
                     os.close(fd)
             return go
 
+        def kit_fd_cycle():  # mmapkit.open(fd): the row to set against fd_cycle's
+            for _ in range(n):
+                fd = os.open(small, os.O_RDONLY)
+                f = mmapkit.open(fd)
+                v = f.map()
+                v.close()
+                f.close()
+                os.close(fd)
+
         def np_cycle():
             for _ in range(n):
                 m = np.memmap(small, dtype=np.uint8, mode="r")
@@ -241,6 +251,8 @@ def run(args):
         if np is not None:
             cycles["numpy.memmap"] = np_cycle
         metric("open+map+close (1 MiB file)", "us", cycles, lambda t: t / n * 1e6)
+        metric("open+map+close, mmapkit.open(fd) from os.open", "us",
+               {"mmapkit.View": kit_fd_cycle}, lambda t: t / n * 1e6)
         metric("open+map+close, stdlib via builtin open()", "us",
                {"mmap.mmap": builtin_open_cycle}, lambda t: t / n * 1e6)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import os
-from typing import TYPE_CHECKING, Any, Optional, Union
+from typing import TYPE_CHECKING, Any, Optional, Protocol, Union
 
 from . import _core
 
@@ -21,6 +21,12 @@ __all__ = [
 FaultError = _core.FaultError
 
 _PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
+
+
+class _HasFileno(Protocol):
+    def fileno(self) -> int: ...
+
+
 _Buffer = Any  # any object with the buffer protocol
 
 _KIND_PATH, _KIND_SHM, _KIND_ANON, _KIND_FD = 0, 1, 2, 3
@@ -127,7 +133,9 @@ class MappedFile(_core.File):
 
     @property
     def name(self) -> str:
-        """The path, the shared-memory name, or "" for anonymous memory."""
+        """The path, the shared-memory name, "" for anonymous memory; for a
+        descriptor what the system told when it was opened ("fd N (no
+        path)" if nothing), for reading, not for opening again."""
         return _core.File._name(self)
 
     @property
@@ -375,22 +383,68 @@ _core._register_view_class(View)  # what MappedFile.map returns
 _fspath = os.fspath
 
 
-def open(path: _PathLike, mode: str = "r", size: Optional[int] = None) -> MappedFile:
-    """Opens a file for mapping.
+def open(file: Union[_PathLike, int, _HasFileno], mode: str = "r",
+         size: Optional[int] = None) -> MappedFile:
+    """Opens a file for mapping: a path, or a file already open.
 
     mode: "r" read-only, "r+" read-write (file must exist), "w+" create or
     truncate, "x+" create exclusively, "c" copy-on-write. ``size`` (writable
     modes only) grows the file to at least that many bytes, reserving the
     blocks so a full disk fails here rather than faulting later.
+
+    ``file`` may also be an open descriptor (an int, as the built-in open()
+    takes) or an object with ``fileno()`` (a file object, tempfile,
+    socket...), in mode "r", "r+" or "c" and without ``size``. mmapkit
+    duplicates the descriptor and keeps only its duplicate: the caller may
+    close theirs at once, and MappedFile.close() never closes it. A file
+    object's buffered writes are flushed first (they must be in the file to
+    be seen through the map). The mode must fit how the descriptor was
+    opened ("r+" needs read and write: PermissionError otherwise). What is
+    not a regular file is refused at once, never waited on: a directory is
+    IsADirectoryError, a pipe, socket or device OSError(ENODEV). ``name``
+    and error messages carry what the system tells about the descriptor
+    (its /proc/self/fd link, e.g. "/tmp/x (deleted)"), or "fd N (no path)".
     """
     try:
         core_mode, flags = _MODES[mode]
     except (KeyError, TypeError):
         raise ValueError(f"invalid mode {mode!r} (expected 'r', 'r+', 'w+', 'x+' or 'c')") from None
+    try:
+        path = _fspath(file)
+    except TypeError:  # not a path: a descriptor, or what has one
+        return _open_descriptor(file, mode, core_mode, flags, size)
     n = 0 if size is None else _length(size, "size")
     if n and core_mode != _core.MMK_WRITE:
         raise ValueError(f"size is only valid with a writable mode, not {mode!r}")
-    return MappedFile(_KIND_PATH, _fspath(path), core_mode, flags, n, -1)
+    return MappedFile(_KIND_PATH, path, core_mode, flags, n, -1)
+
+
+def _open_descriptor(file: Any, mode: str, core_mode: int, flags: int,
+                     size: Optional[int]) -> MappedFile:
+    if isinstance(file, bool):
+        raise TypeError("file must be a path, a descriptor or have fileno(), not bool")
+    if isinstance(file, int):
+        fd = file
+    else:
+        fileno = getattr(file, "fileno", None)
+        if fileno is None:
+            raise TypeError("file must be a path, a descriptor or have fileno(), "
+                            f"not {type(file).__name__}")
+        fd = fileno()
+        if not isinstance(fd, int) or isinstance(fd, bool):
+            raise TypeError(f"fileno() returned {type(fd).__name__}, not int")
+        flush = getattr(file, "flush", None)
+        if flush is not None:
+            flush()
+    if flags:
+        raise ValueError(f"mode {mode!r} creates or truncates a path; a descriptor "
+                         "maps with 'r', 'r+' or 'c'")
+    if size is not None:
+        raise ValueError("size is only valid when opening a path "
+                         "(grow an open file with MappedFile.resize)")
+    if not -(1 << 31) <= fd < (1 << 31):
+        raise OverflowError(f"descriptor {fd} out of range")
+    return MappedFile(_KIND_FD, None, core_mode, 0, 0, fd)
 
 
 def shared_memory(name: str, size: Optional[int] = None, *,

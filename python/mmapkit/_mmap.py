@@ -12,7 +12,13 @@ It passes CPython's own Lib/test/test_mmap.py (every test that runs on
 Linux). Like the standard library's, it refuses an ``offset`` that is not a
 multiple of ALLOCATIONGRANULARITY and flush() / madvise() ranges that do
 not start on a page (OSError EINVAL); mmapkit.View maps and flushes any
-range. Deliberate differences:
+range. On every Python version it has 3.13's additions: ``trackfd=False``
+(keyword-only; no descriptor is kept, so size() is OSError(EBADF) and
+resize() a ValueError), seekable(), and seek() returning the new position.
+Collected unclosed, it gives no ResourceWarning, as the standard library's
+gives none (mmapkit.View and MappedFile do, as file objects do: shown
+under ``-X dev``).
+Deliberate differences:
 - madvise() accepts the advice values mmapkit knows (MADV_NORMAL, RANDOM,
   SEQUENTIAL, WILLNEED, DONTNEED, HUGEPAGE); others raise OSError(EINVAL).
 - anonymous memory (fileno=-1) is shared with forked children even with
@@ -28,8 +34,8 @@ range. Deliberate differences:
   directory: IsADirectoryError), and resize() of a MAP_PRIVATE map of a
   file (PermissionError: the descriptor is not writable).
 - An OSError's strerror names the failing operation ("... [from_fd]").
-- No ResourceWarning for a View or MappedFile collected unclosed (neither
-  does the standard library's mmap warn).
+- It has the view type's extra methods too (read_into, write_from,
+  advise, resident, lock_memory...), which the standard library's lacks.
 """
 from __future__ import annotations
 
@@ -95,16 +101,18 @@ class mmap(_core.View):
     _h = None  # set by __init__ once it holds a handle (close() reads it)
 
     # mmap(fileno, length, flags=MAP_SHARED, prot=PROT_WRITE|PROT_READ,
-    #      access=ACCESS_DEFAULT, offset=0): the standard library's
+    #      access=ACCESS_DEFAULT, offset=0, *, trackfd=True): the standard library's
     # constructor, written in C and run by __new__ as the standard
     # library's is (a subclass may override __new__); no Python frame on
     # the open+map+close path. It sets _h (the handle of the duplicated
-    # descriptor or of the anonymous memory), _anon and _access; __init__
+    # descriptor or of the anonymous memory; None with trackfd=False, 3.13's
+    # keyword, accepted on every version), _anon and _access; __init__
     # does nothing.
     if TYPE_CHECKING:
         def __new__(cls, fileno: int, length: int, flags: int = _std.MAP_SHARED,
                     prot: int = _std.PROT_WRITE | _std.PROT_READ,
-                    access: int = _std.ACCESS_DEFAULT, offset: int = 0) -> "mmap": ...
+                    access: int = _std.ACCESS_DEFAULT, offset: int = 0, *,
+                    trackfd: bool = True) -> "mmap": ...
 
         def close(self) -> None: ...
     else:
@@ -200,6 +208,8 @@ class mmap(_core.View):
     def size(self) -> int:
         """Size of the underlying file (anonymous: of the map)."""
         self._valid()
+        if self._h is None:  # trackfd=False: no descriptor, as 3.13's
+            raise OSError(errno.EBADF, os.strerror(errno.EBADF))
         if self._anon:
             return len(self)
         # Through the handle, not os.fstat(fileno()): a close() in another
@@ -208,6 +218,10 @@ class mmap(_core.View):
             return _core.File.size(self._h)
         except ValueError:
             raise ValueError(_CLOSED) from None
+
+    def seekable(self) -> bool:
+        """True, also once closed (3.13's seekable())."""
+        return True
 
     def __iter__(self):
         """1-byte bytes objects, as the standard library's iteration gives

@@ -115,17 +115,20 @@ static int mmkpy_compat_mode(int access, int flags, int prot)
 static int mmkpy_mmap_construct(PyObject *self, PyObject *args, PyObject *kw)
 {
   static char *kwlist[] = {"fileno", "length", "flags", "prot", "access",
-                           "offset", NULL};
+                           "offset", "trackfd", NULL};
   int fd, flags = MAP_SHARED, prot = PROT_WRITE | PROT_READ;
-  int access = MMKPY_ACCESS_DEFAULT, mode, anon;
+  int access = MMKPY_ACCESS_DEFAULT, mode, anon, trackfd = 1;
   Py_ssize_t length;
   long long offset = 0;
   mmkpy_file *pf = NULL;
   mmkpy_view *pv = NULL;
   PyObject *fileobj = NULL, *tmp;
 
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "in|iiiL:mmap", kwlist, &fd,
-                                   &length, &flags, &prot, &access, &offset))
+  /* trackfd= is 3.13's (keyword-only, any truth value), taken on every
+   * version: adding it changes nothing for callers that do not pass it. */
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "in|iiiL$p:mmap", kwlist, &fd,
+                                   &length, &flags, &prot, &access, &offset,
+                                   &trackfd))
     return -1;
   if (length < 0) {
     PyErr_SetString(PyExc_OverflowError, "memory mapped length must be positive");
@@ -166,6 +169,7 @@ static int mmkpy_mmap_construct(PyObject *self, PyObject *args, PyObject *kw)
     pf = new_mmkpy_file(MMKPY_KIND_ANON, Py_None, MMK_WRITE, 0, length, -1);
     if (!pf)
       return -1;
+    pf->quiet = 1; /* the standard library's mmap gives no ResourceWarning */
   } else {
     /* The standard library checks the range against the file size before
      * mapping; here without an extra fstat on the common path: the core
@@ -180,11 +184,17 @@ static int mmkpy_mmap_construct(PyObject *self, PyObject *args, PyObject *kw)
       mmkpy_prefer_range_error(fd, length, offset);
       return -1;
     }
+    pf->quiet = 1;
   }
-  if (!(fileobj = mmkpy_file_wrap(pf)))
-    return -1;
-  if (PyObject_SetAttr(self, mmkpy_str_h, fileobj) < 0)
-    goto fail;
+  /* trackfd=False keeps no descriptor: the handle goes once the view is
+   * made, and _h stays None (size() is then EBADF, resize() refused, as
+   * 3.13's). */
+  if (trackfd) {
+    if (!(fileobj = mmkpy_file_wrap(pf)))
+      return -1;
+    if (PyObject_SetAttr(self, mmkpy_str_h, fileobj) < 0)
+      goto fail;
+  }
   pv = new_mmkpy_view(pf, offset, length, 0,
                       (mode == MMK_READ ? MMK_MAP_READONLY : 0) |
                       (flags & MAP_POPULATE ? MMK_MAP_POPULATE : 0), 1);
@@ -202,14 +212,21 @@ static int mmkpy_mmap_construct(PyObject *self, PyObject *args, PyObject *kw)
   }
   if (mmkpy_view_attach(self, pv) < 0)
     goto fail;
-  Py_DECREF(fileobj);
+  if (fileobj)
+    Py_DECREF(fileobj);
+  else
+    delete_mmkpy_file(pf); /* the view keeps the mapping */
   return 0;
 fail:
-  if (pf->f) {
-    mmk_file_close(pf->f);
-    pf->f = NULL;
+  if (fileobj) {
+    if (pf->f) {
+      mmk_file_close(pf->f);
+      pf->f = NULL;
+    }
+    Py_DECREF(fileobj);
+  } else {
+    delete_mmkpy_file(pf);
   }
-  Py_DECREF(fileobj);
   return -1;
 }
 
@@ -282,7 +299,7 @@ static PyObject *mmkpy_mmap_resize(PyObject *self, PyObject *arg)
   Py_ssize_t newsize;
   int64_t offset, old_file = 0, cur;
   long access;
-  int rc;
+  int rc, tracked;
   if (!pv)
     return NULL;
   if (!PyArg_Parse(arg, "n:resize", &newsize))
@@ -294,15 +311,24 @@ static PyObject *mmkpy_mmap_resize(PyObject *self, PyObject *arg)
   Py_DECREF(acc);
   if (access == -1 && PyErr_Occurred())
     return NULL;
+  /* The standard library's order: exports, trackfd, access. */
+  if (pv->exports > 0 || pv->inflight > 0) {
+    PyErr_SetString(PyExc_BufferError,
+                    "mmap can't resize with extant buffers exported.");
+    return NULL;
+  }
+  if (!(ref = PyObject_GetAttr(self, mmkpy_str_h)))
+    return NULL;
+  tracked = ref != Py_None;
+  Py_CLEAR(ref);
+  if (!tracked) {
+    PyErr_SetString(PyExc_ValueError, "mmap can't resize with trackfd=False.");
+    return NULL;
+  }
   if (access == MMKPY_ACCESS_READ || access == MMKPY_ACCESS_COPY ||
       !pv->writable) {
     PyErr_SetString(PyExc_TypeError,
                     "mmap can't resize a readonly or copy-on-write memory map.");
-    return NULL;
-  }
-  if (pv->exports > 0 || pv->inflight > 0) {
-    PyErr_SetString(PyExc_BufferError,
-                    "mmap can't resize with extant buffers exported.");
     return NULL;
   }
   offset = mmk_view_offset(pv->v);

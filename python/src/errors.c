@@ -5,6 +5,7 @@
  */
 #include "mmkpy.h" /* Python.h first, as it asks */
 #include <errno.h>
+#include <stdarg.h>
 #include <string.h>
 
 PyObject *mmkpy_FaultError = NULL;
@@ -22,18 +23,24 @@ static int mmkpy_os_errno(int status, int sys_errno)
   return e ? e : EIO;
 }
 
-/* A refusal of mmapkit's own (no native errno) says why; the C flag it
- * may name is spelled as the Python keyword. */
+/* A refusal of mmapkit's own (no native errno) says why; the C names it
+ * may use are spelled as Python spells them. */
 static void mmkpy_python_spelling(const char *why, char *out, size_t n)
 {
-  static const char c_flag[] = "pass MMK_ALLOW_FOREIGN";
-  const char *flag = strstr(why, c_flag);
-  if (!flag) {
-    PyOS_snprintf(out, n, "%s", why);
-    return;
+  static const char *const spelling[][2] = {
+    {"pass MMK_ALLOW_FOREIGN", "pass allow_foreign=True"},
+    {"MMK_WRITE needs", "a writable map needs"},
+  };
+  size_t i;
+  for (i = 0; i < sizeof spelling / sizeof spelling[0]; i++) {
+    const char *c = strstr(why, spelling[i][0]);
+    if (c) {
+      PyOS_snprintf(out, n, "%.*s%s%s", (int)(c - why), why, spelling[i][1],
+                    c + strlen(spelling[i][0]));
+      return;
+    }
   }
-  PyOS_snprintf(out, n, "%.*spass allow_foreign=True%s", (int)(flag - why),
-                why, flag + strlen(c_flag));
+  PyOS_snprintf(out, n, "%s", why);
 }
 
 PyObject *mmkpy_raise(mmkpy_ctx ctx, int status)
@@ -99,6 +106,20 @@ PyObject *mmkpy_raise(mmkpy_ctx ctx, int status)
   PyErr_SetObject(exc_type, args);
   Py_DECREF(args);
   return NULL;
+}
+
+void mmkpy_warn_unclosed(const char *fmt, ...)
+{
+  PyObject *et, *ev, *tb, *msg;
+  va_list ap;
+  PyErr_Fetch(&et, &ev, &tb);
+  va_start(ap, fmt);
+  msg = PyUnicode_FromFormatV(fmt, ap);
+  va_end(ap);
+  if (!msg || PyErr_WarnEx(PyExc_ResourceWarning, PyUnicode_AsUTF8(msg), 1) < 0)
+    PyErr_WriteUnraisable(NULL);
+  Py_XDECREF(msg);
+  PyErr_Restore(et, ev, tb);
 }
 
 PyObject *mmkpy_raise_closed(const mmkpy_view *pv)

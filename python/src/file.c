@@ -87,12 +87,22 @@ mmkpy_file *new_mmkpy_file(int kind, PyObject *name, int mode,
   return pf;
 }
 
+/* Collected without close(): closed here, with the ResourceWarning a file
+ * object gives (shown under -X dev); mmapkit.mmap's handle is quiet, as
+ * the standard library's mmap is. */
 void delete_mmkpy_file(mmkpy_file *pf)
 {
   if (!pf)
     return;
-  if (pf->f)
+  if (pf->f) {
+    if (!pf->quiet && !pf->closing) {
+      if (pf->kind == MMK_KIND_ANON)
+        mmkpy_warn_unclosed("unclosed mmapkit.MappedFile (anonymous)");
+      else
+        mmkpy_warn_unclosed("unclosed mmapkit.MappedFile %R", pf->name);
+    }
     mmk_file_close(pf->f);
+  }
   Py_XDECREF(pf->name);
   PyMem_Free(pf);
 }

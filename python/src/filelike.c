@@ -257,7 +257,7 @@ PyObject *mmkpy_view_write_byte(mmkpy_view *pv, PyObject *value)
   Py_RETURN_NONE;
 }
 
-/* seek(pos[, whence]). */
+/* seek(pos[, whence]) -> the new position. */
 PyObject *mmkpy_view_seek(mmkpy_view *pv, PyObject *pos, PyObject *whence)
 {
   Py_ssize_t dist, where;
@@ -290,7 +290,7 @@ PyObject *mmkpy_view_seek(mmkpy_view *pv, PyObject *pos, PyObject *whence)
   }
   if (where > pv->size || where < 0) goto range;
   pv->pos = where;
-  Py_RETURN_NONE;
+  return PyLong_FromSsize_t(where); /* the new position, as 3.13's does */
 range:
   PyErr_SetString(PyExc_ValueError, "seek out of range");
   return NULL;

@@ -34,6 +34,7 @@ typedef struct mmkpy_file {
   int closing;    /* close() asked while inflight > 0 */
   int kind;       /* MMK_KIND_*, kept for after close */
   int created;    /* mmk_file_created: this call created the file */
+  int quiet;      /* no ResourceWarning if collected open (mmap's own) */
   PyObject *name; /* path / shm name / "", kept for after close */
 } mmkpy_file;
 
@@ -74,6 +75,9 @@ extern PyObject *mmkpy_FaultError;
 /* Raises the exception for `status` (< 0) with the thread's error detail;
  * always returns NULL. */
 PyObject *mmkpy_raise(mmkpy_ctx ctx, int status);
+/* ResourceWarning "unclosed <what>" from a dealloc (keeps the exception
+ * being handled; a warning turned into an error is reported unraisable). */
+void mmkpy_warn_unclosed(const char *fmt, ...);
 /* Refusals of the binding itself, one wording each (compat: mmap.mmap's). */
 PyObject *mmkpy_raise_closed(const mmkpy_view *pv);
 PyObject *mmkpy_raise_readonly(const mmkpy_view *pv);

@@ -52,6 +52,7 @@ PyObject *mmkpy_file_wrap(mmkpy_file *pf)
                                            SWIG_POINTER_OWN);
   if (!o || o == Py_None) {
     Py_XDECREF(o);
+    pf->closing = 1; /* never handed out: no ResourceWarning */
     delete_mmkpy_file(pf);
     if (!PyErr_Occurred())
       PyErr_SetString(PyExc_RuntimeError, "cannot wrap a file handle");
@@ -66,6 +67,7 @@ int mmkpy_view_attach(PyObject *obj, mmkpy_view *pv)
                                           SWIGTYPE_p_mmkpy_view,
                                           SWIG_BUILTIN_INIT);
   if (!r) {
+    pv->closing = 1; /* never handed out: no ResourceWarning */
     delete_mmkpy_view(pv);
     return -1;
   }

@@ -192,10 +192,15 @@ mmkpy_view *new_mmkpy_view(mmkpy_file *file, int64_t offset, int64_t length,
   return pv;
 }
 
+/* Collected without close(): unmapped here, with a ResourceWarning as for
+ * a file object (mmapkit.mmap is quiet, as the standard library's is). */
 void delete_mmkpy_view(mmkpy_view *pv)
 {
   /* Buffers hold a reference to the object, so none is left here. */
   if (pv && pv->v) {
+    if (!pv->compat && !pv->closing)
+      mmkpy_warn_unclosed("unclosed mmapkit.View (offset %lld, size %zd)",
+                          (long long)mmk_view_offset(pv->v), pv->size);
     mmkpy_view_drop_lease(pv);
     mmk_view_close_inert(pv->v);
   }

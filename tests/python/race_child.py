@@ -3,7 +3,8 @@
     python -m race_child KIND LIFETIME ACCESS DIR ITERATIONS
 
 An accessor thread loops over ACCESS on one view (KIND "view": a
-mmapkit.View, "mmap": a mmapkit.mmap) while the main thread runs LIFETIME
+mmapkit.View, "fd": a View of mmapkit.open(descriptor), "mmap": a
+mmapkit.mmap) while the main thread runs LIFETIME
 (close, resize, ...) on it. Checked: every byte read is the file's byte,
 every exception is a documented one (ValueError once closed, IndexError past
 a shrunk end, BufferError for a refused lifetime call), a refused call
@@ -176,6 +177,10 @@ MMAP_ACCESSES = [n for n in ACCESSES if n not in ("resident", "read_into",
 VIEW_LIFETIMES = ["close", "grow_inplace", "grow_move", "shrink",
                   "export_close", "file_close"]
 MMAP_LIFETIMES = ["close", "grow", "shrink"]
+# A view of mmapkit.open(descriptor): the caller's descriptor closed under
+# the accesses (owner_close) must change nothing; mmapkit's own duplicate
+# closed (file_close) neither; the view's close as everywhere.
+FD_LIFETIMES = ["close", "file_close", "owner_close"]
 
 
 def new_size(lifetime):
@@ -204,6 +209,9 @@ def lifetime_op(c, f, path):
                 v.close()
             elif lt == "file_close":
                 f.close()
+            elif lt == "owner_close":
+                os.close(c.owner)
+                c.owner = None
             else:
                 v.resize(new_size(lt))
             return
@@ -224,11 +232,16 @@ def one_round(kind, lifetime, access, path):
         fd = os.open(path, os.O_RDWR)
         v = mmapkit.mmap(fd, SIZE)
         os.close(fd)
+    elif kind == "fd":
+        owner = os.open(path, os.O_RDWR)
+        f = mmapkit.open(owner, "r+")
+        v = f.map(0, SIZE)
     else:
         f = mmapkit.open(path, "r+")
         v = f.map(0, SIZE, reserve=2 * SIZE if lifetime == "grow_inplace" else None)
     c = Ctx(v, kind)
     c.lifetime = lifetime
+    c.owner = owner if kind == "fd" else None
     fn = ACCESSES[access]
     done, started, after, errors = threading.Event(), threading.Event(), [0], []
 
@@ -283,6 +296,10 @@ def one_round(kind, lifetime, access, path):
         v.close()
     if f is not None:
         f.close()
+    if c.owner is not None:
+        if os.fstat(c.owner).st_size != SIZE:  # mmapkit never closed it
+            raise AssertionError("the owner's descriptor changed")
+        os.close(c.owner)
     with open(path, "rb") as fh:
         data = fh.read()
     expect(HEAD, data[HEAD:])

@@ -2,9 +2,13 @@
 different: each now matches it (mmapkit.mmap), behaves like bytearray
 (mmapkit.View), or is refused with a message that names the public API."""
 import errno
+import gc
 import mmap as std_mmap
 import os
+import subprocess
+import sys
 import unittest
+import warnings
 
 import mmapkit
 from mmapkit import _core
@@ -82,6 +86,62 @@ class TestReturnsAndMessages(TempDirTest):
                 self.assertEqual(m[:2], b"\0\0")
                 with self.assertRaises(TypeError):
                     m.write(b"x")
+
+
+class TestResourceWarnings(TempDirTest):
+    """A MappedFile or View collected unclosed warns as a file object does;
+    mmapkit.mmap does not, as the standard library's mmap does not."""
+
+    def collected(self, make):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            make()
+            gc.collect()
+        return [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
+
+    def test_unclosed_view_and_file_warn_and_are_closed(self):
+        p = os.path.realpath(self.path(content=pattern(PAGE)))
+
+        def leak():
+            f = mmapkit.open(p, "r")
+            f.map(offset=10, length=100)
+        got = self.collected(leak)
+        self.assertEqual(sorted(got), ["unclosed mmapkit.MappedFile " + repr(p),
+                                       "unclosed mmapkit.View (offset 10, size 100)"])
+        with open("/proc/self/maps") as fh:
+            self.assertNotIn(p, fh.read())  # and unmapped
+        self.assertEqual(self.collected(lambda: mmapkit.anonymous(PAGE)),
+                         ["unclosed mmapkit.MappedFile (anonymous)"])
+
+    def test_closed_objects_and_mmap_do_not_warn(self):
+        p = self.path(content=pattern(PAGE))
+        fd = os.open(p, os.O_RDWR)
+        self.addCleanup(os.close, fd)
+
+        def quiet():
+            with mmapkit.open(p, "r") as f, f.map():
+                pass
+            g = mmapkit.anonymous(PAGE)
+            g.map().close()
+            g.close()
+            for cls in (std_mmap.mmap, mmapkit.mmap):
+                cls(fd, 0)
+                cls(-1, 16)
+            mmapkit.mmap(fd, 0, trackfd=False)
+        self.assertEqual(self.collected(quiet), [])
+
+    def test_dev_mode_shows_the_warning(self):
+        p = self.path(content=b"x")
+        code = ("import mmapkit, sys\n"
+                "f = mmapkit.open(sys.argv[1])\n"
+                "del f\n")
+        r = subprocess.run([sys.executable, "-X", "dev", "-c", code, p],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("ResourceWarning: unclosed mmapkit.MappedFile", r.stderr)
+        r = subprocess.run([sys.executable, "-c", code, p],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.stderr, "")  # ignored by default, as for files
 
 
 class TestInitTwice(TempDirTest):

@@ -130,7 +130,8 @@ class TestCreatedFlag(TempDirTest):
         with mmapkit.open(p, "w+") as f:
             self.assertTrue(f.created)
         self.assertTrue(f.created)  # still known after close
-        self.assertTrue(mmapkit.anonymous(4096).created)
+        with mmapkit.anonymous(4096) as anon:
+            self.assertTrue(anon.created)
 
     def test_created_is_true_only_for_the_call_that_created_the_object(self):
         name = unique_shm_name("created")

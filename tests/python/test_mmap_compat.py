@@ -29,6 +29,18 @@ def outcome(fn):
     return ("ok", type(r).__name__)
 
 
+def seek_returning_position(m):
+    """m.seek as 3.13's returns the new position; before 3.13 the standard
+    library's returned None (mmapkit.mmap's returns it on every version)."""
+    if isinstance(m, mmapkit.mmap) or sys.version_info >= (3, 13):
+        return m.seek
+
+    def seek(*args):
+        m.seek(*args)
+        return m.tell()
+    return seek
+
+
 class Compat(TempDirTest):
     """Runs a scenario against both classes and compares the traces."""
 
@@ -183,17 +195,18 @@ class TestMethods(Compat):
             fd = os.open(p, os.O_RDWR)
             m = cls(fd, 0)
             os.close(fd)
+            seek = seek_returning_position(m)
             ops = [lambda: m.readline(), lambda: m.tell(), lambda: m.read(4),
                    lambda: m.read(), lambda: m.read(), lambda: m.readline(),
-                   lambda: m.read_byte(), lambda: m.seek(0), lambda: m.read_byte(),
-                   lambda: m.seek(3, 1), lambda: m.tell(), lambda: m.seek(-1, 2),
-                   lambda: m.read(1), lambda: m.seek(1, 2), lambda: m.seek(-1),
-                   lambda: m.seek(0, 3), lambda: m.seek(-100, 1), lambda: m.tell(),
-                   lambda: m.seek(5), lambda: m.read(-1), lambda: m.seek(5),
-                   lambda: m.read(None), lambda: m.seek(2), lambda: m.read(0),
-                   lambda: m.read("x"), lambda: m.seek(len(m)), lambda: m.readline(),
-                   lambda: m.read_byte(), lambda: m.seek(1 << 62, 1),
-                   lambda: m.seek("0"), lambda: m.seek(0, "1")]
+                   lambda: m.read_byte(), lambda: seek(0), lambda: m.read_byte(),
+                   lambda: seek(3, 1), lambda: m.tell(), lambda: seek(-1, 2),
+                   lambda: m.read(1), lambda: seek(1, 2), lambda: seek(-1),
+                   lambda: seek(0, 3), lambda: seek(-100, 1), lambda: m.tell(),
+                   lambda: seek(5), lambda: m.read(-1), lambda: seek(5),
+                   lambda: m.read(None), lambda: seek(2), lambda: m.read(0),
+                   lambda: m.read("x"), lambda: seek(len(m)), lambda: m.readline(),
+                   lambda: m.read_byte(), lambda: seek(1 << 62, 1),
+                   lambda: seek("0"), lambda: seek(0, "1")]
             for op in ops:
                 t.append(outcome(op))
             m.close()
@@ -204,13 +217,14 @@ class TestMethods(Compat):
             fd = os.open(p, os.O_RDWR)
             m = cls(fd, 0)
             os.close(fd)
+            seek = seek_returning_position(m)
             ops = [lambda: m.write(b"hello"), lambda: m.tell(),
                    lambda: m.write(bytearray(b"!!")), lambda: m.write(memoryview(b"mv")),
                    lambda: m.write("str"), lambda: m.write_byte(65),
                    lambda: m.write_byte(256), lambda: m.write_byte(-1),
-                   lambda: m.write_byte("a"), lambda: m.seek(len(m) - 2),
+                   lambda: m.write_byte("a"), lambda: seek(len(m) - 2),
                    lambda: m.write(b"abc"), lambda: m.tell(), lambda: m.write(b"ab"),
-                   lambda: m.write_byte(1), lambda: m.seek(len(m) - 1),
+                   lambda: m.write_byte(1), lambda: seek(len(m) - 1),
                    lambda: m.write_byte(66), lambda: m.write_byte(67),
                    lambda: m.write(b""), lambda: m[:12]]
             for op in ops:
@@ -441,6 +455,104 @@ class TestMethods(Compat):
             t.append(outcome(lambda: m.write(b"x")))
             m.close()
         self.compare(sc)
+
+
+class TestPython313Additions(TempDirTest):
+    """trackfd=, seekable() and seek()'s return are 3.13's; mmapkit.mmap
+    has them on every version, and matches the standard library's where
+    it has them too."""
+
+    def classes(self):
+        return CLASSES if sys.version_info >= (3, 13) else (mmapkit.mmap,)
+
+    def fd_count(self):
+        return len(os.listdir("/proc/self/fd"))
+
+    def test_seek_returns_the_new_position_and_seekable_is_true(self):
+        for cls in self.classes():
+            with self.subTest(cls=cls):
+                m = cls(-1, 100)
+                self.assertTrue(m.seekable())
+                self.assertEqual([m.seek(10), m.seek(5, 1), m.seek(-1, 2)], [10, 15, 99])
+                with self.assertRaises(ValueError):
+                    m.seek(101)
+                self.assertEqual(m.tell(), 99)
+                m.close()
+                self.assertTrue(m.seekable())  # as 3.13's: even closed
+
+    def test_trackfd_false_size_is_ebadf_and_resize_refused(self):
+        p = self.path(content=b"a" * 64)
+        for cls in self.classes():
+            for close_original in (True, False):
+                with self.subTest(cls=cls, close_original=close_original):
+                    with open(p, "r+b") as fh:
+                        with cls(fh.fileno(), 64, trackfd=False) as m:
+                            if close_original:
+                                fh.close()
+                            with self.assertRaises(OSError) as cm:
+                                m.size()
+                            self.assertEqual(cm.exception.errno, errno.EBADF)
+                            for n in (128, 32):
+                                with self.assertRaisesRegex(ValueError, "trackfd=False"):
+                                    m.resize(n)
+                            m.write_byte(ord("X"))
+                            m[2] = ord("Y")
+                            m.flush()
+                            with open(p, "rb") as check:
+                                self.assertEqual(check.read(4), b"XaYa")
+                        self.assertTrue(m.closed)
+                    self.assertEqual(os.stat(p).st_size, 64)
+
+    def test_trackfd_false_refusals_come_in_the_standard_librarys_order(self):
+        p = self.path(content=b"a" * PAGE)
+        fd = os.open(p, os.O_RDWR)
+        self.addCleanup(os.close, fd)
+        for cls in self.classes():
+            with self.subTest(cls=cls):
+                m = cls(fd, 0, trackfd=False)
+                mv = memoryview(m)
+                with self.assertRaises(BufferError):
+                    m.resize(10)  # exports come first
+                mv.release()
+                ro = cls(fd, 0, access=std_mmap.ACCESS_READ, trackfd=False)
+                with self.assertRaisesRegex(ValueError, "trackfd=False"):
+                    ro.resize(10)  # then trackfd, then the access
+                anon = cls(-1, 64, trackfd=False)
+                with self.assertRaises(OSError):
+                    anon.size()
+                with self.assertRaisesRegex(ValueError, "trackfd=False"):
+                    anon.resize(32)
+                for x in (m, ro, anon):
+                    x.close()
+                with self.assertRaisesRegex(ValueError, "closed"):
+                    m.size()
+
+    def test_trackfd_is_keyword_only_and_takes_any_truth_value(self):
+        p = self.path(content=b"a" * PAGE)
+        fd = os.open(p, os.O_RDWR)
+        self.addCleanup(os.close, fd)
+        for cls in self.classes():
+            with self.subTest(cls=cls):
+                with self.assertRaisesRegex(TypeError, "at most 6 positional"):
+                    cls(fd, 0, std_mmap.MAP_SHARED, 3, 0, 0, False)
+                with cls(fd, 0, trackfd=[]) as m, self.assertRaises(OSError):
+                    m.size()
+                with cls(fd, 0, trackfd=[1]) as m:
+                    self.assertEqual(m.size(), PAGE)
+
+    def test_trackfd_false_holds_no_descriptor_once_closed(self):
+        # The core's view keeps its duplicate while mapped (its flush and
+        # resize go through it); mmapkit.mmap itself holds none, and
+        # close() leaves nothing open.
+        p = self.path(content=b"a" * PAGE)
+        fd = os.open(p, os.O_RDWR)
+        self.addCleanup(os.close, fd)
+        before = self.fd_count()
+        maps = [mmapkit.mmap(fd, 0, trackfd=False) for _ in range(4)]
+        self.assertTrue(all(m._h is None for m in maps))
+        for m in maps:
+            m.close()
+        self.assertEqual(self.fd_count(), before)
 
 
 class TestDeliberateDifferences(TempDirTest):

@@ -1,6 +1,7 @@
 """Calls racing each other (issue 11): every lifetime operation of a view
 (close, resize in place / with a move / shrinking, close while exported,
-closing the file) and of mmapkit.mmap (close, resize up / down) against
+closing the file; for a view of mmapkit.open(descriptor) also the
+caller closing theirs) and of mmapkit.mmap (close, resize up / down) against
 every access on another thread. Each pair runs in its own child process
 (race_child.py) under a watchdog: no crash, no hang, only documented
 exceptions, right bytes, and a refused call changes nothing.
@@ -56,6 +57,8 @@ def _add(kind, lifetime, accesses):
 
 for _lt in race_child.VIEW_LIFETIMES:
     _add("view", _lt, race_child.VIEW_ACCESSES)
+for _lt in race_child.FD_LIFETIMES:
+    _add("fd", _lt, race_child.VIEW_ACCESSES)
 for _lt in race_child.MMAP_LIFETIMES:
     _add("mmap", _lt, race_child.MMAP_ACCESSES)
 
