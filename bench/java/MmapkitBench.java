@@ -116,10 +116,10 @@ public final class MmapkitBench {
       double[] r =
           pair(rounds, () -> scanView(view, n), () -> scanBuffer(mbb, n));
       rows.add(new Row("getLong scan, view.getLong(long)", "GiB/s", gib / r[0], gib / r[1], true,
-          "sequential, every 8 bytes"));
+          "sequential, every 8 bytes" + spread(r)));
       r = pair(rounds, () -> scanBuffer(vbb, n), () -> scanBuffer(mbb, n));
       rows.add(new Row("getLong scan, asByteBuffer().getLong(int)", "GiB/s", gib / r[0],
-          gib / r[1], true, "same loop over both buffers"));
+          gib / r[1], true, "same loop over both buffers" + spread(r)));
 
       int[] idx = new int[1 << 22];
       Random rnd = new Random(7);
@@ -128,17 +128,17 @@ public final class MmapkitBench {
       }
       r = pair(rounds, () -> randomView(view, idx), () -> randomBuffer(mbb, idx));
       rows.add(new Row("random getLong", "ns/op", r[0] * 1e9 / idx.length,
-          r[1] * 1e9 / idx.length, false, idx.length + " aligned random reads"));
+          r[1] * 1e9 / idx.length, false, idx.length + " aligned random reads" + spread(r)));
 
       byte[] dst = new byte[64 << 10];
       r = pair(rounds, () -> bulkView(view, n, dst), () -> bulkBuffer(mbb, n, dst));
       rows.add(new Row("bulk get into byte[64 KiB]", "GiB/s", gib / r[0], gib / r[1], true,
-          "mmapkit: fault-safe copy"));
+          "mmapkit: fault-safe copy" + spread(r)));
 
       byte[] big = new byte[4 << 20];
       r = pair(rounds, () -> bulkView(view, n, big), () -> bulkBuffer(mbb, n, big));
       rows.add(new Row("bulk get into byte[4 MiB]", "GiB/s", gib / r[0], gib / r[1], true,
-          "mmapkit: fault-safe copy"));
+          "mmapkit: fault-safe copy" + spread(r)));
     }
     System.gc();
 
@@ -162,10 +162,10 @@ public final class MmapkitBench {
       int ops = 1 << 22;
       double[] r = pair(rounds, () -> addView(view, ops), () -> addBuffer(mbb, ops));
       rows.add(new Row("getAndAddLong (VarHandle)", "ns/op", r[0] * 1e9 / ops, r[1] * 1e9 / ops,
-          false, "uncontended, one thread; MBB: byteBufferViewVarHandle"));
+          false, "uncontended, one thread; MBB: byteBufferViewVarHandle" + spread(r)));
       r = pair(rounds, () -> addViewSafe(view, ops), () -> addBuffer(mbb, ops));
       rows.add(new Row("getAndAddLongSafe (core, fault-safe)", "ns/op", r[0] * 1e9 / ops,
-          r[1] * 1e9 / ops, false, "one JNI call per op into the guarded core"));
+          r[1] * 1e9 / ops, false, "one JNI call per op into the guarded core" + spread(r)));
     } finally {
       Files.deleteIfExists(small);
     }
@@ -200,7 +200,8 @@ public final class MmapkitBench {
       double gib = size / (double) (1L << 30);
       double[] r = pair(rounds, () -> scanViewLater(view, n), () -> scanBufferLater(mbb, n));
       rows.add(new Row("getLong scan after " + (2 * (WARM_CYCLES + churn)) + " map/close cycles",
-          "GiB/s", gib / r[0], gib / r[1], true, "loops first compiled after the churn rows"));
+          "GiB/s", gib / r[0], gib / r[1], true,
+          "loops first compiled after the churn rows" + spread(r)));
     }
 
     print(rows, size, rounds);
@@ -210,13 +211,19 @@ public final class MmapkitBench {
     }
   }
 
-  /** Runs a and b alternately; returns the median seconds of each. */
+  /**
+   * Runs a and b alternately; returns the median seconds of each, then the lowest and highest
+   * speed ratio a/b of a single round (a and b back to back, so the machine's load drifts less
+   * between them than across rounds): on a shared machine the spread says what a median is worth.
+   */
   static double[] pair(int rounds, LongSupplier a, LongSupplier b) {
     for (int i = 0; i < 3; i++) { // warm-up: let the JIT compile both
       sink += a.getAsLong() + b.getAsLong();
     }
     double[] ta = new double[rounds];
     double[] tb = new double[rounds];
+    double lo = Double.MAX_VALUE;
+    double hi = 0;
     for (int i = 0; i < rounds; i++) {
       // Alternate which goes first, so neither always runs right after the other.
       boolean aFirst = (i & 1) == 0;
@@ -227,10 +234,17 @@ public final class MmapkitBench {
       long t2 = System.nanoTime();
       ta[i] = (aFirst ? t1 - t0 : t2 - t1) / 1e9;
       tb[i] = (aFirst ? t2 - t1 : t1 - t0) / 1e9;
+      lo = Math.min(lo, tb[i] / ta[i]);
+      hi = Math.max(hi, tb[i] / ta[i]);
     }
     Arrays.sort(ta);
     Arrays.sort(tb);
-    return new double[] {ta[rounds / 2], tb[rounds / 2]};
+    return new double[] {ta[rounds / 2], tb[rounds / 2], lo, hi};
+  }
+
+  /** The note's suffix for a row measured by pair(). */
+  static String spread(double[] r) {
+    return String.format(Locale.ROOT, "; one round: %.2f-%.2fx", r[2], r[3]);
   }
 
   static long scanView(MappedView v, int n) {
@@ -281,7 +295,7 @@ public final class MmapkitBench {
         double gib = n / (double) (1L << 30);
         double[] r = pair(rounds, () -> scanViewFrom(view, at, n), () -> scanBuffer(mbb, n));
         return new Row(name, "GiB/s", gib / r[0], gib / r[1], true,
-            "MBB: a second mapping at that offset");
+            "MBB: a second mapping at that offset" + spread(r));
       }
     } finally {
       Files.deleteIfExists(sparse);
@@ -290,7 +304,8 @@ public final class MmapkitBench {
 
   /**
    * The first getLong of a freshly mapped 4 KiB view (mmapkit builds its window there; the page
-   * is in cache for both), timed alone around that one call and averaged over many views.
+   * is in cache for both), timed alone around that one call and averaged over many views, the
+   * two alternating which goes first.
    */
   static Row firstAccess(Path file, int cycles) throws IOException {
     long[] t = new long[2];
@@ -300,21 +315,39 @@ public final class MmapkitBench {
         t[0] = t[1] = 0;
         for (int i = 0; i < cycles; i++) {
           long off = (i % 64) * 4096L;
-          try (MappedView v = f.map(off, 4096)) {
-            long t0 = System.nanoTime();
-            sink += v.getLong(8);
-            t[0] += System.nanoTime() - t0;
+          for (int k = 0; k < 2; k++) {
+            if (((i + k) & 1) == 0) {
+              t[0] += firstView(f, off);
+            } else {
+              t[1] += firstBuffer(ch, off);
+            }
           }
-          MappedByteBuffer b = ch.map(FileChannel.MapMode.READ_ONLY, off, 4096);
-          long t0 = System.nanoTime();
-          sink += b.getLong(8);
-          t[1] += System.nanoTime() - t0;
+          if ((i & 4095) == 4095) {
+            // Untimed: the dropped MappedByteBuffers are unmapped only by a GC; without one,
+            // their mappings add up towards vm.max_map_count (a run died there, 65530).
+            System.gc();
+          }
         }
       }
     }
     System.gc();
     return new Row("first getLong of a fresh 4 KiB view", "ns", t[0] / (double) cycles,
         t[1] / (double) cycles, false, "one call timed alone (includes nanoTime's cost)");
+  }
+
+  static long firstView(MappedFile f, long off) throws IOException {
+    try (MappedView v = f.map(off, 4096)) {
+      long t0 = System.nanoTime();
+      sink += v.getLong(8);
+      return System.nanoTime() - t0;
+    }
+  }
+
+  static long firstBuffer(FileChannel ch, long off) throws IOException {
+    MappedByteBuffer b = ch.map(FileChannel.MapMode.READ_ONLY, off, 4096);
+    long t0 = System.nanoTime();
+    sink += b.getLong(8);
+    return System.nanoTime() - t0;
   }
 
   static long scanBuffer(ByteBuffer b, int n) {

@@ -1,0 +1,323 @@
+package org.mmapkit;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.time.Duration;
+import org.mmapkit.ViewMemory.Window;
+import org.mmapkit.internal.NativeCore;
+
+/**
+ * A {@link MappedView}'s atomics: VarHandle forms over the accessors' windows, fault-safe forms
+ * through the core's guarded atomics, and the cross-process wait and wake on a word.
+ */
+abstract class ViewAtomics extends ViewBulk {
+  private static final VarHandle INT =
+      MethodHandles.byteBufferViewVarHandle(int[].class, ByteOrder.nativeOrder());
+  private static final VarHandle LONG =
+      MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.nativeOrder());
+  /** Longest single native wait, so close() and interrupts are seen promptly. */
+  private static final long WAIT_SLICE_NANOS = 50_000_000L;
+
+  ViewAtomics(long ptr, String name, MappedFile file, int mapBits) {
+    super(ptr, name, file, mapBits);
+  }
+
+  // ---------------------------------------------------------------- atomics
+
+  /**
+   * Reads the aligned 32-bit word at {@code index} with acquire semantics (and more: volatile).
+   *
+   * @param index byte index, 4-byte aligned in memory
+   * @return the value
+   * @throws IllegalArgumentException if not aligned
+   */
+  public int getIntVolatile(long index) {
+    Window w = atomic(index, 4);
+    return (int) INT.getVolatile(w.buf, (int) (index - w.base));
+  }
+
+  /**
+   * Stores the aligned 32-bit word at {@code index} (volatile).
+   *
+   * @param index byte index, 4-byte aligned
+   * @param value the value
+   */
+  public void putIntVolatile(long index, int value) {
+    Window w = atomic(index, 4);
+    INT.setVolatile(w.buf, (int) (index - w.base), value);
+  }
+
+  /**
+   * Adds to the aligned 32-bit word at {@code index} atomically.
+   *
+   * @param index byte index, 4-byte aligned
+   * @param delta what to add (wrapping)
+   * @return the value before the addition
+   */
+  public int getAndAddInt(long index, int delta) {
+    Window w = atomic(index, 4);
+    return (int) INT.getAndAdd(w.buf, (int) (index - w.base), delta);
+  }
+
+  /**
+   * Sets the aligned 32-bit word to {@code desired} if it equals {@code expected}, atomically.
+   *
+   * @param index byte index, 4-byte aligned
+   * @param expected the expected value
+   * @param desired the new value
+   * @return true if the swap happened
+   */
+  public boolean compareAndSetInt(long index, int expected, int desired) {
+    Window w = atomic(index, 4);
+    return INT.compareAndSet(w.buf, (int) (index - w.base), expected, desired);
+  }
+
+  /**
+   * Reads the aligned 64-bit word at {@code index} (volatile).
+   *
+   * @param index byte index, 8-byte aligned in memory
+   * @return the value
+   */
+  public long getLongVolatile(long index) {
+    Window w = atomic(index, 8);
+    return (long) LONG.getVolatile(w.buf, (int) (index - w.base));
+  }
+
+  /**
+   * Stores the aligned 64-bit word at {@code index} (volatile).
+   *
+   * @param index byte index, 8-byte aligned
+   * @param value the value
+   */
+  public void putLongVolatile(long index, long value) {
+    Window w = atomic(index, 8);
+    LONG.setVolatile(w.buf, (int) (index - w.base), value);
+  }
+
+  /**
+   * Adds to the aligned 64-bit word at {@code index} atomically.
+   *
+   * @param index byte index, 8-byte aligned
+   * @param delta what to add (wrapping)
+   * @return the value before the addition
+   */
+  public long getAndAddLong(long index, long delta) {
+    Window w = atomic(index, 8);
+    return (long) LONG.getAndAdd(w.buf, (int) (index - w.base), delta);
+  }
+
+  /**
+   * Sets the aligned 64-bit word to {@code desired} if it equals {@code expected}, atomically.
+   *
+   * @param index byte index, 8-byte aligned
+   * @param expected the expected value
+   * @param desired the new value
+   * @return true if the swap happened
+   */
+  public boolean compareAndSetLong(long index, long expected, long desired) {
+    Window w = atomic(index, 8);
+    return LONG.compareAndSet(w.buf, (int) (index - w.base), expected, desired);
+  }
+
+  // Fault-safe atomics: one native call each, through the core's guarded atomics (in-flight
+  // calls that close and resize wait for). A fault (the file was truncated under the view) is
+  // a FaultException from the call, never a dead JVM; after close they throw
+  // IllegalStateException, never touch inert memory.
+
+  /**
+   * As {@link #getIntVolatile(long)}, through the core: a fault is a {@link FaultException}.
+   *
+   * @param index byte index, 4-byte aligned in memory
+   * @return the value
+   * @throws FaultException if the word is no longer backed by the file
+   */
+  public int getIntVolatileSafe(long index) {
+    return (int) safe(NativeCore.MMKJ_LOAD, 32, index, 0, 0);
+  }
+
+  /**
+   * As {@link #putIntVolatile(long, int)}, through the core: a fault is a {@link FaultException}.
+   *
+   * @param index byte index, 4-byte aligned
+   * @param value the value
+   */
+  public void putIntVolatileSafe(long index, int value) {
+    safe(NativeCore.MMKJ_STORE, 32, index, value, 0);
+  }
+
+  /**
+   * As {@link #getAndAddInt(long, int)}, through the core: a fault is a {@link FaultException}.
+   *
+   * @param index byte index, 4-byte aligned
+   * @param delta what to add (wrapping)
+   * @return the value before the addition
+   */
+  public int getAndAddIntSafe(long index, int delta) {
+    return (int) safe(NativeCore.MMKJ_ADD, 32, index, delta, 0);
+  }
+
+  /**
+   * As {@link #compareAndSetInt(long, int, int)}, through the core: a fault is a {@link
+   * FaultException}.
+   *
+   * @param index byte index, 4-byte aligned
+   * @param expected the expected value
+   * @param desired the new value
+   * @return true if the swap happened
+   */
+  public boolean compareAndSetIntSafe(long index, int expected, int desired) {
+    return (int) safe(NativeCore.MMKJ_CAS, 32, index, expected, desired) == expected;
+  }
+
+  /**
+   * As {@link #getLongVolatile(long)}, through the core: a fault is a {@link FaultException}.
+   *
+   * @param index byte index, 8-byte aligned in memory
+   * @return the value
+   */
+  public long getLongVolatileSafe(long index) {
+    return safe(NativeCore.MMKJ_LOAD, 64, index, 0, 0);
+  }
+
+  /**
+   * As {@link #putLongVolatile(long, long)}, through the core: a fault is a {@link
+   * FaultException}.
+   *
+   * @param index byte index, 8-byte aligned
+   * @param value the value
+   */
+  public void putLongVolatileSafe(long index, long value) {
+    safe(NativeCore.MMKJ_STORE, 64, index, value, 0);
+  }
+
+  /**
+   * As {@link #getAndAddLong(long, long)}, through the core: a fault is a {@link
+   * FaultException}.
+   *
+   * @param index byte index, 8-byte aligned
+   * @param delta what to add (wrapping)
+   * @return the value before the addition
+   */
+  public long getAndAddLongSafe(long index, long delta) {
+    return safe(NativeCore.MMKJ_ADD, 64, index, delta, 0);
+  }
+
+  /**
+   * As {@link #compareAndSetLong(long, long, long)}, through the core: a fault is a {@link
+   * FaultException}.
+   *
+   * @param index byte index, 8-byte aligned
+   * @param expected the expected value
+   * @param desired the new value
+   * @return true if the swap happened
+   */
+  public boolean compareAndSetLongSafe(long index, long expected, long desired) {
+    return safe(NativeCore.MMKJ_CAS, 64, index, expected, desired) == expected;
+  }
+
+  /** One fault-safe atomic: the checks of atomic(), then the core under the view's lease. */
+  private long safe(int op, int bits, long index, long a, long b) {
+    checkWord(index, bits / 8);
+    ViewMemory m = enter();
+    long p = m.ref.ptr;
+    try {
+      return NativeCore.mmkj_atomic(p, op, bits, index, a, b);
+    } finally {
+      m.ref.release();
+    }
+  }
+
+  private Window atomic(long index, int n) {
+    checkWord(index, n);
+    Window h = win.head; // the first 2 GiB inline, as in the typed accessors
+    return index <= h.buf.capacity() - n ? h : far(index, n);
+  }
+
+  private void checkWord(long index, int n) {
+    if (index < 0 || index > size - n) {
+      checkOpen();
+      throw outside(index, n);
+    }
+    if (((offset + index) & (n - 1)) != 0) {
+      throw new IllegalArgumentException(
+          "index " + index + " is not " + n + "-byte aligned in memory (view offset " + offset
+              + ")");
+    }
+  }
+
+  /**
+   * Sleeps while the aligned 32-bit word at {@code index} equals {@code expected} (a futex:
+   * works across processes and languages). Returns as soon as it differs.
+   *
+   * @param index byte index, 4-byte aligned
+   * @param expected the value to wait on
+   * @param timeout how long at most; null waits forever; zero just checks
+   * @return true if the word differs, false on timeout
+   * @throws InterruptedException if the thread is interrupted while waiting
+   * @throws IllegalStateException if the view is closed (also while waiting)
+   */
+  public boolean await(long index, int expected, Duration timeout)
+      throws InterruptedException {
+    atomic(index, 4);
+    long deadline = 0;
+    boolean forever = timeout == null;
+    if (!forever) {
+      if (timeout.isNegative()) {
+        throw new IllegalArgumentException("negative timeout: " + timeout);
+      }
+      long t;
+      try {
+        t = timeout.toNanos();
+      } catch (ArithmeticException tooLong) {
+        t = Long.MAX_VALUE;
+      }
+      deadline = System.nanoTime() + Math.min(t, Long.MAX_VALUE / 2);
+      forever = t >= Long.MAX_VALUE / 2;
+    }
+    long exp = expected & 0xFFFFFFFFL;
+    for (; ; ) {
+      if (Thread.interrupted()) {
+        throw new InterruptedException();
+      }
+      long slice = WAIT_SLICE_NANOS;
+      if (!forever) {
+        long left = deadline - System.nanoTime();
+        slice = Math.max(0, Math.min(slice, left));
+      }
+      ViewMemory m = enter();
+      long p = m.ref.ptr;
+      int r;
+      try {
+        r = NativeCore.mmk_wait_u32(p, index, exp, slice);
+      } finally {
+        m.ref.release();
+      }
+      if (r == 0) {
+        return true;
+      }
+      if (!forever && deadline - System.nanoTime() <= 0) {
+        return false;
+      }
+    }
+  }
+
+  /**
+   * Wakes up to {@code count} threads (in any process) sleeping in {@code await} (or the core's
+   * wait) on the word at {@code index}.
+   *
+   * @param index byte index, 4-byte aligned
+   * @param count how many; 0 or less, or Integer.MAX_VALUE, wakes all
+   * @return the number woken
+   */
+  public int wake(long index, int count) {
+    atomic(index, 4);
+    ViewMemory m = enter();
+    long p = m.ref.ptr;
+    try {
+      return NativeCore.mmk_wake(p, index, count);
+    } finally {
+      m.ref.release();
+    }
+  }
+}

@@ -1,0 +1,182 @@
+package org.mmapkit;
+
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.ref.Cleaner;
+import java.lang.ref.WeakReference;
+import java.nio.ReadOnlyBufferException;
+import org.mmapkit.ViewMemory.Window;
+import org.mmapkit.ViewMemory.Windows;
+import org.mmapkit.internal.NativeCore;
+
+/**
+ * The state of a {@link MappedView} and what every one of its calls needs: the current memory
+ * and how a call registers on it ({@link #enter()}), the lookup of the typed accessors' windows
+ * past their inline path, and the checks and messages of refused calls. First of the
+ * package-private chain ViewCore, ViewBulk, ViewAtomics, MappedView: each reads in one sitting,
+ * and the typed accessors in MappedView pay nothing for it (fields and final methods only).
+ */
+abstract class ViewCore {
+  /** The native view and its leases; replaced when resize() moves the view by remapping. */
+  volatile ViewMemory mem;
+  /** Closes {@code mem} when the view is closed or collected (guarded by this). */
+  Cleaner.Cleanable cleanable;
+  /** Where resize() maps the view anew; weak: a view does not keep its file open. */
+  final WeakReference<MappedFile> file;
+  final int mapBits;
+  final long offset;
+  final boolean writable;
+  final String name;
+  volatile long size;
+  /** The current windows; NONE before the first typed access, after resize() and close(). */
+  Windows win = Windows.NONE;
+
+  ViewCore(long ptr, String name, MappedFile file, int mapBits) {
+    this.file = new WeakReference<>(file);
+    this.mapBits = mapBits;
+    this.mem = new ViewMemory(ptr, "view of " + (name.isEmpty() ? "anonymous memory" : name));
+    this.offset = NativeCore.mmk_view_offset(ptr);
+    this.size = NativeCore.mmk_view_size(ptr);
+    this.writable = NativeCore.mmk_view_writable(ptr) != 0;
+    this.name = name;
+    ViewMemory m = mem;
+    this.cleanable = MappedFile.CLEANER.register(this, m::ownerGone);
+  }
+
+  /** The window holding {@code [index, index + width)}; the part of an access past 2 GiB. */
+  final Window far(long index, int width) {
+    Window w = win.find(index, width);
+    return w != null ? w : callSlow(index, width);
+  }
+
+  /** far() for the put accessors, which a read-only view refuses. */
+  final Window farWrite(long index, int width) {
+    if (!writable) {
+      checkOpen();
+      throw readOnly(index);
+    }
+    return far(index, width);
+  }
+
+  /**
+   * slow() through a method handle the JIT cannot see through (the field is not final, so never
+   * a constant). When a process maps and first-reads thousands of views, slow() is hot: called
+   * directly, C2 inlined it with all of build() into getLong(), and that compiled getLong was
+   * then too big to be inlined into any loop ("already compiled into a big method"), leaving
+   * every later scan at 0.14x to 0.4x of MappedByteBuffer's speed (measured, JDK 17).
+   */
+  private Window callSlow(long index, int width) {
+    try {
+      return (Window) slowPath.invokeExact(this, index, width);
+    } catch (RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new AssertionError(t); // slow() throws nothing checked
+    }
+  }
+
+  /** Deliberately not final: a final handle is a constant, and the JIT inlines through it. */
+  private static MethodHandle slowPath;
+
+  static {
+    try {
+      slowPath = MethodHandles.lookup().findVirtual(ViewCore.class, "slow",
+          MethodType.methodType(Window.class, long.class, int.class));
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  /** The windows are not built yet, or the access is out of range or after close. */
+  private Window slow(long index, int width) {
+    Window w = build().find(index, width);
+    if (w == null) {
+      throw outside(index, width);
+    }
+    return w;
+  }
+
+  private synchronized Windows build() {
+    checkOpen(); // under the lock: close() cannot have let go of the windows meanwhile
+    Windows v = win;
+    if (v == Windows.NONE) {
+      v = win = mem.build(size, writable); // mem cannot change: resize() holds this lock
+    }
+    return v;
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  final void checkRange(long index, long length) {
+    long s = size;
+    if (index < 0 || length < 0 || index > s || length > s - index) {
+      checkOpen();
+      throw new IndexOutOfBoundsException("range [" + index + ", " + index + " + " + length
+          + ") outside " + mem.ref.what() + " of " + s + " bytes");
+    }
+  }
+
+  final IndexOutOfBoundsException outside(long index, int width) {
+    checkOpen();
+    return new IndexOutOfBoundsException("index " + index + " (" + width + " bytes) outside "
+        + mem.ref.what() + " of " + size + " bytes");
+  }
+
+  final void checkWritable() {
+    if (!writable) {
+      checkOpen();
+      throw readOnly(-1);
+    }
+  }
+
+  /** @param index where the write was, or -1 for a bulk write */
+  final ReadOnlyBufferException readOnly(long index) {
+    return new ReadOnly((index < 0 ? "write to " : "write at index " + index + " of ")
+        + "read-only " + mem.ref.what() + " (" + size + " bytes)");
+  }
+
+  /** ReadOnlyBufferException has no message of its own: this one says where. */
+  static final class ReadOnly extends ReadOnlyBufferException {
+    private static final long serialVersionUID = 1L;
+    private final String message;
+
+    ReadOnly(String message) {
+      this.message = message;
+    }
+
+    @Override
+    public String getMessage() {
+      return message;
+    }
+  }
+
+  /**
+   * The current memory, with this call registered on it (the caller releases m.ref). A resize
+   * that remapped the view publishes the new memory before it closes the old one, so a call
+   * turned away by the old one finds the new one here.
+   */
+  final ViewMemory enter() {
+    for (; ; ) {
+      ViewMemory m = mem;
+      try {
+        m.ref.acquire();
+        return m;
+      } catch (IllegalStateException closed) {
+        if (m == mem) {
+          throw closed;
+        }
+      }
+    }
+  }
+
+  final void checkOpen() {
+    if (mem.ref.isClosed()) {
+      throw closed();
+    }
+  }
+
+  final IllegalStateException closed() {
+    return new IllegalStateException(mem.ref.what() + " is closed");
+  }
+}
