@@ -89,8 +89,19 @@ if(CMAKE_SYSTEM_NAME STREQUAL "Linux")
   # Export only the JNI entry points, not the statically linked core.
   target_link_options(mmapkit_jni PRIVATE "LINKER:--exclude-libs,ALL" "LINKER:-z,noexecstack")
 endif()
+# A hostile libmmapkit_jni.so for the loader test (ChildProcessTest): it must
+# never be loaded. Cross builds make it too, for the emulated Java suite.
+function(mmk_java_planted)
+  add_library(mmapkit_java_planted SHARED "${PROJECT_SOURCE_DIR}/tests/java/native/planted.c")
+  set_target_properties(mmapkit_java_planted PROPERTIES
+    OUTPUT_NAME mmapkit_jni
+    LIBRARY_OUTPUT_DIRECTORY "${MMK_JAVA_DIR}/planted")
+endfunction()
 if(MMAPKIT_NATIVES_ONLY)
   mmk_export_native(mmapkit_jni)
+  if(BUILD_TESTING)
+    mmk_java_planted()
+  endif()
   return()
 endif()
 
@@ -212,11 +223,7 @@ elseif(BUILD_TESTING)
     VERBATIM)
   add_custom_target(mmapkit_java_tests ALL DEPENDS "${MMK_TEST_JAR}")
 
-  # A hostile libmmapkit_jni.so for the loader test: it must never be loaded.
-  add_library(mmapkit_java_planted SHARED "${_mmk_test_src}/native/planted.c")
-  set_target_properties(mmapkit_java_planted PROPERTIES
-    OUTPUT_NAME mmapkit_jni
-    LIBRARY_OUTPUT_DIRECTORY "${MMK_JAVA_DIR}/planted")
+  mmk_java_planted()
 
   # One CTest entry per test class, so `ctest -j2` spreads them.
   set(_mmk_test_cp "${MMK_JAR}:${MMK_TEST_JAR}")

@@ -34,6 +34,8 @@ start=$SECONDS
 # dies of SIGBUS, not diagnosed yet), MappedFileTests (MAP_POPULATE, as in
 # C); Java ChildProcessTest (its loader cases need arm64 planted libraries).
 DOTNET_CLASSES=${MMAPKIT_ARM64_DOTNET_CLASSES:-"AtomicsTests PinTests LockTests FaultTests"}
+# MMAPKIT_ARM64_SUITES picks suites when iterating on one (default: all).
+SUITES=${MMAPKIT_ARM64_SUITES:-"packages c python dotnet java"}
 JAVA_CLASSES=${MMAPKIT_ARM64_JAVA_CLASSES:-"MappedViewTest MappedFileTest AtomicsTest LockInterruptTest"}
 
 register_binfmt() {
@@ -132,7 +134,7 @@ CONFIG
   local args=()
   for c in $DOTNET_CLASSES; do args+=(-class "MmapKit.Tests.$c"); done
   # The children (Child.Start) are this executable too: see Arm64Entry.cs.
-  (cd "$dir/run" && DOTNET_HOST_PATH=$exe "$exe" "${args[@]}" -parallel none -noColor >"$dir/run.log" 2>&1) ||
+  (cd "$dir/run" && DOTNET_HOST_PATH=$exe MMK_TEST_EMULATOR=qemu-aarch64 "$exe" "${args[@]}" -parallel none -noColor >"$dir/run.log" 2>&1) ||
     { tail -60 "$dir/run.log"; echo ".NET (arm64): FAILED"; return 1; }
   echo ".NET (arm64): $(grep -a 'Total:' "$dir/run.log" | tail -1 | sed 's/^ *//')"
 }
@@ -145,6 +147,7 @@ java_suite() {
   # C1 only: the emulated C2 compiler costs more than it gains in a test run.
   (cd "$dir" && "$jdk/bin/java" -Xmx512m -XX:TieredStopAtLevel=1 \
     "-Dmmapkit.test.classpath=$cp" "-Dmmapkit.test.java=$jdk/bin/java" \
+    "-Dmmapkit.test.planted=$arm64_build/java/planted/libmmapkit_jni.so" \
     -cp "$cp:/usr/share/java/junit-platform-console-standalone.jar" \
     org.junit.platform.console.ConsoleLauncher --disable-banner --disable-ansi-colors \
     --details=summary --fail-if-no-tests "${args[@]}" >"$dir/run.log" 2>&1) ||
@@ -159,14 +162,13 @@ sysroot=$("$repo/scripts/arm64-sysroot.sh")
 export QEMU_LD_PREFIX=$sysroot # inherited by every emulated child
 mkdir -p "$work"
 
-section "packages"
-check_packages
-section "C suite under qemu-aarch64"
-ctest --test-dir "$arm64_build" -L '^c$' -j2 --output-on-failure --timeout 600
-section "Python suite on the emulated CPython"
-python_suite
-section ".NET suite, self-contained linux-arm64"
-dotnet_suite
-section "Java suite on the emulated JDK 17"
-java_suite
+wanted() { [[ " $SUITES " == *" $1 "* ]]; }
+if wanted packages; then section "packages"; check_packages; fi
+if wanted c; then
+  section "C suite under qemu-aarch64"
+  ctest --test-dir "$arm64_build" -L '^c$' -j2 --output-on-failure --timeout 600
+fi
+if wanted python; then section "Python suite on the emulated CPython"; python_suite; fi
+if wanted dotnet; then section ".NET suite, self-contained linux-arm64"; dotnet_suite; fi
+if wanted java; then section "Java suite on the emulated JDK 17"; java_suite; fi
 echo "== arm64 suites passed in $((SECONDS - start)) s"

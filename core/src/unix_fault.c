@@ -28,6 +28,7 @@
 
 #include <stdlib.h>
 #include <string.h> /* ucontext_t comes with <signal.h> */
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -264,12 +265,13 @@ static void (*mmk__restorer)(void); /* the sa_restorer of our handler */
 /* Whether si/ucv came straight from the kernel to us (not from a handler
  * that chained to us), on the alternate stack while the interrupted code
  * was not on it, and nothing (a shadow stack) forbids a hand-made frame. */
-static int mmk__should_redeliver(const struct sigaction *prev, void *ucv,
-                                 void *ret) {
+static int mmk__should_redeliver(const struct sigaction *prev,
+                                 const siginfo_t *si, void *ucv, void *ret) {
   ucontext_t *uc = ucv;
   volatile char here = 0;
   uintptr_t lo, p = (uintptr_t)&here;
   unsigned long shstk = 0;
+  (void)si;
   if (!uc || (prev->sa_flags & SA_ONSTACK) || !mmk__restorer ||
       ret != (void *)mmk__restorer)
     return 0;
@@ -282,7 +284,7 @@ static int mmk__should_redeliver(const struct sigaction *prev, void *ucv,
 }
 
 static void mmk__redeliver(const struct sigaction *prev, int sig,
-                           const siginfo_t *si, ucontext_t *uc) {
+                           const siginfo_t *si, ucontext_t *uc, void *ret) {
   greg_t *r = uc->uc_mcontext.gregs;
   const unsigned char *fp = (const unsigned char *)uc->uc_mcontext.fpregs;
   size_t fpsize = 0;
@@ -291,6 +293,7 @@ static void mmk__redeliver(const struct sigaction *prev, int sig,
   siginfo_t *sic;
   ucontext_t *ucc;
   sigset_t mask = uc->uc_sigmask;
+  (void)ret; /* the kernel's restorer: mmk__restorer */
   if (fp) {
     uint32_t magic, ext; /* struct _fpx_sw_bytes at byte 464 */
     memcpy(&magic, fp + 464, 4);
@@ -327,6 +330,158 @@ static void mmk__redeliver(const struct sigaction *prev, int sig,
   r[REG_EFL] &= ~(greg_t)0x10500; /* DF, TF, RF, as a delivery clears */
 }
 
+#  define MMK__PC(uc) ((uintptr_t)(uc)->uc_mcontext.gregs[REG_RIP])
+#elif defined(__linux__) && defined(__aarch64__)
+/* Re-delivery on the interrupted stack, for the reason given for x86-64
+ * above, in the arm64 kernel's frame: siginfo, then the ucontext (glibc's
+ * ucontext_t is the kernel's, sigset padding included) whose
+ * uc_mcontext.__reserved holds tagged context records (FP/SIMD, ESR, SVE,
+ * ZA; an extra_context record when they do not fit, its data right after
+ * the records' terminator, beyond __reserved), and above them a frame
+ * record {x29, x30}. The handler is entered with x0..x2 = sig, siginfo,
+ * ucontext, x29 = the frame record, x30 = the return trampoline and sp =
+ * the frame; the trampoline's rt_sigreturn reads the frame at sp. Such a
+ * trampoline (the vdso's, qemu's) is `mov x8, #139; svc #0`: that is how a
+ * delivery straight from the kernel is recognised (as libgcc's unwinder
+ * recognises signal frames), and the copy returns to the same trampoline.
+ * Only records whose restore gives the handler the state a delivery would
+ * are copied: streaming SVE mode or live ZA (which a delivery turns off),
+ * and any record this code does not know, keep the plain call. */
+#  define MMK__REDELIVER 1
+#  define MMK__PC(uc) ((uintptr_t)(uc)->uc_mcontext.pc)
+#  define MMK__PR_GET_SHADOW_STACK_STATUS 74 /* arm64 GCS, Linux 6.13 */
+#  define MMK__PSR_BTYPE 0xc00u
+#  define MMK__TPIDR2_MAGIC 0x54504902u /* SME; newer than some headers */
+
+static uintptr_t mmk__strip_pac(uintptr_t p) {
+  register uintptr_t lr __asm__("x30") = p;
+  __asm__("hint #7" : "+r"(lr)); /* xpaclri; a no-op without PAC */
+  return lr;
+}
+
+/* The end of the frame's records (past any extra_context data), or 0 if
+ * a record forbids a hand-made frame. */
+static uintptr_t mmk__frame_end(const ucontext_t *uc) {
+  const unsigned char *p = uc->uc_mcontext.__reserved;
+  const unsigned char *lim = p + sizeof uc->uc_mcontext.__reserved;
+  uintptr_t end = (uintptr_t)(uc + 1);
+  const struct extra_context *extra = NULL;
+  for (;;) {
+    struct _aarch64_ctx h;
+    if ((size_t)(lim - p) < sizeof h) return 0;
+    memcpy(&h, p, sizeof h);
+    if (h.magic == 0) {
+      if (!extra) return end;
+      /* The extra data follows this terminator. */
+      if (extra->datap != (uintptr_t)(p + sizeof h)) return 0;
+      p = (const unsigned char *)(uintptr_t)extra->datap;
+      lim = p + extra->size;
+      if ((uintptr_t)lim > end) end = (uintptr_t)lim;
+      extra = NULL;
+      continue;
+    }
+    if (h.size < sizeof h || h.size % 16 || h.size > (size_t)(lim - p))
+      return 0;
+    switch (h.magic) {
+    case FPSIMD_MAGIC:
+    case ESR_MAGIC:
+      break;
+    case SVE_MAGIC:
+      if (((const struct sve_context *)p)->flags & SVE_SIG_FLAG_SM) return 0;
+      break;
+    case ZA_MAGIC:
+      if (h.size != sizeof(struct za_context)) return 0; /* ZA live */
+      break;
+    case MMK__TPIDR2_MAGIC: { /* a delivery enters with TPIDR2_EL0 = 0 */
+      uint64_t v;
+      if (h.size < sizeof h + sizeof v) return 0;
+      memcpy(&v, p + sizeof h, sizeof v);
+      if (v) return 0;
+      break;
+    }
+    case EXTRA_MAGIC:
+      if ((uintptr_t)lim != (uintptr_t)(uc + 1)) return 0; /* nested */
+      extra = (const struct extra_context *)p;
+      break;
+    default:
+      return 0;
+    }
+    p += h.size;
+  }
+}
+
+/* Whether si/ucv came straight from the kernel to us (not from a handler
+ * that chained to us), on the alternate stack while the interrupted code
+ * was not on it, and nothing (a shadow stack) forbids a hand-made frame. */
+static int mmk__should_redeliver(const struct sigaction *prev,
+                                 const siginfo_t *si, void *ucv, void *ret) {
+  static const uint32_t tramp[2] = {0xd2801168u, 0xd4000001u};
+  ucontext_t *uc = ucv;
+  volatile char here = 0;
+  uintptr_t lo, p = (uintptr_t)&here;
+  unsigned long gcs = 0;
+  if (!uc || (prev->sa_flags & SA_ONSTACK) || (void *)(si + 1) != ucv)
+    return 0;
+  if (memcmp((const void *)mmk__strip_pac((uintptr_t)ret), tramp,
+             sizeof tramp) != 0)
+    return 0;
+  if (uc->uc_stack.ss_flags & (SS_DISABLE | SS_ONSTACK)) return 0;
+  lo = (uintptr_t)uc->uc_stack.ss_sp;
+  if (p < lo || p - lo >= uc->uc_stack.ss_size) return 0;
+  /* A guarded control stack would reject the second sigreturn. */
+  if (prctl(MMK__PR_GET_SHADOW_STACK_STATUS, &gcs, 0, 0, 0) == 0 && (gcs & 1))
+    return 0;
+  return mmk__frame_end(uc) != 0;
+}
+
+static void mmk__redeliver(const struct sigaction *prev, int sig,
+                           const siginfo_t *si, ucontext_t *uc, void *ret) {
+  mcontext_t *m = &uc->uc_mcontext;
+  uintptr_t from = (uintptr_t)si, size = mmk__frame_end(uc) - from;
+  uintptr_t sp = (m->sp - 16) & ~(uintptr_t)15, record = sp;
+  intptr_t delta;
+  siginfo_t *sic;
+  ucontext_t *ucc;
+  sigset_t mask = uc->uc_sigmask;
+  ((uint64_t *)record)[0] = m->regs[29];
+  ((uint64_t *)record)[1] = m->regs[30];
+  sp = (sp - size) & ~(uintptr_t)15;
+  memcpy((void *)sp, si, size);
+  delta = (intptr_t)(sp - from);
+  sic = (siginfo_t *)sp;
+  ucc = (ucontext_t *)(sic + 1);
+  {
+    /* The copy's extra_context points at the copy's extra data. */
+    unsigned char *p = ucc->uc_mcontext.__reserved;
+    struct _aarch64_ctx h;
+    for (memcpy(&h, p, sizeof h); h.magic; memcpy(&h, p, sizeof h)) {
+      if (h.magic == EXTRA_MAGIC)
+        ((struct extra_context *)p)->datap += (uint64_t)delta;
+      p += h.size;
+    }
+  }
+
+  mmk__live_tls.rec = (struct sigaction *)prev;
+  mmk__live_tls.si = sic;
+  mmk__live_tls.sp = (uintptr_t)sic;
+  mmk__live_tls.mark = mmk__free_mark(&mask);
+  sigorset(&mask, &mask, &prev->sa_mask);
+  if (!(prev->sa_flags & SA_NODEFER)) sigaddset(&mask, sig);
+  if (mmk__live_tls.mark) sigaddset(&mask, mmk__live_tls.mark);
+  uc->uc_sigmask = mask; /* what our sigreturn installs for the handler */
+  m->regs[0] = (uint64_t)sig;
+  m->regs[1] = (uint64_t)(uintptr_t)sic;
+  m->regs[2] = (uint64_t)(uintptr_t)ucc;
+  m->regs[29] = (uint64_t)record;
+  m->regs[30] = (uint64_t)mmk__strip_pac((uintptr_t)ret);
+  m->sp = (uint64_t)sp;
+  m->pc = (uint64_t)(uintptr_t)prev->sa_sigaction;
+  /* Entered as by a delivery: no branch-target check pending. */
+  m->pstate &= ~(uint64_t)MMK__PSR_BTYPE;
+}
+#endif
+
+#ifdef MMK__REDELIVER
 /* A re-delivered handler that returns without repairing faults again at
  * once, and so does a handler on top of ours that hands back (see
  * mmk__sigbus) without restoring us: the relapse rule of mmk__call,
@@ -381,10 +536,9 @@ static void mmk__chain(int sig, siginfo_t *si, void *ucv, void *ret) {
     return;
   }
 #ifdef MMK__REDELIVER
-  if (kernel_fault && !back && mmk__should_redeliver(prev, ucv, ret)) {
-    mmk__relapse_at(sig, (uintptr_t)si->si_addr,
-                    (uintptr_t)((ucontext_t *)ucv)->uc_mcontext.gregs[REG_RIP]);
-    mmk__redeliver(prev, sig, si, ucv);
+  if (kernel_fault && !back && mmk__should_redeliver(prev, si, ucv, ret)) {
+    mmk__relapse_at(sig, (uintptr_t)si->si_addr, MMK__PC((ucontext_t *)ucv));
+    mmk__redeliver(prev, sig, si, ucv, ret);
     return;
   }
 #else
@@ -496,7 +650,7 @@ int mmk__unix_guard_assert(void) {
     pthread_mutex_unlock(&mmk__install_mu);
     return mmk__sys_error(e, "sigaction", "SIGBUS", NULL);
   }
-#ifdef MMK__REDELIVER
+#if defined(MMK__REDELIVER) && defined(__x86_64__)
   {
     struct sigaction now;
     if (sigaction(SIGBUS, NULL, &now) == 0 && mmk__is_ours(&now))

@@ -1033,9 +1033,9 @@ static void chained_handler_stack_case(int onstack) {
 }
 
 TEST(test_fault_chained_handler_without_onstack_runs_on_the_threads_stack) {
-#if !(defined(__linux__) && defined(__x86_64__))
+#if !(defined(__linux__) && (defined(__x86_64__) || defined(__aarch64__)))
   /* Not an emulation artefact: a platform gap, on real hardware too. */
-  TEST_SKIP("only x86-64 Linux re-delivers to a handler without SA_ONSTACK "
+  TEST_SKIP("only x86-64 and arm64 Linux re-deliver to a handler without SA_ONSTACK "
             "on the interrupted stack (fault.c, MMK__REDELIVER)");
 #endif
   chained_handler_stack_case(0);

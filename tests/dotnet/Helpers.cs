@@ -106,3 +106,22 @@ public static class Child
         return (p.ExitCode, stdout.Result.Trim(), stderr.Result.Trim());
     }
 }
+
+/// <summary>
+/// The emulator running the suite (MMK_TEST_EMULATOR, set by scripts/test-arm64.sh for its
+/// qemu-aarch64 run), or null on a real machine. Only for what the emulator itself does not
+/// reproduce, each with its reason.
+/// </summary>
+public static class Emulator
+{
+    public static string? Name => Environment.GetEnvironmentVariable("MMK_TEST_EMULATOR");
+
+    /// <summary>Skips the rest of the running test under emulation. Only the emulated run's
+    /// xunit.v3 can skip at run time (MMK_XUNIT_V3); the host suite is never emulated.</summary>
+    public static void SkipRest(string reason)
+    {
+#if MMK_XUNIT_V3
+        if (Name is { } name) Xunit.Assert.Skip($"{name}: {reason}");
+#endif
+    }
+}

@@ -236,6 +236,14 @@ public sealed class MappedFileTests : IDisposable
         using var popFile = MappedFile.CreateAnonymous(n);
         using var pop = popFile.CreateView(0, 0, new MapOptions { Populate = true, HugePages = true });
         Assert.Equal(0, plain.GetResidentBytes());
+        string p = _dir.Patterned("pop.bin", 64 * 1024);
+        using var f = MappedFile.Open(p, MapAccess.ReadWrite);
+        using var v = f.CreateView(0, 0, new MapOptions { Populate = true, HugePages = true });
+        Assert.Equal(TempDir.Pattern(64 * 1024), v.AsReadOnlySpan().ToArray());
+        Assert.Throws<ArgumentOutOfRangeException>(() => new MapOptions { Reserve = -1 });
+        // Last, what qemu cannot reproduce (as in C's c.map).
+        Emulator.SkipRest("qemu-user 7.2 drops MAP_POPULATE from its host mmap and answers " +
+                          "madvise without calling it: neither residency nor \"hg\" is observable");
         Assert.Equal(n, pop.GetResidentBytes());
         // HugePages is madvise(MADV_HUGEPAGE): the kernel shows it as "hg" in the mapping's flags.
         if (File.Exists("/sys/kernel/mm/transparent_hugepage/enabled"))
@@ -243,11 +251,6 @@ public sealed class MappedFileTests : IDisposable
             Assert.Contains("hg", VmFlags(pop.Pointer));
             Assert.DoesNotContain("hg", VmFlags(plain.Pointer));
         }
-        string p = _dir.Patterned("pop.bin", 64 * 1024);
-        using var f = MappedFile.Open(p, MapAccess.ReadWrite);
-        using var v = f.CreateView(0, 0, new MapOptions { Populate = true, HugePages = true });
-        Assert.Equal(TempDir.Pattern(64 * 1024), v.AsReadOnlySpan().ToArray());
-        Assert.Throws<ArgumentOutOfRangeException>(() => new MapOptions { Reserve = -1 });
     }
 
     // The VmFlags of the mapping holding `address`, from /proc/self/smaps.

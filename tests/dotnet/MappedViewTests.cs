@@ -10,13 +10,21 @@ public sealed class MappedViewTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
+    // IEquatable: the runtime's reflective ValueType.Equals reads the misaligned Count with a
+    // load-acquire, which faults on arm64 (unaligned LDAR: SIGBUS BUS_ADRALN in libcoreclr,
+    // with or without MmapKit, on hardware too when the field crosses 16 bytes).
     [StructLayout(LayoutKind.Sequential, Pack = 1)]
-    private struct Header
+    private struct Header : IEquatable<Header>
     {
         public int Magic;
         public short Version;
         public long Count;
         public double Ratio;
+
+        public readonly bool Equals(Header o) =>
+            Magic == o.Magic && Version == o.Version && Count == o.Count && Ratio.Equals(o.Ratio);
+        public override readonly bool Equals(object? o) => o is Header h && Equals(h);
+        public override readonly int GetHashCode() => HashCode.Combine(Magic, Version, Count, Ratio);
     }
 
     [Fact]
@@ -164,6 +172,8 @@ public sealed class MappedViewTests : IDisposable
         using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
         var r = new CacheStatRange { Off = (ulong)(first * 4096), Len = (ulong)(count * 4096) };
         long rc = CacheStatSyscall(451, (int)fs.SafeFileHandle.DangerousGetHandle(), ref r, out CacheStat cs, 0);
+        if (rc != 0 && Marshal.GetLastPInvokeError() == 38) // ENOSYS
+            Emulator.SkipRest("qemu-user 7.2 predates cachestat(2): page cleanliness is not observable");
         Assert.True(rc == 0, $"cachestat failed (errno {Marshal.GetLastPInvokeError()}); this suite needs Linux 6.5+");
         return (long)(cs.Dirty + cs.Writeback);
     }

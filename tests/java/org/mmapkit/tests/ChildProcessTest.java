@@ -140,10 +140,12 @@ class ChildProcessTest {
   private Path extractLibrary(Path into) throws Exception {
     Files.createDirectories(into);
     Path lib = into.resolve("libmmapkit_jni.so");
+    String platform =
+        "linux-" + (System.getProperty("os.arch").equals("aarch64") ? "aarch64" : "x86_64");
     try (InputStream in =
         MappedFile.class.getResourceAsStream(
-            "/org/mmapkit/native/linux-x86_64/libmmapkit_jni.so")) {
-      assertNotNull(in, "the jar has no linux-x86_64 library");
+            "/org/mmapkit/native/" + platform + "/libmmapkit_jni.so")) {
+      assertNotNull(in, "the jar has no " + platform + " library");
       Files.copy(in, lib);
     }
     return lib;
