@@ -17,8 +17,8 @@ arm64_build=${MMAPKIT_ARM64_BUILD_DIR:-$repo/build-aarch64}
 windows_build=${MMAPKIT_WINDOWS_NATIVES_BUILD_DIR:-$repo/build-windows-natives}
 # The languages whose Windows native library the packages carry, and those
 # libraries' targets (the C example forks: not built for Windows).
-windows_langs=(-DMMAPKIT_DOTNET=ON -DMMAPKIT_JAVA=OFF -DMMAPKIT_PYTHON=OFF)
-windows_targets=(mmapkit_native)
+windows_langs=(-DMMAPKIT_DOTNET=ON -DMMAPKIT_JAVA=ON -DMMAPKIT_PYTHON=OFF)
+windows_targets=(mmapkit_native mmapkit_jni)
 
 "$repo/scripts/deps.sh"
 export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}

@@ -116,6 +116,28 @@ class JarTest(unittest.TestCase, NativeChecks):
             self.assertIn("Automatic-Module-Name: org.mmapkit", manifest)
             self.assertFalse([n for n in names if "junit" in n.lower()], "test classes in the jar")
 
+    def test_windows_dll_exports_the_jni_entry_points_and_imports_system_dlls_only(self):
+        if "windows-x86_64" not in os.environ.get("MMAPKIT_CHECK_JAVA_PLATFORMS", "").split(","):
+            self.skipTest("this build packed no Windows natives (scripts/build.sh does)")
+        with zipfile.ZipFile(single(f"mmapkit-{VERSION}.jar")) as z:
+            # System.mapLibraryName's name on Windows: no lib prefix.
+            dll = z.read("org/mmapkit/native/windows-x86_64/mmapkit_jni.dll")
+            so = z.read("org/mmapkit/native/linux-x86_64/libmmapkit_jni.so")
+        self.assertEqual(dll[:2], b"MZ", "not a PE file")
+        imports, exports = pe_imports_exports(dll)
+        # -static: no mingw runtime DLL nor a separate libmmapkit.dll.
+        self.assertTrue(imports, "no import table found")
+        self.assertLessEqual({i.lower() for i in imports}, WINDOWS_SYSTEM_DLLS,
+                             f"imports beyond Windows' own DLLs: {imports}")
+        # Exactly the Linux library's JNI entry points (one jar, one set of
+        # native methods), nothing of the core.
+        linux = {l.split()[-1] for l in readelf(so, "--dyn-syms").splitlines()
+                 if " FUNC " in l and " GLOBAL " in l and " UND " not in l}
+        self.assertTrue(exports, "no export table found")
+        self.assertEqual(set(exports), {n for n in linux if n.startswith("Java_")})
+        self.assertTrue(all(n.startswith("Java_") for n in exports),
+                        f"exports beyond JNI: {[n for n in exports if not n.startswith('Java_')]}")
+
     def test_sources_and_javadoc_jars(self):
         with zipfile.ZipFile(single(f"mmapkit-{VERSION}-sources.jar")) as z:
             self.assertIn("org/mmapkit/MappedFile.java", z.namelist())
