@@ -95,6 +95,13 @@ if(CMAKE_C_COMPILER_ID MATCHES "GNU|Clang")
     target_link_options(mmapkit_native PRIVATE "LINKER:--exclude-libs,ALL")
   endif()
 endif()
+# Windows: mmapkit_native.dll, the name .NET probes for (no lib prefix),
+# linked -static so that it needs no mingw runtime DLL (winpthread, libgcc).
+# The SWIG wrapper's dllexport entry points are its only exports.
+if(WIN32)
+  set_target_properties(mmapkit_native PROPERTIES PREFIX "")
+  target_link_options(mmapkit_native PRIVATE -static)
+endif()
 if(MMAPKIT_NATIVES_ONLY)
   mmk_export_native(mmapkit_native)
   return()
@@ -114,6 +121,8 @@ function(mmk_dotnet_rid platform out)
 endfunction()
 mmk_dotnet_rid("${MMAPKIT_PLATFORM}" _mmk_host_rid)
 set(_mmk_rids "${_mmk_host_rid}")
+# The RIDs packed besides linux-x64 (tests/packaging checks each one).
+set(MMAPKIT_DOTNET_RIDS "")
 mmk_foreign_natives("*mmapkit_native.*" _mmk_native_foreign)
 foreach(_pair IN LISTS _mmk_native_foreign)
   string(REGEX REPLACE "=.*" "" _platform "${_pair}")
@@ -124,6 +133,7 @@ foreach(_pair IN LISTS _mmk_native_foreign)
     COMMAND ${CMAKE_COMMAND} -E make_directory "${_mmk_runtimes}/${_rid}/native"
     COMMAND ${CMAKE_COMMAND} -E copy "${_file}" "${_mmk_runtimes}/${_rid}/native/")
   list(APPEND _mmk_runtimes_files "${_file}")
+  list(APPEND MMAPKIT_DOTNET_RIDS "${_rid}")
   message(STATUS ".NET: the nupkg carries runtimes/${_rid}/native/ (${_file})")
 endforeach()
 

@@ -32,7 +32,12 @@ if(MMAPKIT_NATIVES_ONLY)
   if(NOT MMK_JNI_INCLUDE)
     message(FATAL_ERROR "MMAPKIT_NATIVES_ONLY: no jni.h under JAVA_HOME (${_mmk_jdk})")
   endif()
-  set(JNI_INCLUDE_DIRS "${MMK_JNI_INCLUDE}" "${MMK_JNI_INCLUDE}/${_mmk_os}")
+  if(WIN32)
+    # jni.h serves every platform; its jni_md.h half for Windows is ours.
+    set(JNI_INCLUDE_DIRS "${PROJECT_SOURCE_DIR}/java/native/win32" "${MMK_JNI_INCLUDE}")
+  else()
+    set(JNI_INCLUDE_DIRS "${MMK_JNI_INCLUDE}" "${MMK_JNI_INCLUDE}/${_mmk_os}")
+  endif()
 else()
   find_package(Java 17 REQUIRED COMPONENTS Runtime Development)
   if(CMAKE_VERSION VERSION_GREATER_EQUAL 3.24)
@@ -89,6 +94,13 @@ if(CMAKE_SYSTEM_NAME STREQUAL "Linux")
   # Export only the JNI entry points, not the statically linked core.
   target_link_options(mmapkit_jni PRIVATE "LINKER:--exclude-libs,ALL" "LINKER:-z,noexecstack")
 endif()
+# Windows: mmapkit_jni.dll (System.mapLibraryName's name: no lib prefix),
+# linked -static so that it needs no mingw runtime DLL; the JNIEXPORT
+# (dllexport) entry points are its only exports.
+if(WIN32)
+  set_target_properties(mmapkit_jni PROPERTIES PREFIX "")
+  target_link_options(mmapkit_jni PRIVATE -static)
+endif()
 # A hostile libmmapkit_jni.so for the loader test (ChildProcessTest): it must
 # never be loaded. Cross builds make it too, for the emulated Java suite.
 function(mmk_java_planted)
@@ -115,7 +127,9 @@ set(_mmk_classes "${MMK_JAVA_DIR}/classes")
 set(_mmk_native_res "${_mmk_classes}/org/mmapkit/native/${MMK_JAVA_PLATFORM}")
 set(_mmk_javac_flags --release 17 -encoding UTF-8 -Xlint:all,-processing -Werror)
 # The cross builds' JNI libraries, each in its platform's folder.
-mmk_foreign_natives("libmmapkit_jni.so" _mmk_jni_foreign)
+mmk_foreign_natives("*mmapkit_jni.*" _mmk_jni_foreign)
+# The platforms packed besides this one (tests/packaging checks each one).
+set(MMAPKIT_JAVA_PLATFORMS "")
 set(_mmk_foreign_copy "")
 set(_mmk_foreign_files "")
 foreach(_pair IN LISTS _mmk_jni_foreign)
@@ -125,6 +139,7 @@ foreach(_pair IN LISTS _mmk_jni_foreign)
     COMMAND "${CMAKE_COMMAND}" -E make_directory "${_mmk_classes}/org/mmapkit/native/${_platform}"
     COMMAND "${CMAKE_COMMAND}" -E copy "${_file}" "${_mmk_classes}/org/mmapkit/native/${_platform}/")
   list(APPEND _mmk_foreign_files "${_file}")
+  list(APPEND MMAPKIT_JAVA_PLATFORMS "${_platform}")
   message(STATUS "Java: the jar carries ${_platform} (${_file})")
 endforeach()
 

@@ -70,12 +70,18 @@
  *   file that has views (this process's or another's) is MMK_EBUSY
  *   (ERROR_USER_MAPPED_FILE). Growth inside a reservation maps more
  *   (reserve-then-map fallback: VirtualAlloc2 placeholders are not used,
- *   Wine lacks them); a copy-on-write view grows there only from a 64 KiB
- *   boundary (else MMK_ENOTSUP).
+ *   Wine lacks them); each mapping there covers whole 64 KiB granules, the
+ *   pages past the length inaccessible, so growing inside one only changes
+ *   protections. A copy-on-write view cannot grow in place past the end
+ *   its file had when that granule was mapped (MMK_ENOTSUP).
  * - locks: LockFileEx, mandatory (ReadFile/WriteFile of a range another
- *   handle locked fail; mapped access is not checked); an unlock must name
- *   a range exactly as locked. Not on shared or anonymous memory
- *   (MMK_ENOTSUP).
+ *   handle locked fail; mapped access is not checked). Locks never merge,
+ *   split or convert: an unlock releases the handle's ranges that lie
+ *   inside it, whole, and one only partly inside makes it MMK_EINVAL
+ *   (nothing unlocked); a handle's exclusive range refuses a second lock
+ *   through the same handle (MMK_EAGAIN, MMK_EDEADLK for a waiting lock).
+ *   Closing a handle drops its locks, views or not. Not on shared or
+ *   anonymous memory (MMK_ENOTSUP).
  * - named shared memory: a paging-file section named "Local\" + name
  *   (this session), created with a DACL for the creating user only and
  *   charged to the commit limit in full at creation. Its size is fixed
@@ -89,14 +95,21 @@
  *   out of the working set (contents kept; MMK_ENOTSUP on copy-on-write
  *   views); SEQUENTIAL, RANDOM and NORMAL do nothing; HUGEPAGE is
  *   MMK_ENOTSUP. Memory lock: VirtualLock; residency: QueryWorkingSetEx.
+ *   MMK_MAP_POPULATE prefetches the range and touches each page (guarded),
+ *   which brings it into the working set.
  * - the fault guard is a vectored exception handler installed first; it
  *   takes EXCEPTION_IN_PAGE_ERROR and EXCEPTION_ACCESS_VIOLATION on the
  *   guarded pages of a mmapkit access only, and passes everything else on.
  * - close_inert swaps the views for private zero pages; a thread touching
- *   the range during the swap is held and retries. wait/wake poll (bounded
+ *   the range during the swap is held (at most 5 s) and retries while the
+ *   page then allows its access (a pointer kept past the view's last
+ *   lease is an ordinary fault, never a hang). wait/wake poll (bounded
  *   spin, then sleeps): WaitOnAddress does not cross processes.
  * - mmk_file_from_fd is MMK_ENOTSUP and mmk_file_fd -1: a HANDLE the
  *   caller opened maps with mmk_file_from_handle.
+ * - errors: op is the mmapkit operation, the detail starts with the Win32
+ *   call and its GetLastError code (also in sys_errno); a path component
+ *   over 255 characters is MMK_ENAMETOOLONG.
  */
 #ifndef MMAPKIT_H
 #define MMAPKIT_H

@@ -1,8 +1,8 @@
 /*
  * Win32 backend, part 1: the platform functions of os.h (errors, clock,
  * threads), files by UTF-8 path, named and anonymous shared memory as
- * paging-file sections (created in win32_shm.c), byte-range locks. Views
- * are in win32_view.c, the fault guard in win32_guard.c.
+ * paging-file sections (created in win32_shm.c). Views are in
+ * win32_view.c, the fault guard in win32_guard.c, locks in win32_lock.c.
  * Only OS calls: every check and state machine is in the common code.
  *
  * Windows facts this file is built on (os.h conventions otherwise):
@@ -22,6 +22,7 @@
 #include <windows.h>
 #include <aclapi.h>
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <wchar.h>
@@ -51,6 +52,8 @@ size_t mmk__os_map_granularity(void) {
 int mmk__os_status(int err) {
   switch ((DWORD)err) {
   case 0: return MMK_EUNKNOWN;
+  case MMK__WIN_ERR_UNLOCK_PART: return MMK_EINVAL;
+  case MMK__WIN_ERR_SECTION_LOCK: return MMK_ENOTSUP;
   case ERROR_FILE_NOT_FOUND:
   case ERROR_PATH_NOT_FOUND:
   case ERROR_INVALID_DRIVE:
@@ -103,7 +106,13 @@ int mmk__os_status(int err) {
 }
 
 const char *mmk__os_reason(int err, char *buf, size_t len) {
-  DWORD n = FormatMessageA(
+  DWORD n;
+  if ((DWORD)err == MMK__WIN_ERR_UNLOCK_PART)
+    return "Windows unlocks a byte range only exactly as it was locked";
+  if ((DWORD)err == MMK__WIN_ERR_SECTION_LOCK)
+    return "Windows shared and anonymous memory takes no byte-range locks "
+           "(LockFileEx needs a file)";
+  n = FormatMessageA(
       FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, NULL,
       (DWORD)err, MAKELANGID(LANG_ENGLISH, SUBLANG_ENGLISH_US), buf,
       (DWORD)len, NULL);
@@ -115,6 +124,21 @@ const char *mmk__os_reason(int err, char *buf, size_t len) {
                    buf[n - 1] == ' ' || buf[n - 1] == '.'))
     buf[--n] = '\0';
   return buf;
+}
+
+int mmk__win_error(unsigned long err, const char *op, const char *call,
+                   const char *path, const char *fmt, ...) {
+  char extra[192];
+  extra[0] = '\0';
+  if (fmt) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(extra, sizeof extra, fmt, ap);
+    va_end(ap);
+  }
+  return mmk__set_error(mmk__os_status((int)err), (int)err, op, path, NULL,
+                        "%s: Win32 error %lu%s%s", call, err,
+                        extra[0] ? ", " : "", extra);
 }
 
 void mmk__os_yield(void) { SwitchToThread(); }
@@ -199,9 +223,29 @@ wchar_t *mmk__wide(const char *s, const wchar_t *prefix, int is_path,
     return mmk__set_error(MMK_EINVAL, 0, op, s, "not valid UTF-8", NULL),
            NULL;
   w = malloc((pre + (size_t)n) * sizeof *w);
-  if (!w) return mmk__sys_error(ERROR_NOT_ENOUGH_MEMORY, op, s, NULL), NULL;
+  if (!w)
+    return mmk__win_error(ERROR_NOT_ENOUGH_MEMORY, op, "malloc", s, NULL),
+           NULL;
   wmemcpy(w, prefix, pre);
   MultiByteToWideChar(CP_UTF8, 0, s, -1, w + pre, n);
+  if (is_path) {
+    /* Windows file systems take at most 255 UTF-16 units a component
+     * (Wine passes longer ones on to the host, which may take them). */
+    const wchar_t *c = w + pre, *q;
+    for (q = c;; q++) {
+      if (*q && *q != L'\\' && *q != L'/') continue;
+      if (q - c > 255) {
+        free(w);
+        return mmk__set_error(MMK_ENAMETOOLONG, 0, op, s,
+                              "a path component is longer than 255 "
+                              "characters",
+                              "%d characters", (int)(q - c)),
+               NULL;
+      }
+      if (!*q) break;
+      c = q + 1;
+    }
+  }
   if (is_path && n >= MAX_PATH - 12 && wcsncmp(w, L"\\\\", 2) != 0) {
     DWORD full = GetFullPathNameW(w, 0, NULL, NULL);
     wchar_t *l = full ? malloc((full + 4) * sizeof *l) : NULL;
@@ -288,7 +332,7 @@ int mmk__os_open(int kind, const char *name, int mode, unsigned flags,
   if (kind == MMK_KIND_SHM)
     return mmk__shm_open(name, mode, flags, size, (HANDLE *)fd, created);
   w = mmk__wide(name, L"", 1, "open");
-  if (!w) return MMK_EINVAL;
+  if (!w) return mmk_last_error()->code; /* recorded by mmk__wide */
   h = mmk__open_created(w, mode, flags, created);
   e = GetLastError();
   attr = h == INVALID_HANDLE_VALUE ? GetFileAttributesW(w) : 0;
@@ -298,13 +342,14 @@ int mmk__os_open(int kind, const char *name, int mode, unsigned flags,
     if (e == ERROR_ACCESS_DENIED && attr != INVALID_FILE_ATTRIBUTES &&
         (attr & FILE_ATTRIBUTE_DIRECTORY))
       return mmk__set_error(MMK_EISDIR, 0, "open", name, NULL, NULL);
-    return mmk__sys_error((int)e, "CreateFile", name, NULL);
+    return mmk__win_error(e, "open", "CreateFileW", name, NULL);
   }
   *fd = h;
   return 0;
 }
 
 int mmk__os_close(mmk__os_fd fd) {
+  mmk__win_locks_forget(fd);
   return CloseHandle(fd) ? 0 : (int)GetLastError();
 }
 
@@ -344,7 +389,8 @@ int mmk__os_stat_fd(mmk__os_fd fd, mmk__os_stat *st, const char *path) {
     return 0;
   }
   if (!GetFileInformationByHandle(fd, &bi))
-    return mmk__sys_error(GetLastError(), "GetFileInformationByHandle", path,
+    return mmk__win_error(GetLastError(), "open", "GetFileInformationByHandle",
+                          path,
                           NULL);
   st->type = (bi.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) ? MMK__OS_DIR
                                                                : MMK__OS_REG;
@@ -416,11 +462,11 @@ int mmk__os_file_size(mmk_file *f, int64_t *size) {
   LARGE_INTEGER n;
   if (f->kind != MMK_KIND_FILE) {
     if (mmk__section_size(f->fd, size)) return 0;
-    return mmk__sys_error(ERROR_INVALID_HANDLE, "NtQuerySection", f->path,
+    return mmk__win_error(ERROR_INVALID_HANDLE, "size", "NtQuerySection", f->path,
                           NULL);
   }
   if (!GetFileSizeEx(f->fd, &n))
-    return mmk__sys_error(GetLastError(), "GetFileSizeEx", f->path, NULL);
+    return mmk__win_error(GetLastError(), "size", "GetFileSizeEx", f->path, NULL);
   *size = n.QuadPart;
   return 0;
 }
@@ -436,16 +482,32 @@ static int mmk__section_fixed(mmk_file *f, int64_t size, const char *op) {
                         (long long)size);
 }
 
+/* Sets the end of file for op. Growing, ERROR_INVALID_PARAMETER means a
+ * size past what the file system holds (Wine: EFBIG from ftruncate):
+ * MMK_EFBIG, as POSIX says. */
+static int mmk__set_eof(mmk_file *f, int64_t size, int growing,
+                        const char *op) {
+  FILE_END_OF_FILE_INFO eof;
+  DWORD e;
+  eof.EndOfFile.QuadPart = size;
+  if (SetFileInformationByHandle(f->fd, FileEndOfFileInfo, &eof, sizeof eof))
+    return 0;
+  e = GetLastError();
+  if (growing && e == ERROR_INVALID_PARAMETER)
+    return mmk__set_error(MMK_EFBIG, (int)e, op, f->path,
+                          "larger than the file system's largest file",
+                          "SetFileInformationByHandle(FileEndOfFileInfo): "
+                          "Win32 error %lu, size %lld",
+                          e, (long long)size);
+  return mmk__win_error(e, op, "SetFileInformationByHandle(FileEndOfFileInfo)",
+                        f->path, "size %lld", (long long)size);
+}
+
 /* Fails with ERROR_USER_MAPPED_FILE (MMK_EBUSY) below the end of a
  * mapped view: Windows never shrinks a file under a mapping. */
 int mmk__os_file_truncate(mmk_file *f, int64_t size) {
-  FILE_END_OF_FILE_INFO eof;
   if (f->kind != MMK_KIND_FILE) return mmk__section_fixed(f, size, "resize");
-  eof.EndOfFile.QuadPart = size;
-  if (!SetFileInformationByHandle(f->fd, FileEndOfFileInfo, &eof, sizeof eof))
-    return mmk__sys_error(GetLastError(), "SetEndOfFile", f->path,
-                          "size %lld", (long long)size);
-  return 0;
+  return mmk__set_eof(f, size, 0, "resize");
 }
 
 /* The allocation is set first, which reserves the clusters (a full disk
@@ -469,52 +531,15 @@ int mmk__os_file_grow(mmk_file *f, int64_t cur, int64_t new_size,
   alloc.AllocationSize.QuadPart = new_size;
   if (!SetFileInformationByHandle(f->fd, FileAllocationInfo, &alloc,
                                   sizeof alloc)) {
-    int e = (int)GetLastError();
+    DWORD e = GetLastError();
     if (e != ERROR_CALL_NOT_IMPLEMENTED && e != ERROR_NOT_SUPPORTED &&
         e != ERROR_INVALID_PARAMETER && e != ERROR_INVALID_FUNCTION)
-      return mmk__set_error(mmk__os_status(e), e, op, f->path, NULL,
-                            "growing from %lld to %lld bytes",
+      return mmk__win_error(e, op,
+                            "SetFileInformationByHandle(FileAllocationInfo)",
+                            f->path, "growing from %lld to %lld bytes",
                             (long long)cur, (long long)new_size);
   }
-  return mmk__os_file_truncate(f, new_size);
-}
-
-/* ------------------------------------------------------------------------
- * Byte-range locks: LockFileEx, mandatory on Windows (ReadFile/WriteFile
- * of a locked range by another handle fail; mapped access is not
- * checked). Windows unlocks only a range exactly as it was locked.
- * ---------------------------------------------------------------------- */
-
-static void mmk__lock_span(int64_t offset, int64_t length, OVERLAPPED *ov,
-                           DWORD *lo, DWORD *hi) {
-  /* Length 0: to the end of any file, as POSIX's 0. */
-  uint64_t n = length ? (uint64_t)length : UINT64_MAX - (uint64_t)offset;
-  memset(ov, 0, sizeof *ov);
-  ov->Offset = (DWORD)(uint64_t)offset;
-  ov->OffsetHigh = (DWORD)((uint64_t)offset >> 32);
-  *lo = (DWORD)n;
-  *hi = (DWORD)(n >> 32);
-}
-
-int mmk__os_file_lock(mmk_file *f, int kind, int64_t offset, int64_t length,
-                      int wait) {
-  OVERLAPPED ov;
-  DWORD lo, hi, fl = 0;
-  if (f->kind != MMK_KIND_FILE) return ERROR_NOT_SUPPORTED;
-  if (kind == MMK_LOCK_EXCLUSIVE) fl |= LOCKFILE_EXCLUSIVE_LOCK;
-  if (wait == MMK_LOCK_TRY) fl |= LOCKFILE_FAIL_IMMEDIATELY;
-  mmk__lock_span(offset, length, &ov, &lo, &hi);
-  return LockFileEx(f->fd, fl, 0, lo, hi, &ov) ? 0 : (int)GetLastError();
-}
-
-int mmk__os_file_unlock(mmk_file *f, int64_t offset, int64_t length) {
-  OVERLAPPED ov;
-  DWORD lo, hi, e;
-  if (f->kind != MMK_KIND_FILE) return ERROR_NOT_SUPPORTED;
-  mmk__lock_span(offset, length, &ov, &lo, &hi);
-  if (UnlockFileEx(f->fd, 0, lo, hi, &ov)) return 0;
-  e = GetLastError();
-  return e == ERROR_NOT_LOCKED ? 0 : (int)e; /* POSIX: nothing to unlock */
+  return mmk__set_eof(f, new_size, 1, op);
 }
 
 /* POSIX-only API (the header says so): Windows has no int descriptor of

@@ -14,6 +14,22 @@
 wchar_t *mmk__wide(const char *s, const wchar_t *prefix, int is_path,
                    const char *op);
 
+/* Records a failed Win32 call: op is the mmapkit operation the caller
+ * made ("map", "flush"...), call the Win32 function; its name and
+ * GetLastError code open the detail, fmt (may be NULL) adds to it. The
+ * status comes from mmk__os_status, the one translation. */
+int mmk__win_error(unsigned long err, const char *op, const char *call,
+                   const char *path, const char *fmt, ...)
+    __attribute__((format(gnu_printf, 5, 6)));
+
+/* Errors of mmapkit's own in the Win32 space (bit 29: application
+ * codes), with their status and reason in mmk__os_status/_reason. */
+#define MMK__WIN_ERR_UNLOCK_PART 0x20000001ul /* part of a locked range */
+#define MMK__WIN_ERR_SECTION_LOCK 0x20000002ul /* a lock on a section */
+
+/* Forgets the byte-range locks tracked for handle h (win32_lock.c). */
+void mmk__win_locks_forget(void *h);
+
 /* The exact size of section h (1), or 0 if h is not a section. */
 int mmk__section_size(void *h, int64_t *size);
 

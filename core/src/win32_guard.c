@@ -24,6 +24,7 @@ enum { MMK__INERT_NONE, MMK__INERT_SWAPPING, MMK__INERT_DONE };
 static struct {
   _Atomic uintptr_t lo, hi;
   atomic_int state;
+  atomic_uint gen; /* which swap: the retry bound counts per swap */
 } mmk__inert[MMK__INERT_RING];
 static unsigned mmk__inert_next; /* under mmk__inert_mu */
 static SRWLOCK mmk__inert_mu = SRWLOCK_INIT;
@@ -31,8 +32,9 @@ static unsigned mmk__inert_cur;
 
 void mmk__win_inert_begin(void *p, size_t n) {
   AcquireSRWLockExclusive(&mmk__inert_mu);
-  mmk__inert_cur = mmk__inert_next++ % MMK__INERT_RING;
+  mmk__inert_cur = mmk__inert_next % MMK__INERT_RING;
   atomic_store(&mmk__inert[mmk__inert_cur].state, MMK__INERT_NONE);
+  atomic_store(&mmk__inert[mmk__inert_cur].gen, mmk__inert_next++);
   atomic_store(&mmk__inert[mmk__inert_cur].lo, (uintptr_t)p);
   atomic_store(&mmk__inert[mmk__inert_cur].hi, (uintptr_t)p + n);
   atomic_store(&mmk__inert[mmk__inert_cur].state, MMK__INERT_SWAPPING);
@@ -44,20 +46,60 @@ void mmk__win_inert_end(int ok) {
   ReleaseSRWLockExclusive(&mmk__inert_mu);
 }
 
-/* 1 if addr lies in a range being (or just) swapped: wait for the swap,
- * then the access is to run again. */
-static int mmk__inert_retry(uintptr_t addr) {
-  int i, st;
+/* Whether the page at addr now allows the faulting access (kind: 0 read,
+ * 1 write, 8 execute: ExceptionInformation[0]). */
+static int mmk__now_accessible(uintptr_t addr, ULONG_PTR kind) {
+  MEMORY_BASIC_INFORMATION mi;
+  DWORD p;
+  if (!VirtualQuery((void *)addr, &mi, sizeof mi) || mi.State != MEM_COMMIT)
+    return 0;
+  p = mi.Protect & 0xff;
+  if ((mi.Protect & PAGE_GUARD) || p == PAGE_NOACCESS) return 0;
+  if (kind == 1)
+    return p == PAGE_READWRITE || p == PAGE_WRITECOPY ||
+           p == PAGE_EXECUTE_READWRITE || p == PAGE_EXECUTE_WRITECOPY;
+  return 1;
+}
+
+/* The bounds of the retry: the swap takes microseconds, so a thread
+ * waits for it at most MMK__INERT_WAIT_MS; and the same access is run
+ * again at most MMK__INERT_RETRIES times in a row (a hang is worse than
+ * the crash the access would be without us). */
+enum { MMK__INERT_WAIT_MS = 5000, MMK__INERT_RETRIES = 16 };
+static _Thread_local uintptr_t mmk__retry_addr;
+static _Thread_local unsigned mmk__retry_gen, mmk__retry_count;
+
+/* 1 if addr lies in a range being (or lately) swapped and, once every
+ * such swap is done, the page allows the access: it is to run again.
+ * (The ring may hold an older swap of the same addresses, a view mapped
+ * where an earlier one was: every swap of addr is waited for.) A range
+ * swapped long ago whose pages have gone since (the inert view freed),
+ * or a page that refuses this kind of access, is an ordinary fault. */
+static int mmk__inert_retry(uintptr_t addr, ULONG_PTR kind) {
+  int i, matched = 0;
+  unsigned gen = 0;
   for (i = 0; i < MMK__INERT_RING; i++) {
-    st = atomic_load(&mmk__inert[i].state);
-    if (st == MMK__INERT_NONE || addr < atomic_load(&mmk__inert[i].lo) ||
+    ULONGLONG t0 = 0;
+    if (atomic_load(&mmk__inert[i].state) == MMK__INERT_NONE ||
+        addr < atomic_load(&mmk__inert[i].lo) ||
         addr >= atomic_load(&mmk__inert[i].hi))
       continue;
-    while ((st = atomic_load(&mmk__inert[i].state)) == MMK__INERT_SWAPPING)
+    while (atomic_load(&mmk__inert[i].state) == MMK__INERT_SWAPPING) {
+      if (!t0) t0 = GetTickCount64();
+      if (GetTickCount64() - t0 >= MMK__INERT_WAIT_MS) return 0;
       SwitchToThread();
-    return st == MMK__INERT_DONE;
+    }
+    if (!matched || (int)(atomic_load(&mmk__inert[i].gen) - gen) > 0)
+      gen = atomic_load(&mmk__inert[i].gen);
+    matched = 1;
   }
-  return 0;
+  if (!matched || !mmk__now_accessible(addr, kind)) return 0;
+  if (mmk__retry_addr != addr || mmk__retry_gen != gen) {
+    mmk__retry_addr = addr;
+    mmk__retry_gen = gen;
+    mmk__retry_count = 0;
+  }
+  return ++mmk__retry_count <= MMK__INERT_RETRIES;
 }
 
 static LONG CALLBACK mmk__veh(EXCEPTION_POINTERS *ep) {
@@ -68,7 +110,8 @@ static LONG CALLBACK mmk__veh(EXCEPTION_POINTERS *ep) {
       er->NumberParameters < 2)
     return EXCEPTION_CONTINUE_SEARCH;
   if (er->ExceptionCode == EXCEPTION_ACCESS_VIOLATION &&
-      mmk__inert_retry((uintptr_t)er->ExceptionInformation[1]))
+      mmk__inert_retry((uintptr_t)er->ExceptionInformation[1],
+                       er->ExceptionInformation[0]))
     return EXCEPTION_CONTINUE_EXECUTION;
   /* The Win64 argument registers: rcx, rdx, r8, r9. */
   exit = mmk__quick_resume((uintptr_t)ep->ContextRecord->Rip,
@@ -96,7 +139,7 @@ int mmk__os_guard_install(int mapping) {
   (void)mapping;
   mmk__os_once(&once, mmk__veh_install);
   if (!mmk__veh_handle)
-    return mmk__sys_error(ERROR_NOT_ENOUGH_MEMORY,
+    return mmk__win_error(ERROR_NOT_ENOUGH_MEMORY, "fault_guard_install",
                           "AddVectoredExceptionHandler", "", NULL);
   return 0;
 }

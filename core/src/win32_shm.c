@@ -60,18 +60,19 @@ int mmk__shm_open(const char *name, int mode, unsigned flags, int64_t size,
   SECURITY_ATTRIBUTES sa;
   HANDLE h;
   int e;
-  if (!w) return MMK_EINVAL;
+  if (!w) return mmk_last_error()->code; /* recorded by mmk__wide */
   *created = 0;
   h = OpenFileMappingW(acc, FALSE, w);
   if (h && (flags & MMK_EXCLUSIVE)) {
     CloseHandle(h);
     free(w);
-    return mmk__sys_error(ERROR_ALREADY_EXISTS, "shm_open", name, NULL);
+    return mmk__win_error(ERROR_ALREADY_EXISTS, "shm_open", "OpenFileMappingW",
+                          name, NULL);
   }
   if (h || !(flags & MMK_CREATE) || GetLastError() != ERROR_FILE_NOT_FOUND) {
     e = h ? 0 : (int)GetLastError();
     free(w);
-    if (!h) return mmk__sys_error(e, "OpenFileMapping", name, NULL);
+    if (!h) return mmk__win_error(e, "shm_open", "OpenFileMappingW", name, NULL);
     *out = h;
     return 0;
   }
@@ -84,7 +85,9 @@ int mmk__shm_open(const char *name, int mode, unsigned flags, int64_t size,
   e = mmk__owner_only(&sa);
   if (e) {
     free(w);
-    return mmk__sys_error(e, "ConvertStringSecurityDescriptor", name, NULL);
+    return mmk__win_error(e, "shm_open",
+                          "ConvertStringSecurityDescriptorToSecurityDescriptorW",
+                          name, NULL);
   }
   /* SEC_COMMIT charges the whole size to the commit limit now: a full
    * paging file fails here, never as a fault later. */
@@ -93,11 +96,11 @@ int mmk__shm_open(const char *name, int mode, unsigned flags, int64_t size,
   e = (int)GetLastError();
   LocalFree(sa.lpSecurityDescriptor);
   free(w);
-  if (!h) return mmk__sys_error(e, "CreateFileMapping", name, NULL);
+  if (!h) return mmk__win_error(e, "shm_open", "CreateFileMappingW", name, NULL);
   if (e == ERROR_ALREADY_EXISTS) { /* created by another process since */
     if (flags & MMK_EXCLUSIVE) {
       CloseHandle(h);
-      return mmk__sys_error(e, "shm_open", name, NULL);
+      return mmk__win_error(e, "shm_open", "CreateFileMappingW", name, NULL);
     }
   } else {
     *created = 1;
@@ -109,10 +112,11 @@ int mmk__shm_open(const char *name, int mode, unsigned flags, int64_t size,
 int mmk__os_shm_unlink(const char *name) {
   wchar_t *w = mmk__wide(name, L"Local\\", 0, "shm_unlink");
   HANDLE h;
-  if (!w) return MMK_EINVAL;
+  if (!w) return mmk_last_error()->code; /* recorded by mmk__wide */
   h = OpenFileMappingW(FILE_MAP_READ, FALSE, w);
   free(w);
-  if (!h) return mmk__sys_error(GetLastError(), "shm_unlink", name, NULL);
+  if (!h) return mmk__win_error(GetLastError(), "shm_unlink", "OpenFileMappingW",
+                          name, NULL);
   /* The name goes with the last handle and view, in whichever process. */
   CloseHandle(h);
   return 0;
@@ -126,7 +130,8 @@ int mmk__os_anon_open(int64_t size, mmk__os_fd *out) {
                                 PAGE_READWRITE | SEC_COMMIT,
                                 (DWORD)((uint64_t)size >> 32), (DWORD)size,
                                 NULL);
-  if (!h) return mmk__sys_error(GetLastError(), "CreateFileMapping", "", NULL);
+  if (!h) return mmk__win_error(GetLastError(), "anon_create", "CreateFileMappingW",
+                          "", "size %lld", (long long)size);
   *out = h;
   return 0;
 }

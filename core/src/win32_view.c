@@ -5,9 +5,13 @@
  * A view is one or more MapViewOfFileEx mappings laid end to end from
  * base (one per growth inside a reservation), each starting at a multiple
  * of the 64 KiB granularity; the unused rest of a reservation is one
- * MEM_RESERVE region from the granule after them. A growth that starts
- * inside the last mapping's granule maps that mapping again, longer. Nothing about the chunks is stored: VirtualQuery tells each
- * mapping's AllocationBase when they are unmapped.
+ * MEM_RESERVE region from the granule after them. Inside a reservation
+ * every mapping covers whole granules, its pages past the view's length
+ * inaccessible, so growing within a granule changes protections only.
+ * Nothing about the mappings is stored: VirtualQuery tells each one's
+ * AllocationBase, and whatever acts on a range (shrink, flush, lock)
+ * acts mapping by mapping (mmk__each_mapping), as VirtualProtect,
+ * FlushViewOfFile and VirtualLock work inside one.
  *
  * Reservations use the fallback path: the address range is reserved,
  * released and mapped at once (MapViewOfFileEx at that address), with a
@@ -52,14 +56,15 @@ static void mmk__prefetch(void *p, size_t n) {
 }
 
 /* Maps len bytes of the view's file from file offset off at addr (NULL:
- * anywhere). A file gets a section of its current size for the call
- * (closed at once: the mapping keeps it alive); shared and anonymous
+ * anywhere), for op. A file gets a section of its current size for the
+ * call (closed at once: the mapping keeps it alive); shared and anonymous
  * memory is its section. The mapping stops at the end of the file or
  * section: Windows maps nothing past it (on POSIX those bytes would
- * fault). 0, a recorded status, or 1: MapViewOfFileEx failed, with
- * GetLastError() for the caller to record (it may retry instead). */
+ * fault); *got is what was mapped. 0, a recorded status, or 1:
+ * MapViewOfFileEx failed, with GetLastError() for the caller to record
+ * (it may retry instead). */
 static int mmk__map_at(mmk_view *v, void *addr, int64_t off, size_t len,
-                       void **out) {
+                       const char *op, void **out, size_t *got) {
   mmk_file *f = v->file;
   HANDLE sec = f->fd;
   int64_t size;
@@ -69,7 +74,7 @@ static int mmk__map_at(mmk_view *v, void *addr, int64_t off, size_t len,
   if (r) return r;
   if (off >= size) {
     *out = NULL;
-    return mmk__set_error(MMK_ERANGE, 0, "map", f->path,
+    return mmk__set_error(MMK_ERANGE, 0, op, f->path,
                           "nothing of the file to map at this offset",
                           "offset %lld, file size %lld", (long long)off,
                           (long long)size);
@@ -78,8 +83,8 @@ static int mmk__map_at(mmk_view *v, void *addr, int64_t off, size_t len,
   if (f->kind == MMK_KIND_FILE) {
     sec = CreateFileMappingW(f->fd, NULL, mmk__page_prot(v), 0, 0, NULL);
     if (!sec)
-      return mmk__sys_error(GetLastError(), "CreateFileMapping", f->path,
-                            NULL);
+      return mmk__win_error(GetLastError(), op, "CreateFileMappingW",
+                            f->path, NULL);
   }
   p = MapViewOfFileEx(sec, mmk__view_access(v), (DWORD)((uint64_t)off >> 32),
                       (DWORD)(uint64_t)off, len, addr);
@@ -89,15 +94,29 @@ static int mmk__map_at(mmk_view *v, void *addr, int64_t off, size_t len,
     SetLastError(e);
     return 1;
   }
-  if (v->options & MMK_MAP_POPULATE) mmk__prefetch(p, len);
   *out = p;
+  *got = len;
   return 0;
 }
 
-static int mmk__map_error(mmk_view *v, DWORD e, int64_t off, size_t len) {
-  return mmk__sys_error((int)e, "MapViewOfFileEx", mmk__vpath(v),
+static int mmk__map_error(mmk_view *v, DWORD e, const char *op, int64_t off,
+                          size_t len) {
+  return mmk__win_error(e, op, "MapViewOfFileEx", mmk__vpath(v),
                         "offset %lld, length %lld", (long long)off,
                         (long long)len);
+}
+
+/* MMK_MAP_POPULATE: PrefetchVirtualMemory reads the pages in, but only
+ * into memory, not into the process's working set; each page is then
+ * touched with a guarded one-byte read (a page that cannot be read stops
+ * it quietly: the access that needs it reports the fault). */
+static void mmk__populate(const mmk_view *v, unsigned char *p, size_t n) {
+  size_t i, pg = mmk__page();
+  unsigned char c;
+  if (!(v->options & MMK_MAP_POPULATE) || !n) return;
+  mmk__prefetch(p, n);
+  for (i = 0; i < n; i += pg)
+    if (mmk__guarded_move(&c, p + i, 1, p + i)) break;
 }
 
 /* Unmaps every mapping and releases every reservation in [p, p+n). */
@@ -118,6 +137,34 @@ static void mmk__release(unsigned char *p, size_t n) {
   }
 }
 
+/* Calls fn on each part of [p, p+n) that lies in one mapping (one
+ * MapViewOfFileEx: a view grown in place is several), up to the first
+ * byte that is not mapped and accessible (a view's last mapping may end
+ * before map_len, at the end of the file; a shrink leaves inaccessible
+ * pages). Stops at fn's first failure: its GetLastError(), else 0. */
+static DWORD mmk__each_mapping(void *p, size_t n,
+                               BOOL (*fn)(void *p, size_t n, void *ctx),
+                               void *ctx) {
+  unsigned char *a = p, *end = (unsigned char *)p + n;
+  MEMORY_BASIC_INFORMATION mi;
+  while (a < end) {
+    unsigned char *b = a;
+    void *alloc;
+    if (!VirtualQuery(a, &mi, sizeof mi)) return 0;
+    alloc = mi.AllocationBase;
+    while (b < end && mi.AllocationBase == alloc && mi.Type == MEM_MAPPED &&
+           mi.State == MEM_COMMIT && mi.Protect != PAGE_NOACCESS) {
+      b = (unsigned char *)mi.BaseAddress + mi.RegionSize;
+      if (b < end && !VirtualQuery(b, &mi, sizeof mi)) break;
+    }
+    if (b == a) return 0;
+    if (b > end) b = end;
+    if (!fn(a, (size_t)(b - a), ctx)) return GetLastError();
+    a = b;
+  }
+  return 0;
+}
+
 static size_t mmk__gran_up(size_t n) { return mmk__round_up(n, mmk__gran()); }
 
 /* Reserves [from, res_len) of the view's address space (from rounded up
@@ -129,131 +176,186 @@ static int mmk__reserve_tail(mmk_view *v, size_t from) {
                       PAGE_NOACCESS) != NULL;
 }
 
+/* Inside a reservation, a mapping covers whole granules (up to the end of
+ * the reservation or of the file) and the pages past want, the view's
+ * length, are made inaccessible: a later growth inside that granule is
+ * then a change of protection, never a new mapping over a live one (which
+ * would lose a copy-on-write view's private pages). Maps [from, ...) of
+ * the view at base + from; *mapped: the end of what it mapped (offset
+ * from base). 0, a recorded status, or 1 (MapViewOfFileEx's
+ * GetLastError, for the caller). */
+static int mmk__map_chunk(mmk_view *v, size_t from, size_t want,
+                          const char *op, size_t *mapped) {
+  size_t end = mmk__gran_up(want), got;
+  DWORD old, e;
+  void *p;
+  int r;
+  if (end > v->res_len) end = v->res_len;
+  r = mmk__map_at(v, v->base + from, v->aligned_off + (int64_t)from,
+                  end - from, op, &p, &got);
+  if (r) return r;
+  *mapped = from + got;
+  if (*mapped > want &&
+      !VirtualProtect(v->base + want, *mapped - want, PAGE_NOACCESS, &old)) {
+    e = GetLastError();
+    UnmapViewOfFile(p);
+    return mmk__win_error(e, op, "VirtualProtect", mmk__vpath(v),
+                          "length %lld", (long long)(want - v->delta));
+  }
+  return 0;
+}
+
 /* Maps map_len bytes at the start of a reservation of res_len bytes. */
 static int mmk__map_reserved(mmk_view *v) {
   int tries, r;
   DWORD e = 0;
+  size_t mapped;
   for (tries = 0; tries < 8; tries++) {
     unsigned char *b = VirtualAlloc(NULL, v->res_len, MEM_RESERVE,
                                     PAGE_NOACCESS);
-    void *p;
     if (!b)
-      return mmk__sys_error(GetLastError(), "VirtualAlloc", mmk__vpath(v),
-                            "reserve %lld bytes", (long long)v->reserve);
-    if (!v->map_len) {
-      v->base = b;
-      return 0;
-    }
+      return mmk__win_error(GetLastError(), "map", "VirtualAlloc",
+                            mmk__vpath(v), "reserve %lld bytes",
+                            (long long)v->reserve);
+    v->base = b;
+    if (!v->map_len) return 0;
     VirtualFree(b, 0, MEM_RELEASE);
-    r = mmk__map_at(v, b, v->aligned_off, v->map_len, &p);
-    if (r < 0) return r;
+    r = mmk__map_chunk(v, 0, v->map_len, "map", &mapped);
+    if (r < 0) {
+      v->base = NULL;
+      return r;
+    }
     if (r) {
       e = GetLastError();
+      v->base = NULL;
       if (e == ERROR_INVALID_ADDRESS) continue; /* taken meanwhile */
-      return mmk__map_error(v, e, v->offset, (size_t)v->length);
+      return mmk__map_error(v, e, "map", v->offset, (size_t)v->length);
     }
-    v->base = b;
-    if (mmk__reserve_tail(v, v->map_len)) return 0;
+    if (mmk__reserve_tail(v, mapped)) {
+      mmk__populate(v, b, v->map_len);
+      return 0;
+    }
     e = GetLastError();
+    mmk__release(b, mapped);
     v->base = NULL;
-    UnmapViewOfFile(p);
   }
-  return mmk__map_error(v, e, v->offset, (size_t)v->length);
+  return mmk__map_error(v, e, "map", v->offset, (size_t)v->length);
 }
 
 int mmk__os_view_map(mmk_view *v) {
   void *p;
+  size_t got;
   int r;
   if (v->res_len) return mmk__map_reserved(v);
   if (!v->map_len) return 0;
-  r = mmk__map_at(v, NULL, v->aligned_off, v->map_len, &p);
+  r = mmk__map_at(v, NULL, v->aligned_off, v->map_len, "map", &p, &got);
   if (r < 0) return r;
   if (r)
-    return mmk__map_error(v, GetLastError(), v->offset, (size_t)v->length);
+    return mmk__map_error(v, GetLastError(), "map", v->offset,
+                          (size_t)v->length);
   v->base = p;
+  mmk__populate(v, p, got);
   return 0;
 }
 
-/* [from, to) is either pages of mapped chunks made inaccessible by a
- * shrink (given their protection back) or new: mapped from the granule
- * of from on, over the reservation's tail. When from is inside the last
- * mapping's granule, that mapping is mapped again from its start, in the
- * inert close's window (win32_guard.c): a thread touching it meanwhile
- * waits and retries, so readers of the growing view see no gap. A
- * copy-on-write view's private pages would be lost that way: MMK_ENOTSUP
- * there (reserve a multiple of 64 KiB, or map afresh). */
+/* [from, to) is either pages of mapped granules kept inaccessible (by
+ * mmk__map_chunk or a shrink: given their protection back, mapping by
+ * mapping) or new: mapped from from on, over the reservation's tail.
+ * from is a granule boundary unless the last mapping ended at the end of
+ * the file mid-granule and the file has grown since: that mapping is then
+ * mapped again from its start, longer, in the inert close's window
+ * (win32_guard.c): a thread touching it meanwhile waits and retries, so
+ * readers of the growing view see no gap. A copy-on-write view's private
+ * pages would be lost that way: MMK_ENOTSUP there (only a file another
+ * process grew can lead there: mmapkit never grows a copy-on-write
+ * view's file). */
 int mmk__os_view_map_more(mmk_view *v, size_t from, size_t to) {
   MEMORY_BASIC_INFORMATION mi;
   unsigned char *b = v->base, *start;
-  size_t tail;
+  size_t tail, mapped = 0, at = from;
   DWORD old, e;
-  void *p;
   int r;
-  while (from < to && VirtualQuery(b + from, &mi, sizeof mi) &&
+  while (at < to && VirtualQuery(b + at, &mi, sizeof mi) &&
          mi.Type == MEM_MAPPED) {
     size_t n = (size_t)((unsigned char *)mi.BaseAddress + mi.RegionSize -
-                        (b + from));
-    if (n > to - from) n = to - from;
-    if (!VirtualProtect(b + from, n, mmk__page_prot(v), &old))
-      return mmk__sys_error(GetLastError(), "VirtualProtect", mmk__vpath(v),
-                            NULL);
-    from += n;
+                        (b + at));
+    if (n > to - at) n = to - at;
+    if (!VirtualProtect(b + at, n, mmk__page_prot(v), &old))
+      return mmk__win_error(GetLastError(), "resize", "VirtualProtect",
+                            mmk__vpath(v), "length %lld",
+                            (long long)(to - v->delta));
+    at += n;
   }
-  if (from >= to) return 0;
-  start = b + from;
-  if (from % mmk__gran()) {
-    if (!VirtualQuery(b + from - 1, &mi, sizeof mi) || mi.Type != MEM_MAPPED)
+  if (at >= to) {
+    mmk__populate(v, b + from, to - from);
+    return 0;
+  }
+  start = b + at;
+  if (at % mmk__gran()) {
+    if (!VirtualQuery(b + at - 1, &mi, sizeof mi) || mi.Type != MEM_MAPPED)
       return mmk__set_error(MMK_ENOMEM, 0, "resize", mmk__vpath(v),
                             "the view's address space was lost", NULL);
     if (v->cow)
       return mmk__set_error(MMK_ENOTSUP, 0, "resize", mmk__vpath(v),
-                            "a copy-on-write view grows inside its "
-                            "reservation only by whole 64 KiB granules on "
-                            "Windows",
+                            "a copy-on-write view cannot grow in place "
+                            "past the file's former end on Windows",
                             "length %lld", (long long)(to - v->delta));
     start = mi.AllocationBase;
   }
-  tail = mmk__gran_up(from);
+  tail = mmk__gran_up(at);
   if (tail < v->res_len &&
       (!VirtualQuery(b + tail, &mi, sizeof mi) || mi.State != MEM_RESERVE ||
        mi.AllocationBase != b + tail))
     return mmk__set_error(MMK_ENOMEM, 0, "resize", mmk__vpath(v),
                           "the view's reserved address space was lost", NULL);
-  if (start < b + from) mmk__win_inert_begin(start, (size_t)(b + to - start));
-  if (start < b + from) UnmapViewOfFile(start);
+  if (start < b + at) {
+    mmk__win_inert_begin(start, (size_t)(b + to - start));
+    UnmapViewOfFile(start);
+  }
   if (tail < v->res_len) VirtualFree(b + tail, 0, MEM_RELEASE);
-  r = mmk__map_at(v, start, v->aligned_off + (int64_t)(start - b),
-                  (size_t)(b + to - start), &p);
+  r = mmk__map_chunk(v, (size_t)(start - b), to, "resize", &mapped);
   e = GetLastError();
   if (r) { /* put back what was there */
-    if (start < b + from)
-      mmk__map_at(v, start, v->aligned_off + (int64_t)(start - b),
-                  (size_t)(b + from - start), &p);
-    mmk__reserve_tail(v, from);
+    if (start < b + at) mmk__map_chunk(v, (size_t)(start - b), at, "resize",
+                                       &mapped);
+    mmk__reserve_tail(v, at);
   } else {
-    mmk__reserve_tail(v, to);
+    mmk__reserve_tail(v, mapped);
   }
-  if (start < b + from) mmk__win_inert_end(1);
+  if (start < b + at) mmk__win_inert_end(1);
   if (r > 0)
-    return mmk__map_error(v, e, v->aligned_off + (int64_t)from, to - from);
+    return mmk__map_error(v, e, "resize", v->aligned_off + (int64_t)at,
+                          to - at);
+  if (!r) mmk__populate(v, b + from, to - from);
   return r;
 }
 
-/* A view cannot be partly unmapped: the pages past the new end are made
- * inaccessible instead (mmk__os_view_map_more gives them back). */
-int mmk__os_view_shrink(mmk_view *v, size_t new_map_len) {
+static BOOL mmk__no_access(void *p, size_t n, void *ctx) {
   DWORD old;
+  (void)ctx;
+  return VirtualProtect(p, n, PAGE_NOACCESS, &old);
+}
+
+/* A view cannot be partly unmapped: the pages past the new end are made
+ * inaccessible instead (mmk__os_view_map_more gives them back), mapping
+ * by mapping (VirtualProtect stays inside one). */
+int mmk__os_view_shrink(mmk_view *v, size_t new_map_len) {
+  DWORD e;
   if (new_map_len >= v->map_len) return 0;
-  if (!VirtualProtect(v->base + new_map_len, v->map_len - new_map_len,
-                      PAGE_NOACCESS, &old))
-    return mmk__sys_error(GetLastError(), "VirtualProtect", mmk__vpath(v),
+  e = mmk__each_mapping(v->base + new_map_len, v->map_len - new_map_len,
+                        mmk__no_access, NULL);
+  if (e)
+    return mmk__win_error(e, "resize", "VirtualProtect", mmk__vpath(v),
                           "length %lld", (long long)(new_map_len - v->delta));
   return 0;
 }
 
 int mmk__os_view_map_fresh(mmk_view *v, size_t len, void **out) {
-  int r = mmk__map_at(v, NULL, v->aligned_off, len, out);
-  if (r == 1) return mmk__map_error(v, GetLastError(), v->aligned_off, len);
+  size_t got;
+  int r = mmk__map_at(v, NULL, v->aligned_off, len, "resize", out, &got);
+  if (r == 1)
+    return mmk__map_error(v, GetLastError(), "resize", v->aligned_off, len);
+  if (!r) mmk__populate(v, *out, got);
   return r;
 }
 
@@ -292,32 +394,48 @@ int mmk__os_view_make_inert(mmk_view *v) {
   return p ? 0 : -1;
 }
 
-/* The bytes from start that are mapped and accessible (at most n): a
- * view's last chunk may end before map_len, at the end of the file. */
+/* The bytes from start that are mapped and accessible (at most n). */
+static BOOL mmk__count(void *p, size_t n, void *ctx) {
+  (void)p;
+  *(size_t *)ctx += n;
+  return TRUE;
+}
 static size_t mmk__mapped_extent(void *start, size_t n) {
-  unsigned char *p = start, *end = (unsigned char *)start + n;
-  MEMORY_BASIC_INFORMATION mi;
-  while (p < end && VirtualQuery(p, &mi, sizeof mi) && mi.Type == MEM_MAPPED &&
-         mi.State == MEM_COMMIT && mi.Protect != PAGE_NOACCESS)
-    p = (unsigned char *)mi.BaseAddress + mi.RegionSize;
-  return p < end ? (size_t)(p - (unsigned char *)start) : n;
+  size_t m = 0;
+  mmk__each_mapping(start, n, mmk__count, &m);
+  return m;
 }
 
-/* ASYNC: FlushViewOfFile, which starts the write of the dirty pages.
- * SYNC and FULL: then FlushFileBuffers, which waits for them and the
- * metadata and flushes the drive's cache too (so FULL adds nothing). */
+static BOOL mmk__flush_part(void *p, size_t n, void *ctx) {
+  (void)ctx;
+  return FlushViewOfFile(p, n);
+}
+
+/* ASYNC: FlushViewOfFile, which starts the write of the dirty pages,
+ * mapping by mapping (it flushes inside one). SYNC and FULL: then
+ * FlushFileBuffers, which waits for them and the metadata and flushes the
+ * drive's cache too (so FULL adds nothing). */
 int mmk__os_view_flush(mmk_view *v, void *start, size_t n, int how,
                        int64_t off, int64_t len) {
-  size_t m = mmk__mapped_extent(start, n);
-  if (m && !FlushViewOfFile(start, m))
-    return mmk__sys_error(GetLastError(), "FlushViewOfFile", mmk__vpath(v),
+  DWORD e = mmk__each_mapping(start, n, mmk__flush_part, NULL);
+  if (e)
+    return mmk__win_error(e, "flush", "FlushViewOfFile", mmk__vpath(v),
                           "offset %lld, length %lld", (long long)off,
                           (long long)len);
   if (how != MMK_FLUSH_ASYNC && v->file->kind == MMK_KIND_FILE &&
       v->file->rdwr && !v->cow && !FlushFileBuffers(v->file->fd))
-    return mmk__sys_error(GetLastError(), "FlushFileBuffers", mmk__vpath(v),
-                          NULL);
+    return mmk__win_error(GetLastError(), "flush", "FlushFileBuffers",
+                          mmk__vpath(v), NULL);
   return 0;
+}
+
+static BOOL mmk__unlock_part(void *p, size_t n, void *ctx) {
+  (void)ctx;
+  return VirtualUnlock(p, n) || GetLastError() == ERROR_NOT_LOCKED;
+}
+static BOOL mmk__lock_part(void *p, size_t n, void *ctx) {
+  (void)ctx;
+  return VirtualLock(p, n);
 }
 
 /* SEQUENTIAL, RANDOM, NORMAL: Windows has no such hints (no-ops).
@@ -336,7 +454,7 @@ int mmk__os_view_advise(mmk_view *v, void *start, size_t n, int advice,
       return mmk__arg_error(MMK_ENOTSUP, "advise", mmk__vpath(v),
                             "Windows cannot drop a copy-on-write view's "
                             "private pages");
-    if (n) VirtualUnlock(start, n);
+    mmk__each_mapping(start, n, mmk__unlock_part, NULL);
     return 0;
   case MMK_ADVICE_HUGEPAGE:
     return mmk__arg_error(MMK_ENOTSUP, "advise", mmk__vpath(v),
@@ -346,19 +464,24 @@ int mmk__os_view_advise(mmk_view *v, void *start, size_t n, int advice,
   }
 }
 
-/* VirtualLock: within the process's minimum working set (ERROR_WORKING_
- * SET_QUOTA, MMK_ENOMEM, beyond it). */
+/* VirtualLock, mapping by mapping: within the process's minimum working
+ * set (ERROR_WORKING_SET_QUOTA, MMK_ENOMEM, beyond it); a lock that fails
+ * part way unlocks what it had locked. */
 int mmk__os_view_lock(mmk_view *v, size_t len, int lock) {
+  DWORD e;
   len = mmk__mapped_extent(v->base, len);
   if (!len) return 0;
-  if (lock && !VirtualLock(v->base, len))
-    return mmk__sys_error(GetLastError(), "VirtualLock", mmk__vpath(v),
-                          "length %lld", (long long)MMK__LEN(v));
-  if (!lock && !VirtualUnlock(v->base, len) &&
-      GetLastError() != ERROR_NOT_LOCKED)
-    return mmk__sys_error(GetLastError(), "VirtualUnlock", mmk__vpath(v),
-                          NULL);
-  return 0;
+  if (!lock) {
+    e = mmk__each_mapping(v->base, len, mmk__unlock_part, NULL);
+    return e ? mmk__win_error(e, "munlock", "VirtualUnlock", mmk__vpath(v),
+                              NULL)
+             : 0;
+  }
+  e = mmk__each_mapping(v->base, len, mmk__lock_part, NULL);
+  if (!e) return 0;
+  mmk__each_mapping(v->base, len, mmk__unlock_part, NULL);
+  return mmk__win_error(e, "mlock", "VirtualLock", mmk__vpath(v),
+                        "length %lld", (long long)MMK__LEN(v));
 }
 
 /* QueryWorkingSetEx, one 4 KiB page per entry (the residency unit is the
@@ -378,7 +501,7 @@ int mmk__os_view_resident(mmk_view *v, uintptr_t lo, uintptr_t hi,
     if (n > CHUNK) n = CHUNK;
     for (i = 0; i < n; i++) ws[i].VirtualAddress = (void *)(page + i * pg);
     if (!QueryWorkingSetEx(GetCurrentProcess(), ws, (DWORD)(n * sizeof ws[0])))
-      return mmk__sys_error(GetLastError(), "QueryWorkingSetEx",
+      return mmk__win_error(GetLastError(), "mincore", "QueryWorkingSetEx",
                             mmk__vpath(v), "offset %lld, length %lld",
                             (long long)off, (long long)len);
     for (i = 0; i < n; i++, page += pg) {

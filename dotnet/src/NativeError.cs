@@ -6,11 +6,12 @@ using MmapKit.Interop;
 namespace MmapKit;
 
 /// <summary>
-/// The one errno-to-exception table. Every failing native status reaches
+/// The one status-to-exception table. Every failing native status reaches
 /// <see cref="Throw"/> through the SWIG csout typemap of bindings/csharp.i
 /// (or, for the few calls whose failure is sometimes a value, from the
 /// caller right after the call). The exception is built from the calling
-/// thread's mmk_last_error_* detail: operation, path, OS errno, message.
+/// thread's mmk_last_error_* detail: operation, path, message and the OS
+/// error of the failed call (errno on Linux, a Win32 error code on Windows).
 /// </summary>
 internal static class NativeError
 {
@@ -57,12 +58,28 @@ internal static class NativeError
             mmk_status.MMK_EBUSY => new InvalidOperationException(message),
             // EAGAIN (lock held), EIO (fault in mapped memory), ENOSPC,
             // EFBIG, ENODEV, EMFILE, ENOMEM, EDEADLK, ... : the caller's I/O failed.
-            _ => new IOException(message, sysErrno != 0 ? sysErrno : -status),
+            _ => new IOException(message, HResultOf(status, sysErrno)),
         };
         e.Data[StatusKey] = Native.mmk_err_name(status);
         e.Data[OperationKey] = op;
         e.Data[PathKey] = path;
         e.Data[ErrnoKey] = sysErrno;
         return e;
+    }
+
+    /// <summary>
+    /// An IOException's HResult as .NET's own file APIs set it: on Windows
+    /// HRESULT_FROM_WIN32 of the Win32 error the core kept (0x80070000 | code),
+    /// elsewhere the errno itself. A failure with no OS error (a fault in mapped
+    /// memory, a refusal of mmapkit's own) gets the platform errno of its status.
+    /// </summary>
+    private static int HResultOf(int status, int sysErrno)
+    {
+        if (sysErrno == 0)
+        {
+            int errno = Native.mmk_status_errno(status);
+            return errno != 0 ? errno : -status;
+        }
+        return OperatingSystem.IsWindows() ? unchecked((int)0x80070000) | (sysErrno & 0xFFFF) : sysErrno;
     }
 }

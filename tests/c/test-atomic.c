@@ -300,6 +300,7 @@ TEST(test_wake_without_change_does_not_end_the_wait) {
 }
 
 
+#if !defined(_WIN32) /* signals: POSIX */
 static volatile sig_atomic_t usr1_count;
 static void on_usr1(int sig) {
   (void)sig;
@@ -319,6 +320,7 @@ static void *interrupt_loop(void *arg) {
   }
   return NULL;
 }
+#endif
 
 /* Signals do not end a wait early: EINTR is absorbed inside, and the word
  * did not change, so the answer is still MMK_ETIMEDOUT after the timeout. */
@@ -393,6 +395,9 @@ TEST(test_waiting_reader_of_a_slow_producer_uses_little_cpu) {
 }
 
 TEST(test_wait_is_not_ended_by_signals) {
+#if defined(_WIN32)
+  TEST_SKIP("POSIX signals (Windows has no EINTR to absorb)");
+#else
   mmk_file *f = NULL;
   mmk_view *v = NULL;
   anon_view(4096, 0, &f, &v);
@@ -423,11 +428,13 @@ TEST(test_wait_is_not_ended_by_signals) {
   ASSERT_TRUE(during);
   ASSERT_OK(mmk_view_close(v));
   ASSERT_OK(mmk_file_close(f));
+#endif
 }
 
 /* A signal whose handler runs past the deadline still ends the
  * interruptible wait with MMK_EINTR, not MMK_ETIMEDOUT: the caller must
  * get to run its handlers (it timed out on 2b5c428). */
+#if !defined(_WIN32) /* signals: POSIX */
 static volatile sig_atomic_t slow_usr2_count;
 static void on_usr2_slow(int sig) {
   (void)sig;
@@ -446,8 +453,12 @@ static void *send_usr2_later(void *arg) {
   pthread_kill(o->target, SIGUSR2);
   return NULL;
 }
+#endif
 
 TEST(test_wait_intr_signal_in_the_last_sleep_is_eintr_not_timeout) {
+#if defined(_WIN32)
+  TEST_SKIP("POSIX signals");
+#else
   mmk_file *f = NULL;
   mmk_view *v = NULL;
   anon_view(4096, 0, &f, &v);
@@ -474,12 +485,16 @@ TEST(test_wait_intr_signal_in_the_last_sleep_is_eintr_not_timeout) {
   ASSERT_EQ(mmk_last_error_code(), MMK_EINTR);
   ASSERT_OK(mmk_view_close(v));
   ASSERT_OK(mmk_file_close(f));
+#endif
 }
 
 /* The interruptible wait ends with MMK_EINTR at the first signal that
  * interrupts its sleep (the word unchanged), well before the timeout; a
  * changed word still wins over the signal. */
 TEST(test_wait_intr_returns_eintr_when_a_signal_interrupts_the_sleep) {
+#if defined(_WIN32)
+  TEST_SKIP("POSIX signals (Windows: MMK_WAIT_INTR never ends early)");
+#else
   mmk_file *f = NULL;
   mmk_view *v = NULL;
   anon_view(4096, 0, &f, &v);
@@ -512,6 +527,7 @@ TEST(test_wait_intr_returns_eintr_when_a_signal_interrupts_the_sleep) {
   ASSERT_STATUS(mmk_wait_u32_intr(v, 4096, 5, 0), MMK_ERANGE);
   ASSERT_OK(mmk_view_close(v));
   ASSERT_OK(mmk_file_close(f));
+#endif
 }
 
 TEST(test_wake_with_nobody_waiting_returns_zero) {

@@ -98,12 +98,115 @@ TEST(test_fault_win32_a_fault_outside_the_view_is_not_excused) {
   ASSERT_EQ(test_run_child("child_reads_into_an_inaccessible_buffer"), 1);
 }
 
+/* ---- the handler chain ---------------------------------------------- */
+
+/* A runtime's handlers around ours (the .NET and Java runtimes add their
+ * own): one added first after ours sees every exception first and passes
+ * it on; one added last commits its own reserved page on an access
+ * violation there and takes its own software exception. */
+#define OWN_EXCEPTION 0xE0000123u
+static unsigned char *own_page;
+static volatile LONG first_saw, last_saw_av, last_saw_own;
+
+static LONG CALLBACK first_handler(EXCEPTION_POINTERS *ep) {
+  (void)ep;
+  InterlockedIncrement(&first_saw);
+  return EXCEPTION_CONTINUE_SEARCH;
+}
+
+static LONG CALLBACK last_handler(EXCEPTION_POINTERS *ep) {
+  const EXCEPTION_RECORD *er = ep->ExceptionRecord;
+  if (er->ExceptionCode == OWN_EXCEPTION) {
+    InterlockedIncrement(&last_saw_own);
+    return EXCEPTION_CONTINUE_EXECUTION;
+  }
+  if (er->ExceptionCode == EXCEPTION_ACCESS_VIOLATION &&
+      er->NumberParameters >= 2 &&
+      (unsigned char *)er->ExceptionInformation[1] >= own_page &&
+      (unsigned char *)er->ExceptionInformation[1] < own_page + 65536) {
+    InterlockedIncrement(&last_saw_av);
+    VirtualAlloc(own_page, 4096, MEM_COMMIT, PAGE_READWRITE);
+    return EXCEPTION_CONTINUE_EXECUTION;
+  }
+  return EXCEPTION_CONTINUE_SEARCH;
+}
+
+TEST(test_fault_win32_other_handlers_in_the_chain_keep_their_exceptions) {
+  mmk_view *v = fw_view(); /* our handler is installed by now */
+  unsigned char buf[8];
+  own_page = VirtualAlloc(NULL, 65536, MEM_RESERVE, PAGE_NOACCESS);
+  ASSERT_NOT_NULL(own_page);
+  void *last = AddVectoredExceptionHandler(0, last_handler);
+  void *first = AddVectoredExceptionHandler(1, first_handler);
+  ASSERT_NOT_NULL(last);
+  ASSERT_NOT_NULL(first);
+  /* their own faults reach them through ours */
+  ((volatile unsigned char *)own_page)[10] = 42;
+  ASSERT_EQ(last_saw_av, 1);
+  ASSERT_EQ(own_page[10], 42);
+  RaiseException(OWN_EXCEPTION, 0, 0, NULL);
+  ASSERT_EQ(last_saw_own, 1);
+  /* ours is still ours: MMK_EIO, and the last handler never saw it */
+  LONG seen = first_saw;
+  ASSERT_STATUS(mmk_view_read(v, FW_HOLE, buf, sizeof buf), MMK_EIO);
+  ASSERT_STATUS(mmk_view_read(v, FW_HOLE, buf, 3 * 65536), MMK_ERANGE);
+  ASSERT_GT(first_saw, seen);
+  ASSERT_EQ(last_saw_av, 1);
+  ASSERT_EQ(last_saw_own, 1);
+  ASSERT_EQ(RemoveVectoredExceptionHandler(first), 1);
+  ASSERT_EQ(RemoveVectoredExceptionHandler(last), 1);
+  VirtualFree(own_page, 0, MEM_RELEASE);
+  fw_close(v);
+}
+
+/* ---- the inert close's retry is bounded ------------------------------- */
+
+static unsigned char *stale;
+
+static LONG WINAPI exit_on_stale_fault(EXCEPTION_POINTERS *ep) {
+  const EXCEPTION_RECORD *er = ep->ExceptionRecord;
+  if (er->ExceptionCode == EXCEPTION_ACCESS_VIOLATION &&
+      er->NumberParameters >= 2 &&
+      (unsigned char *)er->ExceptionInformation[1] == stale)
+    TerminateProcess(GetCurrentProcess(), 3);
+  TerminateProcess(GetCurrentProcess(), 4);
+  return EXCEPTION_EXECUTE_HANDLER;
+}
+
+/* An inert view's zero pages go with its last lease: a pointer kept past
+ * that is a dangling one, and its access is the plain fault (exit 3 by
+ * the filter), never retried forever by the inert close's handler,
+ * whose record of that range is still there. */
+TEST(child_touches_a_freed_inert_view) {
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  test_make_pattern_file(test_path("i.bin"), 65536);
+  ASSERT_OK(mmk_file_open(test_path("i.bin"), MMK_WRITE, 0, 0, &f));
+  ASSERT_OK(mmk_map(f, 0, 0, 0, &v));
+  ASSERT_OK(mmk_view_lease(v));
+  stale = mmk_view_data(v);
+  ASSERT_OK(mmk_view_close_inert(v));
+  ASSERT_EQ(stale[100], 0); /* the inert pages: zero, no crash */
+  ASSERT_OK(mmk_file_close(f));
+  ASSERT_OK(mmk_view_release(v)); /* the last lease: the view is freed */
+  SetUnhandledExceptionFilter(exit_on_stale_fault);
+  (void)*(volatile unsigned char *)stale;
+  TEST_FAIL("a freed view's address could still be read");
+}
+
+TEST(test_fault_win32_a_freed_inert_view_faults_instead_of_hanging) {
+  ASSERT_EQ(test_run_child("child_touches_a_freed_inert_view"), 3);
+}
+
 static const test_case cases[] = {
     TEST_ENTRY(test_fault_win32_small_read_and_write_are_eio),
     TEST_ENTRY(test_fault_win32_large_copies_into_the_page_are_eio),
     TEST_ENTRY(test_fault_win32_atomics_on_the_page_are_eio),
     TEST_ENTRY(test_fault_win32_a_fault_outside_the_view_is_not_excused),
+    TEST_ENTRY(test_fault_win32_other_handlers_in_the_chain_keep_their_exceptions),
+    TEST_ENTRY(test_fault_win32_a_freed_inert_view_faults_instead_of_hanging),
     TEST_ENTRY_FLAGS(child_reads_into_an_inaccessible_buffer, TEST_CHILD_ONLY),
+    TEST_ENTRY_FLAGS(child_touches_a_freed_inert_view, TEST_CHILD_ONLY),
     TEST_END};
 
 int main(int argc, char **argv) { return test_main(argc, argv, cases); }

@@ -88,6 +88,33 @@ static TEST_UNUSED void test_truncate(const char *path, int64_t size) {
     TEST_FAIL("truncate(%s, %" PRId64 "): %s", path, size, strerror(errno));
 }
 
+/* Writes n bytes at off into the file, outside any mapping. */
+static TEST_UNUSED void test_pwrite(const char *path, int64_t off,
+                                    const void *data, size_t n) {
+  int fd = open(path, O_WRONLY);
+  if (fd < 0) TEST_FAIL("open(%s): %s", path, strerror(errno));
+  if (pwrite(fd, data, n, (off_t)off) != (ssize_t)n)
+    TEST_FAIL("pwrite(%s, %zu at %" PRId64 "): %s", path, n, off,
+              strerror(errno));
+  close(fd);
+}
+
+/* The bytes of storage the file has allocated. */
+static TEST_UNUSED int64_t test_allocated(const char *path) {
+  struct stat st;
+  if (stat(path, &st) != 0) TEST_FAIL("stat(%s): %s", path, strerror(errno));
+  return (int64_t)st.st_blocks * 512;
+}
+
+/* Creates a sparse file of size bytes: 0, or the errno that refused it. */
+static TEST_UNUSED int test_make_sparse(const char *path, int64_t size) {
+  int fd = open(path, O_RDWR | O_CREAT, 0644);
+  if (fd < 0) TEST_FAIL("open(%s): %s", path, strerror(errno));
+  int e = ftruncate(fd, (off_t)size) == 0 ? 0 : errno;
+  close(fd);
+  return e;
+}
+
 static TEST_UNUSED uint64_t test_now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);

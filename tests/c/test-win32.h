@@ -19,12 +19,14 @@
 #define WIN32_LEAN_AND_MEAN
 #include <windows.h>
 #include <psapi.h>
+#include <winioctl.h>
 
 #include <direct.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <io.h>
 #include <process.h>
+#include <sched.h>
 
 #define TEST_CASE_ENV_DIR "MMK_TEST_CASE_DIR"
 #define TEST_CASE_ENV_PID "MMK_TEST_HARNESS_PID"
@@ -104,6 +106,50 @@ static TEST_UNUSED void test_truncate(const char *path, int64_t size) {
     TEST_FAIL("truncate(%s, %" PRId64 "): %s", path, size, strerror(e));
 }
 
+/* Writes n bytes at off into the file, outside any mapping. */
+static TEST_UNUSED void test_pwrite(const char *path, int64_t off,
+                                    const void *data, size_t n) {
+  FILE *f = test__fopen(path, "r+b");
+  if (_fseeki64(f, off, SEEK_SET) != 0 || fwrite(data, 1, n, f) != n)
+    TEST_FAIL("write(%s, %zu at %" PRId64 "): %s", path, n, off,
+              strerror(errno));
+  fclose(f);
+}
+
+/* The bytes of storage the file has allocated (FileStandardInfo's
+ * AllocationSize), read through a handle that shares everything. */
+static TEST_UNUSED int64_t test_allocated(const char *path) {
+  FILE_STANDARD_INFO si;
+  HANDLE h = CreateFileA(path, FILE_READ_ATTRIBUTES,
+                         FILE_SHARE_READ | FILE_SHARE_WRITE |
+                             FILE_SHARE_DELETE,
+                         NULL, OPEN_EXISTING, 0, NULL);
+  if (h == INVALID_HANDLE_VALUE)
+    TEST_FAIL("CreateFile(%s): error %lu", path, GetLastError());
+  if (!GetFileInformationByHandleEx(h, FileStandardInfo, &si, sizeof si))
+    TEST_FAIL("GetFileInformationByHandleEx(%s): error %lu", path,
+              GetLastError());
+  CloseHandle(h);
+  return (int64_t)si.AllocationSize.QuadPart;
+}
+
+/* Creates a sparse file of size bytes (FSCTL_SET_SPARSE, then the end of
+ * file): 0, or the Win32 error that refused it. */
+static TEST_UNUSED int test_make_sparse(const char *path, int64_t size) {
+  HANDLE h = CreateFileA(path, GENERIC_READ | GENERIC_WRITE, 0, NULL,
+                         OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
+  DWORD n, e = 0;
+  FILE_END_OF_FILE_INFO eof;
+  if (h == INVALID_HANDLE_VALUE)
+    TEST_FAIL("CreateFile(%s): error %lu", path, GetLastError());
+  DeviceIoControl(h, FSCTL_SET_SPARSE, NULL, 0, NULL, 0, &n, NULL);
+  eof.EndOfFile.QuadPart = size;
+  if (!SetFileInformationByHandle(h, FileEndOfFileInfo, &eof, sizeof eof))
+    e = GetLastError();
+  CloseHandle(h);
+  return (int)e;
+}
+
 /* ---- time, processes, threads ----------------------------------------- */
 
 static TEST_UNUSED uint64_t test_now_ns(void) {
@@ -145,6 +191,25 @@ static TEST_UNUSED void *test_thread_join(test_thread *t) {
   CloseHandle(t->h);
   return t->ret;
 }
+
+/* fork() exists on POSIX only: a case that forks skips here at its fork,
+ * saying so. The cases that need two processes on Windows use
+ * test_run_child (test-proc.c and the suites' child entries). */
+#define TEST_NO_FORK                                                           \
+  "needs fork() (POSIX only; the cross-process cases of Windows re-exec "    \
+  "the test binary: test-proc)"
+static TEST_UNUSED pid_t test_fork(void) { test_skip("%s", TEST_NO_FORK); }
+__attribute__((noreturn)) static TEST_UNUSED void test_child_exit(int code) {
+  test__die(code);
+}
+static TEST_UNUSED int test_wait(pid_t pid) {
+  (void)pid;
+  test_skip("%s", TEST_NO_FORK);
+}
+#define ASSERT_CHILD_OK(pid) ((void)test_wait(pid))
+
+/* A pipe between threads (or a parent and its child) as on POSIX. */
+#define pipe(fds) _pipe((fds), 4096, _O_BINARY)
 
 /* ---- address space ---------------------------------------------------- */
 

@@ -36,6 +36,29 @@ def readelf(blob, *flags):
                               capture_output=True, text=True).stdout
 
 
+# DLLs that ship with every 64-bit Windows (msvcrt.dll: mingw's C runtime).
+WINDOWS_SYSTEM_DLLS = {"kernel32.dll", "advapi32.dll", "msvcrt.dll", "ntdll.dll"}
+
+
+def pe_imports_exports(blob):
+    """(imported DLL names, exported symbol names) of a PE file, by objdump -p."""
+    with tempfile.NamedTemporaryFile(suffix=".dll") as tmp:
+        tmp.write(blob)
+        tmp.flush()
+        out = subprocess.run(["x86_64-w64-mingw32-objdump", "-p", tmp.name], check=True,
+                             capture_output=True, text=True).stdout
+    imports = [l.split("DLL Name:")[1].strip() for l in out.splitlines() if "DLL Name:" in l]
+    exports, in_names = [], False
+    for line in out.splitlines():
+        if line.startswith("[Ordinal/Name Pointer] Table"):
+            in_names = True
+        elif in_names and line.strip().startswith("["):
+            exports.append(line.split("]", 1)[1].strip())
+        elif in_names:
+            in_names = False
+    return imports, exports
+
+
 # Runtimes that dlopen a library late (.NET leaves ~1 KiB) refuse one whose
 # initial-exec TLS does not fit the static TLS surplus.
 MAX_STATIC_TLS = 256
@@ -144,6 +167,28 @@ class JarTest(unittest.TestCase, NativeChecks):
             self.assertIn("<groupId>org.mmapkit</groupId>", pom)
             self.assertFalse([n for n in names if "junit" in n.lower()], "test classes in the jar")
 
+    def test_windows_dll_exports_the_jni_entry_points_and_imports_system_dlls_only(self):
+        if "windows-x86_64" not in os.environ.get("MMAPKIT_CHECK_JAVA_PLATFORMS", "").split(","):
+            self.skipTest("this build packed no Windows natives (scripts/build.sh does)")
+        with zipfile.ZipFile(single(f"mmapkit-{VERSION}.jar")) as z:
+            # System.mapLibraryName's name on Windows: no lib prefix.
+            dll = z.read("org/mmapkit/native/windows-x86_64/mmapkit_jni.dll")
+            so = z.read("org/mmapkit/native/linux-x86_64/libmmapkit_jni.so")
+        self.assertEqual(dll[:2], b"MZ", "not a PE file")
+        imports, exports = pe_imports_exports(dll)
+        # -static: no mingw runtime DLL nor a separate libmmapkit.dll.
+        self.assertTrue(imports, "no import table found")
+        self.assertLessEqual({i.lower() for i in imports}, WINDOWS_SYSTEM_DLLS,
+                             f"imports beyond Windows' own DLLs: {imports}")
+        # Exactly the Linux library's JNI entry points (one jar, one set of
+        # native methods), nothing of the core.
+        linux = {l.split()[-1] for l in readelf(so, "--dyn-syms").splitlines()
+                 if " FUNC " in l and " GLOBAL " in l and " UND " not in l}
+        self.assertTrue(exports, "no export table found")
+        self.assertEqual(set(exports), {n for n in linux if n.startswith("Java_")})
+        self.assertTrue(all(n.startswith("Java_") for n in exports),
+                        f"exports beyond JNI: {[n for n in exports if not n.startswith('Java_')]}")
+
     def test_sources_and_javadoc_jars(self):
         with zipfile.ZipFile(single(f"mmapkit-{VERSION}-sources.jar")) as z:
             self.assertIn("org/mmapkit/MappedFile.java", z.namelist())
@@ -185,6 +230,38 @@ class NupkgTest(unittest.TestCase, NativeChecks):
     def test_symbols_package_has_the_pdb(self):
         with zipfile.ZipFile(single(f"MmapKit.{VERSION}.snupkg")) as z:
             self.assertTrue([n for n in z.namelist() if n.endswith("/MmapKit.pdb")], z.namelist())
+
+    def test_nupkg_carries_each_cross_built_rid(self):
+        rids = [r for r in os.environ.get("MMAPKIT_CHECK_DOTNET_RIDS", "").split(",") if r]
+        if not rids:
+            self.skipTest("this build packed no cross-built natives (scripts/build.sh does)")
+        with zipfile.ZipFile(single(f"MmapKit.{VERSION}.nupkg")) as z:
+            names = z.namelist()
+        for rid in rids:
+            native = [n for n in names if n.startswith(f"runtimes/{rid}/native/")]
+            self.assertEqual(len(native), 1, f"one native library expected for {rid}: {native}")
+
+    def test_win_x64_dll_exports_the_wrapper_and_imports_system_dlls_only(self):
+        if "win-x64" not in os.environ.get("MMAPKIT_CHECK_DOTNET_RIDS", "").split(","):
+            self.skipTest("this build packed no Windows natives (scripts/build.sh does)")
+        with zipfile.ZipFile(single(f"MmapKit.{VERSION}.nupkg")) as z:
+            # The name .NET probes for on Windows: no lib prefix.
+            dll = z.read("runtimes/win-x64/native/mmapkit_native.dll")
+            so = z.read("runtimes/linux-x64/native/libmmapkit_native.so")
+        self.assertEqual(dll[:2], b"MZ", "not a PE file")
+        imports, exports = pe_imports_exports(dll)
+        # -static: no mingw runtime DLL (libwinpthread-1, libgcc_s_seh-1) nor
+        # a separate libmmapkit.dll; only DLLs every Windows has.
+        self.assertTrue(imports, "no import table found")
+        self.assertLessEqual({i.lower() for i in imports}, WINDOWS_SYSTEM_DLLS,
+                             f"imports beyond Windows' own DLLs: {imports}")
+        # The SWIG wrapper's entry points and nothing of the core; the same
+        # set as the Linux library's, so both serve one MmapKit.dll.
+        linux = {l.split()[-1] for l in readelf(so, "--dyn-syms").splitlines()
+                 if " FUNC " in l and " GLOBAL " in l and " UND " not in l}
+        self.assertEqual(set(exports), {n for n in linux if n.startswith("CSharp_")})
+        self.assertTrue(all(n.startswith("CSharp_") for n in exports),
+                        f"exports beyond the wrapper: {[n for n in exports if not n.startswith('CSharp_')]}")
 
 
 if __name__ == "__main__":
