@@ -315,10 +315,13 @@ MMK_EXTERN int mmk_file_open(const char *path, int mode, unsigned flags,
  * reuses its number meanwhile can only make the call fail (MMK_EBADF) or
  * wrap what the number named when it was duplicated, whole and checked.
  * The duplicate shares fd's open file description: its file offset and
- * status flags, and on Linux (OFD locks) its byte-range locks: locks
- * taken through fd and through the handle are one owner's (they never
- * exclude each other), and mmk_file_unlock or mmk_file_close release the
- * range for both.
+ * status flags, and on Linux, where the handle's locks are OFD locks
+ * owned by that description, any OFD lock the caller takes on fd
+ * (F_OFD_SETLK): the two are one owner (they never exclude each other),
+ * and mmk_file_unlock or mmk_file_close release the range for both.
+ * Classic process-owned locks on fd (fcntl F_SETLK, lockf; the JDK's
+ * FileChannel.lock and .NET's FileStream.Lock are such) are another owner
+ * and conflict with the handle's as with any other open of the file.
  *
  * What can be mapped: a regular file, including an unlinked or O_TMPFILE
  * one, a memfd or a shm_open descriptor (all regular files to the

@@ -309,9 +309,10 @@ public sealed class MappedFile : IDisposable
     /// Maps a file the caller already opened (with options mmapkit does not know, a file deleted
     /// since, a handle inherited or received from another process). The handle is duplicated:
     /// the caller may dispose theirs at once, even before mapping, and disposing this object
-    /// never closes it. The duplicate shares the caller's open file: its position and, on
-    /// Linux, its byte-range locks (a lock taken through either never excludes the other; see
-    /// docs/API.md).
+    /// never closes it. The duplicate shares the caller's file position. Its byte-range locks
+    /// stay this object's: a <see cref="FileStream.Lock(long, long)"/> (process-owned) and a
+    /// <see cref="Lock(long, long, bool, bool)"/> of the same range exclude each other, in one
+    /// process too.
     /// </summary>
     /// <param name="handle">An open handle of a regular file.</param>
     /// <param name="access">Read and CopyOnWrite need a readable handle, ReadWrite a readable

@@ -632,6 +632,28 @@ TEST(test_file_from_fd_close_releases_its_locks_while_the_caller_keeps_fd) {
   ASSERT_OK(mmk_file_lock(g, 0, 100, MMK_LOCK_EXCLUSIVE, MMK_LOCK_TRY));
   ASSERT_OK(mmk_file_close(g));
   ASSERT_EQ(fcntl(fd, F_GETFD) >= 0, 1); /* never closed by mmapkit */
+#ifdef F_OFD_SETLK
+  /* the caller's own OFD lock on fd is the handle's owner; a classic
+   * (process-owned) lock is another owner and conflicts */
+  struct flock fl;
+  memset(&fl, 0, sizeof fl);
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  fl.l_len = 100;
+  ASSERT_OK(mmk_file_from_fd(fd, MMK_WRITE, &f));
+  CHECK_SYS(fcntl(fd, F_OFD_SETLK, &fl));
+  ASSERT_OK(mmk_file_lock(f, 0, 100, MMK_LOCK_EXCLUSIVE, MMK_LOCK_TRY));
+  ASSERT_OK(mmk_file_unlock(f, 0, 100)); /* ... and releases the caller's */
+  fl.l_type = F_UNLCK;
+  CHECK_SYS(fcntl(fd, F_OFD_SETLK, &fl));
+  fl.l_type = F_WRLCK;
+  CHECK_SYS(fcntl(fd, F_SETLK, &fl));
+  ASSERT_STATUS(mmk_file_lock(f, 0, 100, MMK_LOCK_EXCLUSIVE, MMK_LOCK_TRY),
+                MMK_EAGAIN);
+  fl.l_type = F_UNLCK;
+  CHECK_SYS(fcntl(fd, F_SETLK, &fl));
+  ASSERT_OK(mmk_file_close(f));
+#endif
   close(fd);
 }
 

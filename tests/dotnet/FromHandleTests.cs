@@ -70,6 +70,23 @@ public sealed class FromHandleTests : IDisposable
         Assert.Equal(new byte[] { 9, 9 }, File.ReadAllBytes(p)[..2]);
     }
 
+    // FileStream.Lock is process-owned, the MappedFile's locks are its own: they conflict.
+    [Fact]
+    public void A_FileStream_lock_and_the_mapped_files_lock_exclude_each_other()
+    {
+        string p = _dir.Patterned("locks.bin", 4096);
+        using var fs = new FileStream(p, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
+        using var f = MappedFile.FromStream(fs, MapAccess.ReadWrite);
+        fs.Lock(0, 100);
+        Assert.Null(f.TryLock(0, 100, shared: false));
+        fs.Unlock(0, 100);
+        using (var l = f.TryLock(0, 100, shared: false))
+        {
+            Assert.NotNull(l);
+            Assert.Throws<IOException>(() => fs.Lock(0, 100));
+        }
+    }
+
     [Fact]
     public void Read_only_stream_asked_for_ReadWrite_is_UnauthorizedAccess_naming_the_file()
     {

@@ -109,6 +109,24 @@ class FromChannelTest {
     assertArrayEquals(new byte[] {9, 9}, java.util.Arrays.copyOf(Files.readAllBytes(p), 2));
   }
 
+  /** channel.lock() is process-owned, the MappedFile's locks are its own: they conflict. */
+  @Test
+  void a_channel_lock_and_the_mapped_files_lock_exclude_each_other() throws IOException {
+    Path p = dir.resolve("locks.bin");
+    Files.write(p, pattern(4096));
+    try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        MappedFile f = MappedFile.of(ch, MapMode.READ_WRITE)) {
+      java.nio.channels.FileLock l = ch.tryLock(0, 100, false);
+      assertTrue(l != null);
+      assertEquals(null, f.tryLock(0, 100, false));
+      l.release();
+      try (org.mmapkit.FileRangeLock r = f.tryLock(0, 100, false)) {
+        assertTrue(r != null);
+        assertEquals(null, ch.tryLock(0, 100, false));
+      }
+    }
+  }
+
   @Test
   void a_file_descriptor_maps_with_the_same_lifetime_rule() throws IOException {
     Path p = dir.resolve("raf.bin");

@@ -250,8 +250,9 @@ public final class MappedFile implements AutoCloseable {
    * Maps a file through a channel the caller opened (with options mmapkit does not know, a file
    * already unlinked, ...). The channel's descriptor is duplicated: the caller may close the
    * channel at once, even before mapping, and {@link #close()} never closes it. The duplicate
-   * shares the channel's open file: its position, and on Linux its byte-range locks (a lock
-   * taken here and a {@code channel.lock()} never exclude each other; see docs/API.md).
+   * shares the channel's position. Its byte-range locks are this handle's, as for any other
+   * MappedFile: a {@code channel.lock()} (a process-owned lock) and a {@link #lock} of the same
+   * range exclude each other, in one process too.
    *
    * <p>JDK 17 has no public way to reach a channel's descriptor: mmapkit reads it in native code
    * through JNI (no {@code --add-opens} needed), so only the JDK's own file channels
