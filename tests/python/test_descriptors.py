@@ -3,6 +3,7 @@ descriptor or an object with fileno(). The library maps its own duplicate;
 the caller's descriptor is theirs to close, before or after, and mmapkit
 never closes it. What is not a regular file is refused at once."""
 import errno
+import io
 import os
 import socket
 import stat
@@ -212,6 +213,8 @@ class TestRefusals(TempDirTest):
                 mmapkit.open(bad)
         with self.assertRaises(OverflowError):
             mmapkit.open(1 << 40)
+        with self.assertRaises(io.UnsupportedOperation):  # fileno() says none
+            mmapkit.open(io.BytesIO(b"abc"))
 
 
 if __name__ == "__main__":
