@@ -3,6 +3,7 @@ descriptor or an object with fileno(). The library maps its own duplicate;
 the caller's descriptor is theirs to close, before or after, and mmapkit
 never closes it. What is not a regular file is refused at once."""
 import errno
+import io
 import os
 import socket
 import stat
@@ -67,6 +68,33 @@ class TestMapsWhatTheCallerOpened(TempDirTest):
                 v[0] = 0x41
         self.assertTrue(stat.S_ISREG(os.fstat(fd).st_mode))
         self.assertEqual(os.pread(fd, 1, 0), b"A")
+
+    def test_o_tmpfile_and_o_direct_descriptors_map(self):
+        # What a path cannot reach (O_TMPFILE has none) or mmapkit would not
+        # open itself (O_DIRECT): the reasons to map a descriptor.
+        try:
+            fd = os.open(self.dir, os.O_TMPFILE | os.O_RDWR, 0o600)
+        except OSError as e:  # a file system without O_TMPFILE
+            self.skipTest(f"O_TMPFILE: {e}")
+        self.addCleanup(os.close, fd)
+        os.ftruncate(fd, PAGE)
+        with mmapkit.open(fd, "r+") as f, f.map() as v:
+            self.assertTrue(f.name.endswith("(deleted)"), f.name)
+            v[0:3] = b"tmp"
+        self.assertEqual(os.pread(fd, 3, 0), b"tmp")
+        p = self.path("direct.bin")
+        try:
+            dfd = os.open(p, os.O_CREAT | os.O_RDWR | os.O_DIRECT, 0o600)
+        except OSError as e:  # a file system without O_DIRECT
+            self.skipTest(f"O_DIRECT: {e}")
+        self.addCleanup(os.close, dfd)
+        os.ftruncate(dfd, PAGE)
+        with mmapkit.open(dfd, "r+") as f, f.map() as v:
+            self.assertEqual(f.name, os.path.realpath(p))
+            v[0:3] = b"dio"
+            v.flush()
+        with open(p, "rb") as fh:
+            self.assertEqual(fh.read(3), b"dio")
 
     def test_memfd_maps_as_a_file(self):
         fd = os.memfd_create("mmapkit-test")
@@ -185,6 +213,8 @@ class TestRefusals(TempDirTest):
                 mmapkit.open(bad)
         with self.assertRaises(OverflowError):
             mmapkit.open(1 << 40)
+        with self.assertRaises(io.UnsupportedOperation):  # fileno() says none
+            mmapkit.open(io.BytesIO(b"abc"))
 
 
 if __name__ == "__main__":
