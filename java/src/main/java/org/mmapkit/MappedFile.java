@@ -298,6 +298,7 @@ public final class MappedFile implements AutoCloseable {
 
   private static MappedFile ofNative(Object source, MapMode mode, String what)
       throws IOException {
+    NativeLoader.load();
     long[] out = new long[1];
     try {
       NativeCore.mmkj_file_from_java(source, mode.code, out);
