@@ -298,7 +298,16 @@ if(BUILD_TESTING)
               "${CMAKE_COMMAND}" "${_x}" "${MMAPKIT_DIST_DIR}" "${PROJECT_VERSION}"
               "${PROJECT_SOURCE_DIR}/tests/python/install_wheel.cmake" "${_py_smoke}"
       WORKING_DIRECTORY "${_py_scratch}")
-    set_tests_properties(python_wheel_${_xtag} PROPERTIES LABELS "python;packaging" TIMEOUT 300)
+    set_tests_properties(python_wheel_${_xtag} PROPERTIES LABELS "python;packaging" TIMEOUT 300
+      FIXTURES_SETUP mmapkit_py_${_xtag})
+    # That CPython's own test_mmap against its wheel (3.13 adds trackfd & co).
+    add_test(NAME python_cpython_test_mmap_${_xtag}
+      COMMAND "${_py_bin}/venv-${_xtag}/bin/python" -X faulthandler
+              "${PROJECT_SOURCE_DIR}/tests/python/cpython_test_mmap.py"
+      WORKING_DIRECTORY "${_py_scratch}")
+    set_tests_properties(python_cpython_test_mmap_${_xtag} PROPERTIES
+      LABELS python FIXTURES_REQUIRED mmapkit_py_${_xtag} TIMEOUT 300
+      ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")
   endforeach()
   add_test(NAME python_sdist_install
     COMMAND "${CMAKE_COMMAND}" -E env "VENV=${_py_bin}/venv-sdist" sh -c
