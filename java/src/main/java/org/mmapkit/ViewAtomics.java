@@ -219,13 +219,7 @@ abstract class ViewAtomics extends ViewBulk {
   /** One fault-safe atomic: the checks of atomic(), then the core under the view's lease. */
   private long safe(int op, int bits, long index, long a, long b) {
     checkWord(index, bits / 8);
-    ViewMemory m = enter();
-    long p = m.ref.ptr;
-    try {
-      return NativeCore.mmkj_atomic(p, op, bits, index, a, b);
-    } finally {
-      m.ref.release();
-    }
+    return call(p -> NativeCore.mmkj_atomic(p, op, bits, index, a, b));
   }
 
   private Window atomic(long index, int n) {
@@ -285,15 +279,8 @@ abstract class ViewAtomics extends ViewBulk {
         long left = deadline - System.nanoTime();
         slice = Math.max(0, Math.min(slice, left));
       }
-      ViewMemory m = enter();
-      long p = m.ref.ptr;
-      int r;
-      try {
-        r = NativeCore.mmk_wait_u32(p, index, exp, slice);
-      } finally {
-        m.ref.release();
-      }
-      if (r == 0) {
+      long s = slice;
+      if (call(p -> NativeCore.mmk_wait_u32(p, index, exp, s)) == 0) {
         return true;
       }
       if (!forever && deadline - System.nanoTime() <= 0) {
@@ -312,12 +299,6 @@ abstract class ViewAtomics extends ViewBulk {
    */
   public int wake(long index, int count) {
     atomic(index, 4);
-    ViewMemory m = enter();
-    long p = m.ref.ptr;
-    try {
-      return NativeCore.mmk_wake(p, index, count);
-    } finally {
-      m.ref.release();
-    }
+    return (int) call(p -> NativeCore.mmk_wake(p, index, count));
   }
 }

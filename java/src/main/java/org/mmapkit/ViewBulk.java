@@ -37,13 +37,7 @@ abstract class ViewBulk extends ViewCore {
   public void get(long index, byte[] dst, int off, int length) {
     Objects.checkFromIndexSize(off, length, dst.length);
     checkRange(index, length);
-    ViewMemory m = enter();
-    long p = m.ref.ptr;
-    try {
-      NativeCore.mmkj_view_read(p, index, dst, off, length);
-    } finally {
-      m.ref.release();
-    }
+    run(p -> NativeCore.mmkj_view_read(p, index, dst, off, length));
   }
 
   /**
@@ -72,13 +66,7 @@ abstract class ViewBulk extends ViewCore {
     Objects.checkFromIndexSize(off, length, src.length);
     checkWritable();
     checkRange(index, length);
-    ViewMemory m = enter();
-    long p = m.ref.ptr;
-    try {
-      NativeCore.mmkj_view_write(p, index, src, off, length);
-    } finally {
-      m.ref.release();
-    }
+    run(p -> NativeCore.mmkj_view_write(p, index, src, off, length));
   }
 
   /**
@@ -108,13 +96,7 @@ abstract class ViewBulk extends ViewCore {
       get(index, dst.array(), dst.arrayOffset() + dst.position(), n);
     } else {
       checkRange(index, n);
-      ViewMemory m = enter();
-      long p = m.ref.ptr;
-      try {
-        NativeCore.mmkj_view_read_buffer(p, index, dst, dst.position(), n);
-      } finally {
-        m.ref.release();
-      }
+      run(p -> NativeCore.mmkj_view_read_buffer(p, index, dst, dst.position(), n));
     }
     dst.position(dst.position() + n);
   }
@@ -138,13 +120,7 @@ abstract class ViewBulk extends ViewCore {
     } else {
       checkWritable();
       checkRange(index, n);
-      ViewMemory m = enter();
-      long p = m.ref.ptr;
-      try {
-        NativeCore.mmkj_view_write_buffer(p, index, src, src.position(), n);
-      } finally {
-        m.ref.release();
-      }
+      run(p -> NativeCore.mmkj_view_write_buffer(p, index, src, src.position(), n));
     }
     src.position(src.position() + n);
   }
@@ -158,13 +134,7 @@ abstract class ViewBulk extends ViewCore {
    * @throws IOException if the write-back fails
    */
   public void force() throws IOException {
-    ViewMemory m = enter();
-    long p = m.ref.ptr;
-    try {
-      NativeCore.mmk_view_flush(p, 0, 0, FlushMode.SYNC.code);
-    } finally {
-      m.ref.release();
-    }
+    run(p -> NativeCore.mmk_view_flush(p, 0, 0, FlushMode.SYNC.code));
   }
 
   /**
@@ -194,13 +164,7 @@ abstract class ViewBulk extends ViewCore {
       checkOpen();
       return;
     }
-    ViewMemory m = enter();
-    long p = m.ref.ptr;
-    try {
-      NativeCore.mmk_view_flush(p, index, length, mode.code);
-    } finally {
-      m.ref.release();
-    }
+    run(p -> NativeCore.mmk_view_flush(p, index, length, mode.code));
   }
 
   /**
@@ -219,13 +183,7 @@ abstract class ViewBulk extends ViewCore {
       checkOpen();
       return;
     }
-    ViewMemory m = enter();
-    long p = m.ref.ptr;
-    try {
-      NativeCore.mmk_view_advise(p, index, length, advice.code);
-    } finally {
-      m.ref.release();
-    }
+    run(p -> NativeCore.mmk_view_advise(p, index, length, advice.code));
   }
 
   /**
@@ -277,17 +235,13 @@ abstract class ViewBulk extends ViewCore {
    * @return 0 to size
    */
   public long resident() {
-    ViewMemory m = enter();
-    long p = m.ref.ptr;
+    long[] out = new long[1];
     try {
-      long[] out = new long[1];
-      NativeCore.mmk_view_resident(p, 0, 0, out);
-      return out[0];
+      run(p -> NativeCore.mmk_view_resident(p, 0, 0, out));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
-    } finally {
-      m.ref.release();
     }
+    return out[0];
   }
 
   /**
@@ -296,13 +250,7 @@ abstract class ViewBulk extends ViewCore {
    * @throws IOException e.g. when RLIMIT_MEMLOCK is exceeded
    */
   public void lockMemory() throws IOException {
-    ViewMemory m = enter();
-    long p = m.ref.ptr;
-    try {
-      NativeCore.mmk_view_lock_memory(p);
-    } finally {
-      m.ref.release();
-    }
+    run(p -> NativeCore.mmk_view_lock_memory(p));
   }
 
   /**
@@ -311,12 +259,6 @@ abstract class ViewBulk extends ViewCore {
    * @throws IOException on failure
    */
   public void unlockMemory() throws IOException {
-    ViewMemory m = enter();
-    long p = m.ref.ptr;
-    try {
-      NativeCore.mmk_view_unlock_memory(p);
-    } finally {
-      m.ref.release();
-    }
+    run(p -> NativeCore.mmk_view_unlock_memory(p));
   }
 }

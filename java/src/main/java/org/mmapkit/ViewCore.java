@@ -151,6 +151,36 @@ abstract class ViewCore {
     }
   }
 
+  /** A native call on the view's memory; {@code view} is the native view. */
+  interface Call<X extends Exception> {
+    long on(long view) throws X;
+  }
+
+  /** As Call, with no result. */
+  interface Run<X extends Exception> {
+    void on(long view) throws X;
+  }
+
+  /** Runs {@code c} under the view's lease: a close or resize on another thread waits for it. */
+  final <X extends Exception> long call(Call<X> c) throws X {
+    ViewMemory m = enter();
+    try {
+      return c.on(m.ref.ptr);
+    } finally {
+      m.ref.release();
+    }
+  }
+
+  /** As call(), with no result. */
+  final <X extends Exception> void run(Run<X> r) throws X {
+    ViewMemory m = enter();
+    try {
+      r.on(m.ref.ptr);
+    } finally {
+      m.ref.release();
+    }
+  }
+
   /**
    * The current memory, with this call registered on it (the caller releases m.ref). A resize
    * that remapped the view publishes the new memory before it closes the old one, so a call
