@@ -13,6 +13,8 @@
 #   .NET     the tests/dotnet classes in DOTNET_CLASSES, as a self-contained
 #            linux-arm64 xunit.v3 executable (tests/arm64/dotnet)
 #   Java     the tests/java classes in JAVA_CLASSES, on the emulated JDK
+#   atomics  the tests/atomics scenarios in ATOMICS_SCENARIOS, every worker
+#            process emulated
 #
 # Processes exec'd by an emulated test (children of the cross-process
 # tests) are run by the kernel through binfmt_misc: registered here, as

@@ -469,7 +469,8 @@ def ring(inst, a, writer, reader):
     share = idle_ms / ((t1 - t0) * 1000)
     check(share < a.idle_cpu_max,
           f"{reader} reader used {idle_ms:.1f} ms CPU over an idle "
-          f"{t1 - t0:.2f} s ({share:.1%}): not sleeping")
+          f"{t1 - t0:.2f} s ({share:.1%}): not sleeping (busiest thread "
+          f"{top_name!r} {top_ns / 1e6:.1f} ms)")
     log(f"ring {writer} -> {reader}: {total} items, checksum {want:#x} on both sides, "
         f"reader slept {r['sleeps']}x, writer {w['sleeps']}x; idle reader CPU "
         f"{idle_ms:.2f} ms over {t1 - t0:.2f} s ({share:.2%}, all threads; busiest "
