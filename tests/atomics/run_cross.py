@@ -389,7 +389,7 @@ def sc_counter(inst, a):
     with region(inst, "counter", "16:4:0xFFFF0000") as name:
         workers = [Worker(l, cmds[l], ["counter", name, k, procs, ops[l]])
                    for k, (l, _) in enumerate(plan)]
-        res = run_all(workers)
+        res = run_all(workers, a.timeout)
         total = sum(ops[l] for l, _ in plan)
         got = dump(inst, name, "0:4", "8:8", "16:4")
     for r in res:
@@ -416,7 +416,7 @@ def sc_spinlock(inst, a):
     with region(inst, "spinlock") as name:
         workers = [Worker(l, cmds[l], ["spinlock", name, k, len(plan), iters[l]])
                    for k, (l, _) in enumerate(plan)]
-        res = run_all(workers)
+        res = run_all(workers, a.timeout)
         total = sum(iters[l] for l, _ in plan)
         words = [f"{128 + 8 * w}:8" for w in range(16)]
         got = dump(inst, name, "64:8", "72:8", *words)
@@ -453,13 +453,13 @@ def ring(inst, a, writer, reader):
         wr = Worker(writer, cmds[writer],
                     ["ring-writer", name, n1, int((a.idle + 0.5) * 1000), n2])
         try:
-            wr.expect_line("IDLE", 60)
+            wr.expect_line("IDLE", a.timeout)
             time.sleep(0.1)  # the reader is asleep in wait() by now
             c0, t0 = cpu_ns(rd.p.pid), time.monotonic()
             time.sleep(a.idle)
             c1, t1 = cpu_ns(rd.p.pid), time.monotonic()
         finally:
-            res = run_all([wr, rd])
+            res = run_all([wr, rd], a.timeout)
     w, r = res
     want = expected_checksum(total)
     check(w["sent"] == total and r["received"] == total,
@@ -471,7 +471,8 @@ def ring(inst, a, writer, reader):
     share = idle_ms / ((t1 - t0) * 1000)
     check(share < a.idle_cpu_max,
           f"{reader} reader used {idle_ms:.1f} ms CPU over an idle "
-          f"{t1 - t0:.2f} s ({share:.1%}): not sleeping")
+          f"{t1 - t0:.2f} s ({share:.1%}): not sleeping (busiest thread "
+          f"{top_name!r} {top_ns / 1e6:.1f} ms)")
     log(f"ring {writer} -> {reader}: {total} items, checksum {want:#x} on both sides, "
         f"reader slept {r['sleeps']}x, writer {w['sleeps']}x; idle reader CPU "
         f"{idle_ms:.2f} ms over {t1 - t0:.2f} s ({share:.2%}, all threads; busiest "
@@ -486,7 +487,7 @@ def sc_checks(lang):
     def body(inst, a):
         cmd = inst.need([lang])[lang]
         with region(inst, f"checks-{lang}", size=4096) as name:
-            r = run_all([Worker(lang, cmd, ["checks", name])])[0]
+            r = run_all([Worker(lang, cmd, ["checks", name])], a.timeout)[0]
         log(f"checks {lang}: {r['checks']} documented errors and timeouts as expected")
         return {"checks": r["checks"]}
     return body
@@ -528,6 +529,10 @@ def parse_args(argv=None):
     p.add_argument("--idle", type=float, default=1.0, help="idle window, seconds")
     p.add_argument("--idle-cpu-max", type=float, default=0.05,
                    help="largest CPU share of a sleeping reader")
+    p.add_argument("--workers", help="a JSON file {lang: argv}: these worker commands "
+                   "as given, nothing installed (scripts/test-arm64.sh: all emulated)")
+    p.add_argument("--timeout", type=float, default=60,
+                   help="seconds a scenario's workers may take (emulated starts are slow)")
     return p.parse_args(argv)
 
 
@@ -537,6 +542,9 @@ def main(argv=None):
         print("\n".join(sorted(SCENARIOS)))
         return 0
     inst = Installer(a)
+    if a.workers:
+        with open(a.workers) as f:
+            inst.cmds.update(json.load(f))
     names = a.scenario or list(SCENARIOS)
     if a.setup_only:
         for lang in LANGS:
