@@ -37,6 +37,12 @@ add_custom_command(
   VERBATIM)
 file(MAKE_DIRECTORY "${_py_bin}/swig")
 
+# Windows cross build: the extension's compile and link check only.
+if(WIN32)
+  include("${CMAKE_CURRENT_LIST_DIR}/python_win.cmake")
+  return()
+endif()
+
 # --- cross build: the extension alone, for a target CPython's headers ------
 # scripts/arm64-sysroot.sh unpacks them from Debian's arm64 packages. No
 # headers, no extension (the other natives still build).

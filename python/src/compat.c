@@ -9,8 +9,25 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
+#if defined(_WIN32)
+/* No mmap(2): mmapkit.mmap keeps the POSIX signature there for now (the
+ * extension is only compiled and linked for win_amd64, not run), with
+ * Linux's values, which its text signature spells. */
+#include <io.h>
+#define MAP_SHARED 1
+#define MAP_PRIVATE 2
+#define MAP_ANONYMOUS 0x20
+#define MAP_POPULATE 0x8000
+#define PROT_READ 1
+#define PROT_WRITE 2
+#define PROT_EXEC 4
+/* An open descriptor: one the C runtime has a handle for. */
+#define mmkpy_fd_open(fd) (_get_osfhandle(fd) != -1)
+#else
+#include <sys/mman.h>
+#define mmkpy_fd_open(fd) (fcntl((fd), F_GETFD) != -1)
+#endif
 
 #if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
 _Static_assert(MAP_SHARED == 1 && (PROT_WRITE | PROT_READ) == 3,
@@ -153,7 +170,7 @@ static int mmkpy_mmap_construct(PyObject *self, PyObject *args, PyObject *kw)
   /* mmap(2) wants a page-aligned offset: the standard library's EINVAL,
    * after its size checks and its dup() of a bad descriptor (EBADF).
    * mmapkit.View maps at any offset. */
-  if (offset % mmk_page_size() != 0 && (anon || fcntl(fd, F_GETFD) != -1)) {
+  if (offset % mmk_page_size() != 0 && (anon || mmkpy_fd_open(fd))) {
     if (!anon && mmkpy_compat_range(fd, length, offset) < 0)
       return -1;
     errno = EINVAL;

@@ -23,6 +23,22 @@ static const char *mmkpy_rmemmem(const char *hay, size_t hn, const char *nd,
   }
 }
 
+#if defined(_WIN32)
+/* Windows' C library has no memmem (a GNU and BSD extension). */
+static const char *mmkpy_memmem(const char *hay, size_t hn, const char *nd,
+                                size_t nn)
+{
+  const char *p;
+  if (nn > hn)
+    return NULL;
+  for (p = hay; p <= hay + (hn - nn); p++)
+    if (memcmp(p, nd, nn) == 0)
+      return p;
+  return NULL;
+}
+#define memmem(h, hn, n, nn) mmkpy_memmem((h), (hn), (n), (nn))
+#endif
+
 /* Search [start, end) of the view for nd (nn bytes) through fault-safe
  * windows that overlap by nn-1 bytes. *found: index or -1. */
 int mmkpy_find(mmkpy_view *pv, const char *nd, Py_ssize_t nn,

@@ -5,7 +5,7 @@
  * No fork: each case runs in a fresh process of the test binary itself
  * (re-exec: "test-x.exe --run-case NAME", the case directory and the
  * harness's pid passed in the environment), waited for with a timeout and
- * killed when it is over. The leak check counts the process's handles
+ * killed when it is over, with whatever it started (a job object). The leak check counts the process's handles
  * (GetProcessHandleCount) and the regions mmapkit can leave behind
  * (VirtualQuery: every mapped view, and every allocation that is address
  * space reserved and nothing committed), before and after the case.
@@ -418,6 +418,7 @@ static int test__spawn(const test_case *tc, int as_child) {
   STARTUPINFOA si;
   PROCESS_INFORMATION pi;
   DWORD code = 1, w;
+  HANDLE job;
   if (!GetModuleFileNameA(NULL, exe, sizeof exe)) return -1;
   snprintf(cmd, sizeof cmd, "\"%s\" %s %s", exe,
            as_child ? "--run-child" : "--run-case", tc->name);
@@ -426,15 +427,34 @@ static int test__spawn(const test_case *tc, int as_child) {
   SetEnvironmentVariableA(TEST_CASE_ENV_PID, pid);
   memset(&si, 0, sizeof si);
   si.cb = sizeof si;
-  if (!CreateProcessA(exe, cmd, NULL, NULL, TRUE, 0, NULL, NULL, &si, &pi)) {
+  if (!CreateProcessA(exe, cmd, NULL, NULL, TRUE, CREATE_SUSPENDED, NULL, NULL,
+                      &si, &pi)) {
     fprintf(stderr, "CreateProcess(%s): error %lu\n", exe, GetLastError());
     return -1;
   }
+  /* In a job of its own where the system allows one (a process already in
+   * a job may not get a nested one: it stays in that job then), so that a
+   * timeout or the end of the case also ends what the case started. */
+  job = CreateJobObjectA(NULL, NULL);
+  if (job) {
+    JOBOBJECT_EXTENDED_LIMIT_INFORMATION li;
+    memset(&li, 0, sizeof li);
+    li.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
+    if (!SetInformationJobObject(job, JobObjectExtendedLimitInformation, &li,
+                                 sizeof li) ||
+        !AssignProcessToJobObject(job, pi.hProcess)) {
+      CloseHandle(job);
+      job = NULL;
+    }
+  }
+  ResumeThread(pi.hThread);
   CloseHandle(pi.hThread);
   w = WaitForSingleObject(pi.hProcess, TEST_TIMEOUT_SECONDS * 1000);
   if (w == WAIT_TIMEOUT) {
+    if (job) TerminateJobObject(job, 1);
     TerminateProcess(pi.hProcess, 1);
     WaitForSingleObject(pi.hProcess, INFINITE);
+    if (job) CloseHandle(job);
     fprintf(stderr, "  FAIL [%s]: timed out after %d s\n", tc->name,
             TEST_TIMEOUT_SECONDS);
     CloseHandle(pi.hProcess);
@@ -442,6 +462,7 @@ static int test__spawn(const test_case *tc, int as_child) {
   }
   GetExitCodeProcess(pi.hProcess, &code);
   CloseHandle(pi.hProcess);
+  if (job) CloseHandle(job); /* ends any process the case left behind */
   if (code >= 0xC0000000u) {
     fprintf(stderr, "  FAIL [%s]: crashed with exception 0x%08lx\n",
             tc->name, (unsigned long)code);
