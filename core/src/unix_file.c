@@ -44,22 +44,25 @@ int mmk__os_stat_device(const char *path, mmk__os_stat *out) {
   return 1;
 }
 
-static int mmk__fstat(int fd, struct stat *st, const char *path) {
-  if (fstat(fd, st) != 0) return mmk__sys_error(errno, "fstat", path, NULL);
+/* These take the handle, not its path: a from_fd handle is named only
+ * when an error needs it (mmk__fpath keeps errno). */
+static int mmk__fstat(mmk_file *f, struct stat *st) {
+  if (fstat(f->fd, st) != 0)
+    return mmk__sys_error(errno, "fstat", mmk__fpath(f), NULL);
   return 0;
 }
 
-static int mmk__ftruncate(int fd, int64_t size, const char *path) {
+static int mmk__ftruncate(mmk_file *f, int64_t size) {
   int r;
-  MMK__RETRY(r, ftruncate(fd, (off_t)size));
+  MMK__RETRY(r, ftruncate(f->fd, (off_t)size));
   if (r != 0)
-    return mmk__sys_error(errno, "ftruncate", path, "size %lld",
+    return mmk__sys_error(errno, "ftruncate", mmk__fpath(f), "size %lld",
                           (long long)size);
   return 0;
 }
 
 int mmk__os_file_truncate(mmk_file *f, int64_t size) {
-  return mmk__ftruncate(f->fd, size, mmk__fpath(f));
+  return mmk__ftruncate(f, size);
 }
 
 #if defined(__linux__)
@@ -100,7 +103,7 @@ static const char *mmk__pseudo_fs(int fd) {
 static int mmk__extend(mmk_file *f, int64_t new_size) {
   struct stat st;
   if (fstat(f->fd, &st) == 0 && (int64_t)st.st_size >= new_size) return 0;
-  return mmk__ftruncate(f->fd, new_size, mmk__fpath(f));
+  return mmk__ftruncate(f, new_size);
 }
 
 /* Grows the file from cur to at least new_size bytes, never shrinking it
@@ -445,7 +448,7 @@ int mmk_file_fd(const mmk_file *file) {
 
 int mmk__os_file_size(mmk_file *f, int64_t *size) {
   struct stat st;
-  int r = mmk__fstat(f->fd, &st, mmk__fpath(f));
+  int r = mmk__fstat(f, &st);
   if (!r) *size = (int64_t)st.st_size;
   return r;
 }
