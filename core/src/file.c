@@ -15,8 +15,8 @@
 int mmk__file_new(mmk__os_fd fd, int mode, int kind, int rdwr,
                   const char *path, const char *op, mmk_file **out) {
   mmk_file *f = calloc(1, sizeof *f);
-  char *p = f ? strdup(path ? path : "") : NULL;
-  if (!f || !p) {
+  char *p = f && path ? strdup(path) : NULL;
+  if (!f || (path && !p)) {
     free(f);
     free(p);
     mmk__os_close(fd);
@@ -25,19 +25,43 @@ int mmk__file_new(mmk__os_fd fd, int mode, int kind, int rdwr,
   atomic_init(&f->refs, 1);
   atomic_init(&f->closed, 0);
   atomic_init(&f->locked, 0);
+  atomic_init(&f->path_, p);
   f->fd = fd;
+  f->caller_fd = MMK__OS_FD_NONE;
   f->mode = mode;
   f->kind = kind;
   f->rdwr = rdwr;
-  f->path = p;
   *out = f;
   return 0;
+}
+
+/* Names a handle made without a path, once: threads that race here each
+ * ask the system (same descriptor, same answer), one publishes, the
+ * others free their copy; no lock, and the fast path (mmk__fpath) is one
+ * acquire load. The handle's own descriptor is asked, which lives as
+ * long as the handle or one of its views; only a failing close names it
+ * after dropping it, and then gets the fallback. Without memory for the
+ * copy, the answer is a constant and the next call asks again. */
+const char *mmk__file_path_slow(mmk_file *f) {
+  char buf[MMK__OS_NAME_MAX];
+  char *mine, *cur = NULL;
+  int saved = errno;
+  mmk__os_file_name(f, buf, sizeof buf);
+  mine = strdup(buf);
+  errno = saved;
+  if (!mine) return "(name unknown: out of memory)";
+  if (atomic_compare_exchange_strong_explicit(&f->path_, &cur, mine,
+                                              memory_order_acq_rel,
+                                              memory_order_acquire))
+    return mine;
+  free(mine);
+  return cur;
 }
 
 /* Closes the descriptor (if still open) and frees the handle. */
 static void mmk__file_destroy(mmk_file *f) {
   if (f->fd != MMK__OS_FD_NONE) mmk__os_close(f->fd);
-  free(f->path);
+  free(atomic_load_explicit(&f->path_, memory_order_relaxed));
   free(f);
 }
 
@@ -202,7 +226,7 @@ int mmk_anon_create(int64_t size, mmk_file **out) {
 int mmk__file_check(const mmk_file *f, const char *op) {
   if (!f) return mmk__arg_error(MMK_EINVAL, op, "", "file is NULL");
   if (atomic_load(&((mmk_file *)f)->closed))
-    return mmk__arg_error(MMK_ECLOSED, op, f->path, "file is closed");
+    return mmk__arg_error(MMK_ECLOSED, op, mmk__fpath(f), "file is closed");
   return 0;
 }
 
@@ -210,7 +234,7 @@ int mmk_file_size(mmk_file *file, int64_t *out) {
   int r = mmk__file_check(file, "size");
   if (r) return r;
   if (!out)
-    return mmk__arg_error(MMK_EINVAL, "size", file->path, "out is NULL");
+    return mmk__arg_error(MMK_EINVAL, "size", mmk__fpath(file), "out is NULL");
   return mmk__os_file_size(file, out);
 }
 
@@ -219,10 +243,10 @@ int mmk_file_resize(mmk_file *file, int64_t new_size) {
   int r = mmk__file_check(file, "resize");
   if (r) return r;
   if (new_size < 0)
-    return mmk__set_error(MMK_EINVAL, 0, "resize", file->path, "negative size",
-                          "size %lld", (long long)new_size);
+    return mmk__set_error(MMK_EINVAL, 0, "resize", mmk__fpath(file),
+                          "negative size", "size %lld", (long long)new_size);
   if (file->mode != MMK_WRITE)
-    return mmk__arg_error(MMK_EACCES, "resize", file->path,
+    return mmk__arg_error(MMK_EACCES, "resize", mmk__fpath(file),
                           "file is not opened for writing");
   r = mmk__os_file_size(file, &size);
   if (r) return r;
@@ -239,7 +263,7 @@ int mmk_file_resize(mmk_file *file, int64_t new_size) {
 static int mmk__lock_range(const mmk_file *f, const char *op, int64_t offset,
                            int64_t length) {
   if (offset < 0 || length < 0 || offset > INT64_MAX - length)
-    return mmk__set_error(MMK_EINVAL, 0, op, f->path,
+    return mmk__set_error(MMK_EINVAL, 0, op, mmk__fpath(f),
                           "negative or overflowing range",
                           "offset %lld, length %lld", (long long)offset,
                           (long long)length);
@@ -253,20 +277,21 @@ int mmk_file_lock(mmk_file *file, int64_t offset, int64_t length, int kind,
   r = mmk__lock_range(file, "lock", offset, length);
   if (r) return r;
   if (kind != MMK_LOCK_SHARED && kind != MMK_LOCK_EXCLUSIVE)
-    return mmk__set_error(MMK_EINVAL, 0, "lock", file->path,
+    return mmk__set_error(MMK_EINVAL, 0, "lock", mmk__fpath(file),
                           "unknown lock kind", "kind %d", kind);
   if (wait != MMK_LOCK_TRY && wait != MMK_LOCK_WAIT &&
       wait != MMK_LOCK_WAIT_INTR)
-    return mmk__set_error(MMK_EINVAL, 0, "lock", file->path,
+    return mmk__set_error(MMK_EINVAL, 0, "lock", mmk__fpath(file),
                           "unknown wait mode", "wait %d", wait);
   if (kind == MMK_LOCK_EXCLUSIVE && !file->rdwr)
-    return mmk__arg_error(MMK_EACCES, "lock", file->path,
+    return mmk__arg_error(MMK_EACCES, "lock", mmk__fpath(file),
                           "an exclusive lock needs a writable file");
   atomic_store(&file->locked, 1);
   r = mmk__os_file_lock(file, kind, offset, length, wait);
   if (r)
-    return mmk__sys_error(r, "lock", file->path, "offset %lld, length %lld",
-                          (long long)offset, (long long)length);
+    return mmk__sys_error(r, "lock", mmk__fpath(file),
+                          "offset %lld, length %lld", (long long)offset,
+                          (long long)length);
   return 0;
 }
 
@@ -277,7 +302,7 @@ int mmk_file_unlock(mmk_file *file, int64_t offset, int64_t length) {
   if (r) return r;
   r = mmk__os_file_unlock(file, offset, length);
   if (r)
-    return mmk__sys_error(r, "unlock", file->path,
+    return mmk__sys_error(r, "unlock", mmk__fpath(file),
                           "offset %lld, length %lld", (long long)offset,
                           (long long)length);
   return 0;
@@ -297,7 +322,7 @@ int mmk_file_kind(const mmk_file *file) {
   return file ? file->kind : MMK_EINVAL;
 }
 const char *mmk_file_path(const mmk_file *file) {
-  return file ? file->path : "";
+  return file ? mmk__fpath(file) : "";
 }
 
 int mmk_file_close(mmk_file *file) {
@@ -314,7 +339,8 @@ int mmk_file_close(mmk_file *file) {
   e = mmk__os_close(file->fd);
   file->fd = MMK__OS_FD_NONE;
   if (e) {
-    int code = mmk__set_error(MMK_EIO, e, "close", file->path, NULL, NULL);
+    int code =
+        mmk__set_error(MMK_EIO, e, "close", mmk__fpath(file), NULL, NULL);
     mmk__file_destroy(file);
     return code;
   }

@@ -88,7 +88,13 @@ struct mmk_file {
   int created;   /* the call that made the handle created the file */
   atomic_int closed;    /* the handle was closed (views may live on) */
   atomic_int locked;    /* a byte-range lock was ever taken */
-  char *path;    /* path, shm name without '/', or "" */
+  /* Path, shm name without '/', or "": read it with mmk__fpath. NULL
+   * until first needed for a handle of mmk_file_from_fd, whose name the
+   * system has to be asked for (a readlink costs a quarter of a small
+   * open+map+close); then published once (mmk__file_path_slow). */
+  _Atomic(char *) path_;
+  mmk__os_fd caller_fd; /* mmk_file_from_fd: the caller's number, for the
+                           "fd N (no path)" fallback */
 };
 
 enum mmk__view_state {
@@ -284,15 +290,26 @@ MMK__HIDDEN int mmk__view_range(const mmk_view *v, const char *op,
 /* Common prologue of view operations: NULL -> EINVAL, inert -> ECLOSED. */
 MMK__HIDDEN int mmk__view_check(const mmk_view *v, const char *op);
 
+/* The name of f for messages and mmk_file_path, resolved on first use
+ * (file.c); errno (GetLastError) is left as it was, since the callers
+ * often pass it in the same call. */
+MMK__HIDDEN const char *mmk__file_path_slow(mmk_file *f);
+static inline const char *mmk__fpath(const mmk_file *f) {
+  char *p =
+      atomic_load_explicit(&((mmk_file *)f)->path_, memory_order_acquire);
+  return MMK__LIKELY(p != NULL) ? p : mmk__file_path_slow((mmk_file *)f);
+}
+
 static inline const char *mmk__vpath(const mmk_view *v) {
-  return v->file ? v->file->path : "";
+  return v->file ? mmk__fpath(v->file) : "";
 }
 
 static inline size_t mmk__round_up(size_t n, size_t pg) {
   return (n + pg - 1) & ~(pg - 1);
 }
 
-/* A new handle for fd (closed on failure) (file.c). */
+/* A new handle for fd (closed on failure) (file.c); path NULL: named
+ * lazily by mmk__os_file_name (caller_fd set by the caller). */
 MMK__HIDDEN int mmk__file_new(mmk__os_fd fd, int mode, int kind, int rdwr,
                               const char *path, const char *op,
                               mmk_file **out);

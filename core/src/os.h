@@ -203,6 +203,13 @@ MMK__HIDDEN int mmk__os_close(mmk__os_fd fd);
 /* The file's current size in bytes. */
 MMK__HIDDEN int mmk__os_file_size(mmk_file *f, int64_t *size);
 
+/* What the system calls the file open as f->fd ("/tmp/x (deleted)"),
+ * else a fallback naming f->caller_fd, into buf[MMK__OS_NAME_MAX]; errno
+ * may change. For handles made from the caller's descriptor, named on
+ * first need (mmk__file_path_slow). */
+#define MMK__OS_NAME_MAX 4128
+MMK__HIDDEN void mmk__os_file_name(const mmk_file *f, char *buf, size_t len);
+
 /* Sets the size (shrinks or grows sparsely). */
 MMK__HIDDEN int mmk__os_file_truncate(mmk_file *f, int64_t size);
 

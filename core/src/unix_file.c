@@ -44,22 +44,25 @@ int mmk__os_stat_device(const char *path, mmk__os_stat *out) {
   return 1;
 }
 
-static int mmk__fstat(int fd, struct stat *st, const char *path) {
-  if (fstat(fd, st) != 0) return mmk__sys_error(errno, "fstat", path, NULL);
+/* These take the handle, not its path: a from_fd handle is named only
+ * when an error needs it (mmk__fpath keeps errno). */
+static int mmk__fstat(mmk_file *f, struct stat *st) {
+  if (fstat(f->fd, st) != 0)
+    return mmk__sys_error(errno, "fstat", mmk__fpath(f), NULL);
   return 0;
 }
 
-static int mmk__ftruncate(int fd, int64_t size, const char *path) {
+static int mmk__ftruncate(mmk_file *f, int64_t size) {
   int r;
-  MMK__RETRY(r, ftruncate(fd, (off_t)size));
+  MMK__RETRY(r, ftruncate(f->fd, (off_t)size));
   if (r != 0)
-    return mmk__sys_error(errno, "ftruncate", path, "size %lld",
+    return mmk__sys_error(errno, "ftruncate", mmk__fpath(f), "size %lld",
                           (long long)size);
   return 0;
 }
 
 int mmk__os_file_truncate(mmk_file *f, int64_t size) {
-  return mmk__ftruncate(f->fd, size, f->path);
+  return mmk__ftruncate(f, size);
 }
 
 #if defined(__linux__)
@@ -100,7 +103,7 @@ static const char *mmk__pseudo_fs(int fd) {
 static int mmk__extend(mmk_file *f, int64_t new_size) {
   struct stat st;
   if (fstat(f->fd, &st) == 0 && (int64_t)st.st_size >= new_size) return 0;
-  return mmk__ftruncate(f->fd, new_size, f->path);
+  return mmk__ftruncate(f, new_size);
 }
 
 /* Grows the file from cur to at least new_size bytes, never shrinking it
@@ -138,7 +141,7 @@ int mmk__os_file_grow(mmk_file *f, int64_t cur, int64_t new_size,
         char reason[96];
         snprintf(reason, sizeof reason,
                  "a %s pseudo-file cannot be grown or mapped", fs);
-        return mmk__set_error(MMK_ENODEV, 0, op, f->path, reason,
+        return mmk__set_error(MMK_ENODEV, 0, op, mmk__fpath(f), reason,
                               "growing from %lld to %lld bytes",
                               (long long)cur, (long long)new_size);
       }
@@ -149,7 +152,7 @@ int mmk__os_file_grow(mmk_file *f, int64_t cur, int64_t new_size,
 #  endif
     if (err == 0) return 0;
     if (err != EINVAL && err != EOPNOTSUPP)
-      return mmk__set_error(mmk__os_status(err), err, op, f->path,
+      return mmk__set_error(mmk__os_status(err), err, op, mmk__fpath(f),
                             NULL, "growing from %lld to %lld bytes",
                             (long long)cur, (long long)new_size);
   }
@@ -320,23 +323,37 @@ int mmk__os_anon_open(int64_t size, mmk__os_fd *out) {
 /* What the system calls the file open as fd, for messages and
  * mmk_file_path: /proc/self/fd's link on Linux ("/tmp/x (deleted)",
  * "/memfd:name (deleted)", "pipe:[1234]"), F_GETPATH where it exists;
- * else "fd N (no path)", N being the caller's number. Returns 1 when the
- * system named it. */
+ * else "fd N (no path)", N being the caller's number. errno is kept (the
+ * callers pass it to the error they record). */
 static int mmk__fd_name(int fd, int callers, char *buf, size_t len) {
+  int saved = errno;
 #if defined(__linux__)
   char link[40];
-  ssize_t n;
-  snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
-  n = readlink(link, buf, len - 1);
+  ssize_t n = -1;
+  if (fd >= 0) {
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    n = readlink(link, buf, len - 1);
+  }
   if (n > 0) {
     buf[n] = '\0';
+    errno = saved;
     return 1;
   }
 #elif defined(F_GETPATH)
-  if (len >= PATH_MAX && fcntl(fd, F_GETPATH, buf) == 0 && buf[0]) return 1;
+  if (fd >= 0 && len >= PATH_MAX && fcntl(fd, F_GETPATH, buf) == 0 && buf[0]) {
+    errno = saved;
+    return 1;
+  }
 #endif
   snprintf(buf, len, "fd %d (no path)", callers);
+  errno = saved;
   return 0;
+}
+
+/* Only handles of mmk_file_from_fd are named here (the others keep the
+ * path they were opened with). */
+void mmk__os_file_name(const mmk_file *f, char *buf, size_t len) {
+  (void)mmk__fd_name(f->fd, f->caller_fd, buf, len);
 }
 
 /* Why a descriptor that is neither a regular file nor a directory cannot
@@ -352,11 +369,13 @@ static const char *mmk__fd_kind_reason(mode_t m) {
 /* POSIX only (the header says so). Everything is checked on the
  * duplicate, never on the caller's number: another thread may close that
  * number and open something else under it at any moment, and then the
- * file checked would not be the file mapped. */
+ * file checked would not be the file mapped. The name is asked for only
+ * when a refusal needs it here, else on first need (mmk__fpath). */
 int mmk_file_from_fd(int fd, int mode, mmk_file **out) {
   struct stat st;
-  char name[PATH_MAX + 32];
+  char name[MMK__OS_NAME_MAX];
   int fl, nfd, r, acc, named;
+  mmk_file *f;
   if (out) *out = NULL;
   snprintf(name, sizeof name, "fd %d (no path)", fd);
   if (!out) return mmk__arg_error(MMK_EINVAL, "from_fd", name, "out is NULL");
@@ -366,9 +385,9 @@ int mmk_file_from_fd(int fd, int mode, mmk_file **out) {
     return mmk__set_error(MMK_EBADF, EBADF, "from_fd", name, NULL, NULL);
   nfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
   if (nfd < 0) return mmk__sys_error(errno, "from_fd", name, NULL);
-  named = mmk__fd_name(nfd, fd, name, sizeof name);
 #define MMK__FD_FAIL(code, sys, reason)                                       \
   do {                                                                        \
+    named = mmk__fd_name(nfd, fd, name, sizeof name); /* keeps errno */       \
     r = mmk__set_error((code), (sys), "from_fd", name, (reason),              \
                        named ? "fd %d" : NULL, fd);                           \
     mmk__os_close(nfd);                                                       \
@@ -405,8 +424,12 @@ int mmk_file_from_fd(int fd, int mode, mmk_file **out) {
   }
 #endif
 #undef MMK__FD_FAIL
-  return mmk__file_new(nfd, mode, MMK_KIND_FILE, acc == O_RDWR, name,
-                       "from_fd", out);
+  r = mmk__file_new(nfd, mode, MMK_KIND_FILE, acc == O_RDWR, NULL, "from_fd",
+                    &f);
+  if (r) return r;
+  f->caller_fd = fd;
+  *out = f;
+  return 0;
 }
 
 /* Windows-only API (the header says so): the symbol exists so that the
@@ -425,7 +448,7 @@ int mmk_file_fd(const mmk_file *file) {
 
 int mmk__os_file_size(mmk_file *f, int64_t *size) {
   struct stat st;
-  int r = mmk__fstat(f->fd, &st, f->path);
+  int r = mmk__fstat(f, &st);
   if (!r) *size = (int64_t)st.st_size;
   return r;
 }

@@ -49,7 +49,7 @@ int mmk__os_view_map(mmk_view *v) {
   if (v->res_len) {
     void *b = mmk__reserve(NULL, v->res_len);
     if (b == MAP_FAILED)
-      return mmk__sys_error(errno, "mmap", v->file->path,
+      return mmk__sys_error(errno, "mmap", mmk__fpath(v->file),
                             "reserve %lld bytes", (long long)v->reserve);
     if (v->map_len) {
       p = mmap(b, v->map_len, mmk__prot(v), mmk__map_flags(v) | MAP_FIXED,
@@ -57,7 +57,7 @@ int mmk__os_view_map(mmk_view *v) {
       if (p == MAP_FAILED) {
         int e = errno;
         munmap(b, v->res_len);
-        return mmk__sys_error(e, "mmap", v->file->path,
+        return mmk__sys_error(e, "mmap", mmk__fpath(v->file),
                               "offset %lld, length %lld",
                               (long long)v->offset, (long long)v->length);
       }
@@ -67,7 +67,7 @@ int mmk__os_view_map(mmk_view *v) {
     p = mmap(NULL, v->map_len, mmk__prot(v), mmk__map_flags(v), v->file->fd,
              (off_t)v->aligned_off);
     if (p == MAP_FAILED)
-      return mmk__sys_error(errno, "mmap", v->file->path,
+      return mmk__sys_error(errno, "mmap", mmk__fpath(v->file),
                             "offset %lld, length %lld", (long long)v->offset,
                             (long long)v->length);
     v->base = p;

@@ -26,16 +26,17 @@ static int mmk__map_args(mmk_file *f, int64_t offset, int64_t length,
                          int64_t reserve, unsigned options, mmk_view **out) {
   int r = mmk__file_check(f, "map");
   if (r) return r;
-  if (!out) return mmk__arg_error(MMK_EINVAL, "map", f->path, "out is NULL");
+  if (!out)
+    return mmk__arg_error(MMK_EINVAL, "map", mmk__fpath(f), "out is NULL");
   if (offset < 0 || length < 0 || reserve < 0)
-    return mmk__set_error(MMK_EINVAL, 0, "map", f->path,
+    return mmk__set_error(MMK_EINVAL, 0, "map", mmk__fpath(f),
                           "negative offset, length or reserve",
                           "offset %lld, length %lld, reserve %lld",
                           (long long)offset, (long long)length,
                           (long long)reserve);
   if (options & ~MMK__MAP_OPTIONS)
-    return mmk__set_error(MMK_EINVAL, 0, "map", f->path, "unknown options",
-                          "options 0x%x", options);
+    return mmk__set_error(MMK_EINVAL, 0, "map", mmk__fpath(f),
+                          "unknown options", "options 0x%x", options);
   return 0;
 }
 
@@ -46,14 +47,14 @@ static int mmk__map_range(mmk_file *f, int64_t offset, int64_t *length,
   size_t gran = mmk__gran();
   if (*length == 0) {
     if (offset > size)
-      return mmk__set_error(MMK_ERANGE, 0, "map", f->path,
+      return mmk__set_error(MMK_ERANGE, 0, "map", mmk__fpath(f),
                             "offset past the end of the file",
                             "offset %lld, file size %lld", (long long)offset,
                             (long long)size);
     *length = size - offset;
   } else {
     if (offset > INT64_MAX - *length)
-      return mmk__set_error(MMK_ERANGE, 0, "map", f->path,
+      return mmk__set_error(MMK_ERANGE, 0, "map", mmk__fpath(f),
                             "offset + length overflows",
                             "offset %lld, length %lld", (long long)offset,
                             (long long)*length);
@@ -61,7 +62,7 @@ static int mmk__map_range(mmk_file *f, int64_t offset, int64_t *length,
      * (a refused map changes nothing). */
     if (offset + *length > size &&
         (f->mode != MMK_WRITE || (options & MMK_MAP_READONLY)))
-      return mmk__set_error(MMK_ERANGE, 0, "map", f->path,
+      return mmk__set_error(MMK_ERANGE, 0, "map", mmk__fpath(f),
                             "range past the end of the file (read-only "
                             "and copy-on-write views do not grow it)",
                             "offset %lld, length %lld, file size %lld",
@@ -69,13 +70,13 @@ static int mmk__map_range(mmk_file *f, int64_t offset, int64_t *length,
                             (long long)size);
   }
   if (reserve && reserve < *length)
-    return mmk__set_error(MMK_EINVAL, 0, "map", f->path,
+    return mmk__set_error(MMK_EINVAL, 0, "map", mmk__fpath(f),
                           "reserve smaller than the mapped length",
                           "length %lld, reserve %lld", (long long)*length,
                           (long long)reserve);
   /* Address-space arithmetic must fit size_t (matters on 32-bit). */
   if ((uint64_t)(reserve > *length ? reserve : *length) > SIZE_MAX - 2 * gran)
-    return mmk__set_error(MMK_ENOMEM, 0, "map", f->path,
+    return mmk__set_error(MMK_ENOMEM, 0, "map", mmk__fpath(f),
                           "range larger than the address space",
                           "offset %lld, length %lld", (long long)offset,
                           (long long)*length);
@@ -139,7 +140,7 @@ static int mmk__map(mmk_file *f, int64_t offset, int64_t length,
     if (r) return r;
   }
   v = mmk__view_new(f, offset, length, reserve, options);
-  if (!v) return mmk__sys_error(MMK__OS_ENOMEM, "map", f->path, NULL);
+  if (!v) return mmk__sys_error(MMK__OS_ENOMEM, "map", mmk__fpath(f), NULL);
   r = mmk__os_view_map(v);
   if (r) {
     mmk__mutex_destroy(&v->mu);

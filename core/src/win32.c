@@ -462,11 +462,13 @@ int mmk__os_file_size(mmk_file *f, int64_t *size) {
   LARGE_INTEGER n;
   if (f->kind != MMK_KIND_FILE) {
     if (mmk__section_size(f->fd, size)) return 0;
-    return mmk__win_error(ERROR_INVALID_HANDLE, "size", "NtQuerySection", f->path,
+    return mmk__win_error(ERROR_INVALID_HANDLE, "size", "NtQuerySection",
+                          mmk__fpath(f),
                           NULL);
   }
   if (!GetFileSizeEx(f->fd, &n))
-    return mmk__win_error(GetLastError(), "size", "GetFileSizeEx", f->path, NULL);
+    return mmk__win_error(GetLastError(), "size", "GetFileSizeEx",
+                          mmk__fpath(f), NULL);
   *size = n.QuadPart;
   return 0;
 }
@@ -475,7 +477,7 @@ static int mmk__section_fixed(mmk_file *f, int64_t size, const char *op) {
   int64_t cur;
   int r = mmk__os_file_size(f, &cur);
   if (r || size == cur) return r;
-  return mmk__set_error(MMK_ENOTSUP, 0, op, f->path,
+  return mmk__set_error(MMK_ENOTSUP, 0, op, mmk__fpath(f),
                         "Windows shared and anonymous memory keeps the size "
                         "it was created with",
                         "size %lld, asked for %lld", (long long)cur,
@@ -494,13 +496,13 @@ static int mmk__set_eof(mmk_file *f, int64_t size, int growing,
     return 0;
   e = GetLastError();
   if (growing && e == ERROR_INVALID_PARAMETER)
-    return mmk__set_error(MMK_EFBIG, (int)e, op, f->path,
+    return mmk__set_error(MMK_EFBIG, (int)e, op, mmk__fpath(f),
                           "larger than the file system's largest file",
                           "SetFileInformationByHandle(FileEndOfFileInfo): "
                           "Win32 error %lu, size %lld",
                           e, (long long)size);
   return mmk__win_error(e, op, "SetFileInformationByHandle(FileEndOfFileInfo)",
-                        f->path, "size %lld", (long long)size);
+                        mmk__fpath(f), "size %lld", (long long)size);
 }
 
 /* Fails with ERROR_USER_MAPPED_FILE (MMK_EBUSY) below the end of a
@@ -536,7 +538,7 @@ int mmk__os_file_grow(mmk_file *f, int64_t cur, int64_t new_size,
         e != ERROR_INVALID_PARAMETER && e != ERROR_INVALID_FUNCTION)
       return mmk__win_error(e, op,
                             "SetFileInformationByHandle(FileAllocationInfo)",
-                            f->path, "growing from %lld to %lld bytes",
+                            mmk__fpath(f), "growing from %lld to %lld bytes",
                             (long long)cur, (long long)new_size);
   }
   return mmk__set_eof(f, new_size, 1, op);
@@ -573,6 +575,19 @@ static void mmk__handle_name(HANDLE h, void *callers, char *buf, size_t len) {
       return;
   }
   snprintf(buf, len, "handle %p (no path)", callers);
+}
+
+/* mmk_file_from_handle names its handles at once (never lazily today);
+ * this serves a handle made without a path all the same. */
+void mmk__os_file_name(const mmk_file *f, char *buf, size_t len) {
+  DWORD saved = GetLastError();
+  int saved_errno = errno;
+  if (f->fd != MMK__OS_FD_NONE)
+    mmk__handle_name(f->fd, f->caller_fd, buf, len);
+  else
+    snprintf(buf, len, "handle %p (no path)", f->caller_fd);
+  SetLastError(saved);
+  errno = saved_errno;
 }
 
 /* The lifetime rule of mmk_file_from_fd: every check is made on the

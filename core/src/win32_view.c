@@ -74,7 +74,7 @@ static int mmk__map_at(mmk_view *v, void *addr, int64_t off, size_t len,
   if (r) return r;
   if (off >= size) {
     *out = NULL;
-    return mmk__set_error(MMK_ERANGE, 0, op, f->path,
+    return mmk__set_error(MMK_ERANGE, 0, op, mmk__fpath(f),
                           "nothing of the file to map at this offset",
                           "offset %lld, file size %lld", (long long)off,
                           (long long)size);
@@ -84,7 +84,7 @@ static int mmk__map_at(mmk_view *v, void *addr, int64_t off, size_t len,
     sec = CreateFileMappingW(f->fd, NULL, mmk__page_prot(v), 0, 0, NULL);
     if (!sec)
       return mmk__win_error(GetLastError(), op, "CreateFileMappingW",
-                            f->path, NULL);
+                            mmk__fpath(f), NULL);
   }
   p = MapViewOfFileEx(sec, mmk__view_access(v), (DWORD)((uint64_t)off >> 32),
                       (DWORD)(uint64_t)off, len, addr);

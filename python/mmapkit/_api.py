@@ -134,8 +134,9 @@ class MappedFile(_core.File):
     @property
     def name(self) -> str:
         """The path, the shared-memory name, "" for anonymous memory; for a
-        descriptor what the system told when it was opened ("fd N (no
-        path)" if nothing), for reading, not for opening again."""
+        descriptor what the system tells when first asked while open ("fd
+        N (no path)" if nothing, or if first asked after close), for
+        reading, not for opening again."""
         return _core.File._name(self)
 
     @property

@@ -78,8 +78,11 @@ mmkpy_file *new_mmkpy_file(int kind, PyObject *name, int mode,
   pf->f = f;
   pf->kind = mmk_file_kind(f);
   pf->created = mmk_file_created(f) == 1;
-  pf->name = PyUnicode_DecodeFSDefault(mmk_file_path(f));
-  if (!pf->name) {
+  pf->fd = fd;
+  /* Naming a descriptor costs the system a readlink, a quarter of a
+   * small open+map+close: its name is asked for on first use. */
+  if (kind != MMKPY_KIND_FD &&
+      !(pf->name = PyUnicode_DecodeFSDefault(mmk_file_path(f)))) {
     mmk_file_close(f);
     PyMem_Free(pf);
     return NULL;
@@ -96,10 +99,20 @@ void delete_mmkpy_file(mmkpy_file *pf)
     return;
   if (pf->f) {
     if (!pf->quiet && !pf->closing) {
-      if (pf->kind == MMK_KIND_ANON)
+      if (pf->kind == MMK_KIND_ANON) {
         mmkpy_warn_unclosed("unclosed mmapkit.MappedFile (anonymous)");
-      else
-        mmkpy_warn_unclosed("unclosed mmapkit.MappedFile %R", pf->name);
+      } else {
+        /* A descriptor's name may be asked for only now. */
+        PyObject *et, *ev, *tb, *name;
+        PyErr_Fetch(&et, &ev, &tb);
+        name = mmkpy_file__name(pf);
+        if (name)
+          mmkpy_warn_unclosed("unclosed mmapkit.MappedFile %R", name);
+        else
+          PyErr_WriteUnraisable(NULL);
+        Py_XDECREF(name);
+        PyErr_Restore(et, ev, tb);
+      }
     }
     mmk_file_close(pf->f);
   }
@@ -107,11 +120,19 @@ void delete_mmkpy_file(mmkpy_file *pf)
   PyMem_Free(pf);
 }
 
-/* _name, _kind, _created stay available after close. */
+/* _name, _kind, _created stay available after close. A descriptor's
+ * name is what the system tells when first asked while the handle is
+ * open; first asked after close, its fallback "fd N (no path)". */
 PyObject *mmkpy_file__name(mmkpy_file *pf)
 {
-  if (!pf || !pf->name)
+  if (!pf)
     return PyUnicode_FromString("");
+  if (!pf->name) {
+    pf->name = pf->f ? PyUnicode_DecodeFSDefault(mmk_file_path(pf->f))
+                     : PyUnicode_FromFormat("fd %d (no path)", pf->fd);
+    if (!pf->name)
+      return NULL;
+  }
   return Py_NewRef(pf->name);
 }
 

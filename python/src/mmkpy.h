@@ -35,7 +35,9 @@ typedef struct mmkpy_file {
   int kind;       /* MMK_KIND_*, kept for after close */
   int created;    /* mmk_file_created: this call created the file */
   int quiet;      /* no ResourceWarning if collected open (mmap's own) */
-  PyObject *name; /* path / shm name / "", kept for after close */
+  int fd;         /* the caller's descriptor (MMKPY_KIND_FD) */
+  PyObject *name; /* path / shm name / "", kept for after close; for a
+                     descriptor NULL until first asked (mmkpy_file__name) */
 } mmkpy_file;
 
 /* What File(kind, ...) opens. */

@@ -356,6 +356,38 @@ TEST(test_file_from_fd_names_the_file_in_later_errors) {
   ASSERT_OK(mmk_file_close(f));
 }
 
+/* The name is asked for when first needed, of the handle's own
+ * duplicate: a rename made before then shows, and the caller's number,
+ * closed and reused for another file, is never what is named. */
+TEST(test_file_from_fd_names_the_file_when_first_needed) {
+#if defined(__linux__) || defined(F_GETPATH)
+  const char *path = test_path("before.bin");
+  const char *moved = test_path("after.bin");
+  test_make_pattern_file(path, 4096);
+  int fd = open(path, O_RDONLY);
+  CHECK_SYS(fd);
+  mmk_file *f = NULL;
+  ASSERT_OK(mmk_file_from_fd(fd, MMK_READ, &f));
+  CHECK_SYS(rename(path, moved));
+  close(fd);
+  int other = open("/dev/null", O_RDONLY); /* most likely fd's number */
+  CHECK_SYS(other);
+  char real[PATH_MAX];
+  ASSERT_NOT_NULL(realpath(moved, real));
+  mmk_view *v = NULL;
+  ASSERT_STATUS(mmk_map(f, 8192, 10, 0, &v), MMK_ERANGE);
+  ASSERT_STR_EQ(mmk_last_error_path(), real);
+  const char *first = mmk_file_path(f);
+  ASSERT_STR_EQ(first, real);
+  CHECK_SYS(rename(moved, path));
+  ASSERT_PTR_EQ(mmk_file_path(f), first); /* named once, then kept */
+  ASSERT_OK(mmk_file_close(f));
+  close(other);
+#else
+  TEST_SKIP("no way to ask the system for a descriptor's path");
+#endif
+}
+
 /* Unlinked before wrapping (the common "anonymous temporary file"), the
  * caller closing its descriptor at once: the handle alone keeps it. */
 TEST(test_file_from_fd_maps_an_unlinked_file_after_the_caller_closed_it) {
@@ -1157,6 +1189,7 @@ static const test_case tests[] = {
 #if !defined(_WIN32)
     TEST_ENTRY(test_file_from_fd_duplicates_the_descriptor),
     TEST_ENTRY(test_file_from_fd_names_the_file_in_later_errors),
+    TEST_ENTRY(test_file_from_fd_names_the_file_when_first_needed),
     TEST_ENTRY(test_file_from_fd_maps_an_unlinked_file_after_the_caller_closed_it),
     TEST_ENTRY(test_file_from_fd_view_outlives_the_callers_descriptor_and_the_handle),
 #if defined(__linux__) && defined(O_TMPFILE)

@@ -13,7 +13,8 @@
  * MMK_ECLOSED). The last cases put a call deterministically inside the
  * core (a trapped page of the caller's buffer, or a futex sleep) and show
  * that close, close inert and a moving resize wait for it. The last one
- * races mmk_file_from_fd against the caller swapping its descriptor. */
+ * races mmk_file_from_fd against the caller swapping its descriptor, and
+ * threads asking at once for the name of a from_fd handle. */
 #include "test.h"
 
 #include <stdatomic.h>
@@ -783,6 +784,99 @@ TEST(test_race_from_fd_beside_the_callers_descriptor_swaps) {
   close(p[0]);
   close(p[1]);
 }
+/* One mmk_file_from_fd handle, its name not yet asked for, and threads
+ * that all at once ask for it (mmk_file_path) or make calls fail on it,
+ * which name it in their messages: the first asks race to publish the
+ * name. Every answer is the file's name as the handle's own descriptor
+ * gives it (the file was renamed and the caller's number reused after
+ * wrapping), one string for the handle's life, and every thread's
+ * message carries it. Many handles, so the first ask races many times. */
+#define NAME_THREADS 4
+struct name_race {
+  mmk_file *f;
+  const char *want;
+  _Atomic int ready, go;
+  _Atomic(const char *) seen;
+  char fail[NAME_THREADS][320];
+};
+struct name_racer {
+  struct name_race *r;
+  int id;
+};
+
+static void *name_racer_run(void *arg) {
+  struct name_racer *me = arg;
+  struct name_race *r = me->r;
+  char *fail = r->fail[me->id];
+  mmk_view *v = NULL;
+  atomic_fetch_add(&r->ready, 1);
+  while (!atomic_load(&r->go)) sched_yield();
+  for (int i = 0; i < 64 && !fail[0]; i++) {
+    const char *p = NULL, *expected = NULL;
+    int st = MMK_OK;
+    switch ((i + me->id) % 3) {
+    case 0: p = mmk_file_path(r->f); break;
+    case 1: st = mmk_file_resize(r->f, 10); break; /* read-only: EACCES */
+    default: st = mmk_map(r->f, -1, 10, 0, &v); break; /* EINVAL */
+    }
+    if (p) {
+      if (!atomic_compare_exchange_strong(&r->seen, &expected, p) &&
+          expected != p)
+        snprintf(fail, 320, "two strings for one handle: %p, %p",
+                 (const void *)expected, (const void *)p);
+      else if (strcmp(p, r->want) != 0)
+        snprintf(fail, 320, "path %s, want %s", p, r->want);
+    } else if (st != MMK_EACCES && st != MMK_EINVAL) {
+      snprintf(fail, 320, "status %d: %s", st, mmk_last_error_message());
+    } else if (strcmp(mmk_last_error_path(), r->want) != 0 ||
+               !strstr(mmk_last_error_message(), r->want)) {
+      snprintf(fail, 320, "error path %s (%s), want %s", mmk_last_error_path(),
+               mmk_last_error_message(), r->want);
+    }
+  }
+  return NULL;
+}
+
+TEST(test_race_from_fd_name_asked_by_many_threads_at_once) {
+#if defined(__linux__) || defined(F_GETPATH)
+  const char *path = test_path("first.bin");
+  const char *moved = test_path("renamed.bin");
+  char real[PATH_MAX];
+  make_race_file(path);
+  int rounds = TEST_TSAN || TEST_ASAN ? 20 : 100;
+  for (int round = 0; round < rounds; round++) {
+    static struct name_race r;
+    struct name_racer who[NAME_THREADS];
+    test_thread t[NAME_THREADS];
+    memset(&r, 0, sizeof r);
+    int fd = open(round % 2 ? moved : path, O_RDONLY);
+    CHECK_SYS(fd);
+    ASSERT_OK(mmk_file_from_fd(fd, MMK_READ, &r.f));
+    CHECK_SYS(rename(round % 2 ? moved : path, round % 2 ? path : moved));
+    close(fd);
+    int other = open("/dev/null", O_RDONLY); /* likely under fd's number */
+    CHECK_SYS(other);
+    ASSERT_NOT_NULL(realpath(round % 2 ? path : moved, real));
+    r.want = real;
+    for (int i = 0; i < NAME_THREADS; i++) {
+      who[i].r = &r;
+      who[i].id = i;
+      test_thread_start(&t[i], name_racer_run, &who[i]);
+    }
+    while (atomic_load(&r.ready) < NAME_THREADS) sched_yield();
+    atomic_store(&r.go, 1);
+    for (int i = 0; i < NAME_THREADS; i++) test_thread_join(&t[i]);
+    for (int i = 0; i < NAME_THREADS; i++)
+      if (r.fail[i][0]) TEST_FAIL("round %d, thread %d: %s", round, i,
+                                  r.fail[i]);
+    ASSERT_PTR_EQ(mmk_file_path(r.f), atomic_load(&r.seen));
+    ASSERT_OK(mmk_file_close(r.f));
+    close(other);
+  }
+#else
+  TEST_SKIP("no way to ask the system for a descriptor's path");
+#endif
+}
 #endif /* !_WIN32 */
 
 static const test_case tests[] = {
@@ -796,6 +890,7 @@ static const test_case tests[] = {
     TEST_ENTRY(test_race_close_in_a_forked_child_does_not_wait_for_the_parents_threads),
 #if !defined(_WIN32)
     TEST_ENTRY(test_race_from_fd_beside_the_callers_descriptor_swaps),
+    TEST_ENTRY(test_race_from_fd_name_asked_by_many_threads_at_once),
 #endif
 #if defined(_WIN32)
     TEST_ENTRY_FLAGS(child_runs_one_pair, TEST_CHILD_ONLY),
