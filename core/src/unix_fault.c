@@ -363,7 +363,8 @@ static uintptr_t mmk__strip_pac(uintptr_t p) {
  * a record forbids a hand-made frame. */
 static uintptr_t mmk__frame_end(const ucontext_t *uc) {
   const unsigned char *p = uc->uc_mcontext.__reserved;
-  const unsigned char *lim = p + sizeof uc->uc_mcontext.__reserved;
+  const unsigned char *rend = p + sizeof uc->uc_mcontext.__reserved;
+  const unsigned char *lim = rend;
   uintptr_t end = (uintptr_t)(uc + 1);
   const struct extra_context *extra = NULL;
   for (;;) {
@@ -400,7 +401,7 @@ static uintptr_t mmk__frame_end(const ucontext_t *uc) {
       break;
     }
     case EXTRA_MAGIC:
-      if ((uintptr_t)lim != (uintptr_t)(uc + 1)) return 0; /* nested */
+      if (lim != rend) return 0; /* only in __reserved, once */
       extra = (const struct extra_context *)p;
       break;
     default:
