@@ -462,11 +462,12 @@ int mmk__os_file_size(mmk_file *f, int64_t *size) {
   LARGE_INTEGER n;
   if (f->kind != MMK_KIND_FILE) {
     if (mmk__section_size(f->fd, size)) return 0;
-    return mmk__win_error(ERROR_INVALID_HANDLE, "size", "NtQuerySection", f->path,
-                          NULL);
+    return mmk__win_error(ERROR_INVALID_HANDLE, "size", "NtQuerySection",
+                          f->path, NULL);
   }
   if (!GetFileSizeEx(f->fd, &n))
-    return mmk__win_error(GetLastError(), "size", "GetFileSizeEx", f->path, NULL);
+    return mmk__win_error(GetLastError(), "size", "GetFileSizeEx", f->path,
+                          NULL);
   *size = n.QuadPart;
   return 0;
 }
