@@ -72,7 +72,8 @@ int mmk__shm_open(const char *name, int mode, unsigned flags, int64_t size,
   if (h || !(flags & MMK_CREATE) || GetLastError() != ERROR_FILE_NOT_FOUND) {
     e = h ? 0 : (int)GetLastError();
     free(w);
-    if (!h) return mmk__win_error(e, "shm_open", "OpenFileMappingW", name, NULL);
+    if (!h)
+      return mmk__win_error(e, "shm_open", "OpenFileMappingW", name, NULL);
     *out = h;
     return 0;
   }
@@ -96,7 +97,8 @@ int mmk__shm_open(const char *name, int mode, unsigned flags, int64_t size,
   e = (int)GetLastError();
   LocalFree(sa.lpSecurityDescriptor);
   free(w);
-  if (!h) return mmk__win_error(e, "shm_open", "CreateFileMappingW", name, NULL);
+  if (!h)
+    return mmk__win_error(e, "shm_open", "CreateFileMappingW", name, NULL);
   if (e == ERROR_ALREADY_EXISTS) { /* created by another process since */
     if (flags & MMK_EXCLUSIVE) {
       CloseHandle(h);
@@ -115,7 +117,8 @@ int mmk__os_shm_unlink(const char *name) {
   if (!w) return mmk_last_error()->code; /* recorded by mmk__wide */
   h = OpenFileMappingW(FILE_MAP_READ, FALSE, w);
   free(w);
-  if (!h) return mmk__win_error(GetLastError(), "shm_unlink", "OpenFileMappingW",
+  if (!h)
+    return mmk__win_error(GetLastError(), "shm_unlink", "OpenFileMappingW",
                           name, NULL);
   /* The name goes with the last handle and view, in whichever process. */
   CloseHandle(h);
@@ -130,8 +133,10 @@ int mmk__os_anon_open(int64_t size, mmk__os_fd *out) {
                                 PAGE_READWRITE | SEC_COMMIT,
                                 (DWORD)((uint64_t)size >> 32), (DWORD)size,
                                 NULL);
-  if (!h) return mmk__win_error(GetLastError(), "anon_create", "CreateFileMappingW",
-                          "", "size %lld", (long long)size);
+  if (!h)
+    return mmk__win_error(GetLastError(), "anon_create",
+                          "CreateFileMappingW", "", "size %lld",
+                          (long long)size);
   *out = h;
   return 0;
 }

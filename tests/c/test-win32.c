@@ -3,8 +3,9 @@
  * from POSIX or exist only there (the Windows notes of mmapkit.h): views
  * at offsets that are not multiples of the 64 KiB granularity, growth
  * inside a reservation from within the last mapping's granule, a file
- * that cannot shrink under a view, shared memory of a fixed size, and
- * the flush modes; mapping a HANDLE the caller opened.
+ * that cannot shrink under a view, shared memory of a fixed size, the
+ * flush modes, how a failed Win32 call is reported, and mapping a HANDLE
+ * the caller opened.
  */
 #include "test.h"
 
@@ -182,6 +183,33 @@ TEST(test_win32_from_handle_duplicates_and_checks_access_and_kind) {
   ASSERT_STATUS(mmk_file_from_fd(0, MMK_READ, &f), MMK_ENOTSUP);
 }
 
+/* A failed Win32 call is reported under the mmapkit operation, with the
+ * call and its GetLastError code in the detail and in sys_errno. */
+TEST(test_win32_errors_name_the_operation_then_the_win32_call) {
+  mmk_file *f = NULL;
+  mmk_view *v = NULL;
+  ASSERT_STATUS(mmk_file_open(test_path("missing.bin"), MMK_READ, 0, 0, &f),
+                MMK_ENOENT);
+  ASSERT_STR_EQ(mmk_last_error_op(), "open");
+  ASSERT_EQ(mmk_last_error()->sys_errno, ERROR_FILE_NOT_FOUND);
+  ASSERT_STR_CONTAINS(mmk_last_error_message(), "open '");
+  ASSERT_STR_CONTAINS(mmk_last_error_message(), "[CreateFileW: Win32 error 2]");
+  ASSERT_STATUS(mmk_shm_open(test_shm_name("none"), MMK_READ, 0, 0, &f),
+                MMK_ENOENT);
+  ASSERT_STR_EQ(mmk_last_error_op(), "shm_open");
+  ASSERT_STR_CONTAINS(mmk_last_error_message(), "OpenFileMappingW: Win32 error");
+  open_pattern("e.bin", 2 * G, &f);
+  ASSERT_OK(mmk_map(f, 0, G, 0, &v));
+  ASSERT_STATUS(mmk_file_resize(f, 100), MMK_EBUSY);
+  ASSERT_STR_EQ(mmk_last_error_op(), "resize");
+  ASSERT_EQ(mmk_last_error()->sys_errno, ERROR_USER_MAPPED_FILE);
+  ASSERT_STR_CONTAINS(mmk_last_error_message(),
+                      "SetFileInformationByHandle(FileEndOfFileInfo): Win32 "
+                      "error 1224, size 100");
+  ASSERT_OK(mmk_view_close(v));
+  ASSERT_OK(mmk_file_close(f));
+}
+
 static const test_case cases[] = {
     TEST_ENTRY(test_win32_views_at_any_offset_see_the_right_bytes),
     TEST_ENTRY(test_win32_reserved_view_grows_page_by_page_keeping_its_address),
@@ -189,6 +217,7 @@ static const test_case cases[] = {
     TEST_ENTRY(test_win32_shared_memory_keeps_its_creation_size),
     TEST_ENTRY(test_win32_flush_modes_write_the_file),
     TEST_ENTRY(test_win32_from_handle_duplicates_and_checks_access_and_kind),
+    TEST_ENTRY(test_win32_errors_name_the_operation_then_the_win32_call),
     TEST_END};
 
 int main(int argc, char **argv) { return test_main(argc, argv, cases); }

@@ -5,10 +5,11 @@
  * No fork: each case runs in a fresh process of the test binary itself
  * (re-exec: "test-x.exe --run-case NAME", the case directory and the
  * harness's pid passed in the environment), waited for with a timeout and
- * killed when it is over, with whatever it started (a job object). The leak check counts the process's handles
- * (GetProcessHandleCount) and the regions mmapkit can leave behind
- * (VirtualQuery: every mapped view, and every allocation that is address
- * space reserved and nothing committed), before and after the case.
+ * killed when it is over, with whatever it started (a job object). The
+ * leak check counts the process's handles (GetProcessHandleCount) and the
+ * regions mmapkit can leave behind (VirtualQuery: every mapped view, and
+ * every allocation that is address space reserved and nothing committed),
+ * before and after the case.
  *
  * Cases that need fork, signals, /proc or tmpfs mounts are skipped on
  * Windows with the reason printed (TEST_SKIP), never passed.
