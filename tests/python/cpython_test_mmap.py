@@ -29,7 +29,7 @@ suite = unittest.defaultTestLoader.loadTestsFromModule(test_mmap)
 result = unittest.TextTestRunner(verbosity=2).run(suite)
 bad_skips = [(t.id(), why) for t, why in result.skipped
              if not any(word in why for word in ACCEPTED_SKIPS)]
-print(f"test_mmap against mmapkit.mmap: {result.testsRun} run, "
+print(f"test_mmap of CPython {sys.version.split()[0]} against mmapkit.mmap: {result.testsRun} run, "
       f"{result.testsRun - len(result.failures) - len(result.errors) - len(result.skipped)} passed, "
       f"{len(result.failures)} failed, {len(result.errors)} errors, "
       f"{len(result.skipped)} skipped")
