@@ -71,6 +71,7 @@ for c in $classes; do
   (cd "$dir/run" && timeout "${MMAPKIT_WINDOWS_DOTNET_CLASS_TIMEOUT:-180}" /usr/lib/wine/wine64 "$exe" \
     -class "MmapKit.Tests.$c" -parallel none -noColor -reporter verbose >"$log" 2>&1) || rc=$?
   summary=$(grep -a 'Total:' "$log" | tail -1 || true)
+  echo "$c: ${summary:-no summary (exit $rc)}" | sed 's/MmapKit.Tests.Windows *//; s/, Not Run.*//'
   if ((rc != 0)) || [[ -z $summary ]]; then
     ((rc == 124)) && echo "$c: timed out (a failing test hangs under Wine: see its [FAIL] above)" >>"$log"
     failed+=("$c")

@@ -3,6 +3,7 @@
 # runs them under Wine, in a private WINEPREFIX inside the build directory
 # (created on the first run). Tests Wine cannot honour print their skip
 # reason. Build dir: build-windows/ (override with MMAPKIT_WINDOWS_BUILD_DIR).
+# Then the .NET suite on the nupkg's win-x64 native (test-windows-dotnet.sh).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 build=${MMAPKIT_WINDOWS_BUILD_DIR:-$repo/build-windows}
@@ -39,5 +40,6 @@ grep -E "^[0-9]+: (ok|not ok) .*|^[0-9]+:   SKIP|^[0-9]+:   FAIL|^[0-9]+: # " \
   "$build/ctest-windows.log" | sed 's/^[0-9]*: //' || true
 tail -n 3 "$build/ctest-windows.log"
 /usr/lib/wine/wineserver -k 2>/dev/null || true
+echo "== .NET suite under Wine (win-x64)"; "$repo/scripts/test-windows-dotnet.sh" || rc=$?
 echo "== Windows suites: exit $rc in $((SECONDS - start)) s"
 exit $rc

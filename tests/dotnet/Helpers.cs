@@ -165,3 +165,12 @@ public sealed class NotUnderWineFactAttribute : FactAttribute
         if (Platform.IsWine) Skip = "not under Wine: " + reason;
     }
 }
+
+/// <summary>A [Theory] that is skipped under Wine (real Windows runs it), for the reason given.</summary>
+public sealed class NotUnderWineTheoryAttribute : TheoryAttribute
+{
+    public NotUnderWineTheoryAttribute(string reason)
+    {
+        if (Platform.IsWine) Skip = "not under Wine: " + reason;
+    }
+}
