@@ -4,7 +4,8 @@
 # (created on the first run). Tests Wine cannot honour print their skip
 # reason. Then the CPython extension's compile and link check for win_amd64
 # (cmake/python_win.cmake: no Windows CPython runs here). The JNI and .NET
-# DLLs are cross-built by scripts/build.sh and checked in tests/packaging.
+# DLLs are cross-built by scripts/build.sh and checked in tests/packaging;
+# the .NET suite runs on the nupkg's win-x64 native (test-windows-dotnet.sh).
 # Build dir: build-windows/ (override with MMAPKIT_WINDOWS_BUILD_DIR).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -68,5 +69,6 @@ if grep -q '^mmapkit_python:' <(cmake --build "$build" --target help 2>/dev/null
 else
   echo "   SKIP: no CPython 3.11 headers and libpython3.11.so (pyenv) or no dlltool here"
 fi
+echo "== .NET suite under Wine (win-x64)"; "$repo/scripts/test-windows-dotnet.sh" || rc=$?
 echo "== Windows suites: exit $rc in $((SECONDS - start)) s"
 exit $rc

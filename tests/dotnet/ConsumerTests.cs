@@ -18,8 +18,8 @@ public sealed class ConsumerTests : IDisposable
         string p = _dir.Patterned("hash.bin", 1_000_003);
         using var f = MappedFile.Open(p);
         using var v = f.CreateView();
-        Assert.Equal(SHA256.HashData(File.ReadAllBytes(p)), SHA256.HashData(v.AsReadOnlySpan()));
-        Assert.Equal(SHA256.HashData(File.ReadAllBytes(p).AsSpan(4097, 5000)), SHA256.HashData(v.AsReadOnlySpan(4097, 5000)));
+        Assert.Equal(SHA256.HashData(TempDir.ReadAll(p)), SHA256.HashData(v.AsReadOnlySpan()));
+        Assert.Equal(SHA256.HashData(TempDir.ReadAll(p).AsSpan(4097, 5000)), SHA256.HashData(v.AsReadOnlySpan(4097, 5000)));
     }
 
     [Fact]
@@ -67,7 +67,7 @@ public sealed class ConsumerTests : IDisposable
         Assert.Equal(299_000, s.Length);
         var ms = new MemoryStream();
         s.CopyTo(ms);
-        Assert.Equal(File.ReadAllBytes(p).AsSpan(1000).ToArray(), ms.ToArray());
+        Assert.Equal(TempDir.ReadAll(p).AsSpan(1000).ToArray(), ms.ToArray());
         Assert.Equal(0, s.Read(new byte[10], 0, 10));
         Assert.Equal(-1, s.ReadByte());
         s.Seek(-2, SeekOrigin.End);
@@ -97,7 +97,7 @@ public sealed class ConsumerTests : IDisposable
             Assert.Equal(new byte[] { 1, 2, 3, 4, 5, 6 }, back);
             v.Flush();
         }
-        Assert.Equal(new byte[] { 1, 2, 3, 4, 5, 6, 0, 0, 0, 0 }, File.ReadAllBytes(p));
+        Assert.Equal(new byte[] { 1, 2, 3, 4, 5, 6, 0, 0, 0, 0 }, TempDir.ReadAll(p));
     }
 
     [Fact]
@@ -109,14 +109,14 @@ public sealed class ConsumerTests : IDisposable
         using (var v = f.CreateView())
         await using (var fs = new FileStream(dst, FileMode.Create, FileAccess.Write, FileShare.None, 4096, FileOptions.Asynchronous))
             await fs.WriteAsync(v.AsReadOnlyMemory());
-        Assert.Equal(File.ReadAllBytes(src), File.ReadAllBytes(dst));
+        Assert.Equal(TempDir.ReadAll(src), TempDir.ReadAll(dst));
 
         using (var f = MappedFile.Create(_dir.File("in.bin"), 200_000))
         using (var v = f.CreateView())
         {
             await using (var fs = new FileStream(src, FileMode.Open, FileAccess.Read, FileShare.Read, 4096, FileOptions.Asynchronous))
                 Assert.Equal(200_000, await fs.ReadAtLeastAsync(v.AsMemory(), 200_000));
-            Assert.Equal(File.ReadAllBytes(src), v.AsReadOnlySpan().ToArray());
+            Assert.Equal(TempDir.ReadAll(src), v.AsReadOnlySpan().ToArray());
         }
     }
 

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Xunit;
 
 namespace MmapKit.Tests;
 
@@ -21,6 +23,19 @@ public sealed class TempDir : IDisposable
         string p = File(name);
         System.IO.File.WriteAllBytes(p, Pattern(length));
         return p;
+    }
+
+    /// <summary>
+    /// The file's bytes, read while mmapkit may hold it open for writing: Windows
+    /// refuses File.ReadAllBytes (FileShare.Read) then; Linux ignores share modes.
+    /// </summary>
+    public static byte[] ReadAll(string path)
+    {
+        using var fs = new FileStream(path, FileMode.Open, FileAccess.Read,
+                                      FileShare.ReadWrite | FileShare.Delete);
+        var b = new byte[fs.Length];
+        fs.ReadExactly(b);
+        return b;
     }
 
     public static byte[] Pattern(int length)
@@ -123,5 +138,58 @@ public static class Emulator
 #if MMK_XUNIT_V3
         if (Name is { } name) Xunit.Assert.Skip($"{name}: {reason}");
 #endif
+    }
+}
+
+/// <summary>What the platform the suite runs on can be asked.</summary>
+public static class Platform
+{
+    /// <summary>Wine, which runs the win-x64 suite here (scripts/test-windows-dotnet.sh).</summary>
+    public static bool IsWine { get; } = OperatingSystem.IsWindows() &&
+        NativeLibrary.TryLoad("ntdll.dll", out IntPtr ntdll) &&
+        NativeLibrary.TryGetExport(ntdll, "wine_get_version", out _);
+
+    /// <summary>HResult of an IOException for an OS error: errno on Linux, HRESULT_FROM_WIN32 on Windows.</summary>
+    public static int HResult(int linuxErrno, int win32Error) =>
+        OperatingSystem.IsWindows() ? unchecked((int)0x80070000) | win32Error : linuxErrno;
+}
+
+// Skips are declared, never thrown: under Wine an exception leaving a test
+// method must not cross the runtime's native invoke frame (see
+// tests/windows/dotnet), so Assert.Skip is not used. Each names its reason.
+
+/// <summary>A [Fact] that is skipped on Windows, for the reason given.</summary>
+public sealed class NotOnWindowsFactAttribute : FactAttribute
+{
+    public NotOnWindowsFactAttribute(string reason)
+    {
+        if (OperatingSystem.IsWindows()) Skip = "not on Windows: " + reason;
+    }
+}
+
+/// <summary>A [Theory] that is skipped on Windows, for the reason given.</summary>
+public sealed class NotOnWindowsTheoryAttribute : TheoryAttribute
+{
+    public NotOnWindowsTheoryAttribute(string reason)
+    {
+        if (OperatingSystem.IsWindows()) Skip = "not on Windows: " + reason;
+    }
+}
+
+/// <summary>A [Fact] that is skipped under Wine (real Windows runs it), for the reason given.</summary>
+public sealed class NotUnderWineFactAttribute : FactAttribute
+{
+    public NotUnderWineFactAttribute(string reason)
+    {
+        if (Platform.IsWine) Skip = "not under Wine: " + reason;
+    }
+}
+
+/// <summary>A [Theory] that is skipped under Wine (real Windows runs it), for the reason given.</summary>
+public sealed class NotUnderWineTheoryAttribute : TheoryAttribute
+{
+    public NotUnderWineTheoryAttribute(string reason)
+    {
+        if (Platform.IsWine) Skip = "not under Wine: " + reason;
     }
 }

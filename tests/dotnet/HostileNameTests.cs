@@ -27,10 +27,18 @@ public sealed class HostileNameTests : IDisposable
         ".hidden", Long201, "", "a b", existing + "\u00e9",
     };
 
-    private static bool ShmExists(string name) => File.Exists("/dev/shm/" + name);
+    // Linux: the object's file in /dev/shm. Windows (named mappings, not
+    // files): whether it opens.
+    private static bool ShmExists(string name)
+    {
+        if (!OperatingSystem.IsWindows()) return File.Exists("/dev/shm/" + name);
+        try { MappedFile.OpenShared(name).Dispose(); return true; }
+        catch (FileNotFoundException) { return false; }
+    }
 
-    // This process's objects (other suites run at the same time).
-    private static string[] Ours() =>
+    // This process's objects (other suites run at the same time). Windows
+    // cannot list named mappings: there ShmExists alone checks.
+    private static string[] Ours() => OperatingSystem.IsWindows() ? Array.Empty<string>() :
         Directory.GetFiles("/dev/shm", $"mmk-net-{Environment.ProcessId}-*").Order().ToArray();
 
     private static void Refused(Action call, string what)
@@ -53,7 +61,7 @@ public sealed class HostileNameTests : IDisposable
             Refused(() => MappedFile.Open(bad, MapAccess.ReadWrite).Dispose(), bad);
             Refused(() => MappedFile.Open(bad, MapAccess.ReadWrite, 1 << 20).Dispose(), bad);
         }
-        Assert.Equal(TempDir.Pattern(8192), File.ReadAllBytes(victim));
+        Assert.Equal(TempDir.Pattern(8192), TempDir.ReadAll(victim));
         Assert.False(File.Exists(missing));
     }
 
@@ -61,8 +69,9 @@ public sealed class HostileNameTests : IDisposable
     public void Hostile_shared_memory_names_are_refused_by_every_call_and_nothing_changes_in_dev_shm()
     {
         string existing = _shm.New();
-        using (var f = MappedFile.CreateShared(existing, 4096))
-        using (var v = f.CreateView())
+        // Held open: a Windows named mapping ends with its last handle.
+        using var keep = MappedFile.CreateShared(existing, 4096);
+        using (var v = keep.CreateView())
             v.WriteBytes(0, TempDir.Pattern(4096));
         string fresh = _shm.New(); // never created: the prefix of the NUL names below
         string[] before = Ours();

@@ -10,8 +10,29 @@ public sealed unsafe class PinTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private static bool IsMapped(string path) =>
-        File.ReadLines("/proc/self/maps").Any(l => l.EndsWith(" " + path, StringComparison.Ordinal));
+    // Linux: a mapping of the file in /proc/self/maps. Windows: the pages at
+    // `address` (inside the view) are a mapped view (VirtualQuery: MEM_MAPPED).
+    private static bool IsMapped(string path, void* address)
+    {
+        if (!OperatingSystem.IsWindows())
+            return File.ReadLines("/proc/self/maps").Any(l => l.EndsWith(" " + path, StringComparison.Ordinal));
+        MemoryBasicInformation info;
+        Assert.NotEqual(0, (long)VirtualQuery(address, out info, sizeof(MemoryBasicInformation)));
+        return info.State == 0x1000 /* MEM_COMMIT */ && info.Type == 0x40000 /* MEM_MAPPED */;
+    }
+
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
+    private struct MemoryBasicInformation
+    {
+        public IntPtr BaseAddress, AllocationBase;
+        public uint AllocationProtect;
+        public ushort PartitionId;
+        public IntPtr RegionSize;
+        public uint State, Protect, Type;
+    }
+
+    [System.Runtime.InteropServices.DllImport("kernel32.dll")]
+    private static extern nint VirtualQuery(void* address, out MemoryBasicInformation info, nint length);
 
     [Fact]
     public void Dispose_while_pinned_is_deferred_until_the_last_unpin()
@@ -22,7 +43,8 @@ public sealed unsafe class PinTests : IDisposable
         Memory<byte> m = v.AsMemory(4096, 100);
         MemoryHandle h1 = m.Pin();
         MemoryHandle h2 = m.Slice(10).Pin();
-        Assert.True(IsMapped(p));
+        void* at = h1.Pointer;
+        Assert.True(IsMapped(p, at));
 
         v.Dispose();
         Assert.True(v.IsDisposed);
@@ -30,17 +52,17 @@ public sealed unsafe class PinTests : IDisposable
         Assert.Throws<ObjectDisposedException>(() => m.Span.Length);
         Assert.Throws<ObjectDisposedException>(() => m.Pin());
         // Still the file's memory: reads see it, writes reach it.
-        Assert.True(IsMapped(p));
+        Assert.True(IsMapped(p, at));
         byte* ptr = (byte*)h1.Pointer;
         Assert.Equal(TempDir.Pattern(8192)[4096], ptr[0]);
         ptr[1] = 0x5A;
-        Assert.Equal(0x5A, File.ReadAllBytes(p)[4097]);
+        Assert.Equal(0x5A, TempDir.ReadAll(p)[4097]);
         Assert.Equal(TempDir.Pattern(8192)[4106], *(byte*)h2.Pointer);
 
         h1.Dispose();
-        Assert.True(IsMapped(p));
+        Assert.True(IsMapped(p, at));
         h2.Dispose();
-        Assert.False(IsMapped(p));
+        Assert.False(IsMapped(p, at));
     }
 
     [Fact]
@@ -50,10 +72,11 @@ public sealed unsafe class PinTests : IDisposable
         using var f = MappedFile.Open(p);
         var v = f.CreateView();
         ReadOnlyMemory<byte> m = v.AsReadOnlyMemory();
-        using (m.Pin()) { }
-        Assert.True(IsMapped(p));
+        void* at;
+        using (MemoryHandle h = m.Pin()) at = h.Pointer;
+        Assert.True(IsMapped(p, at));
         v.Dispose();
-        Assert.False(IsMapped(p));
+        Assert.False(IsMapped(p, at));
     }
 
     [Fact]

@@ -1,4 +1,5 @@
-// mmapkit's package carries a linux-x64 native library only.
+// Linux-only APIs (Unix file modes) are called by tests that Windows skips
+// (NotOnWindowsFact); the analyzer sees Linux as the platform.
 [assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
 
 namespace MmapKit.Tests;

@@ -107,14 +107,14 @@ internal static unsafe class RaceChild
                 if (!view.IsDisposed) CheckView(view);
                 view.Dispose();
             }
-            byte[] disk = File.ReadAllBytes(path);
+            byte[] disk = TempDir.ReadAll(path);
             for (int i = 0; i < FileLength; i++)
                 if (disk[i] != Pat(i)) Fail($"file byte {i} is {disk[i]}, not {Pat(i)}");
             foreach (var (_, nv, np) in neighbours)
             {
                 var b = new byte[FileLength];
                 nv.ReadBytes(0, b);
-                byte[] nd = File.ReadAllBytes(np);
+                byte[] nd = TempDir.ReadAll(np);
                 for (int i = 0; i < FileLength; i++)
                     if (b[i] != Pat2(i) || nd[i] != Pat2(i)) Fail($"neighbour {np} byte {i} changed");
             }
@@ -344,7 +344,7 @@ internal static unsafe class RaceChild
         try { v.InterlockedAdd(8, 1L); Fail("InterlockedAdd after Dispose did not throw"); } catch (ObjectDisposedException) { }
         foreach (var (of, ov, op) in others)
         {
-            var b = File.ReadAllBytes(op);
+            var b = TempDir.ReadAll(op);
             var m = new byte[FileLength];
             ov.ReadBytes(0, m);
             for (int i = 0; i < FileLength; i++)
@@ -352,7 +352,7 @@ internal static unsafe class RaceChild
             ov.Dispose();
             of.Dispose();
         }
-        byte[] disk = File.ReadAllBytes(path);
+        byte[] disk = TempDir.ReadAll(path);
         for (int i = 0; i < FileLength; i++)
             if (disk[i] != Pat(i)) Fail($"stale writes reached the disposed view's file at {i}");
         Console.WriteLine("ok stale");
