@@ -36,7 +36,7 @@ cmake --build "$arm64_build" -j"$(nproc)"
 cmake -S "$repo" -B "$windows_build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_TOOLCHAIN_FILE="$repo/cmake/toolchains/x86_64-w64-mingw32.cmake" \
   -DMMAPKIT_NATIVES_ONLY=ON -DMMAPKIT_NATIVES_DIR="$build/natives" \
-  -DBUILD_TESTING=OFF -DMMAPKIT_BENCH=OFF "${windows_langs[@]}" >/dev/null
+  -DBUILD_TESTING=OFF -DMMAPKIT_BENCH=OFF "${windows_langs[@]}"
 cmake --build "$windows_build" -j"$(nproc)" --target "${windows_targets[@]}"
 
 cmake -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
