@@ -64,6 +64,14 @@ echo "== .NET (win-x64): published in $((SECONDS - start)) s"
 exe=$dir/publish/MmapKit.Tests.Windows.exe
 export DOTNET_HOST_PATH="Z:${exe//\//\\}"
 classes=${MMAPKIT_WINDOWS_DOTNET_CLASSES:-$(cd "$repo/tests/dotnet" && ls *Tests.cs | sed 's/[.]cs$//')}
+# Classes not ported to Windows yet, each with its reason (printed).
+declare -A not_ported=(
+  [FromHandleTests]="its cases delete files they hold open and use POSIX descriptors; mmk_file_from_handle is tested under Wine by the C suite win32"
+)
+for c in "${!not_ported[@]}"; do
+  [[ " $classes " == *" $c "* ]] && echo "$c: SKIPPED (not ported to Windows: ${not_ported[$c]})"
+  classes=$(tr ' ' '\n' <<<"$classes" | grep -vx "$c" | tr '\n' ' ')
+done
 failed=() total=0 skipped=0 passed=0 failures=0
 rm -f "$dir"/run/*.log
 for c in $classes; do
