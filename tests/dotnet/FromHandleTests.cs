@@ -6,22 +6,34 @@ using Xunit;
 
 namespace MmapKit.Tests;
 
-/// <summary>MappedFile.FromHandle / FromStream: what the caller already opened (issue 18).</summary>
+/// <summary>
+/// MappedFile.FromHandle / FromStream: what the caller already opened (issue 18). On Linux the
+/// core wraps a descriptor (mmk_file_from_fd), on Windows a HANDLE (mmk_file_from_handle): the
+/// cases are the same, what the refusals say and how a file is deleted while open differ.
+/// </summary>
 public sealed class FromHandleTests : IDisposable
 {
     private readonly TempDir _dir = new();
 
     public void Dispose() => _dir.Dispose();
 
+    // Windows deletes a file another handle holds only if that handle shares delete access, and
+    // the file then lives on until its last handle closes: FileShare.Delete (ignored on Linux).
     [Fact]
     public void Deleted_file_maps_after_the_stream_is_disposed()
     {
         string p = _dir.Patterned("gone.bin", 10_000);
-        var fs = new FileStream(p, FileMode.Open, FileAccess.ReadWrite);
+        var fs = new FileStream(p, FileMode.Open, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete);
         File.Delete(p);
         using var f = MappedFile.FromStream(fs, MapAccess.ReadWrite);
         fs.Dispose();
-        Assert.EndsWith("gone.bin (deleted)", f.Name);
+        if (OperatingSystem.IsWindows())
+            // GetFinalPathNameByHandle of a deleted file: its old path while the deletion is
+            // pending (Wine, FAT), a name under \$Extend\$Deleted (NTFS's POSIX deletion), or
+            // "handle 0x... (no path)": nothing that says "deleted".
+            Assert.False(string.IsNullOrEmpty(f.Name));
+        else
+            Assert.EndsWith("gone.bin (deleted)", f.Name);
         Assert.Equal(10_000, f.Length);
         using (var v = f.CreateView())
         {
@@ -90,13 +102,16 @@ public sealed class FromHandleTests : IDisposable
     [Fact]
     public void Read_only_stream_asked_for_ReadWrite_is_UnauthorizedAccess_naming_the_file()
     {
+        // What the access the handle was granted lacks, in the platform's terms (mmapkit.h).
+        bool windows = OperatingSystem.IsWindows();
         string p = _dir.Patterned("ro.bin", 4096);
         using (var fs = new FileStream(p, FileMode.Open, FileAccess.Read))
         {
             var e = Assert.Throws<UnauthorizedAccessException>(() => MappedFile.FromStream(fs, MapAccess.ReadWrite));
             Assert.Contains("ro.bin", e.Message);
-            Assert.Contains("O_RDWR", e.Message);
-            Assert.Equal("from_fd", e.Data["mmapkit.operation"]);
+            Assert.Contains(windows ? "FILE_WRITE_DATA" : "O_RDWR", e.Message);
+            Assert.Equal(windows ? "from_handle" : "from_fd", e.Data["mmapkit.operation"]);
+            Assert.Equal("MMK_EACCES", e.Data["mmapkit.status"]);
             foreach (var access in new[] { MapAccess.Read, MapAccess.CopyOnWrite })
             {
                 using var f = MappedFile.FromStream(fs, access);
@@ -109,7 +124,8 @@ public sealed class FromHandleTests : IDisposable
             foreach (var access in new[] { MapAccess.Read, MapAccess.ReadWrite, MapAccess.CopyOnWrite })
             {
                 var e = Assert.Throws<UnauthorizedAccessException>(() => MappedFile.FromStream(ws, access));
-                Assert.Contains("write-only", e.Message);
+                Assert.Contains(windows ? "no read access" : "write-only", e.Message);
+                Assert.Contains("ro.bin", e.Message);
             }
         }
     }
@@ -119,35 +135,71 @@ public sealed class FromHandleTests : IDisposable
 
     private const int O_RDONLY = 0, O_DIRECTORY = 0x10000; // Linux x86-64 and arm64
 
-    [NotOnWindowsFact("a Unix socket, libc open(O_DIRECTORY) and Linux's pipe:[N] names; "
-        + "the C suite win32 tests mmk_file_from_handle on a pipe and a directory")]
+    // File.OpenHandle and FileStream refuse a directory on Windows (UnauthorizedAccessException):
+    // a directory handle comes from CreateFileW with FILE_FLAG_BACKUP_SEMANTICS only.
+    [DllImport("kernel32", EntryPoint = "CreateFileW", CharSet = CharSet.Unicode, SetLastError = true)]
+    private static extern SafeFileHandle CreateFile(string path, uint access, uint share, IntPtr security,
+                                                    uint disposition, uint flags, IntPtr template);
+
+    private const uint GENERIC_READ = 0x80000000, FILE_SHARE_ALL = 7, OPEN_EXISTING = 3,
+        FILE_FLAG_BACKUP_SEMANTICS = 0x02000000;
+
+    private static SafeFileHandle OpenDirectory(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            SafeFileHandle h = CreateFile(path, GENERIC_READ, FILE_SHARE_ALL, IntPtr.Zero, OPEN_EXISTING,
+                                          FILE_FLAG_BACKUP_SEMANTICS, IntPtr.Zero);
+            Assert.False(h.IsInvalid, $"CreateFileW: Win32 error {Marshal.GetLastPInvokeError()}");
+            return h;
+        }
+        int fd = open(path, O_RDONLY | O_DIRECTORY);
+        Assert.True(fd >= 0, $"open: errno {Marshal.GetLastPInvokeError()}");
+        return new SafeFileHandle(fd, ownsHandle: true);
+    }
+
+    private static IOException RefusedAsNoFile(IntPtr raw, MapAccess access, string what)
+    {
+        var h = new SafeFileHandle(raw, ownsHandle: false);
+        var e = Assert.Throws<IOException>(() => MappedFile.FromHandle(h, access));
+        Assert.Contains(what, e.Message);
+        Assert.Equal("MMK_ENODEV", e.Data["mmapkit.status"]);
+        return e;
+    }
+
+    // Each platform's own kinds: Linux's pipe, Unix socket, O_DIRECTORY descriptor and
+    // /dev/null; Windows' anonymous and named pipes, a TCP socket (GetFileType calls both
+    // FILE_TYPE_PIPE), a FILE_FLAG_BACKUP_SEMANTICS directory handle and NUL.
+    [Fact]
     public void Pipe_socket_directory_and_device_are_refused_saying_what_they_are()
     {
+        bool windows = OperatingSystem.IsWindows();
         using (var server = new AnonymousPipeServerStream(PipeDirection.In))
         {
-            var h = new SafeFileHandle(server.SafePipeHandle.DangerousGetHandle(), ownsHandle: false);
-            var e = Assert.Throws<IOException>(() => MappedFile.FromHandle(h, MapAccess.Read));
-            Assert.Contains("a pipe or FIFO", e.Message);
-            Assert.Contains("pipe:[", e.Message);
+            var e = RefusedAsNoFile(server.SafePipeHandle.DangerousGetHandle(), MapAccess.Read,
+                                    windows ? "a pipe or socket" : "a pipe or FIFO");
+            if (!windows) Assert.Contains("pipe:[", e.Message); // Linux names it by its inode
         }
-        using (var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
+        if (windows)
         {
-            var h = new SafeFileHandle(socket.Handle, ownsHandle: false);
-            var e = Assert.Throws<IOException>(() => MappedFile.FromHandle(h, MapAccess.ReadWrite));
-            Assert.Contains("a socket", e.Message);
+            // A server end exists (and has its handle) before any client connects.
+            using var server = new NamedPipeServerStream($"mmk-net-{Environment.ProcessId}-{Guid.NewGuid():N}",
+                                                         PipeDirection.InOut);
+            RefusedAsNoFile(server.SafePipeHandle.DangerousGetHandle(), MapAccess.ReadWrite, "a pipe or socket");
         }
-        int fd = open(_dir.Path, O_RDONLY | O_DIRECTORY);
-        Assert.True(fd >= 0, $"open: errno {Marshal.GetLastPInvokeError()}");
-        using (var h = new SafeFileHandle(fd, ownsHandle: true))
+        using (var socket = windows ? new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
+                                    : new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
+            RefusedAsNoFile(socket.Handle, MapAccess.ReadWrite, windows ? "a pipe or socket" : "a socket");
+        using (SafeFileHandle h = OpenDirectory(_dir.Path))
         {
             var e = Assert.Throws<UnauthorizedAccessException>(() => MappedFile.FromHandle(h, MapAccess.Read));
             Assert.Contains("directory", e.Message, StringComparison.OrdinalIgnoreCase);
+            Assert.Equal("MMK_EISDIR", e.Data["mmapkit.status"]);
         }
-        using (var h = File.OpenHandle("/dev/null", FileMode.Open, FileAccess.ReadWrite))
+        using (var h = File.OpenHandle(windows ? "NUL" : "/dev/null", FileMode.Open, FileAccess.ReadWrite))
         {
-            var e = Assert.Throws<IOException>(() => MappedFile.FromHandle(h, MapAccess.ReadWrite));
-            Assert.Contains("a character device", e.Message);
-            Assert.Equal("/dev/null", e.Data["mmapkit.path"]);
+            var e = RefusedAsNoFile(h.DangerousGetHandle(), MapAccess.ReadWrite, "a character device");
+            if (!windows) Assert.Equal("/dev/null", e.Data["mmapkit.path"]);
         }
     }
 
@@ -165,9 +217,13 @@ public sealed class FromHandleTests : IDisposable
         Assert.Throws<ArgumentNullException>(() => MappedFile.FromStream(null!, MapAccess.Read));
         using var open = File.OpenHandle(p);
         Assert.Throws<ArgumentOutOfRangeException>(() => MappedFile.FromHandle(open, (MapAccess)7));
-        // a number that is no descriptor at all
-        var bogus = new SafeFileHandle((IntPtr)(1 << 20), ownsHandle: false);
-        var e = Assert.Throws<IOException>(() => MappedFile.FromHandle(bogus, MapAccess.Read));
-        Assert.Equal("MMK_EBADF", e.Data["mmapkit.status"]);
+        // a number that is no descriptor or handle at all; -1 (INVALID_HANDLE_VALUE on Windows,
+        // where it is also the current process's pseudo-handle)
+        foreach (IntPtr raw in new[] { (IntPtr)(1 << 20), (IntPtr)(-1) })
+        {
+            var bogus = new SafeFileHandle(raw, ownsHandle: false);
+            var e = Assert.Throws<IOException>(() => MappedFile.FromHandle(bogus, MapAccess.Read));
+            Assert.Equal("MMK_EBADF", e.Data["mmapkit.status"]);
+        }
     }
 }
