@@ -67,6 +67,11 @@ public sealed class FromHandleTests : IDisposable
         SafeFileHandle h = File.OpenHandle(p, FileMode.Open, FileAccess.ReadWrite);
         var f = MappedFile.FromHandle(h, MapAccess.ReadWrite);
         Assert.False(f.Created);
+        // What the system calls the file: the /proc/self/fd link, or the final path name
+        // (GetFinalPathNameByHandle) without its \\?\ prefix.
+        Assert.EndsWith("owner.bin", f.Name);
+        Assert.True(Path.IsPathFullyQualified(f.Name), f.Name);
+        Assert.DoesNotContain(@"\\?\", f.Name);
         f.Dispose();
         Assert.False(h.IsClosed);
         var buf = new byte[4];
