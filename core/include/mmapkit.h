@@ -81,7 +81,10 @@
  *   (nothing unlocked); a handle's exclusive range refuses a second lock
  *   through the same handle (MMK_EAGAIN, MMK_EDEADLK for a waiting lock).
  *   Closing a handle drops its locks, views or not. Not on shared or
- *   anonymous memory (MMK_ENOTSUP).
+ *   anonymous memory (MMK_ENOTSUP). Through a handle opened for
+ *   overlapped I/O (mmk_file_from_handle) a waiting lock retries a
+ *   try-lock every 1-16 ms until granted, and no lock request ever posts
+ *   to an I/O completion port the handle is bound to.
  * - named shared memory: a paging-file section named "Local\" + name
  *   (this session), created with a DACL for the creating user only and
  *   charged to the commit limit in full at creation. Its size is fixed

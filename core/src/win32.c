@@ -563,18 +563,28 @@ typedef struct {
 } mmk__object_info;
 typedef LONG(NTAPI *mmk__nt_query_object)(HANDLE, int, PVOID, ULONG, PULONG);
 
-/* What the system calls the file behind h (its final path, without the
- * \\?\ prefix), else "handle 0x... (no path)" with the caller's value. */
+/* "handle 0x... (no path)", with the caller's value, as the header says. */
+static void mmk__handle_no_path(const void *callers, char *buf, size_t len) {
+  snprintf(buf, len, "handle 0x%llx (no path)",
+           (unsigned long long)(uintptr_t)callers);
+}
+
+/* What the system calls the file behind h, a file on disk (its final
+ * path: \\?\C:\... without the \\?\, \\?\UNC\server\... as
+ * \\server\...), else the no-path name. */
 static void mmk__handle_name(HANDLE h, void *callers, char *buf, size_t len) {
   wchar_t w[1024];
-  const wchar_t *p = w;
+  wchar_t *p = w;
   DWORD n = GetFinalPathNameByHandleW(h, w, 1024, FILE_NAME_NORMALIZED);
   if (n > 0 && n < 1024) {
-    if (wcsncmp(p, L"\\\\?\\", 4) == 0) p += 4;
+    if (wcsncmp(p, L"\\\\?\\UNC\\", 8) == 0)
+      p += 6, p[0] = L'\\';
+    else if (wcsncmp(p, L"\\\\?\\", 4) == 0)
+      p += 4;
     if (WideCharToMultiByte(CP_UTF8, 0, p, -1, buf, (int)len, NULL, NULL) > 0)
       return;
   }
-  snprintf(buf, len, "handle %p (no path)", callers);
+  mmk__handle_no_path(callers, buf, len);
 }
 
 /* mmk_file_from_handle names its handles at once (never lazily today);
@@ -585,7 +595,7 @@ void mmk__os_file_name(const mmk_file *f, char *buf, size_t len) {
   if (f->fd != MMK__OS_FD_NONE)
     mmk__handle_name(f->fd, f->caller_fd, buf, len);
   else
-    snprintf(buf, len, "handle %p (no path)", f->caller_fd);
+    mmk__handle_no_path(f->caller_fd, buf, len);
   SetLastError(saved);
   errno = saved_errno;
 }
@@ -601,7 +611,7 @@ int mmk_file_from_handle(void *handle, int mode, mmk_file **out) {
   char name[1100];
   int r, can_read = 1, can_write = mode == MMK_WRITE;
   if (out) *out = NULL;
-  snprintf(name, sizeof name, "handle %p (no path)", handle);
+  mmk__handle_no_path(handle, name, sizeof name);
   if (!out)
     return mmk__arg_error(MMK_EINVAL, "from_handle", name, "out is NULL");
   r = mmk__check_mode("from_handle", name, mode, 0, 0);
@@ -612,7 +622,6 @@ int mmk_file_from_handle(void *handle, int mode, mmk_file **out) {
   if (!DuplicateHandle(GetCurrentProcess(), handle, GetCurrentProcess(), &dup,
                        0, FALSE, DUPLICATE_SAME_ACCESS))
     return mmk__sys_error(GetLastError(), "from_handle", name, NULL);
-  mmk__handle_name(dup, handle, name, sizeof name);
 #define MMK__H_FAIL(code, sys, reason)                                        \
   do {                                                                        \
     r = mmk__set_error((code), (sys), "from_handle", name, (reason), NULL);   \
@@ -627,6 +636,9 @@ int mmk_file_from_handle(void *handle, int mode, mmk_file **out) {
                 "a character device (console, NUL...), not a regular file");
   if (type != FILE_TYPE_DISK)
     MMK__H_FAIL(MMK_ENODEV, 0, "not a file on disk");
+  /* Named only now: asking a pipe for its name can block behind a read
+   * another thread has pending on it. */
+  mmk__handle_name(dup, handle, name, sizeof name);
   if (!GetFileInformationByHandle(dup, &bi))
     MMK__H_FAIL(mmk__os_status((int)GetLastError()), (int)GetLastError(),
                 NULL);

@@ -55,14 +55,71 @@ static void mmk__overlapped(uint64_t lo, uint64_t hi, OVERLAPPED *ov,
   *nhi = (DWORD)(n >> 32);
 }
 
+/* LockFileEx / UnlockFileEx through a handle opened for overlapped I/O
+ * (a .NET FileStream with useAsync, any FILE_FLAG_OVERLAPPED handle given
+ * to mmk_file_from_handle) may answer ERROR_IO_PENDING: the request then
+ * completes later into ov, so it must not outlive this frame. It gets an
+ * event of its own, waited for here; the event's low bit keeps the
+ * completion off an I/O completion port the handle may be bound to (the
+ * owner's thread pool would take our OVERLAPPED for one of its own). A
+ * synchronous handle completes at once and never touches the event.
+ * 0 or the call's GetLastError(). */
+static DWORD mmk__lock_call(HANDLE h, int lock, DWORD fl, uint64_t lo,
+                            uint64_t hi) {
+  OVERLAPPED ov;
+  DWORD nlo, nhi, e = 0, got;
+  HANDLE ev = CreateEventW(NULL, TRUE, FALSE, NULL);
+  BOOL ok;
+  if (!ev) return GetLastError();
+  mmk__overlapped(lo, hi, &ov, &nlo, &nhi);
+  ov.hEvent = (HANDLE)((uintptr_t)ev | 1);
+  ok = lock ? LockFileEx(h, fl, 0, nlo, nhi, &ov)
+            : UnlockFileEx(h, 0, nlo, nhi, &ov);
+  if (!ok) {
+    e = GetLastError();
+    if (e == ERROR_IO_PENDING)
+      e = GetOverlappedResult(h, &ov, &got, TRUE) ? 0 : GetLastError();
+  }
+  CloseHandle(ev);
+  return e;
+}
+
+typedef LONG(NTAPI *mmk__nt_query_file)(HANDLE, void *, void *, ULONG, int);
+
+/* Whether h was opened for overlapped I/O: FileModeInformation (16)
+ * without FILE_SYNCHRONOUS_IO_ALERT / _NONALERT (0x10 / 0x20). */
+static int mmk__is_overlapped(HANDLE h) {
+  static mmk__nt_query_file query;
+  ULONG_PTR io[2];
+  ULONG mode = 0;
+  if (!query)
+    query = (mmk__nt_query_file)(void (*)(void))GetProcAddress(
+        GetModuleHandleW(L"ntdll.dll"), "NtQueryInformationFile");
+  return query && query(h, io, &mode, sizeof mode, 16) >= 0 &&
+         !(mode & 0x30);
+}
+
+/* A waiting lock through an overlapped handle is a try-lock repeated
+ * with a growing pause (1 to 16 ms): Windows would queue the request,
+ * but Wine acknowledges it without queuing it (a lock granted to no
+ * one), so a queued wait could be neither trusted nor tested here. */
+static DWORD mmk__lock_polling(HANDLE h, DWORD fl, uint64_t lo, uint64_t hi) {
+  DWORD e, pause = 1;
+  while ((e = mmk__lock_call(h, 1, fl | LOCKFILE_FAIL_IMMEDIATELY, lo, hi)) ==
+         ERROR_LOCK_VIOLATION) {
+    Sleep(pause);
+    if (pause < 16) pause *= 2;
+  }
+  return e;
+}
+
 static int mmk__overlaps(const mmk__held *l, uint64_t lo, uint64_t hi) {
   return l->lo < hi && lo < l->hi;
 }
 
 int mmk__os_file_lock(mmk_file *f, int kind, int64_t offset, int64_t length,
                       int wait) {
-  OVERLAPPED ov;
-  DWORD nlo, nhi, fl = 0, e = 0;
+  DWORD fl = 0, e = 0;
   uint64_t lo, hi;
   size_t i;
   int excl = kind == MMK_LOCK_EXCLUSIVE;
@@ -87,15 +144,17 @@ int mmk__os_file_lock(mmk_file *f, int kind, int64_t offset, int64_t length,
   if (e) return (int)e; /* room first: a granted lock is always tracked */
   if (excl) fl |= LOCKFILE_EXCLUSIVE_LOCK;
   if (wait == MMK_LOCK_TRY) fl |= LOCKFILE_FAIL_IMMEDIATELY;
-  mmk__overlapped(lo, hi, &ov, &nlo, &nhi);
-  if (!LockFileEx(f->fd, fl, 0, nlo, nhi, &ov)) return (int)GetLastError();
+  e = wait != MMK_LOCK_TRY && mmk__is_overlapped(f->fd)
+          ? mmk__lock_polling(f->fd, fl, lo, hi)
+          : mmk__lock_call(f->fd, 1, fl, lo, hi);
+  if (e) return (int)e;
   AcquireSRWLockExclusive(&mmk__locks_mu);
   if (mmk__nlocks == mmk__locks_cap) { /* another thread took the room */
     size_t cap = 2 * mmk__locks_cap;
     mmk__held *n = realloc(mmk__locks, cap * sizeof *n);
     if (!n) {
       ReleaseSRWLockExclusive(&mmk__locks_mu);
-      UnlockFileEx(f->fd, 0, nlo, nhi, &ov);
+      mmk__lock_call(f->fd, 0, 0, lo, hi);
       return ERROR_NOT_ENOUGH_MEMORY;
     }
     mmk__locks = n, mmk__locks_cap = cap;
@@ -113,8 +172,7 @@ int mmk__os_file_lock(mmk_file *f, int kind, int64_t offset, int64_t length,
  * exactly as it was locked; a range only partly inside refuses the call
  * before anything is unlocked. Nothing held there: 0, as on POSIX. */
 int mmk__os_file_unlock(mmk_file *f, int64_t offset, int64_t length) {
-  OVERLAPPED ov;
-  DWORD nlo, nhi, e = 0;
+  DWORD e = 0, u;
   uint64_t lo, hi;
   size_t i;
   if (f->kind != MMK_KIND_FILE) return MMK__WIN_ERR_SECTION_LOCK;
@@ -134,10 +192,8 @@ int mmk__os_file_unlock(mmk_file *f, int64_t offset, int64_t length) {
       i++;
       continue;
     }
-    mmk__overlapped(l->lo, l->hi, &ov, &nlo, &nhi);
-    if (!UnlockFileEx(f->fd, 0, nlo, nhi, &ov) &&
-        GetLastError() != ERROR_NOT_LOCKED && !e)
-      e = GetLastError();
+    u = mmk__lock_call(f->fd, 0, 0, l->lo, l->hi);
+    if (u && u != ERROR_NOT_LOCKED && !e) e = u;
     *l = mmk__locks[--mmk__nlocks];
   }
   ReleaseSRWLockExclusive(&mmk__locks_mu);

@@ -5,9 +5,11 @@
  * inside a reservation from within the last mapping's granule, a file
  * that cannot shrink under a view, shared memory of a fixed size, the
  * flush modes, how a failed Win32 call is reported, and mapping a HANDLE
- * the caller opened.
+ * the caller opened (overlapped ones too).
  */
 #include "test.h"
+
+#include <stdatomic.h>
 
 #define G 65536
 
@@ -183,6 +185,59 @@ TEST(test_win32_from_handle_duplicates_and_checks_access_and_kind) {
   ASSERT_STATUS(mmk_file_from_fd(0, MMK_READ, &f), MMK_ENOTSUP);
 }
 
+struct lock_waiter {
+  mmk_file *f;
+  _Atomic int status, done;
+};
+
+static void *lock_waiter_main(void *p) {
+  struct lock_waiter *w = p;
+  atomic_store(&w->status, mmk_file_lock(w->f, 0, 100, MMK_LOCK_EXCLUSIVE,
+                                         MMK_LOCK_WAIT));
+  atomic_store(&w->done, 1);
+  return NULL;
+}
+
+/* A handle opened for overlapped I/O (a .NET FileStream with useAsync)
+ * makes LockFileEx answer ERROR_IO_PENDING for a lock that must wait:
+ * the waiting lock still waits for the holder, then is granted, and
+ * unlocks; a try-lock is refused at once. The no-path name of a bad
+ * handle is spelled "handle 0x... (no path)". */
+TEST(test_win32_overlapped_handle_locks_wait_for_the_holder) {
+  const char *path = test_path("ov.bin");
+  const DWORD share = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
+  mmk_file *f = NULL, *other = NULL;
+  struct lock_waiter w = {0};
+  test_thread t;
+  test_make_pattern_file(path, 4096);
+  HANDLE h = CreateFileA(path, GENERIC_READ | GENERIC_WRITE, share, NULL,
+                         OPEN_EXISTING, FILE_FLAG_OVERLAPPED, NULL);
+  ASSERT_TRUE(h != INVALID_HANDLE_VALUE);
+  ASSERT_OK(mmk_file_from_handle(h, MMK_WRITE, &f));
+  CloseHandle(h);
+  ASSERT_OK(mmk_file_open(path, MMK_WRITE, 0, 0, &other));
+  ASSERT_OK(mmk_file_lock(other, 0, 100, MMK_LOCK_EXCLUSIVE, MMK_LOCK_WAIT));
+  ASSERT_STATUS(mmk_file_lock(f, 0, 100, MMK_LOCK_EXCLUSIVE, MMK_LOCK_TRY),
+                MMK_EAGAIN);
+  w.f = f;
+  test_thread_start(&t, lock_waiter_main, &w);
+  test_sleep_ms(300);
+  ASSERT_EQ(atomic_load(&w.done), 0); /* still waiting for the holder */
+  ASSERT_OK(mmk_file_unlock(other, 0, 100));
+  test_thread_join(&t);
+  ASSERT_EQ(atomic_load(&w.status), 0);
+  ASSERT_STATUS(mmk_file_lock(other, 0, 100, MMK_LOCK_EXCLUSIVE, MMK_LOCK_TRY),
+                MMK_EAGAIN); /* f holds it now */
+  ASSERT_OK(mmk_file_unlock(f, 0, 100));
+  ASSERT_OK(mmk_file_lock(other, 0, 100, MMK_LOCK_EXCLUSIVE, MMK_LOCK_TRY));
+  ASSERT_OK(mmk_file_close(other));
+  ASSERT_OK(mmk_file_close(f));
+
+  ASSERT_STATUS(mmk_file_from_handle(INVALID_HANDLE_VALUE, MMK_READ, &f),
+                MMK_EBADF);
+  ASSERT_STR_EQ(mmk_last_error_path(), "handle 0xffffffffffffffff (no path)");
+}
+
 /* A failed Win32 call is reported under the mmapkit operation, with the
  * call and its GetLastError code in the detail and in sys_errno. */
 TEST(test_win32_errors_name_the_operation_then_the_win32_call) {
@@ -217,6 +272,7 @@ static const test_case cases[] = {
     TEST_ENTRY(test_win32_shared_memory_keeps_its_creation_size),
     TEST_ENTRY(test_win32_flush_modes_write_the_file),
     TEST_ENTRY(test_win32_from_handle_duplicates_and_checks_access_and_kind),
+    TEST_ENTRY(test_win32_overlapped_handle_locks_wait_for_the_holder),
     TEST_ENTRY(test_win32_errors_name_the_operation_then_the_win32_call),
     TEST_END};
 

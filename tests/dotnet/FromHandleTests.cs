@@ -128,11 +128,10 @@ public sealed class FromHandleTests : IDisposable
             Assert.Null(f.TryLock(0, 100, shared: false));
     }
 
-    // A waiting LockFileEx through an overlapped handle returns ERROR_IO_PENDING at once: the
-    // Win32 backend (win32_lock.c) reports it as a failure (MMK_EUNKNOWN, Win32 error 997) and
-    // leaves the pending request with an OVERLAPPED on its returned stack frame.
-    [NotOnWindowsFact("core defect: a waiting lock through an overlapped handle fails with ERROR_IO_PENDING "
-        + "instead of waiting (win32_lock.c)")]
+    // On Windows an async FileStream's handle is overlapped and bound to the thread pool's
+    // completion port: the waiting lock must still wait (win32_lock.c polls a try-lock there)
+    // and must post nothing to that port.
+    [Fact]
     public void A_waiting_lock_through_an_asynchronous_FileStreams_handle_waits_for_the_holder()
     {
         string p = _dir.Patterned("async-wait.bin", 4096);
