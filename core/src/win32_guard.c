@@ -24,9 +24,8 @@ enum { MMK__INERT_NONE, MMK__INERT_SWAPPING, MMK__INERT_DONE };
 static struct {
   _Atomic uintptr_t lo, hi;
   atomic_int state;
-  atomic_uint gen; /* which swap: the retry bound counts per swap */
 } mmk__inert[MMK__INERT_RING];
-static unsigned mmk__inert_next; /* under mmk__inert_mu */
+static unsigned mmk__inert_next; /* swaps begun; under mmk__inert_mu */
 static SRWLOCK mmk__inert_mu = SRWLOCK_INIT;
 static unsigned mmk__inert_cur;
 
@@ -34,7 +33,7 @@ void mmk__win_inert_begin(void *p, size_t n) {
   AcquireSRWLockExclusive(&mmk__inert_mu);
   mmk__inert_cur = mmk__inert_next % MMK__INERT_RING;
   atomic_store(&mmk__inert[mmk__inert_cur].state, MMK__INERT_NONE);
-  atomic_store(&mmk__inert[mmk__inert_cur].gen, mmk__inert_next++);
+  mmk__inert_next++;
   atomic_store(&mmk__inert[mmk__inert_cur].lo, (uintptr_t)p);
   atomic_store(&mmk__inert[mmk__inert_cur].hi, (uintptr_t)p + n);
   atomic_store(&mmk__inert[mmk__inert_cur].state, MMK__INERT_SWAPPING);
@@ -69,31 +68,33 @@ enum { MMK__INERT_WAIT_MS = 5000, MMK__INERT_RETRIES = 16 };
 static _Thread_local uintptr_t mmk__retry_addr;
 static _Thread_local unsigned mmk__retry_gen, mmk__retry_count;
 
-/* 1 if addr lies in a range being (or lately) swapped and, once every
- * such swap is done, the page allows the access: it is to run again.
- * (The ring may hold an older swap of the same addresses, a view mapped
- * where an earlier one was: every swap of addr is waited for.) A range
- * swapped long ago whose pages have gone since (the inert view freed),
- * or a page that refuses this kind of access, is an ordinary fault. */
+/* 1 if addr lies in a range being (or lately) swapped and, once no swap
+ * is under way, the page allows the access: it is to run again. The page
+ * is asked holding the swaps' lock shared, so that no swap is half done
+ * meanwhile: a thread that waited for one swap could otherwise look just
+ * as the next swap of the same range (a view growing step by step past
+ * its file's end) had unmapped it again, and report a fault that is
+ * none. A range swapped long ago whose pages have gone since (the inert
+ * view freed), or a page that refuses this kind of access, is an
+ * ordinary fault. */
 static int mmk__inert_retry(uintptr_t addr, ULONG_PTR kind) {
-  int i, matched = 0;
-  unsigned gen = 0;
-  for (i = 0; i < MMK__INERT_RING; i++) {
-    ULONGLONG t0 = 0;
-    if (atomic_load(&mmk__inert[i].state) == MMK__INERT_NONE ||
-        addr < atomic_load(&mmk__inert[i].lo) ||
-        addr >= atomic_load(&mmk__inert[i].hi))
-      continue;
-    while (atomic_load(&mmk__inert[i].state) == MMK__INERT_SWAPPING) {
-      if (!t0) t0 = GetTickCount64();
-      if (GetTickCount64() - t0 >= MMK__INERT_WAIT_MS) return 0;
-      SwitchToThread();
-    }
-    if (!matched || (int)(atomic_load(&mmk__inert[i].gen) - gen) > 0)
-      gen = atomic_load(&mmk__inert[i].gen);
-    matched = 1;
+  int i, matched = 0, ok;
+  unsigned gen;
+  ULONGLONG t0 = 0;
+  for (i = 0; i < MMK__INERT_RING && !matched; i++)
+    matched = atomic_load(&mmk__inert[i].state) != MMK__INERT_NONE &&
+              addr >= atomic_load(&mmk__inert[i].lo) &&
+              addr < atomic_load(&mmk__inert[i].hi);
+  if (!matched) return 0;
+  while (!TryAcquireSRWLockShared(&mmk__inert_mu)) {
+    if (!t0) t0 = GetTickCount64();
+    if (GetTickCount64() - t0 >= MMK__INERT_WAIT_MS) return 0;
+    SwitchToThread();
   }
-  if (!matched || !mmk__now_accessible(addr, kind)) return 0;
+  gen = mmk__inert_next;
+  ok = mmk__now_accessible(addr, kind);
+  ReleaseSRWLockShared(&mmk__inert_mu);
+  if (!ok) return 0;
   if (mmk__retry_addr != addr || mmk__retry_gen != gen) {
     mmk__retry_addr = addr;
     mmk__retry_gen = gen;

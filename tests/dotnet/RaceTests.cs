@@ -14,28 +14,14 @@ public sealed class RaceTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    // grow-in-place has its own theory below, so that Wine alone can skip it.
-    public static TheoryData<string, string> Pairs() => PairsOf(l => l != "grow-in-place");
-
-    public static TheoryData<string, string> GrowInPlacePairs() => PairsOf(l => l == "grow-in-place");
-
-    private static TheoryData<string, string> PairsOf(Func<string, bool> lifetimes)
+    public static TheoryData<string, string> Pairs()
     {
         var pairs = new TheoryData<string, string>();
-        foreach (string lifetime in RaceChild.Lifetimes.Where(lifetimes))
+        foreach (string lifetime in RaceChild.Lifetimes)
             foreach (string access in RaceChild.Accesses)
                 pairs.Add(lifetime, access);
         return pairs;
     }
-
-    // Under Wine (no placeholder mappings) the core's grow-in-place fallback
-    // lets a racing read see zeros where the file has data (ReadBytes and
-    // Read<T> seen): a defect of the Win32 backend, reported; Linux and
-    // real Windows run it.
-    [NotUnderWineTheory("the Win32 grow-in-place fallback lets a racing read see zeros (core defect, reported to the Win32 backend)")]
-    [MemberData(nameof(GrowInPlacePairs))]
-    public void Grow_in_place_racing_an_access_neither_crashes_nor_hangs_nor_corrupts(string lifetime, string access) =>
-        Lifetime_operation_racing_an_access_neither_crashes_nor_hangs_nor_corrupts(lifetime, access);
 
     [Theory]
     [MemberData(nameof(Pairs))]
