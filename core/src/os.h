@@ -1,8 +1,9 @@
 /*
  * The backend interface: everything the common code asks of the platform.
- * unix.c implements it for POSIX (Linux first, macOS and the BSDs behind
- * feature checks); a win32.c would implement the same functions and
- * nothing else. Included by internal.h; not installed, not API.
+ * unix*.c implement it for POSIX (Linux first, macOS and the BSDs behind
+ * feature checks), win32*.c for Windows: the same functions and nothing
+ * else (core/src/README.md lists which file holds which). Included by
+ * internal.h; not installed, not API.
  *
  * Conventions (unless a function says otherwise):
  * - A function that can fail returns 0 or a status already recorded in the
@@ -12,7 +13,7 @@
  *   no such facility. Nothing was changed and nothing recorded; the
  *   common code falls back as noted at each function.
  * - Calls interrupted by a signal are retried inside the backend (one
- *   place: MMK__OS_RETRY in unix.c) unless the function says EINTR ends it.
+ *   place: MMK__RETRY in unix.h) unless the function says EINTR ends it.
  */
 #ifndef MMAPKIT_OS_H
 #define MMAPKIT_OS_H
@@ -142,8 +143,8 @@ static inline void mmk__os_atfork_child(void (*fn)(void)) {
  * Files
  *
  * A file handle's descriptor is an mmk__os_fd: an int on POSIX (where
- * mmk_file_from_fd and mmk_file_fd, POSIX-only API, live in unix.c beside
- * these), a HANDLE on Windows (of the file, or of the named or anonymous
+ * mmk_file_from_fd and mmk_file_fd, POSIX-only API, live in unix_file.c
+ * beside these), a HANDLE on Windows (of the file, or of the named or anonymous
  * file mapping for shared and anonymous memory).
  * ---------------------------------------------------------------------- */
 

@@ -164,9 +164,6 @@ int mmk__os_file_grow(mmk_file *f, int64_t cur, int64_t new_size,
  * (issue 11, number 9), so that a retry with MMK_EXCLUSIVE works; only
  * while the name still refers to what this call created (st: its fstat),
  * never to something another process put there since. */
-/* A call that fails after creating the file or object removes it again,
- * only while the name still refers to what this call created (st),
- * never to something another process put there since. */
 void mmk__os_undo_create(int kind, const char *path, const mmk__os_stat *st) {
   struct stat now;
   char full[256];
