@@ -68,24 +68,29 @@ enum { MMK__INERT_WAIT_MS = 5000, MMK__INERT_RETRIES = 16 };
 static _Thread_local uintptr_t mmk__retry_addr;
 static _Thread_local unsigned mmk__retry_gen, mmk__retry_count;
 
-/* 1 if addr lies in a range being (or lately) swapped and, once no swap
- * is under way, the page allows the access: it is to run again. The page
- * is asked holding the swaps' lock shared, so that no swap is half done
- * meanwhile: a thread that waited for one swap could otherwise look just
- * as the next swap of the same range (a view growing step by step past
- * its file's end) had unmapped it again, and report a fault that is
- * none. A range swapped long ago whose pages have gone since (the inert
- * view freed), or a page that refuses this kind of access, is an
- * ordinary fault. */
-static int mmk__inert_retry(uintptr_t addr, ULONG_PTR kind) {
-  int i, matched = 0, ok;
+/* Whether addr lies in a range being (or lately) swapped. */
+static int mmk__inert_swapped(uintptr_t addr) {
+  int i;
+  for (i = 0; i < MMK__INERT_RING; i++)
+    if (atomic_load(&mmk__inert[i].state) != MMK__INERT_NONE &&
+        addr >= atomic_load(&mmk__inert[i].lo) &&
+        addr < atomic_load(&mmk__inert[i].hi))
+      return 1;
+  return 0;
+}
+
+/* 1 if, once no swap is under way, the page at addr allows the access:
+ * it is to run again. The page is asked holding the swaps' lock shared,
+ * so that no swap is half done meanwhile: a thread that waited for one
+ * swap could otherwise look just as the next swap of the same range (a
+ * view growing step by step past its file's end) had unmapped it again,
+ * and report a fault that is none. A page that refuses this kind of
+ * access (a view freed, a shrink's inaccessible tail) is an ordinary
+ * fault. */
+static int mmk__retry_if_accessible(uintptr_t addr, ULONG_PTR kind) {
+  int ok;
   unsigned gen;
   ULONGLONG t0 = 0;
-  for (i = 0; i < MMK__INERT_RING && !matched; i++)
-    matched = atomic_load(&mmk__inert[i].state) != MMK__INERT_NONE &&
-              addr >= atomic_load(&mmk__inert[i].lo) &&
-              addr < atomic_load(&mmk__inert[i].hi);
-  if (!matched) return 0;
   while (!TryAcquireSRWLockShared(&mmk__inert_mu)) {
     if (!t0) t0 = GetTickCount64();
     if (GetTickCount64() - t0 >= MMK__INERT_WAIT_MS) return 0;
@@ -103,23 +108,30 @@ static int mmk__inert_retry(uintptr_t addr, ULONG_PTR kind) {
   return ++mmk__retry_count <= MMK__INERT_RETRIES;
 }
 
+/* An access violation is run again if the page allows it by the time we
+ * look and the access was either in a range lately swapped (any code: a
+ * stale span or pointer) or one of the quick routines' (a guarded copy:
+ * under Wine the exception can reach us only after the ring has
+ * forgotten the swap that caused it, the faulting thread having waited
+ * for the system's address-space lock meanwhile). Else a quick routine's
+ * fault is its "return 1"; any other exception is not ours. */
 static LONG CALLBACK mmk__veh(EXCEPTION_POINTERS *ep) {
   const EXCEPTION_RECORD *er = ep->ExceptionRecord;
-  uintptr_t exit;
+  uintptr_t addr, exit;
   if ((er->ExceptionCode != EXCEPTION_IN_PAGE_ERROR &&
        er->ExceptionCode != EXCEPTION_ACCESS_VIOLATION) ||
       er->NumberParameters < 2)
     return EXCEPTION_CONTINUE_SEARCH;
-  if (er->ExceptionCode == EXCEPTION_ACCESS_VIOLATION &&
-      mmk__inert_retry((uintptr_t)er->ExceptionInformation[1],
-                       er->ExceptionInformation[0]))
-    return EXCEPTION_CONTINUE_EXECUTION;
+  addr = (uintptr_t)er->ExceptionInformation[1];
   /* The Win64 argument registers: rcx, rdx, r8, r9. */
-  exit = mmk__quick_resume((uintptr_t)ep->ContextRecord->Rip,
-                           (uintptr_t)er->ExceptionInformation[1],
+  exit = mmk__quick_resume((uintptr_t)ep->ContextRecord->Rip, addr,
                            (uintptr_t)ep->ContextRecord->Rcx,
                            (uintptr_t)ep->ContextRecord->R8,
                            (uintptr_t)ep->ContextRecord->R9);
+  if (er->ExceptionCode == EXCEPTION_ACCESS_VIOLATION &&
+      (exit || mmk__inert_swapped(addr)) &&
+      mmk__retry_if_accessible(addr, er->ExceptionInformation[0]))
+    return EXCEPTION_CONTINUE_EXECUTION;
   if (!exit) return EXCEPTION_CONTINUE_SEARCH;
   ep->ContextRecord->Rip = exit;
   return EXCEPTION_CONTINUE_EXECUTION;
