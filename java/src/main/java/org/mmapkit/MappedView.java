@@ -3,6 +3,7 @@ package org.mmapkit;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.nio.ReadOnlyBufferException;
 import java.util.concurrent.locks.LockSupport;
@@ -120,27 +121,38 @@ public final class MappedView extends ViewAtomics implements AutoCloseable {
     }
   }
 
-  // Typed accessors: the first 2 GiB - 1 bytes are one buffer (win.first) tested inline, so
-  // that a loop over it compiles like a loop over a MappedByteBuffer; everything else goes
-  // through far(), which returns a prebuilt window. The windows are built at the first access
-  // (ViewCore.slow(), kept out of the accessors' compiled code: see there), not at map time.
-  // Measured both ways (JDK 17, same runs, 2026-12-02): built at map time, every close is an
-  // inert close and map+close churn fell from 2.6x to 0.9x of FileChannel.map; built at the
-  // first access, that access leaves a taken far() branch in getLong's profile, and a scan
-  // compiled after 80,000 map/close cycles runs at 0.47x of MappedByteBuffer instead of 0.97x.
-  // Churn keeps the lazy build; the cost is documented (java/README.md).
-
+  // Typed accessors. With RawAccess (sun.misc.Unsafe, the default up to JDK 23) every access,
+  // at any position of a view of any size, is one compare against the size of the view's
+  // current windows and one load or store at their base address: the same code at 2.5 GiB of a
+  // 3 GiB view as at byte 0, and no ByteBuffer's fields to load per access. The windows stay
+  // what holds the range mapped (their leases): the reachability fence keeps them alive while
+  // the access runs, so a view closed meanwhile is read as inert zero memory, never unmapped.
+  // Without RawAccess (JDK 24+, -Dmmapkit.unsafe=false, no Unsafe): the first 2 GiB - 1 bytes
+  // are one buffer (win.first) tested inline, everything else goes through far(), which returns
+  // a prebuilt window. Either way the windows are built at the first access (ViewCore.slow*(),
+  // kept out of the accessors' compiled code: see there), not at map time. Measured both ways
+  // (JDK 17, same runs, 2026-12-02): built at map time, every close is an inert close and
+  // map+close churn fell from 2.6x to 0.9x of FileChannel.map.
   /**
    * @param index byte index in the view
    * @return the byte there
    */
   public byte get(long index) {
-    ByteBuffer f = win.first;
+    Windows w = win;
+    if (RawAccess.ENABLED) {
+      if (index < 0 || index >= w.size) {
+        w = windows(index, 1);
+      }
+      byte v = RawAccess.getByte(w.address + index);
+      Reference.reachabilityFence(w); // its windows' leases keep the range mapped
+      return v;
+    }
+    ByteBuffer f = w.first;
     if (index >= 0 && index < f.capacity()) {
       return f.get((int) index);
     }
-    Window w = far(index, 1);
-    return w.buf.get((int) (index - w.base));
+    Window x = far(index, 1);
+    return x.buf.get((int) (index - x.base));
   }
 
   /**
@@ -149,12 +161,21 @@ public final class MappedView extends ViewAtomics implements AutoCloseable {
    * @throws ReadOnlyBufferException for a read-only view
    */
   public void put(long index, byte value) {
-    ByteBuffer f = win.first;
+    Windows w = win;
+    if (RawAccess.ENABLED) {
+      if (index < 0 || index >= w.size || !writable) {
+        w = windowsWrite(index, 1);
+      }
+      RawAccess.putByte(w.address + index, value);
+      Reference.reachabilityFence(w);
+      return;
+    }
+    ByteBuffer f = w.first;
     if (index >= 0 && index < f.capacity() && writable) {
       f.put((int) index, value);
     } else {
-      Window w = farWrite(index, 1);
-      w.buf.put((int) (index - w.base), value);
+      Window x = farWrite(index, 1);
+      x.buf.put((int) (index - x.base), value);
     }
   }
 
@@ -163,12 +184,21 @@ public final class MappedView extends ViewAtomics implements AutoCloseable {
    * @return the short there, native byte order
    */
   public short getShort(long index) {
-    ByteBuffer f = win.first;
+    Windows w = win;
+    if (RawAccess.ENABLED) {
+      if (index < 0 || index > w.size - 2) {
+        w = windows(index, 2);
+      }
+      short v = RawAccess.getShort(w.address + index);
+      Reference.reachabilityFence(w); // its windows' leases keep the range mapped
+      return v;
+    }
+    ByteBuffer f = w.first;
     if (index >= 0 && index <= f.capacity() - 2) {
       return f.getShort((int) index);
     }
-    Window w = far(index, 2);
-    return w.buf.getShort((int) (index - w.base));
+    Window x = far(index, 2);
+    return x.buf.getShort((int) (index - x.base));
   }
 
   /**
@@ -177,12 +207,21 @@ public final class MappedView extends ViewAtomics implements AutoCloseable {
    * @throws ReadOnlyBufferException for a read-only view
    */
   public void putShort(long index, short value) {
-    ByteBuffer f = win.first;
+    Windows w = win;
+    if (RawAccess.ENABLED) {
+      if (index < 0 || index > w.size - 2 || !writable) {
+        w = windowsWrite(index, 2);
+      }
+      RawAccess.putShort(w.address + index, value);
+      Reference.reachabilityFence(w);
+      return;
+    }
+    ByteBuffer f = w.first;
     if (index >= 0 && index <= f.capacity() - 2 && writable) {
       f.putShort((int) index, value);
     } else {
-      Window w = farWrite(index, 2);
-      w.buf.putShort((int) (index - w.base), value);
+      Window x = farWrite(index, 2);
+      x.buf.putShort((int) (index - x.base), value);
     }
   }
 
@@ -191,12 +230,21 @@ public final class MappedView extends ViewAtomics implements AutoCloseable {
    * @return the char there, native byte order
    */
   public char getChar(long index) {
-    ByteBuffer f = win.first;
+    Windows w = win;
+    if (RawAccess.ENABLED) {
+      if (index < 0 || index > w.size - 2) {
+        w = windows(index, 2);
+      }
+      char v = RawAccess.getChar(w.address + index);
+      Reference.reachabilityFence(w); // its windows' leases keep the range mapped
+      return v;
+    }
+    ByteBuffer f = w.first;
     if (index >= 0 && index <= f.capacity() - 2) {
       return f.getChar((int) index);
     }
-    Window w = far(index, 2);
-    return w.buf.getChar((int) (index - w.base));
+    Window x = far(index, 2);
+    return x.buf.getChar((int) (index - x.base));
   }
 
   /**
@@ -205,12 +253,21 @@ public final class MappedView extends ViewAtomics implements AutoCloseable {
    * @throws ReadOnlyBufferException for a read-only view
    */
   public void putChar(long index, char value) {
-    ByteBuffer f = win.first;
+    Windows w = win;
+    if (RawAccess.ENABLED) {
+      if (index < 0 || index > w.size - 2 || !writable) {
+        w = windowsWrite(index, 2);
+      }
+      RawAccess.putChar(w.address + index, value);
+      Reference.reachabilityFence(w);
+      return;
+    }
+    ByteBuffer f = w.first;
     if (index >= 0 && index <= f.capacity() - 2 && writable) {
       f.putChar((int) index, value);
     } else {
-      Window w = farWrite(index, 2);
-      w.buf.putChar((int) (index - w.base), value);
+      Window x = farWrite(index, 2);
+      x.buf.putChar((int) (index - x.base), value);
     }
   }
 
@@ -219,12 +276,21 @@ public final class MappedView extends ViewAtomics implements AutoCloseable {
    * @return the int there, native byte order
    */
   public int getInt(long index) {
-    ByteBuffer f = win.first;
+    Windows w = win;
+    if (RawAccess.ENABLED) {
+      if (index < 0 || index > w.size - 4) {
+        w = windows(index, 4);
+      }
+      int v = RawAccess.getInt(w.address + index);
+      Reference.reachabilityFence(w); // its windows' leases keep the range mapped
+      return v;
+    }
+    ByteBuffer f = w.first;
     if (index >= 0 && index <= f.capacity() - 4) {
       return f.getInt((int) index);
     }
-    Window w = far(index, 4);
-    return w.buf.getInt((int) (index - w.base));
+    Window x = far(index, 4);
+    return x.buf.getInt((int) (index - x.base));
   }
 
   /**
@@ -233,12 +299,21 @@ public final class MappedView extends ViewAtomics implements AutoCloseable {
    * @throws ReadOnlyBufferException for a read-only view
    */
   public void putInt(long index, int value) {
-    ByteBuffer f = win.first;
+    Windows w = win;
+    if (RawAccess.ENABLED) {
+      if (index < 0 || index > w.size - 4 || !writable) {
+        w = windowsWrite(index, 4);
+      }
+      RawAccess.putInt(w.address + index, value);
+      Reference.reachabilityFence(w);
+      return;
+    }
+    ByteBuffer f = w.first;
     if (index >= 0 && index <= f.capacity() - 4 && writable) {
       f.putInt((int) index, value);
     } else {
-      Window w = farWrite(index, 4);
-      w.buf.putInt((int) (index - w.base), value);
+      Window x = farWrite(index, 4);
+      x.buf.putInt((int) (index - x.base), value);
     }
   }
 
@@ -247,12 +322,21 @@ public final class MappedView extends ViewAtomics implements AutoCloseable {
    * @return the long there, native byte order
    */
   public long getLong(long index) {
-    ByteBuffer f = win.first;
+    Windows w = win;
+    if (RawAccess.ENABLED) {
+      if (index < 0 || index > w.size - 8) {
+        w = windows(index, 8);
+      }
+      long v = RawAccess.getLong(w.address + index);
+      Reference.reachabilityFence(w); // its windows' leases keep the range mapped
+      return v;
+    }
+    ByteBuffer f = w.first;
     if (index >= 0 && index <= f.capacity() - 8) {
       return f.getLong((int) index);
     }
-    Window w = far(index, 8);
-    return w.buf.getLong((int) (index - w.base));
+    Window x = far(index, 8);
+    return x.buf.getLong((int) (index - x.base));
   }
 
   /**
@@ -261,12 +345,21 @@ public final class MappedView extends ViewAtomics implements AutoCloseable {
    * @throws ReadOnlyBufferException for a read-only view
    */
   public void putLong(long index, long value) {
-    ByteBuffer f = win.first;
+    Windows w = win;
+    if (RawAccess.ENABLED) {
+      if (index < 0 || index > w.size - 8 || !writable) {
+        w = windowsWrite(index, 8);
+      }
+      RawAccess.putLong(w.address + index, value);
+      Reference.reachabilityFence(w);
+      return;
+    }
+    ByteBuffer f = w.first;
     if (index >= 0 && index <= f.capacity() - 8 && writable) {
       f.putLong((int) index, value);
     } else {
-      Window w = farWrite(index, 8);
-      w.buf.putLong((int) (index - w.base), value);
+      Window x = farWrite(index, 8);
+      x.buf.putLong((int) (index - x.base), value);
     }
   }
 
@@ -275,12 +368,21 @@ public final class MappedView extends ViewAtomics implements AutoCloseable {
    * @return the float there, native byte order
    */
   public float getFloat(long index) {
-    ByteBuffer f = win.first;
+    Windows w = win;
+    if (RawAccess.ENABLED) {
+      if (index < 0 || index > w.size - 4) {
+        w = windows(index, 4);
+      }
+      float v = RawAccess.getFloat(w.address + index);
+      Reference.reachabilityFence(w); // its windows' leases keep the range mapped
+      return v;
+    }
+    ByteBuffer f = w.first;
     if (index >= 0 && index <= f.capacity() - 4) {
       return f.getFloat((int) index);
     }
-    Window w = far(index, 4);
-    return w.buf.getFloat((int) (index - w.base));
+    Window x = far(index, 4);
+    return x.buf.getFloat((int) (index - x.base));
   }
 
   /**
@@ -289,12 +391,21 @@ public final class MappedView extends ViewAtomics implements AutoCloseable {
    * @throws ReadOnlyBufferException for a read-only view
    */
   public void putFloat(long index, float value) {
-    ByteBuffer f = win.first;
+    Windows w = win;
+    if (RawAccess.ENABLED) {
+      if (index < 0 || index > w.size - 4 || !writable) {
+        w = windowsWrite(index, 4);
+      }
+      RawAccess.putFloat(w.address + index, value);
+      Reference.reachabilityFence(w);
+      return;
+    }
+    ByteBuffer f = w.first;
     if (index >= 0 && index <= f.capacity() - 4 && writable) {
       f.putFloat((int) index, value);
     } else {
-      Window w = farWrite(index, 4);
-      w.buf.putFloat((int) (index - w.base), value);
+      Window x = farWrite(index, 4);
+      x.buf.putFloat((int) (index - x.base), value);
     }
   }
 
@@ -303,12 +414,21 @@ public final class MappedView extends ViewAtomics implements AutoCloseable {
    * @return the double there, native byte order
    */
   public double getDouble(long index) {
-    ByteBuffer f = win.first;
+    Windows w = win;
+    if (RawAccess.ENABLED) {
+      if (index < 0 || index > w.size - 8) {
+        w = windows(index, 8);
+      }
+      double v = RawAccess.getDouble(w.address + index);
+      Reference.reachabilityFence(w); // its windows' leases keep the range mapped
+      return v;
+    }
+    ByteBuffer f = w.first;
     if (index >= 0 && index <= f.capacity() - 8) {
       return f.getDouble((int) index);
     }
-    Window w = far(index, 8);
-    return w.buf.getDouble((int) (index - w.base));
+    Window x = far(index, 8);
+    return x.buf.getDouble((int) (index - x.base));
   }
 
   /**
@@ -317,12 +437,21 @@ public final class MappedView extends ViewAtomics implements AutoCloseable {
    * @throws ReadOnlyBufferException for a read-only view
    */
   public void putDouble(long index, double value) {
-    ByteBuffer f = win.first;
+    Windows w = win;
+    if (RawAccess.ENABLED) {
+      if (index < 0 || index > w.size - 8 || !writable) {
+        w = windowsWrite(index, 8);
+      }
+      RawAccess.putDouble(w.address + index, value);
+      Reference.reachabilityFence(w);
+      return;
+    }
+    ByteBuffer f = w.first;
     if (index >= 0 && index <= f.capacity() - 8 && writable) {
       f.putDouble((int) index, value);
     } else {
-      Window w = farWrite(index, 8);
-      w.buf.putDouble((int) (index - w.base), value);
+      Window x = farWrite(index, 8);
+      x.buf.putDouble((int) (index - x.base), value);
     }
   }
 

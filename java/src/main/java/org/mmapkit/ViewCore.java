@@ -60,6 +60,29 @@ abstract class ViewCore {
   }
 
   /**
+   * The windows for a RawAccess of {@code [index, index + width)}: the accessors' miss path
+   * (windows not built yet, out of range, closed), through a method handle as callSlow().
+   */
+  final Windows windows(long index, int width) {
+    try {
+      return (Windows) slowWindows.invokeExact(this, index, width);
+    } catch (RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new AssertionError(t); // slowRaw() throws nothing checked
+    }
+  }
+
+  /** windows() for the put accessors, which a read-only view refuses. */
+  final Windows windowsWrite(long index, int width) {
+    if (!writable) {
+      checkOpen();
+      throw readOnly(index);
+    }
+    return windows(index, width);
+  }
+
+  /**
    * slow() through a method handle the JIT cannot see through (the field is not final, so never
    * a constant). When a process maps and first-reads thousands of views, slow() is hot: called
    * directly, C2 inlined it with all of build() into getLong(), and that compiled getLong was
@@ -78,11 +101,16 @@ abstract class ViewCore {
 
   /** Deliberately not final: a final handle is a constant, and the JIT inlines through it. */
   private static MethodHandle slowPath;
+  /** As slowPath, for slowRaw(). */
+  private static MethodHandle slowWindows;
 
   static {
     try {
-      slowPath = MethodHandles.lookup().findVirtual(ViewCore.class, "slow",
+      MethodHandles.Lookup l = MethodHandles.lookup();
+      slowPath = l.findVirtual(ViewCore.class, "slow",
           MethodType.methodType(Window.class, long.class, int.class));
+      slowWindows = l.findVirtual(ViewCore.class, "slowRaw",
+          MethodType.methodType(Windows.class, long.class, int.class));
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -95,6 +123,15 @@ abstract class ViewCore {
       throw outside(index, width);
     }
     return w;
+  }
+
+  /** As slow(), for RawAccess: the windows whose range holds the access. */
+  private Windows slowRaw(long index, int width) {
+    Windows v = build();
+    if (index < 0 || index > v.size - width) {
+      throw outside(index, width);
+    }
+    return v;
   }
 
   private synchronized Windows build() {

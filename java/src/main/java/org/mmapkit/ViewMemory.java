@@ -54,11 +54,17 @@ final class ViewMemory {
     final Window head;
     final Window tail;
     final Window[] chunks;
-    /** The view's size when these windows were built. */
+    /** The view's size when these windows were built (0 for NONE: every access misses). */
     final long size;
+    /**
+     * The address of the view's first byte, for RawAccess (0 for NONE or without RawAccess).
+     * The view is one range: any of its leases keeps all of it mapped, or inert after a close.
+     */
+    final long address;
 
     private Windows(Window head, Window tail, Window[] chunks, long size) {
       this.size = size;
+      this.address = RawAccess.ENABLED && size > 0 ? RawAccess.address(head.buf) : 0;
       this.first = head.buf;
       this.head = head;
       this.tail = tail;
