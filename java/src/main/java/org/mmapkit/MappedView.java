@@ -7,6 +7,7 @@ import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.nio.ReadOnlyBufferException;
 import java.util.concurrent.locks.LockSupport;
+import org.mmapkit.ViewMemory.Raw;
 import org.mmapkit.ViewMemory.Window;
 import org.mmapkit.ViewMemory.Windows;
 import org.mmapkit.internal.NativeCore;
@@ -40,11 +41,13 @@ import org.mmapkit.internal.NativeCoreConstants;
  * methods that reach its memory throw {@link IllegalStateException}; {@link #size()}, {@link
  * #offset()} and {@link #isReadOnly()} keep answering what they answered before.
  *
- * <p>Typed accesses in the first 2 GiB of a view compile to the same code as MappedByteBuffer
- * accesses; past them each access takes one more path that finds its window (in the last 2 GiB
- * a fixed one, in the middle of a view over 4 GiB its 1 GiB chunk): measured at 0.2x to 0.6x of
- * a MappedByteBuffer at the same spot in a tight loop, so for hot loops there, iterate over
- * {@link #asByteBuffer(long, int)} windows instead.
+ * <p>Typed accessors run at MappedByteBuffer speed (or faster) at every position of every view,
+ * through {@code sun.misc.Unsafe} loads and stores reached without a compile-time reference, on
+ * JDK 17 to 23. On JDK 24 and later (where Unsafe's memory access warns), or with {@code
+ * -Dmmapkit.unsafe=false}, they use direct ByteBuffer windows instead: the first 2 GiB of a view
+ * compile like MappedByteBuffer accesses, past them each access first finds its window (0.2x to
+ * 0.9x of a MappedByteBuffer at the same spot in a tight loop): there, iterate over {@link
+ * #asByteBuffer(long, int)} windows for hot loops.
  *
  * <p>Views are thread-safe in the sense of the JDK's direct buffers: concurrent accesses are
  * memory-safe; order them with the atomic methods ({@link #getLongVolatile(long)}, ...) or other
@@ -121,33 +124,35 @@ public final class MappedView extends ViewAtomics implements AutoCloseable {
     }
   }
 
-  // Typed accessors. With RawAccess (sun.misc.Unsafe, the default up to JDK 23) every access,
-  // at any position of a view of any size, is one compare against the size of the view's
-  // current windows and one load or store at their base address: the same code at 2.5 GiB of a
-  // 3 GiB view as at byte 0, and no ByteBuffer's fields to load per access. The windows stay
-  // what holds the range mapped (their leases): the reachability fence keeps them alive while
-  // the access runs, so a view closed meanwhile is read as inert zero memory, never unmapped.
-  // Without RawAccess (JDK 24+, -Dmmapkit.unsafe=false, no Unsafe): the first 2 GiB - 1 bytes
-  // are one buffer (win.first) tested inline, everything else goes through far(), which returns
-  // a prebuilt window. Either way the windows are built at the first access (ViewCore.slow*(),
-  // kept out of the accessors' compiled code: see there), not at map time. Measured both ways
-  // (JDK 17, same runs, 2026-12-02): built at map time, every close is an inert close and
-  // map+close churn fell from 2.6x to 0.9x of FileChannel.map.
+  // Typed accessors. With RawAccess (sun.misc.Unsafe, by default up to JDK 23) an access at any
+  // position of a view of any size is one range test against the view's Raw window (made at
+  // map time: address, size, the thread it is confined to) and one load or store: the same code
+  // at 2.5 GiB of a 6 GiB view as at byte 0, no ByteBuffer fields per access, and no first-access
+  // branch in the compiled loop. The confinement is what makes that lease-free: the mapping
+  // thread cannot be inside an access while it closes or resizes the view, so only another
+  // thread's use (ViewCore.current(): shares the Raw), close or resize, or the view collected,
+  // leases the view for the Raw (ViewMemory.Raw). Measured (JDK 17, same runs, 2026-12-03):
+  // publishing the window at the first access with a compare-and-set left that CAS in every loop
+  // compiled after 20,000 map/read/close cycles (0.5-0.6x of MappedByteBuffer at 2.5 GiB);
+  // a window leased at map time ran those loops at 1.3x but made every close inert (map+close
+  // churn 2.5x -> 1.1x of FileChannel.map). Without RawAccess (JDK 24+, -Dmmapkit.unsafe=false,
+  // no Unsafe): the first 2 GiB - 1 bytes are one ByteBuffer (win.first) tested inline,
+  // everything else goes through far(); those windows are built, and leased, at first access.
   /**
    * @param index byte index in the view
    * @return the byte there
    */
   public byte get(long index) {
-    Windows w = win;
     if (RawAccess.ENABLED) {
-      if (index < 0 || index >= w.size) {
-        w = windows(index, 1);
+      Raw r = raw;
+      if (index >= 0 && index < r.size && usable(r)) {
+        byte v = RawAccess.getByte(r.address + index);
+        Reference.reachabilityFence(r); // a lease for r is taken before any unmap
+        return v;
       }
-      byte v = RawAccess.getByte(w.address + index);
-      Reference.reachabilityFence(w); // its windows' leases keep the range mapped
-      return v;
+      return (byte) slowGet(index, 1);
     }
-    ByteBuffer f = w.first;
+    ByteBuffer f = win.first;
     if (index >= 0 && index < f.capacity()) {
       return f.get((int) index);
     }
@@ -161,16 +166,17 @@ public final class MappedView extends ViewAtomics implements AutoCloseable {
    * @throws ReadOnlyBufferException for a read-only view
    */
   public void put(long index, byte value) {
-    Windows w = win;
     if (RawAccess.ENABLED) {
-      if (index < 0 || index >= w.size || !writable) {
-        w = windowsWrite(index, 1);
+      Raw r = raw;
+      if (index >= 0 && index < r.size && writable && usable(r)) {
+        RawAccess.putByte(r.address + index, value);
+        Reference.reachabilityFence(r);
+      } else {
+        slowPut(index, 1, value);
       }
-      RawAccess.putByte(w.address + index, value);
-      Reference.reachabilityFence(w);
       return;
     }
-    ByteBuffer f = w.first;
+    ByteBuffer f = win.first;
     if (index >= 0 && index < f.capacity() && writable) {
       f.put((int) index, value);
     } else {
@@ -184,16 +190,16 @@ public final class MappedView extends ViewAtomics implements AutoCloseable {
    * @return the short there, native byte order
    */
   public short getShort(long index) {
-    Windows w = win;
     if (RawAccess.ENABLED) {
-      if (index < 0 || index > w.size - 2) {
-        w = windows(index, 2);
+      Raw r = raw;
+      if (index >= 0 && index <= r.size - 2 && usable(r)) {
+        short v = RawAccess.getShort(r.address + index);
+        Reference.reachabilityFence(r); // a lease for r is taken before any unmap
+        return v;
       }
-      short v = RawAccess.getShort(w.address + index);
-      Reference.reachabilityFence(w); // its windows' leases keep the range mapped
-      return v;
+      return (short) slowGet(index, 2);
     }
-    ByteBuffer f = w.first;
+    ByteBuffer f = win.first;
     if (index >= 0 && index <= f.capacity() - 2) {
       return f.getShort((int) index);
     }
@@ -207,16 +213,17 @@ public final class MappedView extends ViewAtomics implements AutoCloseable {
    * @throws ReadOnlyBufferException for a read-only view
    */
   public void putShort(long index, short value) {
-    Windows w = win;
     if (RawAccess.ENABLED) {
-      if (index < 0 || index > w.size - 2 || !writable) {
-        w = windowsWrite(index, 2);
+      Raw r = raw;
+      if (index >= 0 && index <= r.size - 2 && writable && usable(r)) {
+        RawAccess.putShort(r.address + index, value);
+        Reference.reachabilityFence(r);
+      } else {
+        slowPut(index, 2, value);
       }
-      RawAccess.putShort(w.address + index, value);
-      Reference.reachabilityFence(w);
       return;
     }
-    ByteBuffer f = w.first;
+    ByteBuffer f = win.first;
     if (index >= 0 && index <= f.capacity() - 2 && writable) {
       f.putShort((int) index, value);
     } else {
@@ -230,16 +237,16 @@ public final class MappedView extends ViewAtomics implements AutoCloseable {
    * @return the char there, native byte order
    */
   public char getChar(long index) {
-    Windows w = win;
     if (RawAccess.ENABLED) {
-      if (index < 0 || index > w.size - 2) {
-        w = windows(index, 2);
+      Raw r = raw;
+      if (index >= 0 && index <= r.size - 2 && usable(r)) {
+        char v = RawAccess.getChar(r.address + index);
+        Reference.reachabilityFence(r); // a lease for r is taken before any unmap
+        return v;
       }
-      char v = RawAccess.getChar(w.address + index);
-      Reference.reachabilityFence(w); // its windows' leases keep the range mapped
-      return v;
+      return (char) slowGet(index, 2);
     }
-    ByteBuffer f = w.first;
+    ByteBuffer f = win.first;
     if (index >= 0 && index <= f.capacity() - 2) {
       return f.getChar((int) index);
     }
@@ -253,16 +260,17 @@ public final class MappedView extends ViewAtomics implements AutoCloseable {
    * @throws ReadOnlyBufferException for a read-only view
    */
   public void putChar(long index, char value) {
-    Windows w = win;
     if (RawAccess.ENABLED) {
-      if (index < 0 || index > w.size - 2 || !writable) {
-        w = windowsWrite(index, 2);
+      Raw r = raw;
+      if (index >= 0 && index <= r.size - 2 && writable && usable(r)) {
+        RawAccess.putChar(r.address + index, value);
+        Reference.reachabilityFence(r);
+      } else {
+        slowPut(index, 2, value);
       }
-      RawAccess.putChar(w.address + index, value);
-      Reference.reachabilityFence(w);
       return;
     }
-    ByteBuffer f = w.first;
+    ByteBuffer f = win.first;
     if (index >= 0 && index <= f.capacity() - 2 && writable) {
       f.putChar((int) index, value);
     } else {
@@ -276,16 +284,16 @@ public final class MappedView extends ViewAtomics implements AutoCloseable {
    * @return the int there, native byte order
    */
   public int getInt(long index) {
-    Windows w = win;
     if (RawAccess.ENABLED) {
-      if (index < 0 || index > w.size - 4) {
-        w = windows(index, 4);
+      Raw r = raw;
+      if (index >= 0 && index <= r.size - 4 && usable(r)) {
+        int v = RawAccess.getInt(r.address + index);
+        Reference.reachabilityFence(r); // a lease for r is taken before any unmap
+        return v;
       }
-      int v = RawAccess.getInt(w.address + index);
-      Reference.reachabilityFence(w); // its windows' leases keep the range mapped
-      return v;
+      return (int) slowGet(index, 4);
     }
-    ByteBuffer f = w.first;
+    ByteBuffer f = win.first;
     if (index >= 0 && index <= f.capacity() - 4) {
       return f.getInt((int) index);
     }
@@ -299,16 +307,17 @@ public final class MappedView extends ViewAtomics implements AutoCloseable {
    * @throws ReadOnlyBufferException for a read-only view
    */
   public void putInt(long index, int value) {
-    Windows w = win;
     if (RawAccess.ENABLED) {
-      if (index < 0 || index > w.size - 4 || !writable) {
-        w = windowsWrite(index, 4);
+      Raw r = raw;
+      if (index >= 0 && index <= r.size - 4 && writable && usable(r)) {
+        RawAccess.putInt(r.address + index, value);
+        Reference.reachabilityFence(r);
+      } else {
+        slowPut(index, 4, value);
       }
-      RawAccess.putInt(w.address + index, value);
-      Reference.reachabilityFence(w);
       return;
     }
-    ByteBuffer f = w.first;
+    ByteBuffer f = win.first;
     if (index >= 0 && index <= f.capacity() - 4 && writable) {
       f.putInt((int) index, value);
     } else {
@@ -322,16 +331,16 @@ public final class MappedView extends ViewAtomics implements AutoCloseable {
    * @return the long there, native byte order
    */
   public long getLong(long index) {
-    Windows w = win;
     if (RawAccess.ENABLED) {
-      if (index < 0 || index > w.size - 8) {
-        w = windows(index, 8);
+      Raw r = raw;
+      if (index >= 0 && index <= r.size - 8 && usable(r)) {
+        long v = RawAccess.getLong(r.address + index);
+        Reference.reachabilityFence(r); // a lease for r is taken before any unmap
+        return v;
       }
-      long v = RawAccess.getLong(w.address + index);
-      Reference.reachabilityFence(w); // its windows' leases keep the range mapped
-      return v;
+      return slowGet(index, 8);
     }
-    ByteBuffer f = w.first;
+    ByteBuffer f = win.first;
     if (index >= 0 && index <= f.capacity() - 8) {
       return f.getLong((int) index);
     }
@@ -345,16 +354,17 @@ public final class MappedView extends ViewAtomics implements AutoCloseable {
    * @throws ReadOnlyBufferException for a read-only view
    */
   public void putLong(long index, long value) {
-    Windows w = win;
     if (RawAccess.ENABLED) {
-      if (index < 0 || index > w.size - 8 || !writable) {
-        w = windowsWrite(index, 8);
+      Raw r = raw;
+      if (index >= 0 && index <= r.size - 8 && writable && usable(r)) {
+        RawAccess.putLong(r.address + index, value);
+        Reference.reachabilityFence(r);
+      } else {
+        slowPut(index, 8, value);
       }
-      RawAccess.putLong(w.address + index, value);
-      Reference.reachabilityFence(w);
       return;
     }
-    ByteBuffer f = w.first;
+    ByteBuffer f = win.first;
     if (index >= 0 && index <= f.capacity() - 8 && writable) {
       f.putLong((int) index, value);
     } else {
@@ -368,16 +378,16 @@ public final class MappedView extends ViewAtomics implements AutoCloseable {
    * @return the float there, native byte order
    */
   public float getFloat(long index) {
-    Windows w = win;
     if (RawAccess.ENABLED) {
-      if (index < 0 || index > w.size - 4) {
-        w = windows(index, 4);
+      Raw r = raw;
+      if (index >= 0 && index <= r.size - 4 && usable(r)) {
+        float v = RawAccess.getFloat(r.address + index);
+        Reference.reachabilityFence(r); // a lease for r is taken before any unmap
+        return v;
       }
-      float v = RawAccess.getFloat(w.address + index);
-      Reference.reachabilityFence(w); // its windows' leases keep the range mapped
-      return v;
+      return Float.intBitsToFloat((int) slowGet(index, 4));
     }
-    ByteBuffer f = w.first;
+    ByteBuffer f = win.first;
     if (index >= 0 && index <= f.capacity() - 4) {
       return f.getFloat((int) index);
     }
@@ -391,16 +401,17 @@ public final class MappedView extends ViewAtomics implements AutoCloseable {
    * @throws ReadOnlyBufferException for a read-only view
    */
   public void putFloat(long index, float value) {
-    Windows w = win;
     if (RawAccess.ENABLED) {
-      if (index < 0 || index > w.size - 4 || !writable) {
-        w = windowsWrite(index, 4);
+      Raw r = raw;
+      if (index >= 0 && index <= r.size - 4 && writable && usable(r)) {
+        RawAccess.putFloat(r.address + index, value);
+        Reference.reachabilityFence(r);
+      } else {
+        slowPut(index, 4, Float.floatToRawIntBits(value));
       }
-      RawAccess.putFloat(w.address + index, value);
-      Reference.reachabilityFence(w);
       return;
     }
-    ByteBuffer f = w.first;
+    ByteBuffer f = win.first;
     if (index >= 0 && index <= f.capacity() - 4 && writable) {
       f.putFloat((int) index, value);
     } else {
@@ -414,16 +425,16 @@ public final class MappedView extends ViewAtomics implements AutoCloseable {
    * @return the double there, native byte order
    */
   public double getDouble(long index) {
-    Windows w = win;
     if (RawAccess.ENABLED) {
-      if (index < 0 || index > w.size - 8) {
-        w = windows(index, 8);
+      Raw r = raw;
+      if (index >= 0 && index <= r.size - 8 && usable(r)) {
+        double v = RawAccess.getDouble(r.address + index);
+        Reference.reachabilityFence(r); // a lease for r is taken before any unmap
+        return v;
       }
-      double v = RawAccess.getDouble(w.address + index);
-      Reference.reachabilityFence(w); // its windows' leases keep the range mapped
-      return v;
+      return Double.longBitsToDouble(slowGet(index, 8));
     }
-    ByteBuffer f = w.first;
+    ByteBuffer f = win.first;
     if (index >= 0 && index <= f.capacity() - 8) {
       return f.getDouble((int) index);
     }
@@ -437,16 +448,17 @@ public final class MappedView extends ViewAtomics implements AutoCloseable {
    * @throws ReadOnlyBufferException for a read-only view
    */
   public void putDouble(long index, double value) {
-    Windows w = win;
     if (RawAccess.ENABLED) {
-      if (index < 0 || index > w.size - 8 || !writable) {
-        w = windowsWrite(index, 8);
+      Raw r = raw;
+      if (index >= 0 && index <= r.size - 8 && writable && usable(r)) {
+        RawAccess.putDouble(r.address + index, value);
+        Reference.reachabilityFence(r);
+      } else {
+        slowPut(index, 8, Double.doubleToRawLongBits(value));
       }
-      RawAccess.putDouble(w.address + index, value);
-      Reference.reachabilityFence(w);
       return;
     }
-    ByteBuffer f = w.first;
+    ByteBuffer f = win.first;
     if (index >= 0 && index <= f.capacity() - 8 && writable) {
       f.putDouble((int) index, value);
     } else {
@@ -462,7 +474,8 @@ public final class MappedView extends ViewAtomics implements AutoCloseable {
    * reachable. The typed accessors' own windows do not hold it back, whether or not the GC ran:
    * the view is then mapped anew and the old mapping closed inert (a typed access racing this on
    * another thread reads the file, then zeros; a write there may be lost). A private view whose
-   * typed accessors ran is refused instead (its changed pages exist only in the old mapping), as
+   * typed accessors ran on another thread than the one that mapped it (or ran at all, without
+   * sun.misc.Unsafe) is refused instead (its changed pages exist only in the old mapping), as
    * is a view whose MappedFile is closed. Calls running on other threads (bulk copies, waits,
    * flushes, the {@code *Safe} atomics) are waited for; a bulk copy of more than 1 MiB holds the
    * view from its first to its last byte, and a move or shrink waits up to about a second for
@@ -479,6 +492,7 @@ public final class MappedView extends ViewAtomics implements AutoCloseable {
     }
     ViewMemory m = enter();
     long p = m.ref.ptr;
+    Raw old = unpublish(); // leased if another thread may use it: the core only grows it then
     try {
       long deadline = System.nanoTime() + RESIZE_WAIT_NANOS;
       for (int attempt = 0; ; attempt++) {
@@ -509,6 +523,7 @@ public final class MappedView extends ViewAtomics implements AutoCloseable {
       size = NativeCore.mmk_view_size(p);
     } finally {
       m.ref.release();
+      republish(old); // over mem and size as they are now (remap() may have replaced both)
     }
     win = Windows.NONE; // rebuilt on next access; old windows keep their leases until GC
   }
@@ -555,7 +570,8 @@ public final class MappedView extends ViewAtomics implements AutoCloseable {
     synchronized (this) { // after a resize() in progress: it may replace mem
       c = cleanable;
       try {
-        mem.ref.close(); // first: build() cannot lease any more after this
+        unpublish(); // first: leased if another thread may be inside an access through it
+        mem.ref.close(); // build() cannot lease any more after this
       } catch (IOException e) {
         throw new UncheckedIOException(e); // not reported by the core's inert close
       } finally {

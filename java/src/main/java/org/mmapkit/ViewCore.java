@@ -4,8 +4,10 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
 import java.lang.ref.WeakReference;
 import java.nio.ReadOnlyBufferException;
+import org.mmapkit.ViewMemory.Raw;
 import org.mmapkit.ViewMemory.Window;
 import org.mmapkit.ViewMemory.Windows;
 import org.mmapkit.internal.NativeCore;
@@ -31,6 +33,12 @@ abstract class ViewCore {
   volatile long size;
   /** The current windows; NONE before the first typed access, after resize() and close(). */
   Windows win = Windows.NONE;
+  /**
+   * The typed accessors' RawAccess window (see ViewMemory.Raw): confined to the thread that
+   * mapped the view until another thread uses it, NONE after close(), during resize() and
+   * without RawAccess. Written under this lock; read plainly (its fields are final).
+   */
+  Raw raw;
 
   ViewCore(long ptr, String name, MappedFile file, int mapBits) {
     this.file = new WeakReference<>(file);
@@ -41,7 +49,35 @@ abstract class ViewCore {
     this.writable = NativeCore.mmk_view_writable(ptr) != 0;
     this.name = name;
     ViewMemory m = mem;
+    this.raw = m.confined(size, Thread.currentThread());
     this.cleanable = MappedFile.CLEANER.register(this, m::ownerGone);
+  }
+
+  /** Whether this thread may use {@code r}: shared, or confined to it. */
+  static boolean usable(Raw r) {
+    Thread t = r.thread;
+    return t == null || t == Thread.currentThread();
+  }
+
+  /**
+   * Takes the window away from the accessors (close, resize; under this lock). Leased first if
+   * a thread other than this one may be inside an access through it: the one it is confined to
+   * (a shared Raw is leased already).
+   */
+  final Raw unpublish() {
+    Raw old = raw;
+    raw = Raw.NONE;
+    if (old.thread != null && old.thread != Thread.currentThread()) {
+      mem.pin(old);
+    }
+    return old;
+  }
+
+  /** After a resize: a Raw over mem and size as they are now, confined as {@code old} was. */
+  final void republish(Raw old) {
+    if (!mem.ref.isClosed()) {
+      raw = mem.confined(size, old.thread != null ? old.thread : Thread.currentThread());
+    }
   }
 
   /** The window holding {@code [index, index + width)}; the part of an access past 2 GiB. */
@@ -60,26 +96,80 @@ abstract class ViewCore {
   }
 
   /**
-   * The windows for a RawAccess of {@code [index, index + width)}: the accessors' miss path
-   * (windows not built yet, out of range, closed), through a method handle as callSlow().
+   * A RawAccess get past the accessors' inline test (windows not built yet, out of range,
+   * closed): the value's bits, zero-extended (the accessors narrow them). All of it behind one
+   * method handle the JIT cannot inline (see callSlow()), returned from directly: measured (JDK
+   * 17, a scan compiled after 20,000 first reads, so C2 compiles this path into the loop), an
+   * accessor that merged the windows from its miss path back into its inline load ran the scan
+   * 25-30% slower.
    */
-  final Windows windows(long index, int width) {
+  final long slowGet(long index, int width) {
     try {
-      return (Windows) slowWindows.invokeExact(this, index, width);
+      return (long) rawGetPath.invokeExact(this, index, width);
     } catch (RuntimeException | Error e) {
       throw e;
     } catch (Throwable t) {
-      throw new AssertionError(t); // slowRaw() throws nothing checked
+      throw new AssertionError(t); // rawGet() throws nothing checked
     }
   }
 
-  /** windows() for the put accessors, which a read-only view refuses. */
-  final Windows windowsWrite(long index, int width) {
+  /** As slowGet(), for the put accessors (a read-only view refuses them); bits in the low end. */
+  final void slowPut(long index, int width, long bits) {
+    try {
+      rawPutPath.invokeExact(this, index, width, bits);
+    } catch (RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new AssertionError(t);
+    }
+  }
+
+  /**
+   * The part of a RawAccess get past the accessors' inline test: closed (IllegalStateException),
+   * out of range (IndexOutOfBoundsException), or a close or resize in progress (waited for: they
+   * hold this lock).
+   */
+  private long rawGet(long index, int width) {
+    Raw r = current(index, width);
+    long a = r.address + index;
+    long v;
+    switch (width) {
+      case 1: v = RawAccess.getByte(a) & 0xFFL; break;
+      case 2: v = RawAccess.getShort(a) & 0xFFFFL; break;
+      case 4: v = RawAccess.getInt(a) & 0xFFFF_FFFFL; break;
+      default: v = RawAccess.getLong(a); break;
+    }
+    Reference.reachabilityFence(r);
+    return v;
+  }
+
+  private void rawPut(long index, int width, long bits) {
     if (!writable) {
       checkOpen();
       throw readOnly(index);
     }
-    return windows(index, width);
+    Raw r = current(index, width);
+    long a = r.address + index;
+    switch (width) {
+      case 1: RawAccess.putByte(a, (byte) bits); break;
+      case 2: RawAccess.putShort(a, (short) bits); break;
+      case 4: RawAccess.putInt(a, (int) bits); break;
+      default: RawAccess.putLong(a, bits); break;
+    }
+    Reference.reachabilityFence(r);
+  }
+
+  /** The published window that holds {@code [index, index + width)}, or the exception. */
+  private synchronized Raw current(long index, int width) {
+    checkOpen();
+    Raw r = raw;
+    if (r.thread != null && r.thread != Thread.currentThread()) {
+      raw = r = mem.share(r); // a second thread: lease for the confined one, then share
+    }
+    if (index < 0 || index > r.size - width) {
+      throw outside(index, width);
+    }
+    return r;
   }
 
   /**
@@ -101,16 +191,19 @@ abstract class ViewCore {
 
   /** Deliberately not final: a final handle is a constant, and the JIT inlines through it. */
   private static MethodHandle slowPath;
-  /** As slowPath, for slowRaw(). */
-  private static MethodHandle slowWindows;
+  /** As slowPath, for rawGet() and rawPut(). */
+  private static MethodHandle rawGetPath;
+  private static MethodHandle rawPutPath;
 
   static {
     try {
       MethodHandles.Lookup l = MethodHandles.lookup();
       slowPath = l.findVirtual(ViewCore.class, "slow",
           MethodType.methodType(Window.class, long.class, int.class));
-      slowWindows = l.findVirtual(ViewCore.class, "slowRaw",
-          MethodType.methodType(Windows.class, long.class, int.class));
+      rawGetPath = l.findVirtual(ViewCore.class, "rawGet",
+          MethodType.methodType(long.class, long.class, int.class));
+      rawPutPath = l.findVirtual(ViewCore.class, "rawPut",
+          MethodType.methodType(void.class, long.class, int.class, long.class));
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -126,14 +219,6 @@ abstract class ViewCore {
   }
 
   /** As slow(), for RawAccess: the windows whose range holds the access. */
-  private Windows slowRaw(long index, int width) {
-    Windows v = build();
-    if (index < 0 || index > v.size - width) {
-      throw outside(index, width);
-    }
-    return v;
-  }
-
   private synchronized Windows build() {
     checkOpen(); // under the lock: close() cannot have let go of the windows meanwhile
     Windows v = win;
