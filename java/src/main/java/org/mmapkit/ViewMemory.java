@@ -145,6 +145,9 @@ final class ViewMemory {
    * Raw; nothing if the view is closed already (that close pinned what it had to).
    */
   void pin(Raw r) {
+    if (ref.isClosed()) {
+      return; // closed before (every close() comes here through ownerGone): that close pinned
+    }
     synchronized (this) {
       WeakReference<Raw> c = candidate;
       if (c != null && c.get() == r) {
@@ -158,7 +161,7 @@ final class ViewMemory {
     try {
       p = ref.acquire();
     } catch (IllegalStateException closed) {
-      return;
+      return; // closed meanwhile
     }
     try {
       NativeCore.mmk_view_lease(p);
