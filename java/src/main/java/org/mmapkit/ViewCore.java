@@ -96,12 +96,12 @@ abstract class ViewCore {
   }
 
   /**
-   * A RawAccess get past the accessors' inline test (windows not built yet, out of range,
-   * closed): the value's bits, zero-extended (the accessors narrow them). All of it behind one
-   * method handle the JIT cannot inline (see callSlow()), returned from directly: measured (JDK
-   * 17, a scan compiled after 20,000 first reads, so C2 compiles this path into the loop), an
-   * accessor that merged the windows from its miss path back into its inline load ran the scan
-   * 25-30% slower.
+   * A RawAccess get past the accessors' inline test (a thread's first use of a window confined
+   * to another, out of range, closed, resizing): the value's bits, zero-extended (the accessors
+   * narrow them). All of it behind one method handle the JIT cannot inline (see callSlow()),
+   * returned from directly: measured (JDK 17, a scan compiled after 20,000 first reads, so C2
+   * compiled the miss path into the loop), an accessor that merged the window from its miss
+   * path back into its inline load ran the scan 25-30% slower.
    */
   final long slowGet(long index, int width) {
     try {
@@ -159,7 +159,7 @@ abstract class ViewCore {
     Reference.reachabilityFence(r);
   }
 
-  /** The published window that holds {@code [index, index + width)}, or the exception. */
+  /** The window, usable by this thread, that holds {@code [index, index + width)}. */
   private synchronized Raw current(long index, int width) {
     checkOpen();
     Raw r = raw;
@@ -218,7 +218,6 @@ abstract class ViewCore {
     return w;
   }
 
-  /** As slow(), for RawAccess: the windows whose range holds the access. */
   private synchronized Windows build() {
     checkOpen(); // under the lock: close() cannot have let go of the windows meanwhile
     Windows v = win;
