@@ -46,7 +46,7 @@ import org.mmapkit.internal.NativeCoreConstants;
  * JDK 17 to 23. On JDK 24 and later (where Unsafe's memory access warns), or with {@code
  * -Dmmapkit.unsafe=false}, they use direct ByteBuffer windows instead: the first 2 GiB of a view
  * compile like MappedByteBuffer accesses, past them each access first finds its window (0.2x to
- * 0.9x of a MappedByteBuffer at the same spot in a tight loop): there, iterate over {@link
+ * 0.6x of a MappedByteBuffer at the same spot in a tight loop): there, iterate over {@link
  * #asByteBuffer(long, int)} windows for hot loops.
  *
  * <p>Views are thread-safe in the sense of the JDK's direct buffers: concurrent accesses are
