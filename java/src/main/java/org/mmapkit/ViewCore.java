@@ -14,10 +14,11 @@ import org.mmapkit.internal.NativeCore;
 
 /**
  * The state of a {@link MappedView} and what every one of its calls needs: the current memory
- * and how a call registers on it ({@link #enter()}), the lookup of the typed accessors' windows
- * past their inline path, and the checks and messages of refused calls. First of the
- * package-private chain ViewCore, ViewBulk, ViewAtomics, MappedView: each reads in one sitting,
- * and the typed accessors in MappedView pay nothing for it (fields and final methods only).
+ * and how a call registers on it ({@link #enter()}), the typed accessors' paths past their
+ * inline test (the Raw window's sharing, leases and slow path; the ByteBuffer windows' lookup),
+ * and the checks and messages of refused calls. First of the package-private chain ViewCore,
+ * ViewBulk, ViewAtomics, ViewTyped, MappedView: each reads in one sitting, and the typed
+ * accessors in ViewTyped pay nothing for it (fields and final methods only).
  */
 abstract class ViewCore {
   /** The native view and its leases; replaced when resize() moves the view by remapping. */
