@@ -402,6 +402,14 @@ static int64_t mmkj_atomic(JNIEnv *jenv, mmk_view *view, int32_t op,
   return (int64_t)v64;
 }
 
+/* The address of a view's first byte, for the typed accessors' Unsafe path
+ * (org.mmapkit.RawAccess); 0 for NULL or closed. It stays valid while the
+ * view is mapped: the Java side leases the view before any close or resize
+ * that could unmap it while an accessor may still use the address. */
+static int64_t mmkj_view_address(mmk_view *view) {
+  return (int64_t)(intptr_t)mmk_view_data(view);
+}
+
 /* Same copies with a direct ByteBuffer on the Java side. */
 
 static int mmkj_view_read_buffer(JNIEnv *jenv, mmk_view *view, int64_t offset,
@@ -593,6 +601,7 @@ MMKJ_VALUE(mmk_file_kind)
 MMKJ_VALUE(mmk_file_path)
 MMKJ_VALUE(mmk_file_created)
 MMKJ_VALUE(mmk_view_size)
+MMKJ_VALUE(mmkj_view_address)
 MMKJ_VALUE(mmk_view_offset)
 MMKJ_VALUE(mmk_view_reserved)
 MMKJ_VALUE(mmk_view_writable)
@@ -623,6 +632,7 @@ MMKJ_VALUE(mmk_page_size)
 %include "mmapkit.i"
 
 mmkj_window mmkj_view_window(mmk_view *view, int64_t offset, int32_t length);
+int64_t mmkj_view_address(mmk_view *view);
 int mmkj_view_read(JNIEnv *jenv, mmk_view *view, int64_t offset,
                    jbyteArray dst, int32_t pos, int32_t n);
 int mmkj_view_write(JNIEnv *jenv, mmk_view *view, int64_t offset,

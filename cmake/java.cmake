@@ -258,6 +258,20 @@ elseif(BUILD_TESTING)
               --fail-if-no-tests --select-class "org.mmapkit.tests.${_cls}")
     set_tests_properties(java_${_cls} PROPERTIES LABELS java TIMEOUT 600)
   endforeach()
+  # The typed accessors' other path (ByteBuffer windows: JDK 24+, or no sun.misc.Unsafe),
+  # forced on this JDK by the property; RaceTest races it too (its *-windows pairs).
+  foreach(_cls IN ITEMS AccessorWindowsTest MappedViewTest BigViewTest JitTest)
+    add_test(NAME java_${_cls}_windows
+      COMMAND "${Java_JAVA_EXECUTABLE}" -Xmx512m -Dmmapkit.unsafe=false
+              "-Dmmapkit.test.classpath=${_mmk_test_cp}"
+              "-Dmmapkit.test.java=${Java_JAVA_EXECUTABLE}"
+              "-Dmmapkit.test.planted=$<TARGET_FILE:mmapkit_java_planted>"
+              -cp "${_mmk_test_cp}:${MMK_JUNIT_CONSOLE}"
+              org.junit.platform.console.ConsoleLauncher
+              --disable-banner --disable-ansi-colors --details=tree
+              --fail-if-no-tests --select-class "org.mmapkit.tests.${_cls}")
+    set_tests_properties(java_${_cls}_windows PROPERTIES LABELS java TIMEOUT 600)
+  endforeach()
 endif()
 
 # ---- benchmark (run by hand or by scripts/bench.sh) ------------------------

@@ -109,4 +109,15 @@ class AccessorWindowsTest {
       Files.delete(p);
     }
   }
+
+  /**
+   * The path this JVM's accessors take: sun.misc.Unsafe up to JDK 23, the ByteBuffer windows on
+   * JDK 24 and later or with -Dmmapkit.unsafe=false (ctest runs this class both ways).
+   */
+  @Test
+  void the_accessors_take_the_path_the_jdk_and_the_property_choose() {
+    boolean off = "false".equalsIgnoreCase(System.getProperty("mmapkit.unsafe"))
+        || Runtime.version().feature() >= 24;
+    assertEquals(!off, Jvm.rawAccess());
+  }
 }

@@ -30,10 +30,31 @@ final class Jvm {
     return cp != null ? cp : System.getProperty("java.class.path");
   }
 
+  /**
+   * Whether the typed accessors use sun.misc.Unsafe in this JVM (package-private
+   * org.mmapkit.RawAccess.ENABLED, read by reflection: the tests are not in that package).
+   */
+  static boolean rawAccess() {
+    try {
+      java.lang.reflect.Field f = Class.forName("org.mmapkit.RawAccess").getDeclaredField("ENABLED");
+      f.setAccessible(true);
+      return f.getBoolean(null);
+    } catch (ReflectiveOperationException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  /** This JVM's choice of the typed accessors' path (-Dmmapkit.unsafe=false), for children. */
+  static List<String> inherited() {
+    String u = System.getProperty("mmapkit.unsafe");
+    return u != null ? List.of("-Dmmapkit.unsafe=" + u) : List.of();
+  }
+
   static ProcessBuilder builder(List<String> jvmArgs, String... args) {
     List<String> cmd = new ArrayList<>();
     cmd.add(java());
     cmd.add("-Xmx128m");
+    cmd.addAll(inherited());
     cmd.addAll(jvmArgs);
     cmd.add("-cp");
     cmd.add(classpath());

@@ -280,18 +280,45 @@ class MappedViewTest {
 
   @Test
   void resize_of_a_private_view_after_typed_access_is_refused_not_remapped()
-      throws IOException {
+      throws Exception {
     Path p = dir.resolve("cow.bin");
     try (MappedFile w = MappedFile.create(p, 1 << 16)) {
       w.map().putLong(0, 1);
     }
     try (MappedFile f = MappedFile.open(p, MapMode.PRIVATE);
         MappedView v = f.map(0, 4096)) {
-      v.putLong(0, 7); // a private change: only this mapping has it
+      // Typed accesses from a second thread lease the view (the thread that mapped it can be
+      // inside none of them while it resizes; another can): then a move is refused.
+      Thread t = new Thread(() -> v.putLong(0, 7)); // a private change: only this mapping has it
+      t.start();
+      t.join();
       IllegalStateException e = assertThrows(IllegalStateException.class, () -> v.resize(8192));
       assertTrue(e.getMessage().contains("private pages"), e.getMessage());
       assertEquals(7, v.getLong(0));
       assertEquals(4096, v.size());
+    }
+  }
+
+  @Test
+  void resize_of_a_private_view_read_and_written_by_its_own_thread_keeps_its_pages()
+      throws IOException {
+    Path p = dir.resolve("cow-own.bin");
+    try (MappedFile w = MappedFile.create(p, 1 << 16)) {
+      w.map().putLong(0, 1);
+    }
+    try (MappedFile f = MappedFile.open(p, MapMode.PRIVATE);
+        MappedView v = f.map(0, 4096)) {
+      v.putLong(0, 7); // typed accesses of the mapping thread lease nothing: the core resizes
+      if (!Jvm.rawAccess()) { // the ByteBuffer path: its windows are leased, as from any thread
+        assertThrows(IllegalStateException.class, () -> v.resize(8192));
+        assertEquals(7, v.getLong(0));
+        return;
+      }
+      v.resize(8192);
+      assertEquals(7, v.getLong(0));
+      assertEquals(8192, v.size());
+      v.putLong(8000, 9);
+      assertEquals(9, v.getLong(8000));
     }
   }
 

@@ -88,7 +88,7 @@ public final class RaceChild {
       System.exit(1);
     }
     System.out.println("OK race " + op + " " + access + " rounds=" + rounds + " ok=" + ok
-        + " refused=" + refused + " zeros=" + zeros);
+        + " refused=" + refused + " zeros=" + zeros + " unsafe=" + Jvm.rawAccess());
   }
 
   private static MappedView newView(String op) throws Exception {
@@ -107,6 +107,10 @@ public final class RaceChild {
 
   /** One round of the lifetime operation. */
   private static void lifetime(String op, String access, Path path) throws Exception {
+    boolean own = access.endsWith("-own"); // the access thread maps its views itself
+    while (own && cur.isClosed() && !stop && failure == null) {
+      Thread.onSpinWait(); // until the access thread has mapped the next one
+    }
     MappedView v = cur;
     ThreadLocalRandom rnd = ThreadLocalRandom.current();
     LockSupport.parkNanos(rnd.nextInt(200_000));
@@ -148,12 +152,26 @@ public final class RaceChild {
     if (!op.equals("close")) {
       v.close();
     }
-    if (!op.equals("close") || !access.equals("lock")) {
+    if (own) {
+      v.close(); // the access thread maps the next view
+    } else if (!op.equals("close") || !access.equals("lock")) {
       cur = newView(op);
     }
   }
 
-  private static void accessLoop(String op, String access) {
+  private static void accessLoop(String op, String taken) {
+    // typed-*-windows: the same accesses, run by RaceTest with -Dmmapkit.unsafe=false;
+    // typed-*-own: on views this thread maps (the accessors' window is then confined to it,
+    // leased by the other thread's close or resize only)
+    String access = taken.replace("-windows", "").replace("-own", "");
+    boolean own = taken.endsWith("-own");
+    if (own) {
+      try {
+        cur = newView(op);
+      } catch (Exception e) {
+        fail("map: " + e);
+      }
+    }
     boolean shrink = op.startsWith("shrink");
     // Bulk copies take all 16 KiB: the longer a copy, the likelier a move or shrink meets it.
     ByteBuffer direct = ByteBuffer.allocateDirect(16384);
@@ -161,6 +179,14 @@ public final class RaceChild {
     byte[] in = new byte[4096];
     while (!stop && failure == null) {
       MappedView v = cur;
+      if (own && v.isClosed()) {
+        try {
+          cur = v = newView(op);
+        } catch (Exception e) {
+          fail("map: " + e);
+          break;
+        }
+      }
       long at = shrink ? Math.max(0, v.size() - 16384) & ~7L : 0;
       try {
         switch (access) {

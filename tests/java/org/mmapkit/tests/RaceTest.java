@@ -37,7 +37,7 @@ class RaceTest {
   static final String[] ACCESS = {
     "bulk-get", "bulk-put", "buffer-get", "buffer-put", "typed-get", "typed-put", "atomic-add",
     "atomic-add-safe", "wait", "wake", "flush", "advise", "bytebuffer-read", "bytebuffer-write",
-    "lock"
+    "lock", "typed-get-windows", "typed-put-windows", "typed-get-own", "typed-put-own"
   };
   static final long WATCHDOG_SECONDS = 60;
 
@@ -63,6 +63,10 @@ class RaceTest {
     cmd.add(Jvm.java());
     cmd.add("-Xmx64m");
     cmd.add("-XX:TieredStopAtLevel=1"); // starts faster; the race does not need C2
+    cmd.addAll(Jvm.inherited());
+    if (access.endsWith("-windows")) { // the accessors' ByteBuffer path (JDK 24+, no Unsafe)
+      cmd.add("-Dmmapkit.unsafe=false");
+    }
     cmd.add("-cp");
     cmd.add(Jvm.classpath());
     cmd.add(RaceChild.class.getName());
@@ -78,6 +82,9 @@ class RaceTest {
     String text = Files.readString(out);
     assertEquals(0, p.exitValue(), op + " racing " + access + " died:\n" + tail(text));
     assertTrue(text.contains("OK race " + op + " " + access), text);
+    if (access.endsWith("-windows")) {
+      assertTrue(text.contains(" unsafe=false"), "not the ByteBuffer path: " + text);
+    }
     System.out.println(text.trim());
   }
 

@@ -4,9 +4,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.ref.Cleaner;
 import java.nio.ByteBuffer;
-import java.nio.ReadOnlyBufferException;
 import java.util.concurrent.locks.LockSupport;
-import org.mmapkit.ViewMemory.Window;
+import org.mmapkit.ViewMemory.Raw;
 import org.mmapkit.ViewMemory.Windows;
 import org.mmapkit.internal.NativeCore;
 import org.mmapkit.internal.NativeCoreConstants;
@@ -39,17 +38,19 @@ import org.mmapkit.internal.NativeCoreConstants;
  * methods that reach its memory throw {@link IllegalStateException}; {@link #size()}, {@link
  * #offset()} and {@link #isReadOnly()} keep answering what they answered before.
  *
- * <p>Typed accesses in the first 2 GiB of a view compile to the same code as MappedByteBuffer
- * accesses; past them each access takes one more path that finds its window (in the last 2 GiB
- * a fixed one, in the middle of a view over 4 GiB its 1 GiB chunk): measured at 0.2x to 0.6x of
- * a MappedByteBuffer at the same spot in a tight loop, so for hot loops there, iterate over
- * {@link #asByteBuffer(long, int)} windows instead.
+ * <p>Typed accessors run at MappedByteBuffer speed (or faster) at every position of every view,
+ * through {@code sun.misc.Unsafe} loads and stores reached without a compile-time reference, on
+ * JDK 17 to 23. On JDK 24 and later (where Unsafe's memory access warns), or with {@code
+ * -Dmmapkit.unsafe=false}, they use direct ByteBuffer windows instead: the first 2 GiB of a view
+ * compile like MappedByteBuffer accesses, past them each access first finds its window (0.2x to
+ * 0.6x of a MappedByteBuffer at the same spot in a tight loop): there, iterate over {@link
+ * #asByteBuffer(long, int)} windows for hot loops.
  *
  * <p>Views are thread-safe in the sense of the JDK's direct buffers: concurrent accesses are
  * memory-safe; order them with the atomic methods ({@link #getLongVolatile(long)}, ...) or other
  * synchronization.
  */
-public final class MappedView extends ViewAtomics implements AutoCloseable {
+public final class MappedView extends ViewTyped implements AutoCloseable {
 
   /** How long resize() waits for other threads' calls in flight to let go of the view. */
   private static final long RESIZE_WAIT_NANOS = 1_000_000_000L;
@@ -120,212 +121,6 @@ public final class MappedView extends ViewAtomics implements AutoCloseable {
     }
   }
 
-  // Typed accessors: the first 2 GiB - 1 bytes are one buffer (win.first) tested inline, so
-  // that a loop over it compiles like a loop over a MappedByteBuffer; everything else goes
-  // through far(), which returns a prebuilt window. The windows are built at the first access
-  // (ViewCore.slow(), kept out of the accessors' compiled code: see there), not at map time.
-  // Measured both ways (JDK 17, same runs, 2026-12-02): built at map time, every close is an
-  // inert close and map+close churn fell from 2.6x to 0.9x of FileChannel.map; built at the
-  // first access, that access leaves a taken far() branch in getLong's profile, and a scan
-  // compiled after 80,000 map/close cycles runs at 0.47x of MappedByteBuffer instead of 0.97x.
-  // Churn keeps the lazy build; the cost is documented (java/README.md).
-
-  /**
-   * @param index byte index in the view
-   * @return the byte there
-   */
-  public byte get(long index) {
-    ByteBuffer f = win.first;
-    if (index >= 0 && index < f.capacity()) {
-      return f.get((int) index);
-    }
-    Window w = far(index, 1);
-    return w.buf.get((int) (index - w.base));
-  }
-
-  /**
-   * @param index byte index in the view
-   * @param value the byte to store
-   * @throws ReadOnlyBufferException for a read-only view
-   */
-  public void put(long index, byte value) {
-    ByteBuffer f = win.first;
-    if (index >= 0 && index < f.capacity() && writable) {
-      f.put((int) index, value);
-    } else {
-      Window w = farWrite(index, 1);
-      w.buf.put((int) (index - w.base), value);
-    }
-  }
-
-  /**
-   * @param index byte index in the view
-   * @return the short there, native byte order
-   */
-  public short getShort(long index) {
-    ByteBuffer f = win.first;
-    if (index >= 0 && index <= f.capacity() - 2) {
-      return f.getShort((int) index);
-    }
-    Window w = far(index, 2);
-    return w.buf.getShort((int) (index - w.base));
-  }
-
-  /**
-   * @param index byte index in the view
-   * @param value the value, stored in native byte order
-   * @throws ReadOnlyBufferException for a read-only view
-   */
-  public void putShort(long index, short value) {
-    ByteBuffer f = win.first;
-    if (index >= 0 && index <= f.capacity() - 2 && writable) {
-      f.putShort((int) index, value);
-    } else {
-      Window w = farWrite(index, 2);
-      w.buf.putShort((int) (index - w.base), value);
-    }
-  }
-
-  /**
-   * @param index byte index in the view
-   * @return the char there, native byte order
-   */
-  public char getChar(long index) {
-    ByteBuffer f = win.first;
-    if (index >= 0 && index <= f.capacity() - 2) {
-      return f.getChar((int) index);
-    }
-    Window w = far(index, 2);
-    return w.buf.getChar((int) (index - w.base));
-  }
-
-  /**
-   * @param index byte index in the view
-   * @param value the value, stored in native byte order
-   * @throws ReadOnlyBufferException for a read-only view
-   */
-  public void putChar(long index, char value) {
-    ByteBuffer f = win.first;
-    if (index >= 0 && index <= f.capacity() - 2 && writable) {
-      f.putChar((int) index, value);
-    } else {
-      Window w = farWrite(index, 2);
-      w.buf.putChar((int) (index - w.base), value);
-    }
-  }
-
-  /**
-   * @param index byte index in the view
-   * @return the int there, native byte order
-   */
-  public int getInt(long index) {
-    ByteBuffer f = win.first;
-    if (index >= 0 && index <= f.capacity() - 4) {
-      return f.getInt((int) index);
-    }
-    Window w = far(index, 4);
-    return w.buf.getInt((int) (index - w.base));
-  }
-
-  /**
-   * @param index byte index in the view
-   * @param value the value, stored in native byte order
-   * @throws ReadOnlyBufferException for a read-only view
-   */
-  public void putInt(long index, int value) {
-    ByteBuffer f = win.first;
-    if (index >= 0 && index <= f.capacity() - 4 && writable) {
-      f.putInt((int) index, value);
-    } else {
-      Window w = farWrite(index, 4);
-      w.buf.putInt((int) (index - w.base), value);
-    }
-  }
-
-  /**
-   * @param index byte index in the view
-   * @return the long there, native byte order
-   */
-  public long getLong(long index) {
-    ByteBuffer f = win.first;
-    if (index >= 0 && index <= f.capacity() - 8) {
-      return f.getLong((int) index);
-    }
-    Window w = far(index, 8);
-    return w.buf.getLong((int) (index - w.base));
-  }
-
-  /**
-   * @param index byte index in the view
-   * @param value the value, stored in native byte order
-   * @throws ReadOnlyBufferException for a read-only view
-   */
-  public void putLong(long index, long value) {
-    ByteBuffer f = win.first;
-    if (index >= 0 && index <= f.capacity() - 8 && writable) {
-      f.putLong((int) index, value);
-    } else {
-      Window w = farWrite(index, 8);
-      w.buf.putLong((int) (index - w.base), value);
-    }
-  }
-
-  /**
-   * @param index byte index in the view
-   * @return the float there, native byte order
-   */
-  public float getFloat(long index) {
-    ByteBuffer f = win.first;
-    if (index >= 0 && index <= f.capacity() - 4) {
-      return f.getFloat((int) index);
-    }
-    Window w = far(index, 4);
-    return w.buf.getFloat((int) (index - w.base));
-  }
-
-  /**
-   * @param index byte index in the view
-   * @param value the value, stored in native byte order
-   * @throws ReadOnlyBufferException for a read-only view
-   */
-  public void putFloat(long index, float value) {
-    ByteBuffer f = win.first;
-    if (index >= 0 && index <= f.capacity() - 4 && writable) {
-      f.putFloat((int) index, value);
-    } else {
-      Window w = farWrite(index, 4);
-      w.buf.putFloat((int) (index - w.base), value);
-    }
-  }
-
-  /**
-   * @param index byte index in the view
-   * @return the double there, native byte order
-   */
-  public double getDouble(long index) {
-    ByteBuffer f = win.first;
-    if (index >= 0 && index <= f.capacity() - 8) {
-      return f.getDouble((int) index);
-    }
-    Window w = far(index, 8);
-    return w.buf.getDouble((int) (index - w.base));
-  }
-
-  /**
-   * @param index byte index in the view
-   * @param value the value, stored in native byte order
-   * @throws ReadOnlyBufferException for a read-only view
-   */
-  public void putDouble(long index, double value) {
-    ByteBuffer f = win.first;
-    if (index >= 0 && index <= f.capacity() - 8 && writable) {
-      f.putDouble((int) index, value);
-    } else {
-      Window w = farWrite(index, 8);
-      w.buf.putDouble((int) (index - w.base), value);
-    }
-  }
-
   /**
    * Changes the view's length. A view mapped with {@link MapOption#RESERVE(long)} grows in place
    * up to its reservation, and buffers handed out stay valid. Otherwise the view may have to move,
@@ -333,7 +128,8 @@ public final class MappedView extends ViewAtomics implements AutoCloseable {
    * reachable. The typed accessors' own windows do not hold it back, whether or not the GC ran:
    * the view is then mapped anew and the old mapping closed inert (a typed access racing this on
    * another thread reads the file, then zeros; a write there may be lost). A private view whose
-   * typed accessors ran is refused instead (its changed pages exist only in the old mapping), as
+   * typed accessors ran on another thread than the one that mapped it (or ran at all, without
+   * sun.misc.Unsafe) is refused instead (its changed pages exist only in the old mapping), as
    * is a view whose MappedFile is closed. Calls running on other threads (bulk copies, waits,
    * flushes, the {@code *Safe} atomics) are waited for; a bulk copy of more than 1 MiB holds the
    * view from its first to its last byte, and a move or shrink waits up to about a second for
@@ -350,6 +146,7 @@ public final class MappedView extends ViewAtomics implements AutoCloseable {
     }
     ViewMemory m = enter();
     long p = m.ref.ptr;
+    Raw old = unpublish(); // leased if another thread may use it: the core only grows it then
     try {
       long deadline = System.nanoTime() + RESIZE_WAIT_NANOS;
       for (int attempt = 0; ; attempt++) {
@@ -380,6 +177,7 @@ public final class MappedView extends ViewAtomics implements AutoCloseable {
       size = NativeCore.mmk_view_size(p);
     } finally {
       m.ref.release();
+      republish(old); // over mem and size as they are now (remap() may have replaced both)
     }
     win = Windows.NONE; // rebuilt on next access; old windows keep their leases until GC
   }
@@ -426,7 +224,8 @@ public final class MappedView extends ViewAtomics implements AutoCloseable {
     synchronized (this) { // after a resize() in progress: it may replace mem
       c = cleanable;
       try {
-        mem.ref.close(); // first: build() cannot lease any more after this
+        unpublish(); // first: leased if another thread may be inside an access through it
+        mem.ref.close(); // build() cannot lease any more after this
       } catch (IOException e) {
         throw new UncheckedIOException(e); // not reported by the core's inert close
       } finally {

@@ -2,6 +2,7 @@ package org.mmapkit;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.ref.WeakReference;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import org.mmapkit.internal.NativeCore;
@@ -80,6 +81,98 @@ final class ViewMemory {
       }
       Window h = head; // the accessors test it inline; the atomics come here
       return index >= 0 && index <= h.buf.capacity() - width ? h : null;
+    }
+  }
+
+  /**
+   * The typed accessors' window for RawAccess: the view's address and size as they were when it
+   * was made, at map time, with no lease. It is confined to the thread that mapped the view
+   * (the accessors test {@code thread}): that thread cannot be inside an access while it closes
+   * or resizes the view, so a view mapped, read and closed on one thread never leases and its
+   * close is a plain unmap. Any other thread's first access shares it (slow path): the view is
+   * leased for it then, until the confined Raw is collected, and the shared Raw references it;
+   * so does a close or resize from another thread, or the view collected while the Raw is still
+   * reachable. A Raw in use by a thread is reachable (the accessors' reachability fence), so a
+   * leased range is inert zero memory after a close, never unmapped under a load.
+   */
+  static final class Raw {
+    /** No window: every access misses (after close, during resize, without RawAccess). */
+    static final Raw NONE = new Raw(0, 0, null, null);
+
+    final long address;
+    /** Bytes the accessors may reach (0 for NONE). */
+    final long size;
+    /** The only thread that may use this Raw, or null for a shared one. */
+    final Thread thread;
+    /** For a shared Raw: the confined one whose lease covers both. */
+    final Raw confined;
+
+    private Raw(long address, long size, Thread thread, Raw confined) {
+      this.address = address;
+      this.size = size;
+      this.thread = thread;
+      this.confined = confined;
+    }
+  }
+
+  /** The confined Raw over the current range and whether it is leased; weak: ownerGone(). */
+  private WeakReference<Raw> candidate;
+  private boolean candidatePinned;
+
+  /**
+   * A new Raw over the view's current range ({@code size} bytes), confined to {@code t}, or NONE
+   * without RawAccess. A previous Raw another thread may use must have been pinned.
+   */
+  synchronized Raw confined(long size, Thread t) {
+    if (!RawAccess.ENABLED) {
+      return Raw.NONE;
+    }
+    Raw w = new Raw(NativeCore.mmkj_view_address(ref.ptr), size, t, null);
+    candidate = new WeakReference<>(w);
+    candidatePinned = false;
+    return w;
+  }
+
+  /** The shared twin of {@code c} (confined): leases the view for both first. */
+  Raw share(Raw c) {
+    pin(c);
+    return new Raw(c.address, c.size, null, c);
+  }
+
+  /**
+   * Leases the view for {@code r} (confined) before another thread may touch it while the range
+   * is unmapped, moved or shrunk: the lease is given back when {@code r} is collected. Once per
+   * Raw; nothing if the view is closed already (that close pinned what it had to).
+   */
+  void pin(Raw r) {
+    if (ref.isClosed()) {
+      return; // closed before (every close() comes here through ownerGone): that close pinned
+    }
+    synchronized (this) {
+      WeakReference<Raw> c = candidate;
+      if (c != null && c.get() == r) {
+        if (candidatePinned) {
+          return;
+        }
+        candidatePinned = true;
+      }
+    }
+    long p;
+    try {
+      p = ref.acquire();
+    } catch (IllegalStateException closed) {
+      return; // closed meanwhile
+    }
+    try {
+      NativeCore.mmk_view_lease(p);
+      synchronized (this) {
+        buffers++;
+      }
+      MappedFile.CLEANER.register(r, this::bufferGone);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // not while acquired: the core refuses only a closed view
+    } finally {
+      ref.release();
     }
   }
 
@@ -169,6 +262,13 @@ final class ViewMemory {
 
   /** The MappedView is closed or unreachable: unmap now if no buffer is left, else later. */
   void ownerGone() {
+    Raw r;
+    synchronized (this) {
+      r = candidate != null && !candidatePinned ? candidate.get() : null;
+    }
+    if (r != null) {
+      pin(r); // still reachable: a thread may be inside an access through it
+    }
     synchronized (this) {
       ownerGone = true;
       if (buffers > 0) {

@@ -1,0 +1,277 @@
+package org.mmapkit;
+
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.reflect.Field;
+import java.nio.Buffer;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * Plain loads and stores at native addresses, the typed accessors' fast path: {@code
+ * sun.misc.Unsafe}'s absolute-address methods, reached by reflection into {@code static final}
+ * method handles, which C2 treats as constants and inlines down to the intrinsic (one load, one
+ * store). No compile-time reference: the build's {@code -Xlint:all -Werror} rejects the
+ * "internal proprietary API" warning such a reference gives, and it cannot be suppressed.
+ *
+ * <p>Off ({@link #ENABLED} false; the accessors then use their ByteBuffer windows) where Unsafe
+ * is absent or does not behave as checked here, on JDK 24 and later (which warn, then refuse, at
+ * run time on Unsafe's memory access, JEP 471/498), and with {@code -Dmmapkit.unsafe=false}.
+ *
+ * <p>Only addresses of a view's memory while a lease holds it mapped (ViewMemory's windows) may
+ * be passed here: a closed view's range is then inert zero memory, never unmapped under a load.
+ */
+final class RawAccess {
+  /** The system property that turns the Unsafe path off when set to "false". */
+  static final String PROPERTY = "mmapkit.unsafe";
+  /** True when the accessors load and store through Unsafe. */
+  static final boolean ENABLED;
+  /** Why the Unsafe path is off (null when on): for tests and bug reports. */
+  static final String OFF_BECAUSE;
+
+  private static final MethodHandle GET_BYTE;
+  private static final MethodHandle PUT_BYTE;
+  private static final MethodHandle GET_SHORT;
+  private static final MethodHandle PUT_SHORT;
+  private static final MethodHandle GET_CHAR;
+  private static final MethodHandle PUT_CHAR;
+  private static final MethodHandle GET_INT;
+  private static final MethodHandle PUT_INT;
+  private static final MethodHandle GET_LONG;
+  private static final MethodHandle PUT_LONG;
+  private static final MethodHandle GET_FLOAT;
+  private static final MethodHandle PUT_FLOAT;
+  private static final MethodHandle GET_DOUBLE;
+  private static final MethodHandle PUT_DOUBLE;
+  /** (Object buffer)long: a direct buffer's address field. */
+  private static final MethodHandle BUFFER_ADDRESS;
+
+  private static final Class<?>[] TYPES = {
+    byte.class, short.class, char.class, int.class, long.class, float.class, double.class
+  };
+
+  static {
+    MethodHandle[] h = new MethodHandle[2 * TYPES.length + 1];
+    String off = null;
+    try {
+      off = reasonOff();
+      if (off == null) {
+        find(h);
+        off = check(h);
+      }
+    } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+      off = "sun.misc.Unsafe not usable: " + e;
+    }
+    if (off != null) { // inert handles of the same types: never called while ENABLED is false
+      for (int i = 0; i < TYPES.length; i++) {
+        h[2 * i] = MethodHandles.empty(MethodType.methodType(TYPES[i], long.class));
+        h[2 * i + 1] = MethodHandles.empty(MethodType.methodType(void.class, long.class, TYPES[i]));
+      }
+      h[2 * TYPES.length] = MethodHandles.empty(MethodType.methodType(long.class, Object.class));
+    }
+    ENABLED = off == null;
+    OFF_BECAUSE = off;
+    GET_BYTE = h[0];
+    PUT_BYTE = h[1];
+    GET_SHORT = h[2];
+    PUT_SHORT = h[3];
+    GET_CHAR = h[4];
+    PUT_CHAR = h[5];
+    GET_INT = h[6];
+    PUT_INT = h[7];
+    GET_LONG = h[8];
+    PUT_LONG = h[9];
+    GET_FLOAT = h[10];
+    PUT_FLOAT = h[11];
+    GET_DOUBLE = h[12];
+    PUT_DOUBLE = h[13];
+    BUFFER_ADDRESS = h[14];
+  }
+
+  private RawAccess() {}
+
+  /** Why not to use Unsafe here, or null. */
+  private static String reasonOff() {
+    if ("false".equalsIgnoreCase(System.getProperty(PROPERTY))) {
+      return "-D" + PROPERTY + "=false";
+    }
+    int feature = Runtime.version().feature();
+    if (feature >= 24) {
+      return "JDK " + feature + " warns on sun.misc.Unsafe memory access";
+    }
+    return null;
+  }
+
+  private static void find(MethodHandle[] h) throws ReflectiveOperationException {
+    Class<?> u = Class.forName("sun.misc.Unsafe");
+    Field f = u.getDeclaredField("theUnsafe");
+    f.setAccessible(true); // jdk.unsupported opens sun.misc: no warning, no flag needed
+    Object unsafe = f.get(null);
+    MethodHandles.Lookup l = MethodHandles.lookup();
+    for (int i = 0; i < TYPES.length; i++) {
+      Class<?> t = TYPES[i];
+      String n = Character.toUpperCase(t.getName().charAt(0)) + t.getName().substring(1);
+      h[2 * i] = l.findVirtual(u, "get" + n, MethodType.methodType(t, long.class)).bindTo(unsafe);
+      h[2 * i + 1] = l.findVirtual(u, "put" + n, MethodType.methodType(void.class, long.class, t))
+          .bindTo(unsafe);
+    }
+    long addressOffset = (Long) u.getMethod("objectFieldOffset", Field.class)
+        .invoke(unsafe, Buffer.class.getDeclaredField("address"));
+    MethodHandle getLongAt = l.findVirtual(u, "getLong",
+        MethodType.methodType(long.class, Object.class, long.class)).bindTo(unsafe);
+    h[2 * TYPES.length] = MethodHandles.insertArguments(getLongAt, 1, addressOffset);
+  }
+
+  /** Reads and writes a direct buffer both ways; null if Unsafe agreed with it. */
+  private static String check(MethodHandle[] h) {
+    ByteBuffer b = ByteBuffer.allocateDirect(64).order(ByteOrder.nativeOrder());
+    try {
+      long a = (long) h[2 * TYPES.length].invokeExact((Object) b);
+      b.putLong(8, 0x0102030405060708L);
+      long got = (long) h[8].invokeExact(a + 8);
+      h[9].invokeExact(a + 17, 0x1112131415161718L); // unaligned, as the accessors allow
+      if (got != 0x0102030405060708L || b.getLong(17) != 0x1112131415161718L) {
+        return "sun.misc.Unsafe disagrees with a direct ByteBuffer";
+      }
+      return null;
+    } catch (Throwable t) {
+      return "sun.misc.Unsafe not usable: " + t;
+    }
+  }
+
+  /** The native address of a direct buffer's first byte. */
+  static long address(ByteBuffer direct) {
+    try {
+      return (long) BUFFER_ADDRESS.invokeExact((Object) direct);
+    } catch (Throwable t) {
+      throw rethrow(t); // the handle was checked at class initialization
+    }
+  }
+
+  /**
+   * What a handle threw, as is when unchecked: the InternalError the JVM raises for a load or
+   * store that faults (a truncated file), as it does for a MappedByteBuffer.
+   */
+  private static AssertionError rethrow(Throwable t) {
+    if (t instanceof RuntimeException) {
+      throw (RuntimeException) t;
+    }
+    if (t instanceof Error) {
+      throw (Error) t;
+    }
+    return new AssertionError(t); // the Unsafe methods declare nothing checked
+  }
+
+  static byte getByte(long address) {
+    try {
+      return (byte) GET_BYTE.invokeExact(address);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  static void putByte(long address, byte v) {
+    try {
+      PUT_BYTE.invokeExact(address, v);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  static short getShort(long address) {
+    try {
+      return (short) GET_SHORT.invokeExact(address);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  static void putShort(long address, short v) {
+    try {
+      PUT_SHORT.invokeExact(address, v);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  static char getChar(long address) {
+    try {
+      return (char) GET_CHAR.invokeExact(address);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  static void putChar(long address, char v) {
+    try {
+      PUT_CHAR.invokeExact(address, v);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  static int getInt(long address) {
+    try {
+      return (int) GET_INT.invokeExact(address);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  static void putInt(long address, int v) {
+    try {
+      PUT_INT.invokeExact(address, v);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  static long getLong(long address) {
+    try {
+      return (long) GET_LONG.invokeExact(address);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  static void putLong(long address, long v) {
+    try {
+      PUT_LONG.invokeExact(address, v);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  static float getFloat(long address) {
+    try {
+      return (float) GET_FLOAT.invokeExact(address);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  static void putFloat(long address, float v) {
+    try {
+      PUT_FLOAT.invokeExact(address, v);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  static double getDouble(long address) {
+    try {
+      return (double) GET_DOUBLE.invokeExact(address);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  static void putDouble(long address, double v) {
+    try {
+      PUT_DOUBLE.invokeExact(address, v);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+}
