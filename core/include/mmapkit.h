@@ -103,10 +103,12 @@
  * - the fault guard is a vectored exception handler installed first; it
  *   takes EXCEPTION_IN_PAGE_ERROR and EXCEPTION_ACCESS_VIOLATION on the
  *   guarded pages of a mmapkit access only, and passes everything else on.
- * - close_inert swaps the views for private zero pages; a thread touching
- *   the range during the swap is held (at most 5 s) and retries while the
- *   page then allows its access (a pointer kept past the view's last
- *   lease is an ordinary fault, never a hang). wait/wake poll (bounded
+ * - close_inert swaps the views for private zero pages, and a growth past
+ *   the file's end maps the granule its old end lay in again; a thread
+ *   touching the range during such a swap is held (at most 5 s) and runs
+ *   its access again once no swap is under way and the page allows it (a
+ *   pointer kept past the view's last lease is an ordinary fault, never a
+ *   hang). wait/wake poll (bounded
  *   spin, then sleeps): WaitOnAddress does not cross processes.
  * - mmk_file_from_fd is MMK_ENOTSUP and mmk_file_fd -1: a HANDLE the
  *   caller opened maps with mmk_file_from_handle.
