@@ -15,8 +15,9 @@
  *
  * Only this benchmark's own file is evicted (fadvise), never the whole
  * page cache, so other work on the machine is left alone. Bandwidth limits
- * are the best 32 MiB piece of their rounds, not a median: a limit is what the machine
- * can do, and other load on a shared machine only ever lowers a figure.
+ * are the best 32 MiB piece of their rounds, not a median: a limit is what
+ * the machine can do, and other load on a shared machine only ever lowers
+ * a figure.
  *
  *   limits [--size MiB] [--reps N] [--dir DIR] [--json FILE]
  * prints a markdown table; with --json also writes
@@ -420,6 +421,7 @@ int main(int argc, char **argv) {
   int nkern = scan_kernels(kern), won;
   /* Bandwidth passes are short and the machine may be shared: more rounds. */
   int scan_reps = reps * 3 < 15 ? 15 : reps * 3;
+  const char *widths = nkern > 1 ? fmtstr("fastest of %d widths", nkern) : "the one width built";
 
   /* memcpy bandwidth, single thread, best of scan_reps after a warm-up pass:
    * both buffers in L2 (each a quarter of it), and both memory-sized.
@@ -450,8 +452,8 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < csize; i++) c[i] = (unsigned char)(i * 7 + 3);
     double g = best_of_kernels(kern, nkern, c, csize, scan_reps, &won);
     add_limit(fmtstr("scan, cache-sized (%zu KiB)", csize >> 10), "scan/cache", g,
-              fmtstr("%s (best of %d widths), 1 thread, half of L2, best 32 MiB piece",
-                     kern[won].isa, nkern));
+              fmtstr("%s (%s), 1 thread, half of L2, best 32 MiB piece",
+                     kern[won].isa, widths));
     free(c);
   }
 
@@ -477,14 +479,17 @@ int main(int argc, char **argv) {
     close(fd);
     double g = best_of_kernels(kern, nkern, p, size, scan_reps, &won);
     add_limit(fmtstr("scan, memory-sized (%zu MiB)", mib), "scan/memory", g,
-              fmtstr("%s (best of %d widths), 1 thread, warm mapping, best 32 MiB piece: "
+              fmtstr("%s (%s), 1 thread, warm mapping, best 32 MiB piece: "
                      "the scan limit",
-                     kern[won].isa, nkern));
+                     kern[won].isa, widths));
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     if (ncpu < 1) ncpu = 1;
     if (ncpu > 256) ncpu = 256;
-    add_limit(fmtstr("scan, memory-sized (%zu MiB), all cores", mib), "scan/memory/all-cores",
-              all_cores_gbps(kern[0].fn, p, size, (int)ncpu, scan_reps),
+    /* (0 when the buffer has less than a piece per thread: no row then) */
+    double all = all_cores_gbps(kern[0].fn, p, size, (int)ncpu, scan_reps);
+    if (all > 0)
+      add_limit(fmtstr("scan, memory-sized (%zu MiB), all cores", mib), "scan/memory/all-cores",
+              all,
               fmtstr("%s, %ld threads in step, best 32 MiB piece each: all cores, not a "
                      "1-thread bound",
                      kern[0].isa, ncpu));
