@@ -54,7 +54,7 @@ run() {
 # --- the machine's limits ---------------------------------------------------
 if want limits; then
   cc=${CC:-cc}
-  if "$cc" -O2 -o "$work/limits" "$repo/bench/report/limits.c" 2>"$work/logs/limits-build.log"; then
+  if "$cc" -O2 -pthread -o "$work/limits" "$repo/bench/report/limits.c" 2>"$work/logs/limits-build.log"; then
     run limits "$work/logs/limits.log" "$work/limits" --size "$limits_mib" --dir "$work" \
         --json "$work/json/limits.json" && note limits ok "${limits_mib} MiB file"
   else
