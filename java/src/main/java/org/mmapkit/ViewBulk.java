@@ -248,7 +248,9 @@ abstract class ViewBulk extends ViewCore {
   /**
    * Locks the view's pages in RAM ({@code mlock}).
    *
-   * @throws IOException e.g. when RLIMIT_MEMLOCK is exceeded
+   * @throws IOException e.g. past RLIMIT_MEMLOCK (without CAP_IPC_LOCK): a {@link
+   *     java.nio.file.FileSystemException} for the view's file whose message names mlock and
+   *     MMK_ENOMEM; nothing stays locked then
    */
   public void lockMemory() throws IOException {
     run(p -> NativeCore.mmk_view_lock_memory(p));
