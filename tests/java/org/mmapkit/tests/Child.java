@@ -31,6 +31,16 @@ public final class Child {
     return s;
   }
 
+  /** VmLck of this process, in KiB (PagingTest, and its child). */
+  static long vmLockedKib() throws IOException {
+    for (String l : Files.readAllLines(Path.of("/proc/self/status"))) {
+      if (l.startsWith("VmLck:")) {
+        return Long.parseLong(l.replaceAll("[^0-9]", ""));
+      }
+    }
+    throw new AssertionError("no VmLck in /proc/self/status");
+  }
+
   public static void main(String[] args) throws Exception {
     switch (args[0]) {
       case "shm-read": // name, expected long at 0: read what the parent wrote, write back
@@ -39,6 +49,22 @@ public final class Child {
           long got = v.getLong(0);
           System.out.println("OK read " + got);
           v.putLong(8, got + 1);
+        }
+        break;
+      case "mlock-limit": // path, bytes: lock a view larger than RLIMIT_MEMLOCK, then a small one
+        try (MappedFile f = MappedFile.create(Path.of(args[1]), Long.parseLong(args[2]));
+            MappedView big = f.map();
+            MappedView small = f.map(0, 4096)) {
+          try {
+            big.lockMemory();
+            System.out.println("LOCKED big");
+          } catch (IOException e) {
+            System.out.println("OK refused " + e.getClass().getName() + ": " + e.getMessage());
+          }
+          System.out.println("OK " + vmLockedKib() + " KiB locked after the refusal");
+          small.lockMemory(); // under the limit: the refusal was the limit's
+          System.out.println("OK small locked, " + vmLockedKib() + " KiB");
+          small.unlockMemory();
         }
         break;
       case "lock-try": // path: try an exclusive lock held by the parent

@@ -59,6 +59,105 @@ class MappedViewTest {
         ByteBuffer.wrap(file).order(ByteOrder.nativeOrder()).getLong(4099 + 9));
   }
 
+  /** {@code e}'s message contains every one of {@code parts}. */
+  private static void says(Throwable e, String... parts) {
+    String m = e.getMessage();
+    for (String part : parts) {
+      assertTrue(m != null && m.contains(part), "\"" + part + "\" not in: " + m);
+    }
+  }
+
+  private interface Access {
+    void run() throws Exception;
+  }
+
+  @Test
+  void out_of_range_messages_name_index_width_size_and_file() throws IOException {
+    Path p = dir.resolve("msg.bin");
+    String file = p.toString();
+    try (MappedFile f = MappedFile.create(p, 100);
+        MappedView v = f.map()) {
+      // Every typed accessor, one byte past its last valid index: index, width, size, file.
+      Object[][] cases = {
+        {1, (Access) () -> v.get(100)}, {1, (Access) () -> v.put(100, (byte) 1)},
+        {2, (Access) () -> v.getShort(99)}, {2, (Access) () -> v.putShort(99, (short) 1)},
+        {2, (Access) () -> v.getChar(99)}, {2, (Access) () -> v.putChar(99, 'x')},
+        {4, (Access) () -> v.getInt(97)}, {4, (Access) () -> v.putInt(97, 1)},
+        {4, (Access) () -> v.getFloat(97)}, {4, (Access) () -> v.putFloat(97, 1)},
+        {8, (Access) () -> v.getLong(93)}, {8, (Access) () -> v.putLong(93, 1)},
+        {8, (Access) () -> v.getDouble(93)}, {8, (Access) () -> v.putDouble(93, 1)},
+      };
+      for (Object[] c : cases) {
+        int width = (Integer) c[0];
+        IndexOutOfBoundsException e =
+            assertThrows(IndexOutOfBoundsException.class, ((Access) c[1])::run);
+        says(e, "index " + (101 - width) + " ", "(" + width + " bytes)", "100 bytes", file);
+      }
+      says(assertThrows(IndexOutOfBoundsException.class, () -> v.getLong(-1)),
+          "index -1 ", "(8 bytes)", "100 bytes", file);
+      says(assertThrows(IndexOutOfBoundsException.class, () -> v.getIntVolatile(100)),
+          "index 100 ", "(4 bytes)", "100 bytes", file);
+      says(assertThrows(IndexOutOfBoundsException.class, () -> v.getAndAddLongSafe(96, 1)),
+          "index 96 ", "(8 bytes)", "100 bytes", file);
+      says(assertThrows(IllegalArgumentException.class, () -> v.getIntVolatile(2)),
+          "index 2 ", "4-byte aligned", file);
+      // Ranges: the range, the size, the file; a bad array range names the array too.
+      says(assertThrows(IndexOutOfBoundsException.class, () -> v.get(90, new byte[11])),
+          "[90, 90 + 11)", "100 bytes", file);
+      says(assertThrows(IndexOutOfBoundsException.class, () -> v.asByteBuffer(50, 51)),
+          "[50, 50 + 51)", "100 bytes", file);
+      says(assertThrows(IndexOutOfBoundsException.class, () -> v.put(7, new byte[10], 5, 6)),
+          "[5, 5 + 6)", "byte[10]", "index 7 ", "100 bytes", file);
+    }
+  }
+
+  @Test
+  void read_only_refusals_name_index_width_and_file() throws IOException {
+    Path p = dir.resolve("ro-msg.bin");
+    Files.write(p, new byte[64]);
+    String file = p.toString();
+    try (MappedFile f = MappedFile.open(p, MapMode.READ_ONLY);
+        MappedView v = f.map()) {
+      Object[][] cases = {
+        {1, (Access) () -> v.put(8, (byte) 1)},
+        {2, (Access) () -> v.putShort(8, (short) 1)},
+        {2, (Access) () -> v.putChar(8, 'x')},
+        {4, (Access) () -> v.putInt(8, 1)},
+        {4, (Access) () -> v.putFloat(8, 1)},
+        {8, (Access) () -> v.putLong(8, 1)},
+        {8, (Access) () -> v.putDouble(8, 1)},
+        {4, (Access) () -> v.putIntVolatile(8, 1)},
+        {4, (Access) () -> v.getAndAddInt(8, 1)},
+        {8, (Access) () -> v.compareAndSetLong(8, 0, 1)},
+        {4, (Access) () -> v.putIntVolatileSafe(8, 1)},
+        {8, (Access) () -> v.getAndAddLongSafe(8, 1)},
+        {8, (Access) () -> v.compareAndSetLongSafe(8, 0, 1)},
+        {5, (Access) () -> v.put(8, new byte[5])},
+        {5, (Access) () -> v.put(8, ByteBuffer.allocateDirect(5))},
+      };
+      for (Object[] c : cases) {
+        int width = (Integer) c[0];
+        ReadOnlyBufferException e =
+            assertThrows(ReadOnlyBufferException.class, ((Access) c[1])::run);
+        says(e, "write of " + width + " bytes at index 8 ", "read-only", file);
+      }
+      assertEquals(0, v.getLongVolatileSafe(8)); // reads are fine, nothing was written
+      // A read into a read-only buffer: the JDK's exception type, with the view in the message.
+      says(assertThrows(ReadOnlyBufferException.class,
+          () -> v.get(16, ByteBuffer.allocateDirect(4).asReadOnlyBuffer())),
+          "destination", "4 bytes at index 16 ", file);
+    }
+  }
+
+  @Test
+  void fault_exception_carries_the_core_status() {
+    org.mmapkit.FaultException e = new org.mmapkit.FaultException("read: bad page");
+    assertEquals(-5, e.status()); // MMK_EIO, as mmapkit.h numbers it
+    assertEquals("MMK_EIO", e.statusName());
+    assertEquals("read: bad page", e.getMessage());
+    assertTrue(e.getCause() instanceof IOException);
+  }
+
   @Test
   void out_of_range_accesses_are_IndexOutOfBounds() throws IOException {
     try (MappedFile f = MappedFile.create(dir.resolve("o.bin"), 100);

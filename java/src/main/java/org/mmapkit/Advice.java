@@ -10,7 +10,11 @@ public enum Advice {
   RANDOM(2),
   /** Pages will be needed soon: start reading them now. */
   WILLNEED(3),
-  /** Pages are not needed now: drop them (their content comes back from the file). */
+  /**
+   * Pages are not needed now: drop them. Their content comes back from the file: on a {@link
+   * MapMode#PRIVATE} view that discards the view's own changes in the range (Linux; Windows
+   * refuses it there with UnsupportedOperationException).
+   */
   DONTNEED(4),
   /** Back the range with transparent huge pages where the system has them. */
   HUGEPAGE(5);

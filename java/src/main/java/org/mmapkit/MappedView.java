@@ -46,6 +46,13 @@ import org.mmapkit.internal.NativeCoreConstants;
  * 0.6x of a MappedByteBuffer at the same spot in a tight loop): there, iterate over {@link
  * #asByteBuffer(long, int)} windows for hot loops.
  *
+ * <p>A refused call says what happened. An {@link IndexOutOfBoundsException} names the index,
+ * the width of the access (or the length of the range), the view's size and its file (for a bulk
+ * copy whose array range is wrong, the array's length too). A write to a read-only view throws a
+ * {@link java.nio.ReadOnlyBufferException} (a subclass, since that class has no message) whose
+ * message names the index, the width and the file. A {@link FaultException} carries the core's
+ * status ({@link FaultException#status()}, {@link FaultException#statusName()}).
+ *
  * <p>Views are thread-safe in the sense of the JDK's direct buffers: concurrent accesses are
  * memory-safe; order them with the atomic methods ({@link #getLongVolatile(long)}, ...) or other
  * synchronization.
@@ -96,7 +103,8 @@ public final class MappedView extends ViewTyped implements AutoCloseable {
     long s = size;
     if (s > Integer.MAX_VALUE) {
       throw new UnsupportedOperationException(
-          "view of " + s + " bytes does not fit one ByteBuffer; use asByteBuffer(long, int)");
+          mem.ref.what() + " (" + s + " bytes) does not fit one ByteBuffer; use"
+              + " asByteBuffer(long, int)");
     }
     return asByteBuffer(0, (int) s);
   }

@@ -44,7 +44,7 @@ abstract class ViewAtomics extends ViewBulk {
    * @param value the value
    */
   public void putIntVolatile(long index, int value) {
-    Window w = atomic(index, 4);
+    Window w = atomicWrite(index, 4);
     INT.setVolatile(w.buf, (int) (index - w.base), value);
   }
 
@@ -56,7 +56,7 @@ abstract class ViewAtomics extends ViewBulk {
    * @return the value before the addition
    */
   public int getAndAddInt(long index, int delta) {
-    Window w = atomic(index, 4);
+    Window w = atomicWrite(index, 4);
     return (int) INT.getAndAdd(w.buf, (int) (index - w.base), delta);
   }
 
@@ -69,7 +69,7 @@ abstract class ViewAtomics extends ViewBulk {
    * @return true if the swap happened
    */
   public boolean compareAndSetInt(long index, int expected, int desired) {
-    Window w = atomic(index, 4);
+    Window w = atomicWrite(index, 4);
     return INT.compareAndSet(w.buf, (int) (index - w.base), expected, desired);
   }
 
@@ -91,7 +91,7 @@ abstract class ViewAtomics extends ViewBulk {
    * @param value the value
    */
   public void putLongVolatile(long index, long value) {
-    Window w = atomic(index, 8);
+    Window w = atomicWrite(index, 8);
     LONG.setVolatile(w.buf, (int) (index - w.base), value);
   }
 
@@ -103,7 +103,7 @@ abstract class ViewAtomics extends ViewBulk {
    * @return the value before the addition
    */
   public long getAndAddLong(long index, long delta) {
-    Window w = atomic(index, 8);
+    Window w = atomicWrite(index, 8);
     return (long) LONG.getAndAdd(w.buf, (int) (index - w.base), delta);
   }
 
@@ -116,7 +116,7 @@ abstract class ViewAtomics extends ViewBulk {
    * @return true if the swap happened
    */
   public boolean compareAndSetLong(long index, long expected, long desired) {
-    Window w = atomic(index, 8);
+    Window w = atomicWrite(index, 8);
     return LONG.compareAndSet(w.buf, (int) (index - w.base), expected, desired);
   }
 
@@ -219,11 +219,25 @@ abstract class ViewAtomics extends ViewBulk {
   /** One fault-safe atomic: the checks of atomic(), then the core under the view's lease. */
   private long safe(int op, int bits, long index, long a, long b) {
     checkWord(index, bits / 8);
+    if (op != NativeCore.MMKJ_LOAD) {
+      checkWritable(index, bits / 8); // the core's refusal has no message
+    }
     return call(p -> NativeCore.mmkj_atomic(p, op, bits, index, a, b));
+  }
+
+  /** atomic() for the forms that write: a read-only view's windows are read-only buffers. */
+  private Window atomicWrite(long index, int n) {
+    checkWord(index, n);
+    checkWritable(index, n); // the JDK's ReadOnlyBufferException would have no message
+    return window(index, n);
   }
 
   private Window atomic(long index, int n) {
     checkWord(index, n);
+    return window(index, n);
+  }
+
+  private Window window(long index, int n) {
     Window h = win.head; // the first 2 GiB inline, as in the typed accessors
     return index <= h.buf.capacity() - n ? h : far(index, n);
   }
@@ -235,8 +249,8 @@ abstract class ViewAtomics extends ViewBulk {
     }
     if (((offset + index) & (n - 1)) != 0) {
       throw new IllegalArgumentException(
-          "index " + index + " is not " + n + "-byte aligned in memory (view offset " + offset
-              + ")");
+          "index " + index + " is not " + n + "-byte aligned in memory (" + mem.ref.what()
+              + " starts at file offset " + offset + ")");
     }
   }
 

@@ -35,7 +35,7 @@ abstract class ViewBulk extends ViewCore {
    * @throws IllegalStateException if closed
    */
   public void get(long index, byte[] dst, int off, int length) {
-    Objects.checkFromIndexSize(off, length, dst.length);
+    checkArray(off, length, dst.length, index);
     checkRange(index, length);
     run(p -> NativeCore.mmkj_view_read(p, index, dst, off, length));
   }
@@ -63,8 +63,8 @@ abstract class ViewBulk extends ViewCore {
    * @throws FaultException if mapped memory faults
    */
   public void put(long index, byte[] src, int off, int length) {
-    Objects.checkFromIndexSize(off, length, src.length);
-    checkWritable();
+    checkArray(off, length, src.length, index);
+    checkWritable(index, length);
     checkRange(index, length);
     run(p -> NativeCore.mmkj_view_write(p, index, src, off, length));
   }
@@ -90,7 +90,8 @@ abstract class ViewBulk extends ViewCore {
   public void get(long index, ByteBuffer dst) {
     int n = dst.remaining();
     if (dst.isReadOnly()) {
-      throw new ReadOnly("the destination buffer is read-only");
+      throw new ReadOnlyViewException("the destination buffer of a read of " + n
+          + " bytes at index " + index + " of " + mem.ref.what() + " is read-only");
     }
     if (!dst.isDirect()) {
       get(index, dst.array(), dst.arrayOffset() + dst.position(), n);
@@ -118,7 +119,7 @@ abstract class ViewBulk extends ViewCore {
       src.duplicate().get(tmp);
       put(index, tmp, 0, n);
     } else {
-      checkWritable();
+      checkWritable(index, n);
       checkRange(index, n);
       run(p -> NativeCore.mmkj_view_write_buffer(p, index, src, src.position(), n));
     }
@@ -247,7 +248,9 @@ abstract class ViewBulk extends ViewCore {
   /**
    * Locks the view's pages in RAM ({@code mlock}).
    *
-   * @throws IOException e.g. when RLIMIT_MEMLOCK is exceeded
+   * @throws IOException e.g. past RLIMIT_MEMLOCK (without CAP_IPC_LOCK): a {@link
+   *     java.nio.file.FileSystemException} for the view's file whose message names mlock and
+   *     MMK_ENOMEM; nothing stays locked then
    */
   public void lockMemory() throws IOException {
     run(p -> NativeCore.mmk_view_lock_memory(p));

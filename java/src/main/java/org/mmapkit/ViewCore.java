@@ -91,7 +91,7 @@ abstract class ViewCore {
   final Window farWrite(long index, int width) {
     if (!writable) {
       checkOpen();
-      throw readOnly(index);
+      throw readOnly(index, width);
     }
     return far(index, width);
   }
@@ -145,10 +145,7 @@ abstract class ViewCore {
   }
 
   private void rawPut(long index, int width, long bits) {
-    if (!writable) {
-      checkOpen();
-      throw readOnly(index);
-    }
+    checkWritable(index, width);
     Raw r = current(index, width);
     long a = r.address + index;
     switch (width) {
@@ -239,38 +236,37 @@ abstract class ViewCore {
     }
   }
 
+  /**
+   * The array side of a bulk copy at {@code index}: {@code [off, off + length)} inside an array
+   * of {@code arrayLength} (Objects.checkFromIndexSize, with the view in the message).
+   */
+  final void checkArray(int off, int length, int arrayLength, long index) {
+    if ((off | length) < 0 || length > arrayLength - off) {
+      throw new IndexOutOfBoundsException("array range [" + off + ", " + off + " + " + length
+          + ") outside byte[" + arrayLength + "] for the copy at index " + index + " of "
+          + mem.ref.what() + " (" + size + " bytes)");
+    }
+  }
+
+  /** An access of {@code width} bytes at {@code index} outside the view (or closed: ISE). */
   final IndexOutOfBoundsException outside(long index, int width) {
     checkOpen();
     return new IndexOutOfBoundsException("index " + index + " (" + width + " bytes) outside "
         + mem.ref.what() + " of " + size + " bytes");
   }
 
-  final void checkWritable() {
+  /** For a write of {@code length} bytes at {@code index}: refused by a read-only view. */
+  final void checkWritable(long index, long length) {
     if (!writable) {
       checkOpen();
-      throw readOnly(-1);
+      throw readOnly(index, length);
     }
   }
 
-  /** @param index where the write was, or -1 for a bulk write */
-  final ReadOnlyBufferException readOnly(long index) {
-    return new ReadOnly((index < 0 ? "write to " : "write at index " + index + " of ")
-        + "read-only " + mem.ref.what() + " (" + size + " bytes)");
-  }
-
-  /** ReadOnlyBufferException has no message of its own: this one says where. */
-  static final class ReadOnly extends ReadOnlyBufferException {
-    private static final long serialVersionUID = 1L;
-    private final String message;
-
-    ReadOnly(String message) {
-      this.message = message;
-    }
-
-    @Override
-    public String getMessage() {
-      return message;
-    }
+  /** The refusal of a write of {@code width} bytes at {@code index} (a read-only view). */
+  final ReadOnlyBufferException readOnly(long index, long width) {
+    return new ReadOnlyViewException("write of " + width + " bytes at index " + index
+        + " refused: " + mem.ref.what() + " (" + size + " bytes) is read-only");
   }
 
   /** A native call on the view's memory; {@code view} is the native view. */
