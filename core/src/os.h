@@ -27,9 +27,14 @@
 #if defined(_WIN32)
 typedef void *mmk__os_fd; /* a HANDLE */
 #  define MMK__OS_FD_NONE ((mmk__os_fd)0)
+/* A value that cannot be an open handle at all: NULL or
+ * INVALID_HANDLE_VALUE. */
+#  define MMK__OS_FD_INVALID(fd)                                             \
+    ((fd) == MMK__OS_FD_NONE || (fd) == (mmk__os_fd)(intptr_t)-1)
 #else
 typedef int mmk__os_fd;
 #  define MMK__OS_FD_NONE (-1)
+#  define MMK__OS_FD_INVALID(fd) ((fd) < 0)
 #endif
 
 /* Native error values the common code records itself (0 where the
@@ -37,10 +42,12 @@ typedef int mmk__os_fd;
 #if defined(_WIN32)
 #  define MMK__OS_ENOMEM 8 /* ERROR_NOT_ENOUGH_MEMORY */
 #  define MMK__OS_EISDIR 0
+#  define MMK__OS_EBADF 0
 #  define MMK__OS_EINTR 0
 #else
 #  define MMK__OS_ENOMEM ENOMEM
 #  define MMK__OS_EISDIR EISDIR
+#  define MMK__OS_EBADF EBADF
 #  define MMK__OS_EINTR EINTR
 #endif
 
@@ -142,10 +149,11 @@ static inline void mmk__os_atfork_child(void (*fn)(void)) {
 /* ------------------------------------------------------------------------
  * Files
  *
- * A file handle's descriptor is an mmk__os_fd: an int on POSIX (where
- * mmk_file_from_fd and mmk_file_fd, POSIX-only API, live in unix_file.c
- * beside these), a HANDLE on Windows (of the file, or of the named or anonymous
- * file mapping for shared and anonymous memory).
+ * A file handle's descriptor is an mmk__os_fd: an int on POSIX, a HANDLE
+ * on Windows (of the file, or of the named or anonymous file mapping for
+ * shared and anonymous memory). The API that wraps the caller's own
+ * (mmk_file_from_fd on POSIX, mmk_file_from_handle on Windows) is in
+ * file.c, over mmk__os_adopt and mmk__os_fd_name.
  * ---------------------------------------------------------------------- */
 
 /* What the common code needs to know of an open file or a path. */
@@ -204,12 +212,48 @@ MMK__HIDDEN int mmk__os_close(mmk__os_fd fd);
 /* The file's current size in bytes. */
 MMK__HIDDEN int mmk__os_file_size(mmk_file *f, int64_t *size);
 
-/* What the system calls the file open as f->fd ("/tmp/x (deleted)"),
- * else a fallback naming f->caller_fd, into buf[MMK__OS_NAME_MAX]; errno
- * may change. For handles made from the caller's descriptor, named on
- * first need (mmk__file_path_slow). */
+/* What mmk__os_adopt found out about the duplicate of a caller's
+ * descriptor: its kind, then (a regular file only) its access. file.c
+ * decides from these alone and words every refusal. */
+#define MMK__OS_ADOPT_REG 0       /* a regular file: the only kind mapped */
+#define MMK__OS_ADOPT_DIR 1
+#define MMK__OS_ADOPT_FIFO 2      /* a pipe or FIFO */
+#define MMK__OS_ADOPT_SOCKET 3
+#define MMK__OS_ADOPT_PIPE 4      /* a pipe or socket: which, the platform
+                                     does not tell (Windows) */
+#define MMK__OS_ADOPT_CHAR 5      /* a character device */
+#define MMK__OS_ADOPT_BLOCK 6     /* a block device */
+#define MMK__OS_ADOPT_OTHER 7     /* anything else (Windows: not on disk) */
+#define MMK__OS_ADOPT_PATH_ONLY 8 /* names a file but gives no access to
+                                     its contents (Linux O_PATH) */
+typedef struct mmk__os_adopted {
+  int kind;            /* MMK__OS_ADOPT_* */
+  int can_read;        /* 1 or 0; -1: the platform cannot tell (the */
+  int can_write;       /* first mapping will) */
+  int write_sealed;    /* the object itself forbids writing (a memfd's
+                          F_SEAL_WRITE); asked only with want_write */
+} mmk__os_adopted;
+
+/* Duplicates the caller's descriptor callers (not MMK__OS_FD_INVALID)
+ * into *dup, with the same access, closed on exec / not inheritable, and
+ * finds out what it is from the duplicate only: the caller may close or
+ * replace theirs at any moment, and then what was checked would not be
+ * what is mapped. want_write: MMK_WRITE was asked for. Returns 0, or a
+ * native error, not recorded: *dup is then MMK__OS_FD_NONE if nothing was
+ * duplicated (callers is not open), else the duplicate, whose facts could
+ * not be read; either way the caller closes what *dup holds. */
+MMK__HIDDEN int mmk__os_adopt(mmk__os_fd callers, int want_write,
+                              mmk__os_fd *dup, mmk__os_adopted *a);
+
+/* What the system calls the object open as fd ("/tmp/x (deleted)",
+ * "pipe:[4711]", a final path name), into buf[MMK__OS_NAME_MAX]: 1, or 0
+ * if it tells nothing (then file.c writes the "(no path)" fallback).
+ * Never blocks (Windows asks files on disk only: asking a pipe can wait
+ * behind another thread's read); keeps errno and the native error. For a
+ * handle of the caller's descriptor, on first need (mmk__file_path_slow),
+ * or when one of its refusals names it. */
 #define MMK__OS_NAME_MAX 4128
-MMK__HIDDEN void mmk__os_file_name(const mmk_file *f, char *buf, size_t len);
+MMK__HIDDEN int mmk__os_fd_name(mmk__os_fd fd, char *buf, size_t len);
 
 /* Sets the size (shrinks or grows sparsely). */
 MMK__HIDDEN int mmk__os_file_truncate(mmk_file *f, int64_t size);
