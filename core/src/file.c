@@ -165,6 +165,29 @@ int mmk__check_stat(const mmk__os_stat *st, const char *op,
   return 0;
 }
 
+/* An existing shared-memory object must be the caller's own and private:
+ * another user may have created it first (mode 0666) to read or forge
+ * what this process writes. 0, else MMK_EACCES naming its owner as far
+ * as the platform tells (numeric ids and mode bits, or only "another
+ * account"). */
+static int mmk__owner_check(mmk__os_fd fd, const mmk__os_stat *st,
+                            const char *op, const char *name) {
+  mmk__os_owner o;
+  char reason[160];
+  mmk__os_owner_of(fd, st, &o);
+  if (o.ours && !(o.perm & 077)) return 0;
+  if (o.uid >= 0)
+    snprintf(reason, sizeof reason,
+             "existing object owned by uid %ld, mode %04o (this process: "
+             "uid %ld); pass MMK_ALLOW_FOREIGN to share between users",
+             o.uid, o.perm, o.self);
+  else
+    snprintf(reason, sizeof reason,
+             "existing object owned by another account; pass "
+             "MMK_ALLOW_FOREIGN to share between users");
+  return mmk__arg_error(MMK_EACCES, op, name, reason);
+}
+
 /* Shared tail of the open functions: checks what was opened (and, for a
  * shared-memory object this call did not create, its owner, unless
  * MMK_ALLOW_FOREIGN), truncates and grows, wraps it. On failure fd is
@@ -181,7 +204,7 @@ static int mmk__finish_open(mmk__os_fd fd, int mode, unsigned flags,
   if (!r) r = mmk__check_stat(&st, op, path);
   if (!r && kind == MMK_KIND_SHM && !created &&
       !(flags & MMK_ALLOW_FOREIGN))
-    r = mmk__os_owner_check(&st, op, path);
+    r = mmk__owner_check(fd, &st, op, path);
   if (r) {
     if (created) mmk__os_undo_create(kind, path, &st);
     mmk__os_close(fd);

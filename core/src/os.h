@@ -164,8 +164,8 @@ typedef struct mmk__os_stat {
   int64_t size;
   int type;           /* MMK__OS_* */
   uint64_t dev, ino;  /* identity: is a name still what this call made? */
-  long uid;           /* owner and permission bits, for the owner check */
-  unsigned perm;
+  long uid;           /* POSIX: owner and permission bits, read by */
+  unsigned perm;      /* mmk__os_owner (Windows: 0) */
 } mmk__os_stat;
 
 /* Opens (kind MMK_KIND_FILE) the path or (MMK_KIND_SHM) the checked shm
@@ -188,10 +188,20 @@ MMK__HIDDEN int mmk__os_stat_fd(mmk__os_fd fd, mmk__os_stat *st,
  * Never records an error. */
 MMK__HIDDEN int mmk__os_stat_device(const char *path, mmk__os_stat *st);
 
-/* 0 if the existing shared-memory object st is this process's own and
- * private; else MMK_EACCES naming its owner. */
-MMK__HIDDEN int mmk__os_owner_check(const mmk__os_stat *st, const char *op,
-                                    const char *name);
+/* Who owns an open shared-memory object (fd, st from mmk__os_stat_fd),
+ * for the owner check of file.c, which decides (own user, nobody else let
+ * in) and words the refusal. Never fails: what cannot be found out is
+ * reported as foreign. */
+typedef struct mmk__os_owner {
+  int ours;        /* 1: owned by this process's (effective) user */
+  long uid, self;  /* the owner's and this process's numeric user ids;
+                      -1 where users are not numbers (Windows: SIDs) */
+  unsigned perm;   /* permission bits (POSIX st_mode & 07777); 0 where
+                      none let others in (Windows: the section's DACL is
+                      the creator's default) */
+} mmk__os_owner;
+MMK__HIDDEN void mmk__os_owner_of(mmk__os_fd fd, const mmk__os_stat *st,
+                                  mmk__os_owner *o);
 
 /* Removes what a failed call created (kind, path or shm name) if the
  * name still refers to st; silent. */

@@ -184,18 +184,14 @@ void mmk__os_undo_create(int kind, const char *path, const mmk__os_stat *st) {
   }
 }
 
-/* An existing shared-memory object must be the caller's own and private:
- * another user may have created it first (mode 0666) to read or forge
- * what this process writes. */
-int mmk__os_owner_check(const mmk__os_stat *st, const char *op,
-                        const char *name) {
-  char reason[160];
-  if (st->uid == (long)geteuid() && !(st->perm & 077)) return 0;
-  snprintf(reason, sizeof reason,
-           "existing object owned by uid %ld, mode %04o (this process: uid "
-           "%ld); pass MMK_ALLOW_FOREIGN to share between users",
-           st->uid, st->perm, (long)geteuid());
-  return mmk__arg_error(MMK_EACCES, op, name, reason);
+/* The owner and mode bits come from the fstat already made. */
+void mmk__os_owner_of(mmk__os_fd fd, const mmk__os_stat *st,
+                      mmk__os_owner *o) {
+  (void)fd;
+  o->uid = st->uid;
+  o->self = (long)geteuid();
+  o->ours = o->uid == o->self;
+  o->perm = st->perm;
 }
 
 typedef int (*mmk__opener)(const char *name, int oflags, mode_t perm);

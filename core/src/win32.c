@@ -355,25 +355,28 @@ int mmk__os_close(mmk__os_fd fd) {
   return CloseHandle(fd) ? 0 : (int)GetLastError();
 }
 
-/* The account that owns a kernel object is this process's user: 0, else
- * 1 (st->uid for the owner check). */
-static long mmk__foreign_owner(HANDLE h) {
+/* Is the account that owns a kernel object this process's user? What
+ * cannot be found out counts as foreign. */
+void mmk__os_owner_of(mmk__os_fd fd, const mmk__os_stat *st,
+                      mmk__os_owner *o) {
   PSID owner = NULL;
   PSECURITY_DESCRIPTOR sd = NULL;
   HANDLE tok;
   char buf[256];
   DWORD n;
-  long foreign = 1;
-  if (GetSecurityInfo(h, SE_KERNEL_OBJECT, OWNER_SECURITY_INFORMATION, &owner,
-                      NULL, NULL, NULL, &sd) != ERROR_SUCCESS)
-    return 1;
+  (void)st;
+  o->ours = 0;
+  o->uid = o->self = -1; /* SIDs, not numbers */
+  o->perm = 0;
+  if (GetSecurityInfo(fd, SE_KERNEL_OBJECT, OWNER_SECURITY_INFORMATION,
+                      &owner, NULL, NULL, NULL, &sd) != ERROR_SUCCESS)
+    return;
   if (OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &tok)) {
     if (GetTokenInformation(tok, TokenUser, buf, sizeof buf, &n))
-      foreign = EqualSid(owner, ((TOKEN_USER *)buf)->User.Sid) ? 0 : 1;
+      o->ours = EqualSid(owner, ((TOKEN_USER *)buf)->User.Sid) ? 1 : 0;
     CloseHandle(tok);
   }
   LocalFree(sd);
-  return foreign;
 }
 
 int mmk__os_stat_fd(mmk__os_fd fd, mmk__os_stat *st, const char *path) {
@@ -381,7 +384,6 @@ int mmk__os_stat_fd(mmk__os_fd fd, mmk__os_stat *st, const char *path) {
   memset(st, 0, sizeof *st);
   if (mmk__section_size(fd, &st->size)) {
     st->type = MMK__OS_REG;
-    st->uid = mmk__foreign_owner(fd);
     st->dev = 0;
     st->ino = (uint64_t)(uintptr_t)fd;
     return 0;
@@ -427,14 +429,6 @@ device:
   memset(st, 0, sizeof *st);
   st->type = MMK__OS_OTHER;
   return 1;
-}
-
-int mmk__os_owner_check(const mmk__os_stat *st, const char *op,
-                        const char *name) {
-  if (st->uid == 0) return 0;
-  return mmk__arg_error(MMK_EACCES, op, name,
-                        "existing object owned by another account; pass "
-                        "MMK_ALLOW_FOREIGN to share between users");
 }
 
 /* A created file is deleted again while the name still refers to it; a
