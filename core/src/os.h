@@ -347,11 +347,15 @@ MMK__HIDDEN int mmk__os_view_advise(mmk_view *v, void *start, size_t n,
 /* Locks (lock != 0) or unlocks the first len mapped bytes in RAM. */
 MMK__HIDDEN int mmk__os_view_lock(mmk_view *v, size_t len, int lock);
 
-/* Counts the bytes of [lo, hi) (inside the view) whose pages are resident
- * into *total; off/len for the error detail. */
-MMK__HIDDEN int mmk__os_view_resident(mmk_view *v, uintptr_t lo,
-                                      uintptr_t hi, int64_t off, int64_t len,
-                                      int64_t *total);
+/* Which of npages pages (of mmk__page() bytes, at most
+ * MMK__OS_RESIDENT_CHUNK) from the page-aligned address page, inside the
+ * view, are resident: bit 0 of vec[i] for page i (the other bits mean
+ * nothing). One call per chunk: view.c clips the pages to the caller's
+ * range and sums. off/len, the caller's range, for the error detail. */
+#define MMK__OS_RESIDENT_CHUNK 4096
+MMK__HIDDEN int mmk__os_view_resident(mmk_view *v, uintptr_t page,
+                                      size_t npages, unsigned char *vec,
+                                      int64_t off, int64_t len);
 
 /* ------------------------------------------------------------------------
  * Fault guard

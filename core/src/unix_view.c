@@ -249,29 +249,11 @@ int mmk__os_view_lock(mmk_view *v, size_t len, int lock) {
   return 0;
 }
 
-int mmk__os_view_resident(mmk_view *v, uintptr_t lo, uintptr_t hi,
-                          int64_t off, int64_t len, int64_t *total) {
-  enum { CHUNK = 4096 };
-  mmk__mincore_t vec[CHUNK];
-  size_t pg = mmk__page();
-  uintptr_t page = lo & ~(uintptr_t)(pg - 1);
-  int64_t sum = 0;
-  while (page < hi) {
-    size_t npages = (size_t)((hi - page + pg - 1) / pg);
-    size_t i;
-    if (npages > CHUNK) npages = CHUNK;
-    if (mincore((void *)page, npages * pg, vec) != 0)
-      return mmk__sys_error(errno, "mincore", mmk__vpath(v),
-                            "offset %lld, length %lld", (long long)off,
-                            (long long)len);
-    for (i = 0; i < npages; i++, page += pg) {
-      if (vec[i] & 1) {
-        uintptr_t s = page < lo ? lo : page;
-        uintptr_t e = page + pg > hi ? hi : page + pg;
-        sum += (int64_t)(e - s);
-      }
-    }
-  }
-  *total = sum;
+int mmk__os_view_resident(mmk_view *v, uintptr_t page, size_t npages,
+                          unsigned char *vec, int64_t off, int64_t len) {
+  if (mincore((void *)page, npages * mmk__page(), (mmk__mincore_t *)vec) != 0)
+    return mmk__sys_error(errno, "mincore", mmk__vpath(v),
+                          "offset %lld, length %lld", (long long)off,
+                          (long long)len);
   return 0;
 }
