@@ -165,6 +165,11 @@ int mmk__check_stat(const mmk__os_stat *st, const char *op,
   return 0;
 }
 
+int mmk__file_grow(mmk_file *f, int64_t cur, int64_t new_size,
+                   const char *op) {
+  return new_size > cur ? mmk__os_file_grow(f, cur, new_size, op) : 0;
+}
+
 /* An existing shared-memory object must be the caller's own and private:
  * another user may have created it first (mode 0666) to read or forge
  * what this process writes. 0, else MMK_EACCES naming its owner as far
@@ -220,7 +225,7 @@ static int mmk__finish_open(mmk__os_fd fd, int mode, unsigned flags,
     r = mmk__os_file_truncate(f, 0);
     st.size = 0;
   }
-  if (!r && size > st.size) r = mmk__os_file_grow(f, st.size, size, op);
+  if (!r && size > st.size) r = mmk__file_grow(f, st.size, size, op);
   if (r) {
     if (created) mmk__os_undo_create(kind, path, &st);
     mmk__file_destroy(f);
@@ -295,7 +300,7 @@ int mmk_anon_create(int64_t size, mmk_file **out) {
   r = mmk__file_new(fd, MMK_WRITE, MMK_KIND_ANON, 1, "", "anon_create", &f);
   if (r) return r;
   f->created = 1;
-  r = mmk__os_file_grow(f, 0, size, "anon_create");
+  r = mmk__file_grow(f, 0, size, "anon_create");
   if (r) {
     mmk__file_destroy(f);
     return r;
@@ -467,7 +472,7 @@ int mmk_file_resize(mmk_file *file, int64_t new_size) {
   r = mmk__os_file_size(file, &size);
   if (r) return r;
   if (new_size > size)
-    return mmk__os_file_grow(file, size, new_size, "resize");
+    return mmk__file_grow(file, size, new_size, "resize");
   if (new_size < size) return mmk__os_file_truncate(file, new_size);
   return 0;
 }

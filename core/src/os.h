@@ -268,7 +268,8 @@ MMK__HIDDEN int mmk__os_fd_name(mmk__os_fd fd, char *buf, size_t len);
 /* Sets the size (shrinks or grows sparsely). */
 MMK__HIDDEN int mmk__os_file_truncate(mmk_file *f, int64_t size);
 
-/* Grows the file from cur to at least new_size bytes, never shrinking it,
+/* Grows the file from cur to at least new_size bytes (cur < new_size:
+ * the common code's mmk__file_grow asks only then), never shrinking it,
  * reserving the blocks where the platform can (a full disk is an error
  * here, not a SIGBUS later). op names the caller in the error. */
 MMK__HIDDEN int mmk__os_file_grow(mmk_file *f, int64_t cur, int64_t new_size,
@@ -276,8 +277,10 @@ MMK__HIDDEN int mmk__os_file_grow(mmk_file *f, int64_t cur, int64_t new_size,
 
 /* Byte-range lock (kind MMK_LOCK_*, wait MMK_LOCK_*; checked) and unlock
  * (length 0: to the end). 0 or the native error, not recorded: a lock
- * that conflicts under MMK_LOCK_TRY is EAGAIN on every platform; EINTR
- * ends only MMK_LOCK_WAIT_INTR. */
+ * that conflicts under MMK_LOCK_TRY is the native error that translates
+ * to MMK_EAGAIN on every platform (POSIX: EAGAIN, also where fcntl says
+ * EACCES; Windows: ERROR_LOCK_VIOLATION); EINTR ends only
+ * MMK_LOCK_WAIT_INTR. */
 MMK__HIDDEN int mmk__os_file_lock(mmk_file *f, int kind, int64_t offset,
                                   int64_t length, int wait);
 MMK__HIDDEN int mmk__os_file_unlock(mmk_file *f, int64_t offset,
@@ -322,7 +325,11 @@ MMK__HIDDEN void mmk__os_unmap(void *p, size_t len);
  * reservation; sets base, map_len, res_len, reserve. MMK__OS_CANNOT where
  * the kernel cannot move mappings, or could not and nothing private is
  * lost by a fresh mapping: the common code then maps afresh and copies a
- * copy-on-write view's pages itself. */
+ * copy-on-write view's pages itself. MMK__OS_SPLIT (nothing changed or
+ * recorded): a copy-on-write view the kernel could not move because it is
+ * several kernel mappings now (advice on part of it split it); the
+ * common code refuses the resize (MMK_EBUSY) and says what to do. */
+#define MMK__OS_SPLIT 4
 MMK__HIDDEN int mmk__os_view_move(mmk_view *v, size_t new_map_len);
 
 /* Unmaps everything the view holds (mapping and reservation); base NULL. */
@@ -344,7 +351,9 @@ MMK__HIDDEN int mmk__os_view_flush(mmk_view *v, void *start, size_t n,
 MMK__HIDDEN int mmk__os_view_advise(mmk_view *v, void *start, size_t n,
                                     int advice, int64_t off, int64_t len);
 
-/* Locks (lock != 0) or unlocks the first len mapped bytes in RAM. */
+/* Locks (lock != 0) or unlocks the first len mapped bytes in RAM. Memory
+ * that cannot be locked (too little RAM or lockable memory) is recorded
+ * as MMK_ENOMEM on every platform. */
 MMK__HIDDEN int mmk__os_view_lock(mmk_view *v, size_t len, int lock);
 
 /* Which of npages pages (of mmk__page() bytes, at most

@@ -124,7 +124,6 @@ static int mmk__extend(mmk_file *f, int64_t new_size) {
  * would commit all of it at once). */
 int mmk__os_file_grow(mmk_file *f, int64_t cur, int64_t new_size,
                       const char *op) {
-  if (new_size <= cur) return 0;
 #ifdef MMK__HAVE_POSIX_FALLOCATE
   if (f->kind != MMK_KIND_ANON) {
     int err;
@@ -422,11 +421,15 @@ static int mmk__fcntl_lock(int fd, int type, int64_t offset, int64_t length,
   return r == 0 ? 0 : errno;
 }
 
+/* POSIX lets F_SETLK say a lock conflicts with EACCES or EAGAIN (some
+ * systems say EACCES): both are the one native error os.h names for a
+ * conflict, EAGAIN, which is recorded as the detail's native error. Which
+ * errno values fcntl uses is a fact of this platform, and the common code
+ * sees native errors only through mmk__os_status: it stays here. */
 int mmk__os_file_lock(mmk_file *f, int kind, int64_t offset, int64_t length,
                       int wait) {
   int e = mmk__fcntl_lock(f->fd, kind == MMK_LOCK_SHARED ? F_RDLCK : F_WRLCK,
                           offset, length, wait);
-  /* Some systems report a conflicting non-blocking lock as EACCES. */
   if (!wait && e == EACCES) e = EAGAIN;
   return e;
 }

@@ -136,7 +136,7 @@ static int mmk__map(mmk_file *f, int64_t offset, int64_t length,
   r = mmk__map_range(f, offset, &length, reserve, options, size);
   if (r) return r;
   if (offset + length > size) {
-    r = mmk__os_file_grow(f, size, offset + length, "map");
+    r = mmk__file_grow(f, size, offset + length, "map");
     if (r) return r;
   }
   v = mmk__view_new(f, offset, length, reserve, options);
@@ -327,6 +327,14 @@ static void mmk__view_adopt(mmk_view *v, void *p, size_t new_map_len) {
 static int mmk__view_move(mmk_view *v, size_t new_map_len) {
   void *p;
   int r = v->map_len ? mmk__os_view_move(v, new_map_len) : MMK__OS_CANNOT;
+  if (r == MMK__OS_SPLIT)
+    return mmk__set_error(
+        MMK_EBUSY, 0, "resize", mmk__vpath(v),
+        "a copy-on-write view split by advice on part of it cannot "
+        "move without losing its private changes (advise "
+        "MMK_ADVICE_NORMAL over the whole view first, or reserve "
+        "address space with mmk_map_reserve)",
+        "length %lld", (long long)new_map_len);
   if (r != MMK__OS_CANNOT) return r;
   r = mmk__os_view_map_fresh(v, new_map_len, &p);
   if (r) return r;
@@ -439,7 +447,7 @@ static int mmk__view_resize_locked(mmk_view *v, int64_t new_length) {
                 "export(s) outstanding",
           (long long)busy);
   }
-  r = grow_file ? mmk__os_file_grow(v->file, size, end, "resize") : 0;
+  r = grow_file ? mmk__file_grow(v->file, size, end, "resize") : 0;
   if (!r) r = mmk__view_resize_blocked(v, new_length);
   if (block) mmk__view_unblock(v);
   return r;

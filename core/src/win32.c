@@ -519,7 +519,6 @@ int mmk__os_file_grow(mmk_file *f, int64_t cur, int64_t new_size,
   FILE_ALLOCATION_INFO alloc;
   int64_t now;
   int r;
-  if (new_size <= cur) return 0;
   if (f->kind != MMK_KIND_FILE) {
     r = mmk__os_file_size(f, &now);
     return r ? r : now >= new_size ? 0 : mmk__section_fixed(f, new_size, op);
