@@ -165,7 +165,7 @@ typedef struct mmk__os_stat {
   int type;           /* MMK__OS_* */
   uint64_t dev, ino;  /* identity: is a name still what this call made? */
   long uid;           /* POSIX: owner and permission bits, read by */
-  unsigned perm;      /* mmk__os_owner (Windows: 0) */
+  unsigned perm;      /* mmk__os_owner_of (Windows: 0) */
 } mmk__os_stat;
 
 /* Opens (kind MMK_KIND_FILE) the path or (MMK_KIND_SHM) the checked shm
@@ -197,8 +197,8 @@ typedef struct mmk__os_owner {
   long uid, self;  /* the owner's and this process's numeric user ids;
                       -1 where users are not numbers (Windows: SIDs) */
   unsigned perm;   /* permission bits (POSIX st_mode & 07777); 0 where
-                      none let others in (Windows: the section's DACL is
-                      the creator's default) */
+                      there are none (Windows: sections get an owner-only
+                      DACL, and the owner decides) */
 } mmk__os_owner;
 MMK__HIDDEN void mmk__os_owner_of(mmk__os_fd fd, const mmk__os_stat *st,
                                   mmk__os_owner *o);
@@ -352,8 +352,8 @@ MMK__HIDDEN int mmk__os_view_advise(mmk_view *v, void *start, size_t n,
                                     int advice, int64_t off, int64_t len);
 
 /* Locks (lock != 0) or unlocks the first len mapped bytes in RAM. Memory
- * that cannot be locked (too little RAM or lockable memory) is recorded
- * as MMK_ENOMEM on every platform. */
+ * that cannot be locked is MMK_ENOMEM, never MMK_EAGAIN (POSIX records
+ * mlock's EAGAIN as ENOMEM: unix_view.c says why). */
 MMK__HIDDEN int mmk__os_view_lock(mmk_view *v, size_t len, int lock);
 
 /* Which of npages pages (of mmk__page() bytes, at most
