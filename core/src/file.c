@@ -1,11 +1,14 @@
 /*
  * Files above the seam: every argument and mode check, the open sequence
  * (open, check what was opened, truncate, grow, undo a create that
- * failed), byte-range lock checks, handle reference counting and close.
- * The OS calls are the mmk__os_file_* / mmk__os_open functions of os.h.
+ * failed), the handles of a caller's descriptor (mmk_file_from_fd,
+ * mmk_file_from_handle), byte-range lock checks, handle reference
+ * counting and close. The OS calls are the mmk__os_file_* / mmk__os_open /
+ * mmk__os_adopt functions of os.h.
  */
 #include "internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +38,60 @@ int mmk__file_new(mmk__os_fd fd, int mode, int kind, int rdwr,
   return 0;
 }
 
+/* ------------------------------------------------------------------------
+ * Handles of the caller's descriptor: mmk_file_from_fd (POSIX),
+ * mmk_file_from_handle (Windows)
+ *
+ * One path for both (mmk__adopt): the backend duplicates the descriptor
+ * and tells what the duplicate is (mmk__os_adopt); every decision and
+ * every reason is here. The platform's own words for the same facts, as
+ * mmapkit.h documents them for each function, are these:
+ * ---------------------------------------------------------------------- */
+
+#if defined(_WIN32)
+#  define MMK__ADOPT_OP "from_handle"
+#  define MMK__ADOPT_NOT_FD "NULL or INVALID_HANDLE_VALUE is no handle"
+#  define MMK__ADOPT_DIR "a directory, not a regular file"
+#  define MMK__ADOPT_CHAR                                                    \
+    "a character device (console, NUL...), not a regular file"
+#  define MMK__ADOPT_OTHER "not a file on disk"
+#  define MMK__ADOPT_NO_READ                                                 \
+    "the handle has no read access (every mapping needs FILE_READ_DATA)"
+#  define MMK__ADOPT_NO_WRITE                                                \
+    "MMK_WRITE needs a handle opened for reading and writing "               \
+    "(FILE_WRITE_DATA); this one is read-only"
+#  define MMK__ADOPT_DETAIL 0 /* a refusal names the path alone */
+#else
+#  define MMK__ADOPT_OP "from_fd"
+#  define MMK__ADOPT_NOT_FD NULL /* EBADF's own words */
+#  define MMK__ADOPT_DIR NULL    /* EISDIR's own words */
+#  define MMK__ADOPT_CHAR "a character device, not a regular file"
+#  define MMK__ADOPT_OTHER "not a regular file"
+#  define MMK__ADOPT_NO_READ                                                 \
+    "the descriptor is write-only (every mapping needs read)"
+#  define MMK__ADOPT_NO_WRITE                                                \
+    "MMK_WRITE needs a descriptor opened for reading and writing "           \
+    "(O_RDWR); this one is read-only"
+#  define MMK__ADOPT_DETAIL 1 /* "[fd N]" after a path the system named */
+#endif
+
+/* How the caller's value is spelled: "fd 3", "handle 0x1a4". */
+static void mmk__adopt_label(mmk__os_fd callers, char *buf, size_t len) {
+#if defined(_WIN32)
+  snprintf(buf, len, "handle 0x%llx",
+           (unsigned long long)(uintptr_t)callers);
+#else
+  snprintf(buf, len, "fd %d", callers);
+#endif
+}
+
+/* The name of a descriptor the system tells nothing about. */
+static void mmk__adopt_no_path(mmk__os_fd callers, char *buf, size_t len) {
+  char label[48];
+  mmk__adopt_label(callers, label, sizeof label);
+  snprintf(buf, len, "%s (no path)", label);
+}
+
 /* Names a handle made without a path, once: threads that race here each
  * ask the system (same descriptor, same answer), one publishes, the
  * others free their copy; no lock, and the fast path (mmk__fpath) is one
@@ -46,7 +103,8 @@ const char *mmk__file_path_slow(mmk_file *f) {
   char buf[MMK__OS_NAME_MAX];
   char *mine, *cur = NULL;
   int saved = errno;
-  mmk__os_file_name(f, buf, sizeof buf);
+  if (f->fd == MMK__OS_FD_NONE || !mmk__os_fd_name(f->fd, buf, sizeof buf))
+    mmk__adopt_no_path(f->caller_fd, buf, sizeof buf);
   mine = strdup(buf);
   errno = saved;
   if (!mine) return "(name unknown: out of memory)";
@@ -107,6 +165,34 @@ int mmk__check_stat(const mmk__os_stat *st, const char *op,
   return 0;
 }
 
+int mmk__file_grow(mmk_file *f, int64_t cur, int64_t new_size,
+                   const char *op) {
+  return new_size > cur ? mmk__os_file_grow(f, cur, new_size, op) : 0;
+}
+
+/* An existing shared-memory object must be the caller's own and private:
+ * another user may have created it first (mode 0666) to read or forge
+ * what this process writes. 0, else MMK_EACCES naming its owner as far
+ * as the platform tells (numeric ids and mode bits, or only "another
+ * account"). */
+static int mmk__owner_check(mmk__os_fd fd, const mmk__os_stat *st,
+                            const char *op, const char *name) {
+  mmk__os_owner o;
+  char reason[160];
+  mmk__os_owner_of(fd, st, &o);
+  if (o.ours && !(o.perm & 077)) return 0;
+  if (o.uid >= 0)
+    snprintf(reason, sizeof reason,
+             "existing object owned by uid %ld, mode %04o (this process: "
+             "uid %ld); pass MMK_ALLOW_FOREIGN to share between users",
+             o.uid, o.perm, o.self);
+  else
+    snprintf(reason, sizeof reason,
+             "existing object owned by another account; pass "
+             "MMK_ALLOW_FOREIGN to share between users");
+  return mmk__arg_error(MMK_EACCES, op, name, reason);
+}
+
 /* Shared tail of the open functions: checks what was opened (and, for a
  * shared-memory object this call did not create, its owner, unless
  * MMK_ALLOW_FOREIGN), truncates and grows, wraps it. On failure fd is
@@ -123,7 +209,7 @@ static int mmk__finish_open(mmk__os_fd fd, int mode, unsigned flags,
   if (!r) r = mmk__check_stat(&st, op, path);
   if (!r && kind == MMK_KIND_SHM && !created &&
       !(flags & MMK_ALLOW_FOREIGN))
-    r = mmk__os_owner_check(&st, op, path);
+    r = mmk__owner_check(fd, &st, op, path);
   if (r) {
     if (created) mmk__os_undo_create(kind, path, &st);
     mmk__os_close(fd);
@@ -139,7 +225,7 @@ static int mmk__finish_open(mmk__os_fd fd, int mode, unsigned flags,
     r = mmk__os_file_truncate(f, 0);
     st.size = 0;
   }
-  if (!r && size > st.size) r = mmk__os_file_grow(f, st.size, size, op);
+  if (!r && size > st.size) r = mmk__file_grow(f, st.size, size, op);
   if (r) {
     if (created) mmk__os_undo_create(kind, path, &st);
     mmk__file_destroy(f);
@@ -214,13 +300,148 @@ int mmk_anon_create(int64_t size, mmk_file **out) {
   r = mmk__file_new(fd, MMK_WRITE, MMK_KIND_ANON, 1, "", "anon_create", &f);
   if (r) return r;
   f->created = 1;
-  r = mmk__os_file_grow(f, 0, size, "anon_create");
+  r = mmk__file_grow(f, 0, size, "anon_create");
   if (r) {
     mmk__file_destroy(f);
     return r;
   }
   *out = f;
   return 0;
+}
+
+/* 1 and *code, *sys, *reason (NULL: the status's or native error's own
+ * words) if what mmk__os_adopt found cannot be mapped in mode; else 0. */
+static int mmk__adopt_refused(const mmk__os_adopted *a, int mode, int *code,
+                              int *sys, const char **reason) {
+  *code = MMK_ENODEV;
+  *sys = 0;
+  switch (a->kind) {
+  case MMK__OS_ADOPT_REG: break;
+  case MMK__OS_ADOPT_PATH_ONLY:
+    *code = MMK_EBADF;
+    *reason = "an O_PATH descriptor gives no access to the file's contents";
+    return 1;
+  case MMK__OS_ADOPT_DIR:
+    *code = MMK_EISDIR;
+    *sys = MMK__OS_EISDIR;
+    *reason = MMK__ADOPT_DIR;
+    return 1;
+  case MMK__OS_ADOPT_FIFO:
+    *reason = "a pipe or FIFO, not a regular file";
+    return 1;
+  case MMK__OS_ADOPT_SOCKET:
+    *reason = "a socket, not a regular file";
+    return 1;
+  case MMK__OS_ADOPT_PIPE:
+    *reason = "a pipe or socket, not a regular file";
+    return 1;
+  case MMK__OS_ADOPT_CHAR: *reason = MMK__ADOPT_CHAR; return 1;
+  case MMK__OS_ADOPT_BLOCK:
+    *reason = "a block device, not a regular file";
+    return 1;
+  default: *reason = MMK__ADOPT_OTHER; return 1;
+  }
+  *code = MMK_EACCES;
+  if (!a->can_read) {
+    *reason = MMK__ADOPT_NO_READ;
+    return 1;
+  }
+  if (mode == MMK_WRITE && !a->can_write) {
+    *reason = MMK__ADOPT_NO_WRITE;
+    return 1;
+  }
+  if (mode == MMK_WRITE && a->write_sealed) {
+    *reason = "the memfd is sealed against writing (F_SEAL_WRITE)";
+    return 1;
+  }
+  return 0;
+}
+
+/* A handle of the caller's descriptor. The success path formats no name:
+ * the handle is named on first need (mmk__fpath), from its duplicate;
+ * only a refusal names it here, by what the system tells (with the
+ * caller's value as detail where the platform says so) or by the
+ * "(no path)" fallback. */
+static int mmk__adopt(mmk__os_fd callers, int mode, mmk_file **out) {
+  char name[MMK__OS_NAME_MAX], label[48];
+  mmk__os_adopted a;
+  mmk__os_fd dup;
+  const char *reason = NULL;
+  int r, code, sys, named;
+  mmk_file *f;
+  if (out) *out = NULL;
+  if (!out || (mode != MMK_READ && mode != MMK_WRITE && mode != MMK_COPY) ||
+      MMK__OS_FD_INVALID(callers)) {
+    mmk__adopt_no_path(callers, name, sizeof name);
+    if (!out)
+      return mmk__arg_error(MMK_EINVAL, MMK__ADOPT_OP, name, "out is NULL");
+    r = mmk__check_mode(MMK__ADOPT_OP, name, mode, 0, 0);
+    if (r) return r;
+    return mmk__set_error(MMK_EBADF, MMK__OS_EBADF, MMK__ADOPT_OP, name,
+                          MMK__ADOPT_NOT_FD, NULL);
+  }
+  r = mmk__os_adopt(callers, mode == MMK_WRITE, &dup, &a);
+  if (r && dup == MMK__OS_FD_NONE) {
+    mmk__adopt_no_path(callers, name, sizeof name);
+    return mmk__sys_error(r, MMK__ADOPT_OP, name, NULL);
+  }
+  if (r) {
+    code = mmk__os_status(r);
+    sys = r;
+  } else if (!mmk__adopt_refused(&a, mode, &code, &sys, &reason)) {
+    r = mmk__file_new(dup, mode, MMK_KIND_FILE,
+                      a.can_write < 0 ? mode == MMK_WRITE : a.can_write,
+                      NULL, MMK__ADOPT_OP, &f);
+    if (r) return r;
+    f->caller_fd = callers;
+    *out = f;
+    return 0;
+  }
+  mmk__adopt_label(callers, label, sizeof label);
+  named = mmk__os_fd_name(dup, name, sizeof name); /* keeps errno */
+  if (!named) snprintf(name, sizeof name, "%s (no path)", label);
+  if (MMK__ADOPT_DETAIL && named)
+    r = mmk__set_error(code, sys, MMK__ADOPT_OP, name, reason, "%s", label);
+  else
+    r = mmk__set_error(code, sys, MMK__ADOPT_OP, name, reason, NULL);
+  mmk__os_close(dup);
+  return r;
+}
+
+/* Each platform's public function for its own kind of descriptor; the
+ * other one's exists too (MMK_ENOTSUP), so that the bindings link on
+ * every platform. */
+int mmk_file_from_fd(int fd, int mode, mmk_file **out) {
+#if defined(_WIN32)
+  (void)fd, (void)mode;
+  if (out) *out = NULL;
+  return mmk__arg_error(MMK_ENOTSUP, "from_fd", "",
+                        "descriptors are POSIX-only: use mmk_file_from_handle");
+#else
+  return mmk__adopt(fd, mode, out);
+#endif
+}
+
+int mmk_file_from_handle(void *handle, int mode, mmk_file **out) {
+#if defined(_WIN32)
+  return mmk__adopt(handle, mode, out);
+#else
+  (void)handle, (void)mode;
+  if (out) *out = NULL;
+  return mmk__arg_error(MMK_ENOTSUP, "from_handle", "",
+                        "HANDLEs are Windows-only: use mmk_file_from_fd");
+#endif
+}
+
+/* POSIX only: Windows has no int descriptor of its own to hand out. */
+int mmk_file_fd(const mmk_file *file) {
+#if defined(_WIN32)
+  (void)file;
+  return -1;
+#else
+  if (!file || atomic_load(&((mmk_file *)file)->closed)) return -1;
+  return file->fd;
+#endif
 }
 
 int mmk__file_check(const mmk_file *f, const char *op) {
@@ -251,7 +472,7 @@ int mmk_file_resize(mmk_file *file, int64_t new_size) {
   r = mmk__os_file_size(file, &size);
   if (r) return r;
   if (new_size > size)
-    return mmk__os_file_grow(file, size, new_size, "resize");
+    return mmk__file_grow(file, size, new_size, "resize");
   if (new_size < size) return mmk__os_file_truncate(file, new_size);
   return 0;
 }

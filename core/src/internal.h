@@ -93,8 +93,8 @@ struct mmk_file {
    * system has to be asked for (a readlink costs a quarter of a small
    * open+map+close); then published once (mmk__file_path_slow). */
   _Atomic(char *) path_;
-  mmk__os_fd caller_fd; /* mmk_file_from_fd: the caller's number, for the
-                           "fd N (no path)" fallback */
+  mmk__os_fd caller_fd; /* mmk_file_from_fd / _from_handle: the caller's
+                           value, for the "(no path)" fallback */
 };
 
 enum mmk__view_state {
@@ -308,8 +308,13 @@ static inline size_t mmk__round_up(size_t n, size_t pg) {
   return (n + pg - 1) & ~(pg - 1);
 }
 
+/* Grows f from cur to at least new_size bytes, nothing if it is that
+ * large already (file.c, over mmk__os_file_grow). */
+MMK__HIDDEN int mmk__file_grow(mmk_file *f, int64_t cur, int64_t new_size,
+                               const char *op);
+
 /* A new handle for fd (closed on failure) (file.c); path NULL: named
- * lazily by mmk__os_file_name (caller_fd set by the caller). */
+ * lazily by mmk__os_fd_name (caller_fd set by the caller). */
 MMK__HIDDEN int mmk__file_new(mmk__os_fd fd, int mode, int kind, int rdwr,
                               const char *path, const char *op,
                               mmk_file **out);

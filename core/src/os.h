@@ -27,9 +27,14 @@
 #if defined(_WIN32)
 typedef void *mmk__os_fd; /* a HANDLE */
 #  define MMK__OS_FD_NONE ((mmk__os_fd)0)
+/* A value that cannot be an open handle at all: NULL or
+ * INVALID_HANDLE_VALUE. */
+#  define MMK__OS_FD_INVALID(fd)                                             \
+    ((fd) == MMK__OS_FD_NONE || (fd) == (mmk__os_fd)(intptr_t)-1)
 #else
 typedef int mmk__os_fd;
 #  define MMK__OS_FD_NONE (-1)
+#  define MMK__OS_FD_INVALID(fd) ((fd) < 0)
 #endif
 
 /* Native error values the common code records itself (0 where the
@@ -37,10 +42,12 @@ typedef int mmk__os_fd;
 #if defined(_WIN32)
 #  define MMK__OS_ENOMEM 8 /* ERROR_NOT_ENOUGH_MEMORY */
 #  define MMK__OS_EISDIR 0
+#  define MMK__OS_EBADF 0
 #  define MMK__OS_EINTR 0
 #else
 #  define MMK__OS_ENOMEM ENOMEM
 #  define MMK__OS_EISDIR EISDIR
+#  define MMK__OS_EBADF EBADF
 #  define MMK__OS_EINTR EINTR
 #endif
 
@@ -142,10 +149,11 @@ static inline void mmk__os_atfork_child(void (*fn)(void)) {
 /* ------------------------------------------------------------------------
  * Files
  *
- * A file handle's descriptor is an mmk__os_fd: an int on POSIX (where
- * mmk_file_from_fd and mmk_file_fd, POSIX-only API, live in unix_file.c
- * beside these), a HANDLE on Windows (of the file, or of the named or anonymous
- * file mapping for shared and anonymous memory).
+ * A file handle's descriptor is an mmk__os_fd: an int on POSIX, a HANDLE
+ * on Windows (of the file, or of the named or anonymous file mapping for
+ * shared and anonymous memory). The API that wraps the caller's own
+ * (mmk_file_from_fd on POSIX, mmk_file_from_handle on Windows) is in
+ * file.c, over mmk__os_adopt and mmk__os_fd_name.
  * ---------------------------------------------------------------------- */
 
 /* What the common code needs to know of an open file or a path. */
@@ -156,8 +164,8 @@ typedef struct mmk__os_stat {
   int64_t size;
   int type;           /* MMK__OS_* */
   uint64_t dev, ino;  /* identity: is a name still what this call made? */
-  long uid;           /* owner and permission bits, for the owner check */
-  unsigned perm;
+  long uid;           /* POSIX: owner and permission bits, read by */
+  unsigned perm;      /* mmk__os_owner_of (Windows: 0) */
 } mmk__os_stat;
 
 /* Opens (kind MMK_KIND_FILE) the path or (MMK_KIND_SHM) the checked shm
@@ -180,10 +188,20 @@ MMK__HIDDEN int mmk__os_stat_fd(mmk__os_fd fd, mmk__os_stat *st,
  * Never records an error. */
 MMK__HIDDEN int mmk__os_stat_device(const char *path, mmk__os_stat *st);
 
-/* 0 if the existing shared-memory object st is this process's own and
- * private; else MMK_EACCES naming its owner. */
-MMK__HIDDEN int mmk__os_owner_check(const mmk__os_stat *st, const char *op,
-                                    const char *name);
+/* Who owns an open shared-memory object (fd, st from mmk__os_stat_fd),
+ * for the owner check of file.c, which decides (own user, nobody else let
+ * in) and words the refusal. Never fails: what cannot be found out is
+ * reported as foreign. */
+typedef struct mmk__os_owner {
+  int ours;        /* 1: owned by this process's (effective) user */
+  long uid, self;  /* the owner's and this process's numeric user ids;
+                      -1 where users are not numbers (Windows: SIDs) */
+  unsigned perm;   /* permission bits (POSIX st_mode & 07777); 0 where
+                      there are none (Windows: sections get an owner-only
+                      DACL, and the owner decides) */
+} mmk__os_owner;
+MMK__HIDDEN void mmk__os_owner_of(mmk__os_fd fd, const mmk__os_stat *st,
+                                  mmk__os_owner *o);
 
 /* Removes what a failed call created (kind, path or shm name) if the
  * name still refers to st; silent. */
@@ -204,17 +222,54 @@ MMK__HIDDEN int mmk__os_close(mmk__os_fd fd);
 /* The file's current size in bytes. */
 MMK__HIDDEN int mmk__os_file_size(mmk_file *f, int64_t *size);
 
-/* What the system calls the file open as f->fd ("/tmp/x (deleted)"),
- * else a fallback naming f->caller_fd, into buf[MMK__OS_NAME_MAX]; errno
- * may change. For handles made from the caller's descriptor, named on
- * first need (mmk__file_path_slow). */
+/* What mmk__os_adopt found out about the duplicate of a caller's
+ * descriptor: its kind, then (a regular file only) its access. file.c
+ * decides from these alone and words every refusal. */
+#define MMK__OS_ADOPT_REG 0       /* a regular file: the only kind mapped */
+#define MMK__OS_ADOPT_DIR 1
+#define MMK__OS_ADOPT_FIFO 2      /* a pipe or FIFO */
+#define MMK__OS_ADOPT_SOCKET 3
+#define MMK__OS_ADOPT_PIPE 4      /* a pipe or socket: which, the platform
+                                     does not tell (Windows) */
+#define MMK__OS_ADOPT_CHAR 5      /* a character device */
+#define MMK__OS_ADOPT_BLOCK 6     /* a block device */
+#define MMK__OS_ADOPT_OTHER 7     /* anything else (Windows: not on disk) */
+#define MMK__OS_ADOPT_PATH_ONLY 8 /* names a file but gives no access to
+                                     its contents (Linux O_PATH) */
+typedef struct mmk__os_adopted {
+  int kind;            /* MMK__OS_ADOPT_* */
+  int can_read;        /* 1 or 0; -1: the platform cannot tell (the */
+  int can_write;       /* first mapping will) */
+  int write_sealed;    /* the object itself forbids writing (a memfd's
+                          F_SEAL_WRITE); asked only with want_write */
+} mmk__os_adopted;
+
+/* Duplicates the caller's descriptor callers (not MMK__OS_FD_INVALID)
+ * into *dup, with the same access, closed on exec / not inheritable, and
+ * finds out what it is from the duplicate only: the caller may close or
+ * replace theirs at any moment, and then what was checked would not be
+ * what is mapped. want_write: MMK_WRITE was asked for. Returns 0, or a
+ * native error, not recorded: *dup is then MMK__OS_FD_NONE if nothing was
+ * duplicated (callers is not open), else the duplicate, whose facts could
+ * not be read; either way the caller closes what *dup holds. */
+MMK__HIDDEN int mmk__os_adopt(mmk__os_fd callers, int want_write,
+                              mmk__os_fd *dup, mmk__os_adopted *a);
+
+/* What the system calls the object open as fd ("/tmp/x (deleted)",
+ * "pipe:[4711]", a final path name), into buf[MMK__OS_NAME_MAX]: 1, or 0
+ * if it tells nothing (then file.c writes the "(no path)" fallback).
+ * Never blocks (Windows asks files on disk only: asking a pipe can wait
+ * behind another thread's read); keeps errno and the native error. For a
+ * handle of the caller's descriptor, on first need (mmk__file_path_slow),
+ * or when one of its refusals names it. */
 #define MMK__OS_NAME_MAX 4128
-MMK__HIDDEN void mmk__os_file_name(const mmk_file *f, char *buf, size_t len);
+MMK__HIDDEN int mmk__os_fd_name(mmk__os_fd fd, char *buf, size_t len);
 
 /* Sets the size (shrinks or grows sparsely). */
 MMK__HIDDEN int mmk__os_file_truncate(mmk_file *f, int64_t size);
 
-/* Grows the file from cur to at least new_size bytes, never shrinking it,
+/* Grows the file from cur to at least new_size bytes (cur < new_size:
+ * the common code's mmk__file_grow asks only then), never shrinking it,
  * reserving the blocks where the platform can (a full disk is an error
  * here, not a SIGBUS later). op names the caller in the error. */
 MMK__HIDDEN int mmk__os_file_grow(mmk_file *f, int64_t cur, int64_t new_size,
@@ -222,8 +277,10 @@ MMK__HIDDEN int mmk__os_file_grow(mmk_file *f, int64_t cur, int64_t new_size,
 
 /* Byte-range lock (kind MMK_LOCK_*, wait MMK_LOCK_*; checked) and unlock
  * (length 0: to the end). 0 or the native error, not recorded: a lock
- * that conflicts under MMK_LOCK_TRY is EAGAIN on every platform; EINTR
- * ends only MMK_LOCK_WAIT_INTR. */
+ * that conflicts under MMK_LOCK_TRY is the native error that translates
+ * to MMK_EAGAIN on every platform (POSIX: EAGAIN, also where fcntl says
+ * EACCES; Windows: ERROR_LOCK_VIOLATION); EINTR ends only
+ * MMK_LOCK_WAIT_INTR. */
 MMK__HIDDEN int mmk__os_file_lock(mmk_file *f, int kind, int64_t offset,
                                   int64_t length, int wait);
 MMK__HIDDEN int mmk__os_file_unlock(mmk_file *f, int64_t offset,
@@ -268,7 +325,11 @@ MMK__HIDDEN void mmk__os_unmap(void *p, size_t len);
  * reservation; sets base, map_len, res_len, reserve. MMK__OS_CANNOT where
  * the kernel cannot move mappings, or could not and nothing private is
  * lost by a fresh mapping: the common code then maps afresh and copies a
- * copy-on-write view's pages itself. */
+ * copy-on-write view's pages itself. MMK__OS_SPLIT (nothing changed or
+ * recorded): a copy-on-write view the kernel could not move because it is
+ * several kernel mappings now (advice on part of it split it); the
+ * common code refuses the resize (MMK_EBUSY) and says what to do. */
+#define MMK__OS_SPLIT 4
 MMK__HIDDEN int mmk__os_view_move(mmk_view *v, size_t new_map_len);
 
 /* Unmaps everything the view holds (mapping and reservation); base NULL. */
@@ -290,14 +351,20 @@ MMK__HIDDEN int mmk__os_view_flush(mmk_view *v, void *start, size_t n,
 MMK__HIDDEN int mmk__os_view_advise(mmk_view *v, void *start, size_t n,
                                     int advice, int64_t off, int64_t len);
 
-/* Locks (lock != 0) or unlocks the first len mapped bytes in RAM. */
+/* Locks (lock != 0) or unlocks the first len mapped bytes in RAM. Memory
+ * that cannot be locked is MMK_ENOMEM, never MMK_EAGAIN (POSIX records
+ * mlock's EAGAIN as ENOMEM: unix_view.c says why). */
 MMK__HIDDEN int mmk__os_view_lock(mmk_view *v, size_t len, int lock);
 
-/* Counts the bytes of [lo, hi) (inside the view) whose pages are resident
- * into *total; off/len for the error detail. */
-MMK__HIDDEN int mmk__os_view_resident(mmk_view *v, uintptr_t lo,
-                                      uintptr_t hi, int64_t off, int64_t len,
-                                      int64_t *total);
+/* Which of npages pages (of mmk__page() bytes, at most
+ * MMK__OS_RESIDENT_CHUNK) from the page-aligned address page, inside the
+ * view, are resident: bit 0 of vec[i] for page i (the other bits mean
+ * nothing). One call per chunk: view.c clips the pages to the caller's
+ * range and sums. off/len, the caller's range, for the error detail. */
+#define MMK__OS_RESIDENT_CHUNK 4096
+MMK__HIDDEN int mmk__os_view_resident(mmk_view *v, uintptr_t page,
+                                      size_t npages, unsigned char *vec,
+                                      int64_t off, int64_t len);
 
 /* ------------------------------------------------------------------------
  * Fault guard

@@ -1,9 +1,9 @@
 /*
  * POSIX backend, files: open (paths, shm names), anonymous memory, stat,
  * the owner check, size, truncate, grow with reserved blocks, undo of a
- * failed create, byte-range locks (OFD locks where present), and the
- * POSIX-only API mmk_file_from_fd / mmk_file_fd (and the Windows-only
- * mmk_file_from_handle's MMK_ENOTSUP).
+ * failed create, byte-range locks (OFD locks where present), and what
+ * mmk_file_from_fd (file.c) asks of a caller's descriptor: its duplicate
+ * and facts (mmk__os_adopt), its name (mmk__os_fd_name).
  */
 #include "internal.h"
 #include "unix.h"
@@ -124,7 +124,6 @@ static int mmk__extend(mmk_file *f, int64_t new_size) {
  * would commit all of it at once). */
 int mmk__os_file_grow(mmk_file *f, int64_t cur, int64_t new_size,
                       const char *op) {
-  if (new_size <= cur) return 0;
 #ifdef MMK__HAVE_POSIX_FALLOCATE
   if (f->kind != MMK_KIND_ANON) {
     int err;
@@ -184,18 +183,14 @@ void mmk__os_undo_create(int kind, const char *path, const mmk__os_stat *st) {
   }
 }
 
-/* An existing shared-memory object must be the caller's own and private:
- * another user may have created it first (mode 0666) to read or forge
- * what this process writes. */
-int mmk__os_owner_check(const mmk__os_stat *st, const char *op,
-                        const char *name) {
-  char reason[160];
-  if (st->uid == (long)geteuid() && !(st->perm & 077)) return 0;
-  snprintf(reason, sizeof reason,
-           "existing object owned by uid %ld, mode %04o (this process: uid "
-           "%ld); pass MMK_ALLOW_FOREIGN to share between users",
-           st->uid, st->perm, (long)geteuid());
-  return mmk__arg_error(MMK_EACCES, op, name, reason);
+/* The owner and mode bits come from the fstat already made. */
+void mmk__os_owner_of(mmk__os_fd fd, const mmk__os_stat *st,
+                      mmk__os_owner *o) {
+  (void)fd;
+  o->uid = st->uid;
+  o->self = (long)geteuid();
+  o->ours = o->uid == o->self;
+  o->perm = st->perm;
 }
 
 typedef int (*mmk__opener)(const char *name, int oflags, mode_t perm);
@@ -317,130 +312,76 @@ int mmk__os_anon_open(int64_t size, mmk__os_fd *out) {
   return 0;
 }
 
-/* What the system calls the file open as fd, for messages and
- * mmk_file_path: /proc/self/fd's link on Linux ("/tmp/x (deleted)",
- * "/memfd:name (deleted)", "pipe:[1234]"), F_GETPATH where it exists;
- * else "fd N (no path)", N being the caller's number. errno is kept (the
- * callers pass it to the error they record). */
-static int mmk__fd_name(int fd, int callers, char *buf, size_t len) {
-  int saved = errno;
+/* What the system calls the file open as fd: /proc/self/fd's link on
+ * Linux ("/tmp/x (deleted)", "/memfd:name (deleted)", "pipe:[1234]"),
+ * F_GETPATH where it exists. errno is kept (the callers pass it to the
+ * error they record). */
+int mmk__os_fd_name(mmk__os_fd fd, char *buf, size_t len) {
+  int saved = errno, named = 0;
 #if defined(__linux__)
   char link[40];
-  ssize_t n = -1;
-  if (fd >= 0) {
-    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
-    n = readlink(link, buf, len - 1);
-  }
+  ssize_t n;
+  snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+  n = readlink(link, buf, len - 1);
   if (n > 0) {
     buf[n] = '\0';
-    errno = saved;
-    return 1;
+    named = 1;
   }
 #elif defined(F_GETPATH)
-  if (fd >= 0 && len >= PATH_MAX && fcntl(fd, F_GETPATH, buf) == 0 && buf[0]) {
-    errno = saved;
-    return 1;
+  named = len >= PATH_MAX && fcntl(fd, F_GETPATH, buf) == 0 && buf[0];
+#else
+  (void)fd, (void)buf, (void)len;
+#endif
+  errno = saved;
+  return named;
+}
+
+/* The facts of the duplicate (never of the caller's number, which another
+ * thread may close and reuse at any moment). O_NONBLOCK and the like are
+ * the caller's business; the access mode and, for a write, the seals are
+ * what a mapping needs. */
+int mmk__os_adopt(mmk__os_fd callers, int want_write, mmk__os_fd *dup,
+                  mmk__os_adopted *a) {
+  struct stat st;
+  int fl, acc;
+  memset(a, 0, sizeof *a);
+  *dup = fcntl(callers, F_DUPFD_CLOEXEC, 0);
+  if (*dup < 0) {
+    *dup = MMK__OS_FD_NONE;
+    return errno;
+  }
+  fl = fcntl(*dup, F_GETFL);
+  if (fl < 0) return errno;
+#ifdef O_PATH
+  if (fl & O_PATH) {
+    a->kind = MMK__OS_ADOPT_PATH_ONLY;
+    return 0;
   }
 #endif
-  snprintf(buf, len, "fd %d (no path)", callers);
-  errno = saved;
-  return 0;
-}
-
-/* Only handles of mmk_file_from_fd are named here (the others keep the
- * path they were opened with). */
-void mmk__os_file_name(const mmk_file *f, char *buf, size_t len) {
-  (void)mmk__fd_name(f->fd, f->caller_fd, buf, len);
-}
-
-/* Why a descriptor that is neither a regular file nor a directory cannot
- * be mapped, by what it is. */
-static const char *mmk__fd_kind_reason(mode_t m) {
-  if (S_ISFIFO(m)) return "a pipe or FIFO, not a regular file";
-  if (S_ISSOCK(m)) return "a socket, not a regular file";
-  if (S_ISCHR(m)) return "a character device, not a regular file";
-  if (S_ISBLK(m)) return "a block device, not a regular file";
-  return "not a regular file";
-}
-
-/* POSIX only (the header says so). Everything is checked on the
- * duplicate, never on the caller's number: another thread may close that
- * number and open something else under it at any moment, and then the
- * file checked would not be the file mapped. The name is asked for only
- * when a refusal needs it here, else on first need (mmk__fpath). */
-int mmk_file_from_fd(int fd, int mode, mmk_file **out) {
-  struct stat st;
-  char name[MMK__OS_NAME_MAX];
-  int fl, nfd, r, acc, named;
-  mmk_file *f;
-  if (out) *out = NULL;
-  snprintf(name, sizeof name, "fd %d (no path)", fd);
-  if (!out) return mmk__arg_error(MMK_EINVAL, "from_fd", name, "out is NULL");
-  r = mmk__check_mode("from_fd", name, mode, 0, 0);
-  if (r) return r;
-  if (fd < 0)
-    return mmk__set_error(MMK_EBADF, EBADF, "from_fd", name, NULL, NULL);
-  nfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-  if (nfd < 0) return mmk__sys_error(errno, "from_fd", name, NULL);
-#define MMK__FD_FAIL(code, sys, reason)                                       \
-  do {                                                                        \
-    named = mmk__fd_name(nfd, fd, name, sizeof name); /* keeps errno */       \
-    r = mmk__set_error((code), (sys), "from_fd", name, (reason),              \
-                       named ? "fd %d" : NULL, fd);                           \
-    mmk__os_close(nfd);                                                       \
-    return r;                                                                 \
-  } while (0)
-  fl = fcntl(nfd, F_GETFL);
-  if (fl < 0) MMK__FD_FAIL(mmk__os_status(errno), errno, NULL);
-#ifdef O_PATH
-  if (fl & O_PATH)
-    MMK__FD_FAIL(MMK_EBADF, 0, "an O_PATH descriptor gives no access to the "
-                               "file's contents");
-#endif
-  if (fstat(nfd, &st) != 0) MMK__FD_FAIL(mmk__os_status(errno), errno, NULL);
-  if (S_ISDIR(st.st_mode)) MMK__FD_FAIL(MMK_EISDIR, EISDIR, NULL);
-  if (!S_ISREG(st.st_mode))
-    MMK__FD_FAIL(MMK_ENODEV, 0, mmk__fd_kind_reason(st.st_mode));
+  if (fstat(*dup, &st) != 0) return errno;
+  a->kind = S_ISREG(st.st_mode)    ? MMK__OS_ADOPT_REG
+            : S_ISDIR(st.st_mode)  ? MMK__OS_ADOPT_DIR
+            : S_ISFIFO(st.st_mode) ? MMK__OS_ADOPT_FIFO
+            : S_ISSOCK(st.st_mode) ? MMK__OS_ADOPT_SOCKET
+            : S_ISCHR(st.st_mode)  ? MMK__OS_ADOPT_CHAR
+            : S_ISBLK(st.st_mode)  ? MMK__OS_ADOPT_BLOCK
+                                   : MMK__OS_ADOPT_OTHER;
   acc = fl & O_ACCMODE;
-  if (acc == O_WRONLY)
-    MMK__FD_FAIL(MMK_EACCES, 0,
-                 "the descriptor is write-only (every mapping needs read)");
-  if (mode == MMK_WRITE && acc != O_RDWR)
-    MMK__FD_FAIL(MMK_EACCES, 0,
-                 "MMK_WRITE needs a descriptor opened for reading and "
-                 "writing (O_RDWR); this one is read-only");
+  a->can_read = acc != O_WRONLY;
+  a->can_write = acc == O_RDWR;
 #ifdef F_GET_SEALS
-  if (mode == MMK_WRITE) {
-    int seals = fcntl(nfd, F_GET_SEALS);
+  if (want_write && a->kind == MMK__OS_ADOPT_REG && a->can_write) {
+    int seals = fcntl(*dup, F_GET_SEALS);
 #  ifndef F_SEAL_FUTURE_WRITE
 #    define F_SEAL_FUTURE_WRITE 0x0010
 #  endif
-    if (seals > 0 && (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)))
-      MMK__FD_FAIL(MMK_EACCES, 0,
-                   "the memfd is sealed against writing (F_SEAL_WRITE)");
+    a->write_sealed =
+        seals > 0 && (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE));
   }
+#else
+  (void)want_write;
 #endif
-#undef MMK__FD_FAIL
-  r = mmk__file_new(nfd, mode, MMK_KIND_FILE, acc == O_RDWR, NULL, "from_fd",
-                    &f);
-  if (r) return r;
-  f->caller_fd = fd;
-  *out = f;
   return 0;
-}
-
-/* Windows-only API (the header says so): the symbol exists so that the
- * bindings link on every platform. */
-int mmk_file_from_handle(void *handle, int mode, mmk_file **out) {
-  (void)handle, (void)mode;
-  if (out) *out = NULL;
-  return mmk__arg_error(MMK_ENOTSUP, "from_handle", "",
-                        "HANDLEs are Windows-only: use mmk_file_from_fd");
-}
-
-int mmk_file_fd(const mmk_file *file) {
-  if (!file || atomic_load(&((mmk_file *)file)->closed)) return -1;
-  return file->fd;
 }
 
 int mmk__os_file_size(mmk_file *f, int64_t *size) {
@@ -480,11 +421,15 @@ static int mmk__fcntl_lock(int fd, int type, int64_t offset, int64_t length,
   return r == 0 ? 0 : errno;
 }
 
+/* POSIX lets F_SETLK say a lock conflicts with EACCES or EAGAIN (some
+ * systems say EACCES): both are the one native error os.h names for a
+ * conflict, EAGAIN, which is recorded as the detail's native error. Which
+ * errno values fcntl uses is a fact of this platform, and the common code
+ * sees native errors only through mmk__os_status: it stays here. */
 int mmk__os_file_lock(mmk_file *f, int kind, int64_t offset, int64_t length,
                       int wait) {
   int e = mmk__fcntl_lock(f->fd, kind == MMK_LOCK_SHARED ? F_RDLCK : F_WRLCK,
                           offset, length, wait);
-  /* Some systems report a conflicting non-blocking lock as EACCES. */
   if (!wait && e == EACCES) e = EAGAIN;
   return e;
 }

@@ -143,14 +143,7 @@ int mmk__os_view_move(mmk_view *v, size_t new_map_len) {
   if (!v->cow) return MMK__OS_CANNOT;
   /* EFAULT: the range is several kernel mappings (advice on part of the
    * view split it), which mremap cannot move as one. */
-  if (e == EFAULT)
-    return mmk__set_error(
-        MMK_EBUSY, 0, "resize", mmk__vpath(v),
-        "a copy-on-write view split by advice on part of it cannot "
-        "move without losing its private changes (advise "
-        "MMK_ADVICE_NORMAL over the whole view first, or reserve "
-        "address space with mmk_map_reserve)",
-        "length %lld", (long long)new_map_len);
+  if (e == EFAULT) return MMK__OS_SPLIT;
   return mmk__sys_error(e, "mremap", mmk__vpath(v), "length %lld",
                         (long long)new_map_len);
 #else
@@ -237,6 +230,12 @@ int mmk__os_view_advise(mmk_view *v, void *start, size_t n, int advice,
   return 0;
 }
 
+/* mlock's EAGAIN is not "try again": some of the range could not be
+ * locked (RAM, or a kernel limit), the case RLIMIT_MEMLOCK reports as
+ * ENOMEM. It is recorded as ENOMEM here, where it is known which call
+ * said it: the one translation (mmk__os_status) maps EAGAIN to
+ * MMK_EAGAIN for every other call, and the common code sees statuses,
+ * not errno values. */
 int mmk__os_view_lock(mmk_view *v, size_t len, int lock) {
   if (lock && mlock(v->base, len) != 0) {
     int e = errno == EAGAIN ? ENOMEM : errno;
@@ -249,29 +248,11 @@ int mmk__os_view_lock(mmk_view *v, size_t len, int lock) {
   return 0;
 }
 
-int mmk__os_view_resident(mmk_view *v, uintptr_t lo, uintptr_t hi,
-                          int64_t off, int64_t len, int64_t *total) {
-  enum { CHUNK = 4096 };
-  mmk__mincore_t vec[CHUNK];
-  size_t pg = mmk__page();
-  uintptr_t page = lo & ~(uintptr_t)(pg - 1);
-  int64_t sum = 0;
-  while (page < hi) {
-    size_t npages = (size_t)((hi - page + pg - 1) / pg);
-    size_t i;
-    if (npages > CHUNK) npages = CHUNK;
-    if (mincore((void *)page, npages * pg, vec) != 0)
-      return mmk__sys_error(errno, "mincore", mmk__vpath(v),
-                            "offset %lld, length %lld", (long long)off,
-                            (long long)len);
-    for (i = 0; i < npages; i++, page += pg) {
-      if (vec[i] & 1) {
-        uintptr_t s = page < lo ? lo : page;
-        uintptr_t e = page + pg > hi ? hi : page + pg;
-        sum += (int64_t)(e - s);
-      }
-    }
-  }
-  *total = sum;
+int mmk__os_view_resident(mmk_view *v, uintptr_t page, size_t npages,
+                          unsigned char *vec, int64_t off, int64_t len) {
+  if (mincore((void *)page, npages * mmk__page(), (mmk__mincore_t *)vec) != 0)
+    return mmk__sys_error(errno, "mincore", mmk__vpath(v),
+                          "offset %lld, length %lld", (long long)off,
+                          (long long)len);
   return 0;
 }

@@ -136,7 +136,7 @@ static int mmk__map(mmk_file *f, int64_t offset, int64_t length,
   r = mmk__map_range(f, offset, &length, reserve, options, size);
   if (r) return r;
   if (offset + length > size) {
-    r = mmk__os_file_grow(f, size, offset + length, "map");
+    r = mmk__file_grow(f, size, offset + length, "map");
     if (r) return r;
   }
   v = mmk__view_new(f, offset, length, reserve, options);
@@ -228,6 +228,33 @@ static int mmk__view_mlock(mmk_view *view, int lock) {
   return len ? mmk__os_view_lock(view, len, lock) : 0;
 }
 
+/* The resident bytes of [lo, hi): the backend tells which pages are
+ * resident, a chunk at a time; each resident page counts for its part
+ * inside the range. */
+static int mmk__resident_sum(mmk_view *v, uintptr_t lo, uintptr_t hi,
+                             int64_t off, int64_t len, int64_t *total) {
+  unsigned char vec[MMK__OS_RESIDENT_CHUNK];
+  size_t pg = mmk__page();
+  uintptr_t page = lo & ~(uintptr_t)(pg - 1);
+  int64_t sum = 0;
+  while (page < hi) {
+    size_t npages = (size_t)((hi - page + pg - 1) / pg), i;
+    int r;
+    if (npages > MMK__OS_RESIDENT_CHUNK) npages = MMK__OS_RESIDENT_CHUNK;
+    r = mmk__os_view_resident(v, page, npages, vec, off, len);
+    if (r) return r;
+    for (i = 0; i < npages; i++, page += pg) {
+      if (vec[i] & 1) {
+        uintptr_t s = page < lo ? lo : page;
+        uintptr_t e = page + pg > hi ? hi : page + pg;
+        sum += (int64_t)(e - s);
+      }
+    }
+  }
+  *total = sum;
+  return 0;
+}
+
 static int mmk__view_resident(mmk_view *view, int64_t offset,
                               int64_t length, int64_t *resident_bytes) {
   uintptr_t lo;
@@ -241,8 +268,8 @@ static int mmk__view_resident(mmk_view *view, int64_t offset,
   *resident_bytes = 0;
   if (length == 0) return 0;
   lo = (uintptr_t)(view->data + offset);
-  return mmk__os_view_resident(view, lo, lo + (uintptr_t)length, offset,
-                               length, resident_bytes);
+  return mmk__resident_sum(view, lo, lo + (uintptr_t)length, offset, length,
+                           resident_bytes);
 }
 
 /* The public view calls above run as one in-flight call each (see
@@ -300,6 +327,14 @@ static void mmk__view_adopt(mmk_view *v, void *p, size_t new_map_len) {
 static int mmk__view_move(mmk_view *v, size_t new_map_len) {
   void *p;
   int r = v->map_len ? mmk__os_view_move(v, new_map_len) : MMK__OS_CANNOT;
+  if (r == MMK__OS_SPLIT)
+    return mmk__set_error(
+        MMK_EBUSY, 0, "resize", mmk__vpath(v),
+        "a copy-on-write view split by advice on part of it cannot "
+        "move without losing its private changes (advise "
+        "MMK_ADVICE_NORMAL over the whole view first, or reserve "
+        "address space with mmk_map_reserve)",
+        "length %lld", (long long)new_map_len);
   if (r != MMK__OS_CANNOT) return r;
   r = mmk__os_view_map_fresh(v, new_map_len, &p);
   if (r) return r;
@@ -412,7 +447,7 @@ static int mmk__view_resize_locked(mmk_view *v, int64_t new_length) {
                 "export(s) outstanding",
           (long long)busy);
   }
-  r = grow_file ? mmk__os_file_grow(v->file, size, end, "resize") : 0;
+  r = grow_file ? mmk__file_grow(v->file, size, end, "resize") : 0;
   if (!r) r = mmk__view_resize_blocked(v, new_length);
   if (block) mmk__view_unblock(v);
   return r;

@@ -1,7 +1,9 @@
 /*
  * Win32 backend, part 1: the platform functions of os.h (errors, clock,
- * threads), files by UTF-8 path, named and anonymous shared memory as
- * paging-file sections (created in win32_shm.c). Views are in
+ * threads), files by UTF-8 path, a caller's handle (its duplicate, kind
+ * and access, its name: mmk_file_from_handle is in file.c), named and
+ * anonymous shared memory as paging-file sections (created in
+ * win32_shm.c). Views are in
  * win32_view.c, the fault guard in win32_guard.c, locks in win32_lock.c.
  * Only OS calls: every check and state machine is in the common code.
  *
@@ -353,25 +355,28 @@ int mmk__os_close(mmk__os_fd fd) {
   return CloseHandle(fd) ? 0 : (int)GetLastError();
 }
 
-/* The account that owns a kernel object is this process's user: 0, else
- * 1 (st->uid for the owner check). */
-static long mmk__foreign_owner(HANDLE h) {
+/* Is the account that owns a kernel object this process's user? What
+ * cannot be found out counts as foreign. */
+void mmk__os_owner_of(mmk__os_fd fd, const mmk__os_stat *st,
+                      mmk__os_owner *o) {
   PSID owner = NULL;
   PSECURITY_DESCRIPTOR sd = NULL;
   HANDLE tok;
   char buf[256];
   DWORD n;
-  long foreign = 1;
-  if (GetSecurityInfo(h, SE_KERNEL_OBJECT, OWNER_SECURITY_INFORMATION, &owner,
-                      NULL, NULL, NULL, &sd) != ERROR_SUCCESS)
-    return 1;
+  (void)st;
+  o->ours = 0;
+  o->uid = o->self = -1; /* SIDs, not numbers */
+  o->perm = 0;
+  if (GetSecurityInfo(fd, SE_KERNEL_OBJECT, OWNER_SECURITY_INFORMATION,
+                      &owner, NULL, NULL, NULL, &sd) != ERROR_SUCCESS)
+    return;
   if (OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &tok)) {
     if (GetTokenInformation(tok, TokenUser, buf, sizeof buf, &n))
-      foreign = EqualSid(owner, ((TOKEN_USER *)buf)->User.Sid) ? 0 : 1;
+      o->ours = EqualSid(owner, ((TOKEN_USER *)buf)->User.Sid) ? 1 : 0;
     CloseHandle(tok);
   }
   LocalFree(sd);
-  return foreign;
 }
 
 int mmk__os_stat_fd(mmk__os_fd fd, mmk__os_stat *st, const char *path) {
@@ -379,7 +384,6 @@ int mmk__os_stat_fd(mmk__os_fd fd, mmk__os_stat *st, const char *path) {
   memset(st, 0, sizeof *st);
   if (mmk__section_size(fd, &st->size)) {
     st->type = MMK__OS_REG;
-    st->uid = mmk__foreign_owner(fd);
     st->dev = 0;
     st->ino = (uint64_t)(uintptr_t)fd;
     return 0;
@@ -425,14 +429,6 @@ device:
   memset(st, 0, sizeof *st);
   st->type = MMK__OS_OTHER;
   return 1;
-}
-
-int mmk__os_owner_check(const mmk__os_stat *st, const char *op,
-                        const char *name) {
-  if (st->uid == 0) return 0;
-  return mmk__arg_error(MMK_EACCES, op, name,
-                        "existing object owned by another account; pass "
-                        "MMK_ALLOW_FOREIGN to share between users");
 }
 
 /* A created file is deleted again while the name still refers to it; a
@@ -523,7 +519,6 @@ int mmk__os_file_grow(mmk_file *f, int64_t cur, int64_t new_size,
   FILE_ALLOCATION_INFO alloc;
   int64_t now;
   int r;
-  if (new_size <= cur) return 0;
   if (f->kind != MMK_KIND_FILE) {
     r = mmk__os_file_size(f, &now);
     return r ? r : now >= new_size ? 0 : mmk__section_fixed(f, new_size, op);
@@ -544,16 +539,6 @@ int mmk__os_file_grow(mmk_file *f, int64_t cur, int64_t new_size,
   return mmk__set_eof(f, new_size, 1, op);
 }
 
-/* POSIX-only API (the header says so): Windows has no int descriptor of
- * its own to wrap or hand out; the symbols exist so that the bindings
- * link on every platform. */
-int mmk_file_from_fd(int fd, int mode, mmk_file **out) {
-  (void)fd, (void)mode;
-  if (out) *out = NULL;
-  return mmk__arg_error(MMK_ENOTSUP, "from_fd", "",
-                        "descriptors are POSIX-only: use mmk_file_from_handle");
-}
-
 /* NtQueryObject's ObjectBasicInformation: the access the handle was
  * granted (no Win32 call tells it). */
 typedef struct {
@@ -563,110 +548,74 @@ typedef struct {
 } mmk__object_info;
 typedef LONG(NTAPI *mmk__nt_query_object)(HANDLE, int, PVOID, ULONG, PULONG);
 
-/* "handle 0x... (no path)", with the caller's value, as the header says. */
-static void mmk__handle_no_path(const void *callers, char *buf, size_t len) {
-  snprintf(buf, len, "handle 0x%llx (no path)",
-           (unsigned long long)(uintptr_t)callers);
-}
-
-/* What the system calls the file behind h, a file on disk (its final
- * path: \\?\C:\... without the \\?\, \\?\UNC\server\... as
- * \\server\...), else the no-path name. */
-static void mmk__handle_name(HANDLE h, void *callers, char *buf, size_t len) {
+/* The final path name of a file on disk (\\?\C:\... without the \\?\,
+ * \\?\UNC\server\... as \\server\...). Only a file on disk is asked:
+ * asking a pipe for its name can block behind a read another thread has
+ * pending on it. */
+int mmk__os_fd_name(mmk__os_fd h, char *buf, size_t len) {
+  DWORD saved = GetLastError(), n;
+  int saved_errno = errno, named = 0;
   wchar_t w[1024];
   wchar_t *p = w;
-  DWORD n = GetFinalPathNameByHandleW(h, w, 1024, FILE_NAME_NORMALIZED);
-  if (n > 0 && n < 1024) {
+  if (GetFileType(h) == FILE_TYPE_DISK &&
+      (n = GetFinalPathNameByHandleW(h, w, 1024, FILE_NAME_NORMALIZED)) > 0 &&
+      n < 1024) {
     if (wcsncmp(p, L"\\\\?\\UNC\\", 8) == 0)
       p += 6, p[0] = L'\\';
     else if (wcsncmp(p, L"\\\\?\\", 4) == 0)
       p += 4;
-    if (WideCharToMultiByte(CP_UTF8, 0, p, -1, buf, (int)len, NULL, NULL) > 0)
-      return;
+    named = WideCharToMultiByte(CP_UTF8, 0, p, -1, buf, (int)len, NULL,
+                                NULL) > 0;
   }
-  mmk__handle_no_path(callers, buf, len);
-}
-
-/* mmk_file_from_handle names its handles at once (never lazily today);
- * this serves a handle made without a path all the same. */
-void mmk__os_file_name(const mmk_file *f, char *buf, size_t len) {
-  DWORD saved = GetLastError();
-  int saved_errno = errno;
-  if (f->fd != MMK__OS_FD_NONE)
-    mmk__handle_name(f->fd, f->caller_fd, buf, len);
-  else
-    mmk__handle_no_path(f->caller_fd, buf, len);
   SetLastError(saved);
   errno = saved_errno;
+  return named;
 }
 
-/* The lifetime rule of mmk_file_from_fd: every check is made on the
- * duplicate, which the caller cannot close or replace. */
-int mmk_file_from_handle(void *handle, int mode, mmk_file **out) {
+/* A native error for the common code: never 0 (which says success). */
+static int mmk__last_error(void) {
+  DWORD e = GetLastError();
+  return e ? (int)e : ERROR_INVALID_HANDLE;
+}
+
+/* DuplicateHandle with the same access, not inheritable; the kind by
+ * GetFileType, then GetFileInformationByHandle (a directory); the access
+ * the handle was granted by NtQueryObject, or unknown (-1) without it. */
+int mmk__os_adopt(mmk__os_fd callers, int want_write, mmk__os_fd *dup,
+                  mmk__os_adopted *a) {
   static mmk__nt_query_object query;
   BY_HANDLE_FILE_INFORMATION bi;
   mmk__object_info oi;
-  HANDLE dup;
+  HANDLE h;
   DWORD type;
-  char name[1100];
-  int r, can_read = 1, can_write = mode == MMK_WRITE;
-  if (out) *out = NULL;
-  mmk__handle_no_path(handle, name, sizeof name);
-  if (!out)
-    return mmk__arg_error(MMK_EINVAL, "from_handle", name, "out is NULL");
-  r = mmk__check_mode("from_handle", name, mode, 0, 0);
-  if (r) return r;
-  if (!handle || handle == INVALID_HANDLE_VALUE)
-    return mmk__arg_error(MMK_EBADF, "from_handle", name,
-                          "NULL or INVALID_HANDLE_VALUE is no handle");
-  if (!DuplicateHandle(GetCurrentProcess(), handle, GetCurrentProcess(), &dup,
+  (void)want_write;
+  memset(a, 0, sizeof *a);
+  a->can_read = a->can_write = -1;
+  *dup = MMK__OS_FD_NONE;
+  if (!DuplicateHandle(GetCurrentProcess(), callers, GetCurrentProcess(), &h,
                        0, FALSE, DUPLICATE_SAME_ACCESS))
-    return mmk__sys_error(GetLastError(), "from_handle", name, NULL);
-#define MMK__H_FAIL(code, sys, reason)                                        \
-  do {                                                                        \
-    r = mmk__set_error((code), (sys), "from_handle", name, (reason), NULL);   \
-    CloseHandle(dup);                                                         \
-    return r;                                                                 \
-  } while (0)
-  type = GetFileType(dup);
-  if (type == FILE_TYPE_PIPE)
-    MMK__H_FAIL(MMK_ENODEV, 0, "a pipe or socket, not a regular file");
-  if (type == FILE_TYPE_CHAR)
-    MMK__H_FAIL(MMK_ENODEV, 0,
-                "a character device (console, NUL...), not a regular file");
-  if (type != FILE_TYPE_DISK)
-    MMK__H_FAIL(MMK_ENODEV, 0, "not a file on disk");
-  /* Named only now: asking a pipe for its name can block behind a read
-   * another thread has pending on it. */
-  mmk__handle_name(dup, handle, name, sizeof name);
-  if (!GetFileInformationByHandle(dup, &bi))
-    MMK__H_FAIL(mmk__os_status((int)GetLastError()), (int)GetLastError(),
-                NULL);
-  if (bi.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY)
-    MMK__H_FAIL(MMK_EISDIR, 0, "a directory, not a regular file");
+    return mmk__last_error();
+  *dup = h;
+  type = GetFileType(h);
+  if (type != FILE_TYPE_DISK) {
+    a->kind = type == FILE_TYPE_PIPE   ? MMK__OS_ADOPT_PIPE
+              : type == FILE_TYPE_CHAR ? MMK__OS_ADOPT_CHAR
+                                       : MMK__OS_ADOPT_OTHER;
+    return 0;
+  }
+  if (!GetFileInformationByHandle(h, &bi)) return mmk__last_error();
+  if (bi.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) {
+    a->kind = MMK__OS_ADOPT_DIR;
+    return 0;
+  }
+  a->kind = MMK__OS_ADOPT_REG;
   if (!query)
     query = (mmk__nt_query_object)(void (*)(void))GetProcAddress(
         GetModuleHandleW(L"ntdll.dll"), "NtQueryObject");
-  /* Unknown access (no NtQueryObject): the mapping itself will tell. */
-  if (query && query(dup, 0 /* ObjectBasicInformation */, &oi, sizeof oi,
+  if (query && query(h, 0 /* ObjectBasicInformation */, &oi, sizeof oi,
                      NULL) >= 0) {
-    can_read = (oi.granted & FILE_READ_DATA) != 0;
-    can_write = (oi.granted & FILE_WRITE_DATA) != 0;
+    a->can_read = (oi.granted & FILE_READ_DATA) != 0;
+    a->can_write = (oi.granted & FILE_WRITE_DATA) != 0;
   }
-  if (!can_read)
-    MMK__H_FAIL(MMK_EACCES, 0,
-                "the handle has no read access (every mapping needs "
-                "FILE_READ_DATA)");
-  if (mode == MMK_WRITE && !can_write)
-    MMK__H_FAIL(MMK_EACCES, 0,
-                "MMK_WRITE needs a handle opened for reading and writing "
-                "(FILE_WRITE_DATA); this one is read-only");
-#undef MMK__H_FAIL
-  return mmk__file_new(dup, mode, MMK_KIND_FILE, can_write, name,
-                       "from_handle", out);
-}
-
-int mmk_file_fd(const mmk_file *file) {
-  (void)file;
-  return -1;
+  return 0;
 }

@@ -485,33 +485,23 @@ int mmk__os_view_lock(mmk_view *v, size_t len, int lock) {
 }
 
 /* QueryWorkingSetEx, one 4 KiB page per entry (the residency unit is the
- * hardware page, not the 64 KiB granularity of offsets). */
-int mmk__os_view_resident(mmk_view *v, uintptr_t lo, uintptr_t hi,
-                          int64_t off, int64_t len, int64_t *total) {
-  enum { CHUNK = 512 };
-  PSAPI_WORKING_SET_EX_INFORMATION ws[CHUNK];
-  SYSTEM_INFO si;
-  uintptr_t pg, page;
-  int64_t sum = 0;
-  GetSystemInfo(&si);
-  pg = si.dwPageSize;
-  page = lo & ~(pg - 1);
-  while (page < hi) {
-    size_t n = (size_t)((hi - page + pg - 1) / pg), i;
-    if (n > CHUNK) n = CHUNK;
-    for (i = 0; i < n; i++) ws[i].VirtualAddress = (void *)(page + i * pg);
+ * hardware page, not the 64 KiB granularity of offsets), WS entries at a
+ * time. */
+int mmk__os_view_resident(mmk_view *v, uintptr_t page, size_t npages,
+                          unsigned char *vec, int64_t off, int64_t len) {
+  enum { WS = 512 };
+  PSAPI_WORKING_SET_EX_INFORMATION ws[WS];
+  uintptr_t pg = mmk__page();
+  size_t done, n, i;
+  for (done = 0; done < npages; done += n) {
+    n = npages - done < WS ? npages - done : WS;
+    for (i = 0; i < n; i++)
+      ws[i].VirtualAddress = (void *)(page + (done + i) * pg);
     if (!QueryWorkingSetEx(GetCurrentProcess(), ws, (DWORD)(n * sizeof ws[0])))
       return mmk__win_error(GetLastError(), "mincore", "QueryWorkingSetEx",
                             mmk__vpath(v), "offset %lld, length %lld",
                             (long long)off, (long long)len);
-    for (i = 0; i < n; i++, page += pg) {
-      if (ws[i].VirtualAttributes.Valid) {
-        uintptr_t s = page < lo ? lo : page;
-        uintptr_t e = page + pg > hi ? hi : page + pg;
-        sum += (int64_t)(e - s);
-      }
-    }
+    for (i = 0; i < n; i++) vec[done + i] = ws[i].VirtualAttributes.Valid;
   }
-  *total = sum;
   return 0;
 }
