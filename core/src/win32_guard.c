@@ -17,31 +17,31 @@
 #define WIN32_LEAN_AND_MEAN
 #include <windows.h>
 
-/* The inert close's windows: the last few ranges swapped (a faulting
- * thread may look after the next swap has begun), each with its state. */
+/* The swaps' windows: the last few ranges swapped (a faulting thread may
+ * look after the next swap has begun); live unless the swap failed (its
+ * range left unmapped: a fault there is an ordinary one). Whether a swap
+ * is under way is mmk__inert_mu's, held exclusively meanwhile. */
 enum { MMK__INERT_RING = 8 };
-enum { MMK__INERT_NONE, MMK__INERT_SWAPPING, MMK__INERT_DONE };
 static struct {
   _Atomic uintptr_t lo, hi;
-  atomic_int state;
+  atomic_int live;
 } mmk__inert[MMK__INERT_RING];
 static unsigned mmk__inert_next; /* swaps begun; under mmk__inert_mu */
 static SRWLOCK mmk__inert_mu = SRWLOCK_INIT;
-static unsigned mmk__inert_cur;
 
 void mmk__win_inert_begin(void *p, size_t n) {
+  unsigned i;
   AcquireSRWLockExclusive(&mmk__inert_mu);
-  mmk__inert_cur = mmk__inert_next % MMK__INERT_RING;
-  atomic_store(&mmk__inert[mmk__inert_cur].state, MMK__INERT_NONE);
-  mmk__inert_next++;
-  atomic_store(&mmk__inert[mmk__inert_cur].lo, (uintptr_t)p);
-  atomic_store(&mmk__inert[mmk__inert_cur].hi, (uintptr_t)p + n);
-  atomic_store(&mmk__inert[mmk__inert_cur].state, MMK__INERT_SWAPPING);
+  i = mmk__inert_next++ % MMK__INERT_RING;
+  atomic_store(&mmk__inert[i].live, 0);
+  atomic_store(&mmk__inert[i].lo, (uintptr_t)p);
+  atomic_store(&mmk__inert[i].hi, (uintptr_t)p + n);
+  atomic_store(&mmk__inert[i].live, 1);
 }
 
+/* The swap begun last (the lock is still held) ends. */
 void mmk__win_inert_end(int ok) {
-  atomic_store(&mmk__inert[mmk__inert_cur].state,
-               ok ? MMK__INERT_DONE : MMK__INERT_NONE);
+  atomic_store(&mmk__inert[(mmk__inert_next - 1) % MMK__INERT_RING].live, ok);
   ReleaseSRWLockExclusive(&mmk__inert_mu);
 }
 
@@ -72,7 +72,7 @@ static _Thread_local unsigned mmk__retry_gen, mmk__retry_count;
 static int mmk__inert_swapped(uintptr_t addr) {
   int i;
   for (i = 0; i < MMK__INERT_RING; i++)
-    if (atomic_load(&mmk__inert[i].state) != MMK__INERT_NONE &&
+    if (atomic_load(&mmk__inert[i].live) &&
         addr >= atomic_load(&mmk__inert[i].lo) &&
         addr < atomic_load(&mmk__inert[i].hi))
       return 1;
