@@ -225,7 +225,7 @@ static int mmk__finish_open(mmk__os_fd fd, int mode, unsigned flags,
     r = mmk__os_file_truncate(f, 0);
     st.size = 0;
   }
-  if (!r && size > st.size) r = mmk__file_grow(f, st.size, size, op);
+  if (!r) r = mmk__file_grow(f, st.size, size, op);
   if (r) {
     if (created) mmk__os_undo_create(kind, path, &st);
     mmk__file_destroy(f);
@@ -399,7 +399,7 @@ static int mmk__adopt(mmk__os_fd callers, int mode, mmk_file **out) {
   }
   mmk__adopt_label(callers, label, sizeof label);
   named = mmk__os_fd_name(dup, name, sizeof name); /* keeps errno */
-  if (!named) snprintf(name, sizeof name, "%s (no path)", label);
+  if (!named) mmk__adopt_no_path(callers, name, sizeof name);
   if (MMK__ADOPT_DETAIL && named)
     r = mmk__set_error(code, sys, MMK__ADOPT_OP, name, reason, "%s", label);
   else
@@ -471,10 +471,8 @@ int mmk_file_resize(mmk_file *file, int64_t new_size) {
                           "file is not opened for writing");
   r = mmk__os_file_size(file, &size);
   if (r) return r;
-  if (new_size > size)
-    return mmk__file_grow(file, size, new_size, "resize");
   if (new_size < size) return mmk__os_file_truncate(file, new_size);
-  return 0;
+  return mmk__file_grow(file, size, new_size, "resize");
 }
 
 /* ------------------------------------------------------------------------
