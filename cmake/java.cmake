@@ -240,37 +240,32 @@ elseif(BUILD_TESTING)
 
   mmk_java_planted()
 
-  # One CTest entry per test class, so `ctest -j2` spreads them.
+  # One CTest entry per test class, so `ctest -j2` spreads them; NAME runs
+  # class CLS with the JVM options after it.
   set(_mmk_test_cp "${MMK_JAR}:${MMK_TEST_JAR}")
+  function(mmk_java_test name cls)
+    add_test(NAME ${name}
+      COMMAND "${Java_JAVA_EXECUTABLE}" -Xmx512m ${ARGN}
+              "-Dmmapkit.test.classpath=${_mmk_test_cp}"
+              "-Dmmapkit.test.java=${Java_JAVA_EXECUTABLE}"
+              "-Dmmapkit.test.planted=$<TARGET_FILE:mmapkit_java_planted>"
+              -cp "${_mmk_test_cp}:${MMK_JUNIT_CONSOLE}"
+              org.junit.platform.console.ConsoleLauncher
+              --disable-banner --disable-ansi-colors --details=tree
+              --fail-if-no-tests --select-class "org.mmapkit.tests.${cls}")
+    set_tests_properties(${name} PROPERTIES LABELS java TIMEOUT 600)
+  endfunction()
   foreach(_src IN LISTS _mmk_test_sources)
     get_filename_component(_cls "${_src}" NAME_WE)
-    if(NOT _cls MATCHES "Test$")
-      continue()
+    if(_cls MATCHES "Test$")
+      mmk_java_test(java_${_cls} ${_cls})
     endif()
-    add_test(NAME java_${_cls}
-      COMMAND "${Java_JAVA_EXECUTABLE}" -Xmx512m
-              "-Dmmapkit.test.classpath=${_mmk_test_cp}"
-              "-Dmmapkit.test.java=${Java_JAVA_EXECUTABLE}"
-              "-Dmmapkit.test.planted=$<TARGET_FILE:mmapkit_java_planted>"
-              -cp "${_mmk_test_cp}:${MMK_JUNIT_CONSOLE}"
-              org.junit.platform.console.ConsoleLauncher
-              --disable-banner --disable-ansi-colors --details=tree
-              --fail-if-no-tests --select-class "org.mmapkit.tests.${_cls}")
-    set_tests_properties(java_${_cls} PROPERTIES LABELS java TIMEOUT 600)
   endforeach()
-  # The typed accessors' other path (ByteBuffer windows: JDK 24+, or no sun.misc.Unsafe),
-  # forced on this JDK by the property; RaceTest races it too (its *-windows pairs).
+  # The typed accessors' other path (ByteBuffer windows: JDK 24+, or no
+  # sun.misc.Unsafe), forced on this JDK by the property; RaceTest races it
+  # too (its *-windows pairs).
   foreach(_cls IN ITEMS AccessorWindowsTest MappedViewTest BigViewTest JitTest)
-    add_test(NAME java_${_cls}_windows
-      COMMAND "${Java_JAVA_EXECUTABLE}" -Xmx512m -Dmmapkit.unsafe=false
-              "-Dmmapkit.test.classpath=${_mmk_test_cp}"
-              "-Dmmapkit.test.java=${Java_JAVA_EXECUTABLE}"
-              "-Dmmapkit.test.planted=$<TARGET_FILE:mmapkit_java_planted>"
-              -cp "${_mmk_test_cp}:${MMK_JUNIT_CONSOLE}"
-              org.junit.platform.console.ConsoleLauncher
-              --disable-banner --disable-ansi-colors --details=tree
-              --fail-if-no-tests --select-class "org.mmapkit.tests.${_cls}")
-    set_tests_properties(java_${_cls}_windows PROPERTIES LABELS java TIMEOUT 600)
+    mmk_java_test(java_${_cls}_bytebuffers ${_cls} -Dmmapkit.unsafe=false)
   endforeach()
 endif()
 
