@@ -44,14 +44,13 @@ final class RawAccess {
   private static final MethodHandle PUT_FLOAT;
   private static final MethodHandle GET_DOUBLE;
   private static final MethodHandle PUT_DOUBLE;
-  /** (Object buffer)long: a direct buffer's address field. */
-  private static final MethodHandle BUFFER_ADDRESS;
 
   private static final Class<?>[] TYPES = {
     byte.class, short.class, char.class, int.class, long.class, float.class, double.class
   };
 
   static {
+    // the accessors' get/put pairs, then (for check() alone) a direct buffer's address
     MethodHandle[] h = new MethodHandle[2 * TYPES.length + 1];
     String off = null;
     try {
@@ -68,7 +67,6 @@ final class RawAccess {
         h[2 * i] = MethodHandles.empty(MethodType.methodType(TYPES[i], long.class));
         h[2 * i + 1] = MethodHandles.empty(MethodType.methodType(void.class, long.class, TYPES[i]));
       }
-      h[2 * TYPES.length] = MethodHandles.empty(MethodType.methodType(long.class, Object.class));
     }
     ENABLED = off == null;
     OFF_BECAUSE = off;
@@ -86,7 +84,6 @@ final class RawAccess {
     PUT_FLOAT = h[11];
     GET_DOUBLE = h[12];
     PUT_DOUBLE = h[13];
-    BUFFER_ADDRESS = h[14];
   }
 
   private RawAccess() {}
@@ -137,15 +134,6 @@ final class RawAccess {
       return null;
     } catch (Throwable t) {
       return "sun.misc.Unsafe not usable: " + t;
-    }
-  }
-
-  /** The native address of a direct buffer's first byte. */
-  static long address(ByteBuffer direct) {
-    try {
-      return (long) BUFFER_ADDRESS.invokeExact((Object) direct);
-    } catch (Throwable t) {
-      throw rethrow(t); // the handle was checked at class initialization
     }
   }
 
