@@ -261,10 +261,10 @@ elseif(BUILD_TESTING)
       mmk_java_test(java_${_cls} ${_cls})
     endif()
   endforeach()
-  # The typed accessors' other path (ByteBuffer windows: JDK 24+, or no
-  # sun.misc.Unsafe), forced on this JDK by the property; RaceTest races it
+  # The typed accessors' and atomics' other path (ByteBuffer windows: JDK
+  # 24+, or no sun.misc.Unsafe), forced on this JDK by the property; RaceTest races it
   # too (its *-windows pairs).
-  foreach(_cls IN ITEMS AccessorWindowsTest MappedViewTest BigViewTest JitTest)
+  foreach(_cls IN ITEMS AccessorWindowsTest AtomicsTest MappedViewTest BigViewTest JitTest)
     mmk_java_test(java_${_cls}_bytebuffers ${_cls} -Dmmapkit.unsafe=false)
   endforeach()
 endif()

@@ -72,6 +72,46 @@ class AtomicsTest {
     }
   }
 
+  /**
+   * After close every plain atomic is IllegalStateException, on the thread that mapped the view
+   * (its window needs no lease) and on another that used it before (a shared window), in range
+   * or not; before it, the Safe forms see what the plain ones wrote and the other way round.
+   */
+  @Test
+  void atomics_after_close_throw_on_every_thread() throws Exception {
+    try (MappedFile f = MappedFile.anonymous(1 << 16)) {
+      MappedView v = f.map();
+      v.putLongVolatile(64, 41);
+      assertEquals(41, v.getAndAddLongSafe(64, 1));
+      assertEquals(42, v.getLongVolatile(64));
+      Thread other = new Thread(() -> v.getAndAddInt(128, 1));
+      other.start();
+      other.join();
+      assertEquals(1, v.getIntVolatileSafe(128));
+      v.close();
+      List<Runnable> calls = List.of(
+          () -> v.getIntVolatile(0), () -> v.putIntVolatile(0, 1), () -> v.getAndAddInt(0, 1),
+          () -> v.compareAndSetInt(0, 0, 1), () -> v.getLongVolatile(8),
+          () -> v.putLongVolatile(8, 1), () -> v.getAndAddLong(8, 1),
+          () -> v.compareAndSetLong(8, 0, 1), () -> v.getAndAddLong(1 << 20, 1));
+      for (Runnable c : calls) {
+        assertThrows(IllegalStateException.class, c::run);
+        List<Throwable> seen = new ArrayList<>();
+        Thread t = new Thread(() -> {
+          try {
+            c.run();
+          } catch (Throwable e) {
+            seen.add(e);
+          }
+        });
+        t.start();
+        t.join();
+        assertEquals(1, seen.size());
+        assertTrue(seen.get(0) instanceof IllegalStateException, seen.get(0).toString());
+      }
+    }
+  }
+
   @Test
   void getAndAdd_is_atomic_across_threads_and_processes() throws Exception {
     String name = MappedFileTest.shmName("count");

@@ -37,7 +37,8 @@ class RaceTest {
   static final String[] ACCESS = {
     "bulk-get", "bulk-put", "buffer-get", "buffer-put", "typed-get", "typed-put", "atomic-add",
     "atomic-add-safe", "wait", "wake", "flush", "advise", "bytebuffer-read", "bytebuffer-write",
-    "lock", "typed-get-windows", "typed-put-windows", "typed-get-own", "typed-put-own"
+    "lock", "typed-get-windows", "typed-put-windows", "typed-get-own", "typed-put-own",
+    "atomic-add-windows", "atomic-add-own"
   };
   static final long WATCHDOG_SECONDS = 60;
 

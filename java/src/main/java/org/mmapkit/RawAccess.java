@@ -45,6 +45,35 @@ final class RawAccess {
   private static final MethodHandle GET_DOUBLE;
   private static final MethodHandle PUT_DOUBLE;
 
+  // Volatile loads and stores, getAndAdd and compare-and-set: Unsafe's (Object, offset) forms
+  // with a null object, where the offset is an absolute address. Same ordering as the
+  // VarHandle forms the ByteBuffer windows use (volatile; getAndAdd and CAS are full fences).
+  private static final MethodHandle GET_INT_VOLATILE;
+  private static final MethodHandle PUT_INT_VOLATILE;
+  private static final MethodHandle GET_AND_ADD_INT;
+  private static final MethodHandle CAS_INT;
+  private static final MethodHandle GET_LONG_VOLATILE;
+  private static final MethodHandle PUT_LONG_VOLATILE;
+  private static final MethodHandle GET_AND_ADD_LONG;
+  private static final MethodHandle CAS_LONG;
+
+  /** The atomics' Unsafe methods (first argument Object), in the order of ATOMIC_TYPES. */
+  private static final String[] ATOMICS = {
+    "getIntVolatile", "putIntVolatile", "getAndAddInt", "compareAndSwapInt",
+    "getLongVolatile", "putLongVolatile", "getAndAddLong", "compareAndSwapLong"
+  };
+  /** Their types after the object: (address, operands) -> result. */
+  private static final MethodType[] ATOMIC_TYPES = {
+    MethodType.methodType(int.class, long.class),
+    MethodType.methodType(void.class, long.class, int.class),
+    MethodType.methodType(int.class, long.class, int.class),
+    MethodType.methodType(boolean.class, long.class, int.class, int.class),
+    MethodType.methodType(long.class, long.class),
+    MethodType.methodType(void.class, long.class, long.class),
+    MethodType.methodType(long.class, long.class, long.class),
+    MethodType.methodType(boolean.class, long.class, long.class, long.class)
+  };
+
   private static final Class<?>[] TYPES = {
     byte.class, short.class, char.class, int.class, long.class, float.class, double.class
   };
@@ -52,12 +81,13 @@ final class RawAccess {
   static {
     // the accessors' get/put pairs, then (for check() alone) a direct buffer's address
     MethodHandle[] h = new MethodHandle[2 * TYPES.length + 1];
+    MethodHandle[] a = new MethodHandle[ATOMICS.length];
     String off = null;
     try {
       off = reasonOff();
       if (off == null) {
-        find(h);
-        off = check(h);
+        find(h, a);
+        off = check(h, a);
       }
     } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
       off = "sun.misc.Unsafe not usable: " + e;
@@ -66,6 +96,9 @@ final class RawAccess {
       for (int i = 0; i < TYPES.length; i++) {
         h[2 * i] = MethodHandles.empty(MethodType.methodType(TYPES[i], long.class));
         h[2 * i + 1] = MethodHandles.empty(MethodType.methodType(void.class, long.class, TYPES[i]));
+      }
+      for (int i = 0; i < ATOMICS.length; i++) {
+        a[i] = MethodHandles.empty(ATOMIC_TYPES[i]);
       }
     }
     ENABLED = off == null;
@@ -84,6 +117,14 @@ final class RawAccess {
     PUT_FLOAT = h[11];
     GET_DOUBLE = h[12];
     PUT_DOUBLE = h[13];
+    GET_INT_VOLATILE = a[0];
+    PUT_INT_VOLATILE = a[1];
+    GET_AND_ADD_INT = a[2];
+    CAS_INT = a[3];
+    GET_LONG_VOLATILE = a[4];
+    PUT_LONG_VOLATILE = a[5];
+    GET_AND_ADD_LONG = a[6];
+    CAS_LONG = a[7];
   }
 
   private RawAccess() {}
@@ -100,7 +141,8 @@ final class RawAccess {
     return null;
   }
 
-  private static void find(MethodHandle[] h) throws ReflectiveOperationException {
+  private static void find(MethodHandle[] h, MethodHandle[] a)
+      throws ReflectiveOperationException {
     Class<?> u = Class.forName("sun.misc.Unsafe");
     Field f = u.getDeclaredField("theUnsafe");
     f.setAccessible(true); // jdk.unsupported opens sun.misc: no warning, no flag needed
@@ -113,6 +155,11 @@ final class RawAccess {
       h[2 * i + 1] = l.findVirtual(u, "put" + n, MethodType.methodType(void.class, long.class, t))
           .bindTo(unsafe);
     }
+    for (int i = 0; i < ATOMICS.length; i++) {
+      MethodHandle m = l.findVirtual(u, ATOMICS[i], ATOMIC_TYPES[i].insertParameterTypes(0,
+          Object.class)).bindTo(unsafe);
+      a[i] = MethodHandles.insertArguments(m, 0, (Object) null);
+    }
     long addressOffset = (Long) u.getMethod("objectFieldOffset", Field.class)
         .invoke(unsafe, Buffer.class.getDeclaredField("address"));
     MethodHandle getLongAt = l.findVirtual(u, "getLong",
@@ -121,14 +168,17 @@ final class RawAccess {
   }
 
   /** Reads and writes a direct buffer both ways; null if Unsafe agreed with it. */
-  private static String check(MethodHandle[] h) {
+  private static String check(MethodHandle[] h, MethodHandle[] at) {
     ByteBuffer b = ByteBuffer.allocateDirect(64).order(ByteOrder.nativeOrder());
     try {
       long a = (long) h[2 * TYPES.length].invokeExact((Object) b);
       b.putLong(8, 0x0102030405060708L);
       long got = (long) h[8].invokeExact(a + 8);
       h[9].invokeExact(a + 17, 0x1112131415161718L); // unaligned, as the accessors allow
-      if (got != 0x0102030405060708L || b.getLong(17) != 0x1112131415161718L) {
+      long old = (long) at[6].invokeExact(a + 8, 2L); // getAndAddLong
+      boolean swapped = (boolean) at[3].invokeExact(a + 32, 0, 7); // compareAndSwapInt
+      if (got != 0x0102030405060708L || b.getLong(17) != 0x1112131415161718L
+          || old != got || b.getLong(8) != got + 2 || !swapped || b.getInt(32) != 7) {
         return "sun.misc.Unsafe disagrees with a direct ByteBuffer";
       }
       return null;
@@ -258,6 +308,70 @@ final class RawAccess {
   static void putDouble(long address, double v) {
     try {
       PUT_DOUBLE.invokeExact(address, v);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  static int getIntVolatile(long address) {
+    try {
+      return (int) GET_INT_VOLATILE.invokeExact(address);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  static void putIntVolatile(long address, int v) {
+    try {
+      PUT_INT_VOLATILE.invokeExact(address, v);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  static int getAndAddInt(long address, int delta) {
+    try {
+      return (int) GET_AND_ADD_INT.invokeExact(address, delta);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  static boolean compareAndSetInt(long address, int expected, int desired) {
+    try {
+      return (boolean) CAS_INT.invokeExact(address, expected, desired);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  static long getLongVolatile(long address) {
+    try {
+      return (long) GET_LONG_VOLATILE.invokeExact(address);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  static void putLongVolatile(long address, long v) {
+    try {
+      PUT_LONG_VOLATILE.invokeExact(address, v);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  static long getAndAddLong(long address, long delta) {
+    try {
+      return (long) GET_AND_ADD_LONG.invokeExact(address, delta);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  static boolean compareAndSetLong(long address, long expected, long desired) {
+    try {
+      return (boolean) CAS_LONG.invokeExact(address, expected, desired);
     } catch (Throwable t) {
       throw rethrow(t);
     }

@@ -2,14 +2,18 @@ package org.mmapkit;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.lang.ref.Reference;
 import java.nio.ByteOrder;
 import java.time.Duration;
+import org.mmapkit.ViewMemory.Raw;
 import org.mmapkit.ViewMemory.Window;
 import org.mmapkit.internal.NativeCore;
 
 /**
- * A {@link MappedView}'s atomics: VarHandle forms over the accessors' windows, fault-safe forms
- * through the core's guarded atomics, and the cross-process wait and wake on a word.
+ * A {@link MappedView}'s atomics: plain forms (as the typed accessors: one range and alignment
+ * test, then RawAccess on the view's Raw window, or a VarHandle over the ByteBuffer windows
+ * without RawAccess), fault-safe forms through the core's guarded atomics, and the
+ * cross-process wait and wake on a word.
  */
 abstract class ViewAtomics extends ViewBulk {
   private static final VarHandle INT =
@@ -33,6 +37,16 @@ abstract class ViewAtomics extends ViewBulk {
    * @throws IllegalArgumentException if not aligned
    */
   public int getIntVolatile(long index) {
+    if (RawAccess.ENABLED) {
+      Raw r = raw;
+      long a = r.address + index;
+      if (index >= 0 && index <= r.size - 4 && (a & 3) == 0 && usable(r)) {
+        int v = RawAccess.getIntVolatile(a);
+        Reference.reachabilityFence(r);
+        return v;
+      }
+      return (int) rawAtomic(NativeCore.MMKJ_LOAD, 4, index, 0, 0);
+    }
     Window w = atomic(index, 4);
     return (int) INT.getVolatile(w.buf, (int) (index - w.base));
   }
@@ -44,6 +58,17 @@ abstract class ViewAtomics extends ViewBulk {
    * @param value the value
    */
   public void putIntVolatile(long index, int value) {
+    if (RawAccess.ENABLED) {
+      Raw r = raw;
+      long a = r.address + index;
+      if (index >= 0 && index <= r.writeSize - 4 && (a & 3) == 0 && usable(r)) {
+        RawAccess.putIntVolatile(a, value);
+        Reference.reachabilityFence(r);
+      } else {
+        rawAtomic(NativeCore.MMKJ_STORE, 4, index, value, 0);
+      }
+      return;
+    }
     Window w = atomicWrite(index, 4);
     INT.setVolatile(w.buf, (int) (index - w.base), value);
   }
@@ -56,6 +81,16 @@ abstract class ViewAtomics extends ViewBulk {
    * @return the value before the addition
    */
   public int getAndAddInt(long index, int delta) {
+    if (RawAccess.ENABLED) {
+      Raw r = raw;
+      long a = r.address + index;
+      if (index >= 0 && index <= r.writeSize - 4 && (a & 3) == 0 && usable(r)) {
+        int v = RawAccess.getAndAddInt(a, delta);
+        Reference.reachabilityFence(r);
+        return v;
+      }
+      return (int) rawAtomic(NativeCore.MMKJ_ADD, 4, index, delta, 0);
+    }
     Window w = atomicWrite(index, 4);
     return (int) INT.getAndAdd(w.buf, (int) (index - w.base), delta);
   }
@@ -69,6 +104,16 @@ abstract class ViewAtomics extends ViewBulk {
    * @return true if the swap happened
    */
   public boolean compareAndSetInt(long index, int expected, int desired) {
+    if (RawAccess.ENABLED) {
+      Raw r = raw;
+      long a = r.address + index;
+      if (index >= 0 && index <= r.writeSize - 4 && (a & 3) == 0 && usable(r)) {
+        boolean v = RawAccess.compareAndSetInt(a, expected, desired);
+        Reference.reachabilityFence(r);
+        return v;
+      }
+      return rawAtomic(NativeCore.MMKJ_CAS, 4, index, expected, desired) != 0;
+    }
     Window w = atomicWrite(index, 4);
     return INT.compareAndSet(w.buf, (int) (index - w.base), expected, desired);
   }
@@ -80,6 +125,16 @@ abstract class ViewAtomics extends ViewBulk {
    * @return the value
    */
   public long getLongVolatile(long index) {
+    if (RawAccess.ENABLED) {
+      Raw r = raw;
+      long a = r.address + index;
+      if (index >= 0 && index <= r.size - 8 && (a & 7) == 0 && usable(r)) {
+        long v = RawAccess.getLongVolatile(a);
+        Reference.reachabilityFence(r);
+        return v;
+      }
+      return rawAtomic(NativeCore.MMKJ_LOAD, 8, index, 0, 0);
+    }
     Window w = atomic(index, 8);
     return (long) LONG.getVolatile(w.buf, (int) (index - w.base));
   }
@@ -91,6 +146,17 @@ abstract class ViewAtomics extends ViewBulk {
    * @param value the value
    */
   public void putLongVolatile(long index, long value) {
+    if (RawAccess.ENABLED) {
+      Raw r = raw;
+      long a = r.address + index;
+      if (index >= 0 && index <= r.writeSize - 8 && (a & 7) == 0 && usable(r)) {
+        RawAccess.putLongVolatile(a, value);
+        Reference.reachabilityFence(r);
+      } else {
+        rawAtomic(NativeCore.MMKJ_STORE, 8, index, value, 0);
+      }
+      return;
+    }
     Window w = atomicWrite(index, 8);
     LONG.setVolatile(w.buf, (int) (index - w.base), value);
   }
@@ -103,6 +169,16 @@ abstract class ViewAtomics extends ViewBulk {
    * @return the value before the addition
    */
   public long getAndAddLong(long index, long delta) {
+    if (RawAccess.ENABLED) {
+      Raw r = raw;
+      long a = r.address + index;
+      if (index >= 0 && index <= r.writeSize - 8 && (a & 7) == 0 && usable(r)) {
+        long v = RawAccess.getAndAddLong(a, delta);
+        Reference.reachabilityFence(r);
+        return v;
+      }
+      return rawAtomic(NativeCore.MMKJ_ADD, 8, index, delta, 0);
+    }
     Window w = atomicWrite(index, 8);
     return (long) LONG.getAndAdd(w.buf, (int) (index - w.base), delta);
   }
@@ -116,6 +192,16 @@ abstract class ViewAtomics extends ViewBulk {
    * @return true if the swap happened
    */
   public boolean compareAndSetLong(long index, long expected, long desired) {
+    if (RawAccess.ENABLED) {
+      Raw r = raw;
+      long a = r.address + index;
+      if (index >= 0 && index <= r.writeSize - 8 && (a & 7) == 0 && usable(r)) {
+        boolean v = RawAccess.compareAndSetLong(a, expected, desired);
+        Reference.reachabilityFence(r);
+        return v;
+      }
+      return rawAtomic(NativeCore.MMKJ_CAS, 8, index, expected, desired) != 0;
+    }
     Window w = atomicWrite(index, 8);
     return LONG.compareAndSet(w.buf, (int) (index - w.base), expected, desired);
   }
@@ -225,6 +311,38 @@ abstract class ViewAtomics extends ViewBulk {
     return call(p -> NativeCore.mmkj_atomic(p, op, bits, index, a, b));
   }
 
+  /**
+   * A plain atomic past its inline test (another thread's first use of the Raw, misaligned, out
+   * of range, read-only, closed, resizing): the checks with their messages, then the operation
+   * on the Raw that current() makes usable here. CAS answers 1 or 0; results zero-extended.
+   */
+  private long rawAtomic(int op, int n, long index, long x, long y) {
+    checkWord(index, n);
+    if (op != NativeCore.MMKJ_LOAD) {
+      checkWritable(index, n);
+    }
+    Raw r = current(index, n);
+    long a = r.address + index;
+    long v;
+    if (n == 4) {
+      switch (op) {
+        case NativeCore.MMKJ_LOAD: v = RawAccess.getIntVolatile(a); break;
+        case NativeCore.MMKJ_STORE: RawAccess.putIntVolatile(a, (int) x); v = 0; break;
+        case NativeCore.MMKJ_ADD: v = RawAccess.getAndAddInt(a, (int) x); break;
+        default: v = RawAccess.compareAndSetInt(a, (int) x, (int) y) ? 1 : 0; break;
+      }
+    } else {
+      switch (op) {
+        case NativeCore.MMKJ_LOAD: v = RawAccess.getLongVolatile(a); break;
+        case NativeCore.MMKJ_STORE: RawAccess.putLongVolatile(a, x); v = 0; break;
+        case NativeCore.MMKJ_ADD: v = RawAccess.getAndAddLong(a, x); break;
+        default: v = RawAccess.compareAndSetLong(a, x, y) ? 1 : 0; break;
+      }
+    }
+    Reference.reachabilityFence(r);
+    return v;
+  }
+
   /** atomic() for the forms that write: a read-only view's windows are read-only buffers. */
   private Window atomicWrite(long index, int n) {
     checkWord(index, n);
@@ -267,7 +385,7 @@ abstract class ViewAtomics extends ViewBulk {
    */
   public boolean await(long index, int expected, Duration timeout)
       throws InterruptedException {
-    atomic(index, 4);
+    checkWord(index, 4); // the core checks again under the lease
     long deadline = 0;
     boolean forever = timeout == null;
     if (!forever) {
@@ -312,7 +430,7 @@ abstract class ViewAtomics extends ViewBulk {
    * @return the number woken
    */
   public int wake(long index, int count) {
-    atomic(index, 4);
+    checkWord(index, 4); // the core checks again under the lease
     return (int) call(p -> NativeCore.mmk_wake(p, index, count));
   }
 }

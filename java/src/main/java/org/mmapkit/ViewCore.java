@@ -50,7 +50,7 @@ abstract class ViewCore {
     this.writable = NativeCore.mmk_view_writable(ptr) != 0;
     this.name = name;
     ViewMemory m = mem;
-    this.raw = m.confined(size, Thread.currentThread());
+    this.raw = m.confined(size, writable, Thread.currentThread());
     this.cleanable = MappedFile.CLEANER.register(this, m::ownerGone);
   }
 
@@ -77,7 +77,8 @@ abstract class ViewCore {
   /** After a resize: a Raw over mem and size as they are now, confined as {@code old} was. */
   final void republish(Raw old) {
     if (!mem.ref.isClosed()) {
-      raw = mem.confined(size, old.thread != null ? old.thread : Thread.currentThread());
+      Thread t = old.thread != null ? old.thread : Thread.currentThread();
+      raw = mem.confined(size, writable, t);
     }
   }
 
@@ -158,7 +159,7 @@ abstract class ViewCore {
   }
 
   /** The window, usable by this thread, that holds {@code [index, index + width)}. */
-  private synchronized Raw current(long index, int width) {
+  final synchronized Raw current(long index, int width) {
     checkOpen();
     Raw r = raw;
     if (r.thread != null && r.thread != Thread.currentThread()) {

@@ -97,19 +97,22 @@ final class ViewMemory {
    */
   static final class Raw {
     /** No window: every access misses (after close, during resize, without RawAccess). */
-    static final Raw NONE = new Raw(0, 0, null, null);
+    static final Raw NONE = new Raw(0, 0, 0, null, null);
 
     final long address;
     /** Bytes the accessors may reach (0 for NONE). */
     final long size;
+    /** Bytes the writing accessors may reach: size, or 0 for a read-only view (one test). */
+    final long writeSize;
     /** The only thread that may use this Raw, or null for a shared one. */
     final Thread thread;
     /** For a shared Raw: the confined one whose lease covers both. */
     final Raw confined;
 
-    private Raw(long address, long size, Thread thread, Raw confined) {
+    private Raw(long address, long size, long writeSize, Thread thread, Raw confined) {
       this.address = address;
       this.size = size;
+      this.writeSize = writeSize;
       this.thread = thread;
       this.confined = confined;
     }
@@ -123,11 +126,12 @@ final class ViewMemory {
    * A new Raw over the view's current range ({@code size} bytes), confined to {@code t}, or NONE
    * without RawAccess. A previous Raw another thread may use must have been pinned.
    */
-  synchronized Raw confined(long size, Thread t) {
+  synchronized Raw confined(long size, boolean writable, Thread t) {
     if (!RawAccess.ENABLED) {
       return Raw.NONE;
     }
-    Raw w = new Raw(NativeCore.mmkj_view_address(ref.ptr), size, t, null);
+    Raw w = new Raw(NativeCore.mmkj_view_address(ref.ptr), size, writable ? size : 0, t,
+        null);
     candidate = new WeakReference<>(w);
     candidatePinned = false;
     return w;
@@ -136,7 +140,7 @@ final class ViewMemory {
   /** The shared twin of {@code c} (confined): leases the view for both first. */
   Raw share(Raw c) {
     pin(c);
-    return new Raw(c.address, c.size, null, c);
+    return new Raw(c.address, c.size, c.writeSize, null, c);
   }
 
   /**

@@ -60,7 +60,7 @@ abstract class ViewTyped extends ViewAtomics {
   public void put(long index, byte value) {
     if (RawAccess.ENABLED) {
       Raw r = raw;
-      if (index >= 0 && index < r.size && writable && usable(r)) {
+      if (index >= 0 && index < r.writeSize && usable(r)) {
         RawAccess.putByte(r.address + index, value);
         Reference.reachabilityFence(r);
       } else {
@@ -107,7 +107,7 @@ abstract class ViewTyped extends ViewAtomics {
   public void putShort(long index, short value) {
     if (RawAccess.ENABLED) {
       Raw r = raw;
-      if (index >= 0 && index <= r.size - 2 && writable && usable(r)) {
+      if (index >= 0 && index <= r.writeSize - 2 && usable(r)) {
         RawAccess.putShort(r.address + index, value);
         Reference.reachabilityFence(r);
       } else {
@@ -154,7 +154,7 @@ abstract class ViewTyped extends ViewAtomics {
   public void putChar(long index, char value) {
     if (RawAccess.ENABLED) {
       Raw r = raw;
-      if (index >= 0 && index <= r.size - 2 && writable && usable(r)) {
+      if (index >= 0 && index <= r.writeSize - 2 && usable(r)) {
         RawAccess.putChar(r.address + index, value);
         Reference.reachabilityFence(r);
       } else {
@@ -201,7 +201,7 @@ abstract class ViewTyped extends ViewAtomics {
   public void putInt(long index, int value) {
     if (RawAccess.ENABLED) {
       Raw r = raw;
-      if (index >= 0 && index <= r.size - 4 && writable && usable(r)) {
+      if (index >= 0 && index <= r.writeSize - 4 && usable(r)) {
         RawAccess.putInt(r.address + index, value);
         Reference.reachabilityFence(r);
       } else {
@@ -248,7 +248,7 @@ abstract class ViewTyped extends ViewAtomics {
   public void putLong(long index, long value) {
     if (RawAccess.ENABLED) {
       Raw r = raw;
-      if (index >= 0 && index <= r.size - 8 && writable && usable(r)) {
+      if (index >= 0 && index <= r.writeSize - 8 && usable(r)) {
         RawAccess.putLong(r.address + index, value);
         Reference.reachabilityFence(r);
       } else {
@@ -295,7 +295,7 @@ abstract class ViewTyped extends ViewAtomics {
   public void putFloat(long index, float value) {
     if (RawAccess.ENABLED) {
       Raw r = raw;
-      if (index >= 0 && index <= r.size - 4 && writable && usable(r)) {
+      if (index >= 0 && index <= r.writeSize - 4 && usable(r)) {
         RawAccess.putFloat(r.address + index, value);
         Reference.reachabilityFence(r);
       } else {
@@ -342,7 +342,7 @@ abstract class ViewTyped extends ViewAtomics {
   public void putDouble(long index, double value) {
     if (RawAccess.ENABLED) {
       Raw r = raw;
-      if (index >= 0 && index <= r.size - 8 && writable && usable(r)) {
+      if (index >= 0 && index <= r.writeSize - 8 && usable(r)) {
         RawAccess.putDouble(r.address + index, value);
         Reference.reachabilityFence(r);
       } else {
