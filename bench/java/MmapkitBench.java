@@ -14,10 +14,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Random;
 import java.util.function.LongSupplier;
 import org.mmapkit.MapMode;
@@ -170,25 +168,23 @@ public final class MmapkitBench {
       Files.deleteIfExists(small);
     }
 
-    // Churn: map + close cycles; MappedByteBuffer cannot be unmapped (dropped instead).
-    long[] churnView = churn(file, churn, false);
-    long[] churnViewTouch = churn(file, churn, true);
-    long[] churnMbb = churnMbb(file, churn);
-    rows.add(new Row("map+close churn (" + churn + " cycles)", "us/cycle",
-        churnView[0] / 1e3 / churn, churnMbb[0] / 1e3 / churn, false,
-        "/proc/self/maps lines: mmapkit " + churnView[1] + " -> " + churnView[2]
-            + ", FileChannel.map " + churnMbb[1] + " -> " + churnMbb[2]));
-    rows.add(new Row("map+getLong+close churn (" + churn + " cycles)", "us/cycle",
-        churnViewTouch[0] / 1e3 / churn, churnMbb[0] / 1e3 / churn, false,
-        "/proc/self/maps lines: mmapkit " + churnViewTouch[1] + " -> " + churnViewTouch[2]
-            + " (no inert memory when one thread maps, reads and closes)"));
-    rows.add(new Row("map+getLong+close churn, MBB incl. its GC unmapping", "us/cycle",
-        churnViewTouch[0] / 1e3 / churn, churnMbb[3] / 1e3 / churn, false,
+    // Churn: map + close cycles; MappedByteBuffer cannot be unmapped (dropped instead, so its
+    // loop alone leaves the munmap to a GC: the "incl. its GC unmapping" rows count that too).
+    Churn c = new Churn(churn, rounds);
+    c.run(file);
+    rows.add(c.row("map+close churn (" + churn + " cycles)", 0, 2, false,
+        "/proc/self/maps lines: mmapkit " + c.maps[0] + ", FileChannel.map " + c.maps[2]));
+    rows.add(c.row("map+close churn, MBB incl. its GC unmapping", 0, 2, true,
         "MBB: loop + System.gc() until its mappings are gone (what close() does at once)"));
+    rows.add(c.row("map+getLong+close churn (" + churn + " cycles)", 1, 3, false,
+        "/proc/self/maps lines: mmapkit " + c.maps[1] + ", FileChannel.map " + c.maps[3]
+            + " (no inert memory when one thread maps, reads and closes)"));
+    rows.add(c.row("map+getLong+close churn, MBB incl. its GC unmapping", 1, 3, true,
+        "MBB: loop + System.gc() until its mappings are gone"));
 
     rows.add(firstAccess(file, churn));
 
-    // The near scan again, after all the map/first-read/close cycles above (more than 10,000),
+    // The near scan again, after all the map/first-read/close cycles above (over 10,000),
     // with loops compiled only now: what a long-running process that maps many views sees.
     try (MappedFile mf = MappedFile.open(file, MapMode.READ_ONLY);
         MappedView view = mf.map();
@@ -199,15 +195,15 @@ public final class MmapkitBench {
       view.load();
       double gib = size / (double) (1L << 30);
       double[] r = pair(rounds, () -> scanViewLater(view, n), () -> scanBufferLater(mbb, n));
-      rows.add(new Row("getLong scan after " + (2 * (WARM_CYCLES + churn)) + " map/close cycles",
+      long cycles = 2L * WARM_CYCLES + 2L * rounds * churn + 2L * churn; // churn, first access
+      rows.add(new Row("getLong scan after " + cycles + " map/close cycles",
           "GiB/s", gib / r[0], gib / r[1], true,
           "loops first compiled after the churn rows" + spread(r)));
     }
 
     print(rows, size, rounds);
     if (json != null) {
-      writeJson(json, rows, size, rounds, churn,
-          new long[][] {churnView, churnViewTouch, churnMbb});
+      writeJson(json, rows, size, rounds, churn, c);
     }
   }
 
@@ -419,49 +415,105 @@ public final class MmapkitBench {
     return s;
   }
 
-  /** {nanos, maps lines before, maps lines after}. */
-  static long[] churn(Path file, int cycles, boolean touch) throws IOException {
-    try (MappedFile f = MappedFile.open(file, MapMode.READ_ONLY)) {
-      for (int i = 0; i < WARM_CYCLES; i++) { // warm-up: steady state, JIT done
-        try (MappedView v = f.map(0, 4096)) {
-          sink += touch ? v.getLong(0) : v.size();
+  /**
+   * The churn rows' four loops (mmapkit map+close, the same with a getLong, FileChannel.map
+   * with the buffer dropped, the same with a getLong), {@code rounds} times each after one
+   * warm-up each, the order rotating so that none always follows another, each after settle():
+   * a FileChannel.map loop leaves thousands of mappings to its GC, which would otherwise land
+   * in whatever runs next. For the FileChannel.map loops it also times the GC that unmaps them.
+   */
+  static final class Churn {
+    static final int VIEW = 0, VIEW_TOUCH = 1, MBB = 2, MBB_TOUCH = 3;
+    final int cycles;
+    final long[][] loop;
+    /** Loop + GC unmapping (FileChannel.map loops only). */
+    final long[][] withGc;
+    /** Each loop's /proc/self/maps lines before -> after, last round. */
+    final String[] maps = new String[4];
+
+    Churn(int cycles, int rounds) {
+      this.cycles = cycles;
+      loop = new long[4][rounds];
+      withGc = new long[4][rounds];
+    }
+
+    void run(Path file) throws IOException, InterruptedException {
+      try (MappedFile f = MappedFile.open(file, MapMode.READ_ONLY);
+          RandomAccessFile raf = new RandomAccessFile(file.toFile(), "r");
+          FileChannel ch = raf.getChannel()) {
+        for (int k = 0; k < 4; k++) { // warm-up: steady state, JIT done
+          settle();
+          once(k, f, ch, WARM_CYCLES, 0);
+        }
+        int rounds = loop[0].length;
+        for (int r = 0; r < rounds; r++) {
+          for (int k = 0; k < 4; k++) {
+            settle();
+            once((r + k) % 4, f, ch, cycles, r);
+          }
         }
       }
-      System.gc();
+    }
+
+    private void once(int which, MappedFile f, FileChannel ch, int n, int round)
+        throws IOException, InterruptedException {
+      boolean touch = which == VIEW_TOUCH || which == MBB_TOUCH;
       long before = mapsLines();
       long t0 = System.nanoTime();
-      for (int i = 0; i < cycles; i++) {
-        try (MappedView v = f.map((i % 64) * 4096L, 4096)) {
-          sink += touch ? v.getLong(8) : v.size();
+      if (which <= VIEW_TOUCH) {
+        for (int i = 0; i < n; i++) {
+          try (MappedView v = f.map((i % 64) * 4096L, 4096)) {
+            sink += touch ? v.getLong(8) : v.size();
+          }
+        }
+      } else {
+        for (int i = 0; i < n; i++) {
+          MappedByteBuffer b = ch.map(FileChannel.MapMode.READ_ONLY, (i % 64) * 4096L, 4096);
+          sink += touch ? b.getLong(8) : b.capacity(); // no way to unmap: left to the GC
         }
       }
       long t = System.nanoTime() - t0;
-      return new long[] {t, before, mapsLines()};
+      maps[which] = before + " -> " + mapsLines();
+      loop[which][round] = t;
+      if (which >= MBB) {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        System.gc();
+        while (mapsLines() > before + 64 && System.nanoTime() < deadline) {
+          Thread.sleep(1);
+        }
+      }
+      withGc[which][round] = System.nanoTime() - t0;
+    }
+
+    /** mmapkit loop {@code a} against FileChannel.map loop {@code b} (its GC counted or not). */
+    Row row(String name, int a, int b, boolean gc, String note) {
+      long[] ta = loop[a];
+      long[] tb = gc ? withGc[b] : loop[b];
+      double lo = Double.MAX_VALUE;
+      double hi = 0;
+      for (int i = 0; i < ta.length; i++) {
+        lo = Math.min(lo, tb[i] / (double) ta[i]);
+        hi = Math.max(hi, tb[i] / (double) ta[i]);
+      }
+      return new Row(name, "us/cycle", median(ta) / 1e3 / cycles, median(tb) / 1e3 / cycles,
+          false, note + String.format(Locale.ROOT, "; one round: %.2f-%.2fx", lo, hi));
     }
   }
 
-  static long[] churnMbb(Path file, int cycles) throws IOException, InterruptedException {
-    try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "r");
-        FileChannel ch = raf.getChannel()) {
-      for (int i = 0; i < WARM_CYCLES; i++) {
-        sink += ch.map(FileChannel.MapMode.READ_ONLY, 0, 4096).getLong(0);
-      }
-      System.gc();
-      long before = mapsLines();
-      long t0 = System.nanoTime();
-      for (int i = 0; i < cycles; i++) {
-        MappedByteBuffer b = ch.map(FileChannel.MapMode.READ_ONLY, (i % 64) * 4096L, 4096);
-        sink += b.getLong(8); // no way to unmap: dropped, left to the GC
-      }
-      long t = System.nanoTime() - t0;
-      long after = mapsLines();
-      // The unmapping MappedByteBuffer put off: a GC and its cleaners, until the maps are back.
-      long deadline = System.nanoTime() + 30_000_000_000L;
-      System.gc();
-      while (mapsLines() > before + 64 && System.nanoTime() < deadline) {
-        Thread.sleep(1);
-      }
-      return new long[] {t, before, after, System.nanoTime() - t0};
+  static long median(long[] x) {
+    long[] s = x.clone();
+    Arrays.sort(s);
+    return s[s.length / 2];
+  }
+
+  /** A GC, then until the mappings FileChannel.map left to it stop going away (at most 30 s). */
+  static void settle() throws InterruptedException {
+    System.gc();
+    long deadline = System.nanoTime() + 30_000_000_000L;
+    long last = Long.MAX_VALUE;
+    for (long n = mapsLines(); n < last && System.nanoTime() < deadline; n = mapsLines()) {
+      last = n;
+      Thread.sleep(5);
     }
   }
 
@@ -489,22 +541,21 @@ public final class MmapkitBench {
     System.out.println("mmapkit/MBB: speed relative to MappedByteBuffer (above 1 = mmapkit faster).");
   }
 
-  static void writeJson(Path out, List<Row> rows, long size, int rounds, int churn,
-      long[][] churns) throws IOException {
+  static void writeJson(Path out, List<Row> rows, long size, int rounds, int churn, Churn c)
+      throws IOException {
     StringBuilder sb = new StringBuilder();
     sb.append("{\n  \"java\": \"").append(System.getProperty("java.version")).append("\",\n");
     sb.append("  \"file_bytes\": ").append(size).append(",\n");
     sb.append("  \"rounds\": ").append(rounds).append(",\n");
     sb.append("  \"churn_cycles\": ").append(churn).append(",\n");
-    Map<String, long[]> c = new LinkedHashMap<>();
-    c.put("mmapkit_map_close", churns[0]);
-    c.put("mmapkit_map_touch_close", churns[1]);
-    c.put("filechannel_map", churns[2]);
+    String[] names = {
+      "mmapkit_map_close", "mmapkit_map_touch_close", "filechannel_map", "filechannel_map_touch"
+    };
     sb.append("  \"maps_lines\": {");
-    int k = 0;
-    for (Map.Entry<String, long[]> e : c.entrySet()) {
-      sb.append(k++ > 0 ? ", " : "").append('"').append(e.getKey()).append("\": {\"before\": ")
-          .append(e.getValue()[1]).append(", \"after\": ").append(e.getValue()[2]).append('}');
+    for (int k = 0; k < names.length; k++) {
+      String[] ba = c.maps[k].split(" -> ");
+      sb.append(k > 0 ? ", " : "").append('"').append(names[k]).append("\": {\"before\": ")
+          .append(ba[0]).append(", \"after\": ").append(ba[1]).append('}');
     }
     sb.append("},\n  \"results\": [\n");
     for (int i = 0; i < rows.size(); i++) {
