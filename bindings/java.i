@@ -100,7 +100,7 @@ static void mmkj_throw_fs(JNIEnv *jenv, const char *cls, const char *path,
 
 static void mmkj_throw(JNIEnv *jenv, int code, int fault) {
   char text[1024], reason[1024];
-  const char *op = "", *path = "", *message = "";
+  const char *op = "", *path = "", *message = "", *rest;
   size_t oplen, pathlen;
 
   if ((*jenv)->ExceptionCheck(jenv)) return; /* e.g. OutOfMemoryError */
@@ -119,16 +119,20 @@ static void mmkj_throw(JNIEnv *jenv, int code, int fault) {
   } else {
     snprintf(text, sizeof text, "%s (%s)", message, mmk_err_name(code));
   }
-  /* FileSystemException prints "path: reason"; drop the core's own
-   * "op 'path': " prefix so the path is not printed twice. */
+  /* FileSystemException prints "path: reason"; drop the path from the
+   * core's "op 'path'[ [detail]]: reason" so it is not printed twice. */
   oplen = strlen(op);
   pathlen = strlen(path);
+  rest = NULL;
   if (*message && *path && strncmp(message, op, oplen) == 0 &&
       strncmp(message + oplen, " '", 2) == 0 &&
       strncmp(message + oplen + 2, path, pathlen) == 0 &&
-      strncmp(message + oplen + 2 + pathlen, "': ", 3) == 0) {
-    snprintf(reason, sizeof reason, "%s: %s (%s)", op,
-             message + oplen + 2 + pathlen + 3, mmk_err_name(code));
+      message[oplen + 2 + pathlen] == '\'') {
+    rest = message + oplen + 2 + pathlen + 1; /* after "op 'path'" */
+    if (strncmp(rest, ": ", 2) != 0 && strncmp(rest, " [", 2) != 0) rest = NULL;
+  }
+  if (rest) {
+    snprintf(reason, sizeof reason, "%s%s (%s)", op, rest, mmk_err_name(code));
   } else {
     snprintf(reason, sizeof reason, "%s", text);
   }

@@ -107,6 +107,8 @@ class PagingTest {
     String refusal = out.substring(out.indexOf("OK refused ")).split("\n")[0];
     assertTrue(refusal.contains("mlock") && refusal.contains("MMK_ENOMEM"), refusal);
     assertTrue(refusal.contains(p.toString()), refusal);
+    assertEquals(refusal.indexOf(p.toString()), refusal.lastIndexOf(p.toString()),
+        "the path once: " + refusal);
     // ... that leaves nothing locked; and the limit, not mlock itself, refused it.
     assertTrue(out.contains("OK 0 KiB locked after the refusal"), out);
     assertTrue(out.contains("OK small locked, 4 KiB"), out);
