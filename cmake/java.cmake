@@ -241,19 +241,25 @@ elseif(BUILD_TESTING)
   mmk_java_planted()
 
   # One CTest entry per test class, so `ctest -j2` spreads them; NAME runs
-  # class CLS with the JVM options after it.
+  # class CLS on the java executable JAVA with the JVM options after it (the
+  # test JVM's children get them too, through mmapkit.test.jvmargs).
   set(_mmk_test_cp "${MMK_JAR}:${MMK_TEST_JAR}")
-  function(mmk_java_test name cls)
+  function(mmk_java_test_on name java cls)
+    string(REPLACE ";" " " _jvmargs "${ARGN}")
     add_test(NAME ${name}
-      COMMAND "${Java_JAVA_EXECUTABLE}" -Xmx512m ${ARGN}
+      COMMAND "${java}" -Xmx512m ${ARGN}
+              "-Dmmapkit.test.jvmargs=${_jvmargs}"
               "-Dmmapkit.test.classpath=${_mmk_test_cp}"
-              "-Dmmapkit.test.java=${Java_JAVA_EXECUTABLE}"
+              "-Dmmapkit.test.java=${java}"
               "-Dmmapkit.test.planted=$<TARGET_FILE:mmapkit_java_planted>"
               -cp "${_mmk_test_cp}:${MMK_JUNIT_CONSOLE}"
               org.junit.platform.console.ConsoleLauncher
               --disable-banner --disable-ansi-colors --details=tree
               --fail-if-no-tests --select-class "org.mmapkit.tests.${cls}")
     set_tests_properties(${name} PROPERTIES LABELS java TIMEOUT 600)
+  endfunction()
+  function(mmk_java_test name cls)
+    mmk_java_test_on(${name} "${Java_JAVA_EXECUTABLE}" ${cls} ${ARGN})
   endfunction()
   foreach(_src IN LISTS _mmk_test_sources)
     get_filename_component(_cls "${_src}" NAME_WE)
@@ -267,6 +273,54 @@ elseif(BUILD_TESTING)
   foreach(_cls IN ITEMS AccessorWindowsTest AtomicsTest MappedViewTest BigViewTest JitTest)
     mmk_java_test(java_${_cls}_bytebuffers ${_cls} -Dmmapkit.unsafe=false)
   endforeach()
+
+  # The jar (built for 17) on the newest JDK 24+ found: MMAPKIT_JAVA_NEXT, or
+  # a JDK beside the one building (its parent directory's */bin/java). There
+  # sun.misc.Unsafe warns, so the accessors take the ByteBuffer path: every
+  # class runs that way (java<N>_*), the accessor classes once more with
+  # --sun-misc-unsafe-memory-access=allow (java<N>_*_unsafe). Both with
+  # --enable-native-access=ALL-UNNAMED, which JDK 24+ wants for System.load.
+  set(MMAPKIT_JAVA_NEXT "$ENV{MMAPKIT_JAVA_NEXT}" CACHE FILEPATH
+      "java of a JDK 24 or later to run the Java suites on too (empty: look beside JAVA_HOME)")
+  set(_mmk_next "${MMAPKIT_JAVA_NEXT}")
+  set(_mmk_next_v 0)
+  if(NOT _mmk_next)
+    get_filename_component(_mmk_jdks "${Java_JAVA_EXECUTABLE}" REALPATH)
+    get_filename_component(_mmk_jdks "${_mmk_jdks}" DIRECTORY) # bin
+    get_filename_component(_mmk_jdks "${_mmk_jdks}" DIRECTORY) # the JDK
+    get_filename_component(_mmk_jdks "${_mmk_jdks}" DIRECTORY) # where JDKs sit
+    file(GLOB _mmk_cands "${_mmk_jdks}/*/bin/java")
+  else()
+    set(_mmk_cands "${_mmk_next}")
+    set(_mmk_next "")
+  endif()
+  foreach(_j IN LISTS _mmk_cands)
+    execute_process(COMMAND "${_j}" -XshowSettings:properties -version
+      ERROR_VARIABLE _out OUTPUT_VARIABLE _out2 RESULT_VARIABLE _rc)
+    if(_rc EQUAL 0 AND _out MATCHES "java\\.specification\\.version = ([0-9]+)")
+      if(CMAKE_MATCH_1 GREATER_EQUAL 24 AND CMAKE_MATCH_1 GREATER _mmk_next_v)
+        set(_mmk_next "${_j}")
+        set(_mmk_next_v ${CMAKE_MATCH_1})
+      endif()
+    endif()
+  endforeach()
+  if(_mmk_next)
+    message(STATUS "Java: the suites run on JDK ${_mmk_next_v} too (${_mmk_next})")
+    set(_mmk_na --enable-native-access=ALL-UNNAMED)
+    foreach(_src IN LISTS _mmk_test_sources)
+      get_filename_component(_cls "${_src}" NAME_WE)
+      if(_cls MATCHES "Test$")
+        mmk_java_test_on(java${_mmk_next_v}_${_cls} "${_mmk_next}" ${_cls} ${_mmk_na})
+      endif()
+    endforeach()
+    foreach(_cls IN ITEMS AccessorWindowsTest AtomicsTest MappedViewTest BigViewTest JitTest)
+      mmk_java_test_on(java${_mmk_next_v}_${_cls}_unsafe "${_mmk_next}" ${_cls} ${_mmk_na}
+                       --sun-misc-unsafe-memory-access=allow)
+    endforeach()
+  else()
+    message(STATUS "Java: no JDK 24+ found (${_mmk_cands}): its accessor path is tested on this "
+                   "JDK with -Dmmapkit.unsafe=false only; set MMAPKIT_JAVA_NEXT to a JDK 24+ java")
+  endif()
 endif()
 
 # ---- benchmark (run by hand or by scripts/bench.sh) ------------------------

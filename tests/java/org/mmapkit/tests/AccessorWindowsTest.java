@@ -111,13 +111,15 @@ class AccessorWindowsTest {
   }
 
   /**
-   * The path this JVM's accessors take: sun.misc.Unsafe up to JDK 23, the ByteBuffer windows on
-   * JDK 24 and later or with -Dmmapkit.unsafe=false (ctest runs this class both ways).
+   * The path this JVM's accessors take: sun.misc.Unsafe up to JDK 23 and on JDK 24+ started with
+   * --sun-misc-unsafe-memory-access=allow, the ByteBuffer windows on JDK 24 and later otherwise
+   * or with -Dmmapkit.unsafe=false (ctest runs this class each way the JDKs found allow).
    */
   @Test
   void the_accessors_take_the_path_the_jdk_and_the_property_choose() {
-    boolean off = "false".equalsIgnoreCase(System.getProperty("mmapkit.unsafe"))
-        || Runtime.version().feature() >= 24;
+    boolean warns = Runtime.version().feature() >= 24
+        && !"allow".equals(System.getProperty("sun.misc.unsafe.memory.access"));
+    boolean off = "false".equalsIgnoreCase(System.getProperty("mmapkit.unsafe")) || warns;
     assertEquals(!off, Jvm.rawAccess());
   }
 }

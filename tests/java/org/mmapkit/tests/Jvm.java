@@ -44,10 +44,23 @@ final class Jvm {
     }
   }
 
-  /** This JVM's choice of the typed accessors' path (-Dmmapkit.unsafe=false), for children. */
+  /**
+   * What children inherit: this JVM's choice of the typed accessors' path
+   * (-Dmmapkit.unsafe=false) and the JVM options the test run gave it (mmapkit.test.jvmargs:
+   * JDK 24+'s --enable-native-access, --sun-misc-unsafe-memory-access).
+   */
   static List<String> inherited() {
+    List<String> a = new ArrayList<>();
     String u = System.getProperty("mmapkit.unsafe");
-    return u != null ? List.of("-Dmmapkit.unsafe=" + u) : List.of();
+    if (u != null) {
+      a.add("-Dmmapkit.unsafe=" + u);
+    }
+    for (String o : System.getProperty("mmapkit.test.jvmargs", "").split(" ")) {
+      if (!o.isEmpty() && !o.startsWith("-Dmmapkit.unsafe=")) {
+        a.add(o);
+      }
+    }
+    return a;
   }
 
   static ProcessBuilder builder(List<String> jvmArgs, String... args) {

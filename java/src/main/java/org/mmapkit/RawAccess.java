@@ -17,7 +17,8 @@ import java.nio.ByteOrder;
  *
  * <p>Off ({@link #ENABLED} false; the accessors then use their ByteBuffer windows) where Unsafe
  * is absent or does not behave as checked here, on JDK 24 and later (which warn, then refuse, at
- * run time on Unsafe's memory access, JEP 471/498), and with {@code -Dmmapkit.unsafe=false}.
+ * run time on Unsafe's memory access, JEP 471/498) unless the JVM runs with {@code
+ * --sun-misc-unsafe-memory-access=allow}, and with {@code -Dmmapkit.unsafe=false}.
  *
  * <p>Only addresses of a view's memory while a lease holds it mapped (ViewMemory's windows) may
  * be passed here: a closed view's range is then inert zero memory, never unmapped under a load.
@@ -135,8 +136,11 @@ final class RawAccess {
       return "-D" + PROPERTY + "=false";
     }
     int feature = Runtime.version().feature();
-    if (feature >= 24) {
-      return "JDK " + feature + " warns on sun.misc.Unsafe memory access";
+    // JDK 24 on warns at the first Unsafe memory access (JEP 498) unless the JVM was started
+    // with --sun-misc-unsafe-memory-access=allow, which the launcher shows as this property.
+    if (feature >= 24 && !"allow".equals(System.getProperty("sun.misc.unsafe.memory.access"))) {
+      return "JDK " + feature + " warns on sun.misc.Unsafe memory access"
+          + " (--sun-misc-unsafe-memory-access=allow turns the warning off and this path on)";
     }
     return null;
   }
