@@ -154,6 +154,16 @@ if want java; then
     if "$JAVA_HOME/bin/javac" -nowarn -d "$classes" -cp "$jar" "${jsrc[@]}" >"$work/logs/java-build.log" 2>&1; then
       run java "$work/logs/java.log" "$JAVA_HOME/bin/java" -cp "$jar:$classes" "$main_cls" \
           --json "$work/json/java.json" && note java ok "$(basename "$jar"), $main_cls"
+      # The same classes on the JDK 24+ the build found (cmake/java.cmake), as a user
+      # starts it there: native access granted, Unsafe left to warn (the ByteBuffer path).
+      if [[ -f $build/java-next.txt ]]; then
+        read -r next_v next_java <"$build/java-next.txt"
+        run java_next "$work/logs/java_next.log" "$next_java" --enable-native-access=ALL-UNNAMED \
+            -cp "$jar:$classes" "$main_cls" --json "$work/json/java_next.json" \
+          && note java_next ok "JDK $next_v ($next_java), ByteBuffer path"
+      else
+        note java_next missing "no JDK 24+ found by the build (see cmake/java.cmake)"
+      fi
     else
       note java failed "javac: $(tail -n 3 "$work/logs/java-build.log" | tr '\n' ' ' | cut -c1-300)"
     fi

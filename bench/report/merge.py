@@ -4,7 +4,7 @@
     merge.py --in DIR --out DIR [--status FILE]
 
 DIR holds limits.json (bench/report/limits.c), c.json, python.json,
-java.json and dotnet.json, each written by that language's bench program
+java.json, java_next.json (the same on a JDK 24+) and dotnet.json, each written by that language's bench program
 with --json. status.json (written by scripts/bench.sh) says, per suite,
 whether it ran, was missing, or failed, and why.
 
@@ -35,9 +35,11 @@ SUITES = [
     ("c", "C"),
     ("python", "Python"),
     ("java", "Java"),
+    ("java_next", "Java, JDK 24+"),
     ("dotnet", ".NET"),
 ]
-COLORS = {"c": "#555555", "python": "#3572A5", "java": "#b07219", "dotnet": "#178600"}
+COLORS = {"c": "#555555", "python": "#3572A5", "java": "#b07219", "java_next": "#e0a060",
+          "dotnet": "#178600"}
 
 VALUE_KEYS = ("value", "median", "mean", "avg", "result", "score", "gbps", "gb_s",
               "ns_per_op", "ns", "us", "ms", "seconds", "time", "throughput")
@@ -356,7 +358,7 @@ def write_svg(path, bars):
     for suite, label in SUITES[1:]:
         parts.append(f'<rect x="{lx}" y="{ly - 10}" width="12" height="12" fill="{COLORS[suite]}"/>')
         parts.append(f'<text x="{lx + 16}" y="{ly}">{label}</text>')
-        lx += 90
+        lx += 40 + 7 * len(label)
     if not bars:
         parts.append(f'<text x="{left}" y="{top + 15}">no ratios yet (no language benchmark ran)</text>')
     parts.append("</svg>")
