@@ -117,6 +117,64 @@ if(MMAPKIT_NATIVES_ONLY)
   return()
 endif()
 
+# The newest JDK 24+ found: MMAPKIT_JAVA_NEXT, or a JDK beside the one
+# building (its parent directory's */bin/java). Its javac compiles the jar's
+# META-INF/versions/24 classes (java/src/main/java24: RawAccess on a
+# MemorySegment, as sun.misc.Unsafe warns there); the tests run on it too.
+# Without one the jar has no versioned classes: JDK 24+ then takes the
+# ByteBuffer path (said at configure time).
+set(MMAPKIT_JAVA_NEXT "$ENV{MMAPKIT_JAVA_NEXT}" CACHE FILEPATH
+    "java of a JDK 24 or later to run the Java suites on too (empty: look beside JAVA_HOME)")
+set(_mmk_next "${MMAPKIT_JAVA_NEXT}")
+set(_mmk_next_v 0)
+if(NOT _mmk_next)
+  get_filename_component(_mmk_jdks "${Java_JAVA_EXECUTABLE}" REALPATH)
+  get_filename_component(_mmk_jdks "${_mmk_jdks}" DIRECTORY) # bin
+  get_filename_component(_mmk_jdks "${_mmk_jdks}" DIRECTORY) # the JDK
+  get_filename_component(_mmk_jdks "${_mmk_jdks}" DIRECTORY) # where JDKs sit
+  file(GLOB _mmk_cands "${_mmk_jdks}/*/bin/java")
+else()
+  set(_mmk_cands "${_mmk_next}")
+  set(_mmk_next "")
+endif()
+foreach(_j IN LISTS _mmk_cands)
+  execute_process(COMMAND "${_j}" -XshowSettings:properties -version
+    ERROR_VARIABLE _out OUTPUT_VARIABLE _out2 RESULT_VARIABLE _rc)
+  if(_rc EQUAL 0 AND _out MATCHES "java\\.specification\\.version = ([0-9]+)")
+    if(CMAKE_MATCH_1 GREATER_EQUAL 24 AND CMAKE_MATCH_1 GREATER _mmk_next_v)
+      set(_mmk_next "${_j}")
+      set(_mmk_next_v ${CMAKE_MATCH_1})
+    endif()
+  endif()
+endforeach()
+get_filename_component(_mmk_next_javac "${_mmk_next}" DIRECTORY)
+set(_mmk_next_javac "${_mmk_next_javac}/javac")
+set(MMK_JAVA_SRC24 "${PROJECT_SOURCE_DIR}/java/src/main/java24")
+file(GLOB_RECURSE _mmk_java24_sources CONFIGURE_DEPENDS "${MMK_JAVA_SRC24}/*.java")
+set(_mmk_v24_compile "")
+set(_mmk_v24_jar "")
+set(_mmk_v24_src_jar "")
+set(_mmk_jar_tool "${Java_JAR_EXECUTABLE}")
+set(MMAPKIT_JAVA_V24 OFF) # tests/packaging checks the versioned classes when ON
+if(_mmk_next AND EXISTS "${_mmk_next_javac}")
+  set(MMAPKIT_JAVA_V24 ON)
+  set(_mmk_classes24 "${MMK_JAVA_DIR}/classes24")
+  set(_mmk_v24_compile
+    COMMAND "${CMAKE_COMMAND}" -E rm -rf "${_mmk_classes24}"
+    COMMAND "${_mmk_next_javac}" --release 24 -encoding UTF-8 -Xlint:all -Werror
+            -d "${_mmk_classes24}" -cp "${MMK_JAVA_DIR}/classes" ${_mmk_java24_sources})
+  set(_mmk_v24_jar --release 24 -C "${_mmk_classes24}" .)
+  set(_mmk_v24_src_jar --release 24 -C "${MMK_JAVA_SRC24}" org)
+  # JDK 17's jar tool rejects the class files of a later release it validates.
+  get_filename_component(_mmk_jar_tool "${_mmk_next_javac}" DIRECTORY)
+  set(_mmk_jar_tool "${_mmk_jar_tool}/jar")
+  message(STATUS "Java: the jar's JDK 24+ classes by ${_mmk_next_javac}")
+else()
+  message(WARNING "Java: no JDK 24+ javac found beside ${Java_JAVA_EXECUTABLE} (nor "
+    "MMAPKIT_JAVA_NEXT): the jar has no META-INF/versions/24 classes, so on JDK 24+ its "
+    "typed accessors take the slower ByteBuffer path")
+endif()
+
 # ---- the jar -----------------------------------------------------------------
 file(GLOB_RECURSE _mmk_java_sources CONFIGURE_DEPENDS "${MMK_JAVA_SRC}/*.java")
 set(_mmk_manifest "${MMK_JAVA_DIR}/MANIFEST.MF")
@@ -170,22 +228,23 @@ add_custom_command(
   COMMAND "${Java_JAVAC_EXECUTABLE}" ${_mmk_javac_flags} -d "${_mmk_classes}"
           -sourcepath "${MMK_JAVA_SRC}:${MMK_JAVA_GEN}"
           ${_mmk_java_sources} ${_mmk_gen_java}
+  ${_mmk_v24_compile}
   COMMAND "${CMAKE_COMMAND}" -E copy "$<TARGET_FILE:mmapkit_jni>"
           "${_mmk_native_res}/$<TARGET_FILE_NAME:mmapkit_jni>"
   ${_mmk_foreign_copy}
-  COMMAND "${Java_JAR_EXECUTABLE}" --create --file "${MMK_JAR}"
+  COMMAND "${_mmk_jar_tool}" --create --file "${MMK_JAR}"
           --manifest "${_mmk_manifest}" -C "${_mmk_classes}" . -C "${_mmk_maven_meta}" META-INF
-          -C "${_mmk_maven_meta}" org/mmapkit/native/platforms.txt
-  DEPENDS ${_mmk_java_sources} ${_mmk_gen_java} mmapkit_jni "${_mmk_manifest}"
+          -C "${_mmk_maven_meta}" org/mmapkit/native/platforms.txt ${_mmk_v24_jar}
+  DEPENDS ${_mmk_java_sources} ${_mmk_java24_sources} ${_mmk_gen_java} mmapkit_jni "${_mmk_manifest}"
           ${_mmk_foreign_files} "${_mmk_maven_dir}/pom.xml" "${PROJECT_SOURCE_DIR}/LICENSE"
   COMMENT "Java: ${MMK_JAR}"
   VERBATIM)
 
 add_custom_command(
   OUTPUT "${MMK_SOURCES_JAR}"
-  COMMAND "${Java_JAR_EXECUTABLE}" --create --file "${MMK_SOURCES_JAR}"
-          -C "${MMK_JAVA_SRC}" org -C "${MMK_JAVA_GEN}" org
-  DEPENDS ${_mmk_java_sources} ${_mmk_gen_java}
+  COMMAND "${_mmk_jar_tool}" --create --file "${MMK_SOURCES_JAR}"
+          -C "${MMK_JAVA_SRC}" org -C "${MMK_JAVA_GEN}" org ${_mmk_v24_src_jar}
+  DEPENDS ${_mmk_java_sources} ${_mmk_java24_sources} ${_mmk_gen_java}
   COMMENT "Java: ${MMK_SOURCES_JAR}"
   VERBATIM)
 
@@ -274,36 +333,6 @@ elseif(BUILD_TESTING)
     mmk_java_test(java_${_cls}_bytebuffers ${_cls} -Dmmapkit.unsafe=false)
   endforeach()
 
-  # The jar (built for 17) on the newest JDK 24+ found: MMAPKIT_JAVA_NEXT, or
-  # a JDK beside the one building (its parent directory's */bin/java). There
-  # sun.misc.Unsafe warns, so the accessors take the ByteBuffer path: every
-  # class runs that way (java<N>_*), the accessor classes once more with
-  # --sun-misc-unsafe-memory-access=allow (java<N>_*_unsafe). Both with
-  # --enable-native-access=ALL-UNNAMED, which JDK 24+ wants for System.load.
-  set(MMAPKIT_JAVA_NEXT "$ENV{MMAPKIT_JAVA_NEXT}" CACHE FILEPATH
-      "java of a JDK 24 or later to run the Java suites on too (empty: look beside JAVA_HOME)")
-  set(_mmk_next "${MMAPKIT_JAVA_NEXT}")
-  set(_mmk_next_v 0)
-  if(NOT _mmk_next)
-    get_filename_component(_mmk_jdks "${Java_JAVA_EXECUTABLE}" REALPATH)
-    get_filename_component(_mmk_jdks "${_mmk_jdks}" DIRECTORY) # bin
-    get_filename_component(_mmk_jdks "${_mmk_jdks}" DIRECTORY) # the JDK
-    get_filename_component(_mmk_jdks "${_mmk_jdks}" DIRECTORY) # where JDKs sit
-    file(GLOB _mmk_cands "${_mmk_jdks}/*/bin/java")
-  else()
-    set(_mmk_cands "${_mmk_next}")
-    set(_mmk_next "")
-  endif()
-  foreach(_j IN LISTS _mmk_cands)
-    execute_process(COMMAND "${_j}" -XshowSettings:properties -version
-      ERROR_VARIABLE _out OUTPUT_VARIABLE _out2 RESULT_VARIABLE _rc)
-    if(_rc EQUAL 0 AND _out MATCHES "java\\.specification\\.version = ([0-9]+)")
-      if(CMAKE_MATCH_1 GREATER_EQUAL 24 AND CMAKE_MATCH_1 GREATER _mmk_next_v)
-        set(_mmk_next "${_j}")
-        set(_mmk_next_v ${CMAKE_MATCH_1})
-      endif()
-    endif()
-  endforeach()
   if(_mmk_next)
     message(STATUS "Java: the suites run on JDK ${_mmk_next_v} too (${_mmk_next})")
     # For scripts/bench.sh, which runs the Java benchmark on it too.
@@ -316,8 +345,8 @@ elseif(BUILD_TESTING)
       endif()
     endforeach()
     foreach(_cls IN ITEMS AccessorWindowsTest AtomicsTest MappedViewTest BigViewTest JitTest)
-      mmk_java_test_on(java${_mmk_next_v}_${_cls}_unsafe "${_mmk_next}" ${_cls} ${_mmk_na}
-                       --sun-misc-unsafe-memory-access=allow)
+      mmk_java_test_on(java${_mmk_next_v}_${_cls}_bytebuffers "${_mmk_next}" ${_cls} ${_mmk_na}
+                       -Dmmapkit.unsafe=false)
     endforeach()
   else()
     file(REMOVE "${CMAKE_BINARY_DIR}/java-next.txt")

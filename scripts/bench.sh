@@ -155,12 +155,12 @@ if want java; then
       run java "$work/logs/java.log" "$JAVA_HOME/bin/java" -cp "$jar:$classes" "$main_cls" \
           --json "$work/json/java.json" && note java ok "$(basename "$jar"), $main_cls"
       # The same classes on the JDK 24+ the build found (cmake/java.cmake), as a user
-      # starts it there: native access granted, Unsafe left to warn (the ByteBuffer path).
+      # starts it there: native access granted (the jar's JDK 24+ RawAccess, a MemorySegment).
       if [[ -f $build/java-next.txt ]]; then
         read -r next_v next_java <"$build/java-next.txt"
         run java_next "$work/logs/java_next.log" "$next_java" --enable-native-access=ALL-UNNAMED \
             -cp "$jar:$classes" "$main_cls" --json "$work/json/java_next.json" \
-          && note java_next ok "JDK $next_v ($next_java), ByteBuffer path"
+          && note java_next ok "JDK $next_v ($next_java), --enable-native-access=ALL-UNNAMED"
       else
         note java_next missing "no JDK 24+ found by the build (see cmake/java.cmake)"
       fi

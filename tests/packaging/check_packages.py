@@ -167,6 +167,20 @@ class JarTest(unittest.TestCase, NativeChecks):
             self.assertIn("<groupId>org.mmapkit</groupId>", pom)
             self.assertFalse([n for n in names if "junit" in n.lower()], "test classes in the jar")
 
+    def test_jar_is_multi_release_with_its_jdk24_classes(self):
+        if os.environ.get("MMAPKIT_CHECK_JAVA_V24") != "1":
+            self.skipTest("this build found no JDK 24+ javac (cmake/java.cmake)")
+        with zipfile.ZipFile(single(f"mmapkit-{VERSION}.jar")) as z:
+            self.assertIn("Multi-Release: true", z.read("META-INF/MANIFEST.MF").decode())
+            # class file major versions: 61 is Java 17 (the base), 68 is Java 24
+            base = z.read("org/mmapkit/RawAccess.class")
+            v24 = z.read("META-INF/versions/24/org/mmapkit/RawAccess.class")
+            self.assertEqual(int.from_bytes(base[6:8], "big"), 61)
+            self.assertEqual(int.from_bytes(v24[6:8], "big"), 68)
+            versioned = [n for n in z.namelist()
+                         if n.startswith("META-INF/versions/") and n.endswith(".class")]
+            self.assertEqual(versioned, ["META-INF/versions/24/org/mmapkit/RawAccess.class"])
+
     def test_windows_dll_exports_the_jni_entry_points_and_imports_system_dlls_only(self):
         if "windows-x86_64" not in os.environ.get("MMAPKIT_CHECK_JAVA_PLATFORMS", "").split(","):
             self.skipTest("this build packed no Windows natives (scripts/build.sh does)")

@@ -111,15 +111,26 @@ class AccessorWindowsTest {
   }
 
   /**
-   * The path this JVM's accessors take: sun.misc.Unsafe up to JDK 23 and on JDK 24+ started with
-   * --sun-misc-unsafe-memory-access=allow, the ByteBuffer windows on JDK 24 and later otherwise
-   * or with -Dmmapkit.unsafe=false (ctest runs this class each way the JDKs found allow).
+   * The path this JVM's accessors take. Up to JDK 23: sun.misc.Unsafe. JDK 24 and later: the
+   * jar's versioned RawAccess (a MemorySegment) where native access is granted, the base one
+   * (Unsafe) where the jar has no versioned classes and the JVM runs with
+   * --sun-misc-unsafe-memory-access=allow; the ByteBuffer windows otherwise and everywhere
+   * with -Dmmapkit.unsafe=false (ctest runs this class each way the JDKs found allow).
    */
   @Test
-  void the_accessors_take_the_path_the_jdk_and_the_property_choose() {
-    boolean warns = Runtime.version().feature() >= 24
-        && !"allow".equals(System.getProperty("sun.misc.unsafe.memory.access"));
-    boolean off = "false".equalsIgnoreCase(System.getProperty("mmapkit.unsafe")) || warns;
-    assertEquals(!off, Jvm.rawAccess());
+  void the_accessors_take_the_path_the_jdk_and_the_property_choose() throws Exception {
+    String kind = Jvm.rawAccessKind();
+    boolean on;
+    if (Runtime.version().feature() < 24) {
+      assertEquals("sun.misc.Unsafe", kind);
+      on = true;
+    } else if (kind.equals("MemorySegment")) {
+      Module m = AccessorWindowsTest.class.getModule(); // unnamed, as the jar's on a classpath
+      on = (Boolean) Module.class.getMethod("isNativeAccessEnabled").invoke(m); // JDK 22+ API
+    } else {
+      on = "allow".equals(System.getProperty("sun.misc.unsafe.memory.access"));
+    }
+    on &= !"false".equalsIgnoreCase(System.getProperty("mmapkit.unsafe"));
+    assertEquals(on, Jvm.rawAccess(), kind);
   }
 }

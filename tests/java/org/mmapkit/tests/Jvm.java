@@ -44,6 +44,17 @@ final class Jvm {
     }
   }
 
+  /** What org.mmapkit.RawAccess goes through (its KIND): Unsafe, or a MemorySegment. */
+  static String rawAccessKind() {
+    try {
+      java.lang.reflect.Field f = Class.forName("org.mmapkit.RawAccess").getDeclaredField("KIND");
+      f.setAccessible(true);
+      return (String) f.get(null);
+    } catch (ReflectiveOperationException e) {
+      throw new AssertionError(e);
+    }
+  }
+
   /**
    * What children inherit: this JVM's choice of the typed accessors' path
    * (-Dmmapkit.unsafe=false) and the JVM options the test run gave it (mmapkit.test.jvmargs:

@@ -30,6 +30,8 @@ final class RawAccess {
   static final boolean ENABLED;
   /** Why the Unsafe path is off (null when on): for tests and bug reports. */
   static final String OFF_BECAUSE;
+  /** What this path goes through (META-INF/versions/24 has the MemorySegment one). */
+  static final String KIND = "sun.misc.Unsafe";
 
   private static final MethodHandle GET_BYTE;
   private static final MethodHandle PUT_BYTE;
