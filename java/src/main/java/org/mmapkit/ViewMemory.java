@@ -104,7 +104,12 @@ final class ViewMemory {
     final long size;
     /** Bytes the writing accessors may reach: size, or 0 for a read-only view (one test). */
     final long writeSize;
-    /** The only thread that may use this Raw, or null for a shared one. */
+    /**
+     * The only thread that may use this Raw, or null for a shared one. Held strongly: a view
+     * outliving the thread that mapped it keeps that Thread object (not its stack) reachable.
+     * A thread id would not do on JDK 17 (Thread.getId() is overridable) and a weak reference
+     * would cost a load in every access.
+     */
     final Thread thread;
     /** For a shared Raw: the confined one whose lease covers both. */
     final Raw confined;
