@@ -40,7 +40,7 @@ abstract class ViewAtomics extends ViewBulk {
     if (RawAccess.ENABLED) {
       Raw r = raw;
       long a = r.address + index;
-      if (index >= 0 && index <= r.size - 4 && (a & 3) == 0 && usable(r)) {
+      if (direct(r, index, r.size, 4)) {
         int v = RawAccess.getIntVolatile(a);
         Reference.reachabilityFence(r);
         return v;
@@ -61,7 +61,7 @@ abstract class ViewAtomics extends ViewBulk {
     if (RawAccess.ENABLED) {
       Raw r = raw;
       long a = r.address + index;
-      if (index >= 0 && index <= r.writeSize - 4 && (a & 3) == 0 && usable(r)) {
+      if (direct(r, index, r.writeSize, 4)) {
         RawAccess.putIntVolatile(a, value);
         Reference.reachabilityFence(r);
       } else {
@@ -84,7 +84,7 @@ abstract class ViewAtomics extends ViewBulk {
     if (RawAccess.ENABLED) {
       Raw r = raw;
       long a = r.address + index;
-      if (index >= 0 && index <= r.writeSize - 4 && (a & 3) == 0 && usable(r)) {
+      if (direct(r, index, r.writeSize, 4)) {
         int v = RawAccess.getAndAddInt(a, delta);
         Reference.reachabilityFence(r);
         return v;
@@ -107,7 +107,7 @@ abstract class ViewAtomics extends ViewBulk {
     if (RawAccess.ENABLED) {
       Raw r = raw;
       long a = r.address + index;
-      if (index >= 0 && index <= r.writeSize - 4 && (a & 3) == 0 && usable(r)) {
+      if (direct(r, index, r.writeSize, 4)) {
         boolean v = RawAccess.compareAndSetInt(a, expected, desired);
         Reference.reachabilityFence(r);
         return v;
@@ -128,7 +128,7 @@ abstract class ViewAtomics extends ViewBulk {
     if (RawAccess.ENABLED) {
       Raw r = raw;
       long a = r.address + index;
-      if (index >= 0 && index <= r.size - 8 && (a & 7) == 0 && usable(r)) {
+      if (direct(r, index, r.size, 8)) {
         long v = RawAccess.getLongVolatile(a);
         Reference.reachabilityFence(r);
         return v;
@@ -149,7 +149,7 @@ abstract class ViewAtomics extends ViewBulk {
     if (RawAccess.ENABLED) {
       Raw r = raw;
       long a = r.address + index;
-      if (index >= 0 && index <= r.writeSize - 8 && (a & 7) == 0 && usable(r)) {
+      if (direct(r, index, r.writeSize, 8)) {
         RawAccess.putLongVolatile(a, value);
         Reference.reachabilityFence(r);
       } else {
@@ -172,7 +172,7 @@ abstract class ViewAtomics extends ViewBulk {
     if (RawAccess.ENABLED) {
       Raw r = raw;
       long a = r.address + index;
-      if (index >= 0 && index <= r.writeSize - 8 && (a & 7) == 0 && usable(r)) {
+      if (direct(r, index, r.writeSize, 8)) {
         long v = RawAccess.getAndAddLong(a, delta);
         Reference.reachabilityFence(r);
         return v;
@@ -195,7 +195,7 @@ abstract class ViewAtomics extends ViewBulk {
     if (RawAccess.ENABLED) {
       Raw r = raw;
       long a = r.address + index;
-      if (index >= 0 && index <= r.writeSize - 8 && (a & 7) == 0 && usable(r)) {
+      if (direct(r, index, r.writeSize, 8)) {
         boolean v = RawAccess.compareAndSetLong(a, expected, desired);
         Reference.reachabilityFence(r);
         return v;
@@ -315,6 +315,15 @@ abstract class ViewAtomics extends ViewBulk {
     } finally {
       m.ref.release();
     }
+  }
+
+  /**
+   * Whether a plain atomic of {@code n} bytes at {@code index} goes straight to {@code r}: inside
+   * {@code bound} (the Raw's size, or its writeSize for the forms that write), n-byte aligned in
+   * memory, and {@code r} usable by this thread. Everything else takes rawAtomic().
+   */
+  private static boolean direct(Raw r, long index, long bound, int n) {
+    return index >= 0 && index <= bound - n && ((r.address + index) & (n - 1)) == 0 && usable(r);
   }
 
   /**
