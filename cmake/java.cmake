@@ -174,6 +174,12 @@ else()
     "MMAPKIT_JAVA_NEXT): the jar has no META-INF/versions/24 classes, so on JDK 24+ its "
     "typed accessors take the slower ByteBuffer path")
 endif()
+# scripts/bench.sh runs the Java benchmark on that JDK too.
+if(_mmk_next)
+  file(WRITE "${CMAKE_BINARY_DIR}/java-next.txt" "${_mmk_next_v} ${_mmk_next}\n")
+else()
+  file(REMOVE "${CMAKE_BINARY_DIR}/java-next.txt")
+endif()
 
 # ---- the jar -----------------------------------------------------------------
 file(GLOB_RECURSE _mmk_java_sources CONFIGURE_DEPENDS "${MMK_JAVA_SRC}/*.java")
@@ -320,39 +326,31 @@ elseif(BUILD_TESTING)
   function(mmk_java_test name cls)
     mmk_java_test_on(${name} "${Java_JAVA_EXECUTABLE}" ${cls} ${ARGN})
   endfunction()
+  # Every class on this JDK, and on the JDK 24+ found above as a user runs it
+  # there (native access granted: the jar's versioned RawAccess). The accessor
+  # and atomics classes again on each with -Dmmapkit.unsafe=false: their
+  # ByteBuffer path (no Unsafe, no native access); RaceTest races it too (its
+  # *-windows pairs).
+  set(_mmk_na --enable-native-access=ALL-UNNAMED)
+  if(_mmk_next)
+    message(STATUS "Java: the suites run on JDK ${_mmk_next_v} too (${_mmk_next})")
+  endif()
   foreach(_src IN LISTS _mmk_test_sources)
     get_filename_component(_cls "${_src}" NAME_WE)
     if(_cls MATCHES "Test$")
       mmk_java_test(java_${_cls} ${_cls})
-    endif()
-  endforeach()
-  # The typed accessors' and atomics' other path (ByteBuffer windows: JDK
-  # 24+, or no sun.misc.Unsafe), forced on this JDK by the property; RaceTest races it
-  # too (its *-windows pairs).
-  foreach(_cls IN ITEMS AccessorWindowsTest AtomicsTest MappedViewTest BigViewTest JitTest)
-    mmk_java_test(java_${_cls}_bytebuffers ${_cls} -Dmmapkit.unsafe=false)
-  endforeach()
-
-  if(_mmk_next)
-    message(STATUS "Java: the suites run on JDK ${_mmk_next_v} too (${_mmk_next})")
-    # For scripts/bench.sh, which runs the Java benchmark on it too.
-    file(WRITE "${CMAKE_BINARY_DIR}/java-next.txt" "${_mmk_next_v} ${_mmk_next}\n")
-    set(_mmk_na --enable-native-access=ALL-UNNAMED)
-    foreach(_src IN LISTS _mmk_test_sources)
-      get_filename_component(_cls "${_src}" NAME_WE)
-      if(_cls MATCHES "Test$")
+      if(_mmk_next)
         mmk_java_test_on(java${_mmk_next_v}_${_cls} "${_mmk_next}" ${_cls} ${_mmk_na})
       endif()
-    endforeach()
-    foreach(_cls IN ITEMS AccessorWindowsTest AtomicsTest MappedViewTest BigViewTest JitTest)
+    endif()
+  endforeach()
+  foreach(_cls IN ITEMS AccessorWindowsTest AtomicsTest MappedViewTest BigViewTest JitTest)
+    mmk_java_test(java_${_cls}_bytebuffers ${_cls} -Dmmapkit.unsafe=false)
+    if(_mmk_next)
       mmk_java_test_on(java${_mmk_next_v}_${_cls}_bytebuffers "${_mmk_next}" ${_cls} ${_mmk_na}
                        -Dmmapkit.unsafe=false)
-    endforeach()
-  else()
-    file(REMOVE "${CMAKE_BINARY_DIR}/java-next.txt")
-    message(STATUS "Java: no JDK 24+ found (${_mmk_cands}): its accessor path is tested on this "
-                   "JDK with -Dmmapkit.unsafe=false only; set MMAPKIT_JAVA_NEXT to a JDK 24+ java")
-  endif()
+    endif()
+  endforeach()
 endif()
 
 # ---- benchmark (run by hand or by scripts/bench.sh) ------------------------
