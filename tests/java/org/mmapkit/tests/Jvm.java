@@ -31,25 +31,24 @@ final class Jvm {
   }
 
   /**
-   * Whether the typed accessors use sun.misc.Unsafe in this JVM (package-private
-   * org.mmapkit.RawAccess.ENABLED, read by reflection: the tests are not in that package).
+   * Whether the typed accessors take their fast path (Unsafe, or the JDK 24+ MemorySegment) in
+   * this JVM: package-private org.mmapkit.RawAccess.ENABLED.
    */
   static boolean rawAccess() {
-    try {
-      java.lang.reflect.Field f = Class.forName("org.mmapkit.RawAccess").getDeclaredField("ENABLED");
-      f.setAccessible(true);
-      return f.getBoolean(null);
-    } catch (ReflectiveOperationException e) {
-      throw new AssertionError(e);
-    }
+    return (Boolean) rawAccessField("ENABLED");
   }
 
   /** What org.mmapkit.RawAccess goes through (its KIND): Unsafe, or a MemorySegment. */
   static String rawAccessKind() {
+    return (String) rawAccessField("KIND");
+  }
+
+  /** A static field of RawAccess, by reflection: the tests are not in its package. */
+  private static Object rawAccessField(String name) {
     try {
-      java.lang.reflect.Field f = Class.forName("org.mmapkit.RawAccess").getDeclaredField("KIND");
+      java.lang.reflect.Field f = Class.forName("org.mmapkit.RawAccess").getDeclaredField(name);
       f.setAccessible(true);
-      return (String) f.get(null);
+      return f.get(null);
     } catch (ReflectiveOperationException e) {
       throw new AssertionError(e);
     }
