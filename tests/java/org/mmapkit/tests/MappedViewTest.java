@@ -176,6 +176,17 @@ class MappedViewTest {
       assertThrows(IndexOutOfBoundsException.class, () -> v.force(10, 91));
       assertEquals(0, v.getLong(92)); // the last whole long is fine
     }
+    // A view narrower than the value: no index fits (the fast path's bound is negative).
+    try (MappedFile f = MappedFile.create(dir.resolve("narrow.bin"), 100);
+        MappedView v = f.map(10, 3)) {
+      v.putShort(1, (short) 0x1234);
+      assertEquals((short) 0x1234, v.getShort(1));
+      assertThrows(IndexOutOfBoundsException.class, () -> v.getShort(2));
+      assertThrows(IndexOutOfBoundsException.class, () -> v.getInt(0));
+      assertThrows(IndexOutOfBoundsException.class, () -> v.putInt(0, 1));
+      assertThrows(IndexOutOfBoundsException.class, () -> v.getLong(0));
+      assertThrows(IndexOutOfBoundsException.class, () -> v.putDouble(0, 1));
+    }
   }
 
   @Test

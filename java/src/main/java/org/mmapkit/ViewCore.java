@@ -133,13 +133,12 @@ abstract class ViewCore {
    */
   private long rawGet(long index, int width) {
     Raw r = current(index, width);
-    long a = r.address + index;
     long v;
     switch (width) {
-      case 1: v = RawAccess.getByte(a) & 0xFFL; break;
-      case 2: v = RawAccess.getShort(a) & 0xFFFFL; break;
-      case 4: v = RawAccess.getInt(a) & 0xFFFF_FFFFL; break;
-      default: v = RawAccess.getLong(a); break;
+      case 1: v = RawAccess.getByte(r, index) & 0xFFL; break;
+      case 2: v = RawAccess.getShort(r, index) & 0xFFFFL; break;
+      case 4: v = RawAccess.getInt(r, index) & 0xFFFF_FFFFL; break;
+      default: v = RawAccess.getLong(r, index); break;
     }
     Reference.reachabilityFence(r);
     return v;
@@ -148,12 +147,11 @@ abstract class ViewCore {
   private void rawPut(long index, int width, long bits) {
     checkWritable(index, width);
     Raw r = current(index, width);
-    long a = r.address + index;
     switch (width) {
-      case 1: RawAccess.putByte(a, (byte) bits); break;
-      case 2: RawAccess.putShort(a, (short) bits); break;
-      case 4: RawAccess.putInt(a, (int) bits); break;
-      default: RawAccess.putLong(a, bits); break;
+      case 1: RawAccess.putByte(r, index, (byte) bits); break;
+      case 2: RawAccess.putShort(r, index, (short) bits); break;
+      case 4: RawAccess.putInt(r, index, (int) bits); break;
+      default: RawAccess.putLong(r, index, bits); break;
     }
     Reference.reachabilityFence(r);
   }

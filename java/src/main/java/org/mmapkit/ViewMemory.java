@@ -113,6 +113,9 @@ final class ViewMemory {
     final Thread thread;
     /** For a shared Raw: the confined one whose lease covers both. */
     final Raw confined;
+    /** RawAccess's objects over size and writeSize bytes (JDK 24+: segments; else null). */
+    final Object segment;
+    final Object writeSegment;
 
     private Raw(long address, long size, long writeSize, Thread thread, Raw confined) {
       this.address = address;
@@ -120,6 +123,9 @@ final class ViewMemory {
       this.writeSize = writeSize;
       this.thread = thread;
       this.confined = confined;
+      this.segment = confined != null ? confined.segment : RawAccess.segment(address, size);
+      this.writeSegment = confined != null ? confined.writeSegment
+          : writeSize == size ? segment : RawAccess.segment(address, writeSize);
     }
   }
 
