@@ -23,8 +23,8 @@ abstract class ViewTyped extends ViewAtomics {
   // per access, and no first-access branch in the compiled loop. The range test is RawAccess's
   // (Objects.checkIndex, or the segment's bound), a range check C2 hoists out of loops; its
   // IndexOutOfBoundsException is the accessor's miss. Measured (same runs, 2026-12-04) against
-  // the accessor's own compare before the load: JDK 17 near scan 1.20x -> 1.33x of
-  // MappedByteBuffer, random getLong 1.07x -> 1.33x; JDK 25 near scan 0.81x -> 0.96x.
+  // the accessor's own compare before the load: JDK 17 near scan 1.25x -> 1.32x of
+  // MappedByteBuffer, random getLong 1.12x -> 1.54x; JDK 25 near scan 0.87x -> 0.99x.
   // The confinement is what makes that lease-free: the mapping
   // thread cannot be inside an access while it closes or resizes the view, so only another
   // thread's use (ViewCore.current(): shares the Raw), close or resize, or the view collected,
