@@ -68,10 +68,11 @@ final class RawAccess {
 
   /**
    * The segment a Raw window loads and stores through: its range of ALL (a slice of a global
-   * segment is one, no restricted call per view). Empty while this path is off (Raw.NONE).
+   * segment is one, no restricted call per view). Empty for Raw.NONE and while this path is
+   * off (ALL is then empty too).
    */
   static Object segment(long address, long size) {
-    return size == 0 ? MemorySegment.NULL : ALL.asSlice(address, size);
+    return size == 0 || !ENABLED ? MemorySegment.NULL : ALL.asSlice(address, size);
   }
 
   // The accessors' loads and stores: the window's own segment (writeSegment: empty for a
