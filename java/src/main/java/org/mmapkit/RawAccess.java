@@ -22,8 +22,9 @@ import org.mmapkit.ViewMemory.Raw;
  * run time on Unsafe's memory access, JEP 471/498) unless the JVM runs with {@code
  * --sun-misc-unsafe-memory-access=allow}, and with {@code -Dmmapkit.unsafe=false}.
  *
- * <p>Only addresses of a view's memory while a lease holds it mapped (ViewMemory's windows) may
- * be passed here: a closed view's range is then inert zero memory, never unmapped under a load.
+ * <p>Only a view's Raw windows (ViewMemory.Raw), and addresses inside them, may be passed here,
+ * used as Raw's rules allow (its confined thread, or a lease): a closed view's range is then
+ * inert zero memory, never unmapped under a load.
  */
 final class RawAccess {
   /** The system property that turns the Unsafe path off when set to "false". */

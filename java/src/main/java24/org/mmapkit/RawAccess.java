@@ -19,8 +19,9 @@ import org.mmapkit.ViewMemory.Raw;
  * -Dmmapkit.unsafe=false}, {@link #ENABLED} is false and the accessors use their ByteBuffer
  * windows, as the base class does when Unsafe is off.
  *
- * <p>Only addresses of a view's memory while a lease holds it mapped (ViewMemory's windows) may
- * be passed here: a closed view's range is then inert zero memory, never unmapped under a load.
+ * <p>Only a view's Raw windows (ViewMemory.Raw), and addresses inside them, may be passed here,
+ * used as Raw's rules allow (its confined thread, or a lease): a closed view's range is then
+ * inert zero memory, never unmapped under a load.
  */
 final class RawAccess {
   /** The system property that turns this path off when set to "false". */
